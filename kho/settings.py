@@ -1,0 +1,48 @@
+"""Settings read from environment variables, the one place every layer asks for them."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+SOURCES: tuple[str, ...] = ("land", "enterprise", "civil_registry", "cadre")
+
+DEFAULT_WAREHOUSE_DATABASE = "kho"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    warehouse_url: str | None
+    source_urls: dict[str, str | None]
+
+    @property
+    def uses_embedded_warehouse(self) -> bool:
+        return self.warehouse_url is None
+
+    @property
+    def pgdata(self) -> Path:
+        return self.home / "pgdata"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.home / "dagster"
+
+
+def source_url_variable(source: str) -> str:
+    if source not in SOURCES:
+        raise ValueError(f"unknown source {source!r}; expected one of {', '.join(SOURCES)}")
+    return f"KHO_SOURCE_{source.upper()}_URL"
+
+
+def load_settings(environ: os._Environ[str] | dict[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    home = Path(env.get("KHO_HOME") or Path.cwd() / ".kho").expanduser().resolve()
+    return Settings(
+        home=home,
+        warehouse_url=env.get("KHO_WAREHOUSE_URL") or None,
+        source_urls={s: env.get(source_url_variable(s)) or None for s in SOURCES},
+    )

