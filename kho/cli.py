@@ -118,7 +118,8 @@ def materialize() -> None:
     """Run the job that materializes every asset (extract, load, dbt build)."""
     from kho.runner import run_materialize_all
 
-    result = run_materialize_all(echo=click.echo)
+    out = click.get_text_stream("stdout")
+    result = run_materialize_all(echo=lambda line: click.echo(line, file=out))
     if not result.success:
         _fail(f"run {result.run_id} failed: {result.failure}")
 

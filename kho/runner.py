@@ -1,0 +1,151 @@
+"""Running the ``materialize_all`` job from the command line through a real Dagster instance.
+
+Runs are recorded in ``$DAGSTER_HOME`` (default ``$KHO_HOME/dagster``), so ``dagster dev``
+started with the same ``DAGSTER_HOME`` shows them. Progress is read back from the run's
+event log while the job executes.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import redirect_stderr, redirect_stdout
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from kho import warehouse
+from kho.settings import Settings, load_settings
+
+DAGSTER_YAML = """\
+telemetry:
+  enabled: false
+"""
+
+
+@dataclass
+class RunOutcome:
+    run_id: str
+    success: bool
+    seconds: float
+    materialized: list[str] = field(default_factory=list)
+    checks_passed: int = 0
+    checks_failed: list[str] = field(default_factory=list)
+    failure: str | None = None
+
+
+def prepare_dagster_home(settings: Settings) -> str:
+    """Use ``DAGSTER_HOME`` if set, else ``$KHO_HOME/dagster`` (created with telemetry off)."""
+    home = os.environ.get("DAGSTER_HOME")
+    if not home:
+        home = str(settings.dagster_home)
+        os.environ["DAGSTER_HOME"] = home
+    os.makedirs(home, exist_ok=True)
+    config = os.path.join(home, "dagster.yaml")
+    if not os.path.exists(config):
+        with open(config, "w") as f:
+            f.write(DAGSTER_YAML)
+    return home
+
+
+def _describe_event(event) -> str | None:
+    from dagster import DagsterEventType
+
+    dagster_event = event.dagster_event
+    if dagster_event is None:
+        return None
+    kind = dagster_event.event_type
+    if kind == DagsterEventType.ASSET_MATERIALIZATION:
+        materialization = dagster_event.event_specific_data.materialization
+        key = materialization.asset_key.to_user_string()
+        rows = materialization.metadata.get("rows_extracted") or materialization.metadata.get(
+            "rows")
+        suffix = f" ({rows.value:,} rows)" if rows is not None else ""
+        return f"  materialized {key}{suffix}"
+    if kind == DagsterEventType.ASSET_CHECK_EVALUATION:
+        evaluation = dagster_event.event_specific_data
+        if not evaluation.passed:
+            return (f"  check FAILED {evaluation.asset_key.to_user_string()}:"
+                    f" {evaluation.check_name}")
+        return None
+    if kind == DagsterEventType.STEP_START:
+        return f"- step {dagster_event.step_key} started"
+    if kind == DagsterEventType.STEP_FAILURE:
+        error = dagster_event.event_specific_data.error
+        return f"- step {dagster_event.step_key} FAILED: {error.message.strip() if error else ''}"
+    return None
+
+
+def _follow(instance, run_id: str, echo: Callable[[str], None], stop: threading.Event) -> None:
+    """Print the run's notable events as they are written to the instance's event log."""
+    seen = 0
+    while True:
+        finished = stop.is_set()
+        logs = instance.all_logs(run_id)
+        for event in logs[seen:]:
+            line = _describe_event(event)
+            if line:
+                echo(line)
+        seen = len(logs)
+        if finished:
+            return
+        stop.wait(0.5)
+
+
+def run_materialize_all(echo: Callable[[str], None] = print) -> RunOutcome:
+    """Run the job; ``echo`` gets progress lines, dbt's and Dagster's own output goes to a
+    log file under ``$KHO_HOME/logs``."""
+    settings = load_settings()
+    url = warehouse.ensure_warehouse(settings)
+    os.environ.update(warehouse.dbt_environment(url))
+    prepare_dagster_home(settings)
+
+    from dagster import DagsterEventType, DagsterInstance
+
+    from pipelines.dbt.project import dbt_project
+    from pipelines.definitions import MATERIALIZE_ALL_JOB, defs
+
+    dbt_project(refresh=True)
+    job = defs().resolve_job_def(MATERIALIZE_ALL_JOB)
+    run_id = str(uuid.uuid4())
+    log_path = settings.home / "logs" / f"materialize-{run_id}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    with DagsterInstance.get() as instance, open(log_path, "w") as log_file:
+        echo(f"running {MATERIALIZE_ALL_JOB} (run {run_id}); full log in {log_path}")
+        stop = threading.Event()
+        follower = threading.Thread(target=_follow, args=(instance, run_id, echo, stop),
+                                    daemon=True)
+        follower.start()
+        try:
+            with redirect_stdout(log_file), redirect_stderr(log_file):
+                result = job.execute_in_process(
+                    instance=instance, run_id=run_id, raise_on_error=False,
+                    run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+                )
+        finally:
+            stop.set()
+            follower.join()
+        outcome = RunOutcome(run_id=run_id, success=result.success,
+                             seconds=time.perf_counter() - started)
+        for event in result.all_events:
+            if event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
+                outcome.materialized.append(event.asset_key.to_user_string())
+            elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
+                evaluation = event.event_specific_data
+                if evaluation.passed:
+                    outcome.checks_passed += 1
+                else:
+                    outcome.checks_failed.append(
+                        f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}")
+            elif event.event_type == DagsterEventType.STEP_FAILURE and outcome.failure is None:
+                error = event.event_specific_data.error
+                outcome.failure = f"step {event.step_key}: {error.message.strip()}" if error \
+                    else f"step {event.step_key} failed"
+    echo(f"{'succeeded' if outcome.success else 'FAILED'} in {outcome.seconds:.1f} s: "
+         f"{len(outcome.materialized)} assets materialized, {outcome.checks_passed} checks "
+         f"passed, {len(outcome.checks_failed)} failed")
+    if not outcome.success and outcome.failure is None:
+        outcome.failure = "see the run's event log"
+    return outcome
