@@ -15,6 +15,12 @@ def _fail(message: str) -> None:
     sys.exit(1)
 
 
+def _stdout_echo():
+    """Echo to the terminal even while a run redirects ``sys.stdout`` to its log file."""
+    stream = click.get_text_stream("stdout")
+    return lambda line: click.echo(line, file=stream)
+
+
 def source_urls(warehouse_url: str) -> dict[str, str]:
     settings = load_settings()
     return {s: warehouse.source_url(s, settings, warehouse_url) for s in SOURCES}
@@ -118,8 +124,7 @@ def materialize() -> None:
     """Run the job that materializes every asset (extract, load, dbt build)."""
     from kho.runner import run_materialize_all
 
-    out = click.get_text_stream("stdout")
-    result = run_materialize_all(echo=lambda line: click.echo(line, file=out))
+    result = run_materialize_all(echo=_stdout_echo())
     if not result.success:
         _fail(f"run {result.run_id} failed: {result.failure}")
 
@@ -147,7 +152,7 @@ def demo(scale: int, seed_value: int, port: int, host: str, no_serve: bool) -> N
     """From nothing to a served API: warehouse, sources, pipelines, then API and UI."""
     from kho.demo import run_demo
 
-    if not run_demo(scale=scale, seed_value=seed_value, echo=click.echo):
+    if not run_demo(scale=scale, seed_value=seed_value, echo=_stdout_echo()):
         _fail("the pipelines failed; see the run above")
     if not no_serve:
         from kho.server import run_server
