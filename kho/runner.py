@@ -8,11 +8,11 @@ event log while the job executes.
 from __future__ import annotations
 
 import os
-from contextlib import redirect_stderr, redirect_stdout
 import threading
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 
 from kho import warehouse

@@ -236,7 +236,8 @@ class _Generator:
                 OTHER_BIRTH_PROVINCES)
             century_digit = (0 if birth.year < 2000 else 2) + (0 if sex == "M" else 1)
             while True:
-                pid = f"{birth_province}{century_digit}{birth.year % 100:02d}{rng.randrange(10**6):06d}"
+                serial = rng.randrange(10**6)
+                pid = f"{birth_province}{century_digit}{birth.year % 100:02d}{serial:06d}"
                 if pid not in used_ids:
                     used_ids.add(pid)
                     break
@@ -449,7 +450,6 @@ class _Generator:
         pick_rural = _Weighted(LAND_USE_RURAL)
         next_number: dict[tuple[str, int], int] = {}
         parcels: list[Parcel] = []
-        serial = 0
         for n in range(max(5, self.scale // 2)):
             commune = self.communes[rng.randrange(len(self.communes))]
             urban = commune.kind in ("Phường", "Thị trấn")
@@ -487,12 +487,11 @@ class _Generator:
             else:
                 holders = [Holding("organization", rng.choice(holders_org).org_no, 1.0)]
             issued = _random_date(rng, date(1994, 1, 1), WORLD_DATE)
-            serial += 1
             parcel = Parcel(
                 parcel_no=n + 1, commune=commune.code, map_sheet=sheet, parcel_number=number,
                 area_m2=area, land_use=land_use, planning_zone=rng.choice(PLANNING_ZONES),
                 polygon=corners, holders=holders,
-                certificate_serial=f"C{rng.choice('KLMNOP')} {serial:06d}",
+                certificate_serial=f"C{rng.choice('KLMNOP')} {n + 1:06d}",
                 certificate_issued_on=issued, held_since=issued,
             )
             if rng.random() < 0.12 and issued > date(1996, 1, 1):

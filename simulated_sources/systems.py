@@ -156,7 +156,8 @@ def _enterprises(p: Province, rng: random.Random):
             org.legal_form, org.vsic, org.status.upper(), org.charter_capital,
             org.street, org.commune, org.registered_on, rep.full_name, rep.personal_id,
             rep.birth_date, _touched(rng, org.registered_on, p.world_date),
-        ), [("subject", "organization", org.org_no), ("legal_representative", "person", rep.person_no)]
+        ), [("subject", "organization", org.org_no),
+            ("legal_representative", "person", rep.person_no)]
 
 
 def _household_businesses(p: Province, rng: random.Random):

@@ -49,45 +49,45 @@ organizations as (
     where enterprise_code ~ '^[0-9]{10}(-[0-9]{3})?$'
     union all
     select
-        {{ stable_id('household_business', 'registration_number') }},
-        'household_business',
-        null,
+        {{ stable_id('household_business', 'registration_number') }} as organization_id,
+        'household_business' as organization_type,
+        null as enterprise_code,
         registration_number,
-        null,
+        null as agency_code,
         organization_name,
-        null,
+        null as legal_form_code,
         industry_code,
         status,
-        null,
-        null,
-        null,
+        null as charter_capital_vnd,
+        null as parent_organization_id,
+        null as government_level,
         legacy_commune_code,
         address_line,
         registered_on,
-        'enterprise',
+        'enterprise' as source_system,
         source_updated_at
     from household_businesses
     union all
     select
-        {{ stable_id('state_agency', 'agency_code') }},
-        'state_agency',
-        null,
-        null,
+        {{ stable_id('state_agency', 'agency_code') }} as organization_id,
+        'state_agency' as organization_type,
+        null as enterprise_code,
+        null as registration_number,
         agency_code,
-        agency_name,
-        null,
-        null,
-        'active',
-        null,
+        agency_name as organization_name,
+        null as legal_form_code,
+        null as industry_code,
+        'active' as status,
+        null as charter_capital_vnd,
         case
             when parent_agency_code is not null
                 then {{ stable_id('state_agency', 'parent_agency_code') }}
-        end,
+        end as parent_organization_id,
         government_level,
         legacy_commune_code,
-        null,
-        null,
-        'cadre',
+        null as address_line,
+        null as registered_on,
+        'cadre' as source_system,
         source_updated_at
     from agencies
 ),

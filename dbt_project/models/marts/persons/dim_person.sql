@@ -34,28 +34,58 @@ land_users as (
 -- source for names and birth facts (1 = most trusted).
 person_mentions as (
     select
-        personal_id_number, full_name, sex, birth_date, birth_legacy_commune_code,
-        'civil_registry' as source_system, 1 as source_rank, source_updated_at
+        personal_id_number,
+        full_name,
+        sex,
+        birth_date,
+        birth_legacy_commune_code,
+        'civil_registry' as source_system,
+        1 as source_rank,
+        source_updated_at
     from births
     union all
     select
-        personal_id_number, full_name, sex, birth_date, null,
-        'cadre', 2, source_updated_at
+        personal_id_number,
+        full_name,
+        sex,
+        birth_date,
+        null as birth_legacy_commune_code,
+        'cadre' as source_system,
+        2 as source_rank,
+        source_updated_at
     from civil_servants
     union all
     select
-        legal_representative_id_number, legal_representative_name, null,
-        legal_representative_birth_date, null, 'enterprise', 3, source_updated_at
+        legal_representative_id_number as personal_id_number,
+        legal_representative_name as full_name,
+        null as sex,
+        legal_representative_birth_date as birth_date,
+        null as birth_legacy_commune_code,
+        'enterprise' as source_system,
+        3 as source_rank,
+        source_updated_at
     from enterprises
     union all
     select
-        owner_id_number, owner_name, null, owner_birth_date, null,
-        'enterprise', 3, source_updated_at
+        owner_id_number as personal_id_number,
+        owner_name as full_name,
+        null as sex,
+        owner_birth_date as birth_date,
+        null as birth_legacy_commune_code,
+        'enterprise' as source_system,
+        3 as source_rank,
+        source_updated_at
     from household_businesses
     union all
     select
-        id_document_number, holder_name, sex, birth_date, null,
-        'land', 4, source_updated_at
+        id_document_number as personal_id_number,
+        holder_name as full_name,
+        sex,
+        birth_date,
+        null as birth_legacy_commune_code,
+        'land' as source_system,
+        4 as source_rank,
+        source_updated_at
     from land_users
     where holder_type = 'person' and id_document_type = 'CCCD'
 ),
