@@ -24,9 +24,9 @@ class Query(PersonQueries, OrganizationQueries, LandQueries):
 schema = strawberry.Schema(
     query=Query,
     extensions=[
-        QueryDepthLimiter(max_depth=MAX_QUERY_DEPTH),
-        MaskErrors(should_mask_error=lambda error: not is_coded(error),
-                   error_message="Internal server error"),
+        lambda: QueryDepthLimiter(max_depth=MAX_QUERY_DEPTH),
+        lambda: MaskErrors(should_mask_error=lambda error: not is_coded(error),
+                           error_message="Internal server error"),
     ],
 )
 

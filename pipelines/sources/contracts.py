@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kho.settings import SOURCES
-
 
 @dataclass(frozen=True)
 class TableContract:
@@ -86,8 +84,6 @@ CONTRACTS: tuple[TableContract, ...] = (
            "id:integer ma_can_bo:text ma_co_quan:text chuc_vu:text ma_ngach:text "
            "he_so_luong:numeric tu_ngay:date den_ngay:date ngay_sua:timestamp"),
 )
-
-assert {c.source for c in CONTRACTS} == set(SOURCES)
 
 
 def contracts_of(source: str) -> tuple[TableContract, ...]:

@@ -1,0 +1,82 @@
+"""Shared test helpers: running the real ``kho`` CLI against real warehouses."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from kho import db
+
+LOCAL_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def local_server_available() -> bool:
+    try:
+        with psycopg.connect(LOCAL_SERVER, connect_timeout=2):
+            return True
+    except psycopg.OperationalError:
+        return False
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Deployment:
+    """A kho installation under test: its environment and where its warehouse is."""
+
+    name: str
+    env: dict[str, str]
+    home: Path
+
+    def kho(self, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
+        result = subprocess.run([sys.executable, "-m", "kho.cli", *args], env=self.env,
+                                capture_output=True, text=True, timeout=timeout)
+        if result.returncode != 0:
+            raise AssertionError(f"kho {' '.join(args)} exited {result.returncode}\n"
+                                 f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}")
+        return result
+
+    @property
+    def warehouse_url(self) -> str:
+        return self.kho("warehouse", "url").stdout.strip()
+
+    def source_url(self, source: str) -> str:
+        url = self.warehouse_url
+        return db.with_database(url, f"{db.database_name(url)}_src_{source}")
+
+
+def make_deployment(kind: str, home: Path) -> Deployment:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("KHO_") and k != "DAGSTER_HOME"}
+    env["KHO_HOME"] = str(home)
+    if kind == "server":
+        if not local_server_available():
+            pytest.skip("no PostgreSQL server on 127.0.0.1:5432")
+        name = f"kho_test_{uuid.uuid4().hex[:8]}"
+        env["KHO_WAREHOUSE_URL"] = db.with_database(LOCAL_SERVER, name)
+    return Deployment(kind, env, home)
+
+
+def teardown_deployment(deployment: Deployment) -> None:
+    if "KHO_WAREHOUSE_URL" in deployment.env:
+        url = deployment.env["KHO_WAREHOUSE_URL"]
+        name = db.database_name(url)
+        with psycopg.connect(LOCAL_SERVER, autocommit=True) as conn:
+            databases = [r[0] for r in conn.execute(
+                "select datname from pg_database where datname like %s", (f"{name}%",))]
+        for database in databases:
+            db.drop_database(db.with_database(url, database))
+    else:
+        deployment.kho("warehouse", "stop")
