@@ -50,8 +50,10 @@ def create_app(warehouse_url: str | None = None) -> Starlette:
             return JSONResponse({"status": "unavailable", "database": str(err)}, status_code=503)
         return JSONResponse({"status": "ok"})
 
+    index_html = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
+
     async def index(request: Request) -> Response:
-        return HTMLResponse((STATIC_DIR / "index.html").read_text(encoding="utf-8"))
+        return HTMLResponse(index_html)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):

@@ -7,7 +7,7 @@ import sys
 import click
 
 from kho import db, warehouse
-from kho.settings import SOURCES, load_settings
+from kho.settings import load_settings
 
 
 def _fail(message: str) -> None:
@@ -19,15 +19,6 @@ def _stdout_echo():
     """Echo to the terminal even while a run redirects ``sys.stdout`` to its log file."""
     stream = click.get_text_stream("stdout")
     return lambda line: click.echo(line, file=stream)
-
-
-def source_urls(warehouse_url: str) -> dict[str, str]:
-    settings = load_settings()
-    return {s: warehouse.source_url(s, settings, warehouse_url) for s in SOURCES}
-
-
-def ground_truth_url(warehouse_url: str) -> str:
-    return db.with_database(warehouse_url, f"{db.database_name(warehouse_url)}_ground_truth")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -99,8 +90,8 @@ def sources_seed(scale: int, seed_value: int) -> None:
     from simulated_sources.seed import seed
 
     url = warehouse.ensure_warehouse()
-    report = seed(scale, seed_value, source_urls(url), ground_truth_url(url),
-                  progress=lambda m: click.echo(f"- {m}"))
+    report = seed(scale, seed_value, warehouse.source_urls(url),
+                  warehouse.ground_truth_url(url), progress=lambda m: click.echo(f"- {m}"))
     _print_counts(report.rows)
     click.echo(f"seeded {report.total_rows:,} source rows in {report.seconds:.1f} s "
                f"({report.total_rows / report.seconds:,.0f} rows/s)")
@@ -111,10 +102,10 @@ def sources_describe() -> None:
     """Print row counts per source table."""
     from simulated_sources.seed import describe
 
-    url = warehouse.ensure_warehouse()
-    for source, source_url in source_urls(url).items():
+    urls = warehouse.source_urls(warehouse.ensure_warehouse())
+    for source, source_url in urls.items():
         click.echo(f"{source}: {db.redact(source_url)}")
-    _print_counts(describe(source_urls(url)))
+    _print_counts(describe(urls))
 
 
 # -- pipelines -----------------------------------------------------------------------------------

@@ -5,17 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from kho import db, warehouse
-from kho.cli import ground_truth_url, source_urls
 
-LAYER_SCHEMAS = ("raw_%", "reference", "staging", "marts")
+LAYER_SCHEMAS = ("raw_%", "reference", "marts")
 
 
 def rows_per_layer(warehouse_url: str) -> list[tuple[str, str, int]]:
-    """(schema, table, exact row count) for every table and view of the warehouse's layers."""
+    """(schema, table, exact row count) for every table of the warehouse's layers (views,
+    such as staging, are not counted: counting one re-runs it)."""
     with db.connect(warehouse_url) as conn:
         relations = conn.execute(
             "select table_schema, table_name from information_schema.tables "
-            "where table_schema like any(%s) order by 1, 2", (list(LAYER_SCHEMAS),),
+            "where table_schema like any(%s) and table_type = 'BASE TABLE' order by 1, 2",
+            (list(LAYER_SCHEMAS),),
         ).fetchall()
         return [
             (schema, table,
@@ -32,10 +33,10 @@ def run_demo(scale: int, seed_value: int, echo: Callable[[str], None]) -> bool:
     url = warehouse.ensure_warehouse()
     echo(f"  {db.redact(url)}")
     echo("2/4 agency sources")
-    sources = source_urls(url)
+    sources = warehouse.source_urls(url)
     counts = describe(sources)
     if any(n is None for n in counts.values()):
-        report = seed(scale, seed_value, sources, ground_truth_url(url),
+        report = seed(scale, seed_value, sources, warehouse.ground_truth_url(url),
                       progress=lambda m: echo(f"  {m}"))
         echo(f"  seeded {report.total_rows:,} rows in {report.seconds:.1f} s")
     else:

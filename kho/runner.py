@@ -79,34 +79,34 @@ def _describe_event(event) -> str | None:
 
 def _follow(instance, run_id: str, echo: Callable[[str], None], stop: threading.Event) -> None:
     """Print the run's notable events as they are written to the instance's event log."""
-    seen = 0
+    cursor = None
     while True:
         finished = stop.is_set()
-        logs = instance.all_logs(run_id)
-        for event in logs[seen:]:
-            line = _describe_event(event)
+        page = instance.get_records_for_run(run_id, cursor=cursor)
+        for record in page.records:
+            line = _describe_event(record.event_log_entry)
             if line:
                 echo(line)
-        seen = len(logs)
-        if finished:
+        cursor = page.cursor
+        if finished and not page.has_more:
             return
-        stop.wait(0.5)
+        if not page.has_more:
+            stop.wait(0.5)
 
 
 def run_materialize_all(echo: Callable[[str], None] = print) -> RunOutcome:
     """Run the job; ``echo`` gets progress lines, dbt's and Dagster's own output goes to a
     log file under ``$KHO_HOME/logs``."""
     settings = load_settings()
-    url = warehouse.ensure_warehouse(settings)
-    os.environ.update(warehouse.dbt_environment(url))
+    warehouse.ensure_warehouse(settings)
     prepare_dagster_home(settings)
 
     from dagster import DagsterEventType, DagsterInstance
 
-    from pipelines.dbt.project import dbt_project
+    from pipelines.dbt.project import prepare_manifest
     from pipelines.definitions import MATERIALIZE_ALL_JOB, defs
 
-    dbt_project(refresh=True)
+    prepare_manifest()
     job = defs().resolve_job_def(MATERIALIZE_ALL_JOB)
     run_id = str(uuid.uuid4())
     log_path = settings.home / "logs" / f"materialize-{run_id}.log"

@@ -122,6 +122,16 @@ def source_url(source: str, settings: Settings | None = None, warehouse: str | N
     return db.with_database(warehouse, f"{db.database_name(warehouse)}_src_{source}")
 
 
+def source_urls(warehouse_url: str, settings: Settings | None = None) -> dict[str, str]:
+    settings = settings or load_settings()
+    return {s: source_url(s, settings, warehouse_url) for s in SOURCES}
+
+
+def ground_truth_url(warehouse_url: str) -> str:
+    """The simulator's ground truth: beside the sources, never read by the pipelines."""
+    return db.with_database(warehouse_url, f"{db.database_name(warehouse_url)}_ground_truth")
+
+
 def ensure_warehouse(settings: Settings | None = None) -> str:
     """Start (if embedded) and prepare the warehouse database; return its URL."""
     settings = settings or load_settings()

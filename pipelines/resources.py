@@ -19,9 +19,8 @@ class WarehouseResource(dg.ConfigurableResource):
     def url(self) -> str:
         return warehouse.ensure_warehouse(load_settings())
 
-    def source_url(self, source: str) -> str:
-        settings = load_settings()
-        return warehouse.source_url(source, settings, self.url())
+    def source_url(self, source: str, warehouse_url: str) -> str:
+        return warehouse.source_url(source, load_settings(), warehouse_url)
 
     def export_dbt_environment(self) -> None:
         """Point the dbt profile (which reads KHO_DBT_* variables) at this warehouse."""

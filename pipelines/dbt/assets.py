@@ -1,6 +1,5 @@
 """dbt models as Dagster assets; ``dbt build`` so that dbt tests arrive as asset checks."""
 
-
 from collections.abc import Mapping
 from typing import Any
 

@@ -21,12 +21,22 @@ def ensure_dbt_on_path() -> None:
         os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
 
 
-@cache
-def dbt_project(refresh: bool = False) -> DbtProject:
-    """The project with a manifest: parsed under ``dagster dev``, when missing, or on request."""
+def _project() -> DbtProject:
     ensure_dbt_on_path()
-    project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+    return DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+
+
+def prepare_manifest() -> None:
+    """Parse the project now, so a run from the CLI always sees the models as they are."""
+    project = _project()
+    project.preparer.prepare(project)
+
+
+@cache
+def dbt_project() -> DbtProject:
+    """The project with a manifest: parsed under ``dagster dev`` or when it has none yet."""
+    project = _project()
     project.prepare_if_dev()
-    if refresh or not project.manifest_path.exists():
+    if not project.manifest_path.exists():
         project.preparer.prepare(project)
     return project

@@ -1,6 +1,5 @@
 """Reference data that comes with kho rather than from an agency."""
 
-
 import dagster as dg
 
 from pipelines.reference.admin_units import load_reference

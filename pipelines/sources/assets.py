@@ -1,6 +1,5 @@
 """One extract-and-load asset per agency table, built from its contract."""
 
-
 import dagster as dg
 
 from pipelines.resources import WarehouseResource
@@ -23,7 +22,8 @@ def build_raw_table_asset(contract: TableContract) -> dg.AssetsDefinition:
     )
     def _raw_table(context: dg.AssetExecutionContext,
                    warehouse: WarehouseResource) -> dg.MaterializeResult:
-        result = load_table(warehouse.url(), warehouse.source_url(contract.source), contract,
+        url = warehouse.url()
+        result = load_table(url, warehouse.source_url(contract.source, url), contract,
                             run_id=context.run_id)
         context.log.info(
             f"{contract.raw_table}: {result.rows_extracted} extracted, {result.rows_inserted} "

@@ -65,7 +65,6 @@ class LoadResult:
 
 def ensure_raw_table(conn: psycopg.Connection, contract: TableContract) -> None:
     """Create the raw table (all source columns as text, plus load metadata) if missing."""
-    conn.execute(INGEST_DDL)
     conn.execute(sql.SQL("create schema if not exists {}").format(
         sql.Identifier(contract.raw_schema)))
     columns = [sql.SQL("{} text").format(sql.Identifier(c)) for c in contract.column_names]
