@@ -21,7 +21,16 @@ class Query(PersonQueries, OrganizationQueries, LandQueries):
     pass
 
 
-schema = strawberry.Schema(
+class KhoSchema(strawberry.Schema):
+    """Logs only unexpected errors: a caller's bad input is answered, not a server fault."""
+
+    def process_errors(self, errors, execution_context=None) -> None:
+        unexpected = [error for error in errors if not is_coded(error)]
+        if unexpected:
+            super().process_errors(unexpected, execution_context)
+
+
+schema = KhoSchema(
     query=Query,
     extensions=[
         lambda: QueryDepthLimiter(max_depth=MAX_QUERY_DEPTH),
