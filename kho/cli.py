@@ -80,32 +80,91 @@ def _print_counts(counts: dict[tuple[str, str], int | None]) -> None:
         click.echo(f"  {source:<15} {table:<22} {shown}")
 
 
+def _noise_settings(noise: tuple[str, ...], level: float):
+    from simulated_sources.noise import NoiseSettings
+
+    rates: dict[str, float] = {}
+    for item in noise:
+        kind, sep, value = item.partition("=")
+        try:
+            if not sep:
+                raise ValueError
+            rates[kind.strip()] = float(value)
+        except ValueError:
+            raise click.BadParameter(f"{item!r} is not KIND=RATE", param_hint="--noise") from None
+    try:
+        return NoiseSettings().scaled(level).with_rates(rates)
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="--noise") from None
+
+
 @sources_group.command("seed")
 @click.option("--scale", type=click.IntRange(min=10), default=10_000, show_default=True,
               help="Number of persons in the simulated province.")
 @click.option("--seed", "seed_value", type=int, default=42, show_default=True,
               help="Random seed; the same seed and scale give the same sources.")
-def sources_seed(scale: int, seed_value: int) -> None:
+@click.option("--noise", multiple=True, metavar="KIND=RATE",
+              help="Set one noise rate (repeatable), e.g. --noise name_no_diacritics=0.2. "
+                   "Kinds and defaults: docs/simulated_sources.md.")
+@click.option("--noise-level", type=click.FloatRange(min=0), default=1.0, show_default=True,
+              help="Multiply every default noise rate (0 gives clean sources).")
+def sources_seed(scale: int, seed_value: int, noise: tuple[str, ...], noise_level: float) -> None:
     """(Re)create the four source systems with a simulated province."""
     from simulated_sources.seed import seed
 
+    settings = _noise_settings(noise, noise_level)
     url = warehouse.ensure_warehouse()
     report = seed(scale, seed_value, warehouse.source_urls(url),
-                  warehouse.ground_truth_url(url), progress=lambda m: click.echo(f"- {m}"))
+                  warehouse.ground_truth_url(url), progress=lambda m: click.echo(f"- {m}"),
+                  settings=settings)
     _print_counts(report.rows)
     click.echo(f"seeded {report.total_rows:,} source rows in {report.seconds:.1f} s "
                f"({report.total_rows / report.seconds:,.0f} rows/s)")
 
 
+@sources_group.command("advance")
+@click.option("--days", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Days of change to apply.")
+def sources_advance(days: int) -> None:
+    """Apply days of realistic change to the sources (births, deaths, transfers, new
+    enterprises, status changes, corrections, new broken rows), moving their update times."""
+    from simulated_sources.changes import advance
+
+    url = warehouse.ensure_warehouse()
+    try:
+        report = advance(days, warehouse.source_urls(url), warehouse.ground_truth_url(url),
+                         progress=lambda m: click.echo(f"- {m}"))
+    except RuntimeError as err:
+        _fail(str(err))
+    click.echo(f"advanced {report.days} day(s) to {report.world_date}")
+    click.echo("events: " + (", ".join(f"{k} {v}" for k, v in sorted(report.events.items()))
+                             or "none"))
+    for (source, table, operation), n in sorted(report.rows.items()):
+        click.echo(f"  {source:<15} {table:<22} {operation:<7} {n:>7,}")
+
+
 @sources_group.command("describe")
 def sources_describe() -> None:
-    """Print row counts per source table."""
+    """Print row counts and observed noise and defect rates per source."""
     from simulated_sources.seed import describe
 
-    urls = warehouse.source_urls(warehouse.ensure_warehouse())
+    url = warehouse.ensure_warehouse()
+    urls = warehouse.source_urls(url)
+    description = describe(urls, warehouse.ground_truth_url(url))
+    info = description.seed_info
+    if info is None:
+        click.echo("the sources have not been seeded (kho sources seed)")
+    else:
+        click.echo(f"seed {info['seed']}, {info['scale']:,} persons, world date "
+                   f"{info['world_date']} ({info['days_advanced']} day(s) advanced)")
     for source, source_url in urls.items():
         click.echo(f"{source}: {db.redact(source_url)}")
-    _print_counts(describe(urls))
+        _print_counts({k: v for k, v in description.counts.items() if k[0] == source})
+        rates = description.rates.get(source, {})
+        if rates:
+            click.echo("    noise and open defects (share of rows of the tables that show it):")
+            for kind, rate in rates.items():
+                click.echo(f"      {kind:<32} {rate:>7.2%}")
 
 
 # -- pipelines -----------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from simulated_sources.names import (
     MIDDLE_NAMES_MALE,
     STREET_NAMES,
 )
+from simulated_sources.noise import tone_style
 
 # The simulated "today" at seeding time; `advance` moves it forward.
 WORLD_DATE = date(2026, 1, 1)
@@ -64,6 +65,25 @@ PROVINCIAL_DEPARTMENTS = (
 DEPARTMENT_UNITS = ("Văn phòng", "Phòng Tổ chức cán bộ", "Phòng Kế hoạch - Tài chính",
                     "Thanh tra", "Phòng Nghiệp vụ")
 
+LEGAL_FORM_NAMES = {"TNHH1": "Công ty TNHH MTV", "TNHH2": "Công ty TNHH",
+                    "CP": "Công ty Cổ phần", "DNTN": "Doanh nghiệp tư nhân",
+                    "HD": "Công ty Hợp danh"}
+TRADE_WORDS = ("Phát Đạt", "Thành Công", "Long An", "Mê Kông", "Tân Phú", "Hưng Thịnh",
+               "Việt Nhật", "Sao Mai", "Phú Quý", "Hoàng Gia", "Đồng Tâm", "An Khang",
+               "Bình Minh", "Thuận Phát", "Kim Ngân", "Tiến Thành")
+TRADES = ("Xây dựng", "Thương mại", "Nông sản", "Vận tải", "Thực phẩm", "Cơ khí",
+          "Dệt may", "Bất động sản", "Dịch vụ", "Đầu tư")
+SHOP_WORDS = ("Tạp hóa", "Quán ăn", "Cà phê", "Sửa xe", "Bán lẻ", "Tiệm vàng", "Nhà thuốc",
+              "Vật liệu xây dựng", "Hớt tóc", "May đo")
+
+
+def enterprise_name(rng: random.Random, legal_form: str) -> str:
+    return f"{LEGAL_FORM_NAMES[legal_form]} {rng.choice(TRADES)} {rng.choice(TRADE_WORDS)}"
+
+
+def household_business_name(rng: random.Random, owner_given_name: str) -> str:
+    return f"{rng.choice(SHOP_WORDS)} {owner_given_name}"
+
 
 @dataclass(slots=True)
 class Person:
@@ -89,6 +109,9 @@ class Person:
 
     def is_adult_on(self, day: date) -> bool:
         return (day - self.birth_date).days >= 18 * 365
+
+    def is_alive_on(self, day: date) -> bool:
+        return self.birth_date <= day and (self.death_date is None or self.death_date > day)
 
 
 @dataclass(slots=True)
@@ -162,6 +185,8 @@ class Employment:
     position: str
     start: date
     end: date | None
+    # The person died during this stint but the cadre system never recorded its end.
+    end_unrecorded: bool = False
 
 
 @dataclass
@@ -175,13 +200,29 @@ class Province:
     organizations: list[Organization]
     parcels: list[Parcel]
     employments: list[Employment]
+    deceased_still_active: float = 0.0
+    # Counters `advance` continues from.
+    enterprise_sequence: int = 0
+    household_businesses: int = 0
+    cache: dict = field(default_factory=dict, repr=False)
 
     @cached_property
     def commune_by_code(self) -> dict[str, Commune]:
         return {c.code: c for c in self.communes}
 
 
-class _Weighted:
+def new_personal_id(rng: random.Random, birth_province: str, sex: str, birth: date,
+                    used: set[str]) -> str:
+    """A 12-digit personal ID: birth province (3), sex and century (1), year (2), serial (6)."""
+    century_digit = (0 if birth.year < 2000 else 2) + (0 if sex == "M" else 1)
+    while True:
+        pid = f"{birth_province}{century_digit}{birth.year % 100:02d}{rng.randrange(10**6):06d}"
+        if pid not in used:
+            used.add(pid)
+            return pid
+
+
+class Weighted:
     """Fast repeated weighted choice (``random.choices`` recomputes cumulative sums)."""
 
     def __init__(self, pairs):
@@ -192,7 +233,7 @@ class _Weighted:
         return self.values[bisect.bisect_right(self.cum, rng.random() * self.cum[-1])]
 
 
-def _random_date(rng: random.Random, start: date, end: date) -> date:
+def random_date(rng: random.Random, start: date, end: date) -> date:
     return start + timedelta(days=rng.randrange(max(1, (end - start).days)))
 
 
@@ -210,16 +251,21 @@ def enterprise_code(sequence: int, province: str = "11") -> str:
 
 
 class _Generator:
-    def __init__(self, scale: int, seed: int):
+    def __init__(self, scale: int, seed: int, deceased_still_active: float):
         self.rng = random.Random(seed)
         self.scale = scale
         self.seed = seed
+        self.stale_rate = deceased_still_active
+        self.enterprise_sequence = 0
+        self.household_businesses = 0
         self.communes = long_an_communes()
         self.commune_codes = [c.code for c in self.communes]
         self.commune_by_code = {c.code: c for c in self.communes}
-        self.pick_family = _Weighted(FAMILY_NAMES)
-        self.pick_middle = {"M": _Weighted(MIDDLE_NAMES_MALE), "F": _Weighted(MIDDLE_NAMES_FEMALE)}
-        self.given = {"M": GIVEN_NAMES_MALE, "F": GIVEN_NAMES_FEMALE}
+        self.pick_family = Weighted(FAMILY_NAMES)
+        self.pick_middle = {"M": Weighted(MIDDLE_NAMES_MALE), "F": Weighted(MIDDLE_NAMES_FEMALE)}
+        # The truth spells names with the new tone placement ("Hoà", "Thuỷ").
+        self.given = {sex: tuple(tone_style(n, "new") for n in names)
+                      for sex, names in (("M", GIVEN_NAMES_MALE), ("F", GIVEN_NAMES_FEMALE))}
 
     # -- persons -------------------------------------------------------------------------
     def persons(self) -> list[Person]:
@@ -234,13 +280,7 @@ class _Generator:
             born_here = rng.random() < 0.85
             birth_province = BIRTH_PROVINCE_LONG_AN if born_here else rng.choice(
                 OTHER_BIRTH_PROVINCES)
-            century_digit = (0 if birth.year < 2000 else 2) + (0 if sex == "M" else 1)
-            while True:
-                serial = rng.randrange(10**6)
-                pid = f"{birth_province}{century_digit}{birth.year % 100:02d}{serial:06d}"
-                if pid not in used_ids:
-                    used_ids.add(pid)
-                    break
+            pid = new_personal_id(rng, birth_province, sex, birth, used_ids)
             cmnd = None
             if birth.year < 2005 and rng.random() < 0.6:
                 while True:
@@ -254,7 +294,7 @@ class _Generator:
                 personal_id=pid,
                 cmnd=cmnd,
                 family_name=self.pick_family(rng),
-                middle_name=self.pick_middle[sex](rng),
+                middle_name=tone_style(self.pick_middle[sex](rng), "new"),
                 given_name=rng.choice(self.given[sex]),
                 sex=sex,
                 birth_date=birth,
@@ -268,7 +308,7 @@ class _Generator:
         for p in persons:
             age = (WORLD_DATE - p.birth_date).days / 365.25
             if rng.random() < 0.004 + 0.0009 * max(0.0, age - 40) ** 1.3:
-                p.death_date = _random_date(rng, max(p.birth_date + timedelta(days=30),
+                p.death_date = random_date(rng, max(p.birth_date + timedelta(days=30),
                                                      date(2000, 1, 1)), WORLD_DATE)
         return persons
 
@@ -298,7 +338,7 @@ class _Generator:
             married.update((husband_no, wife_no))
             husband = persons[husband_no - 1]
             start = max(husband.birth_date, persons[wife_no - 1].birth_date)
-            registered = min(_random_date(rng, start + timedelta(days=18 * 366),
+            registered = min(random_date(rng, start + timedelta(days=18 * 366),
                                           start + timedelta(days=30 * 366)),
                              child.birth_date - timedelta(days=rng.randrange(60, 900)))
             marriages.append(Marriage(len(marriages) + 1, husband_no, wife_no, registered,
@@ -306,43 +346,50 @@ class _Generator:
         return marriages
 
     # -- organizations -------------------------------------------------------------------
+    def _representative(self, everyone: list[Person], living: list[Person]) -> Person:
+        """A legal representative or owner: usually alive; one who died stays on record
+        (the register was never told) at the configured rate, else was replaced."""
+        rng = self.rng
+        person = rng.choice(everyone)
+        if person.death_date is not None and rng.random() >= self.stale_rate:
+            person = rng.choice(living)
+        return person
+
     def organizations(self, persons: list[Person]) -> list[Organization]:
         rng = self.rng
         adults = [p for p in persons if p.is_adult_on(WORLD_DATE)]
+        living = [p for p in adults if p.death_date is None]
         orgs: list[Organization] = []
-        pick_form = _Weighted(LEGAL_FORMS)
-        pick_status = _Weighted(ENTERPRISE_STATUSES)
-        pick_vsic = _Weighted(VSIC_CODES)
-        form_names = {"TNHH1": "Công ty TNHH MTV", "TNHH2": "Công ty TNHH", "CP": "Công ty Cổ phần",
-                      "DNTN": "Doanh nghiệp tư nhân", "HD": "Công ty Hợp danh"}
-        trade_words = ("Phát Đạt", "Thành Công", "Long An", "Mê Kông", "Tân Phú", "Hưng Thịnh",
-                       "Việt Nhật", "Sao Mai", "Phú Quý", "Hoàng Gia", "Đồng Tâm", "An Khang",
-                       "Bình Minh", "Thuận Phát", "Kim Ngân", "Tiến Thành")
-        trades = ("Xây dựng", "Thương mại", "Nông sản", "Vận tải", "Thực phẩm", "Cơ khí",
-                  "Dệt may", "Bất động sản", "Dịch vụ", "Đầu tư")
+        pick_form = Weighted(LEGAL_FORMS)
+        pick_status = Weighted(ENTERPRISE_STATUSES)
+        pick_vsic = Weighted(VSIC_CODES)
         sequence = 300000 + rng.randrange(1000)
         for _ in range(max(3, self.scale // 25)):
             while True:
                 sequence += 1 + rng.randrange(40)
                 try:
                     code = enterprise_code(sequence)
+                    self.enterprise_sequence = sequence
                     break
                 except ValueError:
                     continue
             form = pick_form(rng)
+            representative = self._representative(adults, living)
+            registered_on = random_date(rng, date(1995, 1, 1), representative.death_date
+                                         or WORLD_DATE)
             org = Organization(
                 org_no=len(orgs) + 1,
                 kind="enterprise",
                 code=code,
-                name=f"{form_names[form]} {rng.choice(trades)} {rng.choice(trade_words)}",
+                name=enterprise_name(rng, form),
                 commune=rng.choice(self.commune_codes),
                 street=f"{rng.randrange(1, 900)} {rng.choice(STREET_NAMES)}",
-                registered_on=_random_date(rng, date(1995, 1, 1), WORLD_DATE),
+                registered_on=registered_on,
                 legal_form=form,
                 vsic=pick_vsic(rng),
                 status=pick_status(rng),
                 charter_capital=rng.choice((1, 2, 5, 10, 20, 50, 100, 500)) * 10**8,
-                representative_no=rng.choice(adults).person_no,
+                representative_no=representative.person_no,
             )
             orgs.append(org)
             if rng.random() < 0.1:
@@ -354,30 +401,29 @@ class _Generator:
                         name=f"Chi nhánh {branch} - {org.name}",
                         commune=rng.choice(self.commune_codes),
                         street=f"{rng.randrange(1, 900)} {rng.choice(STREET_NAMES)}",
-                        registered_on=_random_date(rng, org.registered_on, WORLD_DATE),
+                        registered_on=random_date(rng, org.registered_on, WORLD_DATE),
                         legal_form=form,
                         vsic=org.vsic,
                         status=org.status,
-                        representative_no=rng.choice(adults).person_no,
+                        representative_no=rng.choice(living).person_no,
                         parent_no=org.org_no,
                     ))
-        shop_words = ("Tạp hóa", "Quán ăn", "Cà phê", "Sửa xe", "Bán lẻ", "Tiệm vàng", "Nhà thuốc",
-                      "Vật liệu xây dựng", "Hớt tóc", "May đo")
         for n in range(max(2, self.scale // 20)):
-            owner = rng.choice(adults)
+            owner = rng.choice(living)
             commune = self.commune_by_code[owner.home_commune]
             orgs.append(Organization(
                 org_no=len(orgs) + 1,
                 kind="household_business",
                 code=f"{commune.district_code}.{n + 1:06d}",
-                name=f"{rng.choice(shop_words)} {owner.given_name}",
+                name=household_business_name(rng, owner.given_name),
                 commune=owner.home_commune,
                 street=owner.street,
-                registered_on=_random_date(rng, date(2005, 1, 1), WORLD_DATE),
+                registered_on=random_date(rng, date(2005, 1, 1), WORLD_DATE),
                 vsic=pick_vsic(rng),
                 status=pick_status(rng),
                 representative_no=owner.person_no,
             ))
+            self.household_businesses = n + 1
         agency_no = 0
 
         def agency(name: str, level: str, commune: str, parent: int | None, kind: str) -> int:
@@ -408,23 +454,32 @@ class _Generator:
     def employments(self, persons: list[Person], orgs: list[Organization]) -> list[Employment]:
         rng = self.rng
         units = [o for o in orgs if o.kind in ("state_agency", "agency_unit")]
-        pick_grade = _Weighted(GRADE_WEIGHTS)
-        pick_position = _Weighted(POSITIONS)
+        pick_grade = Weighted(GRADE_WEIGHTS)
+        pick_position = Weighted(POSITIONS)
         working_age = [p for p in persons
-                       if 22 <= (WORLD_DATE - p.birth_date).days / 365.25 <= 62]
+                       if 22 <= (WORLD_DATE - p.birth_date).days / 365.25 <= 62
+                       and (p.death_date is None
+                            or (p.death_date - p.birth_date).days > 23 * 365.25)]
         employments: list[Employment] = []
         count = min(len(working_age), max(5, self.scale // 40))
         for person in rng.sample(working_age, count):
-            start = _random_date(rng, person.birth_date + timedelta(days=int(22 * 365.25)),
-                                 WORLD_DATE)
+            last_day = person.death_date or WORLD_DATE
+            start = random_date(rng, person.birth_date + timedelta(days=int(22 * 365.25)),
+                                 last_day)
             grade = pick_grade(rng)
             for stint in range(rng.choice((1, 1, 1, 2, 2, 3))):
                 end = None
                 if stint < 2 and rng.random() < 0.35:
-                    end = _random_date(rng, start + timedelta(days=180), WORLD_DATE + timedelta(
+                    end = random_date(rng, start + timedelta(days=180), WORLD_DATE + timedelta(
                         days=200))
                     if end >= WORLD_DATE:
                         end = None
+                unrecorded = died = False
+                if person.death_date is not None and (end is None or end > person.death_date):
+                    # Death ends the stint; the cadre system may never have heard of it.
+                    unrecorded = rng.random() < self.stale_rate
+                    end = max(start, person.death_date)
+                    died = True
                 coefficients = CIVIL_SERVANT_GRADES[grade]
                 step = min(len(coefficients), 1 + (WORLD_DATE - start).days // (3 * 365)) \
                     if end is None else min(len(coefficients), 1 + (end - start).days // (3 * 365))
@@ -432,9 +487,9 @@ class _Generator:
                     employment_no=len(employments) + 1, person_no=person.person_no,
                     unit_no=rng.choice(units).org_no, grade=grade, step=step,
                     coefficient=coefficients[step - 1], position=pick_position(rng),
-                    start=start, end=end,
+                    start=start, end=end, end_unrecorded=unrecorded,
                 ))
-                if end is None:
+                if end is None or died:
                     break
                 start = end + timedelta(days=1)
         return employments
@@ -443,11 +498,11 @@ class _Generator:
     def parcels(self, persons: list[Person], orgs: list[Organization],
                 marriages: list[Marriage]) -> list[Parcel]:
         rng = self.rng
-        adults = [p for p in persons if p.is_adult_on(WORLD_DATE)]
+        adults = [p for p in persons if p.is_adult_on(WORLD_DATE) and p.death_date is None]
         spouse = {m.husband_no: m.wife_no for m in marriages}
         holders_org = [o for o in orgs if o.kind in ("enterprise", "household_business")]
-        pick_urban = _Weighted(LAND_USE_URBAN)
-        pick_rural = _Weighted(LAND_USE_RURAL)
+        pick_urban = Weighted(LAND_USE_URBAN)
+        pick_rural = Weighted(LAND_USE_RURAL)
         next_number: dict[tuple[str, int], int] = {}
         parcels: list[Parcel] = []
         for n in range(max(5, self.scale // 2)):
@@ -486,7 +541,7 @@ class _Generator:
                     holders = [Holding("person", owner.person_no, 1.0)]
             else:
                 holders = [Holding("organization", rng.choice(holders_org).org_no, 1.0)]
-            issued = _random_date(rng, date(1994, 1, 1), WORLD_DATE)
+            issued = random_date(rng, date(1994, 1, 1), WORLD_DATE)
             parcel = Parcel(
                 parcel_no=n + 1, commune=commune.code, map_sheet=sheet, parcel_number=number,
                 area_m2=area, land_use=land_use, planning_zone=rng.choice(PLANNING_ZONES),
@@ -508,11 +563,15 @@ class _Generator:
         return parcels
 
 
-def generate(scale: int, seed: int = 42) -> Province:
-    """The whole true province for ``scale`` persons."""
+def generate(scale: int, seed: int = 42, deceased_still_active: float = 0.3) -> Province:
+    """The whole true province for ``scale`` persons.
+
+    ``deceased_still_active`` is the share of persons who died while a civil servant or a
+    legal representative and whose record in that system was never updated.
+    """
     if scale < 10:
         raise ValueError("scale must be at least 10 persons")
-    gen = _Generator(scale, seed)
+    gen = _Generator(scale, seed, deceased_still_active)
     persons = gen.persons()
     marriages = gen.families(persons)
     orgs = gen.organizations(persons)
@@ -520,4 +579,6 @@ def generate(scale: int, seed: int = 42) -> Province:
     parcels = gen.parcels(persons, orgs, marriages)
     return Province(seed=seed, scale=scale, world_date=WORLD_DATE, communes=gen.communes,
                     persons=persons, marriages=marriages, organizations=orgs, parcels=parcels,
-                    employments=employments)
+                    employments=employments, deceased_still_active=deceased_still_active,
+                    enterprise_sequence=gen.enterprise_sequence,
+                    household_businesses=gen.household_businesses)
