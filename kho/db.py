@@ -73,12 +73,20 @@ def connect(url: str, **kwargs) -> Iterator[psycopg.Connection]:
         yield conn
 
 
+def _mysql_server_engine(url: str) -> sa.Engine:
+    """An engine on the MySQL/MariaDB server itself, with no database selected."""
+    parsed = sqlalchemy_url(url)
+    server = sa.URL.create(parsed.drivername, username=parsed.username,
+                           password=parsed.password, host=parsed.host, port=parsed.port,
+                           query=parsed.query)
+    return sa.create_engine(server)
+
+
 def ensure_database(url: str) -> bool:
     """Create the database the URL names if the server lacks it; True when created."""
     name = database_name(url)
     if backend(url) == "mysql":
-        server = parse(url).set(database=None)
-        engine = sa.create_engine(sqlalchemy_url(server.render_as_string(hide_password=False)))
+        engine = _mysql_server_engine(url)
         with engine.connect() as conn:
             exists = conn.execute(
                 sa.text("select 1 from information_schema.schemata where schema_name = :n"),
@@ -98,8 +106,7 @@ def ensure_database(url: str) -> bool:
 def drop_database(url: str) -> None:
     name = database_name(url)
     if backend(url) == "mysql":
-        server = parse(url).set(database=None)
-        engine = sa.create_engine(sqlalchemy_url(server.render_as_string(hide_password=False)))
+        engine = _mysql_server_engine(url)
         with engine.connect() as conn:
             conn.execute(sa.text(f"drop database if exists `{name}`"))
         engine.dispose()

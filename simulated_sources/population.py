@@ -54,6 +54,8 @@ CIVIL_SERVANT_GRADES = {
     "01.004": (2.10, 2.41, 2.72, 3.03, 3.34, 3.65, 3.96, 4.27, 4.58, 4.89),
     "01.005": (1.86, 2.06, 2.26, 2.46, 2.66, 2.86, 3.06, 3.26, 3.46, 3.66, 3.86, 4.06),
 }
+# Share of civil servants who die in service (accidents, illness) over their records' span.
+IN_SERVICE_DEATHS = 0.03
 GRADE_WEIGHTS = (("01.001", 2), ("01.002", 15), ("01.003", 60), ("01.004", 15), ("01.005", 8))
 POSITIONS = (("Chuyên viên", 70), ("Phó Trưởng phòng", 12), ("Trưởng phòng", 8),
              ("Phó Giám đốc", 4), ("Giám đốc", 2), ("Chủ tịch", 2), ("Phó Chủ tịch", 2))
@@ -465,7 +467,10 @@ class _Generator:
         for person in rng.sample(working_age, count):
             last_day = person.death_date or WORLD_DATE
             start = random_date(rng, person.birth_date + timedelta(days=int(22 * 365.25)),
-                                 last_day)
+                                last_day)
+            if person.death_date is None and rng.random() < IN_SERVICE_DEATHS:
+                person.death_date = random_date(rng, start + timedelta(days=30),
+                                                WORLD_DATE - timedelta(days=1))
             grade = pick_grade(rng)
             for stint in range(rng.choice((1, 1, 1, 2, 2, 3))):
                 end = None
