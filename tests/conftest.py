@@ -16,6 +16,7 @@ import pytest
 from kho import db
 
 LOCAL_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
+LOCAL_MARIADB = "mysql+pymysql://root@127.0.0.1:3306/"
 
 
 def local_server_available() -> bool:
@@ -23,6 +24,16 @@ def local_server_available() -> bool:
         with psycopg.connect(LOCAL_SERVER, connect_timeout=2):
             return True
     except psycopg.OperationalError:
+        return False
+
+
+def local_mariadb_available() -> bool:
+    import pymysql
+
+    try:
+        pymysql.connect(host="127.0.0.1", port=3306, user="root", connect_timeout=2).close()
+        return True
+    except pymysql.err.OperationalError:
         return False
 
 
@@ -70,6 +81,9 @@ def make_deployment(kind: str, home: Path) -> Deployment:
 
 
 def teardown_deployment(deployment: Deployment) -> None:
+    for name, url in deployment.env.items():
+        if name.startswith("KHO_SOURCE_") and db.backend(url) == "mysql":
+            db.drop_database(url)
     if "KHO_WAREHOUSE_URL" in deployment.env:
         url = deployment.env["KHO_WAREHOUSE_URL"]
         name = db.database_name(url)
