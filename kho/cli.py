@@ -80,6 +80,20 @@ def _print_counts(counts: dict[tuple[str, str], int | None]) -> None:
         click.echo(f"  {source:<15} {table:<22} {shown}")
 
 
+def _database_errors() -> tuple[type[Exception], ...]:
+    import psycopg
+    import sqlalchemy
+
+    return (psycopg.OperationalError, sqlalchemy.exc.OperationalError)
+
+
+_DATABASE_ERRORS = _database_errors()
+
+
+def _first_line(err: Exception) -> str:
+    return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+
+
 def _noise_settings(noise: tuple[str, ...], level: float):
     from simulated_sources.noise import NoiseSettings
 
@@ -114,9 +128,12 @@ def sources_seed(scale: int, seed_value: int, noise: tuple[str, ...], noise_leve
 
     settings = _noise_settings(noise, noise_level)
     url = warehouse.ensure_warehouse()
-    report = seed(scale, seed_value, warehouse.source_urls(url),
-                  warehouse.ground_truth_url(url), progress=lambda m: click.echo(f"- {m}"),
-                  settings=settings)
+    try:
+        report = seed(scale, seed_value, warehouse.source_urls(url),
+                      warehouse.ground_truth_url(url), progress=lambda m: click.echo(f"- {m}"),
+                      settings=settings)
+    except _DATABASE_ERRORS as err:
+        _fail(f"seeding failed: {_first_line(err)}")
     _print_counts(report.rows)
     click.echo(f"seeded {report.total_rows:,} source rows in {report.seconds:.1f} s "
                f"({report.total_rows / report.seconds:,.0f} rows/s)")
@@ -136,6 +153,8 @@ def sources_advance(days: int) -> None:
                          progress=lambda m: click.echo(f"- {m}"))
     except RuntimeError as err:
         _fail(str(err))
+    except _DATABASE_ERRORS as err:
+        _fail(f"advancing failed: {_first_line(err)}")
     click.echo(f"advanced {report.days} day(s) to {report.world_date}")
     click.echo("events: " + (", ".join(f"{k} {v}" for k, v in sorted(report.events.items()))
                              or "none"))

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import multiprocessing
+import os
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -219,6 +221,28 @@ def write_entities(conn: psycopg.Connection, province: Province, *, persons=(),
                             parcel.parcel_number))
 
 
+SEED_WORKERS = max(1, min(4, os.cpu_count() or 1))
+_FORKED: tuple | None = None
+
+
+def _write_source(job: tuple[str, str]) -> dict[tuple[str, str], int]:
+    """In a forked worker: one source's tables and their ground truth."""
+    assert _FORKED is not None
+    province, settings, ground_truth_url, progress = _FORKED
+    source, url = job
+    progress(f"writing {source} to {db.redact(url)}")
+    db.ensure_database(url)
+    writer = _write_mysql if db.backend(url) == "mysql" else _write_postgres
+    truth = TruthWriter(ground_truth_url)
+    counts: dict[tuple[str, str], int] = {}
+    try:
+        writer(url, tables_of(source), province, settings, truth, counts)
+        truth.commit()
+    finally:
+        truth.close()
+    return counts
+
+
 def seed(scale: int, seed_value: int, source_urls: dict[str, str], ground_truth_url: str,
          progress: Callable[[str], None] = lambda _: None,
          settings: NoiseSettings | None = None) -> SeedReport:
@@ -229,18 +253,22 @@ def seed(scale: int, seed_value: int, source_urls: dict[str, str], ground_truth_
     province = generate(scale, seed_value, settings.deceased_still_active)
     generated = time.perf_counter()
     _create_ground_truth(ground_truth_url, province, settings)
-    truth = TruthWriter(ground_truth_url)
-    counts: dict[tuple[str, str], int] = {}
+    jobs = [(source, source_urls[source]) for source in SOURCES]
+    # Sources render and load in parallel worker processes forked after generation, so
+    # they share the generated province instead of pickling it; each writes its own slice
+    # of the ground truth.
+    global _FORKED
+    _FORKED = (province, settings, ground_truth_url, progress)
     try:
-        for source in SOURCES:
-            url = source_urls[source]
-            progress(f"writing {source} to {db.redact(url)}")
-            db.ensure_database(url)
-            writer = _write_mysql if db.backend(url) == "mysql" else _write_postgres
-            writer(url, tables_of(source), province, settings, truth, counts)
-        truth.commit()
+        context = multiprocessing.get_context("fork")
+        with context.Pool(min(len(jobs), SEED_WORKERS)) as pool:
+            counts: dict[tuple[str, str], int] = {}
+            for written in pool.imap_unordered(_write_source, jobs):
+                counts.update(written)
     finally:
-        truth.close()
+        _FORKED = None
+    counts = {(t.source, t.name): counts[(t.source, t.name)]
+              for source in SOURCES for t in tables_of(source)}
     progress("indexing the ground truth")
     with db.connect(ground_truth_url) as conn:
         for ddl in GROUND_TRUTH_INDEXES:

@@ -389,3 +389,25 @@ def test_a_simulated_year_changes_the_province_as_documented():
         assert parcel.transfers[-1] is event.detail["transfer"]
     # A parcel's current holders always hold the whole of it.
     assert all(abs(sum(h.share for h in p.holders) - 1) < 1e-9 for p in province.parcels)
+
+
+def test_the_documented_noise_defaults_are_the_real_ones():
+    from kho.settings import REPO_ROOT
+
+    doc = (REPO_ROOT / "docs" / "simulated_sources.md").read_text()
+    documented = {m[0]: float(m[1]) for m in re.findall(r"\| `(\w+)` \| ([0-9.]+) \|", doc)}
+    assert documented == NoiseSettings().as_dict()
+
+
+def test_the_cli_rejects_unknown_noise_kinds_and_rates_clearly(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "KHO_HOME": str(tmp_path)}
+    for bad, message in (("name_typos=0.1", "unknown noise kind"),
+                         ("broken_row=2", "between 0 and 1"), ("broken_row", "KIND=RATE")):
+        result = subprocess.run([sys.executable, "-m", "kho.cli", "sources", "seed", "--noise",
+                                 bad], env=env, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 2 and message in result.stderr, result.stderr
+    assert not (tmp_path / "pgdata").exists()  # refused before touching any database
