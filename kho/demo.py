@@ -27,14 +27,14 @@ def rows_per_layer(warehouse_url: str) -> list[tuple[str, str, int]]:
 
 def run_demo(scale: int, seed_value: int, echo: Callable[[str], None]) -> bool:
     from kho.runner import run_materialize_all
-    from simulated_sources.seed import describe, seed
+    from simulated_sources.seed import seed, source_counts
 
     echo("1/4 warehouse")
     url = warehouse.ensure_warehouse()
     echo(f"  {db.redact(url)}")
     echo("2/4 agency sources")
     sources = warehouse.source_urls(url)
-    counts = describe(sources)
+    counts = source_counts(sources)
     if any(n is None for n in counts.values()):
         report = seed(scale, seed_value, sources, warehouse.ground_truth_url(url),
                       progress=lambda m: echo(f"  {m}"))

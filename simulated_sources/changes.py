@@ -50,7 +50,7 @@ from simulated_sources.population import (
     household_business_name,
     new_personal_id,
 )
-from simulated_sources.seed import TruthWriter, mysql_insert, read_seed_info, write_entities
+from simulated_sources.seed import TruthWriter, insert_statement, read_seed_info, write_entities
 from simulated_sources.systems import (
     TABLES,
     Record,
@@ -400,7 +400,7 @@ class SourceChanger:
         self.now += timedelta(seconds=1 + self.rng.randrange(120))
 
     def insert(self, table: SourceTable, record: Record, event: str) -> None:
-        self._conn(table).execute(mysql_insert(table),
+        self._conn(table).execute(insert_statement(table),
                                   dict(zip(table.column_names, record.row, strict=True)))
         with self.truth_writer.table(table, self.day) as write_truth:
             write_truth(record)

@@ -154,7 +154,7 @@ def _write_postgres(url: str, tables: Iterable[SourceTable], province: Province,
             counts[(table.source, table.name)] = n
 
 
-def mysql_insert(table: SourceTable) -> sa.TextClause:
+def insert_statement(table: SourceTable) -> sa.TextClause:
     return sa.text(
         f"insert into {table.name} ({', '.join(table.column_names)}) values "
         f"({', '.join(':' + c for c in table.column_names)})"
@@ -169,7 +169,7 @@ def _write_mysql(url: str, tables: Iterable[SourceTable], province: Province,
             for table in tables:
                 conn.execute(sa.text(f"drop table if exists {table.name}"))
                 conn.execute(sa.text(table.ddl("mysql")))
-                insert = mysql_insert(table)
+                insert = insert_statement(table)
                 batch: list[dict] = []
                 n = 0
                 with truth.table(table, province.world_date) as write_truth:
@@ -288,7 +288,7 @@ class Description:
     rates: dict[str, dict[str, float]]
 
 
-def _source_counts(source_urls: dict[str, str]) -> dict[tuple[str, str], int | None]:
+def source_counts(source_urls: dict[str, str]) -> dict[tuple[str, str], int | None]:
     counts: dict[tuple[str, str], int | None] = {}
     for source in SOURCES:
         url = source_urls[source]
@@ -318,7 +318,7 @@ def read_seed_info(ground_truth_url: str) -> dict | None:
 
 def describe(source_urls: dict[str, str], ground_truth_url: str) -> Description:
     """Row counts per source table, and the observed noise and defect rates per source."""
-    counts = _source_counts(source_urls)
+    counts = source_counts(source_urls)
     info = read_seed_info(ground_truth_url)
     rates: dict[str, dict[str, float]] = {}
     if info is not None:

@@ -1,0 +1,29 @@
+"""`kho demo`, the README's first command, from an empty KHO_HOME on the embedded warehouse."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.conftest import make_deployment, teardown_deployment
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory):
+    deployment = make_deployment("embedded", tmp_path_factory.mktemp("demo"))
+    yield deployment
+    teardown_deployment(deployment)
+
+
+def test_demo_builds_everything_then_reuses_it(deployment):
+    first = deployment.kho("demo", "--scale", "300", "--seed", "3", "--no-serve").stdout
+    assert re.search(r"seeded [\d,]+ rows", first)
+    assert re.search(r"succeeded in [\d.]+ s: \d+ assets materialized", first)
+    marts = dict(re.findall(r"marts\.(\w+)\s+([\d,]+)", first))
+    assert set(marts) >= {"dim_person", "dim_organization", "dim_land_parcel", "dim_admin_unit"}
+    assert all(int(n.replace(",", "")) > 0 for n in marts.values())
+
+    second = deployment.kho("demo", "--scale", "300", "--seed", "3", "--no-serve").stdout
+    assert "already seeded" in second
+    assert dict(re.findall(r"marts\.(\w+)\s+([\d,]+)", second)) == marts
