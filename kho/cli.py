@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 
 import click
+import psycopg
+import sqlalchemy
 
 from kho import db, warehouse
 from kho.settings import load_settings
@@ -80,14 +82,8 @@ def _print_counts(counts: dict[tuple[str, str], int | None]) -> None:
         click.echo(f"  {source:<15} {table:<22} {shown}")
 
 
-def _database_errors() -> tuple[type[Exception], ...]:
-    import psycopg
-    import sqlalchemy
-
-    return (psycopg.OperationalError, sqlalchemy.exc.OperationalError)
-
-
-_DATABASE_ERRORS = _database_errors()
+# What an unreachable or refusing database raises, through either driver layer.
+_DATABASE_ERRORS = (psycopg.OperationalError, sqlalchemy.exc.OperationalError)
 
 
 def _first_line(err: Exception) -> str:

@@ -103,8 +103,9 @@ def poisson(rng: random.Random, mean: float) -> int:
 
 @dataclass
 class Event:
-    kind: str  # birth | death | marriage | transfer | new_enterprise | status_change |
-    # new_household_business | hire
+    # birth, death, marriage, transfer, new_enterprise, status_change,
+    # new_household_business or hire
+    kind: str
     entity: object
     detail: dict = field(default_factory=dict)
 
@@ -149,39 +150,25 @@ class World:
         """Apply one day of change to the province; return what happened, in order."""
         p = self.p
         scale = len(p.persons)
+        # (expected yearly count, how one happens), each count taken when its turn comes.
+        kinds: tuple[tuple[Callable[[], float], Callable[..., Event | None]], ...] = (
+            (lambda: scale * BIRTHS_PER_PERSON, self._birth),
+            (lambda: scale * DEATHS_PER_PERSON, self._death),
+            (lambda: scale * MARRIAGES_PER_PERSON, self._marriage),
+            (lambda: len(p.parcels) * TRANSFERS_PER_PARCEL, self._transfer),
+            (lambda: sum(1 for o in self.businesses if o.kind == "enterprise")
+             * NEW_ENTERPRISES_PER_ENTERPRISE, self._new_enterprise),
+            (lambda: len(self.businesses) * STATUS_CHANGES_PER_ENTERPRISE, self._status_change),
+            (lambda: p.household_businesses * NEW_HOUSEHOLD_BUSINESSES_PER_BUSINESS,
+             self._new_household_business),
+            (lambda: len(self.employments) * HIRES_PER_CIVIL_SERVANT, self._hire),
+        )
         events: list[Event] = []
-        for _ in range(poisson(rng, scale * BIRTHS_PER_PERSON / 365)):
-            event = self._birth(day, rng)
-            if event:
-                events.append(event)
-        for _ in range(poisson(rng, scale * DEATHS_PER_PERSON / 365)):
-            event = self._death(day, rng)
-            if event:
-                events.append(event)
-        for _ in range(poisson(rng, scale * MARRIAGES_PER_PERSON / 365)):
-            event = self._marriage(day, rng)
-            if event:
-                events.append(event)
-        for _ in range(poisson(rng, len(p.parcels) * TRANSFERS_PER_PARCEL / 365)):
-            event = self._transfer(day, rng)
-            if event:
-                events.append(event)
-        enterprises = sum(1 for o in self.businesses if o.kind == "enterprise")
-        for _ in range(poisson(rng, enterprises * NEW_ENTERPRISES_PER_ENTERPRISE / 365)):
-            events.append(self._new_enterprise(day, rng))
-        for _ in range(poisson(rng, len(self.businesses) * STATUS_CHANGES_PER_ENTERPRISE / 365)):
-            event = self._status_change(day, rng)
-            if event:
-                events.append(event)
-        for _ in range(poisson(rng, p.household_businesses
-                               * NEW_HOUSEHOLD_BUSINESSES_PER_BUSINESS / 365)):
-            event = self._new_household_business(day, rng)
-            if event:
-                events.append(event)
-        for _ in range(poisson(rng, len(self.employments) * HIRES_PER_CIVIL_SERVANT / 365)):
-            event = self._hire(day, rng)
-            if event:
-                events.append(event)
+        for yearly, happen in kinds:
+            for _ in range(poisson(rng, yearly() / 365)):
+                event = happen(day, rng)
+                if event is not None:
+                    events.append(event)
         p.world_date = day
         return events
 

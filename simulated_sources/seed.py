@@ -90,15 +90,10 @@ def table_rng(seed: int, table: SourceTable) -> random.Random:
     return random.Random(f"{seed}:{table.source}.{table.name}")
 
 
-def table_renderer(province: Province, table: SourceTable,
-                   settings: NoiseSettings) -> Renderer:
-    return Renderer(province, table, settings, table_rng(province.seed, table))
-
-
 def render_table(province: Province, table: SourceTable,
                  settings: NoiseSettings) -> Iterator[Record]:
     """Every row of one source table, as seeding writes it."""
-    return table.render(table_renderer(province, table, settings))
+    return table.render(Renderer(province, table, settings, table_rng(province.seed, table)))
 
 
 class TruthWriter:

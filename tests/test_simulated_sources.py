@@ -8,6 +8,7 @@ from stdnum.vn import mst
 
 from pipelines.sources.contracts import CONTRACTS
 from simulated_sources.admin_units import long_an_communes
+from simulated_sources.changes import TABLE_BY_NAME
 from simulated_sources.noise import (
     NO_NOISE,
     UNKNOWN_CODES,
@@ -48,7 +49,7 @@ def loud():
 
 
 def table_named(name):
-    return next(t for t in TABLES if t.name == name)
+    return TABLE_BY_NAME[name]
 
 
 def rendered(province, table_name, settings=NO_NOISE):
