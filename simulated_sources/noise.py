@@ -230,10 +230,10 @@ class RowNoise:
 # -- defects -------------------------------------------------------------------------------
 
 UNKNOWN_CODES = {
-    "land_use": ("XYZ", "LUK", "ODX"),
+    "land_use": ("XYZ", "LUX", "ODX"),
     "commune": ("99999", "80000", "27999"),
     "legal_form": ("TNHH3", "CTY", "XX"),
-    "vsic": ("9999", "0000", "A123"),
+    "vsic": ("0400", "0000", "A123"),
     "grade": ("99.999", "01.099", "1.003"),
     "transfer_kind": ("khac_xyz", "chuyen_doi_x"),
 }

@@ -33,7 +33,7 @@ OTHER_BIRTH_PROVINCES = ("079", "082", "083", "086", "087", "089", "072", "001")
 CMND_PREFIX_LONG_AN = "30"
 
 LAND_USE_URBAN = (("ODT", 70), ("TMD", 10), ("SKC", 5), ("CLN", 10), ("DGT", 5))
-LAND_USE_RURAL = (("LUC", 40), ("ONT", 20), ("CLN", 18), ("BHK", 10), ("TSN", 7), ("SKC", 3),
+LAND_USE_RURAL = (("LUC", 40), ("ONT", 20), ("CLN", 18), ("BHK", 10), ("NTS", 7), ("SKC", 3),
                   ("TMD", 2))
 PLANNING_ZONES = ("Khu dân cư hiện hữu", "Khu nông nghiệp", "Khu công nghiệp", "Khu đô thị mới",
                   "Khu cây xanh", "Khu thương mại dịch vụ")
