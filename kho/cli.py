@@ -185,11 +185,17 @@ def sources_describe() -> None:
 # -- pipelines -----------------------------------------------------------------------------------
 
 @main.command("materialize")
-def materialize() -> None:
+@click.option("--full-refresh", is_flag=True,
+              help="Re-read every source row (and reconcile deleted keys), not only what "
+                   "changed since each table's watermark.")
+@click.option("--ingest-only", is_flag=True,
+              help="Run the ingest_incremental job: extract and load only, no dbt build.")
+def materialize(full_refresh: bool, ingest_only: bool) -> None:
     """Run the job that materializes every asset (extract, load, dbt build)."""
     from kho.runner import run_materialize_all
 
-    result = run_materialize_all(echo=_stdout_echo())
+    result = run_materialize_all(echo=_stdout_echo(), full_refresh=full_refresh,
+                                 ingest_only=ingest_only)
     if not result.success:
         _fail(f"run {result.run_id} failed: {result.failure}")
 

@@ -1,4 +1,4 @@
-"""Running the ``materialize_all`` job from the command line through a real Dagster instance.
+"""Running kho's Dagster jobs from the command line through a real Dagster instance.
 
 Runs are recorded in ``$DAGSTER_HOME`` (default ``$KHO_HOME/dagster``), so ``dagster dev``
 started with the same ``DAGSTER_HOME`` shows them. Progress is read back from the run's
@@ -33,6 +33,7 @@ class RunOutcome:
     checks_passed: int = 0
     checks_failed: list[str] = field(default_factory=list)
     failure: str | None = None
+    failed_steps: list[str] = field(default_factory=list)
 
 
 def prepare_dagster_home(settings: Settings) -> str:
@@ -49,6 +50,15 @@ def prepare_dagster_home(settings: Settings) -> str:
     return home
 
 
+def _root_cause(error) -> str:
+    """The message of the error kho raised, not of Dagster's wrappers around it."""
+    if error is None:
+        return "failed"
+    while (error.cls_name or "").startswith("Dagster") and error.cause is not None:
+        error = error.cause
+    return error.message.strip()
+
+
 def _describe_event(event) -> str | None:
     from dagster import DagsterEventType
 
@@ -59,9 +69,14 @@ def _describe_event(event) -> str | None:
     if kind == DagsterEventType.ASSET_MATERIALIZATION:
         materialization = dagster_event.event_specific_data.materialization
         key = materialization.asset_key.to_user_string()
-        rows = materialization.metadata.get("rows_extracted") or materialization.metadata.get(
-            "rows")
+        meta = materialization.metadata
+        rows = meta.get("rows_extracted") or meta.get("rows")
         suffix = f" ({rows.value:,} rows)" if rows is not None else ""
+        if "rows_quarantined" in meta:
+            suffix = (f" ({rows.value:,} rows read: {meta['rows_inserted'].value:,} new, "
+                      f"{meta['rows_updated'].value:,} changed, "
+                      f"{meta['rows_quarantined'].value:,} quarantined, "
+                      f"{meta['rows_deleted'].value:,} marked deleted)")
         return f"  materialized {key}{suffix}"
     if kind == DagsterEventType.ASSET_CHECK_EVALUATION:
         evaluation = dagster_event.event_specific_data
@@ -73,7 +88,7 @@ def _describe_event(event) -> str | None:
         return f"- step {dagster_event.step_key} started"
     if kind == DagsterEventType.STEP_FAILURE:
         error = dagster_event.event_specific_data.error
-        return f"- step {dagster_event.step_key} FAILED: {error.message.strip() if error else ''}"
+        return f"- step {dagster_event.step_key} FAILED: {_root_cause(error)}"
     return None
 
 
@@ -94,9 +109,11 @@ def _follow(instance, run_id: str, echo: Callable[[str], None], stop: threading.
             stop.wait(0.5)
 
 
-def run_materialize_all(echo: Callable[[str], None] = print) -> RunOutcome:
-    """Run the job; ``echo`` gets progress lines, dbt's and Dagster's own output goes to a
-    log file under ``$KHO_HOME/logs``."""
+def run_materialize_all(echo: Callable[[str], None] = print, *, full_refresh: bool = False,
+                        ingest_only: bool = False) -> RunOutcome:
+    """Run ``materialize_all`` (or ``ingest_incremental`` with ``ingest_only``); ``echo``
+    gets progress lines, dbt's and Dagster's own output goes to a log file under
+    ``$KHO_HOME/logs``. ``full_refresh`` re-reads every source row."""
     settings = load_settings()
     warehouse.ensure_warehouse(settings)
     prepare_dagster_home(settings)
@@ -104,16 +121,25 @@ def run_materialize_all(echo: Callable[[str], None] = print) -> RunOutcome:
     from dagster import DagsterEventType, DagsterInstance
 
     from pipelines.dbt.project import prepare_manifest
-    from pipelines.definitions import MATERIALIZE_ALL_JOB, defs
+    from pipelines.definitions import (
+        INGEST_INCREMENTAL_JOB,
+        MATERIALIZE_ALL_JOB,
+        defs,
+        full_refresh_run_config,
+    )
 
     prepare_manifest()
-    job = defs().resolve_job_def(MATERIALIZE_ALL_JOB)
+    job_name = INGEST_INCREMENTAL_JOB if ingest_only else MATERIALIZE_ALL_JOB
+    job = defs().resolve_job_def(job_name)
+    run_config = {"loggers": {"console": {"config": {"log_level": "INFO"}}},
+                  **(full_refresh_run_config() if full_refresh else {})}
     run_id = str(uuid.uuid4())
     log_path = settings.home / "logs" / f"materialize-{run_id}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     with DagsterInstance.get() as instance, open(log_path, "w") as log_file:
-        echo(f"running {MATERIALIZE_ALL_JOB} (run {run_id}); full log in {log_path}")
+        mode = "full refresh" if full_refresh else "incremental"
+        echo(f"running {job_name}, {mode} (run {run_id}); full log in {log_path}")
         stop = threading.Event()
         follower = threading.Thread(target=_follow, args=(instance, run_id, echo, stop),
                                     daemon=True)
@@ -122,7 +148,7 @@ def run_materialize_all(echo: Callable[[str], None] = print) -> RunOutcome:
             with redirect_stdout(log_file), redirect_stderr(log_file):
                 result = job.execute_in_process(
                     instance=instance, run_id=run_id, raise_on_error=False,
-                    run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+                    run_config=run_config,
                 )
         finally:
             stop.set()
@@ -139,10 +165,11 @@ def run_materialize_all(echo: Callable[[str], None] = print) -> RunOutcome:
                 else:
                     outcome.checks_failed.append(
                         f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}")
-            elif event.event_type == DagsterEventType.STEP_FAILURE and outcome.failure is None:
-                error = event.event_specific_data.error
-                outcome.failure = f"step {event.step_key}: {error.message.strip()}" if error \
-                    else f"step {event.step_key} failed"
+            elif event.event_type == DagsterEventType.STEP_FAILURE:
+                outcome.failed_steps.append(
+                    f"step {event.step_key}: {_root_cause(event.event_specific_data.error)}")
+    if outcome.failed_steps:
+        outcome.failure = "; ".join(outcome.failed_steps)
     echo(f"{'succeeded' if outcome.success else 'FAILED'} in {outcome.seconds:.1f} s: "
          f"{len(outcome.materialized)} assets materialized, {outcome.checks_passed} checks "
          f"passed, {len(outcome.checks_failed)} failed")

@@ -1,20 +1,67 @@
-"""The kho code location: ``dagster dev`` from the repository root loads this module."""
+"""The kho code location: ``dagster dev`` from the repository root loads this module.
+
+Jobs and schedules:
+
+- ``materialize_all``: extract and load every agency table, load reference data, dbt build,
+  with every check. ``kho materialize`` runs it (incremental; ``--full-refresh`` for all
+  rows); the ``daily_full_refresh`` schedule runs it with ``full_refresh`` at 02:00
+  Asia/Ho_Chi_Minh (``KHO_FULL_REFRESH_CRON``).
+- ``ingest_incremental``: extract and load only what changed since each table's watermark,
+  with the loads' own checks; the ``frequent_incremental_ingest`` schedule runs it every
+  15 minutes (``KHO_INCREMENTAL_CRON``).
+"""
 
 from __future__ import annotations
+
+import os
 
 import dagster as dg
 
 from pipelines.dbt.assets import build_defs as build_dbt_defs
 from pipelines.reference import assets as reference_assets
-from pipelines.resources import WarehouseResource
+from pipelines.resources import IngestResource, WarehouseResource
 from pipelines.sources import assets as source_assets
 
 MATERIALIZE_ALL_JOB = "materialize_all"
+INGEST_INCREMENTAL_JOB = "ingest_incremental"
+TIMEZONE = "Asia/Ho_Chi_Minh"
 
 materialize_all = dg.define_asset_job(
     MATERIALIZE_ALL_JOB,
     selection=dg.AssetSelection.all(),
     description="Extract and load every agency table, load reference data, then dbt build.",
+)
+
+ingest_incremental = dg.define_asset_job(
+    INGEST_INCREMENTAL_JOB,
+    selection=dg.AssetSelection.assets(*source_assets.raw_table_assets)
+    - dg.AssetSelection.checks(*source_assets.checksum_checks),
+    description="Extract and load what changed in every agency table since its watermark.",
+)
+
+
+def full_refresh_run_config() -> dict:
+    return {"resources": {"ingest": {"config": {"full_refresh": True}}}}
+
+
+daily_full_refresh = dg.ScheduleDefinition(
+    name="daily_full_refresh",
+    job=materialize_all,
+    cron_schedule=os.environ.get("KHO_FULL_REFRESH_CRON") or "0 2 * * *",
+    execution_timezone=TIMEZONE,
+    run_config=full_refresh_run_config(),
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Every night: re-read every source in full (deletes reconciled, every row "
+                "compared), reference data, dbt build and all checks.",
+)
+
+frequent_incremental_ingest = dg.ScheduleDefinition(
+    name="frequent_incremental_ingest",
+    job=ingest_incremental,
+    cron_schedule=os.environ.get("KHO_INCREMENTAL_CRON") or "*/15 * * * *",
+    execution_timezone=TIMEZONE,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Load what changed in the sources since the last run.",
 )
 
 
@@ -24,6 +71,8 @@ def defs() -> dg.Definitions:
         source_assets.defs,
         reference_assets.defs,
         build_dbt_defs(),
-        dg.Definitions(jobs=[materialize_all], resources={"warehouse": WarehouseResource()}),
+        dg.Definitions(jobs=[materialize_all, ingest_incremental],
+                       schedules=[daily_full_refresh, frequent_incremental_ingest],
+                       resources={"warehouse": WarehouseResource(),
+                                  "ingest": IngestResource()}),
     )
-

@@ -25,3 +25,45 @@ class WarehouseResource(dg.ConfigurableResource):
     def export_dbt_environment(self) -> None:
         """Point the dbt profile (which reads KHO_DBT_* variables) at this warehouse."""
         os.environ.update(warehouse.dbt_environment(self.url()))
+
+
+def _env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if not value:
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise ValueError(f"{name}={value!r} is not a number") from None
+
+
+class IngestResource(dg.ConfigurableResource):
+    """How extract-and-load behaves in a run; set fields in the run config (the daily
+    schedule sets ``full_refresh``). Left unset, the retry and timeout fields come from
+    ``KHO_SOURCE_ATTEMPTS``, ``KHO_SOURCE_RETRY_DELAY`` and ``KHO_SOURCE_CONNECT_TIMEOUT``."""
+
+    full_refresh: bool = False
+    overlap_minutes: float = 60.0
+    key_reconciliation_hours: float = 24.0
+    attempts: int | None = None
+    retry_delay_seconds: float | None = None
+    connect_timeout_seconds: float | None = None
+    statement_timeout_seconds: float = 1800.0
+
+    def settings(self):
+        from datetime import timedelta
+
+        from pipelines.sources.extract_load import IngestSettings
+
+        defaults = IngestSettings()
+        return IngestSettings(
+            full_refresh=self.full_refresh,
+            overlap=timedelta(minutes=self.overlap_minutes),
+            key_reconciliation_every=timedelta(hours=self.key_reconciliation_hours),
+            attempts=self.attempts or int(_env_float("KHO_SOURCE_ATTEMPTS", defaults.attempts)),
+            retry_delay_seconds=self.retry_delay_seconds if self.retry_delay_seconds is not None
+            else _env_float("KHO_SOURCE_RETRY_DELAY", defaults.retry_delay_seconds),
+            connect_timeout_seconds=self.connect_timeout_seconds or _env_float(
+                "KHO_SOURCE_CONNECT_TIMEOUT", defaults.connect_timeout_seconds),
+            statement_timeout_seconds=self.statement_timeout_seconds,
+        )

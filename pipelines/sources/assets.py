@@ -1,46 +1,126 @@
-"""One extract-and-load asset per agency table, built from its contract."""
+"""One extract-and-load asset per agency table, built from its contract, with its
+reconciliation checks.
+
+Each load checks itself (checks inside the asset, evaluated on figures read in the load's
+own transaction): ``batch_reconciles`` (rows extracted = rows loaded + rows quarantined, and
+the raw rows stamped with the batch = rows inserted + updated) and
+``row_count_matches_source`` (the source's row count, in the snapshot the load read, = the
+rows the warehouse accounts for). ``checksum_matches_source`` is a separate check that
+lists every key and watermark of the source and digests both sides; the daily full job runs
+it, the frequent incremental job leaves it out to stay fast.
+"""
 
 import dagster as dg
 
-from pipelines.resources import WarehouseResource
+from pipelines.resources import IngestResource, WarehouseResource
 from pipelines.sources.contracts import CONTRACTS, TableContract
-from pipelines.sources.extract_load import load_table
+from pipelines.sources.extract_load import LoadResult, compare_versions, load_table
+
+BATCH_CHECK = "batch_reconciles"
+COUNT_CHECK = "row_count_matches_source"
+CHECKSUM_CHECK = "checksum_matches_source"
 
 
 def raw_asset_key(contract: TableContract) -> dg.AssetKey:
     return dg.AssetKey([contract.raw_schema, contract.table])
 
 
+def _metadata(result: LoadResult) -> dict:
+    return {
+        "batch_id": result.batch_id,
+        "mode": result.mode,
+        "attempt": result.attempt,
+        "watermark_from": str(result.watermark_from),
+        "watermark_to": str(result.watermark_to),
+        "keys_reconciled": result.keys_reconciled,
+        "rows_extracted": result.rows_extracted,
+        "rows_inserted": result.rows_inserted,
+        "rows_updated": result.rows_updated,
+        "rows_unchanged": result.rows_unchanged,
+        "rows_quarantined": result.rows_quarantined,
+        "rows_released": result.rows_released,
+        "rows_deleted": result.rows_deleted,
+        "source_rows": result.source_rows,
+        "duration_seconds": round(result.seconds, 3),
+    }
+
+
+def reconciliation_results(result: LoadResult) -> list[dg.AssetCheckResult]:
+    """The load's own checks, from figures measured independently inside its transaction."""
+    accounted = result.rows_valid + result.rows_quarantined
+    stamped_expected = result.rows_inserted + result.rows_updated
+    return [
+        dg.AssetCheckResult(
+            check_name=BATCH_CHECK,
+            passed=(accounted == result.rows_extracted
+                    and result.stamped_rows == stamped_expected),
+            metadata={"rows_extracted": result.rows_extracted, "rows_loaded": result.rows_valid,
+                      "rows_quarantined": result.rows_quarantined,
+                      "raw_rows_stamped": result.stamped_rows,
+                      "rows_inserted_or_updated": stamped_expected}),
+        dg.AssetCheckResult(
+            check_name=COUNT_CHECK,
+            passed=result.source_rows == result.warehouse_rows,
+            metadata={"source_rows": result.source_rows,
+                      "warehouse_rows": result.warehouse_rows}),
+    ]
+
+
 def build_raw_table_asset(contract: TableContract) -> dg.AssetsDefinition:
+    key = raw_asset_key(contract)
+
     @dg.asset(
-        key=raw_asset_key(contract),
+        key=key,
         group_name=contract.raw_schema,
         kinds={"postgres"},
         tags={"kho/source": contract.source},
-        description=(f"`{contract.table}` of the {contract.source} system, landed as text in "
-                     f"`{contract.raw_table}` with load metadata; upserted by `{contract.key}`."),
+        description=(f"`{contract.table}` of the {contract.source} system, validated against "
+                     f"its contract and landed as text in `{contract.raw_table}` (upserted by "
+                     f"`{contract.key}`, incremental on `{contract.watermark}`); rows that "
+                     "break the contract go to `quarantine.rows`."),
+        check_specs=[
+            dg.AssetCheckSpec(BATCH_CHECK, asset=key, description=(
+                "Rows extracted = rows loaded + rows quarantined in this batch, and the raw "
+                "rows stamped with the batch = rows inserted + updated.")),
+            dg.AssetCheckSpec(COUNT_CHECK, asset=key, description=(
+                "The source's row count (same snapshot as the load) = live raw rows + "
+                "quarantined rows.")),
+        ],
     )
-    def _raw_table(context: dg.AssetExecutionContext,
-                   warehouse: WarehouseResource) -> dg.MaterializeResult:
+    def _raw_table(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+                   ingest: IngestResource):
         url = warehouse.url()
         result = load_table(url, warehouse.source_url(contract.source, url), contract,
-                            run_id=context.run_id)
+                            ingest.settings(), run_id=context.run_id, log=context.log.warning)
         context.log.info(
-            f"{contract.raw_table}: {result.rows_extracted} extracted, {result.rows_inserted} "
-            f"inserted, {result.rows_updated} updated, {result.rows_unchanged} unchanged")
-        return dg.MaterializeResult(metadata={
-            "batch_id": result.batch_id,
-            "rows_extracted": result.rows_extracted,
-            "rows_inserted": result.rows_inserted,
-            "rows_updated": result.rows_updated,
-            "rows_unchanged": result.rows_unchanged,
-            "duration_seconds": round(result.seconds, 3),
-            "max_watermark": str(result.max_watermark),
-        })
+            f"{contract.raw_table} ({result.mode}): {result.rows_extracted} extracted, "
+            f"{result.rows_inserted} inserted, {result.rows_updated} updated, "
+            f"{result.rows_unchanged} unchanged, {result.rows_quarantined} quarantined, "
+            f"{result.rows_released} released, {result.rows_deleted} marked deleted")
+        yield dg.MaterializeResult(metadata=_metadata(result))
+        yield from reconciliation_results(result)
 
     return _raw_table
 
 
-raw_table_assets = [build_raw_table_asset(c) for c in CONTRACTS]
+def build_checksum_check(contract: TableContract) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=raw_asset_key(contract), name=CHECKSUM_CHECK,
+        description=("Every (key, watermark) of the source, digested, equals the same digest "
+                     "over the warehouse's live raw rows and open quarantine."))
+    def _checksum(warehouse: WarehouseResource, ingest: IngestResource) -> dg.AssetCheckResult:
+        url = warehouse.url()
+        figures = compare_versions(url, warehouse.source_url(contract.source, url), contract,
+                                   ingest.settings())
+        return dg.AssetCheckResult(
+            passed=figures["source_digest"] == figures["warehouse_digest"]
+            and figures["keys_differing"] == 0,
+            metadata={k: str(v) if k.endswith("digest") else v for k, v in figures.items()})
 
-defs = dg.Definitions(assets=raw_table_assets)
+    return _checksum
+
+
+raw_table_assets = [build_raw_table_asset(c) for c in CONTRACTS]
+checksum_checks = [build_checksum_check(c) for c in CONTRACTS]
+
+defs = dg.Definitions(assets=raw_table_assets, asset_checks=checksum_checks)

@@ -1,13 +1,73 @@
-"""What kho expects of each agency table: key, watermark column and columns with types.
+"""What kho expects of each agency table: key, watermark column, columns with types and rules.
 
-These are the agencies' own designs, declared once; extraction, loading and the raw
-layer are generic over them. Types name what a value must parse as, not how the agency
-stores it (the civil registry keeps dates as ``dd/mm/yyyy`` text).
+These are the agencies' own designs, declared once; extraction, validation, loading and the
+raw layer are generic over them. A column is declared ``name:type``, with ``!`` after the
+type when a value is required. Types name what a value must be, not how the agency stores
+it (the civil registry keeps dates as ``dd/mm/yyyy`` text): each type carries the rules a
+value breaks when it is not (``malformed_id``, ``impossible_date``, ``unknown_code``, ...),
+checked in the warehouse in one pass over each batch. Empty values pass unless required.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from psycopg import sql
+
+from pipelines.reference import codes
+
+# SQL predicates over ``{v}``, a column's trimmed, non-empty text value. Each check of a
+# type is (rule broken when the predicate is not true, predicate); checks run in order and
+# the first one broken names the row's rule. The ingest.* functions are created with the
+# ingest schema (see bookkeeping.INGEST_DDL).
+_EVENT_RANGE = "between date '1900-01-01' and current_date"
+TYPES: dict[str, tuple[tuple[str, str], ...]] = {
+    "text": (),
+    "integer": (("not_an_integer", r"{v} ~ '^[+-]?\d{{1,18}}$'"),),
+    "numeric": (("not_a_number", r"{v} ~ '^[+-]?(\d+(\.\d*)?|\.\d+)$'"),),
+    "amount": (("not_a_number", r"{v} ~ '^[+-]?(\d+(\.\d*)?|\.\d+)$'"),
+               ("negative_value", "{v}::numeric >= 0")),
+    "date": (("bad_date_format", r"{v} ~ '^\d{{4}}-\d{{2}}-\d{{2}}$'"),
+             ("impossible_date", "ingest.iso_date({v}) is not null")),
+    # Dates of things that happened: a real calendar date, not in the future, not before 1900.
+    "event_date": (("bad_date_format", r"{v} ~ '^\d{{4}}-\d{{2}}-\d{{2}}$'"),
+                   ("impossible_date", f"ingest.iso_date({{v}}) {_EVENT_RANGE}")),
+    # The civil registry's text dates: dd/mm/yyyy, or the year alone where the day is unknown.
+    "dmy_event_date": (("bad_date_format", r"{v} ~ '^(\d{{1,2}}/\d{{1,2}}/)?\d{{4}}$'"),
+                       ("impossible_date", f"ingest.dmy_date({{v}}) {_EVENT_RANGE}")),
+    "timestamp": (("bad_timestamp", "ingest.is_timestamp({v})"),),
+    # 12-digit personal identification number, or the 9-digit identity card (CMND) it replaced.
+    "personal_id": (("malformed_id", r"{v} ~ '^(\d{{9}}|\d{{12}})$'"),),
+    # 10-digit enterprise code; branches and units add -NNN.
+    "enterprise_code": (("malformed_code", r"{v} ~ '^\d{{10}}(-\d{{3}})?$'"),),
+    # A land user's document number, as the document kind in ``loai_giay_to`` says: CCCD
+    # (12-digit personal ID), CMND (9-digit card, or 12 for the last ones issued), MST (tax
+    # code); other kinds (household business licence numbers) are free-form.
+    "document_no": (("malformed_id", r"case upper(btrim(loai_giay_to)) "
+                     r"when 'CCCD' then {v} ~ '^\d{{12}}$' "
+                     r"when 'CMND' then {v} ~ '^(\d{{9}}|\d{{12}})$' "
+                     r"when 'MST' then {v} ~ '^\d{{10}}(-\d{{3}})?$' else true end"),),
+    "vsic": (("unknown_code", r"{v} ~ '^\d{{4,5}}$' and left({v}, 2) = any({divisions})"),),
+}
+CODE_TYPE_PREFIX = "code="
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    required: bool = False
+
+    def checks(self) -> list[tuple[str, sql.Composable]]:
+        """(rule, predicate) pairs for a present value of this column."""
+        v = sql.SQL("btrim({})").format(sql.Identifier(self.name))
+        if self.type.startswith(CODE_TYPE_PREFIX):
+            values = sorted(c.upper() for c in codes.code_set(self.type[len(CODE_TYPE_PREFIX):]))
+            return [("unknown_code", sql.SQL("upper({v}) = any({values})").format(
+                v=v, values=sql.Literal(values)))]
+        divisions = sql.Literal(sorted(codes.VSIC_DIVISIONS))
+        return [(rule, sql.SQL(template).format(v=v, divisions=divisions))
+                for rule, template in TYPES[self.type]]
 
 
 @dataclass(frozen=True)
@@ -16,11 +76,11 @@ class TableContract:
     table: str
     key: str
     watermark: str
-    columns: tuple[tuple[str, str], ...]
+    columns: tuple[Column, ...]
 
     @property
     def column_names(self) -> list[str]:
-        return [name for name, _ in self.columns]
+        return [c.name for c in self.columns]
 
     @property
     def raw_schema(self) -> str:
@@ -30,59 +90,94 @@ class TableContract:
     def raw_table(self) -> str:
         return f"{self.raw_schema}.{self.table}"
 
+    def problem_expression(self) -> sql.Composable:
+        """SQL naming the first rule a row breaks, as ``rule|column``, or null if none.
+
+        The key must be present; then, column by column, a required value must be present
+        and a present value must pass its type's checks.
+        """
+        def present(name: str) -> sql.Composable:
+            return sql.SQL("nullif(btrim({}), '') is not null").format(sql.Identifier(name))
+
+        whens = [sql.SQL("when not {} then {}").format(
+            present(self.key), sql.Literal(f"missing_key|{self.key}"))]
+        for column in self.columns:
+            if column.required and column.name != self.key:
+                whens.append(sql.SQL("when not {} then {}").format(
+                    present(column.name), sql.Literal(f"missing_required|{column.name}")))
+            for rule, predicate in column.checks():
+                whens.append(sql.SQL("when {} and not coalesce({}, false) then {}").format(
+                    present(column.name), predicate, sql.Literal(f"{rule}|{column.name}")))
+        return sql.SQL("case {} end").format(sql.SQL(" ").join(whens))
+
 
 def _table(source: str, table: str, key: str, watermark: str, columns: str) -> TableContract:
-    parsed = tuple(tuple(part.split(":")) for part in columns.split())
-    return TableContract(source, table, key, watermark, parsed)  # type: ignore[arg-type]
+    parsed = []
+    for spec in columns.split():
+        name, type_ = spec.split(":", 1)
+        required = type_.endswith("!")
+        type_ = type_.rstrip("!")
+        if type_ not in TYPES and not (type_.startswith(CODE_TYPE_PREFIX)
+                                       and type_[len(CODE_TYPE_PREFIX):] in
+                                       (*codes.CODE_SETS, "commune")):
+            raise ValueError(f"{source}.{table}.{name}: unknown type {type_!r}")
+        parsed.append(Column(name, type_, required or name == key))
+    return TableContract(source, table, key, watermark, tuple(parsed))
 
 
 CONTRACTS: tuple[TableContract, ...] = (
     _table("land", "thua_dat", "id", "ngay_cap_nhat",
-           "id:integer ma_xa:text so_to_ban_do:integer so_thua:integer dien_tich:numeric "
-           "ma_loai_dat:text khu_quy_hoach:text ranh_gioi:text ngay_cap_nhat:timestamp"),
+           "id:integer ma_xa:code=commune! so_to_ban_do:integer so_thua:integer "
+           "dien_tich:amount! ma_loai_dat:code=land_use! khu_quy_hoach:text ranh_gioi:text "
+           "ngay_cap_nhat:timestamp"),
     _table("land", "chu_su_dung", "id", "ngay_cap_nhat",
-           "id:integer loai_chu:text ho_ten:text loai_giay_to:text so_giay_to:text "
-           "ngay_sinh:dmy_date gioi_tinh:text dia_chi:text ngay_cap_nhat:timestamp"),
+           "id:integer loai_chu:text! ho_ten:text! loai_giay_to:text so_giay_to:document_no "
+           "ngay_sinh:dmy_event_date gioi_tinh:text dia_chi:text ngay_cap_nhat:timestamp"),
     _table("land", "giay_chung_nhan", "id", "ngay_cap_nhat",
-           "id:integer so_phat_hanh:text so_vao_so:text ngay_cap:date co_quan_cap:text "
-           "thua_dat_id:integer ngay_cap_nhat:timestamp"),
+           "id:integer so_phat_hanh:text! so_vao_so:text ngay_cap:event_date co_quan_cap:text "
+           "thua_dat_id:integer! ngay_cap_nhat:timestamp"),
     _table("land", "quyen_su_dung", "id", "ngay_cap_nhat",
-           "id:integer thua_dat_id:integer chu_su_dung_id:integer giay_chung_nhan_id:integer "
-           "ty_le:numeric tu_ngay:date den_ngay:date ngay_cap_nhat:timestamp"),
+           "id:integer thua_dat_id:integer! chu_su_dung_id:integer! giay_chung_nhan_id:integer "
+           "ty_le:amount tu_ngay:event_date den_ngay:date ngay_cap_nhat:timestamp"),
     _table("land", "bien_dong", "id", "ngay_cap_nhat",
-           "id:integer thua_dat_id:integer loai_bien_dong:text ben_chuyen_id:integer "
-           "ben_nhan_id:integer ngay_bien_dong:date ngay_cap_nhat:timestamp"),
+           "id:integer thua_dat_id:integer! loai_bien_dong:code=transfer_kind! "
+           "ben_chuyen_id:integer ben_nhan_id:integer ngay_bien_dong:event_date "
+           "ngay_cap_nhat:timestamp"),
     _table("enterprise", "enterprises", "enterprise_code", "updated_at",
-           "enterprise_code:text parent_enterprise_code:text unit_type:text name:text "
-           "legal_form_code:text main_vsic_code:text status_code:text "
-           "charter_capital_vnd:integer address_line:text ward_code:text "
-           "registration_date:date legal_rep_name:text legal_rep_id_no:text "
-           "legal_rep_dob:date updated_at:timestamp"),
+           "enterprise_code:enterprise_code parent_enterprise_code:enterprise_code "
+           "unit_type:text! name:text! legal_form_code:code=legal_form main_vsic_code:vsic "
+           "status_code:code=enterprise_status charter_capital_vnd:amount address_line:text "
+           "ward_code:code=commune registration_date:event_date legal_rep_name:text "
+           "legal_rep_id_no:personal_id legal_rep_dob:event_date updated_at:timestamp"),
     _table("enterprise", "household_businesses", "registration_no", "updated_at",
-           "registration_no:text business_name:text owner_name:text owner_id_no:text "
-           "owner_dob:date vsic_code:text address_line:text ward_code:text "
-           "registration_date:date status_code:text updated_at:timestamp"),
+           "registration_no:text business_name:text! owner_name:text owner_id_no:personal_id "
+           "owner_dob:event_date vsic_code:vsic address_line:text ward_code:code=commune "
+           "registration_date:event_date status_code:code=enterprise_status "
+           "updated_at:timestamp"),
     _table("civil_registry", "khai_sinh", "so_dang_ky", "thoi_diem_cap_nhat",
-           "so_dang_ky:text so_dinh_danh:text ho_ten:text gioi_tinh:text ngay_sinh:dmy_date "
-           "noi_sinh_ma_xa:text cha_so_dinh_danh:text me_so_dinh_danh:text "
-           "ngay_dang_ky:dmy_date thoi_diem_cap_nhat:timestamp"),
+           "so_dang_ky:text so_dinh_danh:personal_id ho_ten:text! gioi_tinh:text "
+           "ngay_sinh:dmy_event_date! noi_sinh_ma_xa:code=commune "
+           "cha_so_dinh_danh:personal_id me_so_dinh_danh:personal_id "
+           "ngay_dang_ky:dmy_event_date thoi_diem_cap_nhat:timestamp"),
     _table("civil_registry", "khai_tu", "so_dang_ky", "thoi_diem_cap_nhat",
-           "so_dang_ky:text so_dinh_danh:text ho_ten:text ngay_mat:dmy_date "
-           "noi_mat_ma_xa:text ngay_dang_ky:dmy_date thoi_diem_cap_nhat:timestamp"),
-    _table("civil_registry", "ket_hon", "so_dang_ky", "thoi_diem_cap_nhat",
-           "so_dang_ky:text chong_so_dinh_danh:text chong_ho_ten:text vo_so_dinh_danh:text "
-           "vo_ho_ten:text ngay_dang_ky:dmy_date noi_dang_ky_ma_xa:text "
+           "so_dang_ky:text so_dinh_danh:personal_id ho_ten:text! ngay_mat:dmy_event_date! "
+           "noi_mat_ma_xa:code=commune ngay_dang_ky:dmy_event_date "
            "thoi_diem_cap_nhat:timestamp"),
+    _table("civil_registry", "ket_hon", "so_dang_ky", "thoi_diem_cap_nhat",
+           "so_dang_ky:text chong_so_dinh_danh:personal_id chong_ho_ten:text! "
+           "vo_so_dinh_danh:personal_id vo_ho_ten:text! ngay_dang_ky:dmy_event_date "
+           "noi_dang_ky_ma_xa:code=commune thoi_diem_cap_nhat:timestamp"),
     _table("cadre", "dm_co_quan", "ma_co_quan", "ngay_sua",
-           "ma_co_quan:text ten_co_quan:text ma_co_quan_cha:text cap_hanh_chinh:text "
-           "ma_dvhc:text ngay_sua:timestamp"),
+           "ma_co_quan:text ten_co_quan:text! ma_co_quan_cha:text cap_hanh_chinh:text "
+           "ma_dvhc:code=commune ngay_sua:timestamp"),
     _table("cadre", "ho_so_can_bo", "ma_can_bo", "ngay_sua",
-           "ma_can_bo:text ho_ten:text ngay_sinh:date gioi_tinh:integer so_cccd:text "
-           "ma_co_quan:text ma_ngach:text bac_luong:integer he_so_luong:numeric chuc_vu:text "
-           "ngay_tuyen_dung:date trang_thai:text ngay_sua:timestamp"),
+           "ma_can_bo:text ho_ten:text! ngay_sinh:event_date gioi_tinh:integer "
+           "so_cccd:personal_id ma_co_quan:text ma_ngach:code=grade bac_luong:integer "
+           "he_so_luong:amount chuc_vu:text ngay_tuyen_dung:event_date trang_thai:text "
+           "ngay_sua:timestamp"),
     _table("cadre", "qua_trinh_cong_tac", "id", "ngay_sua",
-           "id:integer ma_can_bo:text ma_co_quan:text chuc_vu:text ma_ngach:text "
-           "he_so_luong:numeric tu_ngay:date den_ngay:date ngay_sua:timestamp"),
+           "id:integer ma_can_bo:text! ma_co_quan:text chuc_vu:text ma_ngach:code=grade "
+           "he_so_luong:amount tu_ngay:event_date den_ngay:date ngay_sua:timestamp"),
 )
 
 

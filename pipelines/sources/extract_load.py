@@ -1,179 +1,400 @@
-"""Generic extract-and-load: any SQLAlchemy source table into ``raw_<source>.<table>``.
+"""Generic extract-validate-load: any agency table into ``raw_<source>.<table>``.
 
-Rows are streamed from the source and written with ``COPY`` into a temporary table, then
-upserted by key into the raw table; a row whose content hash did not change is left as it
-was. The data and the batch's bookkeeping commit in one transaction, so a failed load
-leaves the last good data and watermark in place, and loading the same rows again
-changes nothing.
+One batch loads one table in one warehouse transaction:
+
+1. rows whose watermark is at or after the last good watermark minus a safe overlap (all
+   rows on a full refresh or the first load) are copied from the source into a temporary
+   table with ``COPY``, streamed, so memory stays flat whatever the table size;
+2. one pass names the first contract rule each row breaks; broken rows (and every row of a
+   key the source holds twice) go to ``quarantine.rows`` with the rule and their payload;
+3. the others are upserted by key into the raw table with ``_batch_id``, ``_loaded_at``
+   and ``_row_hash``; a row whose hash did not change is left alone, so a re-run or the
+   overlap loads nothing twice, and a corrected row is released from quarantine;
+4. on a full refresh, and on an incremental run when the keys were last reconciled longer
+   ago than the configured interval, every source key is listed and raw rows whose key is
+   gone are marked deleted (``_deleted_at``), never removed;
+5. the new watermark and the batch's counts commit with the data.
+
+A failure anywhere rolls the transaction back: the last good data and watermark stay, and
+the batch is recorded as failed. A killed process leaves its batch ``running`` until the
+next load of the table marks it abandoned; that load starts from the last good watermark,
+so the warehouse ends as if the killed run had never started. Sources that cannot be
+reached are retried with exponential backoff before the load fails naming the source.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import psycopg
-import sqlalchemy as sa
 from psycopg import sql
 
 from kho import db
+from pipelines.sources import bookkeeping
 from pipelines.sources.contracts import TableContract
+from pipelines.sources.readers import SourceUnavailable, open_reader
 
-STREAM_BATCH_ROWS = 10_000
-META_COLUMNS = ("_batch_id", "_loaded_at", "_row_hash")
-
-INGEST_DDL = """
-create schema if not exists ingest;
-create table if not exists ingest.batches (
-    batch_id bigint generated always as identity primary key,
-    run_id text,
-    source text not null,
-    table_name text not null,
-    started_at timestamptz not null default now(),
-    finished_at timestamptz,
-    status text not null check (status in ('running', 'succeeded', 'failed')),
-    rows_extracted bigint,
-    rows_inserted bigint,
-    rows_updated bigint,
-    rows_unchanged bigint,
-    max_watermark timestamp,
-    error text
-);
-create index if not exists batches_table_idx on ingest.batches (source, table_name, batch_id);
-"""
-
-
-class SourceUnavailable(RuntimeError):
-    """The agency system could not be reached or read."""
+META_COLUMNS = ("_batch_id", "_loaded_at", "_row_hash", "_deleted_at", "_deleted_batch_id")
+LOCK_NAMESPACE = 0x6B686F02
+LOCK_WAIT = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
+class IngestSettings:
+    """How a load behaves; every field can be set per run from Dagster's run config."""
+
+    full_refresh: bool = False
+    overlap: timedelta = timedelta(minutes=60)
+    key_reconciliation_every: timedelta = timedelta(hours=24)
+    attempts: int = 3
+    retry_delay_seconds: float = 2.0
+    connect_timeout_seconds: float = 10.0
+    statement_timeout_seconds: float = 1800.0
+
+
+@dataclass
 class LoadResult:
+    contract: TableContract
     batch_id: int
+    mode: str
+    attempt: int
+    watermark_from: datetime | None
+    watermark_to: datetime | None
+    keys_reconciled: bool
     rows_extracted: int
+    rows_valid: int
     rows_inserted: int
     rows_updated: int
+    rows_quarantined: int
+    rows_released: int
+    rows_deleted: int
     seconds: float
-    max_watermark: datetime | None
+    # Figures for the reconciliation checks, read inside the batch's transaction.
+    source_rows: int = 0
+    warehouse_rows: int = 0
+    stamped_rows: int = 0
 
     @property
     def rows_unchanged(self) -> int:
-        return self.rows_extracted - self.rows_inserted - self.rows_updated
+        return self.rows_valid - self.rows_inserted - self.rows_updated
+
+
+def _ident(*names: str) -> sql.Identifier:
+    return sql.Identifier(*names)
 
 
 def ensure_raw_table(conn: psycopg.Connection, contract: TableContract) -> None:
-    """Create the raw table (all source columns as text, plus load metadata) if missing."""
-    conn.execute(sql.SQL("create schema if not exists {}").format(
-        sql.Identifier(contract.raw_schema)))
-    columns = [sql.SQL("{} text").format(sql.Identifier(c)) for c in contract.column_names]
-    columns += [
-        sql.SQL("_batch_id bigint not null"),
-        sql.SQL("_loaded_at timestamptz not null"),
-        sql.SQL("_row_hash text not null"),
-        sql.SQL("primary key ({})").format(sql.Identifier(contract.key)),
-    ]
-    conn.execute(sql.SQL("create table if not exists {}.{} ({})").format(
-        sql.Identifier(contract.raw_schema), sql.Identifier(contract.table),
-        sql.SQL(", ").join(columns)))
+    """Create the raw table (source columns as text plus load metadata) or add what is new."""
+    table = _ident(contract.raw_schema, contract.table)
+    conn.execute(sql.SQL("create schema if not exists {}").format(_ident(contract.raw_schema)))
+    columns = [sql.SQL("{} text").format(_ident(c)) for c in contract.column_names]
+    columns += [sql.SQL("_batch_id bigint not null"), sql.SQL("_loaded_at timestamptz not null"),
+                sql.SQL("_row_hash text not null"),
+                sql.SQL("primary key ({})").format(_ident(contract.key))]
+    conn.execute(sql.SQL("create table if not exists {} ({})").format(
+        table, sql.SQL(", ").join(columns)))
     for column in contract.column_names:
-        conn.execute(sql.SQL("alter table {}.{} add column if not exists {} text").format(
-            sql.Identifier(contract.raw_schema), sql.Identifier(contract.table),
-            sql.Identifier(column)))
-
-
-def stream_source_rows(source_url: str, contract: TableContract) -> Iterator[tuple]:
-    """Rows of the source table in the contract's column order, streamed (flat memory)."""
-    engine = db.create_engine(source_url, pool_pre_ping=True)
-    table = sa.table(contract.table, *(sa.column(c) for c in contract.column_names))
-    query = sa.select(*table.c).order_by(table.c[contract.key])
-    try:
-        with engine.connect() as conn:
-            result = conn.execution_options(stream_results=True,
-                                            yield_per=STREAM_BATCH_ROWS).execute(query)
-            for row in result:
-                yield tuple(row)
-    except sa.exc.OperationalError as err:
-        raise SourceUnavailable(
-            f"source {contract.source!r} ({db.redact(source_url)}) is unavailable while reading "
-            f"{contract.table}: {err.orig}") from err
-    finally:
-        engine.dispose()
-
-
-def _start_batch(warehouse_url: str, contract: TableContract, run_id: str | None) -> int:
-    with db.connect(warehouse_url, autocommit=True) as conn:
-        conn.execute(INGEST_DDL)
-        return conn.execute(
-            "insert into ingest.batches (run_id, source, table_name, status) "
-            "values (%s, %s, %s, 'running') returning batch_id",
-            (run_id, contract.source, contract.table),
-        ).fetchone()[0]
-
-
-def _fail_batch(warehouse_url: str, batch_id: int, error: BaseException) -> None:
-    with db.connect(warehouse_url, autocommit=True) as conn:
-        conn.execute(
-            "update ingest.batches set status = 'failed', finished_at = now(), error = %s "
-            "where batch_id = %s", (f"{type(error).__name__}: {error}"[:4000], batch_id))
+        conn.execute(sql.SQL("alter table {} add column if not exists {} text").format(
+            table, _ident(column)))
+    conn.execute(sql.SQL("alter table {} add column if not exists _deleted_at timestamptz, "
+                         "add column if not exists _deleted_batch_id bigint").format(table))
 
 
 def load_table(warehouse_url: str, source_url: str, contract: TableContract,
-               run_id: str | None = None) -> LoadResult:
-    """Extract the whole source table and upsert it into its raw table as one batch."""
-    started = time.perf_counter()
-    batch_id = _start_batch(warehouse_url, contract, run_id)
-    try:
-        result = _load(warehouse_url, source_url, contract, batch_id, started)
-    except BaseException as err:
-        _fail_batch(warehouse_url, batch_id, err)
-        raise
+               settings: IngestSettings = IngestSettings(), run_id: str | None = None,
+               log: Callable[[str], None] = lambda _: None) -> LoadResult:
+    """Load one table as one batch, retrying an unreachable source with backoff."""
+    mode = "full" if settings.full_refresh else "incremental"
+    with db.connect(warehouse_url, autocommit=True) as control:
+        bookkeeping.ensure_schemas(control)
+        for attempt in range(1, settings.attempts + 1):
+            started = time.perf_counter()
+            batch_id = bookkeeping.start_batch(control, run_id, contract.source, contract.table,
+                                               mode, attempt)
+            try:
+                return _load(warehouse_url, source_url, contract, settings, batch_id, mode,
+                             attempt, started)
+            except SourceUnavailable as err:
+                bookkeeping.fail_batch(control, batch_id, err, time.perf_counter() - started)
+                if attempt == settings.attempts:
+                    raise SourceUnavailable(
+                        f"{err} (gave up after {attempt} attempt(s))") from err
+                delay = settings.retry_delay_seconds * 2 ** (attempt - 1)
+                log(f"{contract.raw_table}: {err}; retrying in {delay:g} s "
+                    f"(attempt {attempt + 1} of {settings.attempts})")
+                time.sleep(delay)
+            except BaseException as err:
+                bookkeeping.fail_batch(control, batch_id, err, time.perf_counter() - started)
+                raise
+    raise AssertionError("unreachable")
+
+
+def _load(warehouse_url: str, source_url: str, contract: TableContract,
+          settings: IngestSettings, batch_id: int, mode: str, attempt: int,
+          started: float) -> LoadResult:
+    names = _names(contract)
+    cols = names["cols"]
+    params = {"batch": batch_id, "source": contract.source, "table": contract.table}
+    with db.connect(warehouse_url) as conn:
+        # One load per table at a time: a second one waits for the first, up to a limit.
+        conn.execute(sql.SQL("set local lock_timeout = {}").format(
+            sql.Literal(f"{int(LOCK_WAIT.total_seconds() * 1000)}ms")))
+        try:
+            conn.execute("select pg_advisory_xact_lock(%s, hashtext(%s))",
+                         (LOCK_NAMESPACE, contract.raw_table))
+        except psycopg.errors.LockNotAvailable:
+            raise RuntimeError(f"another load of {contract.raw_table} has been running for "
+                               f"more than {LOCK_WAIT}; not starting a second one") from None
+        conn.execute("set local lock_timeout = 0")
+        # Nobody else holds the lock: batches of this table still 'running' are dead.
+        conn.execute("update ingest.batches set status = 'abandoned', finished_at = now(), "
+                     "error = 'its process ended before the load committed' "
+                     "where source = %(source)s and table_name = %(table)s "
+                     "and status = 'running' and batch_id <> %(batch)s", params)
+        ensure_raw_table(conn, contract)
+        state = conn.execute(
+            "select watermark, keys_reconciled_at, now() from ingest.watermarks "
+            "where source = %(source)s and table_name = %(table)s for update", params).fetchone()
+        last_mark, reconciled_at, now = state if state else (None, None, None)
+        full = settings.full_refresh or state is None
+        since = None if full or last_mark is None else last_mark - settings.overlap
+        reconcile = full or reconciled_at is None or (
+            now - reconciled_at >= settings.key_reconciliation_every)
+
+        conn.execute(sql.SQL(
+            "create temp table _incoming ({}, _problem text) on commit drop"
+        ).format(sql.SQL(", ").join(sql.SQL("{} text").format(_ident(c))
+                                    for c in contract.column_names)))
+        conn.execute("create temp table _source_versions (k text, w text) on commit drop")
+        cur = conn.cursor()
+        with open_reader(source_url, contract,
+                         connect_timeout=settings.connect_timeout_seconds,
+                         statement_timeout=settings.statement_timeout_seconds) as reader:
+            with cur.copy(sql.SQL("copy _incoming ({}) from stdin").format(cols)) as copy:
+                reader.copy_rows(copy, since)
+            source_rows = reader.count()
+            extracted, rows_quarantined, inserted, updated, valid, released = _apply(
+                conn, contract, names, params)
+            # Rows the source no longer has show as a count above the source's: then, or
+            # when due, list every key and mark the missing ones deleted.
+            if not reconcile and _warehouse_rows(conn, names, params) != source_rows:
+                reconcile = True
+            deleted = 0
+            if reconcile:
+                if full:
+                    conn.execute(sql.SQL("insert into _source_versions select {key}, {mark} "
+                                         "from _incoming").format(**names))
+                else:
+                    with cur.copy("copy _source_versions (k, w) from stdin") as copy:
+                        reader.copy_versions(copy)
+                deleted, gone = _mark_deleted(conn, names, params)
+                released += gone
+
+        # Reconciliation figures, read inside this transaction (so they describe exactly
+        # what will be committed) and checked by the asset's checks.
+        stamped = conn.execute(sql.SQL("select count(*) from {raw} where _batch_id = %(batch)s")
+                               .format(**names), params).fetchone()[0]
+        warehouse_rows = _warehouse_rows(conn, names, params)
+
+        new_mark = conn.execute(sql.SQL(
+            "select max(case when ingest.is_timestamp(btrim({mark})) then {mark}::timestamp end) "
+            "from _incoming").format(**names)).fetchone()[0]
+        watermark_to = max((m for m in (last_mark, new_mark) if m is not None), default=None)
+        conn.execute("""
+            insert into ingest.watermarks (source, table_name, watermark, batch_id,
+                                           keys_reconciled_at)
+            values (%(source)s, %(table)s, %(mark)s, %(batch)s,
+                    case when %(reconciled)s then now() end)
+            on conflict (source, table_name) do update set watermark = excluded.watermark,
+                batch_id = excluded.batch_id, updated_at = now(),
+                keys_reconciled_at = coalesce(excluded.keys_reconciled_at,
+                                              ingest.watermarks.keys_reconciled_at)
+        """, {**params, "mark": watermark_to, "reconciled": reconcile})
+        result = LoadResult(
+            contract=contract, batch_id=batch_id, mode="full" if full else mode,
+            attempt=attempt, watermark_from=since, watermark_to=watermark_to,
+            keys_reconciled=reconcile, rows_extracted=extracted, rows_valid=valid,
+            rows_inserted=inserted, rows_updated=updated, rows_quarantined=rows_quarantined,
+            rows_released=released, rows_deleted=deleted,
+            seconds=time.perf_counter() - started, source_rows=source_rows,
+            warehouse_rows=warehouse_rows, stamped_rows=stamped)
+        conn.execute("""
+            update ingest.batches set status = 'succeeded', finished_at = now(), mode = %s,
+                watermark_from = %s, watermark_to = %s, keys_reconciled = %s,
+                rows_extracted = %s, rows_inserted = %s, rows_updated = %s,
+                rows_unchanged = %s, rows_quarantined = %s, rows_released = %s,
+                rows_deleted = %s, duration_seconds = %s
+            where batch_id = %s
+        """, (result.mode, since, watermark_to, reconcile, extracted, inserted, updated,
+              result.rows_unchanged, rows_quarantined, released, deleted, result.seconds,
+              batch_id))
     return result
 
 
-def _load(warehouse_url: str, source_url: str, contract: TableContract, batch_id: int,
-          started: float) -> LoadResult:
-    cols = [sql.Identifier(c) for c in contract.column_names]
-    col_list = sql.SQL(", ").join(cols)
-    target = sql.Identifier(contract.raw_schema, contract.table)
-    watermark_index = contract.column_names.index(contract.watermark)
-    extracted = 0
-    max_watermark = None
+def _apply(conn: psycopg.Connection, contract: TableContract, names: dict[str, sql.Composable],
+           params: dict) -> tuple[int, int, int, int, int, int]:
+    """Validate the batch in ``_incoming``, quarantine broken rows, upsert the valid ones and
+    release corrected keys from quarantine. Returns (extracted, quarantined, inserted,
+    updated, valid, released)."""
+    key = names["key"]
+    extracted = conn.execute("select count(*) from _incoming").fetchone()[0]
+    # Validation: one pass; duplicates of a key are ambiguous, so all go to quarantine.
+    problem = contract.problem_expression()
+    conn.execute(sql.SQL("update _incoming set _problem = {p} where {p} is not null")
+                 .format(p=problem))
+    conn.execute(sql.SQL(
+        "update _incoming set _problem = 'duplicate_key|' || {k} where {key} in "
+        "(select {key} from _incoming where {key} is not null group by 1 having count(*) > 1)"
+    ).format(key=key, k=sql.Literal(contract.key)))
+
+    quarantined = conn.execute(sql.SQL("""
+        insert into quarantine.rows as q (source, table_name, record_key, rule, column_name,
+            value, payload, source_rows, first_batch_id, batch_id, quarantined_at,
+            last_seen_at)
+        select %(source)s, %(table)s, record_key, min(split_part(_problem, '|', 1)),
+               min(split_part(_problem, '|', 2)), min(value),
+               case when count(*) = 1 then min(payload::text)::jsonb
+                    else jsonb_agg(payload) end,
+               count(*), %(batch)s, %(batch)s, now(), now()
+        from (
+            select coalesce(nullif(btrim({key}), ''),
+                            'null:' || md5(row({cols})::text)) as record_key,
+                   _problem,
+                   to_jsonb(i) ->> split_part(_problem, '|', 2) as value,
+                   to_jsonb(i) - '_problem' as payload
+            from _incoming i where _problem is not null
+        ) broken
+        group by record_key
+        on conflict (source, table_name, record_key) do update set
+            rule = excluded.rule, column_name = excluded.column_name,
+            value = excluded.value, payload = excluded.payload,
+            source_rows = excluded.source_rows, last_seen_at = excluded.last_seen_at,
+            -- batch_id: the batch that brought this version (not one that saw it again)
+            batch_id = case when q.payload is distinct from excluded.payload
+                             or q.released_at is not null then excluded.batch_id
+                            else q.batch_id end,
+            first_batch_id = case when q.released_at is null then q.first_batch_id
+                                  else excluded.first_batch_id end,
+            quarantined_at = case when q.released_at is null then q.quarantined_at
+                                  else excluded.quarantined_at end,
+            released_at = null, released_batch_id = null, release_reason = null
+        returning source_rows
+    """).format(**names), params).fetchall()
+    rows_quarantined = sum(r[0] for r in quarantined)
+
+    updates = sql.SQL(", ").join(
+        sql.SQL("{} = excluded.{}").format(_ident(c), _ident(c))
+        for c in [*contract.column_names, *META_COLUMNS])
+    inserted, updated, valid = conn.execute(sql.SQL("""
+        with valid as (
+            select {cols}, md5(row({cols})::text) as _row_hash
+            from _incoming where _problem is null
+        ), upserted as (
+            insert into {raw} ({cols}, _batch_id, _loaded_at, _row_hash, _deleted_at,
+                               _deleted_batch_id)
+            select {cols}, %(batch)s, now(), _row_hash, null::timestamptz, null::bigint
+            from valid
+            on conflict ({key}) do update set {updates}
+            where {raw}._row_hash is distinct from excluded._row_hash
+               or {raw}._deleted_at is not null
+            returning (xmax = 0) as is_insert
+        )
+        select count(*) filter (where is_insert), count(*) filter (where not is_insert),
+               (select count(*) from valid)
+        from upserted
+    """).format(updates=updates, **names), params).fetchone()
+
+    released = conn.execute(sql.SQL("""
+        update quarantine.rows q set released_at = now(), released_batch_id = %(batch)s,
+            release_reason = 'arrived valid'
+        from _incoming i
+        where q.source = %(source)s and q.table_name = %(table)s
+          and q.released_at is null and i._problem is null and q.record_key = i.{key}
+    """).format(**names), params).rowcount
+
+    return extracted, rows_quarantined, inserted, updated, valid, released
+
+
+def _warehouse_rows(conn: psycopg.Connection, names: dict[str, sql.Composable],
+                    params: dict) -> int:
+    """Source rows the warehouse accounts for: live raw rows, counting a key held in
+    quarantine as its quarantined rows instead."""
+    return conn.execute(sql.SQL("""
+        select (select count(*) from {raw} r where r._deleted_at is null and not exists (
+                    select from quarantine.rows q where q.source = %(source)s
+                    and q.table_name = %(table)s and q.released_at is null
+                    and q.record_key = r.{key}))
+             + (select coalesce(sum(source_rows), 0) from quarantine.rows
+                where source = %(source)s and table_name = %(table)s and released_at is null)
+    """).format(**names), params).fetchone()[0]
+
+
+def _mark_deleted(conn: psycopg.Connection, names: dict[str, sql.Composable],
+                  params: dict) -> tuple[int, int]:
+    """Mark raw rows whose key is not in ``_source_versions`` deleted and release their
+    quarantine entries. Returns (rows marked deleted, quarantine entries released)."""
+    conn.execute("create index on _source_versions (k)")
+    conn.execute("analyze _source_versions")
+    deleted = conn.execute(sql.SQL("""
+        update {raw} r set _deleted_at = now(), _deleted_batch_id = %(batch)s
+        where r._deleted_at is null
+          and not exists (select from _source_versions s where s.k = r.{key})
+    """).format(**names), params).rowcount
+    released = conn.execute("""
+        update quarantine.rows q set released_at = now(), released_batch_id = %(batch)s,
+            release_reason = 'deleted in the source'
+        where q.source = %(source)s and q.table_name = %(table)s and q.released_at is null
+          and not exists (select from _source_versions s where s.k = q.record_key)
+    """, params).rowcount
+    return deleted, released
+
+
+
+def _names(contract: TableContract) -> dict[str, sql.Composable]:
+    return {"raw": _ident(contract.raw_schema, contract.table),
+            "cols": sql.SQL(", ").join(_ident(c) for c in contract.column_names),
+            "key": _ident(contract.key), "mark": _ident(contract.watermark)}
+
+
+def compare_versions(warehouse_url: str, source_url: str, contract: TableContract,
+                     settings: IngestSettings = IngestSettings()) -> dict[str, int]:
+    """Compare every (key, watermark) the source holds with what the warehouse holds.
+
+    The source's pairs are listed into the warehouse and both sides are digested there with
+    one function (``ingest.version_hash``), so PostgreSQL and MariaDB sources compare alike.
+    The warehouse side is live raw rows, with the quarantined version where a key is held
+    in quarantine. Returns both counts and digests and how many keys differ.
+    """
+    names = _names(contract)
+    params = {"source": contract.source, "table": contract.table}
+    warehouse_versions = sql.SQL("""
+        select coalesce(q.record_key, r.{key}) as k,
+               case when q.record_key is not null then q.payload ->> {mark_name}
+                    else r.{mark} end as w
+        from (select {key}, {mark} from {raw} where _deleted_at is null) r
+        full join (select record_key, payload from quarantine.rows
+                   where source = %(source)s and table_name = %(table)s
+                   and released_at is null and source_rows = 1) q on q.record_key = r.{key}
+    """).format(mark_name=sql.Literal(contract.watermark), **names)
     with db.connect(warehouse_url) as conn:
-        ensure_raw_table(conn, contract)
-        conn.execute(sql.SQL(
-            "create temp table _incoming ({}) on commit drop"
-        ).format(sql.SQL(", ").join(sql.SQL("{} text").format(c) for c in cols)))
-        with conn.cursor().copy(
-            sql.SQL("copy _incoming ({}) from stdin").format(col_list)
-        ) as copy:
-            for row in stream_source_rows(source_url, contract):
-                copy.write_row(row)
-                extracted += 1
-                mark = row[watermark_index]
-                if mark is not None and (max_watermark is None or mark > max_watermark):
-                    max_watermark = mark
-        updates = sql.SQL(", ").join(
-            sql.SQL("{} = excluded.{}").format(c, c)
-            for c in [*cols, *(sql.Identifier(m) for m in META_COLUMNS)])
-        inserted, updated = conn.execute(sql.SQL("""
-            with upserted as (
-                insert into {target} ({cols}, _batch_id, _loaded_at, _row_hash)
-                select {cols}, %(batch)s, now(), md5(row({cols})::text) from _incoming
-                on conflict ({key}) do update set {updates}
-                where {target}._row_hash is distinct from excluded._row_hash
-                returning (xmax = 0) as is_insert
-            )
-            select count(*) filter (where is_insert), count(*) filter (where not is_insert)
-            from upserted
-        """).format(target=target, cols=col_list, key=sql.Identifier(contract.key),
-                    updates=updates), {"batch": batch_id}).fetchone()
-        seconds = time.perf_counter() - started
-        conn.execute(
-            "update ingest.batches set status = 'succeeded', finished_at = now(), "
-            "rows_extracted = %s, rows_inserted = %s, rows_updated = %s, rows_unchanged = %s, "
-            "max_watermark = %s where batch_id = %s",
-            (extracted, inserted, updated, extracted - inserted - updated, max_watermark,
-             batch_id))
-    return LoadResult(batch_id, extracted, inserted, updated, seconds, max_watermark)
+        conn.execute("create temp table _source_versions (k text, w text) on commit drop")
+        with open_reader(source_url, contract,
+                         connect_timeout=settings.connect_timeout_seconds,
+                         statement_timeout=settings.statement_timeout_seconds) as reader, \
+                conn.cursor().copy("copy _source_versions (k, w) from stdin") as copy:
+            reader.copy_versions(copy)
+        row = conn.execute(sql.SQL("""
+            with w as ({warehouse_versions}),
+            s as (select k, w from _source_versions)
+            select (select count(*) from s),
+                   (select coalesce(sum(ingest.version_hash(k, w)), 0) from s),
+                   (select count(*) from w),
+                   (select coalesce(sum(ingest.version_hash(k, w)), 0) from w),
+                   (select count(*) from s full join w using (k)
+                    where s.w is distinct from w.w or s.k is null or w.k is null)
+        """).format(warehouse_versions=warehouse_versions), params).fetchone()
+    return {"source_keys": row[0], "source_digest": int(row[1]), "warehouse_keys": row[2],
+            "warehouse_digest": int(row[3]), "keys_differing": row[4]}

@@ -2,6 +2,7 @@ with
 
 source as (
     select * from {{ source('raw_cadre', 'dm_co_quan') }}
+    where _deleted_at is null
 ),
 
 renamed as (

@@ -2,6 +2,7 @@ with
 
 source as (
     select * from {{ source('raw_cadre', 'qua_trinh_cong_tac') }}
+    where _deleted_at is null
 ),
 
 renamed as (

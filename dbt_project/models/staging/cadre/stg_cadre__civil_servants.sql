@@ -2,6 +2,7 @@ with
 
 source as (
     select * from {{ source('raw_cadre', 'ho_so_can_bo') }}
+    where _deleted_at is null
 ),
 
 renamed as (

@@ -2,6 +2,7 @@ with
 
 source as (
     select * from {{ source('raw_civil_registry', 'khai_sinh') }}
+    where _deleted_at is null
 ),
 
 renamed as (

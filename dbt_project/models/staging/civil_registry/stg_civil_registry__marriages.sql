@@ -2,6 +2,7 @@ with
 
 source as (
     select * from {{ source('raw_civil_registry', 'ket_hon') }}
+    where _deleted_at is null
 ),
 
 renamed as (

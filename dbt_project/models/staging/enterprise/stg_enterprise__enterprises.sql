@@ -2,6 +2,7 @@ with
 
 source as (
     select * from {{ source('raw_enterprise', 'enterprises') }}
+    where _deleted_at is null
 ),
 
 renamed as (

@@ -2,6 +2,7 @@ with
 
 source as (
     select * from {{ source('raw_enterprise', 'household_businesses') }}
+    where _deleted_at is null
 ),
 
 renamed as (

@@ -2,6 +2,7 @@ with
 
 source as (
     select * from {{ source('raw_land', 'giay_chung_nhan') }}
+    where _deleted_at is null
 ),
 
 renamed as (

@@ -2,6 +2,7 @@ with
 
 source as (
     select * from {{ source('raw_land', 'quyen_su_dung') }}
+    where _deleted_at is null
 ),
 
 renamed as (

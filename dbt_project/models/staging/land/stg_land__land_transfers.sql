@@ -2,6 +2,7 @@ with
 
 source as (
     select * from {{ source('raw_land', 'bien_dong') }}
+    where _deleted_at is null
 ),
 
 renamed as (

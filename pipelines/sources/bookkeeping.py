@@ -1,0 +1,144 @@
+"""The warehouse's own record of ingestion: the ``ingest`` and ``quarantine`` schemas.
+
+- ``ingest.batches``: one row per attempt to load a table (run, mode, watermark window,
+  counts, duration, status, error). A batch is inserted as ``running`` before its load
+  starts and committed with the load's data when it succeeds; one whose process died is
+  marked ``abandoned`` by the next load of that table.
+- ``ingest.watermarks``: per table, the highest watermark loaded by a succeeded batch and
+  when keys were last reconciled; written in the same transaction as the data.
+- ``quarantine.rows``: every source row that broke its table's contract, with the rule,
+  the column and the original payload; a row that arrives corrected is released (kept,
+  with the batch that released it).
+"""
+
+from __future__ import annotations
+
+import psycopg
+
+DDL = r"""
+create schema if not exists ingest;
+create schema if not exists quarantine;
+
+create table if not exists ingest.batches (
+    batch_id bigint generated always as identity primary key,
+    run_id text,
+    source text not null,
+    table_name text not null,
+    started_at timestamptz not null default now(),
+    finished_at timestamptz,
+    status text not null,
+    error text
+);
+alter table ingest.batches
+    add column if not exists mode text,
+    add column if not exists attempt integer,
+    add column if not exists watermark_from timestamp,
+    add column if not exists watermark_to timestamp,
+    add column if not exists keys_reconciled boolean,
+    add column if not exists rows_extracted bigint,
+    add column if not exists rows_inserted bigint,
+    add column if not exists rows_updated bigint,
+    add column if not exists rows_unchanged bigint,
+    add column if not exists rows_quarantined bigint,
+    add column if not exists rows_released bigint,
+    add column if not exists rows_deleted bigint,
+    add column if not exists duration_seconds double precision,
+    drop column if exists max_watermark;
+alter table ingest.batches drop constraint if exists batches_status_check;
+alter table ingest.batches add constraint batches_status_check
+    check (status in ('running', 'succeeded', 'failed', 'abandoned'));
+create index if not exists batches_table_idx on ingest.batches (source, table_name, batch_id);
+
+create table if not exists ingest.watermarks (
+    source text not null,
+    table_name text not null,
+    watermark timestamp,
+    batch_id bigint not null,
+    updated_at timestamptz not null default now(),
+    keys_reconciled_at timestamptz,
+    primary key (source, table_name)
+);
+
+create table if not exists quarantine.rows (
+    source text not null,
+    table_name text not null,
+    record_key text not null,
+    rule text not null,
+    column_name text,
+    value text,
+    payload jsonb not null,
+    source_rows integer not null default 1,
+    first_batch_id bigint not null,
+    batch_id bigint not null,
+    quarantined_at timestamptz not null,
+    last_seen_at timestamptz not null,
+    released_at timestamptz,
+    released_batch_id bigint,
+    release_reason text,
+    primary key (source, table_name, record_key)
+);
+create or replace view quarantine.open_rows as
+    select * from quarantine.rows where released_at is null;
+
+-- Validation helpers: pure SQL, inlined by the planner, no exception blocks.
+create or replace function ingest.valid_ymd(y integer, m integer, d integer)
+returns boolean language sql immutable parallel safe as $$
+    select y between 1 and 9999 and m between 1 and 12 and d >= 1 and d <= case
+        when m in (4, 6, 9, 11) then 30
+        when m = 2 then case when (y % 4 = 0 and y % 100 <> 0) or y % 400 = 0 then 29 else 28 end
+        else 31 end
+$$;
+create or replace function ingest.iso_date(v text)
+returns date language sql immutable parallel safe as $$
+    select case when v ~ '^\d{4}-\d{2}-\d{2}'
+        and ingest.valid_ymd(substr(v, 1, 4)::integer, substr(v, 6, 2)::integer,
+                             substr(v, 9, 2)::integer)
+        then make_date(substr(v, 1, 4)::integer, substr(v, 6, 2)::integer,
+                       substr(v, 9, 2)::integer) end
+$$;
+create or replace function ingest.dmy_date(v text)
+returns date language sql immutable parallel safe as $$
+    select case
+        when v ~ '^\d{4}$' and v::integer >= 1 then make_date(v::integer, 1, 1)
+        when v ~ '^\d{1,2}/\d{1,2}/\d{4}$' and ingest.valid_ymd(split_part(v, '/', 3)::integer,
+            split_part(v, '/', 2)::integer, split_part(v, '/', 1)::integer)
+        then make_date(split_part(v, '/', 3)::integer, split_part(v, '/', 2)::integer,
+                       split_part(v, '/', 1)::integer) end
+$$;
+create or replace function ingest.is_timestamp(v text)
+returns boolean language sql immutable parallel safe as $$
+    select v ~ '^\d{4}-\d{2}-\d{2}([ T]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?)?$'
+        and ingest.iso_date(v) is not null
+$$;
+-- An order-independent digest of a set of (key, watermark) pairs: equal sets, equal digests.
+create or replace function ingest.version_hash(k text, w text)
+returns bigint language sql immutable parallel safe as $$
+    select ('x' || substr(md5(coalesce(k, '') || '|' || coalesce(w, '')), 1, 15))::bit(60)::bigint
+$$;
+"""
+
+# Serialises DDL between concurrent loads (CREATE ... IF NOT EXISTS is not race-free).
+DDL_LOCK = 0x6B686F01
+
+
+def ensure_schemas(conn: psycopg.Connection) -> None:
+    with conn.transaction():
+        conn.execute("select pg_advisory_xact_lock(%s)", (DDL_LOCK,))
+        conn.execute(DDL)
+
+
+def start_batch(conn: psycopg.Connection, run_id: str | None, source: str, table: str,
+                mode: str, attempt: int) -> int:
+    """Record a batch as running, visibly and at once (the connection is autocommit)."""
+    return conn.execute(
+        "insert into ingest.batches (run_id, source, table_name, status, mode, attempt) "
+        "values (%s, %s, %s, 'running', %s, %s) returning batch_id",
+        (run_id, source, table, mode, attempt)).fetchone()[0]
+
+
+def fail_batch(conn: psycopg.Connection, batch_id: int, error: BaseException,
+               seconds: float) -> None:
+    conn.execute(
+        "update ingest.batches set status = 'failed', finished_at = now(), error = %s, "
+        "duration_seconds = %s where batch_id = %s",
+        (f"{type(error).__name__}: {error}"[:4000], seconds, batch_id))

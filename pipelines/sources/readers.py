@@ -1,0 +1,174 @@
+"""Reading an agency table, generic over its SQLAlchemy URL.
+
+A reader opens one read-only, repeatable-read transaction on the source, so the rows, the
+keys and the count it hands over all come from the same snapshot whatever the agency writes
+meanwhile. PostgreSQL sources are read with ``COPY (SELECT ...) TO STDOUT`` and the bytes go
+straight into the warehouse's ``COPY ... FROM STDIN``; other databases (MariaDB) are read
+with a server-side cursor and written row by row. Either way memory stays flat.
+
+Every failure to reach or read the source is raised as ``SourceUnavailable`` naming it;
+warehouse errors pass through untouched, so the caller can tell which side failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+import psycopg
+import sqlalchemy as sa
+from psycopg import sql
+
+from kho import db
+from pipelines.sources.contracts import TableContract
+
+STREAM_BATCH_ROWS = 10_000
+
+
+class SourceUnavailable(RuntimeError):
+    """The agency system could not be reached or read (refused, timed out, dropped)."""
+
+
+class SourceReader:
+    """One consistent read of one source table."""
+
+    def __init__(self, url: str, contract: TableContract, connect_timeout: float,
+                 statement_timeout: float):
+        self.url = url
+        self.contract = contract
+        self.connect_timeout = connect_timeout
+        self.statement_timeout = statement_timeout
+
+    def unavailable(self, err: BaseException, doing: str) -> SourceUnavailable:
+        reason = str(getattr(err, "orig", None) or err).strip().splitlines()
+        return SourceUnavailable(
+            f"source {self.contract.source!r} ({db.redact(self.url)}) is unavailable while "
+            f"{doing} {self.contract.table}: {reason[0] if reason else type(err).__name__}")
+
+    def copy_rows(self, into: psycopg.Copy, since: datetime | None) -> None:
+        """Write the table's rows (those with a watermark from ``since`` on, and those with
+        none) into a warehouse ``COPY`` of the contract's columns."""
+        raise NotImplementedError
+
+    def copy_versions(self, into: psycopg.Copy) -> None:
+        """Write every (key, watermark) of the table into a warehouse ``COPY``."""
+        raise NotImplementedError
+
+    def count(self) -> int:
+        raise NotImplementedError
+
+
+class PostgresReader(SourceReader):
+    conn: psycopg.Connection
+
+    @contextmanager
+    def open(self) -> Iterator[PostgresReader]:
+        options = (f"-c statement_timeout={int(self.statement_timeout * 1000)} "
+                   "-c default_transaction_read_only=on")
+        try:
+            conn = psycopg.connect(db.libpq_url(self.url), connect_timeout=max(
+                1, round(self.connect_timeout)), options=options)
+        except psycopg.OperationalError as err:
+            raise self.unavailable(err, "connecting to read") from err
+        try:
+            conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+            self.conn = conn
+            yield self
+        finally:
+            conn.close()
+
+    def _select(self, columns: list[str], since: datetime | None) -> sql.Composable:
+        query = sql.SQL("select {} from {}").format(
+            sql.SQL(", ").join(map(sql.Identifier, columns)), sql.Identifier(self.contract.table))
+        if since is not None:
+            mark = sql.Identifier(self.contract.watermark)
+            query = sql.SQL("{} where {} >= {} or {} is null").format(
+                query, mark, sql.Literal(since), mark)
+        return query
+
+    def _pipe(self, query: sql.Composable, into: psycopg.Copy, doing: str) -> None:
+        blocks = self.conn.cursor().copy(sql.SQL("copy ({}) to stdout").format(query))
+        try:
+            with blocks as out:
+                for block in out:
+                    into.write(block)
+        except psycopg.OperationalError as err:
+            if isinstance(err, psycopg.errors.QueryCanceled) or self.conn.broken:
+                raise self.unavailable(err, doing) from err
+            raise
+
+    def copy_rows(self, into: psycopg.Copy, since: datetime | None) -> None:
+        self._pipe(self._select(self.contract.column_names, since), into, "reading")
+
+    def copy_versions(self, into: psycopg.Copy) -> None:
+        self._pipe(self._select([self.contract.key, self.contract.watermark], None), into,
+                   "listing the keys of")
+
+    def count(self) -> int:
+        try:
+            return self.conn.execute(sql.SQL("select count(*) from {}").format(
+                sql.Identifier(self.contract.table))).fetchone()[0]
+        except psycopg.OperationalError as err:
+            raise self.unavailable(err, "counting") from err
+
+
+class SqlAlchemyReader(SourceReader):
+    conn: sa.Connection
+
+    @contextmanager
+    def open(self) -> Iterator[SqlAlchemyReader]:
+        backend = db.backend(self.url)
+        connect_args = {}
+        if backend == "mysql":
+            connect_args = {"connect_timeout": max(1, round(self.connect_timeout)),
+                            "read_timeout": max(1, round(self.statement_timeout))}
+        engine = db.create_engine(self.url, connect_args=connect_args,
+                                  isolation_level="REPEATABLE READ", poolclass=sa.NullPool)
+        try:
+            with engine.connect() as conn:
+                self.conn = conn
+                yield self
+        except sa.exc.OperationalError as err:
+            raise self.unavailable(err, "reading") from err
+        finally:
+            engine.dispose()
+
+    def _table(self) -> sa.TableClause:
+        return sa.table(self.contract.table, *(sa.column(c) for c in self.contract.column_names))
+
+    def _stream(self, query: sa.Select, into: psycopg.Copy, doing: str) -> None:
+        try:
+            result = self.conn.execution_options(
+                stream_results=True, yield_per=STREAM_BATCH_ROWS).execute(query)
+            for row in result:
+                into.write_row(row)
+        except sa.exc.OperationalError as err:
+            raise self.unavailable(err, doing) from err
+
+    def copy_rows(self, into: psycopg.Copy, since: datetime | None) -> None:
+        table = self._table()
+        query = sa.select(*table.c)
+        if since is not None:
+            mark = table.c[self.contract.watermark]
+            query = query.where(sa.or_(mark >= since, mark.is_(None)))
+        self._stream(query, into, "reading")
+
+    def copy_versions(self, into: psycopg.Copy) -> None:
+        table = self._table()
+        self._stream(sa.select(table.c[self.contract.key], table.c[self.contract.watermark]),
+                     into, "listing the keys of")
+
+    def count(self) -> int:
+        try:
+            return self.conn.execute(sa.select(sa.func.count()).select_from(
+                self._table())).scalar_one()
+        except sa.exc.OperationalError as err:
+            raise self.unavailable(err, "counting") from err
+
+
+def open_reader(url: str, contract: TableContract, *, connect_timeout: float,
+                statement_timeout: float):
+    """A context manager giving a reader of ``contract``'s table on the source at ``url``."""
+    kind = PostgresReader if db.backend(url) == "postgresql" else SqlAlchemyReader
+    return kind(url, contract, connect_timeout, statement_timeout).open()
