@@ -1,0 +1,331 @@
+"""Ingestion a data engineer can trust, against real databases (the embedded PostgreSQL).
+
+The sources are seeded with default noise, so broken rows are planted and the generator's
+ground truth says exactly which; ``kho sources advance`` logs every row it changes, so an
+incremental run can be held to exactly those rows. The tests run in file order on one
+deployment: first load, re-run, advance, corrections, silent changes, a killed run, a dead
+source, a silent source.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import defaultdict
+from datetime import timedelta
+
+import psycopg
+import pytest
+
+from kho import db
+from kho.settings import SOURCES, source_url_variable
+from pipelines.sources.contracts import CONTRACTS
+from pipelines.sources.extract_load import (
+    IngestSettings,
+    LoadResult,
+    compare_versions,
+    load_table,
+)
+from pipelines.sources.readers import SourceUnavailable
+from tests.conftest import Deployment, free_port, make_deployment, teardown_deployment
+
+SCALE = 3000
+# The generator names a negative area by what it is; the contract names the rule it breaks.
+RULE_OF_DEFECT = {"negative_area": "negative_value"}
+
+
+class Site:
+    """The deployment with its URLs resolved once."""
+
+    def __init__(self, deployment: Deployment):
+        self.deployment = deployment
+        self.warehouse = deployment.warehouse_url
+        name = db.database_name(self.warehouse)
+        self.sources = {s: db.with_database(self.warehouse, f"{name}_src_{s}") for s in SOURCES}
+        self.truth = db.with_database(self.warehouse, f"{name}_ground_truth")
+
+    def sibling(self, suffix: str) -> str:
+        """An empty warehouse database beside the main one, on the same server."""
+        url = db.with_database(self.warehouse, f"{db.database_name(self.warehouse)}_{suffix}")
+        db.drop_database(url)
+        db.ensure_database(url)
+        return url
+
+    def load_all(self, warehouse: str | None = None, **settings) -> dict[str, LoadResult]:
+        return {c.raw_table: load_table(warehouse or self.warehouse, self.sources[c.source], c,
+                                        IngestSettings(**settings)) for c in CONTRACTS}
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    deployment = make_deployment("embedded", tmp_path_factory.mktemp("ingest"))
+    deployment.kho("sources", "seed", "--scale", str(SCALE))
+    yield Site(deployment)
+    teardown_deployment(deployment)
+
+
+def rows(url: str, query: str, params=None) -> list[tuple]:
+    with psycopg.connect(db.libpq_url(url)) as conn:
+        return conn.execute(query, params).fetchall()
+
+
+def open_quarantine(url: str) -> set[tuple]:
+    return set(rows(url, "select source, table_name, record_key, rule, column_name "
+                         "from quarantine.rows where released_at is null"))
+
+
+def raw_state(url: str) -> dict[str, set[tuple]]:
+    """Every raw table's data as (key, row hash, deleted?) and the quarantine and watermarks,
+    without batch ids and load times, which differ between equal warehouses."""
+    state = {c.raw_table: set(rows(url, f"select {c.key}, _row_hash, _deleted_at is not null "
+                                        f"from {c.raw_table}")) for c in CONTRACTS}
+    state["quarantine"] = set(rows(url, "select source, table_name, record_key, rule, "
+                                        "column_name, value, payload::text, released_at is null "
+                                        "from quarantine.rows"))
+    state["watermarks"] = set(rows(url, "select source, table_name, watermark "
+                                        "from ingest.watermarks"))
+    return state
+
+
+def test_first_load_quarantines_exactly_the_planted_broken_rows(site):
+    results = site.load_all()
+    planted = {(s, t, k, RULE_OF_DEFECT.get(d, d), c) for s, t, k, d, c in rows(
+        site.truth, "select source, table_name, record_key, defect, column_name "
+                    "from source_defects where corrected_on is null")}
+    assert planted, "the default noise plants broken rows"
+    assert open_quarantine(site.warehouse) == planted
+    for table, result in results.items():
+        assert result.mode == "full" and result.keys_reconciled, table
+        assert result.rows_extracted == result.source_rows > 0, table
+        assert result.rows_valid + result.rows_quarantined == result.rows_extracted, table
+        assert result.rows_inserted == result.rows_valid, table
+        assert result.warehouse_rows == result.source_rows, table
+    # The payload keeps the row as the source had it, broken value included.
+    for table_name, column, value, payload_value in rows(site.warehouse, """
+            select table_name, column_name, value, payload ->> column_name
+            from quarantine.rows"""):
+        assert value == payload_value, (table_name, column)
+    batches = rows(site.warehouse, "select status, rows_extracted, rows_quarantined "
+                                   "from ingest.batches")
+    assert len(batches) == len(CONTRACTS) and {b[0] for b in batches} == {"succeeded"}
+
+
+def test_a_rerun_loads_nothing_new_and_duplicates_nothing(site):
+    before = raw_state(site.warehouse)
+    results = site.load_all()
+    for table, result in results.items():
+        assert result.mode == "incremental", table
+        assert result.rows_inserted == result.rows_updated == result.rows_deleted == 0, table
+        assert result.rows_extracted < result.source_rows, f"{table} re-read everything"
+    assert raw_state(site.warehouse) == before
+
+
+def test_incremental_run_after_advance_loads_exactly_the_changed_rows(site):
+    since = rows(site.truth, "select coalesce(max(change_no), 0) from changes")[0][0]
+    site.deployment.kho("sources", "advance", "--days", "20")
+    changed: dict[str, set[str]] = defaultdict(set)
+    deleted: dict[str, set[str]] = defaultdict(set)
+    for source, table, key, operation in rows(
+            site.truth, "select source, table_name, record_key, operation from changes "
+                        "where change_no > %s order by change_no", (since,)):
+        name = f"raw_{source}.{table}"
+        if operation == "delete":
+            changed[name].discard(key)
+            deleted[name].add(key)
+        else:
+            changed[name].add(key)
+            deleted[name].discard(key)
+    assert sum(map(len, changed.values())) and sum(map(len, deleted.values())), \
+        "20 days of change insert, update and delete rows"
+
+    # Deletes are found by key reconciliation, which this run does for every table.
+    results = site.load_all(key_reconciliation_every=timedelta(0))
+    for contract in CONTRACTS:
+        table, result = contract.raw_table, results[contract.raw_table]
+        stamped = {r[0] for r in rows(site.warehouse, f"select {contract.key} from {table} "
+                                                      "where _batch_id = %s", (result.batch_id,))}
+        newly_quarantined = {r[0] for r in rows(
+            site.warehouse, "select record_key from quarantine.rows where batch_id = %s",
+            (result.batch_id,))}
+        marked_deleted = {r[0] for r in rows(
+            site.warehouse, f"select {contract.key} from {table} where _deleted_batch_id = %s",
+            (result.batch_id,))}
+        released_deleted = {r[0] for r in rows(
+            site.warehouse, "select record_key from quarantine.rows where released_batch_id = "
+                            "%s and release_reason = 'deleted in the source'", (result.batch_id,))}
+        assert stamped | newly_quarantined == changed[table], table
+        assert not stamped & newly_quarantined, table
+        assert marked_deleted | released_deleted == deleted[table], table
+        assert result.warehouse_rows == result.source_rows, table
+    # Deleted rows stay in the raw layer, marked, and staging no longer sees them.
+    assert rows(site.warehouse, "select count(*) from raw_civil_registry.khai_sinh "
+                                "where _deleted_at is not null")[0][0] > 0
+
+
+def test_a_corrected_row_leaves_quarantine_and_a_broken_update_keeps_the_last_good_row(site):
+    with psycopg.connect(db.libpq_url(site.sources["land"]), autocommit=True) as src:
+        broken_id = src.execute("select id from thua_dat where dien_tich < 0 limit 1"
+                                ).fetchone()[0]
+        good_id, good_area = src.execute("select id, dien_tich from thua_dat where dien_tich > 0 "
+                                         "order by id limit 1").fetchone()
+        stamp = "(select max(ngay_cap_nhat) + interval '1 minute' from thua_dat)"
+        src.execute(f"update thua_dat set dien_tich = 512.5, ngay_cap_nhat = {stamp} "
+                    "where id = %s", (broken_id,))
+        src.execute(f"update thua_dat set dien_tich = -7, ngay_cap_nhat = {stamp} "
+                    "where id = %s", (good_id,))
+    contract = next(c for c in CONTRACTS if c.raw_table == "raw_land.thua_dat")
+    result = load_table(site.warehouse, site.sources["land"], contract)
+    assert (result.rows_released, result.rows_quarantined) == (1, 1)
+    released = rows(site.warehouse, "select released_batch_id, release_reason from "
+                                    "quarantine.rows where table_name = 'thua_dat' and "
+                                    "record_key = %s", (str(broken_id),))
+    assert released == [(result.batch_id, "arrived valid")]
+    assert rows(site.warehouse, "select dien_tich from raw_land.thua_dat where id = %s",
+                (str(broken_id),)) == [("512.5",)]
+    held = rows(site.warehouse, "select rule, value from quarantine.rows where table_name = "
+                                "'thua_dat' and record_key = %s and released_at is null",
+                (str(good_id),))
+    assert held == [("negative_value", "-7.0")]
+    # The raw layer keeps the last good version; the rows still add up to the source's.
+    assert rows(site.warehouse, "select dien_tich from raw_land.thua_dat where id = %s",
+                (str(good_id),)) == [(str(good_area),)]
+    assert result.warehouse_rows == result.source_rows
+
+
+def test_silent_changes_fail_the_checksum_until_a_full_refresh(site):
+    contract = next(c for c in CONTRACTS if c.raw_table == "raw_cadre.ho_so_can_bo")
+    source = site.sources["cadre"]
+    assert compare_versions(site.warehouse, source, contract)["keys_differing"] == 0
+    # An agency edits a row without touching its update time, and deletes another while
+    # inserting one, so the row count stays the same: invisible to an incremental run.
+    edited, gone = [r[0] for r in rows(site.warehouse, """
+        select ma_can_bo from raw_cadre.ho_so_can_bo where _deleted_at is null and ma_can_bo
+        not in (select record_key from quarantine.rows where table_name = 'ho_so_can_bo')
+        order by ma_can_bo limit 2""")]
+    with psycopg.connect(db.libpq_url(source), autocommit=True) as src:
+        src.execute("update ho_so_can_bo set chuc_vu = 'Chuyên viên chính', "
+                    "ngay_sua = ngay_sua - interval '400 days' where ma_can_bo = %s", (edited,))
+        src.execute("insert into ho_so_can_bo select 'CB_TEST_1', ho_ten, ngay_sinh, gioi_tinh, "
+                    "so_cccd, ma_co_quan, ma_ngach, bac_luong, he_so_luong, chuc_vu, "
+                    "ngay_tuyen_dung, trang_thai, ngay_sua - interval '400 days' "
+                    "from ho_so_can_bo where ma_can_bo = %s", (gone,))
+        src.execute("delete from ho_so_can_bo where ma_can_bo = %s", (gone,))
+    incremental = load_table(site.warehouse, source, contract)
+    assert incremental.rows_inserted == incremental.rows_updated == 0
+    assert incremental.source_rows == incremental.warehouse_rows
+    figures = compare_versions(site.warehouse, source, contract)
+    assert figures["keys_differing"] == 3
+    assert figures["source_digest"] != figures["warehouse_digest"]
+
+    full = load_table(site.warehouse, source, contract, IngestSettings(full_refresh=True))
+    assert (full.rows_inserted, full.rows_updated, full.rows_deleted) == (1, 1, 1)
+    figures = compare_versions(site.warehouse, source, contract)
+    assert figures["keys_differing"] == 0
+    assert figures["source_digest"] == figures["warehouse_digest"]
+    assert figures["source_keys"] == figures["warehouse_keys"] == full.source_rows
+
+
+def _ingest_env(site: Site, warehouse: str) -> dict[str, str]:
+    env = dict(site.deployment.env, KHO_WAREHOUSE_URL=warehouse)
+    env.update({source_url_variable(s): url for s, url in site.sources.items()})
+    return env
+
+
+def _kill_mid_load(warehouse: str, env: dict[str, str]) -> tuple[int, str, str] | None:
+    """Start an ingest run and SIGKILL it while a large table's batch is running; the
+    batch (id, source, table) caught running, or None if none was caught."""
+    process = subprocess.Popen([sys.executable, "-m", "kho.cli", "materialize", "--ingest-only"],
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    found: list[tuple] = []
+    deadline = time.monotonic() + 120
+    try:
+        while not found and process.poll() is None and time.monotonic() < deadline:
+            if rows(warehouse, "select to_regclass('ingest.batches') is not null")[0][0]:
+                found = rows(warehouse, "select batch_id, source, table_name from ingest.batches"
+                                        " where status = 'running' and table_name in ("
+                                        "'khai_sinh', 'thua_dat', 'chu_su_dung', "
+                                        "'quyen_su_dung', 'giay_chung_nhan')")
+            time.sleep(0.005)
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    return found[0] if found else None
+
+
+def test_a_run_killed_mid_load_and_rerun_ends_as_an_uninterrupted_run(site):
+    uninterrupted = site.sibling("uninterrupted")
+    site.load_all(uninterrupted)
+    for _ in range(3):  # the kill must land before the caught batch commits
+        killed = site.sibling("killed")
+        env = _ingest_env(site, killed)
+        caught = _kill_mid_load(killed, env)
+        assert caught is not None, "the run ended before a large table's load was caught"
+        batch_id, source, table = caught
+        status = rows(killed, "select status from ingest.batches where batch_id = %s",
+                      (batch_id,))
+        if status == [("running",)]:
+            break
+    else:
+        pytest.fail("three kills all came after the caught batch committed")
+    # Nothing of the killed batch reached the warehouse.
+    if rows(killed, "select to_regclass(%s) is not null", (f"raw_{source}.{table}",))[0][0]:
+        assert rows(killed, f"select count(*) from raw_{source}.{table} where _batch_id = %s",
+                    (batch_id,)) == [(0,)]
+
+    subprocess.run([sys.executable, "-m", "kho.cli", "materialize", "--ingest-only"], env=env,
+                   check=True, capture_output=True, timeout=600)
+    assert rows(killed, "select status from ingest.batches where batch_id = %s",
+                (batch_id,)) == [("abandoned",)]
+    assert raw_state(killed) == raw_state(uninterrupted)
+
+
+def test_an_unreachable_source_fails_clearly_while_the_others_load(site):
+    warehouse = site.sibling("unreachable")
+    env = _ingest_env(site, warehouse)
+    env[source_url_variable("cadre")] = f"postgresql://kho@127.0.0.1:{free_port()}/cadre"
+    env.update(KHO_SOURCE_ATTEMPTS="2", KHO_SOURCE_RETRY_DELAY="0.1")
+    result = subprocess.run([sys.executable, "-m", "kho.cli", "materialize", "--ingest-only"],
+                            env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 1
+    assert "source 'cadre'" in result.stderr and "unavailable" in result.stderr
+    assert "gave up after 2 attempt(s)" in result.stderr
+    statuses = defaultdict(list)
+    for source, status in rows(warehouse, "select source, status from ingest.batches "
+                                          "order by batch_id"):
+        statuses[source].append(status)
+    assert statuses.pop("cadre") == ["failed"] * 2 * 3  # three tables, two attempts each
+    assert set(statuses) == {"land", "enterprise", "civil_registry"}
+    assert all(s == ["succeeded"] * len(s) for s in statuses.values())
+    assert rows(warehouse, "select count(*) from raw_land.thua_dat")[0][0] > 0
+
+
+def test_a_source_that_accepts_and_never_answers_times_out_with_retries(site):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    accepted: list[socket.socket] = []
+    threading.Thread(target=lambda: accepted.extend(listener.accept() for _ in range(2)),
+                     daemon=True).start()
+    url = f"postgresql://kho@127.0.0.1:{listener.getsockname()[1]}/cadre"
+    contract = next(c for c in CONTRACTS if c.raw_table == "raw_cadre.dm_co_quan")
+    started = time.monotonic()
+    try:
+        with pytest.raises(SourceUnavailable, match=r"source 'cadre' .*timeout.*gave up after 2"):
+            load_table(site.warehouse, url, contract,
+                       IngestSettings(attempts=2, retry_delay_seconds=0.1,
+                                      connect_timeout_seconds=1))
+    finally:
+        listener.close()
+        for conn, _ in accepted:
+            conn.close()
+    assert time.monotonic() - started < 30
+    last = rows(site.warehouse, "select status, attempt, error from ingest.batches "
+                                "where source = 'cadre' order by batch_id desc limit 2")
+    assert [(s, a) for s, a, _ in last] == [("failed", 2), ("failed", 1)]
+    assert all("timeout" in e.lower() or "timed out" in e.lower() for _, _, e in last)
