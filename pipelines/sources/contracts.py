@@ -50,6 +50,17 @@ TYPES: dict[str, tuple[tuple[str, str], ...]] = {
     "vsic": (("unknown_code", r"{v} ~ '^\d{{4,5}}$' and left({v}, 2) = any({divisions})"),),
 }
 CODE_TYPE_PREFIX = "code="
+# What is left to check when the source's own column type already guarantees the value
+# parses (an integer column holds integers, a date column real dates): only the domain.
+TYPED_CHECKS: dict[str, tuple[tuple[str, str], ...]] = {
+    "integer": (), "numeric": (), "date": (), "timestamp": (),
+    "amount": (("negative_value", "{v}::numeric >= 0"),),
+    "event_date": (("impossible_date", f"{{v}}::date {_EVENT_RANGE}"),),
+}
+# Source column families (see readers.column_families) that guarantee each contract type.
+GUARANTEED_BY = {"integer": {"integer"}, "numeric": {"integer", "numeric"},
+                 "amount": {"integer", "numeric"}, "date": {"date"}, "event_date": {"date"},
+                 "timestamp": {"timestamp"}}
 
 
 @dataclass(frozen=True)
@@ -58,16 +69,20 @@ class Column:
     type: str
     required: bool = False
 
-    def checks(self) -> list[tuple[str, sql.Composable]]:
-        """(rule, predicate) pairs for a present value of this column."""
+    def checks(self, source_family: str | None = None) -> list[tuple[str, sql.Composable]]:
+        """(rule, predicate) pairs for a present value of this column; ``source_family`` is
+        the kind of column the source keeps it in, which may make parsing checks moot."""
         v = sql.SQL("btrim({})").format(sql.Identifier(self.name))
         if self.type.startswith(CODE_TYPE_PREFIX):
             values = sorted(c.upper() for c in codes.code_set(self.type[len(CODE_TYPE_PREFIX):]))
             return [("unknown_code", sql.SQL("upper({v}) = any({values})").format(
                 v=v, values=sql.Literal(values)))]
         divisions = sql.Literal(sorted(codes.VSIC_DIVISIONS))
+        checks = TYPES[self.type]
+        if source_family in GUARANTEED_BY.get(self.type, ()):
+            checks = TYPED_CHECKS[self.type]
         return [(rule, sql.SQL(template).format(v=v, divisions=divisions))
-                for rule, template in TYPES[self.type]]
+                for rule, template in checks]
 
 
 @dataclass(frozen=True)
@@ -90,12 +105,15 @@ class TableContract:
     def raw_table(self) -> str:
         return f"{self.raw_schema}.{self.table}"
 
-    def problem_expression(self) -> sql.Composable:
+    def problem_expression(self, source_families: dict[str, str] | None = None
+                           ) -> sql.Composable:
         """SQL naming the first rule a row breaks, as ``rule|column``, or null if none.
 
         The key must be present; then, column by column, a required value must be present
-        and a present value must pass its type's checks.
+        and a present value must pass its type's checks (those the source's column types,
+        ``source_families``, do not already guarantee).
         """
+        families = source_families or {}
         def present(name: str) -> sql.Composable:
             return sql.SQL("nullif(btrim({}), '') is not null").format(sql.Identifier(name))
 
@@ -105,7 +123,7 @@ class TableContract:
             if column.required and column.name != self.key:
                 whens.append(sql.SQL("when not {} then {}").format(
                     present(column.name), sql.Literal(f"missing_required|{column.name}")))
-            for rule, predicate in column.checks():
+            for rule, predicate in column.checks(families.get(column.name)):
                 whens.append(sql.SQL("when {} and not coalesce({}, false) then {}").format(
                     present(column.name), predicate, sql.Literal(f"{rule}|{column.name}")))
         return sql.SQL("case {} end").format(sql.SQL(" ").join(whens))

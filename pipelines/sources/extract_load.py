@@ -177,7 +177,7 @@ def _load(warehouse_url: str, source_url: str, contract: TableContract,
                 reader.copy_rows(copy, since)
             source_rows = reader.count()
             extracted, rows_quarantined, inserted, updated, valid, released = _apply(
-                conn, contract, names, params)
+                conn, contract, names, params, reader.column_families())
             # Rows the source no longer has show as a count above the source's: then, or
             # when due, list every key and mark the missing ones deleted.
             if not reconcile and _warehouse_rows(conn, names, params) != source_rows:
@@ -199,9 +199,10 @@ def _load(warehouse_url: str, source_url: str, contract: TableContract,
                                .format(**names), params).fetchone()[0]
         warehouse_rows = _warehouse_rows(conn, names, params)
 
+        # Valid rows passed the timestamp check; ISO timestamps sort as text.
         new_mark = conn.execute(sql.SQL(
-            "select max(case when ingest.is_timestamp(btrim({mark})) then {mark}::timestamp end) "
-            "from _incoming").format(**names)).fetchone()[0]
+            "select max(btrim({mark}))::timestamp from _incoming where _problem is null"
+        ).format(**names)).fetchone()[0]
         watermark_to = max((m for m in (last_mark, new_mark) if m is not None), default=None)
         conn.execute("""
             insert into ingest.watermarks (source, table_name, watermark, batch_id,
@@ -235,14 +236,17 @@ def _load(warehouse_url: str, source_url: str, contract: TableContract,
 
 
 def _apply(conn: psycopg.Connection, contract: TableContract, names: dict[str, sql.Composable],
-           params: dict) -> tuple[int, int, int, int, int, int]:
+           params: dict, source_families: dict[str, str]
+           ) -> tuple[int, int, int, int, int, int]:
     """Validate the batch in ``_incoming``, quarantine broken rows, upsert the valid ones and
     release corrected keys from quarantine. Returns (extracted, quarantined, inserted,
     updated, valid, released)."""
     key = names["key"]
     extracted = conn.execute("select count(*) from _incoming").fetchone()[0]
+    # Temporary tables get no statistics otherwise; the key is what the joins need.
+    conn.execute(sql.SQL("analyze _incoming ({})").format(key))
     # Validation: one pass; duplicates of a key are ambiguous, so all go to quarantine.
-    problem = contract.problem_expression()
+    problem = contract.problem_expression(source_families)
     conn.execute(sql.SQL("update _incoming set _problem = {p} where {p} is not null")
                  .format(p=problem))
     conn.execute(sql.SQL(
@@ -311,7 +315,7 @@ def _apply(conn: psycopg.Connection, contract: TableContract, names: dict[str, s
         update quarantine.rows q set released_at = now(), released_batch_id = %(batch)s,
             release_reason = 'arrived valid'
         from _incoming i
-        where q.source = %(source)s and q.table_name = %(table)s
+        where q.source = %(source)s and q.table_name = %(table)s and q.batch_id <> %(batch)s
           and q.released_at is null and i._problem is null and q.record_key = i.{key}
     """).format(**names), params).rowcount
 
@@ -323,10 +327,10 @@ def _warehouse_rows(conn: psycopg.Connection, names: dict[str, sql.Composable],
     """Source rows the warehouse accounts for: live raw rows, counting a key held in
     quarantine as its quarantined rows instead."""
     return conn.execute(sql.SQL("""
-        select (select count(*) from {raw} r where r._deleted_at is null and not exists (
-                    select from quarantine.rows q where q.source = %(source)s
-                    and q.table_name = %(table)s and q.released_at is null
-                    and q.record_key = r.{key}))
+        select (select count(*) from {raw} where _deleted_at is null)
+             - (select count(*) from quarantine.rows q join {raw} r on r.{key} = q.record_key
+                where q.source = %(source)s and q.table_name = %(table)s
+                  and q.released_at is null and r._deleted_at is null)
              + (select coalesce(sum(source_rows), 0) from quarantine.rows
                 where source = %(source)s and table_name = %(table)s and released_at is null)
     """).format(**names), params).fetchone()[0]

@@ -58,6 +58,24 @@ class SourceReader:
     def count(self) -> int:
         raise NotImplementedError
 
+    def column_families(self) -> dict[str, str]:
+        """The kind of each source column (integer, numeric, date, timestamp, text)."""
+        raise NotImplementedError
+
+
+def family(type_name: str) -> str:
+    """integer / numeric / date / timestamp / text, from a database's type name."""
+    name = type_name.lower()
+    if "int" in name:
+        return "integer"
+    if any(t in name for t in ("numeric", "decimal", "double", "real", "float")):
+        return "numeric"
+    if "timestamp" in name or "datetime" in name:
+        return "timestamp"
+    if name == "date":
+        return "date"
+    return "text"
+
 
 class PostgresReader(SourceReader):
     conn: psycopg.Connection
@@ -113,6 +131,14 @@ class PostgresReader(SourceReader):
             raise self.unavailable(err, "counting") from err
 
 
+    def column_families(self) -> dict[str, str]:
+        rows = self.conn.execute(
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = current_schema() and table_name = %s",
+            (self.contract.table,)).fetchall()
+        return {name: family(type_name) for name, type_name in rows}
+
+
 class SqlAlchemyReader(SourceReader):
     conn: sa.Connection
 
@@ -165,6 +191,11 @@ class SqlAlchemyReader(SourceReader):
                 self._table())).scalar_one()
         except sa.exc.OperationalError as err:
             raise self.unavailable(err, "counting") from err
+
+
+    def column_families(self) -> dict[str, str]:
+        columns = sa.inspect(self.conn).get_columns(self.contract.table)
+        return {c["name"]: family(type(c["type"]).__name__) for c in columns}
 
 
 def open_reader(url: str, contract: TableContract, *, connect_timeout: float,
