@@ -119,12 +119,21 @@ $$;
 
 # Serialises DDL between concurrent loads (CREATE ... IF NOT EXISTS is not race-free).
 DDL_LOCK = 0x6B686F01
+# Recorded as the ingest schema's comment once DDL has run; bump it when DDL changes.
+SCHEMA_VERSION = "kho ingest schema 2"
 
 
 def ensure_schemas(conn: psycopg.Connection) -> None:
+    """Create or migrate the schemas, once: DDL takes locks on ``ingest.batches`` that
+    would wait for every load in flight, so loads only run it when the version differs."""
+    current = "select obj_description(to_regnamespace('ingest'), 'pg_namespace')"
+    if conn.execute(current).fetchone()[0] == SCHEMA_VERSION:
+        return
     with conn.transaction():
         conn.execute("select pg_advisory_xact_lock(%s)", (DDL_LOCK,))
-        conn.execute(DDL)
+        if conn.execute(current).fetchone()[0] != SCHEMA_VERSION:
+            conn.execute(DDL)
+            conn.execute(f"comment on schema ingest is '{SCHEMA_VERSION}'")
 
 
 def start_batch(conn: psycopg.Connection, run_id: str | None, source: str, table: str,

@@ -180,8 +180,9 @@ def _load(warehouse_url: str, source_url: str, contract: TableContract,
                 conn, contract, names, params, reader.column_families())
             # Rows the source no longer has show as a count above the source's: then, or
             # when due, list every key and mark the missing ones deleted.
-            if not reconcile and _warehouse_rows(conn, names, params) != source_rows:
-                reconcile = True
+            warehouse_rows = None if reconcile else _warehouse_rows(conn, names, params)
+            if warehouse_rows is not None and warehouse_rows != source_rows:
+                reconcile, warehouse_rows = True, None
             deleted = 0
             if reconcile:
                 if full:
@@ -197,7 +198,8 @@ def _load(warehouse_url: str, source_url: str, contract: TableContract,
         # what will be committed) and checked by the asset's checks.
         stamped = conn.execute(sql.SQL("select count(*) from {raw} where _batch_id = %(batch)s")
                                .format(**names), params).fetchone()[0]
-        warehouse_rows = _warehouse_rows(conn, names, params)
+        if warehouse_rows is None:  # keys were reconciled since it was last counted
+            warehouse_rows = _warehouse_rows(conn, names, params)
 
         # Valid rows passed the timestamp check; ISO timestamps sort as text.
         new_mark = conn.execute(sql.SQL(
