@@ -32,6 +32,8 @@ class RunOutcome:
     materialized: list[str] = field(default_factory=list)
     checks_passed: int = 0
     checks_failed: list[str] = field(default_factory=list)
+    # Checks of WARN severity that did not pass: reported, but they fail nothing.
+    checks_warned: list[str] = field(default_factory=list)
     failure: str | None = None
     failed_steps: list[str] = field(default_factory=list)
 
@@ -48,6 +50,12 @@ def prepare_dagster_home(settings: Settings) -> str:
         with open(config, "w") as f:
             f.write(DAGSTER_YAML)
     return home
+
+
+def _is_warning(evaluation) -> bool:
+    from dagster import AssetCheckSeverity
+
+    return evaluation.severity == AssetCheckSeverity.WARN
 
 
 def _root_cause(error) -> str:
@@ -81,7 +89,8 @@ def _describe_event(event) -> str | None:
     if kind == DagsterEventType.ASSET_CHECK_EVALUATION:
         evaluation = dagster_event.event_specific_data
         if not evaluation.passed:
-            return (f"  check FAILED {evaluation.asset_key.to_user_string()}:"
+            verdict = "WARNING" if _is_warning(evaluation) else "FAILED"
+            return (f"  check {verdict} {evaluation.asset_key.to_user_string()}:"
                     f" {evaluation.check_name}")
         return None
     if kind == DagsterEventType.STEP_START:
@@ -160,11 +169,13 @@ def run_materialize_all(echo: Callable[[str], None] = print, *, full_refresh: bo
                 outcome.materialized.append(event.asset_key.to_user_string())
             elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
                 evaluation = event.event_specific_data
+                name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
                 if evaluation.passed:
                     outcome.checks_passed += 1
+                elif _is_warning(evaluation):
+                    outcome.checks_warned.append(name)
                 else:
-                    outcome.checks_failed.append(
-                        f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}")
+                    outcome.checks_failed.append(name)
             elif event.event_type == DagsterEventType.STEP_FAILURE:
                 outcome.failed_steps.append(
                     f"step {event.step_key}: {_root_cause(event.event_specific_data.error)}")
@@ -172,7 +183,7 @@ def run_materialize_all(echo: Callable[[str], None] = print, *, full_refresh: bo
         outcome.failure = "; ".join(outcome.failed_steps)
     echo(f"{'succeeded' if outcome.success else 'FAILED'} in {outcome.seconds:.1f} s: "
          f"{len(outcome.materialized)} assets materialized, {outcome.checks_passed} checks "
-         f"passed, {len(outcome.checks_failed)} failed")
+         f"passed, {len(outcome.checks_warned)} warned, {len(outcome.checks_failed)} failed")
     if not outcome.success and outcome.failure is None:
         outcome.failure = "see the run's event log"
     return outcome

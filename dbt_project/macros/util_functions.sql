@@ -1,20 +1,43 @@
 {#-
-  Helpers the staging models need and PostgreSQL lacks: parsing that returns null on bad
-  input instead of failing the whole build (bad rows are flagged, not fatal).
+  Helpers the staging models need and PostgreSQL lacks. Parsing returns null on bad input
+  instead of failing the whole build: ingestion already quarantined rows that break their
+  table's contract, so these only meet valid values and the occasional oddity.
 -#}
 {% macro create_util_functions() %}
 create schema if not exists util;
 
-create or replace function util.try_date(value text, format text)
+-- A date in any format the agencies use: ISO (yyyy-mm-dd, with or without a time),
+-- dd/mm/yyyy, or the year alone (read as 1 January; see util.date_precision).
+create or replace function util.parse_date(value text)
 returns date language plpgsql immutable parallel safe as $$
+declare
+    v text := btrim(value);
 begin
-    if value is null or btrim(value) = '' then
+    if v is null or v = '' then
         return null;
+    elsif v ~ '^\d{4}$' then
+        return make_date(v::integer, 1, 1);
+    elsif v ~ '^\d{1,2}/\d{1,2}/\d{4}$' then
+        return make_date(split_part(v, '/', 3)::integer, split_part(v, '/', 2)::integer,
+                         split_part(v, '/', 1)::integer);
+    elsif v ~ '^\d{4}-\d{2}-\d{2}' then
+        return make_date(substr(v, 1, 4)::integer, substr(v, 6, 2)::integer,
+                         substr(v, 9, 2)::integer);
     end if;
-    return to_date(btrim(value), format);
+    return null;
 exception when others then
     return null;
 end;
+$$;
+
+-- How much of a date the source knew: 'year' for a year alone, 'day' otherwise.
+create or replace function util.date_precision(value text)
+returns text language sql immutable parallel safe as $$
+    select case
+        when nullif(btrim(value), '') is null then null
+        when btrim(value) ~ '^\d{4}$' then 'year'
+        else 'day'
+    end
 $$;
 
 create or replace function util.try_timestamp(value text)
@@ -35,11 +58,68 @@ exception when others then
 end;
 $$;
 
+-- Trimmed, single-spaced, NFC text.
+create or replace function util.clean_text(value text)
+returns text language sql immutable parallel safe as $$
+    select nullif(regexp_replace(normalize(btrim(value), nfc), '\s+', ' ', 'g'), '')
+$$;
+
+-- Tone marks of open oa / oe / uy syllables in the new placement ("hòa" -> "hoà",
+-- "thủy" -> "thuỷ"), so that both spellings of one name compare equal. Lower case input.
+create or replace function util.new_tone_style(value text)
+returns text language plpgsql immutable parallel safe as $$
+declare
+    v text := value;
+    old_style text[] := array['òa', 'óa', 'ỏa', 'õa', 'ọa', 'òe', 'óe', 'ỏe', 'õe', 'ọe',
+                              'ùy', 'úy', 'ủy', 'ũy', 'ụy'];
+    new_style text[] := array['oà', 'oá', 'oả', 'oã', 'oạ', 'oè', 'oé', 'oẻ', 'oẽ', 'oẹ',
+                              'uỳ', 'uý', 'uỷ', 'uỹ', 'uỵ'];
+begin
+    if v is null or v !~ '[òóỏõọùúủũụ][aey]\M' then
+        return v;
+    end if;
+    for i in 1 .. array_length(old_style, 1) loop
+        v := regexp_replace(v, old_style[i] || '\M', new_style[i], 'g');
+    end loop;
+    return v;
+end;
+$$;
+
+-- A name in comparable form: NFC, single-spaced, lower case, new tone placement.
+create or replace function util.name_normalized(value text)
+returns text language sql immutable parallel safe as $$
+    select util.new_tone_style(lower(util.clean_text(value)))
+$$;
+
+-- The same without diacritics (đ -> d): equal for "Nguyễn Văn Hòa" and "NGUYEN VAN HOA".
 create or replace function util.name_key(value text)
 returns text language sql immutable parallel safe as $$
-    select nullif(
-        regexp_replace(lower(public.unaccent(normalize(btrim(value), nfc))), '\s+', ' ', 'g'),
-        ''
-    )
+    select public.unaccent(lower(util.clean_text(value)))
+$$;
+
+-- Digits of an identity number as written ("080 123 456 789", "080-123-456-789").
+create or replace function util.id_digits(value text)
+returns text language sql immutable parallel safe as $$
+    select nullif(regexp_replace(value, '[^0-9]', '', 'g'), '')
+$$;
+
+-- A 12-digit personal identification number: its first three digits are the code of a
+-- (pre-2025) province of birth registration, 001 to 096.
+create or replace function util.is_personal_id(value text)
+returns boolean language sql immutable parallel safe as $$
+    select coalesce(value ~ '^\d{12}$' and substr(value, 1, 3)::integer between 1 and 96,
+                    false)
+$$;
+
+-- A 10-digit enterprise (tax) code with a valid check digit, optionally -NNN for a branch.
+create or replace function util.is_enterprise_code(value text)
+returns boolean language sql immutable parallel safe as $$
+    select coalesce(value ~ '^\d{10}(-\d{3})?$' and (
+        10 - (31 * substr(value, 1, 1)::integer + 29 * substr(value, 2, 1)::integer
+              + 23 * substr(value, 3, 1)::integer + 19 * substr(value, 4, 1)::integer
+              + 17 * substr(value, 5, 1)::integer + 13 * substr(value, 6, 1)::integer
+              + 7 * substr(value, 7, 1)::integer + 5 * substr(value, 8, 1)::integer
+              + 3 * substr(value, 9, 1)::integer) % 11
+    )::text = substr(value, 10, 1), false)
 $$;
 {% endmacro %}

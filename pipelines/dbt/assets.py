@@ -1,12 +1,20 @@
-"""dbt models as Dagster assets; ``dbt build`` so that dbt tests arrive as asset checks."""
+"""dbt models as Dagster assets; ``dbt build`` so that dbt tests arrive as asset checks.
 
+The marts are built aside (``marts_build``) and published by the ``marts/published`` asset,
+which runs only after a build in which every model, snapshot, seed and error-severity test
+succeeded (see ``pipelines.dbt.publish``). Its materializations show which build the API
+serves.
+"""
+
+import json
 from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets, get_asset_key_for_model
 
 from pipelines.dbt.project import dbt_project
+from pipelines.dbt.publish import publish
 from pipelines.resources import WarehouseResource
 
 
@@ -18,6 +26,13 @@ class KhoDbtTranslator(DagsterDbtTranslator):
         if dbt_resource_props.get("resource_type") == "model" and len(fqn) >= 3:
             return f"{fqn[1]}_{fqn[2]}"
         return super().get_group_name(dbt_resource_props)
+
+
+def mart_models() -> list[str]:
+    """Names of the models under models/marts, which are what a build publishes."""
+    manifest = json.loads(dbt_project().manifest_path.read_text())
+    return sorted(node["name"] for node in manifest["nodes"].values()
+                  if node["resource_type"] == "model" and node["fqn"][1] == "marts")
 
 
 def build_dbt_assets() -> dg.AssetsDefinition:
@@ -33,9 +48,35 @@ def build_dbt_assets() -> dg.AssetsDefinition:
     return kho_dbt_models
 
 
+def build_publish_asset(dbt_models: dg.AssetsDefinition) -> dg.AssetsDefinition:
+    marts = mart_models()
+
+    @dg.asset(
+        key=["marts", "published"],
+        group_name="marts",
+        kinds={"postgres"},
+        deps=[get_asset_key_for_model([dbt_models], name) for name in marts],
+        description="Publishes the tested build of every mart (schema marts_build) as schema "
+                    "marts in one transaction; the API reads marts only.",
+    )
+    def published_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+        publication = publish(warehouse.url(), marts)
+        context.log.info(f"published dbt build {publication.invocation_id}")
+        return dg.MaterializeResult(metadata={
+            "dbt_invocation_id": publication.invocation_id,
+            "build_finished_at": dg.TimestampMetadataValue(
+                publication.build_finished_at.timestamp()),
+            "published_at": dg.TimestampMetadataValue(publication.published_at.timestamp()),
+            **{f"rows_{mart}": count for mart, count in publication.row_counts.items()},
+        })
+
+    return published_marts
+
+
 def build_defs() -> dg.Definitions:
     project = dbt_project()
+    dbt_models = build_dbt_assets()
     return dg.Definitions(
-        assets=[build_dbt_assets()],
+        assets=[dbt_models, build_publish_asset(dbt_models)],
         resources={"dbt": DbtCliResource(project_dir=project)},
     )

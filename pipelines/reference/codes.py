@@ -4,25 +4,33 @@ These are reference data, not guesses from the sources: land-use codes of the la
 statistics circular (Thông tư 08/2024/TT-BTNMT), legal forms of the Enterprise Law,
 enterprise statuses of the national business registration system, the divisions of the
 Vietnam Standard Industrial Classification (VSIC 2018), civil-servant grades (ngạch) of
-Decree 204/2004 and the land-transfer kinds of the Land Law. A province that uses more
-codes (other grades, say) adds them here; a row with a code outside its list goes to
-quarantine rather than into the warehouse.
+Decree 204/2004 and the land-transfer kinds of the Land Law. Except for the VSIC divisions
+and the communes, the lists and their Vietnamese and English labels live in the dbt seeds
+(``dbt_project/seeds/*.csv``), which also decode the codes in the marts: a province that
+uses more codes (other grades, say) adds them there; a row with a code outside its list
+goes to quarantine rather than into the warehouse.
 """
 
 from __future__ import annotations
 
+import csv
 from functools import cache
 
-LAND_USE_CODES = frozenset((
-    "LUC", "LUK", "LUN", "BHK", "NHK", "CLN", "RSX", "RPH", "RDD", "NTS", "LMU", "NKH", "ONT",
-    "ODT", "TSC", "DTS", "CQP", "CAN", "SKK", "SKN", "TMD", "SKC", "SKS", "SKX", "DGT", "DTL",
-    "DNL", "DBV", "DCH", "DRA", "DDT", "DVH", "DYT", "DGD", "DTT", "DKH", "DXH", "DNG", "DSK",
-    "DKV", "DSH", "TON", "TIN", "NTD", "SON", "MNC", "PNK", "BCS", "DCS", "NCS",
-))
+from kho.settings import DBT_PROJECT_DIR
 
-LEGAL_FORM_CODES = frozenset({"TNHH1", "TNHH2", "CP", "DNTN", "HD"})
+SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
 
-ENTERPRISE_STATUS_CODES = frozenset({"ACTIVE", "SUSPENDED", "DISSOLVING", "DISSOLVED"})
+
+
+def _seed_codes(seed: str, column: str) -> frozenset[str]:
+    """Codes of one dbt seed: the seed is the one place a list and its labels live."""
+    with (SEEDS_DIR / f"{seed}.csv").open(encoding="utf-8", newline="") as f:
+        return frozenset(row[column] for row in csv.DictReader(f))
+
+
+LAND_USE_CODES = _seed_codes("land_use_codes", "land_use_code")
+LEGAL_FORM_CODES = _seed_codes("legal_form_codes", "legal_form_code")
+ENTERPRISE_STATUS_CODES = _seed_codes("enterprise_status_codes", "status_code")
 
 # Two-digit divisions of VSIC 2018; a class code (4 or 5 digits) must start with one.
 VSIC_DIVISIONS = frozenset(f"{d:02d}" for d in (
@@ -31,12 +39,8 @@ VSIC_DIVISIONS = frozenset(f"{d:02d}" for d in (
     *range(69, 76), *range(77, 83), 84, 85, *range(86, 89), *range(90, 94), *range(94, 97),
     97, 98, 99))
 
-CIVIL_SERVANT_GRADE_CODES = frozenset({"01.001", "01.002", "01.003", "01.004", "01.005"})
-
-LAND_TRANSFER_KINDS = frozenset({
-    "chuyen_nhuong", "thua_ke", "tang_cho", "chuyen_doi", "cho_thue", "cho_thue_lai",
-    "the_chap", "gop_von", "thu_hoi", "tach_thua", "hop_thua",
-})
+CIVIL_SERVANT_GRADE_CODES = _seed_codes("civil_servant_grade_codes", "grade_code")
+LAND_TRANSFER_KINDS = _seed_codes("land_transfer_kinds", "transfer_kind")
 
 
 @cache

@@ -1,3 +1,14 @@
+{{ config(
+    indexes=[
+        {'columns': ['land_parcel_source_id'], 'unique': true},
+        {'columns': ['current_commune_code', 'land_use_code']},
+        {'columns': ['legacy_commune_code', 'land_use_code']},
+        {'columns': ['area_m2']},
+    ],
+) }}
+
+-- One row per parcel of the land register, identified by its legacy commune, map sheet
+-- and parcel number; located on both administrative maps; land use decoded.
 with
 
 parcels as (
@@ -8,9 +19,8 @@ certificates as (
     select * from {{ ref('stg_land__certificates') }}
 ),
 
-crosswalk as (
-    select * from {{ ref('stg_reference__admin_unit_crosswalk') }}
-    where is_default
+land_uses as (
+    select * from {{ ref('land_use_codes') }}
 ),
 
 latest_certificates as (
@@ -19,23 +29,22 @@ latest_certificates as (
         certificate_serial,
         issued_on
     from certificates
-    order by land_parcel_source_id asc, issued_on desc nulls last
+    order by land_parcel_source_id asc, issued_on desc nulls last, certificate_source_id desc
 ),
 
 final as (
     select
-        {{ stable_id(
-            'land_parcel',
-            "parcels.legacy_commune_code || ':' || parcels.map_sheet_number"
-            ~ " || ':' || parcels.parcel_number"
-        ) }} as land_parcel_id,
+        {{ land_parcel_id('parcels') }} as land_parcel_id,
         parcels.land_parcel_source_id,
         parcels.legacy_commune_code,
-        crosswalk.current_commune_code,
+        parcels.current_commune_code,
         parcels.map_sheet_number,
         parcels.parcel_number,
         parcels.area_m2,
         parcels.land_use_code,
+        land_uses.land_use_group,
+        land_uses.name_vi as land_use_name_vi,
+        land_uses.name_en as land_use_name_en,
         parcels.planning_zone,
         parcels.boundary_wkt,
         latest_certificates.certificate_serial,
@@ -44,8 +53,7 @@ final as (
     from parcels
     left join latest_certificates
         on parcels.land_parcel_source_id = latest_certificates.land_parcel_source_id
-    left join crosswalk
-        on parcels.legacy_commune_code = crosswalk.legacy_commune_code
+    left join land_uses on parcels.land_use_code = land_uses.land_use_code
 )
 
 select * from final

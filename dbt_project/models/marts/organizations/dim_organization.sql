@@ -1,13 +1,24 @@
 {{ config(
-    post_hook=[
-        "create index if not exists dim_organization_code_idx on {{ this }} (enterprise_code)",
-    ]
+    indexes=[
+        {'columns': ['enterprise_code']},
+        {'columns': ['registration_number']},
+        {'columns': ['agency_code']},
+        {'columns': ['organization_type', 'current_commune_code']},
+        {'columns': ['legacy_commune_code']},
+        {'columns': ['industry_code']},
+        {'columns': ['parent_organization_id']},
+        {'columns': ['organization_name_key gin_trgm_ops'], 'type': 'gin'},
+    ],
 ) }}
 
+-- One row per organization: enterprises and their branches and household businesses from
+-- the business register, state agencies and their units from the cadre system. Codes are
+-- decoded by the seeds; every address carries its legacy and its current commune.
 with
 
 enterprises as (
     select * from {{ ref('stg_enterprise__enterprises') }}
+    where has_valid_enterprise_code
 ),
 
 household_businesses as (
@@ -18,9 +29,12 @@ agencies as (
     select * from {{ ref('stg_cadre__agencies') }}
 ),
 
-crosswalk as (
-    select * from {{ ref('stg_reference__admin_unit_crosswalk') }}
-    where is_default
+legal_forms as (
+    select * from {{ ref('legal_form_codes') }}
+),
+
+statuses as (
+    select * from {{ ref('enterprise_status_codes') }}
 ),
 
 organizations as (
@@ -31,8 +45,10 @@ organizations as (
         null::text as registration_number,
         null::text as agency_code,
         organization_name,
+        organization_name_key,
         legal_form_code,
         industry_code,
+        industry_division_code,
         status,
         charter_capital_vnd,
         case
@@ -41,12 +57,12 @@ organizations as (
         end as parent_organization_id,
         null::text as government_level,
         legacy_commune_code,
+        current_commune_code,
         address_line,
         registered_on,
         'enterprise' as source_system,
         source_updated_at
     from enterprises
-    where enterprise_code ~ '^[0-9]{10}(-[0-9]{3})?$'
     union all
     select
         {{ stable_id('household_business', 'registration_number') }} as organization_id,
@@ -55,13 +71,16 @@ organizations as (
         registration_number,
         null as agency_code,
         organization_name,
+        organization_name_key,
         null as legal_form_code,
         industry_code,
+        industry_division_code,
         status,
         null as charter_capital_vnd,
         null as parent_organization_id,
         null as government_level,
         legacy_commune_code,
+        current_commune_code,
         address_line,
         registered_on,
         'enterprise' as source_system,
@@ -75,8 +94,10 @@ organizations as (
         null as registration_number,
         agency_code,
         agency_name as organization_name,
+        agency_name_key as organization_name_key,
         null as legal_form_code,
         null as industry_code,
+        null as industry_division_code,
         'active' as status,
         null as charter_capital_vnd,
         case
@@ -85,6 +106,7 @@ organizations as (
         end as parent_organization_id,
         government_level,
         legacy_commune_code,
+        current_commune_code,
         null as address_line,
         null as registered_on,
         'cadre' as source_system,
@@ -100,22 +122,27 @@ final as (
         organizations.registration_number,
         organizations.agency_code,
         organizations.organization_name,
-        util.name_key(organizations.organization_name) as organization_name_key,
+        organizations.organization_name_key,
         organizations.legal_form_code,
+        legal_forms.name_vi as legal_form_name_vi,
+        legal_forms.name_en as legal_form_name_en,
         organizations.industry_code,
+        organizations.industry_division_code,
         organizations.status,
+        statuses.name_vi as status_name_vi,
+        statuses.name_en as status_name_en,
         organizations.charter_capital_vnd,
         organizations.parent_organization_id,
         organizations.government_level,
         organizations.legacy_commune_code,
-        crosswalk.current_commune_code,
+        organizations.current_commune_code,
         organizations.address_line,
         organizations.registered_on,
         organizations.source_system,
         organizations.source_updated_at
     from organizations
-    left join crosswalk
-        on organizations.legacy_commune_code = crosswalk.legacy_commune_code
+    left join legal_forms on organizations.legal_form_code = legal_forms.legal_form_code
+    left join statuses on organizations.status = statuses.status
 )
 
 select * from final

@@ -1,108 +1,75 @@
 {{ config(
-    post_hook=[
-        "create index if not exists dim_person_id_number_idx on {{ this }} (personal_id_number)",
-    ]
+    indexes=[
+        {'columns': ['personal_id_number'], 'unique': true},
+        {'columns': ['full_name_key gin_trgm_ops'], 'type': 'gin'},
+        {'columns': ['birth_current_commune_code']},
+        {'columns': ['birth_legacy_commune_code']},
+    ],
 ) }}
 
+-- One row per person known by a valid 12-digit personal ID number in any source. Each
+-- attribute comes from the most trusted source that has it (civil registry, then cadre,
+-- enterprise, land), the most recently updated record first; its source is kept beside it.
 with
 
-births as (
-    select * from {{ ref('stg_civil_registry__births') }}
+mentions as (
+    select * from {{ ref('int_persons__mentions') }}
+    where personal_id_number is not null
 ),
 
 deaths as (
     select * from {{ ref('stg_civil_registry__deaths') }}
+    where personal_id_number is not null
 ),
 
-civil_servants as (
-    select * from {{ ref('stg_cadre__civil_servants') }}
-),
-
-enterprises as (
-    select * from {{ ref('stg_enterprise__enterprises') }}
-),
-
-household_businesses as (
-    select * from {{ ref('stg_enterprise__household_businesses') }}
-),
-
-land_users as (
-    select * from {{ ref('stg_land__land_users') }}
-),
-
--- Every record that names a person by a 12-digit personal ID, with the trust given to its
--- source for names and birth facts (1 = most trusted).
-person_mentions as (
-    select
+best_name as (
+    select distinct on (personal_id_number)
         personal_id_number,
         full_name,
-        sex,
+        full_name_normalized,
+        full_name_key,
+        source_system as full_name_source_system,
+        source_updated_at as full_name_source_updated_at
+    from mentions
+    where full_name is not null
+    order by personal_id_number asc, source_rank asc, source_updated_at desc nulls last
+),
+
+best_birth as (
+    select distinct on (personal_id_number)
+        personal_id_number,
         birth_date,
+        birth_date_precision,
+        source_system as birth_date_source_system,
+        source_updated_at as birth_date_source_updated_at
+    from mentions
+    where birth_date is not null
+    -- A full date beats a year alone, whatever its source.
+    order by
+        personal_id_number asc,
+        birth_date_precision = 'year',
+        source_rank asc,
+        source_updated_at desc nulls last
+),
+
+best_sex as (
+    select distinct on (personal_id_number)
+        personal_id_number,
+        sex,
+        source_system as sex_source_system
+    from mentions
+    where sex is not null
+    order by personal_id_number asc, source_rank asc, source_updated_at desc nulls last
+),
+
+birth_places as (
+    select distinct on (personal_id_number)
+        personal_id_number,
         birth_legacy_commune_code,
-        'civil_registry' as source_system,
-        1 as source_rank,
-        source_updated_at
-    from births
-    union all
-    select
-        personal_id_number,
-        full_name,
-        sex,
-        birth_date,
-        null as birth_legacy_commune_code,
-        'cadre' as source_system,
-        2 as source_rank,
-        source_updated_at
-    from civil_servants
-    union all
-    select
-        legal_representative_id_number as personal_id_number,
-        legal_representative_name as full_name,
-        null as sex,
-        legal_representative_birth_date as birth_date,
-        null as birth_legacy_commune_code,
-        'enterprise' as source_system,
-        3 as source_rank,
-        source_updated_at
-    from enterprises
-    union all
-    select
-        owner_id_number as personal_id_number,
-        owner_name as full_name,
-        null as sex,
-        owner_birth_date as birth_date,
-        null as birth_legacy_commune_code,
-        'enterprise' as source_system,
-        3 as source_rank,
-        source_updated_at
-    from household_businesses
-    union all
-    select
-        id_document_number as personal_id_number,
-        holder_name as full_name,
-        sex,
-        birth_date,
-        null as birth_legacy_commune_code,
-        'land' as source_system,
-        4 as source_rank,
-        source_updated_at
-    from land_users
-    where holder_type = 'person' and id_document_type = 'CCCD'
-),
-
-valid_mentions as (
-    select * from person_mentions
-    where personal_id_number ~ '^[0-9]{12}$'
-),
-
-ranked as (
-    select
-        *,
-        row_number() over (
-            partition by personal_id_number
-            order by source_rank asc, source_updated_at desc nulls last
-        ) as preference
-    from valid_mentions
+        birth_current_commune_code
+    from mentions
+    where birth_legacy_commune_code is not null
+    order by personal_id_number asc, source_updated_at desc nulls last
 ),
 
 sources_per_person as (
@@ -110,7 +77,7 @@ sources_per_person as (
         personal_id_number,
         array_agg(distinct source_system order by source_system) as source_systems,
         max(source_updated_at) as last_source_update_at
-    from valid_mentions
+    from mentions
     group by personal_id_number
 ),
 
@@ -119,30 +86,51 @@ last_deaths as (
         personal_id_number,
         death_date
     from deaths
-    where personal_id_number ~ '^[0-9]{12}$'
     order by personal_id_number asc, registered_on desc nulls last
 ),
 
 final as (
     select
-        {{ stable_id('person', 'ranked.personal_id_number') }} as person_id,
-        ranked.personal_id_number,
-        ranked.full_name,
-        util.name_key(ranked.full_name) as full_name_key,
-        ranked.sex,
-        ranked.birth_date,
-        ranked.birth_legacy_commune_code,
+        {{ stable_id('person', 'sources_per_person.personal_id_number') }} as person_id,
+        sources_per_person.personal_id_number,
+        best_name.full_name,
+        best_name.full_name_normalized,
+        best_name.full_name_key,
+        -- The fourth digit of the ID encodes sex (even: male) when no source states it.
+        coalesce(
+            best_sex.sex,
+            case
+                when substr(sources_per_person.personal_id_number, 4, 1)::integer % 2 = 0
+                    then 'male'
+                else 'female'
+            end
+        ) as sex,
+        best_birth.birth_date,
+        best_birth.birth_date_precision,
+        birth_places.birth_legacy_commune_code,
+        birth_places.birth_current_commune_code,
         last_deaths.death_date,
         last_deaths.personal_id_number is not null as is_deceased,
-        ranked.source_system as attributes_source_system,
+        best_name.full_name_source_system,
+        best_name.full_name_source_updated_at,
+        best_birth.birth_date_source_system,
+        best_birth.birth_date_source_updated_at,
+        coalesce(best_sex.sex_source_system, 'personal_id_number') as sex_source_system,
+        coalesce(best_name.full_name_source_system, best_birth.birth_date_source_system)
+            as attributes_source_system,
         sources_per_person.source_systems,
         sources_per_person.last_source_update_at
-    from ranked
-    inner join sources_per_person
-        on ranked.personal_id_number = sources_per_person.personal_id_number
+    from sources_per_person
+    left join best_name
+        on sources_per_person.personal_id_number = best_name.personal_id_number
+    left join best_birth
+        on sources_per_person.personal_id_number = best_birth.personal_id_number
+    left join best_sex
+        on sources_per_person.personal_id_number = best_sex.personal_id_number
+    left join birth_places
+        on sources_per_person.personal_id_number = birth_places.personal_id_number
     left join last_deaths
-        on ranked.personal_id_number = last_deaths.personal_id_number
-    where ranked.preference = 1
+        on sources_per_person.personal_id_number = last_deaths.personal_id_number
 )
 
 select * from final

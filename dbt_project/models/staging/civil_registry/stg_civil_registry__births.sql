@@ -5,24 +5,29 @@ source as (
     where _deleted_at is null
 ),
 
+communes as (
+    select * from {{ ref('stg_reference__commune_codes') }}
+),
+
 renamed as (
     select
-        btrim(so_dang_ky) as birth_registration_number,
-        regexp_replace(so_dinh_danh, '[^0-9]', '', 'g') as personal_id_number,
-        normalize(btrim(ho_ten), nfc) as full_name,
-        util.name_key(ho_ten) as full_name_key,
-        case gioi_tinh when 'Nam' then 'male' when 'Nữ' then 'female' end as sex,
-        util.try_date(ngay_sinh, 'DD/MM/YYYY') as birth_date,
-        btrim(noi_sinh_ma_xa) as birth_legacy_commune_code,
-        nullif(regexp_replace(cha_so_dinh_danh, '[^0-9]', '', 'g'), '')
-            as father_personal_id_number,
-        nullif(regexp_replace(me_so_dinh_danh, '[^0-9]', '', 'g'), '')
-            as mother_personal_id_number,
-        util.try_date(ngay_dang_ky, 'DD/MM/YYYY') as registered_on,
-        util.try_timestamp(thoi_diem_cap_nhat) as source_updated_at,
-        _batch_id,
-        _loaded_at
+        btrim(source.so_dang_ky) as birth_registration_number,
+        -- A re-registration (key ending .L) repeats an earlier registration of the person.
+        btrim(source.so_dang_ky) like '%.L' as is_re_registration,
+        {{ identity_columns('source.so_dinh_danh') }},
+        {{ person_name_columns('source.ho_ten') }},
+        case btrim(source.gioi_tinh) when 'Nam' then 'male' when 'Nữ' then 'female' end as sex,
+        {{ date_columns('source.ngay_sinh', 'birth_date') }},
+        nullif(btrim(source.noi_sinh_ma_xa), '') as birth_legacy_commune_code,
+        communes.current_commune_code as birth_current_commune_code,
+        util.id_digits(source.cha_so_dinh_danh) as father_id_number,
+        util.id_digits(source.me_so_dinh_danh) as mother_id_number,
+        util.parse_date(source.ngay_dang_ky) as registered_on,
+        util.try_timestamp(source.thoi_diem_cap_nhat) as source_updated_at,
+        source._batch_id,
+        source._loaded_at
     from source
+    left join communes on btrim(source.noi_sinh_ma_xa) = communes.commune_code
 )
 
 select * from renamed

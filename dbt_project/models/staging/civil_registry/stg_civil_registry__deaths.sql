@@ -5,18 +5,24 @@ source as (
     where _deleted_at is null
 ),
 
+communes as (
+    select * from {{ ref('stg_reference__commune_codes') }}
+),
+
 renamed as (
     select
-        btrim(so_dang_ky) as death_registration_number,
-        regexp_replace(so_dinh_danh, '[^0-9]', '', 'g') as personal_id_number,
-        normalize(btrim(ho_ten), nfc) as full_name,
-        util.try_date(ngay_mat, 'DD/MM/YYYY') as death_date,
-        btrim(noi_mat_ma_xa) as death_legacy_commune_code,
-        util.try_date(ngay_dang_ky, 'DD/MM/YYYY') as registered_on,
-        util.try_timestamp(thoi_diem_cap_nhat) as source_updated_at,
-        _batch_id,
-        _loaded_at
+        btrim(source.so_dang_ky) as death_registration_number,
+        {{ identity_columns('source.so_dinh_danh') }},
+        {{ person_name_columns('source.ho_ten') }},
+        {{ date_columns('source.ngay_mat', 'death_date') }},
+        nullif(btrim(source.noi_mat_ma_xa), '') as death_legacy_commune_code,
+        communes.current_commune_code as death_current_commune_code,
+        util.parse_date(source.ngay_dang_ky) as registered_on,
+        util.try_timestamp(source.thoi_diem_cap_nhat) as source_updated_at,
+        source._batch_id,
+        source._loaded_at
     from source
+    left join communes on btrim(source.noi_mat_ma_xa) = communes.commune_code
 )
 
 select * from renamed

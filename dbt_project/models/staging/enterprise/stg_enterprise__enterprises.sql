@@ -5,28 +5,37 @@ source as (
     where _deleted_at is null
 ),
 
+communes as (
+    select * from {{ ref('stg_reference__commune_codes') }}
+),
+
 renamed as (
     select
-        regexp_replace(enterprise_code, '[^0-9-]', '', 'g') as enterprise_code,
-        nullif(regexp_replace(parent_enterprise_code, '[^0-9-]', '', 'g'), '')
-            as parent_enterprise_code,
-        case upper(unit_type) when 'BRANCH' then 'branch' else 'enterprise' end
-            as organization_type,
-        normalize(btrim(name), nfc) as organization_name,
-        upper(btrim(legal_form_code)) as legal_form_code,
-        btrim(main_vsic_code) as industry_code,
-        lower(btrim(status_code)) as status,
-        charter_capital_vnd::bigint as charter_capital_vnd,
-        normalize(btrim(address_line), nfc) as address_line,
-        btrim(ward_code) as legacy_commune_code,
-        util.try_date(registration_date, 'YYYY-MM-DD') as registered_on,
-        normalize(btrim(legal_rep_name), nfc) as legal_representative_name,
-        regexp_replace(legal_rep_id_no, '[^0-9]', '', 'g') as legal_representative_id_number,
-        util.try_date(legal_rep_dob, 'YYYY-MM-DD') as legal_representative_birth_date,
-        util.try_timestamp(updated_at) as source_updated_at,
-        _batch_id,
-        _loaded_at
+        btrim(source.enterprise_code) as enterprise_code,
+        util.is_enterprise_code(btrim(source.enterprise_code)) as has_valid_enterprise_code,
+        nullif(btrim(source.parent_enterprise_code), '') as parent_enterprise_code,
+        case upper(btrim(source.unit_type))
+            when 'BRANCH' then 'branch' else 'enterprise'
+        end as organization_type,
+        util.clean_text(source.name) as organization_name,
+        util.name_key(source.name) as organization_name_key,
+        upper(btrim(source.legal_form_code)) as legal_form_code,
+        btrim(source.main_vsic_code) as industry_code,
+        left(btrim(source.main_vsic_code), 2) as industry_division_code,
+        lower(btrim(source.status_code)) as status,
+        util.try_numeric(source.charter_capital_vnd)::bigint as charter_capital_vnd,
+        util.clean_text(source.address_line) as address_line,
+        nullif(btrim(source.ward_code), '') as legacy_commune_code,
+        communes.current_commune_code,
+        util.parse_date(source.registration_date) as registered_on,
+        {{ person_name_columns('source.legal_rep_name', 'legal_representative_') }},
+        {{ identity_columns('source.legal_rep_id_no', 'legal_representative_') }},
+        {{ date_columns('source.legal_rep_dob', 'legal_representative_birth_date') }},
+        util.try_timestamp(source.updated_at) as source_updated_at,
+        source._batch_id,
+        source._loaded_at
     from source
+    left join communes on btrim(source.ward_code) = communes.commune_code
 )
 
 select * from renamed

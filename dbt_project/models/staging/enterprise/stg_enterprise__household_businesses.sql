@@ -5,22 +5,30 @@ source as (
     where _deleted_at is null
 ),
 
+communes as (
+    select * from {{ ref('stg_reference__commune_codes') }}
+),
+
 renamed as (
     select
-        btrim(registration_no) as registration_number,
-        normalize(btrim(business_name), nfc) as organization_name,
-        normalize(btrim(owner_name), nfc) as owner_name,
-        regexp_replace(owner_id_no, '[^0-9]', '', 'g') as owner_id_number,
-        util.try_date(owner_dob, 'YYYY-MM-DD') as owner_birth_date,
-        btrim(vsic_code) as industry_code,
-        normalize(btrim(address_line), nfc) as address_line,
-        btrim(ward_code) as legacy_commune_code,
-        util.try_date(registration_date, 'YYYY-MM-DD') as registered_on,
-        lower(btrim(status_code)) as status,
-        util.try_timestamp(updated_at) as source_updated_at,
-        _batch_id,
-        _loaded_at
+        btrim(source.registration_no) as registration_number,
+        util.clean_text(source.business_name) as organization_name,
+        util.name_key(source.business_name) as organization_name_key,
+        {{ person_name_columns('source.owner_name', 'owner_') }},
+        {{ identity_columns('source.owner_id_no', 'owner_') }},
+        {{ date_columns('source.owner_dob', 'owner_birth_date') }},
+        btrim(source.vsic_code) as industry_code,
+        left(btrim(source.vsic_code), 2) as industry_division_code,
+        util.clean_text(source.address_line) as address_line,
+        nullif(btrim(source.ward_code), '') as legacy_commune_code,
+        communes.current_commune_code,
+        util.parse_date(source.registration_date) as registered_on,
+        lower(btrim(source.status_code)) as status,
+        util.try_timestamp(source.updated_at) as source_updated_at,
+        source._batch_id,
+        source._loaded_at
     from source
+    left join communes on btrim(source.ward_code) = communes.commune_code
 )
 
 select * from renamed

@@ -9,9 +9,9 @@ renamed as (
     select
         id::integer as certificate_source_id,
         btrim(so_phat_hanh) as certificate_serial,
-        btrim(so_vao_so) as register_entry_number,
-        util.try_date(ngay_cap, 'YYYY-MM-DD') as issued_on,
-        normalize(btrim(co_quan_cap), nfc) as issuing_authority,
+        nullif(btrim(so_vao_so), '') as register_entry_number,
+        util.parse_date(ngay_cap) as issued_on,
+        util.clean_text(co_quan_cap) as issuing_authority,
         thua_dat_id::integer as land_parcel_source_id,
         util.try_timestamp(ngay_cap_nhat) as source_updated_at,
         _batch_id,

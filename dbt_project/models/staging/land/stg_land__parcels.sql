@@ -5,20 +5,26 @@ source as (
     where _deleted_at is null
 ),
 
+communes as (
+    select * from {{ ref('stg_reference__commune_codes') }}
+),
+
 renamed as (
     select
-        id::integer as land_parcel_source_id,
-        btrim(ma_xa) as legacy_commune_code,
-        so_to_ban_do::integer as map_sheet_number,
-        so_thua::integer as parcel_number,
-        util.try_numeric(dien_tich) as area_m2,
-        upper(btrim(ma_loai_dat)) as land_use_code,
-        normalize(btrim(khu_quy_hoach), nfc) as planning_zone,
-        ranh_gioi as boundary_wkt,
-        util.try_timestamp(ngay_cap_nhat) as source_updated_at,
-        _batch_id,
-        _loaded_at
+        source.id::integer as land_parcel_source_id,
+        btrim(source.ma_xa) as legacy_commune_code,
+        communes.current_commune_code,
+        source.so_to_ban_do::integer as map_sheet_number,
+        source.so_thua::integer as parcel_number,
+        util.try_numeric(source.dien_tich) as area_m2,
+        upper(btrim(source.ma_loai_dat)) as land_use_code,
+        util.clean_text(source.khu_quy_hoach) as planning_zone,
+        nullif(btrim(source.ranh_gioi), '') as boundary_wkt,
+        util.try_timestamp(source.ngay_cap_nhat) as source_updated_at,
+        source._batch_id,
+        source._loaded_at
     from source
+    left join communes on btrim(source.ma_xa) = communes.commune_code
 )
 
 select * from renamed

@@ -1,0 +1,193 @@
+-- Every source record that names a person, in one shape: who it says the person is (ID
+-- numbers, name, sex, birth facts) and in what role. Entity resolution reads this.
+with
+
+births as (
+    select * from {{ ref('stg_civil_registry__births') }}
+),
+
+deaths as (
+    select * from {{ ref('stg_civil_registry__deaths') }}
+),
+
+marriages as (
+    select * from {{ ref('stg_civil_registry__marriages') }}
+),
+
+civil_servants as (
+    select * from {{ ref('stg_cadre__civil_servants') }}
+),
+
+enterprises as (
+    select * from {{ ref('stg_enterprise__enterprises') }}
+),
+
+household_businesses as (
+    select * from {{ ref('stg_enterprise__household_businesses') }}
+),
+
+land_users as (
+    select * from {{ ref('stg_land__land_users') }}
+),
+
+mentions as (
+    select
+        'civil_registry' as source_system,
+        'khai_sinh' as source_table,
+        birth_registration_number as source_record_key,
+        'subject' as role,
+        personal_id_number,
+        id_card_number,
+        full_name,
+        full_name_normalized,
+        full_name_key,
+        sex,
+        birth_date,
+        birth_date_precision,
+        birth_legacy_commune_code,
+        birth_current_commune_code,
+        source_updated_at
+    from births
+    union all
+    select
+        'civil_registry' as source_system,
+        'khai_tu' as source_table,
+        death_registration_number as source_record_key,
+        'deceased' as role,
+        personal_id_number,
+        id_card_number,
+        full_name,
+        full_name_normalized,
+        full_name_key,
+        null as sex,
+        null as birth_date,
+        null as birth_date_precision,
+        null as birth_legacy_commune_code,
+        null as birth_current_commune_code,
+        source_updated_at
+    from deaths
+    union all
+    select
+        'civil_registry' as source_system,
+        'ket_hon' as source_table,
+        marriage_registration_number as source_record_key,
+        'husband' as role,
+        husband_personal_id_number as personal_id_number,
+        husband_id_card_number as id_card_number,
+        husband_full_name as full_name,
+        husband_full_name_normalized as full_name_normalized,
+        husband_full_name_key as full_name_key,
+        'male' as sex,
+        null as birth_date,
+        null as birth_date_precision,
+        null as birth_legacy_commune_code,
+        null as birth_current_commune_code,
+        source_updated_at
+    from marriages
+    union all
+    select
+        'civil_registry' as source_system,
+        'ket_hon' as source_table,
+        marriage_registration_number as source_record_key,
+        'wife' as role,
+        wife_personal_id_number as personal_id_number,
+        wife_id_card_number as id_card_number,
+        wife_full_name as full_name,
+        wife_full_name_normalized as full_name_normalized,
+        wife_full_name_key as full_name_key,
+        'female' as sex,
+        null as birth_date,
+        null as birth_date_precision,
+        null as birth_legacy_commune_code,
+        null as birth_current_commune_code,
+        source_updated_at
+    from marriages
+    union all
+    select
+        'cadre' as source_system,
+        'ho_so_can_bo' as source_table,
+        civil_servant_code as source_record_key,
+        'civil_servant' as role,
+        personal_id_number,
+        id_card_number,
+        full_name,
+        full_name_normalized,
+        full_name_key,
+        sex,
+        birth_date,
+        birth_date_precision,
+        null as birth_legacy_commune_code,
+        null as birth_current_commune_code,
+        source_updated_at
+    from civil_servants
+    union all
+    select
+        'enterprise' as source_system,
+        'enterprises' as source_table,
+        enterprise_code as source_record_key,
+        'legal_representative' as role,
+        legal_representative_personal_id_number as personal_id_number,
+        legal_representative_id_card_number as id_card_number,
+        legal_representative_full_name as full_name,
+        legal_representative_full_name_normalized as full_name_normalized,
+        legal_representative_full_name_key as full_name_key,
+        null as sex,
+        legal_representative_birth_date as birth_date,
+        legal_representative_birth_date_precision as birth_date_precision,
+        null as birth_legacy_commune_code,
+        null as birth_current_commune_code,
+        source_updated_at
+    from enterprises
+    where legal_representative_full_name is not null
+    union all
+    select
+        'enterprise' as source_system,
+        'household_businesses' as source_table,
+        registration_number as source_record_key,
+        'owner' as role,
+        owner_personal_id_number as personal_id_number,
+        owner_id_card_number as id_card_number,
+        owner_full_name as full_name,
+        owner_full_name_normalized as full_name_normalized,
+        owner_full_name_key as full_name_key,
+        null as sex,
+        owner_birth_date as birth_date,
+        owner_birth_date_precision as birth_date_precision,
+        null as birth_legacy_commune_code,
+        null as birth_current_commune_code,
+        source_updated_at
+    from household_businesses
+    where owner_full_name is not null
+    union all
+    select
+        'land' as source_system,
+        'chu_su_dung' as source_table,
+        land_user_source_id::text as source_record_key,
+        'land_user' as role,
+        personal_id_number,
+        id_card_number,
+        holder_name as full_name,
+        holder_name_normalized as full_name_normalized,
+        holder_name_key as full_name_key,
+        sex,
+        birth_date,
+        birth_date_precision,
+        null as birth_legacy_commune_code,
+        null as birth_current_commune_code,
+        source_updated_at
+    from land_users
+    where holder_type = 'person'
+)
+
+select
+    {{ row_id('source_system', 'source_table', 'source_record_key', 'role') }}
+        as person_mention_id,
+    mentions.*,
+    -- How far each source is trusted for a person's name and birth facts (1 = most).
+    case mentions.source_system
+        when 'civil_registry' then 1
+        when 'cadre' then 2
+        when 'enterprise' then 3
+        when 'land' then 4
+    end as source_rank
+from mentions

@@ -1,0 +1,71 @@
+{{ config(
+    indexes=[
+        {'columns': ['person_id']},
+        {'columns': ['organization_id', 'grade_code']},
+    ],
+) }}
+
+-- One row per assignment of a civil servant in the career history: agency, position,
+-- grade and salary coefficient, from / to. A record that stays open after the person's
+-- registered death is flagged (the agency never closed it), not hidden.
+with
+
+assignments as (
+    select * from {{ ref('stg_cadre__assignments') }}
+),
+
+civil_servants as (
+    select * from {{ ref('stg_cadre__civil_servants') }}
+),
+
+grades as (
+    select * from {{ ref('civil_servant_grade_codes') }}
+),
+
+deaths as (
+    select
+        personal_id_number,
+        min(death_date) as death_date
+    from {{ ref('stg_civil_registry__deaths') }}
+    where personal_id_number is not null
+    group by personal_id_number
+),
+
+final as (
+    select
+        {{ stable_id('employment', 'assignments.assignment_source_id::text') }}
+            as employment_id,
+        assignments.assignment_source_id,
+        assignments.civil_servant_code,
+        case
+            when civil_servants.personal_id_number is not null
+                then {{ stable_id('person', 'civil_servants.personal_id_number') }}
+        end as person_id,
+        civil_servants.full_name,
+        case
+            when assignments.agency_code is not null
+                then {{ stable_id('state_agency', 'assignments.agency_code') }}
+        end as organization_id,
+        assignments.agency_code,
+        assignments.position_title,
+        assignments.grade_code,
+        grades.name_vi as grade_name_vi,
+        grades.name_en as grade_name_en,
+        assignments.salary_coefficient,
+        assignments.valid_from,
+        assignments.valid_to,
+        assignments.valid_to is null as is_current,
+        coalesce(
+            deaths.death_date is not null
+            and (assignments.valid_to is null or assignments.valid_to > deaths.death_date),
+            false
+        ) as is_active_after_death,
+        assignments.source_updated_at
+    from assignments
+    left join civil_servants
+        on assignments.civil_servant_code = civil_servants.civil_servant_code
+    left join grades on assignments.grade_code = grades.grade_code
+    left join deaths on civil_servants.personal_id_number = deaths.personal_id_number
+)
+
+select * from final
