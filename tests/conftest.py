@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import socket
 import subprocess
 import sys
+import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 
@@ -17,6 +22,11 @@ from kho import db
 
 LOCAL_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 LOCAL_MARIADB = "mysql+pymysql://root@127.0.0.1:3306/"
+
+
+def stable_id(namespace: str, key: str) -> str:
+    """kho's documented ID derivation for natural keys (dbt macro ``stable_id``)."""
+    return str(uuid.UUID(hashlib.md5(f"{namespace}:{key}".encode()).hexdigest()))
 
 
 def local_server_available() -> bool:
@@ -94,3 +104,36 @@ def teardown_deployment(deployment: Deployment) -> None:
             db.drop_database(db.with_database(url, database))
     else:
         deployment.kho("warehouse", "stop")
+
+
+@contextmanager
+def running_api(deployment: Deployment) -> Iterator[str]:
+    """``kho serve`` of a deployment on a free port; yields its base URL."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kho.cli", "serve", "--port", str(port)], env=deployment.env,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise AssertionError(f"kho serve did not come up:\n{process.stdout.read()}")
+        time.sleep(0.3)
+    try:
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def graphql(base: str, query: str, variables: dict | None = None) -> dict:
+    response = httpx.post(f"{base}/graphql", json={"query": query, "variables": variables or {}},
+                          timeout=30)
+    assert response.status_code == 200, response.text
+    return response.json()

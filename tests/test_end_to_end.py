@@ -6,12 +6,7 @@ Runs once on the embedded PostgreSQL and once on the PostgreSQL server at 127.0.
 
 from __future__ import annotations
 
-import hashlib
 import re
-import subprocess
-import sys
-import time
-import uuid
 from datetime import datetime
 
 import httpx
@@ -19,14 +14,16 @@ import psycopg
 import pytest
 
 from pipelines.sources.contracts import CONTRACTS
-from tests.conftest import Deployment, free_port, make_deployment, teardown_deployment
+from tests.conftest import (
+    Deployment,
+    graphql,
+    make_deployment,
+    running_api,
+    stable_id,
+    teardown_deployment,
+)
 
 SCALE = "400"
-
-
-def stable_id(namespace: str, key: str) -> str:
-    """kho's documented ID derivation for natural keys (dbt macro ``stable_id``)."""
-    return str(uuid.UUID(hashlib.md5(f"{namespace}:{key}".encode()).hexdigest()))
 
 
 @pytest.fixture(scope="module", params=["embedded", "server"])
@@ -41,32 +38,8 @@ def deployment(request, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def api(deployment: Deployment):
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "kho.cli", "serve", "--port", str(port)], env=deployment.env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise AssertionError(f"kho serve did not come up:\n{process.stdout.read()}")
-        time.sleep(0.3)
-    yield base
-    process.terminate()
-    process.wait(timeout=30)
-
-
-def graphql(base: str, query: str, variables: dict | None = None) -> dict:
-    response = httpx.post(f"{base}/graphql", json={"query": query, "variables": variables or {}},
-                          timeout=30)
-    assert response.status_code == 200, response.text
-    return response.json()
+    with running_api(deployment) as base:
+        yield base
 
 
 def source_row(deployment: Deployment, source: str, query: str) -> tuple:

@@ -1,0 +1,220 @@
+"""The warehouse model on a real warehouse: dbt build over noisy simulated sources, every
+mart tested and documented, both administrative generations, and write-audit-publish (a
+build whose tests fail is not published; the API keeps answering from the last good one).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections import Counter, defaultdict
+
+import psycopg
+import pytest
+
+from kho.settings import DBT_PROJECT_DIR
+from kho.warehouse import dbt_environment
+from pipelines.reference.admin_units import crosswalk_rows
+from tests.conftest import (
+    Deployment,
+    graphql,
+    make_deployment,
+    running_api,
+    stable_id,
+    teardown_deployment,
+)
+
+SCALE = "1500"
+
+
+@pytest.fixture(scope="module", params=["embedded", "server"])
+def deployment(request, tmp_path_factory):
+    deployment = make_deployment(request.param, tmp_path_factory.mktemp(request.param))
+    # Default noise: messy names, CMNDs, year-only dates, broken rows quarantined.
+    deployment.kho("sources", "seed", "--scale", SCALE, "--seed", "5")
+    deployment.first_run = deployment.kho("materialize").stdout
+    yield deployment
+    teardown_deployment(deployment)
+
+
+def query(deployment: Deployment, sql: str, params: tuple = ()) -> list[tuple]:
+    with psycopg.connect(deployment.warehouse_url) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def manifest() -> dict:
+    return json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text())
+
+
+def test_build_publishes_every_mart_with_no_failed_test(deployment):
+    summary = deployment.first_run.strip().splitlines()[-1]
+    assert summary.startswith("succeeded") and summary.endswith(" 0 failed"), summary
+    assert "materialized marts/published" in deployment.first_run
+    nodes = manifest()["nodes"].values()
+    marts = {n["name"] for n in nodes if n["resource_type"] == "model" and n["fqn"][1] == "marts"}
+    published = {r[0] for r in query(deployment, "select tablename from pg_tables "
+                                                 "where schemaname = 'marts'")}
+    assert marts <= published
+    assert {"dim_person", "dim_organization", "dim_land_parcel", "dim_admin_unit",
+            "fct_land_right", "fct_land_transfer", "fct_enterprise_role", "fct_employment",
+            "fct_civil_event"} <= marts
+    for mart in marts:
+        assert query(deployment, f"select count(*) from marts.{mart}")[0][0] > 0, mart
+    # The API's schema holds exactly one build, the one recorded as published.
+    (build,) = query(deployment, "select invocation_id, status from marts.kho_build "
+                                 "order by finished_at desc limit 1")
+    assert build[1] == "succeeded"
+    (latest,) = query(deployment, "select invocation_id from kho_meta.publications "
+                                  "order by publication_id desc limit 1")
+    assert latest[0] == build[0]
+    assert query(deployment, "select count(*) from pg_namespace where nspname = 'marts_build'"
+                 ) == [(0,)]
+
+
+def test_every_mart_is_described_tested_and_contracted():
+    nodes = manifest()["nodes"].values()
+    tested = Counter(dep for n in nodes if n["resource_type"] == "test"
+                     for dep in n["depends_on"]["nodes"])
+    marts = [n for n in nodes if n["resource_type"] == "model" and n["fqn"][1] == "marts"]
+    for mart in marts:
+        assert mart["description"].strip(), mart["name"]
+        assert mart["config"]["contract"]["enforced"], mart["name"]
+        assert mart["columns"], mart["name"]
+        undocumented = [c for c, spec in mart["columns"].items() if not spec["description"]]
+        assert not undocumented, (mart["name"], undocumented)
+        assert tested[mart["unique_id"]] >= 2, mart["name"]  # at least unique + not null
+
+
+def test_dbt_docs_generate_works(deployment):
+    env = {**deployment.env, **dbt_environment(deployment.warehouse_url)}
+    result = subprocess.run(
+        [f"{sys.prefix}/bin/dbt", "docs", "generate", "--project-dir", str(DBT_PROJECT_DIR),
+         "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path",
+         str(deployment.home / "dbt-docs")],
+        env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    catalog = json.loads((deployment.home / "dbt-docs" / "catalog.json").read_text())
+    assert any(key.endswith(".dim_person") for key in catalog["nodes"])
+
+
+def test_names_ids_and_dates_are_normalised_in_staging(deployment):
+    # Old tone placement, NFD and capitals all meet in one comparable form.
+    rows = query(deployment, "select holder_name_normalized, holder_name_key "
+                             "from staging.stg_land__land_users "
+                             "where holder_name_normalized is not null")
+    assert rows
+    for normalized, key in rows:
+        assert normalized == normalized.lower()
+        assert not any(old in normalized for old in ("òa ", "óa ", "ủy ", "úy "))
+        assert key.isascii(), key
+    # Year-only birth dates are kept with their precision, not as a false 1 January.
+    precisions = dict(query(deployment, "select birth_date_precision, count(*) "
+                                        "from staging.stg_land__land_users group by 1"))
+    assert precisions.get("year", 0) > 0 and precisions.get("day", 0) > 0
+    # Personal IDs are only ever 12 digits; 9-digit cards are kept apart.
+    assert query(deployment, """
+        select count(*) from intermediate.int_persons__mentions
+        where personal_id_number !~ '^\\d{12}$' or id_card_number !~ '^\\d{9}$'
+    """) == [(0,)]
+    assert query(deployment, "select count(*) from intermediate.int_persons__mentions "
+                             "where id_card_number is not null")[0][0] > 0
+
+
+def test_codes_are_decoded_in_both_languages(deployment):
+    rows = query(deployment, "select land_use_code, land_use_name_vi, land_use_name_en "
+                             "from marts.dim_land_parcel")
+    assert rows and all(vi and en for _, vi, en in rows)
+    assert ("LUC", "Đất chuyên trồng lúa", "Specialised paddy land") in set(rows)
+    forms = query(deployment, "select legal_form_name_vi, legal_form_name_en "
+                              "from marts.dim_organization where legal_form_code = 'CP'")
+    assert forms and set(forms) == {("Công ty cổ phần", "Joint-stock company")}
+
+
+def test_a_merged_commune_is_found_under_its_legacy_and_its_current_code(deployment):
+    # The crosswalk straight from vietnamadminunits, not from the warehouse.
+    successor = {old: new for old, new, is_default, _ in crosswalk_rows() if is_default}
+    with psycopg.connect(deployment.source_url("land")) as land:
+        per_legacy = dict(land.execute(
+            "select ma_xa, count(*) from thua_dat group by ma_xa").fetchall())
+    quarantined = Counter(r[0] for r in query(
+        deployment, "select payload ->> 'ma_xa' from quarantine.open_rows "
+                    "where source = 'land' and table_name = 'thua_dat'"))
+    per_current: dict[str, set[str]] = defaultdict(set)
+    for legacy in per_legacy:
+        if legacy in successor:
+            per_current[successor[legacy]].add(legacy)
+    merged = sorted((new for new, olds in per_current.items() if len(olds) > 1),
+                    key=lambda new: -len(per_current[new]))
+    assert merged, "the simulated province has communes merged in 2025"
+    current = merged[0]
+    legacy = sorted(per_current[current])[0]
+    assert legacy != current or len(per_current[current]) > 1
+
+    def parcels(where: str, code: str) -> int:
+        return query(deployment, f"select count(*) from marts.dim_land_parcel where {where}",
+                     (code,))[0][0]
+
+    expected_legacy = per_legacy[legacy] - quarantined[legacy]
+    expected_current = sum(per_legacy[o] - quarantined[o] for o in per_current[current])
+    assert parcels("legacy_commune_code = %s", legacy) == expected_legacy > 0
+    assert parcels("current_commune_code = %s", current) == expected_current > expected_legacy
+    # The bridge names every legacy commune the current one absorbed.
+    absorbed = {r[0] for r in query(
+        deployment, "select legacy_commune_code from marts.bridge_admin_unit_succession "
+                    "where current_commune_code = %s and is_default", (current,))}
+    assert per_current[current] <= absorbed
+
+
+def test_a_failed_build_is_not_published_and_the_next_good_one_is(deployment):
+    land = deployment.source_url("land")
+    with psycopg.connect(land) as conn:
+        parcel_id, commune, sheet, number, area = conn.execute("""
+            select t.id, t.ma_xa, t.so_to_ban_do, t.so_thua, t.dien_tich from thua_dat t
+            join quyen_su_dung q on q.thua_dat_id = t.id and q.den_ngay is null
+            join chu_su_dung c on c.id = q.chu_su_dung_id
+            where q.ty_le = 1 order by t.id limit 1
+        """).fetchone()
+        holder = conn.execute("select chu_su_dung_id from quyen_su_dung where thua_dat_id = %s",
+                              (parcel_id,)).fetchone()[0]
+        # A visible change (the area) and, beside it, a row every contract accepts but the
+        # domain forbids: a second current right that takes the parcel's shares above 1.
+        conn.execute("update thua_dat set dien_tich = dien_tich + 1000, "
+                     "ngay_cap_nhat = now() where id = %s", (parcel_id,))
+        planted = conn.execute("""
+            insert into quyen_su_dung (id, thua_dat_id, chu_su_dung_id, ty_le, tu_ngay,
+                                       ngay_cap_nhat)
+            select max(id) + 1, %s, %s, 0.5, date '2020-01-01', now() from quyen_su_dung
+            returning id
+        """, (parcel_id, holder)).fetchone()[0]
+    parcel = stable_id("land_parcel", f"{commune}:{sheet}:{number}")
+    area_query = "query($id: ID!) { landParcel(id: $id) { areaM2 } }"
+    before = query(deployment, "select invocation_id from kho_meta.publications "
+                               "order by publication_id desc limit 1")
+
+    with running_api(deployment) as api:
+        served = graphql(api, area_query, {"id": parcel})["data"]["landParcel"]["areaM2"]
+        assert served == pytest.approx(float(area))
+
+        failed = subprocess.run([sys.executable, "-m", "kho.cli", "materialize"],
+                                env=deployment.env, capture_output=True, text=True, timeout=900)
+        assert failed.returncode != 0
+        assert "assert_parcel_shares_sum_to_at_most_one" in failed.stdout + failed.stderr
+        assert "materialized marts/published" not in failed.stdout
+        # The new area reached the build schema, but the API still serves the last good build.
+        assert query(deployment, "select area_m2 from marts_build.dim_land_parcel "
+                                 "where land_parcel_id = %s", (parcel,))[0][0] == area + 1000
+        served = graphql(api, area_query, {"id": parcel})["data"]["landParcel"]["areaM2"]
+        assert served == pytest.approx(float(area))
+        assert query(deployment, "select invocation_id from kho_meta.publications "
+                                 "order by publication_id desc limit 1") == before
+
+        with psycopg.connect(land) as conn:  # the agency corrects its register
+            conn.execute("delete from quyen_su_dung where id = %s", (planted,))
+        output = deployment.kho("materialize").stdout
+        assert "materialized marts/published" in output
+        served = graphql(api, area_query, {"id": parcel})["data"]["landParcel"]["areaM2"]
+        assert served == pytest.approx(float(area) + 1000)
+    after = query(deployment, "select invocation_id from kho_meta.publications "
+                              "order by publication_id desc limit 1")
+    assert after != before
