@@ -334,3 +334,23 @@ def describe(source_urls: dict[str, str], ground_truth_url: str) -> Description:
             total = sum(counts.get((source, t)) or 0 for t in tables_with[(source, kind)])
             rates.setdefault(source, {})[kind] = n / total if total else 0.0
     return Description(counts=counts, seed_info=info, rates=rates)
+
+
+def ensure_seeded(scale: int, seed_value: int, source_urls: dict[str, str],
+                  ground_truth_url: str, settings: NoiseSettings | None = None) -> bool:
+    """Seed unless the sources already hold this scale, unadvanced (benchmarks keep their
+    sources between runs). Seeds in a forked child, so the caller's peak memory stays its
+    own. Returns whether it seeded."""
+    import multiprocessing
+
+    info = read_seed_info(ground_truth_url)
+    if info and info["scale"] == scale and not info["days_advanced"]:
+        return False
+    child = multiprocessing.get_context("fork").Process(
+        target=seed, args=(scale, seed_value, source_urls, ground_truth_url),
+        kwargs={"settings": settings or NoiseSettings()})
+    child.start()
+    child.join()
+    if child.exitcode != 0:
+        raise RuntimeError(f"seeding {scale:,} persons failed (exit code {child.exitcode})")
+    return True

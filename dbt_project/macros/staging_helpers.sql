@@ -12,17 +12,21 @@
     a 9-digit identity card (CMND). Anything else keeps only id_number. -#}
 {% macro identity_columns(column, prefix='') -%}
     util.id_digits({{ column }}) as {{ prefix }}id_number,
-    case
-        when util.is_personal_id(util.id_digits({{ column }}))
-            then util.id_digits({{ column }})
-    end as {{ prefix }}personal_id_number,
-    case
-        when util.id_digits({{ column }}) ~ '^\d{9}$' then util.id_digits({{ column }})
-    end as {{ prefix }}id_card_number
+    util.personal_id_of({{ column }}) as {{ prefix }}personal_id_number,
+    util.id_card_of({{ column }}) as {{ prefix }}id_card_number
 {%- endmacro %}
 
 {#- A date as the source wrote it, parsed, with how much of it the source knew. -#}
 {% macro date_columns(column, name) -%}
     util.parse_date({{ column }}) as {{ name }},
     util.date_precision({{ column }}) as {{ name }}_precision
+{%- endmacro %}
+
+{#- Statistics for a freshly built table (autovacuum would get to it too late). -#}
+{% macro analyze_table() -%}
+    {%- if model.config.materialized in ['table', 'incremental'] -%}
+        analyze {{ this }}
+    {%- else -%}
+        select 1
+    {%- endif -%}
 {%- endmacro %}

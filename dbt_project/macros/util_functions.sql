@@ -103,12 +103,27 @@ returns text language sql immutable parallel safe as $$
     select nullif(regexp_replace(value, '[^0-9]', '', 'g'), '')
 $$;
 
--- A 12-digit personal identification number: its first three digits are the code of a
--- (pre-2025) province of birth registration, 001 to 096.
-create or replace function util.is_personal_id(value text)
-returns boolean language sql immutable parallel safe as $$
-    select coalesce(value ~ '^\d{12}$' and substr(value, 1, 3)::integer between 1 and 96,
-                    false)
+-- The valid 12-digit personal ID number in an identity number as written, else null.
+create or replace function util.personal_id_of(value text)
+returns text language plpgsql immutable parallel safe as $$
+declare
+    digits text := regexp_replace(value, '[^0-9]', '', 'g');
+begin
+    if length(digits) = 12 and substr(digits, 1, 3)::integer between 1 and 96 then
+        return digits;
+    end if;
+    return null;
+end;
+$$;
+
+-- The 9-digit identity card (CMND) number in an identity number as written, else null.
+create or replace function util.id_card_of(value text)
+returns text language plpgsql immutable parallel safe as $$
+declare
+    digits text := regexp_replace(value, '[^0-9]', '', 'g');
+begin
+    return case when length(digits) = 9 then digits end;
+end;
 $$;
 
 -- A 10-digit enterprise (tax) code with a valid check digit, optionally -NNN for a branch.

@@ -20,14 +20,11 @@ renamed as (
         -- The document number by kind: CCCD (12-digit ID), CMND (9-digit card), MST
         -- (enterprise code of an organization).
         case
-            when
-                upper(btrim(loai_giay_to)) in ('CCCD', 'CMND')
-                and util.is_personal_id(util.id_digits(so_giay_to))
-                then util.id_digits(so_giay_to)
+            when upper(btrim(loai_giay_to)) in ('CCCD', 'CMND')
+                then util.personal_id_of(so_giay_to)
         end as personal_id_number,
         case
-            when upper(btrim(loai_giay_to)) = 'CMND' and util.id_digits(so_giay_to) ~ '^\d{9}$'
-                then util.id_digits(so_giay_to)
+            when upper(btrim(loai_giay_to)) = 'CMND' then util.id_card_of(so_giay_to)
         end as id_card_number,
         case
             when upper(btrim(loai_giay_to)) = 'MST' and util.is_enterprise_code(btrim(so_giay_to))

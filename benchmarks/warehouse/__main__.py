@@ -1,0 +1,128 @@
+"""How long the full dbt build of the warehouse takes, and which models take it.
+
+    .venv/bin/python benchmarks/warehouse --scale 1000000
+
+On the configured warehouse server (the embedded one unless KHO_WAREHOUSE_URL is set):
+seeds the simulated sources into ``<db>_bench_src_<source>`` unless they already hold that
+scale (shared with benchmarks/ingest), loads them and the reference data into
+``<db>_bench_warehouse`` unless it already holds them, then drops everything dbt built
+there and times one full ``dbt build`` (seeds, staging, intermediate, marts, snapshots,
+every test) plus publishing, and prints the ten slowest nodes. Goal: the build in under
+5 minutes at 1,000,000 persons on a 2-core machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+from psycopg import sql
+
+from kho import db, warehouse
+from kho.settings import DBT_PROJECT_DIR, SOURCES
+from pipelines.dbt.publish import publish
+from pipelines.reference.admin_units import load_reference
+from pipelines.sources.contracts import CONTRACTS
+from pipelines.sources.extract_load import IngestSettings, load_table
+from simulated_sources.seed import ensure_seeded
+
+DBT_SCHEMAS = ("staging", "intermediate", "marts", "marts_build", "marts_previous",
+               "snapshots", "reference_codes", "kho_meta", "util")
+
+
+def loaded_scale(url: str) -> int | None:
+    with db.connect(url) as conn:
+        conn.execute("create table if not exists public.bench_info (scale integer)")
+        row = conn.execute("select scale from public.bench_info").fetchone()
+    return row[0] if row else None
+
+
+def load_warehouse(url: str, sources: dict[str, str], scale: int) -> float:
+    started = time.perf_counter()
+    for contract in CONTRACTS:
+        load_table(url, sources[contract.source], contract, IngestSettings(full_refresh=True))
+    load_reference(url)
+    with db.connect(url) as conn:
+        conn.execute("delete from public.bench_info")
+        conn.execute("insert into public.bench_info values (%s)", (scale,))
+    return time.perf_counter() - started
+
+
+def drop_dbt_schemas(url: str) -> None:
+    with db.connect(url) as conn:
+        for schema in DBT_SCHEMAS:
+            conn.execute(sql.SQL("drop schema if exists {} cascade").format(
+                sql.Identifier(schema)))
+
+
+def dbt_build(url: str, target: Path) -> tuple[float, list[dict]]:
+    env = {**os.environ, **warehouse.dbt_environment(url)}
+    dbt = str(Path(sys.executable).parent / "dbt")
+    started = time.perf_counter()
+    result = subprocess.run(
+        [dbt, "build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
+         str(DBT_PROJECT_DIR), "--target-path", str(target), "--threads", "2"],
+        env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"dbt build failed:\n{result.stdout[-4000:]}")
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    return seconds, results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=42)
+    args = parser.parse_args()
+
+    server = warehouse.ensure_warehouse()
+    base = db.database_name(server)
+    sources = {s: db.with_database(server, f"{base}_bench_src_{s}") for s in SOURCES}
+    truth = db.with_database(server, f"{base}_bench_ground_truth")
+    target_url = db.with_database(server, f"{base}_bench_warehouse")
+    if ensure_seeded(args.scale, args.seed, sources, truth):
+        print(f"seeded {args.scale:,} persons", flush=True)
+    db.ensure_database(target_url)
+    with db.connect(target_url, autocommit=True) as conn:
+        for extension in warehouse.EXTENSIONS:
+            conn.execute(sql.SQL("create extension if not exists {}").format(
+                sql.Identifier(extension)))
+    if loaded_scale(target_url) != args.scale:
+        print(f"loaded sources and reference data in "
+              f"{load_warehouse(target_url, sources, args.scale):.1f} s", flush=True)
+    with db.connect(target_url) as conn:
+        raw_rows = sum(conn.execute(sql.SQL("select count(*) from {}").format(
+            sql.Identifier(c.raw_schema, c.table))).fetchone()[0] for c in CONTRACTS)
+    print(f"warehouse server {db.redact(server)}; {args.scale:,} persons, "
+          f"{raw_rows:,} raw rows")
+
+    drop_dbt_schemas(target_url)
+    with tempfile.TemporaryDirectory() as target:
+        seconds, results = dbt_build(target_url, Path(target))
+        manifest = json.loads((Path(target) / "manifest.json").read_text())
+    marts = sorted(n["name"] for n in manifest["nodes"].values()
+                   if n["resource_type"] == "model" and n["fqn"][1] == "marts")
+    started = time.perf_counter()
+    publication = publish(target_url, marts)
+    publish_seconds = time.perf_counter() - started
+
+    kinds = Counter(r["unique_id"].split(".")[0] for r in results)
+    print(f"dbt build: {seconds:.1f} s for {len(results)} nodes "
+          f"({', '.join(f'{n} {k}s' for k, n in sorted(kinds.items()))}); goal: under 300 s")
+    print(f"publish: {publish_seconds:.2f} s "
+          f"({sum(publication.row_counts.values()):,} rows in {len(marts)} marts)")
+    print("slowest ten nodes:")
+    for r in sorted(results, key=lambda r: -r["execution_time"])[:10]:
+        print(f"  {r['execution_time']:7.1f} s  {r['unique_id']}")
+
+
+if __name__ == "__main__":
+    main()
