@@ -121,6 +121,31 @@ def test_names_ids_and_dates_are_normalised_in_staging(deployment):
                              "where id_card_number is not null")[0][0] > 0
 
 
+def test_parsing_gives_the_same_values_in_parallel_workers(deployment):
+    # Run the parsers inside parallel workers, where an exception handler cannot run.
+    with psycopg.connect(deployment.warehouse_url) as conn:
+        if conn.info.server_version >= 160000:
+            conn.execute("set debug_parallel_query = on")
+        else:
+            conn.execute("set force_parallel_mode = on")
+        conn.execute("set parallel_setup_cost = 0")
+        conn.execute("set min_parallel_table_scan_size = 0")
+        plan = "\n".join(r[0] for r in conn.execute(
+            "explain select util.try_timestamp(updated_at) from raw_enterprise.enterprises"))
+        assert "Gather" in plan
+        lost = conn.execute("""
+            select count(*) filter (where util.try_timestamp(updated_at) is null),
+                   count(*) filter (where util.parse_date(registration_date) is null
+                                    and nullif(btrim(registration_date), '') is not null),
+                   count(*) filter (where util.try_numeric(charter_capital_vnd) is null
+                                    and nullif(btrim(charter_capital_vnd), '') is not null)
+            from raw_enterprise.enterprises where _deleted_at is null
+              and enterprise_code not in (select record_key from quarantine.open_rows
+                                          where source = 'enterprise')
+        """).fetchone()
+    assert lost == (0, 0, 0)
+
+
 def test_codes_are_decoded_in_both_languages(deployment):
     rows = query(deployment, "select land_use_code, land_use_name_vi, land_use_name_en "
                              "from marts.dim_land_parcel")

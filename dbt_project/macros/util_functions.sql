@@ -6,26 +6,46 @@
 {% macro create_util_functions() %}
 create schema if not exists util;
 
+-- None of these functions may catch errors: an EXCEPTION block starts a subtransaction,
+-- which a parallel worker cannot, so it would quietly return null for the rows a worker
+-- reads. They check their input instead.
+
+-- True for a real calendar day.
+create or replace function util.is_valid_ymd(y integer, m integer, d integer)
+returns boolean language sql immutable parallel safe as $$
+    select y between 1 and 9999 and m between 1 and 12 and d >= 1 and d <= case
+        when m in (4, 6, 9, 11) then 30
+        when m = 2 then case when (y % 4 = 0 and y % 100 <> 0) or y % 400 = 0 then 29 else 28 end
+        else 31
+    end
+$$;
+
 -- A date in any format the agencies use: ISO (yyyy-mm-dd, with or without a time),
 -- dd/mm/yyyy, or the year alone (read as 1 January; see util.date_precision).
 create or replace function util.parse_date(value text)
 returns date language plpgsql immutable parallel safe as $$
 declare
     v text := btrim(value);
+    y integer;
+    m integer;
+    d integer;
 begin
-    if v is null or v = '' then
-        return null;
-    elsif v ~ '^\d{4}$' then
-        return make_date(v::integer, 1, 1);
+    if v ~ '^\d{4}$' then
+        y := v::integer; m := 1; d := 1;
     elsif v ~ '^\d{1,2}/\d{1,2}/\d{4}$' then
-        return make_date(split_part(v, '/', 3)::integer, split_part(v, '/', 2)::integer,
-                         split_part(v, '/', 1)::integer);
+        y := split_part(v, '/', 3)::integer;
+        m := split_part(v, '/', 2)::integer;
+        d := split_part(v, '/', 1)::integer;
     elsif v ~ '^\d{4}-\d{2}-\d{2}' then
-        return make_date(substr(v, 1, 4)::integer, substr(v, 6, 2)::integer,
-                         substr(v, 9, 2)::integer);
+        y := substr(v, 1, 4)::integer;
+        m := substr(v, 6, 2)::integer;
+        d := substr(v, 9, 2)::integer;
+    else
+        return null;
     end if;
-    return null;
-exception when others then
+    if util.is_valid_ymd(y, m, d) then
+        return make_date(y, m, d);
+    end if;
     return null;
 end;
 $$;
@@ -42,18 +62,25 @@ $$;
 
 create or replace function util.try_timestamp(value text)
 returns timestamp language plpgsql immutable parallel safe as $$
+declare
+    v text := btrim(value);
 begin
-    return nullif(btrim(value), '')::timestamp;
-exception when others then
+    if v ~ '^\d{4}-\d{2}-\d{2}([ T]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?)?$'
+       and util.parse_date(v) is not null then
+        return v::timestamp;
+    end if;
     return null;
 end;
 $$;
 
 create or replace function util.try_numeric(value text)
 returns numeric language plpgsql immutable parallel safe as $$
+declare
+    v text := btrim(value);
 begin
-    return nullif(btrim(value), '')::numeric;
-exception when others then
+    if v ~ '^[+-]?(\d+(\.\d*)?|\.\d+)$' then
+        return v::numeric;
+    end if;
     return null;
 end;
 $$;

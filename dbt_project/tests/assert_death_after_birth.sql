@@ -1,4 +1,9 @@
--- Nobody dies before they are born (a year-only birth date compares by year).
+-- Nobody dies before they are born (a year-only birth date compares by year). Birth and
+-- death come from different registrations, and a day and month typed the wrong way round
+-- (a silent error the registers do contain) can break this: a finding for the civil
+-- registry to correct, published as data quality, so it warns rather than blocks a build.
+{{ config(severity='warn') }}
+
 select
     person_id,
     birth_date,

@@ -22,13 +22,13 @@ grades as (
     select * from {{ ref('civil_servant_grade_codes') }}
 ),
 
+-- The death date dim_person holds (its latest registration), so both agree.
 deaths as (
     select
         personal_id_number,
-        min(death_date) as death_date
-    from {{ ref('stg_civil_registry__deaths') }}
-    where personal_id_number is not null
-    group by personal_id_number
+        death_date
+    from {{ ref('dim_person') }}
+    where is_deceased
 ),
 
 final as (
