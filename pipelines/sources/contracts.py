@@ -10,7 +10,9 @@ checked in the warehouse in one pass over each batch. Empty values pass unless r
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass
+from datetime import date
 
 from psycopg import sql
 
@@ -62,6 +64,38 @@ GUARANTEED_BY = {"integer": {"integer"}, "numeric": {"integer", "numeric"},
                  "amount": {"integer", "numeric"}, "date": {"date"}, "event_date": {"date"},
                  "timestamp": {"timestamp"}}
 
+# Shortcuts: cheap SQL over ``{c}``, a column's value as it arrived (not trimmed), true only
+# for values that pass every check of the type (the checks above, or TYPED_CHECKS where the
+# source's type guarantees the parse). Validation tries a column's shortcut first and runs
+# its exact checks only when the shortcut is not true, so the shortcuts make validation
+# cheap without changing what it accepts: each accepts a subset of what the checks accept
+# (plain ASCII digits, no surrounding spaces, dates before this year and not 29 February,
+# from lists of valid day-month and month-day strings). Regular expressions are the costly
+# part of a check; the shortcuts use at most one, a simple one.
+_DIGITS = "{c} ~ '^[0-9]+$'"
+SHORTCUTS: dict[str, str] = {
+    "integer": f"length({{c}}) <= 18 and {_DIGITS}",
+    "numeric": r"{c} ~ '^[0-9]+(\.[0-9]+)?$'",
+    "amount": r"{c} ~ '^[0-9]+(\.[0-9]+)?$'",
+    "date": "left({c}, 4) = any({date_years}) and substr({c}, 5) = any({month_days})",
+    "event_date": "left({c}, 4) = any({past_years}) and substr({c}, 5) = any({month_days})",
+    "dmy_event_date": "{c} = any({years_to_date}) or (right({c}, 4) = any({past_years}) "
+                      "and left({c}, -4) = any({day_months}))",
+    "personal_id": f"length({{c}}) in (9, 12) and {_DIGITS}",
+    "enterprise_code": f"length({{c}}) = 10 and {_DIGITS}",
+    "document_no": "case loai_giay_to when 'CCCD' then length({c}) = 12 "
+                   "when 'CMND' then length({c}) in (9, 12) "
+                   f"when 'MST' then length({{c}}) = 10 end and {_DIGITS}",
+    "vsic": f"length({{c}}) in (4, 5) and {_DIGITS} and left({{c}}, 2) = any({{divisions}})",
+}
+# Day-month prefixes of dd/mm/yyyy dates (with and without leading zeros) and the -mm-dd
+# tails of ISO dates that are valid in every year: 29 February is left to the exact checks.
+_DAYS = [(m, d) for m in range(1, 13) for d in range(1, calendar.monthrange(2001, m)[1] + 1)]
+DAY_MONTHS = sorted({f"{dd}/{mm}/" for m, d in _DAYS
+                     for dd in {str(d), f"{d:02d}"} for mm in {str(m), f"{m:02d}"}})
+MONTH_DAYS = [f"-{m:02d}-{d:02d}" for m, d in _DAYS]
+FIRST_YEAR = 1900  # the earliest event date, as in _EVENT_RANGE
+
 
 @dataclass(frozen=True)
 class Column:
@@ -84,6 +118,47 @@ class Column:
         return [(rule, sql.SQL(template).format(v=v, divisions=divisions))
                 for rule, template in checks]
 
+    def shortcut(self, source_family: str | None, today: date) -> sql.Composable | None:
+        """SQL true only for values of this column that break none of its rules (see
+        SHORTCUTS), or None when there is none for its type."""
+        c = sql.Identifier(self.name)
+        if self.type.startswith(CODE_TYPE_PREFIX):
+            # The codes as listed and upper-cased: both pass ``upper(btrim(v)) = any(...)``.
+            code_set = codes.code_set(self.type[len(CODE_TYPE_PREFIX):])
+            values = sorted({*code_set, *(code.upper() for code in code_set)})
+            return sql.SQL("{} = any({})").format(c, sql.Literal(values))
+        template = SHORTCUTS.get(self.type)
+        if template is None:
+            return None
+        years = [str(y) for y in range(FIRST_YEAR, today.year)]
+        return sql.SQL(template).format(
+            c=c, divisions=sql.Literal(sorted(codes.VSIC_DIVISIONS)),
+            past_years=sql.Literal(years), years_to_date=sql.Literal([*years, str(today.year)]),
+            date_years=sql.Literal([str(y) for y in range(FIRST_YEAR, 2200)]),
+            month_days=sql.Literal(MONTH_DAYS), day_months=sql.Literal(DAY_MONTHS))
+
+    def valid(self, source_family: str | None, today: date, required: bool
+              ) -> sql.Composable | None:
+        """SQL true when this column's value breaks none of its rules (never null), or None
+        when every value does: the shortcut, else the presence rule and the exact checks."""
+        checks = self.checks(source_family)
+        if not checks and not required:
+            return None
+        c = sql.Identifier(self.name)
+        present = sql.SQL("nullif(btrim({}), '') is not null").format(c)
+        passes = sql.SQL("({})").format(sql.SQL(" and ").join(
+            [sql.SQL("coalesce({}, false)").format(p) for _, p in checks] or [sql.SQL("true")]))
+        shortcut = self.shortcut(source_family, today) if checks else None
+        if required:
+            exact = sql.SQL("({} and {})").format(present, passes)
+            if shortcut is None:  # a first byte above the space: present
+                shortcut = sql.SQL("{} >= '!' collate \"C\"").format(c)
+        else:
+            exact = sql.SQL("(not {} or {})").format(present, passes)
+            shortcut = sql.SQL("{} is null{}").format(
+                c, sql.SQL("") if shortcut is None else sql.SQL(" or ({})").format(shortcut))
+        return sql.SQL("(coalesce({}, false) or {})").format(shortcut, exact)
+
 
 @dataclass(frozen=True)
 class TableContract:
@@ -105,15 +180,20 @@ class TableContract:
     def raw_table(self) -> str:
         return f"{self.raw_schema}.{self.table}"
 
-    def problem_expression(self, source_families: dict[str, str] | None = None
-                           ) -> sql.Composable:
+    def problem_expression(self, source_families: dict[str, str] | None = None,
+                           today: date | None = None) -> sql.Composable:
         """SQL naming the first rule a row breaks, as ``rule|column``, or null if none.
 
         The key must be present; then, column by column, a required value must be present
         and a present value must pass its type's checks (those the source's column types,
-        ``source_families``, do not already guarantee).
+        ``source_families``, do not already guarantee). ``today`` must be the warehouse's
+        ``current_date`` in the transaction that evaluates the expression (the shortcuts
+        list the years before it); rows are first tested column by column through each
+        column's cheap shortcut, and only a row that fails is run through the rules in
+        order to name the first it breaks.
         """
         families = source_families or {}
+        today = today or date.today()
         def present(name: str) -> sql.Composable:
             return sql.SQL("nullif(btrim({}), '') is not null").format(sql.Identifier(name))
 
@@ -126,7 +206,14 @@ class TableContract:
             for rule, predicate in column.checks(families.get(column.name)):
                 whens.append(sql.SQL("when {} and not coalesce({}, false) then {}").format(
                     present(column.name), predicate, sql.Literal(f"{rule}|{column.name}")))
-        return sql.SQL("case {} end").format(sql.SQL(" ").join(whens))
+        first_broken = sql.SQL("case {} end").format(sql.SQL(" ").join(whens))
+        valid = [v for column in self.columns
+                 if (v := column.valid(families.get(column.name), today,
+                                       column.required or column.name == self.key)) is not None]
+        if not valid:
+            return first_broken
+        return sql.SQL("case when {} then null else {} end").format(
+            sql.SQL(" and ").join(valid), first_broken)
 
 
 def _table(source: str, table: str, key: str, watermark: str, columns: str) -> TableContract:
