@@ -11,6 +11,7 @@ checked in the warehouse in one pass over each batch. Empty values pass unless r
 from __future__ import annotations
 
 import calendar
+import functools
 from dataclasses import dataclass
 from datetime import date
 
@@ -97,6 +98,22 @@ MONTH_DAYS = [f"-{m:02d}-{d:02d}" for m, d in _DAYS]
 FIRST_YEAR = 1900  # the earliest event date, as in _EVENT_RANGE
 
 
+@functools.cache
+def _array(values: tuple[str, ...]) -> sql.Composable:
+    """A text[] constant, quoted once per process: a code list (10,000 communes) is long and
+    goes into every validation query of its tables, up to three times."""
+    return sql.SQL(sql.Literal(list(values)).as_string(None))
+
+
+@functools.cache
+def _codes(name: str, as_listed: bool = False) -> sql.Composable:
+    """A code list upper-cased (as the check compares), with ``as_listed`` also as listed:
+    both pass ``upper(btrim(v)) = any(...)``."""
+    code_set = codes.code_set(name)
+    values = {code.upper() for code in code_set} | (set(code_set) if as_listed else set())
+    return _array(tuple(sorted(values)))
+
+
 @dataclass(frozen=True)
 class Column:
     name: str
@@ -108,10 +125,9 @@ class Column:
         the kind of column the source keeps it in, which may make parsing checks moot."""
         v = sql.SQL("btrim({})").format(sql.Identifier(self.name))
         if self.type.startswith(CODE_TYPE_PREFIX):
-            values = sorted(c.upper() for c in codes.code_set(self.type[len(CODE_TYPE_PREFIX):]))
             return [("unknown_code", sql.SQL("upper({v}) = any({values})").format(
-                v=v, values=sql.Literal(values)))]
-        divisions = sql.Literal(sorted(codes.VSIC_DIVISIONS))
+                v=v, values=_codes(self.type[len(CODE_TYPE_PREFIX):])))]
+        divisions = _array(tuple(sorted(codes.VSIC_DIVISIONS)))
         checks = TYPES[self.type]
         if source_family in GUARANTEED_BY.get(self.type, ()):
             checks = TYPED_CHECKS[self.type]
@@ -123,19 +139,17 @@ class Column:
         SHORTCUTS), or None when there is none for its type."""
         c = sql.Identifier(self.name)
         if self.type.startswith(CODE_TYPE_PREFIX):
-            # The codes as listed and upper-cased: both pass ``upper(btrim(v)) = any(...)``.
-            code_set = codes.code_set(self.type[len(CODE_TYPE_PREFIX):])
-            values = sorted({*code_set, *(code.upper() for code in code_set)})
-            return sql.SQL("{} = any({})").format(c, sql.Literal(values))
+            return sql.SQL("{} = any({})").format(
+                c, _codes(self.type[len(CODE_TYPE_PREFIX):], as_listed=True))
         template = SHORTCUTS.get(self.type)
         if template is None:
             return None
-        years = [str(y) for y in range(FIRST_YEAR, today.year)]
+        years = tuple(str(y) for y in range(FIRST_YEAR, today.year))
         return sql.SQL(template).format(
-            c=c, divisions=sql.Literal(sorted(codes.VSIC_DIVISIONS)),
-            past_years=sql.Literal(years), years_to_date=sql.Literal([*years, str(today.year)]),
-            date_years=sql.Literal([str(y) for y in range(FIRST_YEAR, 2200)]),
-            month_days=sql.Literal(MONTH_DAYS), day_months=sql.Literal(DAY_MONTHS))
+            c=c, divisions=_array(tuple(sorted(codes.VSIC_DIVISIONS))),
+            past_years=_array(years), years_to_date=_array((*years, str(today.year))),
+            date_years=_array(tuple(str(y) for y in range(FIRST_YEAR, 2200))),
+            month_days=_array(tuple(MONTH_DAYS)), day_months=_array(tuple(DAY_MONTHS)))
 
     def valid(self, source_family: str | None, today: date, required: bool
               ) -> sql.Composable | None:
@@ -181,7 +195,8 @@ class TableContract:
         return f"{self.raw_schema}.{self.table}"
 
     def problem_expression(self, source_families: dict[str, str] | None = None,
-                           today: date | None = None) -> sql.Composable:
+                           today: date | None = None, shortcuts: bool = True
+                           ) -> sql.Composable:
         """SQL naming the first rule a row breaks, as ``rule|column``, or null if none.
 
         The key must be present; then, column by column, a required value must be present
@@ -190,7 +205,8 @@ class TableContract:
         ``current_date`` in the transaction that evaluates the expression (the shortcuts
         list the years before it); rows are first tested column by column through each
         column's cheap shortcut, and only a row that fails is run through the rules in
-        order to name the first it breaks.
+        order to name the first it breaks. ``shortcuts=False`` gives the rules alone (the
+        same answers, slower: tests compare the two).
         """
         families = source_families or {}
         today = today or date.today()
@@ -210,7 +226,7 @@ class TableContract:
         valid = [v for column in self.columns
                  if (v := column.valid(families.get(column.name), today,
                                        column.required or column.name == self.key)) is not None]
-        if not valid:
+        if not valid or not shortcuts:
             return first_broken
         return sql.SQL("case when {} then null else {} end").format(
             sql.SQL(" and ").join(valid), first_broken)
