@@ -152,6 +152,7 @@ def load_table(warehouse_url: str, source_url: str, contract: TableContract,
     mode = "full" if settings.full_refresh else "incremental"
     with db.connect(warehouse_url, autocommit=True) as control:
         bookkeeping.ensure_schemas(control)
+        bookkeeping.ensure_schema(control, contract.raw_schema)
         for attempt in range(1, settings.attempts + 1):
             started = time.perf_counter()
             batch_id = bookkeeping.start_batch(control, run_id, contract.source, contract.table,
@@ -236,7 +237,6 @@ def _load(warehouse_url: str, source_url: str, contract: TableContract,
             else:
                 figures = _load_new_table(conn, contract, names, params, reader, today)
 
-        # Valid rows passed the timestamp check; ISO timestamps sort as text.
         watermark_to = max((m for m in (last_mark, figures.new_mark) if m is not None),
                            default=None)
         conn.execute("""
@@ -288,10 +288,10 @@ def _load_new_table(conn: psycopg.Connection, contract: TableContract,
         raw, _raw_columns(contract, params["batch"])))
     cur = conn.cursor()
     with cur.copy(sql.SQL("copy {raw} ({cols}) from stdin").format(**names)) as copy:
-        reader.copy_rows(copy, None)
-    extracted = cur.rowcount
-    source_rows = reader.count()
-    problem = contract.problem_expression(reader.column_families(), today)
+        source_rows = reader.copy_rows(copy, None)  # all of them: the source's count
+    extracted = cur.rowcount  # the warehouse's count of what arrived
+    families = reader.column_families()
+    problem = contract.problem_expression(families, today)
     conn.execute(sql.SQL("alter table {} alter column _row_hash drop expression, "
                          "alter column _batch_id drop default, "
                          "alter column _loaded_at drop default").format(raw))
@@ -317,24 +317,25 @@ def _load_new_table(conn: psycopg.Connection, contract: TableContract,
         conn.execute(sql.SQL("""
             with moved as (delete from {raw} where {key} in
                            (select {key} from {raw} group by 1 having count(*) > 1)
-                           returning {cols})
-            insert into _broken ({cols}, _problem) select {cols}, {duplicate} from moved
+                           returning ctid, {cols})
+            insert into _broken select ctid, {cols}, {duplicate} from moved
         """).format(duplicate=duplicate, **names))
         conn.execute(add_key)
     conn.execute(sql.SQL("""
         with moved as (delete from {raw} where {key} in (select {key} from _broken)
-                       returning {cols})
-        insert into _broken ({cols}, _problem) select {cols}, {duplicate} from moved
+                       returning ctid, {cols})
+        insert into _broken select ctid, {cols}, {duplicate} from moved
     """).format(duplicate=duplicate, **names))
     conn.execute(sql.SQL(
         "update _broken set _problem = {duplicate} where {key} in "
         "(select {key} from _broken where {key} is not null group by 1 having count(*) > 1)"
     ).format(duplicate=duplicate, key=key))
 
-    quarantined = _quarantine(conn, names, params, "_broken")
+    quarantined = _quarantine(conn, names, params, "_broken", "_row_id")
     inserted, stamped, new_mark = conn.execute(sql.SQL(
-        "select count(*), count(*) filter (where _batch_id = %(batch)s), "
-        "max(btrim({mark}))::timestamp from {raw}").format(**names), params).fetchone()
+        "select count(*), count(*) filter (where _batch_id = %(batch)s), {max_mark} "
+        "from {raw}").format(max_mark=_max_mark(contract, families), **names),
+        params).fetchone()
     released = conn.execute(sql.SQL("""
         update quarantine.rows q set released_at = now(), released_batch_id = %(batch)s,
             release_reason = 'arrived valid'
@@ -343,11 +344,12 @@ def _load_new_table(conn: psycopg.Connection, contract: TableContract,
           and q.released_at is null and q.record_key = r.{key}
     """).format(**names), params).rowcount
     # Every source key is in the raw table or among the broken rows: entries held for any
-    # other key were deleted in the source.
+    # other key, and not seen in this batch, were deleted in the source.
     released += conn.execute(sql.SQL("""
         update quarantine.rows q set released_at = now(), released_batch_id = %(batch)s,
             release_reason = 'deleted in the source'
         where q.source = %(source)s and q.table_name = %(table)s and q.released_at is null
+          and q.last_seen_at <> now()
           and not exists (select from {raw} r where r.{key} = q.record_key)
           and not exists (select from _broken b where b.{key} = q.record_key)
     """).format(**names), params).rowcount
@@ -370,11 +372,11 @@ def _merge(conn: psycopg.Connection, contract: TableContract, names: dict[str, s
     conn.execute("create temp table _source_versions (k text, w text) on commit drop")
     cur = conn.cursor()
     with cur.copy(sql.SQL("copy _incoming ({cols}) from stdin").format(**names)) as copy:
-        reader.copy_rows(copy, since)
-    source_rows = reader.count()
+        sent = reader.copy_rows(copy, since)
+    source_rows = sent if since is None else reader.count()
+    families = reader.column_families()
     extracted, quarantined, inserted, updated, valid, released = _apply(
-        conn, contract, names, params, contract.problem_expression(
-            reader.column_families(), today))
+        conn, contract, names, params, contract.problem_expression(families, today))
     # Rows the source no longer has show as a count above the source's: then, or when due,
     # list every key and mark the missing ones deleted.
     warehouse_rows = None if reconcile else _warehouse_rows(conn, names, params)
@@ -398,18 +400,28 @@ def _merge(conn: psycopg.Connection, contract: TableContract, names: dict[str, s
     if warehouse_rows is None:  # keys were reconciled since it was last counted
         warehouse_rows = _warehouse_rows(conn, names, params)
     new_mark = conn.execute(sql.SQL(
-        "select max(btrim({mark}))::timestamp from _incoming where _problem is null"
-    ).format(**names)).fetchone()[0]
+        "select {max_mark} from _incoming where _problem is null"
+    ).format(max_mark=_max_mark(contract, families))).fetchone()[0]
     return _Figures(
         extracted=extracted, quarantined=quarantined, inserted=inserted, updated=updated,
         valid=valid, released=released, deleted=deleted, source_rows=source_rows,
         warehouse_rows=warehouse_rows, stamped=stamped, new_mark=new_mark)
 
 
+def _max_mark(contract: TableContract, families: dict[str, str]) -> sql.Composable:
+    """The highest watermark among the rows read: valid rows passed the timestamp check, and
+    ISO timestamps sort as bytes; a source timestamp column renders them without spaces."""
+    mark = _ident(contract.watermark)
+    if families.get(contract.watermark) != "timestamp":
+        mark = sql.SQL("btrim({})").format(mark)
+    return sql.SQL('max({} collate "C")::timestamp').format(mark)
+
+
 def _quarantine(conn: psycopg.Connection, names: dict[str, sql.Composable], params: dict,
-                table: str) -> int:
+                table: str, position: str) -> int:
     """Upsert the rows of ``table`` that have a ``_problem`` into ``quarantine.rows``, one
-    entry per key; returns how many rows they hold."""
+    entry per key (the rows of a key held twice in the order the source sent them, by
+    ``position``, where each was copied in); returns how many rows they hold."""
     quarantined = conn.execute(sql.SQL("""
         insert into quarantine.rows as q (source, table_name, record_key, rule, column_name,
             value, payload, source_rows, first_batch_id, batch_id, quarantined_at,
@@ -417,14 +429,14 @@ def _quarantine(conn: psycopg.Connection, names: dict[str, sql.Composable], para
         select %(source)s, %(table)s, record_key, min(split_part(_problem, '|', 1)),
                min(split_part(_problem, '|', 2)), min(value),
                case when count(*) = 1 then min(payload::text)::jsonb
-                    else jsonb_agg(payload) end,
+                    else jsonb_agg(payload order by position) end,
                count(*), %(batch)s, %(batch)s, now(), now()
         from (
             select coalesce(nullif(btrim({key}), ''),
                             'null:' || md5(row({cols})::text)) as record_key,
                    _problem,
                    to_jsonb(i) ->> split_part(_problem, '|', 2) as value,
-                   to_jsonb(i) - '_problem' - '_row_id' as payload
+                   to_jsonb(i) - '_problem' - '_row_id' as payload, {position} as position
             from {table} i where _problem is not null
         ) broken
         group by record_key
@@ -442,7 +454,7 @@ def _quarantine(conn: psycopg.Connection, names: dict[str, sql.Composable], para
                                   else excluded.quarantined_at end,
             released_at = null, released_batch_id = null, release_reason = null
         returning source_rows
-    """).format(table=_ident(table), **names), params).fetchall()
+    """).format(table=_ident(table), position=_ident(position), **names), params).fetchall()
     return sum(r[0] for r in quarantined)
 
 
@@ -463,7 +475,7 @@ def _apply(conn: psycopg.Connection, contract: TableContract, names: dict[str, s
         "(select {key} from _incoming where {key} is not null group by 1 having count(*) > 1)"
     ).format(key=key, k=sql.Literal(contract.key)))
 
-    rows_quarantined = _quarantine(conn, names, params, "_incoming")
+    rows_quarantined = _quarantine(conn, names, params, "_incoming", "ctid")
 
     updates = sql.SQL(", ").join(
         sql.SQL("{} = excluded.{}").format(_ident(c), _ident(c))
@@ -530,6 +542,7 @@ def _mark_deleted(conn: psycopg.Connection, names: dict[str, sql.Composable],
         update quarantine.rows q set released_at = now(), released_batch_id = %(batch)s,
             release_reason = 'deleted in the source'
         where q.source = %(source)s and q.table_name = %(table)s and q.released_at is null
+          and q.last_seen_at <> now()  -- seen in this batch (a row with no key: none listed)
           and not exists (select from _source_versions s where s.k = q.record_key)
     """, params).rowcount
     return deleted, released
