@@ -31,7 +31,8 @@ reached are retried with exponential backoff before the load fails naming the so
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -297,7 +298,8 @@ def _load_new_table(conn: psycopg.Connection, contract: TableContract,
                          "alter column _loaded_at drop default").format(raw))
 
     # Validation: one scan (parallel where the server allows) keeps the broken rows, which
-    # then leave the raw table.
+    # then leave the raw table. (The rule expression must stay in the WHERE clause: only
+    # there do the long "= any(codes)" lists become hash lookups.)
     conn.execute(sql.SQL("""
         create temp table _broken on commit drop as
         select * from (select ctid as _row_id, {cols}, {problem} as _problem from {raw}) r
@@ -333,9 +335,9 @@ def _load_new_table(conn: psycopg.Connection, contract: TableContract,
 
     quarantined = _quarantine(conn, names, params, "_broken", "_row_id")
     inserted, stamped, new_mark = conn.execute(sql.SQL(
-        "select count(*), count(*) filter (where _batch_id = %(batch)s), {max_mark} "
-        "from {raw}").format(max_mark=_max_mark(contract, families), **names),
-        params).fetchone()
+        "select count(*), count(*) filter (where _batch_id = %(batch)s), "
+        "max({mark_text})::timestamp from {raw}"
+    ).format(mark_text=_mark_text(contract, families), **names), params).fetchone()
     released = conn.execute(sql.SQL("""
         update quarantine.rows q set released_at = now(), released_batch_id = %(batch)s,
             release_reason = 'arrived valid'
@@ -369,13 +371,13 @@ def _merge(conn: psycopg.Connection, contract: TableContract, names: dict[str, s
         "create temp table _incoming ({}, _problem text) on commit drop"
     ).format(sql.SQL(", ").join(sql.SQL("{} text").format(_ident(c))
                                 for c in contract.column_names)))
-    conn.execute("create temp table _source_versions (k text, w text) on commit drop")
     cur = conn.cursor()
     with cur.copy(sql.SQL("copy _incoming ({cols}) from stdin").format(**names)) as copy:
         sent = reader.copy_rows(copy, since)
+    extracted = cur.rowcount
     source_rows = sent if since is None else reader.count()
     families = reader.column_families()
-    extracted, quarantined, inserted, updated, valid, released = _apply(
+    quarantined, inserted, updated, valid, released = _apply(
         conn, contract, names, params, contract.problem_expression(families, today))
     # Rows the source no longer has show as a count above the source's: then, or when due,
     # list every key and mark the missing ones deleted.
@@ -384,37 +386,40 @@ def _merge(conn: psycopg.Connection, contract: TableContract, names: dict[str, s
         reconcile, warehouse_rows = True, None
     deleted = 0
     if reconcile:
-        if full:
-            conn.execute(sql.SQL("insert into _source_versions select {key}, {mark} "
-                                 "from _incoming").format(**names))
+        if full:  # the batch holds every source key
+            versions = sql.SQL("(select {key} as k from _incoming)").format(**names)
         else:
+            conn.execute("create temp table _source_versions (k text, w text) on commit drop")
             with cur.copy("copy _source_versions (k, w) from stdin") as copy:
                 reader.copy_versions(copy)
-        deleted, gone = _mark_deleted(conn, names, params)
+            versions = sql.SQL("_source_versions")
+        deleted, gone = _mark_deleted(conn, names, params, versions)
         released += gone
 
     # Reconciliation figures, read inside this transaction (so they describe exactly what
     # will be committed) and checked by the asset's checks.
-    stamped = conn.execute(sql.SQL("select count(*) from {raw} where _batch_id = %(batch)s")
-                           .format(**names), params).fetchone()[0]
+    stamped, live = conn.execute(sql.SQL(
+        "select count(*) filter (where _batch_id = %(batch)s), "
+        "count(*) filter (where _deleted_at is null) from {raw}").format(**names),
+        params).fetchone()
     if warehouse_rows is None:  # keys were reconciled since it was last counted
-        warehouse_rows = _warehouse_rows(conn, names, params)
+        warehouse_rows = _warehouse_rows(conn, names, params, live_rows=live)
     new_mark = conn.execute(sql.SQL(
-        "select {max_mark} from _incoming where _problem is null"
-    ).format(max_mark=_max_mark(contract, families))).fetchone()[0]
+        "select max({mark_text})::timestamp from _incoming where _problem is null"
+    ).format(mark_text=_mark_text(contract, families))).fetchone()[0]
     return _Figures(
         extracted=extracted, quarantined=quarantined, inserted=inserted, updated=updated,
         valid=valid, released=released, deleted=deleted, source_rows=source_rows,
         warehouse_rows=warehouse_rows, stamped=stamped, new_mark=new_mark)
 
 
-def _max_mark(contract: TableContract, families: dict[str, str]) -> sql.Composable:
-    """The highest watermark among the rows read: valid rows passed the timestamp check, and
-    ISO timestamps sort as bytes; a source timestamp column renders them without spaces."""
+def _mark_text(contract: TableContract, families: dict[str, str]) -> sql.Composable:
+    """A row's watermark as text whose maximum is the latest: valid rows passed the timestamp
+    check, and ISO timestamps sort as bytes (a source timestamp column has no spaces)."""
     mark = _ident(contract.watermark)
     if families.get(contract.watermark) != "timestamp":
         mark = sql.SQL("btrim({})").format(mark)
-    return sql.SQL('max({} collate "C")::timestamp').format(mark)
+    return sql.SQL('{} collate "C"').format(mark)
 
 
 def _quarantine(conn: psycopg.Connection, names: dict[str, sql.Composable], params: dict,
@@ -459,12 +464,11 @@ def _quarantine(conn: psycopg.Connection, names: dict[str, sql.Composable], para
 
 
 def _apply(conn: psycopg.Connection, contract: TableContract, names: dict[str, sql.Composable],
-           params: dict, problem: sql.Composable) -> tuple[int, int, int, int, int, int]:
+           params: dict, problem: sql.Composable) -> tuple[int, int, int, int, int]:
     """Validate the batch in ``_incoming``, quarantine broken rows, upsert the valid ones and
-    release corrected keys from quarantine. Returns (extracted, quarantined, inserted,
-    updated, valid, released)."""
+    release corrected keys from quarantine. Returns (quarantined, inserted, updated, valid,
+    released)."""
     key = names["key"]
-    extracted = conn.execute("select count(*) from _incoming").fetchone()[0]
     # Temporary tables get no statistics otherwise; the key is what the joins need.
     conn.execute(sql.SQL("analyze _incoming ({})").format(key))
     # Validation: one pass; duplicates of a key are ambiguous, so all go to quarantine.
@@ -480,15 +484,21 @@ def _apply(conn: psycopg.Connection, contract: TableContract, names: dict[str, s
     updates = sql.SQL(", ").join(
         sql.SQL("{} = excluded.{}").format(_ident(c), _ident(c))
         for c in [*contract.column_names, *META_COLUMNS])
+    # Only new and changed rows reach the upsert: on a full refresh most rows are the same,
+    # and a conflicting row is locked (written) even when the update is skipped.
     inserted, updated, valid = conn.execute(sql.SQL("""
         with valid as (
             select {cols}, {hash} as _row_hash
             from _incoming where _problem is null
+        ), changed as (
+            select v.* from valid v left join {raw} r on r.{key} = v.{key}
+            where r.{key} is null or r._row_hash is distinct from v._row_hash
+               or r._deleted_at is not null
         ), upserted as (
             insert into {raw} ({cols}, _batch_id, _loaded_at, _row_hash, _deleted_at,
                                _deleted_batch_id)
             select {cols}, %(batch)s, now(), _row_hash, null::timestamptz, null::bigint
-            from valid
+            from changed
             on conflict ({key}) do update set {updates}
             where {raw}._row_hash is distinct from excluded._row_hash
                or {raw}._deleted_at is not null
@@ -500,15 +510,17 @@ def _apply(conn: psycopg.Connection, contract: TableContract, names: dict[str, s
     """).format(updates=updates, hash=row_hash(contract.column_names), **names),
         params).fetchone()
 
-    released = conn.execute(sql.SQL("""
-        update quarantine.rows q set released_at = now(), released_batch_id = %(batch)s,
-            release_reason = 'arrived valid'
-        from _incoming i
-        where q.source = %(source)s and q.table_name = %(table)s and q.batch_id <> %(batch)s
-          and q.released_at is null and i._problem is null and q.record_key = i.{key}
-    """).format(**names), params).rowcount
+    with _hash_joins(conn):
+        released = conn.execute(sql.SQL("""
+            update quarantine.rows q set released_at = now(), released_batch_id = %(batch)s,
+                release_reason = 'arrived valid'
+            from _incoming i
+            where q.source = %(source)s and q.table_name = %(table)s
+              and q.batch_id <> %(batch)s and q.released_at is null and i._problem is null
+              and q.record_key = i.{key}
+        """).format(**names), params).rowcount
 
-    return extracted, rows_quarantined, inserted, updated, valid, released
+    return rows_quarantined, inserted, updated, valid, released
 
 
 def _warehouse_rows(conn: psycopg.Connection, names: dict[str, sql.Composable],
@@ -528,24 +540,37 @@ def _warehouse_rows(conn: psycopg.Connection, names: dict[str, sql.Composable],
 
 
 def _mark_deleted(conn: psycopg.Connection, names: dict[str, sql.Composable],
-                  params: dict) -> tuple[int, int]:
-    """Mark raw rows whose key is not in ``_source_versions`` deleted and release their
-    quarantine entries. Returns (rows marked deleted, quarantine entries released)."""
-    conn.execute("create index on _source_versions (k)")
-    conn.execute("analyze _source_versions")
-    deleted = conn.execute(sql.SQL("""
-        update {raw} r set _deleted_at = now(), _deleted_batch_id = %(batch)s
-        where r._deleted_at is null
-          and not exists (select from _source_versions s where s.k = r.{key})
-    """).format(**names), params).rowcount
-    released = conn.execute("""
-        update quarantine.rows q set released_at = now(), released_batch_id = %(batch)s,
-            release_reason = 'deleted in the source'
-        where q.source = %(source)s and q.table_name = %(table)s and q.released_at is null
-          and q.last_seen_at <> now()  -- seen in this batch (a row with no key: none listed)
-          and not exists (select from _source_versions s where s.k = q.record_key)
-    """, params).rowcount
+                  params: dict, versions: sql.Composable) -> tuple[int, int]:
+    """Mark raw rows whose key is not among ``versions`` (every source key, as ``k``)
+    deleted and release their quarantine entries. Returns (rows marked deleted, quarantine
+    entries released). Both are anti-joins of a whole table against every key: hash joins,
+    with no index to build."""
+    with _hash_joins(conn):
+        deleted = conn.execute(sql.SQL("""
+            update {raw} r set _deleted_at = now(), _deleted_batch_id = %(batch)s
+            where r._deleted_at is null
+              and not exists (select from {versions} s where s.k = r.{key})
+        """).format(versions=versions, **names), params).rowcount
+        released = conn.execute(sql.SQL("""
+            update quarantine.rows q set released_at = now(), released_batch_id = %(batch)s,
+                release_reason = 'deleted in the source'
+            where q.source = %(source)s and q.table_name = %(table)s
+              and q.released_at is null
+              and q.last_seen_at <> now()  -- seen in this batch (none lists a row with no key)
+              and not exists (select from {versions} s where s.k = q.record_key)
+        """).format(versions=versions), params).rowcount
     return deleted, released
+
+
+@contextmanager
+def _hash_joins(conn: psycopg.Connection) -> Iterator[None]:
+    """Statements joining a batch-sized table with a table's quarantine entries: right after
+    entries were added (before autovacuum analyzes quarantine.rows) the planner takes them
+    for a handful of rows and would scan the batch once per entry, minutes on a large batch.
+    Without nested loops it hashes, whatever the estimates."""
+    conn.execute("set local enable_nestloop = off")
+    yield
+    conn.execute("reset enable_nestloop")
 
 
 
