@@ -72,22 +72,26 @@ GUARANTEED_BY = {"integer": {"integer"}, "numeric": {"integer", "numeric"},
 # cheap without changing what it accepts: each accepts a subset of what the checks accept
 # (plain ASCII digits, no surrounding spaces, dates before this year and not 29 February,
 # from lists of valid day-month and month-day strings). Regular expressions are the costly
-# part of a check; the shortcuts use at most one, a simple one.
-_DIGITS = "{c} ~ '^[0-9]+$'"
+# part of a check; the shortcuts use at most one, a simple one, and the digit types share
+# theirs: a shape (lengths, the document kind, the division) and plain ASCII digits, which
+# validation tests for all of a row's digit columns at once (see problem_expression).
+DIGIT_SHAPES: dict[str, str] = {
+    "integer": "octet_length({c}) between 1 and 18",
+    "personal_id": "octet_length({c}) in (9, 12)",
+    "enterprise_code": "octet_length({c}) = 10",
+    "document_no": "case loai_giay_to when 'CCCD' then octet_length({c}) = 12 "
+                   "when 'CMND' then octet_length({c}) in (9, 12) "
+                   "when 'MST' then octet_length({c}) = 10 end",
+    "vsic": "octet_length({c}) in (4, 5) and left({c}, 2) = any({divisions})",
+}
 SHORTCUTS: dict[str, str] = {
-    "integer": f"length({{c}}) <= 18 and {_DIGITS}",
+    **{kind: f"{shape} and {{c}} ~ '^[0-9]+$'" for kind, shape in DIGIT_SHAPES.items()},
     "numeric": r"{c} ~ '^[0-9]+(\.[0-9]+)?$'",
     "amount": r"{c} ~ '^[0-9]+(\.[0-9]+)?$'",
     "date": "left({c}, 4) = any({date_years}) and substr({c}, 5) = any({month_days})",
     "event_date": "left({c}, 4) = any({past_years}) and substr({c}, 5) = any({month_days})",
     "dmy_event_date": "{c} = any({years_to_date}) or (right({c}, 4) = any({past_years}) "
                       "and left({c}, -4) = any({day_months}))",
-    "personal_id": f"length({{c}}) in (9, 12) and {_DIGITS}",
-    "enterprise_code": f"length({{c}}) = 10 and {_DIGITS}",
-    "document_no": "case loai_giay_to when 'CCCD' then length({c}) = 12 "
-                   "when 'CMND' then length({c}) in (9, 12) "
-                   f"when 'MST' then length({{c}}) = 10 end and {_DIGITS}",
-    "vsic": f"length({{c}}) in (4, 5) and {_DIGITS} and left({{c}}, 2) = any({{divisions}})",
 }
 # Day-month prefixes of dd/mm/yyyy dates (with and without leading zeros) and the -mm-dd
 # tails of ISO dates that are valid in every year: 29 February is left to the exact checks.
@@ -150,6 +154,17 @@ class Column:
             past_years=_array(years), years_to_date=_array((*years, str(today.year))),
             date_years=_array(tuple(str(y) for y in range(FIRST_YEAR, 2200))),
             month_days=_array(tuple(MONTH_DAYS)), day_months=_array(tuple(DAY_MONTHS)))
+
+    def digit_shape(self, source_family: str | None, required: bool
+                    ) -> sql.Composable | None:
+        """For a digit type with checks to pass: SQL true only for a value of this column
+        that breaks none of its rules if it is plain ASCII digits (null when not required)."""
+        if self.type not in DIGIT_SHAPES or not self.checks(source_family):
+            return None
+        c = sql.Identifier(self.name)
+        shape = sql.SQL(DIGIT_SHAPES[self.type]).format(
+            c=c, divisions=_array(tuple(sorted(codes.VSIC_DIVISIONS))))
+        return shape if required else sql.SQL("({} is null or {})").format(c, shape)
 
     def valid(self, source_family: str | None, today: date, required: bool
               ) -> sql.Composable | None:
@@ -223,9 +238,27 @@ class TableContract:
                 whens.append(sql.SQL("when {} and not coalesce({}, false) then {}").format(
                     present(column.name), predicate, sql.Literal(f"{rule}|{column.name}")))
         first_broken = sql.SQL("case {} end").format(sql.SQL(" ").join(whens))
-        valid = [v for column in self.columns
-                 if (v := column.valid(families.get(column.name), today,
-                                       column.required or column.name == self.key)) is not None]
+        valid, digit_valid, digit_shapes = [], [], []
+        for column in self.columns:
+            family, required = families.get(column.name), column.required or column.name == self.key
+            if (column_valid := column.valid(family, today, required)) is None:
+                continue
+            if (shape := column.digit_shape(family, required)) is None:
+                valid.append(column_valid)
+            else:
+                digit_valid.append(column_valid)
+                digit_shapes.append(shape)
+        if len(digit_shapes) > 1:
+            # One regular expression for all digit columns: if each has its shape and all
+            # are digits, all are valid; otherwise each is tested on its own.
+            digits = sql.SQL("concat({}) ~ '^[0-9]*$'").format(sql.SQL(", ").join(
+                sql.Identifier(c.name) for c in self.columns
+                if c.digit_shape(families.get(c.name), True) is not None))
+            valid.insert(0, sql.SQL("(coalesce({} and {}, false) or ({}))").format(
+                sql.SQL(" and ").join(digit_shapes), digits,
+                sql.SQL(" and ").join(digit_valid)))
+        else:
+            valid += digit_valid
         if not valid or not shortcuts:
             return first_broken
         return sql.SQL("case when {} then null else {} end").format(
