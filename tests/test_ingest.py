@@ -17,18 +17,22 @@ import sys
 import threading
 import time
 from collections import defaultdict
-from datetime import timedelta
+from datetime import date, timedelta
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from kho import db
 from kho.settings import SOURCES, source_url_variable
+from pipelines.reference import codes
+from pipelines.sources import bookkeeping
 from pipelines.sources.contracts import CONTRACTS
 from pipelines.sources.extract_load import (
     IngestSettings,
     LoadResult,
     compare_versions,
+    ensure_raw_table,
     load_table,
 )
 from pipelines.sources.readers import SourceUnavailable
@@ -329,3 +333,143 @@ def test_a_source_that_accepts_and_never_answers_times_out_with_retries(site):
                                 "where source = 'cadre' order by batch_id desc limit 2")
     assert [(s, a) for s, a, _ in last] == [("failed", 2), ("failed", 1)]
     assert all("timeout" in e.lower() or "timed out" in e.lower() for _, _, e in last)
+
+
+# Values that sit on the edges of the contract types' rules: surrounding spaces, lengths
+# one off, signs and decimals, non-ASCII digits, dates that do not exist or fall outside
+# 1900..today, 29 February, this year and next, codes in other cases.
+def _edge_values(today: date) -> list[str | None]:
+    next_day, year = today + timedelta(days=1), today.year
+    values = [
+        None, "", " ", "   ", "x", " x ", "\t1", "0", "1", "-1", "+1", "1.5", ".5", "5.", "-1.5",
+        "1e5", "12345678", "123456789", "1234567890", "12345678901", "123456789012",
+        "1234567890123", "0101234567-001", "0101234567-1", " 123456789", "123456789 ",
+        "12345678a", "١٢٣٤٥٦٧٨٩", "000000000000000000", "1234567890123456789",
+        "1/1/1900", "01/01/1900", "31/12/1899", "29/2/2000", "29/02/1900", "29/2/2024",
+        "29/2/2023", "30/2/2020", "31/4/2020", "31/5/2020", "0/1/2000", "1/0/2000",
+        "1/13/2000", "32/1/2000", "1/1/0000", "001/01/2000", "1/1/200", "1-1-2000",
+        " 1/1/2000", "1/1/2000 ", "1899", "1900", "2025", str(year), str(year + 1),
+        f"1/1/{year}", f"{today:%d/%m/%Y}", f"{next_day:%d/%m/%Y}", f"31/12/{year - 1}",
+        "2000-01-01", "1900-01-01", "1899-12-31", "2000-02-29", "1900-02-29", "2023-02-29",
+        "2000-13-01", "2000-00-10", "2000-01-32", "0000-01-01", "0001-01-01", "9999-12-31",
+        "2199-12-31", "2200-01-01", "20000101", "2000-1-1", " 2000-01-01", "2000-01-01 ",
+        today.isoformat(), next_day.isoformat(), f"{year - 1}-12-31",
+        "2000-01-01T10:00:00", "2020-01-01 10:00:00", "2020-01-01 24:00", "2020-01-01 10:60",
+        "2020-01-01 10:00:00.123456", "0111", "01110", "011", "011100", "9999", "ab11",
+        "CCCD", "cccd", " CCCD", "CMND", "MST", "GPKD",
+    ]
+    for column in {c for contract in CONTRACTS for c in contract.columns}:
+        if column.type.startswith("code="):
+            listed = sorted(codes.code_set(column.type[len("code="):]))[:3]
+            values += [*listed, *(c.upper() for c in listed), *(c.lower() for c in listed),
+                       *(f" {c}" for c in listed)]
+    return values
+
+
+# What a source column of each family can hold, as the warehouse receives it.
+TYPED_VALUES = {
+    "integer": ["0", "1", "-7", "123456789"],
+    "numeric": ["0", "0.0", "1.5", "-1.5", "-0.5", "12345678901234.5", "NaN"],
+    "date": ["2000-01-01", "1900-01-01", "1899-12-31", "2000-02-29", "0044-03-15 BC"],
+    "timestamp": ["2020-01-01 10:00:00", "1899-12-31 23:59:59.5"],
+}
+TYPED_FAMILY = {"integer": "integer", "numeric": "numeric", "amount": "numeric",
+                "date": "date", "event_date": "date", "timestamp": "timestamp"}
+
+
+def test_validation_shortcuts_name_the_same_rule_as_the_rules_alone(site):
+    """Every contract, its columns as text and as the source's own types: each edge value
+    in each column (the others kept valid) gets the same verdict and rule either way."""
+    with psycopg.connect(db.libpq_url(site.warehouse), autocommit=True) as conn:
+        bookkeeping.ensure_schemas(conn)  # the ingest.* functions the checks use
+        today = conn.execute("select current_date").fetchone()[0]
+        edge = _edge_values(today)
+        compared = broken = 0
+        for contract, typed in ((c, t) for c in CONTRACTS for t in (False, True)):
+            families = {c.name: TYPED_FAMILY[c.type] for c in contract.columns
+                        if typed and c.type in TYPED_FAMILY}
+            base = {c.name: _valid_value(c, families.get(c.name)) for c in contract.columns}
+            rows = [dict(base, **{c.name: v}) for c in contract.columns
+                    for v in (TYPED_VALUES[families[c.name]] + [None] if c.name in families
+                              else edge)]
+            conn.execute("drop table if exists pg_temp.edge")
+            conn.execute(sql.SQL("create temp table edge ({})").format(sql.SQL(", ").join(
+                sql.SQL("{} text").format(sql.Identifier(c)) for c in contract.column_names)))
+            with conn.cursor().copy(sql.SQL("copy edge ({}) from stdin").format(
+                    sql.SQL(", ").join(map(sql.Identifier, contract.column_names)))) as copy:
+                for row in rows:
+                    copy.write_row([row[c] for c in contract.column_names])
+            fast = contract.problem_expression(families, today)
+            rules = contract.problem_expression(families, today, shortcuts=False)
+            differing = conn.execute(sql.SQL(
+                "select {}, {}, {} from edge where {} is distinct from {}").format(
+                    sql.SQL(", ").join(map(sql.Identifier, contract.column_names)), fast, rules,
+                    fast, rules)).fetchall()
+            assert not differing, (contract.raw_table, typed, differing[:5])
+            compared += len(rows)
+            broken += conn.execute(sql.SQL("select count(*) from edge where {} is not null")
+                                   .format(rules)).fetchone()[0]
+    assert 0 < broken < compared
+
+
+def _valid_value(column, family: str | None) -> str:
+    if column.type.startswith("code="):
+        return sorted(codes.code_set(column.type[len("code="):]))[0]
+    return {"integer": "1", "numeric": "1.5", "amount": "2", "date": "2000-01-01",
+            "event_date": "2000-01-01", "dmy_event_date": "1/1/2000",
+            "timestamp": "2020-01-01 10:00:00", "personal_id": "123456789",
+            "enterprise_code": "0101234567", "document_no": "123456789012", "vsic": "0111",
+            }.get(column.type, "x") if column.name != "loai_giay_to" else "CCCD"
+
+
+def test_first_load_and_merge_agree_on_duplicate_and_missing_keys(site):
+    """A source without a primary key: keys held twice (valid twice, valid and broken,
+    broken three times), missing and blank keys. The first load's fast route and the merge
+    into an existing raw table end with the same raw rows, quarantine and figures."""
+    contract = next(c for c in CONTRACTS if c.raw_table == "raw_cadre.dm_co_quan")
+    source = site.sibling("keys_source")
+    commune = sorted(codes.code_set("commune"))[0]
+    with psycopg.connect(db.libpq_url(source), autocommit=True) as src:
+        src.execute("create table dm_co_quan (ma_co_quan varchar(20), ten_co_quan text, "
+                    "ma_co_quan_cha text, cap_hanh_chinh text, ma_dvhc text, ngay_sua timestamp)")
+        planted = [("A", "a1", commune), ("A", "a2", commune), ("B", "b1", commune),
+                ("B", "b2", "nowhere"), ("C", None, commune), ("D", "d", commune),
+                ("E", "e", commune), (None, "no key", commune), ("", "blank key", commune),
+                ("", "blank key 2", commune), ("F", "f", commune), (" F", "f", commune),
+                ("G", None, commune), ("G", "g", "nowhere"), ("G", "", commune)]
+        for n, (key, name, ward) in enumerate(planted):
+            src.execute("insert into dm_co_quan values (%s, %s, null, 'xa', %s, "
+                        "timestamp '2024-01-01' + %s * interval '1 minute')",
+                        (key, name, ward, n))
+    fast = site.sibling("keys_fast")
+    merge = site.sibling("keys_merge")
+    with psycopg.connect(db.libpq_url(merge), autocommit=True) as conn:
+        bookkeeping.ensure_schemas(conn)
+        ensure_raw_table(conn, contract)  # exists, empty: the merge route
+    results = {url: load_table(url, source, contract) for url in (fast, merge)}
+
+    def state(url: str):
+        return (set(rows(url, "select ma_co_quan, _row_hash, _batch_id is not null "
+                              "from raw_cadre.dm_co_quan")),
+                set(rows(url, "select record_key, rule, column_name, value, payload::text, "
+                              "source_rows, released_at is null from quarantine.rows")))
+
+    assert state(fast) == state(merge)
+    figures = [(r.rows_extracted, r.rows_valid, r.rows_inserted, r.rows_updated,
+                r.rows_quarantined, r.source_rows, r.warehouse_rows, r.stamped_rows)
+               for r in results.values()]
+    assert figures[0] == figures[1] == (15, 4, 4, 0, 11, 15, 15, 4)
+    raw_keys, held = state(fast)
+    assert {k for k, _, _ in raw_keys} == {"D", "E", "F", " F"}
+    by_key = {k: (rule, n) for k, rule, _, _, _, n, open_ in held if open_}
+    assert by_key["A"] == by_key["B"] == ("duplicate_key", 2)
+    assert by_key["G"] == ("duplicate_key", 3)
+    assert by_key["C"] == ("missing_required", 1)
+    assert sorted(rule for k, (rule, _) in by_key.items() if k.startswith("null:")) == [
+        "duplicate_key", "duplicate_key", "missing_key"]
+    # A second load of the same rows changes nothing and keeps the quarantine open.
+    for url in (fast, merge):
+        again = load_table(url, source, contract, IngestSettings(full_refresh=True))
+        assert (again.rows_inserted, again.rows_updated, again.rows_released) == (0, 0, 0)
+        assert again.warehouse_rows == again.source_rows == 15
+    assert state(fast) == state(merge)

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import psycopg
+from psycopg import sql
 
 DDL = r"""
 create schema if not exists ingest;
@@ -134,6 +135,18 @@ def ensure_schemas(conn: psycopg.Connection) -> None:
         if conn.execute(current).fetchone()[0] != SCHEMA_VERSION:
             conn.execute(DDL)
             conn.execute(f"comment on schema ingest is '{SCHEMA_VERSION}'")
+
+
+def ensure_schema(conn: psycopg.Connection, schema: str) -> None:
+    """Create a schema (a source's raw schema) if missing, in its own short transaction
+    under the DDL lock: loads of two tables of one source may start at once, and CREATE
+    SCHEMA IF NOT EXISTS is not race-free."""
+    missing = "select not exists (select from pg_namespace where nspname = %s)"
+    if not conn.execute(missing, (schema,)).fetchone()[0]:
+        return
+    with conn.transaction():
+        conn.execute("select pg_advisory_xact_lock(%s)", (DDL_LOCK,))
+        conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
 
 
 def start_batch(conn: psycopg.Connection, run_id: str | None, source: str, table: str,

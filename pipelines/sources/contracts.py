@@ -10,7 +10,10 @@ checked in the warehouse in one pass over each batch. Empty values pass unless r
 
 from __future__ import annotations
 
+import calendar
+import functools
 from dataclasses import dataclass
+from datetime import date
 
 from psycopg import sql
 
@@ -62,6 +65,58 @@ GUARANTEED_BY = {"integer": {"integer"}, "numeric": {"integer", "numeric"},
                  "amount": {"integer", "numeric"}, "date": {"date"}, "event_date": {"date"},
                  "timestamp": {"timestamp"}}
 
+# Shortcuts: cheap SQL over ``{c}``, a column's value as it arrived (not trimmed), true only
+# for values that pass every check of the type (the checks above, or TYPED_CHECKS where the
+# source's type guarantees the parse). Validation tries a column's shortcut first and runs
+# its exact checks only when the shortcut is not true, so the shortcuts make validation
+# cheap without changing what it accepts: each accepts a subset of what the checks accept
+# (plain ASCII digits, no surrounding spaces, dates before this year and not 29 February,
+# from lists of valid day-month and month-day strings). Regular expressions are the costly
+# part of a check; the shortcuts use at most one, a simple one, and the digit types share
+# theirs: a shape (lengths, the document kind, the division) and plain ASCII digits, which
+# validation tests for all of a row's digit columns at once (see problem_expression).
+DIGIT_SHAPES: dict[str, str] = {
+    "integer": "octet_length({c}) between 1 and 18",
+    "personal_id": "octet_length({c}) in (9, 12)",
+    "enterprise_code": "octet_length({c}) = 10",
+    "document_no": "case loai_giay_to when 'CCCD' then octet_length({c}) = 12 "
+                   "when 'CMND' then octet_length({c}) in (9, 12) "
+                   "when 'MST' then octet_length({c}) = 10 end",
+    "vsic": "octet_length({c}) in (4, 5) and left({c}, 2) = any({divisions})",
+}
+SHORTCUTS: dict[str, str] = {
+    **{kind: f"{shape} and {{c}} ~ '^[0-9]+$'" for kind, shape in DIGIT_SHAPES.items()},
+    "numeric": r"{c} ~ '^[0-9]+(\.[0-9]+)?$'",
+    "amount": r"{c} ~ '^[0-9]+(\.[0-9]+)?$'",
+    "date": "left({c}, 4) = any({date_years}) and substr({c}, 5) = any({month_days})",
+    "event_date": "left({c}, 4) = any({past_years}) and substr({c}, 5) = any({month_days})",
+    "dmy_event_date": "{c} = any({years_to_date}) or (right({c}, 4) = any({past_years}) "
+                      "and left({c}, -4) = any({day_months}))",
+}
+# Day-month prefixes of dd/mm/yyyy dates (with and without leading zeros) and the -mm-dd
+# tails of ISO dates that are valid in every year: 29 February is left to the exact checks.
+_DAYS = [(m, d) for m in range(1, 13) for d in range(1, calendar.monthrange(2001, m)[1] + 1)]
+DAY_MONTHS = sorted({f"{dd}/{mm}/" for m, d in _DAYS
+                     for dd in {str(d), f"{d:02d}"} for mm in {str(m), f"{m:02d}"}})
+MONTH_DAYS = [f"-{m:02d}-{d:02d}" for m, d in _DAYS]
+FIRST_YEAR = 1900  # the earliest event date, as in _EVENT_RANGE
+
+
+@functools.cache
+def _array(values: tuple[str, ...]) -> sql.Composable:
+    """A text[] constant, quoted once per process: a code list (10,000 communes) is long and
+    goes into every validation query of its tables, up to three times."""
+    return sql.SQL(sql.Literal(list(values)).as_string(None))
+
+
+@functools.cache
+def _codes(name: str, as_listed: bool = False) -> sql.Composable:
+    """A code list upper-cased (as the check compares), with ``as_listed`` also as listed:
+    both pass ``upper(btrim(v)) = any(...)``."""
+    code_set = codes.code_set(name)
+    values = {code.upper() for code in code_set} | (set(code_set) if as_listed else set())
+    return _array(tuple(sorted(values)))
+
 
 @dataclass(frozen=True)
 class Column:
@@ -74,15 +129,64 @@ class Column:
         the kind of column the source keeps it in, which may make parsing checks moot."""
         v = sql.SQL("btrim({})").format(sql.Identifier(self.name))
         if self.type.startswith(CODE_TYPE_PREFIX):
-            values = sorted(c.upper() for c in codes.code_set(self.type[len(CODE_TYPE_PREFIX):]))
             return [("unknown_code", sql.SQL("upper({v}) = any({values})").format(
-                v=v, values=sql.Literal(values)))]
-        divisions = sql.Literal(sorted(codes.VSIC_DIVISIONS))
+                v=v, values=_codes(self.type[len(CODE_TYPE_PREFIX):])))]
+        divisions = _array(tuple(sorted(codes.VSIC_DIVISIONS)))
         checks = TYPES[self.type]
         if source_family in GUARANTEED_BY.get(self.type, ()):
             checks = TYPED_CHECKS[self.type]
         return [(rule, sql.SQL(template).format(v=v, divisions=divisions))
                 for rule, template in checks]
+
+    def shortcut(self, source_family: str | None, today: date) -> sql.Composable | None:
+        """SQL true only for values of this column that break none of its rules (see
+        SHORTCUTS), or None when there is none for its type."""
+        c = sql.Identifier(self.name)
+        if self.type.startswith(CODE_TYPE_PREFIX):
+            return sql.SQL("{} = any({})").format(
+                c, _codes(self.type[len(CODE_TYPE_PREFIX):], as_listed=True))
+        template = SHORTCUTS.get(self.type)
+        if template is None:
+            return None
+        years = tuple(str(y) for y in range(FIRST_YEAR, today.year))
+        return sql.SQL(template).format(
+            c=c, divisions=_array(tuple(sorted(codes.VSIC_DIVISIONS))),
+            past_years=_array(years), years_to_date=_array((*years, str(today.year))),
+            date_years=_array(tuple(str(y) for y in range(FIRST_YEAR, 2200))),
+            month_days=_array(tuple(MONTH_DAYS)), day_months=_array(tuple(DAY_MONTHS)))
+
+    def digit_shape(self, source_family: str | None, required: bool
+                    ) -> sql.Composable | None:
+        """For a digit type with checks to pass: SQL true only for a value of this column
+        that breaks none of its rules if it is plain ASCII digits (null when not required)."""
+        if self.type not in DIGIT_SHAPES or not self.checks(source_family):
+            return None
+        c = sql.Identifier(self.name)
+        shape = sql.SQL(DIGIT_SHAPES[self.type]).format(
+            c=c, divisions=_array(tuple(sorted(codes.VSIC_DIVISIONS))))
+        return shape if required else sql.SQL("({} is null or {})").format(c, shape)
+
+    def valid(self, source_family: str | None, today: date, required: bool
+              ) -> sql.Composable | None:
+        """SQL true when this column's value breaks none of its rules (never null), or None
+        when every value does: the shortcut, else the presence rule and the exact checks."""
+        checks = self.checks(source_family)
+        if not checks and not required:
+            return None
+        c = sql.Identifier(self.name)
+        present = sql.SQL("nullif(btrim({}), '') is not null").format(c)
+        passes = sql.SQL("({})").format(sql.SQL(" and ").join(
+            [sql.SQL("coalesce({}, false)").format(p) for _, p in checks] or [sql.SQL("true")]))
+        shortcut = self.shortcut(source_family, today) if checks else None
+        if required:
+            exact = sql.SQL("({} and {})").format(present, passes)
+            if shortcut is None:  # a first byte above the space: present
+                shortcut = sql.SQL("{} >= '!' collate \"C\"").format(c)
+        else:
+            exact = sql.SQL("(not {} or {})").format(present, passes)
+            shortcut = sql.SQL("{} is null{}").format(
+                c, sql.SQL("") if shortcut is None else sql.SQL(" or ({})").format(shortcut))
+        return sql.SQL("(coalesce({}, false) or {})").format(shortcut, exact)
 
 
 @dataclass(frozen=True)
@@ -105,15 +209,22 @@ class TableContract:
     def raw_table(self) -> str:
         return f"{self.raw_schema}.{self.table}"
 
-    def problem_expression(self, source_families: dict[str, str] | None = None
+    def problem_expression(self, source_families: dict[str, str] | None = None,
+                           today: date | None = None, shortcuts: bool = True
                            ) -> sql.Composable:
         """SQL naming the first rule a row breaks, as ``rule|column``, or null if none.
 
         The key must be present; then, column by column, a required value must be present
         and a present value must pass its type's checks (those the source's column types,
-        ``source_families``, do not already guarantee).
+        ``source_families``, do not already guarantee). ``today`` must be the warehouse's
+        ``current_date`` in the transaction that evaluates the expression (the shortcuts
+        list the years before it); rows are first tested column by column through each
+        column's cheap shortcut, and only a row that fails is run through the rules in
+        order to name the first it breaks. ``shortcuts=False`` gives the rules alone (the
+        same answers, slower: tests compare the two).
         """
         families = source_families or {}
+        today = today or date.today()
         def present(name: str) -> sql.Composable:
             return sql.SQL("nullif(btrim({}), '') is not null").format(sql.Identifier(name))
 
@@ -126,7 +237,32 @@ class TableContract:
             for rule, predicate in column.checks(families.get(column.name)):
                 whens.append(sql.SQL("when {} and not coalesce({}, false) then {}").format(
                     present(column.name), predicate, sql.Literal(f"{rule}|{column.name}")))
-        return sql.SQL("case {} end").format(sql.SQL(" ").join(whens))
+        first_broken = sql.SQL("case {} end").format(sql.SQL(" ").join(whens))
+        valid, digit_valid, digit_shapes = [], [], []
+        for column in self.columns:
+            family, required = families.get(column.name), column.required or column.name == self.key
+            if (column_valid := column.valid(family, today, required)) is None:
+                continue
+            if (shape := column.digit_shape(family, required)) is None:
+                valid.append(column_valid)
+            else:
+                digit_valid.append(column_valid)
+                digit_shapes.append(shape)
+        if len(digit_shapes) > 1:
+            # One regular expression for all digit columns: if each has its shape and all
+            # are digits, all are valid; otherwise each is tested on its own.
+            digits = sql.SQL("concat({}) ~ '^[0-9]*$'").format(sql.SQL(", ").join(
+                sql.Identifier(c.name) for c in self.columns
+                if c.digit_shape(families.get(c.name), True) is not None))
+            valid.insert(0, sql.SQL("(coalesce({} and {}, false) or ({}))").format(
+                sql.SQL(" and ").join(digit_shapes), digits,
+                sql.SQL(" and ").join(digit_valid)))
+        else:
+            valid += digit_valid
+        if not valid or not shortcuts:
+            return first_broken
+        return sql.SQL("case when {} then null else {} end").format(
+            sql.SQL(" and ").join(valid), first_broken)
 
 
 def _table(source: str, table: str, key: str, watermark: str, columns: str) -> TableContract:

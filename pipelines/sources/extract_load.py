@@ -15,6 +15,12 @@ One batch loads one table in one warehouse transaction:
    gone are marked deleted (``_deleted_at``), never removed;
 5. the new watermark and the batch's counts commit with the data.
 
+A table's first load (its raw table does not exist yet, or was dropped to be rebuilt) has
+nothing to merge with, so it goes faster: rows are copied straight into a new raw table that
+computes the load metadata itself, the few broken rows are moved out to quarantine, and the
+primary key is added last (see ``_load_new_table``). Either way ``_row_hash`` is the same
+digest (``row_hash``), so later loads compare rows alike.
+
 A failure anywhere rolls the transaction back: the last good data and watermark stay, and
 the batch is recorded as failed. A killed process leaves its batch ``running`` until the
 next load of the table marks it abandoned; that load starts from the last good watermark,
@@ -25,9 +31,10 @@ reached are retried with exponential backoff before the load fails naming the so
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import psycopg
 from psycopg import sql
@@ -35,7 +42,7 @@ from psycopg import sql
 from kho import db
 from pipelines.sources import bookkeeping
 from pipelines.sources.contracts import TableContract
-from pipelines.sources.readers import SourceUnavailable, open_reader
+from pipelines.sources.readers import SourceReader, SourceUnavailable, open_reader
 
 META_COLUMNS = ("_batch_id", "_loaded_at", "_row_hash", "_deleted_at", "_deleted_batch_id")
 LOCK_NAMESPACE = 0x6B686F02
@@ -86,21 +93,57 @@ def _ident(*names: str) -> sql.Identifier:
     return sql.Identifier(*names)
 
 
-def ensure_raw_table(conn: psycopg.Connection, contract: TableContract) -> None:
-    """Create the raw table (source columns as text plus load metadata) or add what is new."""
+def row_hash(columns: list[str]) -> sql.Composable:
+    """SQL for ``_row_hash``: a 64-bit digest of the row's text columns, in hex. Each column
+    is hashed with its own seed (null as a constant of its own) and the hashes are combined
+    with xor, so moving a value to another column or emptying one changes the digest; it is
+    immutable, so a raw table can compute it as a generated column while rows are copied in."""
+    return sql.SQL("to_hex({})").format(sql.SQL(" # ").join(
+        sql.SQL("coalesce(hashtextextended({}, {}), {})").format(
+            _ident(c), sql.Literal(i), sql.Literal(-i))
+        for i, c in enumerate(columns, start=1)))
+
+
+def _raw_columns(contract: TableContract, batch_id: int | None = None) -> sql.Composable:
+    """The raw table's columns; with ``batch_id``, as a first load creates them: the load
+    metadata computed by the server as rows are copied in (dropped once they are)."""
+    columns = [sql.SQL("{} text").format(_ident(c)) for c in contract.column_names]
+    if batch_id is None:
+        columns += [sql.SQL("_batch_id bigint not null"),
+                    sql.SQL("_loaded_at timestamptz not null"),
+                    sql.SQL("_row_hash text not null")]
+    else:
+        columns += [sql.SQL("_batch_id bigint not null default {}").format(
+                        sql.Literal(batch_id)),
+                    sql.SQL("_loaded_at timestamptz not null default now()"),
+                    sql.SQL("_row_hash text not null generated always as ({}) stored").format(
+                        row_hash(contract.column_names))]
+    columns += [sql.SQL("_deleted_at timestamptz"), sql.SQL("_deleted_batch_id bigint")]
+    return sql.SQL(", ").join(columns)
+
+
+def ensure_raw_table(conn: psycopg.Connection, contract: TableContract) -> bool:
+    """Create the raw table (source columns as text plus load metadata) or add the columns it
+    lacks; True when it already existed. Columns are added only when missing, so a load of
+    an existing table takes no lock that would stop readers of the raw layer."""
     table = _ident(contract.raw_schema, contract.table)
     conn.execute(sql.SQL("create schema if not exists {}").format(_ident(contract.raw_schema)))
-    columns = [sql.SQL("{} text").format(_ident(c)) for c in contract.column_names]
-    columns += [sql.SQL("_batch_id bigint not null"), sql.SQL("_loaded_at timestamptz not null"),
-                sql.SQL("_row_hash text not null"),
-                sql.SQL("primary key ({})").format(_ident(contract.key))]
-    conn.execute(sql.SQL("create table if not exists {} ({})").format(
-        table, sql.SQL(", ").join(columns)))
+    existing = {name for (name,) in conn.execute(
+        "select attname from pg_attribute where attrelid = to_regclass(%s) and attnum > 0 "
+        "and not attisdropped", (table.as_string(conn),))}
+    if not existing:
+        conn.execute(sql.SQL("create table {} ({}, primary key ({}))").format(
+            table, _raw_columns(contract), _ident(contract.key)))
+        return False
     for column in contract.column_names:
-        conn.execute(sql.SQL("alter table {} add column if not exists {} text").format(
-            table, _ident(column)))
-    conn.execute(sql.SQL("alter table {} add column if not exists _deleted_at timestamptz, "
-                         "add column if not exists _deleted_batch_id bigint").format(table))
+        if column not in existing:
+            conn.execute(sql.SQL("alter table {} add column {} text").format(
+                table, _ident(column)))
+    for column, kind in (("_deleted_at", "timestamptz"), ("_deleted_batch_id", "bigint")):
+        if column not in existing:
+            conn.execute(sql.SQL("alter table {} add column {} {}").format(
+                table, _ident(column), sql.SQL(kind)))
+    return True
 
 
 def load_table(warehouse_url: str, source_url: str, contract: TableContract,
@@ -110,6 +153,7 @@ def load_table(warehouse_url: str, source_url: str, contract: TableContract,
     mode = "full" if settings.full_refresh else "incremental"
     with db.connect(warehouse_url, autocommit=True) as control:
         bookkeeping.ensure_schemas(control)
+        bookkeeping.ensure_schema(control, contract.raw_schema)
         for attempt in range(1, settings.attempts + 1):
             started = time.perf_counter()
             batch_id = bookkeeping.start_batch(control, run_id, contract.source, contract.table,
@@ -132,11 +176,27 @@ def load_table(warehouse_url: str, source_url: str, contract: TableContract,
     raise AssertionError("unreachable")
 
 
+@dataclass
+class _Figures:
+    """What one batch did, as the load's statements counted it."""
+
+    extracted: int
+    quarantined: int
+    inserted: int
+    updated: int
+    valid: int
+    released: int
+    deleted: int
+    source_rows: int
+    warehouse_rows: int
+    stamped: int
+    new_mark: datetime | None
+
+
 def _load(warehouse_url: str, source_url: str, contract: TableContract,
           settings: IngestSettings, batch_id: int, mode: str, attempt: int,
           started: float) -> LoadResult:
     names = _names(contract)
-    cols = names["cols"]
     params = {"batch": batch_id, "source": contract.source, "table": contract.table}
     with db.connect(warehouse_url) as conn:
         # One load per table at a time: a second one waits for the first, up to a limit.
@@ -154,58 +214,32 @@ def _load(warehouse_url: str, source_url: str, contract: TableContract,
                      "error = 'its process ended before the load committed' "
                      "where source = %(source)s and table_name = %(table)s "
                      "and status = 'running' and batch_id <> %(batch)s", params)
-        ensure_raw_table(conn, contract)
+        exists = conn.execute("select to_regclass(%s) is not null",
+                              (names["raw"].as_string(conn),)).fetchone()[0]
+        if exists:
+            ensure_raw_table(conn, contract)
         state = conn.execute(
             "select watermark, keys_reconciled_at, now() from ingest.watermarks "
             "where source = %(source)s and table_name = %(table)s for update", params).fetchone()
         last_mark, reconciled_at, now = state if state else (None, None, None)
-        full = settings.full_refresh or state is None
+        # A raw table that is not there (first load, or dropped to be rebuilt) gets every row.
+        full = settings.full_refresh or state is None or not exists
         since = None if full or last_mark is None else last_mark - settings.overlap
         reconcile = full or reconciled_at is None or (
             now - reconciled_at >= settings.key_reconciliation_every)
+        today = conn.execute("select current_date").fetchone()[0]
 
-        conn.execute(sql.SQL(
-            "create temp table _incoming ({}, _problem text) on commit drop"
-        ).format(sql.SQL(", ").join(sql.SQL("{} text").format(_ident(c))
-                                    for c in contract.column_names)))
-        conn.execute("create temp table _source_versions (k text, w text) on commit drop")
-        cur = conn.cursor()
         with open_reader(source_url, contract,
                          connect_timeout=settings.connect_timeout_seconds,
                          statement_timeout=settings.statement_timeout_seconds) as reader:
-            with cur.copy(sql.SQL("copy _incoming ({}) from stdin").format(cols)) as copy:
-                reader.copy_rows(copy, since)
-            source_rows = reader.count()
-            extracted, rows_quarantined, inserted, updated, valid, released = _apply(
-                conn, contract, names, params, reader.column_families())
-            # Rows the source no longer has show as a count above the source's: then, or
-            # when due, list every key and mark the missing ones deleted.
-            warehouse_rows = None if reconcile else _warehouse_rows(conn, names, params)
-            if warehouse_rows is not None and warehouse_rows != source_rows:
-                reconcile, warehouse_rows = True, None
-            deleted = 0
-            if reconcile:
-                if full:
-                    conn.execute(sql.SQL("insert into _source_versions select {key}, {mark} "
-                                         "from _incoming").format(**names))
-                else:
-                    with cur.copy("copy _source_versions (k, w) from stdin") as copy:
-                        reader.copy_versions(copy)
-                deleted, gone = _mark_deleted(conn, names, params)
-                released += gone
+            if exists:
+                figures = _merge(conn, contract, names, params, reader, since, reconcile,
+                                 full, today)
+            else:
+                figures = _load_new_table(conn, contract, names, params, reader, today)
 
-        # Reconciliation figures, read inside this transaction (so they describe exactly
-        # what will be committed) and checked by the asset's checks.
-        stamped = conn.execute(sql.SQL("select count(*) from {raw} where _batch_id = %(batch)s")
-                               .format(**names), params).fetchone()[0]
-        if warehouse_rows is None:  # keys were reconciled since it was last counted
-            warehouse_rows = _warehouse_rows(conn, names, params)
-
-        # Valid rows passed the timestamp check; ISO timestamps sort as text.
-        new_mark = conn.execute(sql.SQL(
-            "select max(btrim({mark}))::timestamp from _incoming where _problem is null"
-        ).format(**names)).fetchone()[0]
-        watermark_to = max((m for m in (last_mark, new_mark) if m is not None), default=None)
+        watermark_to = max((m for m in (last_mark, figures.new_mark) if m is not None),
+                           default=None)
         conn.execute("""
             insert into ingest.watermarks (source, table_name, watermark, batch_id,
                                            keys_reconciled_at)
@@ -219,11 +253,12 @@ def _load(warehouse_url: str, source_url: str, contract: TableContract,
         result = LoadResult(
             contract=contract, batch_id=batch_id, mode="full" if full else mode,
             attempt=attempt, watermark_from=since, watermark_to=watermark_to,
-            keys_reconciled=reconcile, rows_extracted=extracted, rows_valid=valid,
-            rows_inserted=inserted, rows_updated=updated, rows_quarantined=rows_quarantined,
-            rows_released=released, rows_deleted=deleted,
-            seconds=time.perf_counter() - started, source_rows=source_rows,
-            warehouse_rows=warehouse_rows, stamped_rows=stamped)
+            keys_reconciled=reconcile, rows_extracted=figures.extracted,
+            rows_valid=figures.valid, rows_inserted=figures.inserted,
+            rows_updated=figures.updated, rows_quarantined=figures.quarantined,
+            rows_released=figures.released, rows_deleted=figures.deleted,
+            seconds=time.perf_counter() - started, source_rows=figures.source_rows,
+            warehouse_rows=figures.warehouse_rows, stamped_rows=figures.stamped)
         conn.execute("""
             update ingest.batches set status = 'succeeded', finished_at = now(), mode = %s,
                 watermark_from = %s, watermark_to = %s, keys_reconciled = %s,
@@ -231,31 +266,167 @@ def _load(warehouse_url: str, source_url: str, contract: TableContract,
                 rows_unchanged = %s, rows_quarantined = %s, rows_released = %s,
                 rows_deleted = %s, duration_seconds = %s
             where batch_id = %s
-        """, (result.mode, since, watermark_to, reconcile, extracted, inserted, updated,
-              result.rows_unchanged, rows_quarantined, released, deleted, result.seconds,
-              batch_id))
+        """, (result.mode, since, watermark_to, reconcile, result.rows_extracted,
+              result.rows_inserted, result.rows_updated, result.rows_unchanged,
+              result.rows_quarantined, result.rows_released, result.rows_deleted,
+              result.seconds, batch_id))
     return result
 
 
-def _apply(conn: psycopg.Connection, contract: TableContract, names: dict[str, sql.Composable],
-           params: dict, source_families: dict[str, str]
-           ) -> tuple[int, int, int, int, int, int]:
-    """Validate the batch in ``_incoming``, quarantine broken rows, upsert the valid ones and
-    release corrected keys from quarantine. Returns (extracted, quarantined, inserted,
-    updated, valid, released)."""
-    key = names["key"]
-    extracted = conn.execute("select count(*) from _incoming").fetchone()[0]
-    # Temporary tables get no statistics otherwise; the key is what the joins need.
-    conn.execute(sql.SQL("analyze _incoming ({})").format(key))
-    # Validation: one pass; duplicates of a key are ambiguous, so all go to quarantine.
-    problem = contract.problem_expression(source_families)
-    conn.execute(sql.SQL("update _incoming set _problem = {p} where {p} is not null")
-                 .format(p=problem))
-    conn.execute(sql.SQL(
-        "update _incoming set _problem = 'duplicate_key|' || {k} where {key} in "
-        "(select {key} from _incoming where {key} is not null group by 1 having count(*) > 1)"
-    ).format(key=key, k=sql.Literal(contract.key)))
+def _load_new_table(conn: psycopg.Connection, contract: TableContract,
+                    names: dict[str, sql.Composable], params: dict, reader: SourceReader,
+                    today: date) -> _Figures:
+    """First load of a table (or of one dropped to be rebuilt): every source row is copied
+    straight into a new raw table, which computes ``_batch_id``, ``_loaded_at`` and
+    ``_row_hash`` as rows arrive; the few rows that break the contract are then moved to
+    quarantine, and the key is made the primary key. The table is new in this transaction,
+    so nobody else sees it before it commits, and there is nothing to merge with or mark
+    deleted; quarantine entries from before it are reconciled with its keys."""
+    raw, key = names["raw"], names["key"]
+    conn.execute(sql.SQL("create schema if not exists {}").format(
+        _ident(contract.raw_schema)))
+    conn.execute(sql.SQL("create table {} ({})").format(
+        raw, _raw_columns(contract, params["batch"])))
+    cur = conn.cursor()
+    with cur.copy(sql.SQL("copy {raw} ({cols}) from stdin").format(**names)) as copy:
+        source_rows = reader.copy_rows(copy, None)  # all of them: the source's count
+    extracted = cur.rowcount  # the warehouse's count of what arrived
+    families = reader.column_families()
+    problem = contract.problem_expression(families, today)
+    conn.execute(sql.SQL("alter table {} alter column _row_hash drop expression, "
+                         "alter column _batch_id drop default, "
+                         "alter column _loaded_at drop default").format(raw))
 
+    # Validation: one scan (parallel where the server allows) keeps the broken rows, which
+    # then leave the raw table. (The rule expression must stay in the WHERE clause: only
+    # there do the long "= any(codes)" lists become hash lookups.)
+    conn.execute(sql.SQL("""
+        create temp table _broken on commit drop as
+        select * from (select ctid as _row_id, {cols}, {problem} as _problem from {raw}) r
+        where _problem is not null
+    """).format(problem=problem, **names))
+    conn.execute(sql.SQL("delete from {raw} where ctid = any(array(select _row_id "
+                         "from _broken))").format(**names))
+    # A key the batch holds twice is ambiguous: every row of it goes to quarantine. Among
+    # valid rows, the primary key finds them (and only if it fails are they looked for);
+    # a broken row's key is looked up in the valid rows through it.
+    duplicate = sql.Literal(f"duplicate_key|{contract.key}")
+    add_key = sql.SQL("alter table {raw} add primary key ({key})").format(**names)
+    try:
+        with conn.transaction():
+            conn.execute(add_key)
+    except psycopg.errors.UniqueViolation:
+        conn.execute(sql.SQL("""
+            with moved as (delete from {raw} where {key} in
+                           (select {key} from {raw} group by 1 having count(*) > 1)
+                           returning ctid, {cols})
+            insert into _broken select ctid, {cols}, {duplicate} from moved
+        """).format(duplicate=duplicate, **names))
+        conn.execute(add_key)
+    conn.execute(sql.SQL("""
+        with moved as (delete from {raw} where {key} in (select {key} from _broken)
+                       returning ctid, {cols})
+        insert into _broken select ctid, {cols}, {duplicate} from moved
+    """).format(duplicate=duplicate, **names))
+    conn.execute(sql.SQL(
+        "update _broken set _problem = {duplicate} where {key} in "
+        "(select {key} from _broken where {key} is not null group by 1 having count(*) > 1)"
+    ).format(duplicate=duplicate, key=key))
+
+    quarantined = _quarantine(conn, names, params, "_broken", "_row_id")
+    inserted, stamped, new_mark = conn.execute(sql.SQL(
+        "select count(*), count(*) filter (where _batch_id = %(batch)s), "
+        "max({mark_text})::timestamp from {raw}"
+    ).format(mark_text=_mark_text(contract, families), **names), params).fetchone()
+    released = conn.execute(sql.SQL("""
+        update quarantine.rows q set released_at = now(), released_batch_id = %(batch)s,
+            release_reason = 'arrived valid'
+        from {raw} r
+        where q.source = %(source)s and q.table_name = %(table)s and q.batch_id <> %(batch)s
+          and q.released_at is null and q.record_key = r.{key}
+    """).format(**names), params).rowcount
+    # Every source key is in the raw table or among the broken rows: entries held for any
+    # other key, and not seen in this batch, were deleted in the source.
+    released += conn.execute(sql.SQL("""
+        update quarantine.rows q set released_at = now(), released_batch_id = %(batch)s,
+            release_reason = 'deleted in the source'
+        where q.source = %(source)s and q.table_name = %(table)s and q.released_at is null
+          and q.last_seen_at <> now()
+          and not exists (select from {raw} r where r.{key} = q.record_key)
+          and not exists (select from _broken b where b.{key} = q.record_key)
+    """).format(**names), params).rowcount
+    return _Figures(
+        extracted=extracted, quarantined=quarantined, inserted=inserted, updated=0,
+        valid=inserted, released=released, deleted=0, source_rows=source_rows,
+        warehouse_rows=_warehouse_rows(conn, names, params, live_rows=inserted),
+        stamped=stamped, new_mark=new_mark)
+
+
+def _merge(conn: psycopg.Connection, contract: TableContract, names: dict[str, sql.Composable],
+           params: dict, reader: SourceReader, since: datetime | None, reconcile: bool,
+           full: bool, today: date) -> _Figures:
+    """Load into an existing raw table: the batch is copied into a temporary table,
+    validated there and merged by key; keys are reconciled when due."""
+    conn.execute(sql.SQL(
+        "create temp table _incoming ({}, _problem text) on commit drop"
+    ).format(sql.SQL(", ").join(sql.SQL("{} text").format(_ident(c))
+                                for c in contract.column_names)))
+    cur = conn.cursor()
+    with cur.copy(sql.SQL("copy _incoming ({cols}) from stdin").format(**names)) as copy:
+        sent = reader.copy_rows(copy, since)
+    extracted = cur.rowcount
+    source_rows = sent if since is None else reader.count()
+    families = reader.column_families()
+    quarantined, inserted, updated, valid, released = _apply(
+        conn, contract, names, params, contract.problem_expression(families, today))
+    # Rows the source no longer has show as a count above the source's: then, or when due,
+    # list every key and mark the missing ones deleted.
+    warehouse_rows = None if reconcile else _warehouse_rows(conn, names, params)
+    if warehouse_rows is not None and warehouse_rows != source_rows:
+        reconcile, warehouse_rows = True, None
+    deleted = 0
+    if reconcile:
+        if full:  # the batch holds every source key
+            versions = sql.SQL("(select {key} as k from _incoming)").format(**names)
+        else:
+            conn.execute("create temp table _source_versions (k text, w text) on commit drop")
+            with cur.copy("copy _source_versions (k, w) from stdin") as copy:
+                reader.copy_versions(copy)
+            versions = sql.SQL("_source_versions")
+        deleted, gone = _mark_deleted(conn, names, params, versions)
+        released += gone
+
+    # Reconciliation figures, read inside this transaction (so they describe exactly what
+    # will be committed) and checked by the asset's checks.
+    stamped, live = conn.execute(sql.SQL(
+        "select count(*) filter (where _batch_id = %(batch)s), "
+        "count(*) filter (where _deleted_at is null) from {raw}").format(**names),
+        params).fetchone()
+    if warehouse_rows is None:  # keys were reconciled since it was last counted
+        warehouse_rows = _warehouse_rows(conn, names, params, live_rows=live)
+    new_mark = conn.execute(sql.SQL(
+        "select max({mark_text})::timestamp from _incoming where _problem is null"
+    ).format(mark_text=_mark_text(contract, families))).fetchone()[0]
+    return _Figures(
+        extracted=extracted, quarantined=quarantined, inserted=inserted, updated=updated,
+        valid=valid, released=released, deleted=deleted, source_rows=source_rows,
+        warehouse_rows=warehouse_rows, stamped=stamped, new_mark=new_mark)
+
+
+def _mark_text(contract: TableContract, families: dict[str, str]) -> sql.Composable:
+    """A row's watermark as text whose maximum is the latest: valid rows passed the timestamp
+    check, and ISO timestamps sort as bytes (a source timestamp column has no spaces)."""
+    mark = _ident(contract.watermark)
+    if families.get(contract.watermark) != "timestamp":
+        mark = sql.SQL("btrim({})").format(mark)
+    return sql.SQL('{} collate "C"').format(mark)
+
+
+def _quarantine(conn: psycopg.Connection, names: dict[str, sql.Composable], params: dict,
+                table: str, position: str) -> int:
+    """Upsert the rows of ``table`` that have a ``_problem`` into ``quarantine.rows``, one
+    entry per key (the rows of a key held twice in the order the source sent them, by
+    ``position``, where each was copied in); returns how many rows they hold."""
     quarantined = conn.execute(sql.SQL("""
         insert into quarantine.rows as q (source, table_name, record_key, rule, column_name,
             value, payload, source_rows, first_batch_id, batch_id, quarantined_at,
@@ -263,15 +434,15 @@ def _apply(conn: psycopg.Connection, contract: TableContract, names: dict[str, s
         select %(source)s, %(table)s, record_key, min(split_part(_problem, '|', 1)),
                min(split_part(_problem, '|', 2)), min(value),
                case when count(*) = 1 then min(payload::text)::jsonb
-                    else jsonb_agg(payload) end,
+                    else jsonb_agg(payload order by position) end,
                count(*), %(batch)s, %(batch)s, now(), now()
         from (
             select coalesce(nullif(btrim({key}), ''),
                             'null:' || md5(row({cols})::text)) as record_key,
                    _problem,
                    to_jsonb(i) ->> split_part(_problem, '|', 2) as value,
-                   to_jsonb(i) - '_problem' as payload
-            from _incoming i where _problem is not null
+                   to_jsonb(i) - '_problem' - '_row_id' as payload, {position} as position
+            from {table} i where _problem is not null
         ) broken
         group by record_key
         on conflict (source, table_name, record_key) do update set
@@ -288,21 +459,46 @@ def _apply(conn: psycopg.Connection, contract: TableContract, names: dict[str, s
                                   else excluded.quarantined_at end,
             released_at = null, released_batch_id = null, release_reason = null
         returning source_rows
-    """).format(**names), params).fetchall()
-    rows_quarantined = sum(r[0] for r in quarantined)
+    """).format(table=_ident(table), position=_ident(position), **names), params).fetchall()
+    return sum(r[0] for r in quarantined)
+
+
+def _apply(conn: psycopg.Connection, contract: TableContract, names: dict[str, sql.Composable],
+           params: dict, problem: sql.Composable) -> tuple[int, int, int, int, int]:
+    """Validate the batch in ``_incoming``, quarantine broken rows, upsert the valid ones and
+    release corrected keys from quarantine. Returns (quarantined, inserted, updated, valid,
+    released)."""
+    key = names["key"]
+    # Temporary tables get no statistics otherwise; the key is what the joins need.
+    conn.execute(sql.SQL("analyze _incoming ({})").format(key))
+    # Validation: one pass; duplicates of a key are ambiguous, so all go to quarantine.
+    conn.execute(sql.SQL("update _incoming set _problem = {p} where {p} is not null")
+                 .format(p=problem))
+    conn.execute(sql.SQL(
+        "update _incoming set _problem = 'duplicate_key|' || {k} where {key} in "
+        "(select {key} from _incoming where {key} is not null group by 1 having count(*) > 1)"
+    ).format(key=key, k=sql.Literal(contract.key)))
+
+    rows_quarantined = _quarantine(conn, names, params, "_incoming", "ctid")
 
     updates = sql.SQL(", ").join(
         sql.SQL("{} = excluded.{}").format(_ident(c), _ident(c))
         for c in [*contract.column_names, *META_COLUMNS])
+    # Only new and changed rows reach the upsert: on a full refresh most rows are the same,
+    # and a conflicting row is locked (written) even when the update is skipped.
     inserted, updated, valid = conn.execute(sql.SQL("""
         with valid as (
-            select {cols}, md5(row({cols})::text) as _row_hash
+            select {cols}, {hash} as _row_hash
             from _incoming where _problem is null
+        ), changed as (
+            select v.* from valid v left join {raw} r on r.{key} = v.{key}
+            where r.{key} is null or r._row_hash is distinct from v._row_hash
+               or r._deleted_at is not null
         ), upserted as (
             insert into {raw} ({cols}, _batch_id, _loaded_at, _row_hash, _deleted_at,
                                _deleted_batch_id)
             select {cols}, %(batch)s, now(), _row_hash, null::timestamptz, null::bigint
-            from valid
+            from changed
             on conflict ({key}) do update set {updates}
             where {raw}._row_hash is distinct from excluded._row_hash
                or {raw}._deleted_at is not null
@@ -311,51 +507,70 @@ def _apply(conn: psycopg.Connection, contract: TableContract, names: dict[str, s
         select count(*) filter (where is_insert), count(*) filter (where not is_insert),
                (select count(*) from valid)
         from upserted
-    """).format(updates=updates, **names), params).fetchone()
+    """).format(updates=updates, hash=row_hash(contract.column_names), **names),
+        params).fetchone()
 
-    released = conn.execute(sql.SQL("""
-        update quarantine.rows q set released_at = now(), released_batch_id = %(batch)s,
-            release_reason = 'arrived valid'
-        from _incoming i
-        where q.source = %(source)s and q.table_name = %(table)s and q.batch_id <> %(batch)s
-          and q.released_at is null and i._problem is null and q.record_key = i.{key}
-    """).format(**names), params).rowcount
+    with _hash_joins(conn):
+        released = conn.execute(sql.SQL("""
+            update quarantine.rows q set released_at = now(), released_batch_id = %(batch)s,
+                release_reason = 'arrived valid'
+            from _incoming i
+            where q.source = %(source)s and q.table_name = %(table)s
+              and q.batch_id <> %(batch)s and q.released_at is null and i._problem is null
+              and q.record_key = i.{key}
+        """).format(**names), params).rowcount
 
-    return extracted, rows_quarantined, inserted, updated, valid, released
+    return rows_quarantined, inserted, updated, valid, released
 
 
 def _warehouse_rows(conn: psycopg.Connection, names: dict[str, sql.Composable],
-                    params: dict) -> int:
-    """Source rows the warehouse accounts for: live raw rows, counting a key held in
-    quarantine as its quarantined rows instead."""
+                    params: dict, live_rows: int | None = None) -> int:
+    """Source rows the warehouse accounts for: live raw rows (``live_rows`` when already
+    counted), counting a key held in quarantine as its quarantined rows instead."""
+    live = sql.SQL("(select count(*) from {raw} where _deleted_at is null)").format(**names)
     return conn.execute(sql.SQL("""
-        select (select count(*) from {raw} where _deleted_at is null)
+        select {live}
              - (select count(*) from quarantine.rows q join {raw} r on r.{key} = q.record_key
                 where q.source = %(source)s and q.table_name = %(table)s
                   and q.released_at is null and r._deleted_at is null)
              + (select coalesce(sum(source_rows), 0) from quarantine.rows
                 where source = %(source)s and table_name = %(table)s and released_at is null)
-    """).format(**names), params).fetchone()[0]
+    """).format(live=live if live_rows is None else sql.Literal(live_rows), **names),
+        params).fetchone()[0]
 
 
 def _mark_deleted(conn: psycopg.Connection, names: dict[str, sql.Composable],
-                  params: dict) -> tuple[int, int]:
-    """Mark raw rows whose key is not in ``_source_versions`` deleted and release their
-    quarantine entries. Returns (rows marked deleted, quarantine entries released)."""
-    conn.execute("create index on _source_versions (k)")
-    conn.execute("analyze _source_versions")
-    deleted = conn.execute(sql.SQL("""
-        update {raw} r set _deleted_at = now(), _deleted_batch_id = %(batch)s
-        where r._deleted_at is null
-          and not exists (select from _source_versions s where s.k = r.{key})
-    """).format(**names), params).rowcount
-    released = conn.execute("""
-        update quarantine.rows q set released_at = now(), released_batch_id = %(batch)s,
-            release_reason = 'deleted in the source'
-        where q.source = %(source)s and q.table_name = %(table)s and q.released_at is null
-          and not exists (select from _source_versions s where s.k = q.record_key)
-    """, params).rowcount
+                  params: dict, versions: sql.Composable) -> tuple[int, int]:
+    """Mark raw rows whose key is not among ``versions`` (every source key, as ``k``)
+    deleted and release their quarantine entries. Returns (rows marked deleted, quarantine
+    entries released). Both are anti-joins of a whole table against every key: hash joins,
+    with no index to build."""
+    with _hash_joins(conn):
+        deleted = conn.execute(sql.SQL("""
+            update {raw} r set _deleted_at = now(), _deleted_batch_id = %(batch)s
+            where r._deleted_at is null
+              and not exists (select from {versions} s where s.k = r.{key})
+        """).format(versions=versions, **names), params).rowcount
+        released = conn.execute(sql.SQL("""
+            update quarantine.rows q set released_at = now(), released_batch_id = %(batch)s,
+                release_reason = 'deleted in the source'
+            where q.source = %(source)s and q.table_name = %(table)s
+              and q.released_at is null
+              and q.last_seen_at <> now()  -- seen in this batch (none lists a row with no key)
+              and not exists (select from {versions} s where s.k = q.record_key)
+        """).format(versions=versions), params).rowcount
     return deleted, released
+
+
+@contextmanager
+def _hash_joins(conn: psycopg.Connection) -> Iterator[None]:
+    """Statements joining a batch-sized table with a table's quarantine entries: right after
+    entries were added (before autovacuum analyzes quarantine.rows) the planner takes them
+    for a handful of rows and would scan the batch once per entry, minutes on a large batch.
+    Without nested loops it hashes, whatever the estimates."""
+    conn.execute("set local enable_nestloop = off")
+    yield
+    conn.execute("reset enable_nestloop")
 
 
 

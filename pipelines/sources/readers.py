@@ -46,9 +46,11 @@ class SourceReader:
             f"source {self.contract.source!r} ({db.redact(self.url)}) is unavailable while "
             f"{doing} {self.contract.table}: {reason[0] if reason else type(err).__name__}")
 
-    def copy_rows(self, into: psycopg.Copy, since: datetime | None) -> None:
+    def copy_rows(self, into: psycopg.Copy, since: datetime | None) -> int:
         """Write the table's rows (those with a watermark from ``since`` on, and those with
-        none) into a warehouse ``COPY`` of the contract's columns."""
+        none) into a warehouse ``COPY`` of the contract's columns; returns how many rows
+        the source sent (with no ``since``, the table's row count in the reader's snapshot,
+        so ``count`` need not scan it again)."""
         raise NotImplementedError
 
     def copy_versions(self, into: psycopg.Copy) -> None:
@@ -105,19 +107,20 @@ class PostgresReader(SourceReader):
                 query, mark, sql.Literal(since), mark)
         return query
 
-    def _pipe(self, query: sql.Composable, into: psycopg.Copy, doing: str) -> None:
-        blocks = self.conn.cursor().copy(sql.SQL("copy ({}) to stdout").format(query))
+    def _pipe(self, query: sql.Composable, into: psycopg.Copy, doing: str) -> int:
+        cursor = self.conn.cursor()
         try:
-            with blocks as out:
+            with cursor.copy(sql.SQL("copy ({}) to stdout").format(query)) as out:
                 for block in out:
                     into.write(block)
         except psycopg.OperationalError as err:
             if isinstance(err, psycopg.errors.QueryCanceled) or self.conn.broken:
                 raise self.unavailable(err, doing) from err
             raise
+        return cursor.rowcount  # from the source's own "COPY n"
 
-    def copy_rows(self, into: psycopg.Copy, since: datetime | None) -> None:
-        self._pipe(self._select(self.contract.column_names, since), into, "reading")
+    def copy_rows(self, into: psycopg.Copy, since: datetime | None) -> int:
+        return self._pipe(self._select(self.contract.column_names, since), into, "reading")
 
     def copy_versions(self, into: psycopg.Copy) -> None:
         self._pipe(self._select([self.contract.key, self.contract.watermark], None), into,
@@ -163,22 +166,25 @@ class SqlAlchemyReader(SourceReader):
     def _table(self) -> sa.TableClause:
         return sa.table(self.contract.table, *(sa.column(c) for c in self.contract.column_names))
 
-    def _stream(self, query: sa.Select, into: psycopg.Copy, doing: str) -> None:
+    def _stream(self, query: sa.Select, into: psycopg.Copy, doing: str) -> int:
+        rows = 0
         try:
             result = self.conn.execution_options(
                 stream_results=True, yield_per=STREAM_BATCH_ROWS).execute(query)
             for row in result:
                 into.write_row(row)
+                rows += 1
         except sa.exc.OperationalError as err:
             raise self.unavailable(err, doing) from err
+        return rows
 
-    def copy_rows(self, into: psycopg.Copy, since: datetime | None) -> None:
+    def copy_rows(self, into: psycopg.Copy, since: datetime | None) -> int:
         table = self._table()
         query = sa.select(*table.c)
         if since is not None:
             mark = table.c[self.contract.watermark]
             query = query.where(sa.or_(mark >= since, mark.is_(None)))
-        self._stream(query, into, "reading")
+        return self._stream(query, into, "reading")
 
     def copy_versions(self, into: psycopg.Copy) -> None:
         table = self._table()
