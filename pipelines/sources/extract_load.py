@@ -209,6 +209,12 @@ def _load(warehouse_url: str, source_url: str, contract: TableContract,
             raise RuntimeError(f"another load of {contract.raw_table} has been running for "
                                f"more than {LOCK_WAIT}; not starting a second one") from None
         conn.execute("set local lock_timeout = 0")
+        # This transaction's WAL uncompressed, where the role may set it: a new primary key
+        # goes to the WAL as whole pages, and compressing them (pglz) took a third of the
+        # time to build it.
+        if conn.execute("select has_parameter_privilege('wal_compression', 'set')"
+                        ).fetchone()[0]:
+            conn.execute("set local wal_compression = off")
         # Nobody else holds the lock: batches of this table still 'running' are dead.
         conn.execute("update ingest.batches set status = 'abandoned', finished_at = now(), "
                      "error = 'its process ended before the load committed' "
