@@ -438,17 +438,18 @@ def _quarantine(conn: psycopg.Connection, names: dict[str, sql.Composable], para
             value, payload, source_rows, first_batch_id, batch_id, quarantined_at,
             last_seen_at)
         select %(source)s, %(table)s, record_key, min(split_part(_problem, '|', 1)),
-               min(split_part(_problem, '|', 2)), min(value),
-               case when count(*) = 1 then min(payload::text)::jsonb
+               min(split_part(_problem, '|', 2)),
+               min(payload ->> split_part(_problem, '|', 2)),
+               case when count(*) = 1 then jsonb_agg(payload order by position) -> 0
                     else jsonb_agg(payload order by position) end,
                count(*), %(batch)s, %(batch)s, now(), now()
         from (
             select coalesce(nullif(btrim({key}), ''),
                             'null:' || md5(row({cols})::text)) as record_key,
-                   _problem,
-                   to_jsonb(i) ->> split_part(_problem, '|', 2) as value,
-                   to_jsonb(i) - '_problem' - '_row_id' as payload, {position} as position
+                   _problem, to_jsonb(i) - '_problem' - '_row_id' as payload,
+                   {position} as position
             from {table} i where _problem is not null
+            offset 0  -- each row's payload built once
         ) broken
         group by record_key
         on conflict (source, table_name, record_key) do update set
