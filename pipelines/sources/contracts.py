@@ -90,8 +90,8 @@ SHORTCUTS: dict[str, str] = {
     "amount": r"{c} ~ '^[0-9]+(\.[0-9]+)?$'",
     "date": "left({c}, 4) = any({date_years}) and substr({c}, 5) = any({month_days})",
     "event_date": "left({c}, 4) = any({past_years}) and substr({c}, 5) = any({month_days})",
-    "dmy_event_date": "{c} = any({years_to_date}) or (right({c}, 4) = any({past_years}) "
-                      "and left({c}, -4) = any({day_months}))",
+    "dmy_event_date": "(right({c}, 4) = any({past_years}) and left({c}, -4) = any({day_months}))"
+                      " or {c} = any({years_to_date})",
 }
 # Day-month prefixes of dd/mm/yyyy dates (with and without leading zeros) and the -mm-dd
 # tails of ISO dates that are valid in every year: 29 February is left to the exact checks.

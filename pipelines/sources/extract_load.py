@@ -209,6 +209,12 @@ def _load(warehouse_url: str, source_url: str, contract: TableContract,
             raise RuntimeError(f"another load of {contract.raw_table} has been running for "
                                f"more than {LOCK_WAIT}; not starting a second one") from None
         conn.execute("set local lock_timeout = 0")
+        # This transaction's WAL uncompressed, where the role may set it: a new primary key
+        # goes to the WAL as whole pages, and compressing them (pglz) took a third of the
+        # time to build it.
+        if conn.execute("select has_parameter_privilege('wal_compression', 'set')"
+                        ).fetchone()[0]:
+            conn.execute("set local wal_compression = off")
         # Nobody else holds the lock: batches of this table still 'running' are dead.
         conn.execute("update ingest.batches set status = 'abandoned', finished_at = now(), "
                      "error = 'its process ended before the load committed' "
@@ -432,17 +438,18 @@ def _quarantine(conn: psycopg.Connection, names: dict[str, sql.Composable], para
             value, payload, source_rows, first_batch_id, batch_id, quarantined_at,
             last_seen_at)
         select %(source)s, %(table)s, record_key, min(split_part(_problem, '|', 1)),
-               min(split_part(_problem, '|', 2)), min(value),
-               case when count(*) = 1 then min(payload::text)::jsonb
+               min(split_part(_problem, '|', 2)),
+               min(payload ->> split_part(_problem, '|', 2)),
+               case when count(*) = 1 then jsonb_agg(payload order by position) -> 0
                     else jsonb_agg(payload order by position) end,
                count(*), %(batch)s, %(batch)s, now(), now()
         from (
             select coalesce(nullif(btrim({key}), ''),
                             'null:' || md5(row({cols})::text)) as record_key,
-                   _problem,
-                   to_jsonb(i) ->> split_part(_problem, '|', 2) as value,
-                   to_jsonb(i) - '_problem' - '_row_id' as payload, {position} as position
+                   _problem, to_jsonb(i) - '_problem' - '_row_id' as payload,
+                   {position} as position
             from {table} i where _problem is not null
+            offset 0  -- each row's payload built once
         ) broken
         group by record_key
         on conflict (source, table_name, record_key) do update set
