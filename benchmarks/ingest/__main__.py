@@ -40,8 +40,7 @@ from kho import db, warehouse
 from kho.settings import SOURCES
 from pipelines.sources.contracts import CONTRACTS
 from pipelines.sources.extract_load import IngestSettings, compare_versions, load_table
-from simulated_sources.noise import NoiseSettings
-from simulated_sources.seed import read_seed_info, seed
+from simulated_sources.seed import ensure_seeded
 
 
 def fresh_database(url: str) -> str:
@@ -114,17 +113,9 @@ def main() -> None:
     base = db.database_name(server)
     sources = {s: db.with_database(server, f"{base}_bench_src_{s}") for s in SOURCES}
     truth = db.with_database(server, f"{base}_bench_ground_truth")
-    info = read_seed_info(truth)
-    if not info or info["scale"] != args.scale or info["days_advanced"]:
-        print(f"seeding {args.scale:,} persons ...", flush=True)
-        # In a child process, so this process's peak memory is the loader's alone.
-        child = multiprocessing.get_context("fork").Process(
-            target=seed, args=(args.scale, args.seed, sources, truth),
-            kwargs={"settings": NoiseSettings()})
-        child.start()
-        child.join()
-        if child.exitcode != 0:
-            raise SystemExit("seeding failed")
+    # Seeded in a child process, so this process's peak memory is the loader's alone.
+    if ensure_seeded(args.scale, args.seed, sources, truth):
+        print(f"seeded {args.scale:,} persons", flush=True)
     print(f"warehouse server {db.redact(server)}; {args.scale:,} persons")
 
     # The full loads, interleaved round by round so that whatever else the machine is doing

@@ -27,7 +27,7 @@ from psycopg import sql
 
 from kho import db, warehouse
 from kho.settings import DBT_PROJECT_DIR, SOURCES
-from pipelines.dbt.publish import publish
+from pipelines.dbt.publish import mart_models, publish
 from pipelines.reference.admin_units import load_reference
 from pipelines.sources.contracts import CONTRACTS
 from pipelines.sources.extract_load import IngestSettings, load_table
@@ -108,8 +108,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as target:
         seconds, results = dbt_build(target_url, Path(target))
         manifest = json.loads((Path(target) / "manifest.json").read_text())
-    marts = sorted(n["name"] for n in manifest["nodes"].values()
-                   if n["resource_type"] == "model" and n["fqn"][1] == "marts")
+    marts = mart_models(manifest)
     started = time.perf_counter()
     publication = publish(target_url, marts)
     publish_seconds = time.perf_counter() - started

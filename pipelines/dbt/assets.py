@@ -14,7 +14,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets, get_asset_key_for_model
 
 from pipelines.dbt.project import dbt_project
-from pipelines.dbt.publish import publish
+from pipelines.dbt.publish import mart_models, publish
 from pipelines.resources import WarehouseResource
 
 
@@ -26,13 +26,6 @@ class KhoDbtTranslator(DagsterDbtTranslator):
         if dbt_resource_props.get("resource_type") == "model" and len(fqn) >= 3:
             return f"{fqn[1]}_{fqn[2]}"
         return super().get_group_name(dbt_resource_props)
-
-
-def mart_models() -> list[str]:
-    """Names of the models under models/marts, which are what a build publishes."""
-    manifest = json.loads(dbt_project().manifest_path.read_text())
-    return sorted(node["name"] for node in manifest["nodes"].values()
-                  if node["resource_type"] == "model" and node["fqn"][1] == "marts")
 
 
 def build_dbt_assets() -> dg.AssetsDefinition:
@@ -49,7 +42,7 @@ def build_dbt_assets() -> dg.AssetsDefinition:
 
 
 def build_publish_asset(dbt_models: dg.AssetsDefinition) -> dg.AssetsDefinition:
-    marts = mart_models()
+    marts = mart_models(json.loads(dbt_project().manifest_path.read_text()))
 
     @dg.asset(
         key=["marts", "published"],

@@ -53,6 +53,12 @@ class Publication:
     row_counts: dict[str, int]
 
 
+def mart_models(manifest: dict) -> list[str]:
+    """Names of the models under models/marts in a dbt manifest: what a build publishes."""
+    return sorted(node["name"] for node in manifest["nodes"].values()
+                  if node["resource_type"] == "model" and node["fqn"][1] == "marts")
+
+
 def _schema_exists(conn: psycopg.Connection, schema: str) -> bool:
     return conn.execute("select exists (select from pg_namespace where nspname = %s)",
                         (schema,)).fetchone()[0]
@@ -109,14 +115,3 @@ def publish(warehouse_url: str, expected_marts: list[str]) -> Publication:
         """, (invocation_id, started_at, finished_at,
               psycopg.types.json.Jsonb(counts))).fetchone()[0]
     return Publication(invocation_id, started_at, finished_at, published_at, counts)
-
-
-def published(warehouse_url: str) -> Publication | None:
-    """The build the API serves now, or None before the first publication."""
-    with db.connect(warehouse_url) as conn:
-        if not _schema_exists(conn, "kho_meta"):
-            return None
-        row = conn.execute(
-            "select invocation_id, build_started_at, build_finished_at, published_at, marts "
-            "from kho_meta.publications order by publication_id desc limit 1").fetchone()
-    return Publication(*row) if row else None
