@@ -18,6 +18,7 @@ import os
 import dagster as dg
 
 from pipelines.dbt.assets import build_defs as build_dbt_defs
+from pipelines.master_data import assets as master_data_assets
 from pipelines.reference import assets as reference_assets
 from pipelines.resources import IngestResource, WarehouseResource
 from pipelines.sources import assets as source_assets
@@ -71,6 +72,7 @@ def defs() -> dg.Definitions:
         source_assets.defs,
         reference_assets.defs,
         build_dbt_defs(),
+        master_data_assets.defs,
         dg.Definitions(jobs=[materialize_all, ingest_incremental],
                        schedules=[daily_full_refresh, frequent_incremental_ingest],
                        resources={"warehouse": WarehouseResource(),

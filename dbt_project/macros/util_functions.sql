@@ -124,6 +124,33 @@ returns text language sql immutable parallel safe as $$
     select public.unaccent(lower(util.clean_text(value)))
 $$;
 
+-- A name key with its words in order, so that a family name written last still matches:
+-- "van an nguyen" and "nguyen van an" both give "an nguyen van".
+create or replace function util.name_match_key(name_key text)
+returns text language sql immutable parallel safe as $$
+    select array_to_string(array(
+        select word from unnest(string_to_array(name_key, ' ')) as word order by word
+    ), ' ')
+$$;
+
+-- What a 12-digit personal ID number itself says: its fourth digit is the century and sex
+-- (0 male / 1 female born 1900-1999, 2 / 3 born 2000-2099), the next two the birth year.
+create or replace function util.sex_of_personal_id(personal_id text)
+returns text language sql immutable parallel safe as $$
+    select case substr(personal_id, 4, 1)
+        when '0' then 'male' when '2' then 'male' when '4' then 'male'
+        when '1' then 'female' when '3' then 'female' when '5' then 'female'
+    end
+$$;
+
+create or replace function util.birth_year_of_personal_id(personal_id text)
+returns integer language sql immutable parallel safe as $$
+    select case when substr(personal_id, 4, 1) between '0' and '5'
+        then 1900 + 100 * (substr(personal_id, 4, 1)::integer / 2)
+            + substr(personal_id, 5, 2)::integer
+    end
+$$;
+
 -- Digits of an identity number as written ("080 123 456 789", "080-123-456-789").
 create or replace function util.id_digits(value text)
 returns text language sql immutable parallel safe as $$

@@ -49,11 +49,37 @@ mentions as (
         source_updated_at
     from births
     union all
+    -- A birth record names the parents by their ID numbers only.
+    select
+        'civil_registry' as source_system,
+        'khai_sinh' as source_table,
+        births.birth_registration_number as source_record_key,
+        parents.role,
+        util.personal_id_of(parents.id_number) as personal_id_number,
+        util.id_card_of(parents.id_number) as id_card_number,
+        null as full_name,
+        null as full_name_normalized,
+        null as full_name_key,
+        parents.sex,
+        null as birth_date,
+        null as birth_date_precision,
+        null as birth_legacy_commune_code,
+        null as birth_current_commune_code,
+        births.source_updated_at
+    from births
+    cross join
+        lateral (
+            values
+            ('father', 'male', births.father_id_number),
+            ('mother', 'female', births.mother_id_number)
+        ) as parents (role, sex, id_number)
+    where parents.id_number is not null
+    union all
     select
         'civil_registry' as source_system,
         'khai_tu' as source_table,
         death_registration_number as source_record_key,
-        'deceased' as role,
+        'subject' as role,
         personal_id_number,
         id_card_number,
         full_name,
@@ -107,7 +133,7 @@ mentions as (
         'cadre' as source_system,
         'ho_so_can_bo' as source_table,
         civil_servant_code as source_record_key,
-        'civil_servant' as role,
+        'subject' as role,
         personal_id_number,
         id_card_number,
         full_name,
@@ -163,7 +189,7 @@ mentions as (
         'land' as source_system,
         'chu_su_dung' as source_table,
         land_user_source_id::text as source_record_key,
-        'land_user' as role,
+        'holder' as role,
         personal_id_number,
         id_card_number,
         holder_name as full_name,
@@ -183,6 +209,17 @@ select
     {{ row_id('source_system', 'source_table', 'source_record_key', 'role') }}
         as person_mention_id,
     mentions.*,
+    -- The identity number the mention carries: every mention with the same 12-digit
+    -- personal ID is one person, and so is every mention with the same 9-digit CMND (each
+    -- was issued to one person); a mention with neither stands alone.
+    case
+        when mentions.personal_id_number is not null
+            then 'personal_id:' || mentions.personal_id_number
+        when mentions.id_card_number is not null
+            then 'id_card:' || mentions.id_card_number
+        else
+            'mention:' || {{ row_id('source_system', 'source_table', 'source_record_key', 'role') }}
+    end as identity_key,
     -- How far each source is trusted for a person's name and birth facts (1 = most).
     case mentions.source_system
         when 'civil_registry' then 1

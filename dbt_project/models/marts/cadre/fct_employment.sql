@@ -25,10 +25,15 @@ grades as (
 -- The death date dim_person holds (its latest registration), so both agree.
 deaths as (
     select
-        personal_id_number,
+        person_id,
         death_date
     from {{ ref('dim_person') }}
     where is_deceased
+),
+
+persons as (
+    select * from {{ ref('int_persons__clusters') }}
+    where source_table = 'ho_so_can_bo' and role = 'subject'
 ),
 
 final as (
@@ -37,10 +42,7 @@ final as (
             as employment_id,
         assignments.assignment_source_id,
         assignments.civil_servant_code,
-        case
-            when civil_servants.personal_id_number is not null
-                then {{ stable_id('person', 'civil_servants.personal_id_number') }}
-        end as person_id,
+        persons.person_id,
         civil_servants.full_name,
         case
             when assignments.agency_code is not null
@@ -65,7 +67,8 @@ final as (
     left join civil_servants
         on assignments.civil_servant_code = civil_servants.civil_servant_code
     left join grades on assignments.grade_code = grades.grade_code
-    left join deaths on civil_servants.personal_id_number = deaths.personal_id_number
+    left join persons on assignments.civil_servant_code = persons.source_record_key
+    left join deaths on persons.person_id = deaths.person_id
 )
 
 select * from final

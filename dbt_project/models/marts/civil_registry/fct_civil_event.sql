@@ -5,8 +5,9 @@
     ],
 ) }}
 
--- One row per person taking part in a civil-registry event: the child of a birth, the
--- deceased of a death, each spouse of a marriage. Places carry both commune codes.
+-- One row per person taking part in a civil-registry event: the child and each named parent
+-- of a birth, the deceased of a death, each spouse of a marriage, with the master person
+-- entity resolution gave it. Places carry both commune codes.
 with
 
 births as (
@@ -24,6 +25,7 @@ marriages as (
 events as (
     select
         'birth' as event_type,
+        'khai_sinh' as source_table,
         birth_registration_number as registration_number,
         'subject' as role,
         personal_id_number,
@@ -37,7 +39,28 @@ events as (
     from births
     union all
     select
+        'birth' as event_type,
+        'khai_sinh' as source_table,
+        births.birth_registration_number as registration_number,
+        parents.role,
+        util.personal_id_of(parents.id_number) as personal_id_number,
+        null as full_name,
+        births.birth_date as event_date,
+        births.birth_date_precision as event_date_precision,
+        births.birth_legacy_commune_code as legacy_commune_code,
+        births.birth_current_commune_code as current_commune_code,
+        births.registered_on,
+        births.source_updated_at
+    from births
+    cross join
+        lateral (
+            values ('father', births.father_id_number), ('mother', births.mother_id_number)
+        ) as parents (role, id_number)
+    where parents.id_number is not null
+    union all
+    select
         'death' as event_type,
+        'khai_tu' as source_table,
         death_registration_number as registration_number,
         'subject' as role,
         personal_id_number,
@@ -52,6 +75,7 @@ events as (
     union all
     select
         'marriage' as event_type,
+        'ket_hon' as source_table,
         marriage_registration_number as registration_number,
         'husband' as role,
         husband_personal_id_number as personal_id_number,
@@ -66,6 +90,7 @@ events as (
     union all
     select
         'marriage' as event_type,
+        'ket_hon' as source_table,
         marriage_registration_number as registration_number,
         'wife' as role,
         wife_personal_id_number as personal_id_number,
@@ -86,10 +111,7 @@ final as (
         events.event_type,
         events.registration_number,
         events.role,
-        case
-            when events.personal_id_number is not null
-                then {{ stable_id('person', 'events.personal_id_number') }}
-        end as person_id,
+        persons.person_id,
         events.full_name,
         events.event_date,
         events.event_date_precision,
@@ -98,6 +120,11 @@ final as (
         events.registered_on,
         events.source_updated_at
     from events
+    left join {{ ref('int_persons__clusters') }} as persons
+        on
+            events.source_table = persons.source_table
+            and events.registration_number = persons.source_record_key
+            and events.role = persons.role
 )
 
 select * from final

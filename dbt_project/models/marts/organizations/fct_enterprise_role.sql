@@ -23,6 +23,8 @@ household_businesses as (
 roles as (
     select
         {{ stable_id('enterprise', 'enterprise_code') }} as organization_id,
+        'enterprises' as source_table,
+        enterprise_code as source_record_key,
         'legal_representative' as role,
         legal_representative_personal_id_number as personal_id_number,
         legal_representative_id_number as id_number,
@@ -35,6 +37,8 @@ roles as (
     union all
     select
         {{ stable_id('household_business', 'registration_number') }} as organization_id,
+        'household_businesses' as source_table,
+        registration_number as source_record_key,
         'owner' as role,
         owner_personal_id_number as personal_id_number,
         owner_id_number as id_number,
@@ -51,10 +55,7 @@ final as (
         {{ row_id('roles.organization_id::text', 'roles.role') }} as enterprise_role_id,
         roles.organization_id,
         roles.role,
-        case
-            when roles.personal_id_number is not null
-                then {{ stable_id('person', 'roles.personal_id_number') }}
-        end as person_id,
+        persons.person_id,
         roles.id_number,
         roles.full_name,
         roles.birth_date,
@@ -62,6 +63,11 @@ final as (
         roles.organization_status,
         roles.source_updated_at
     from roles
+    left join {{ ref('int_persons__clusters') }} as persons
+        on
+            roles.source_table = persons.source_table
+            and roles.source_record_key = persons.source_record_key
+            and roles.role = persons.role
 )
 
 select * from final

@@ -1,30 +1,43 @@
 {{ config(
     indexes=[
         {'columns': ['personal_id_number'], 'unique': true},
+        {'columns': ['id_card_number']},
         {'columns': ['full_name_key gin_trgm_ops'], 'type': 'gin'},
         {'columns': ['birth_current_commune_code']},
         {'columns': ['birth_legacy_commune_code']},
     ],
 ) }}
 
--- One row per person known by a valid 12-digit personal ID number in any source. Each
--- attribute comes from the most trusted source that has it (civil registry, then cadre,
--- enterprise, land), the most recently updated record first; its source is kept beside it.
+-- One row per master person, as entity resolution grouped the mentions (int_persons__
+-- clusters). Survivorship: each attribute comes from the most trusted source that has it
+-- (civil registry, then cadre, enterprise, land), the most recently updated record first; a
+-- full birth date beats a year alone; its source and update time are kept beside it.
 with
 
 mentions as (
-    select * from {{ ref('int_persons__mentions') }}
-    where personal_id_number is not null
+    select
+        clusters.person_id,
+        mentions.*
+    from {{ ref('int_persons__mentions') }} as mentions
+    inner join {{ ref('int_persons__clusters') }} as clusters
+        on mentions.person_mention_id = clusters.person_mention_id
 ),
 
 deaths as (
-    select * from {{ ref('stg_civil_registry__deaths') }}
-    where personal_id_number is not null
+    select
+        clusters.person_id,
+        deaths.*
+    from {{ ref('stg_civil_registry__deaths') }} as deaths
+    inner join {{ ref('int_persons__clusters') }} as clusters
+        on
+            clusters.source_table = 'khai_tu'
+            and clusters.role = 'subject'
+            and deaths.death_registration_number = clusters.source_record_key
 ),
 
 best_name as (
-    select distinct on (personal_id_number)
-        personal_id_number,
+    select distinct on (person_id)
+        person_id,
         full_name,
         full_name_normalized,
         full_name_key,
@@ -32,12 +45,12 @@ best_name as (
         source_updated_at as full_name_source_updated_at
     from mentions
     where full_name is not null
-    order by personal_id_number asc, source_rank asc, source_updated_at desc nulls last
+    order by person_id asc, source_rank asc, source_updated_at desc nulls last
 ),
 
 best_birth as (
-    select distinct on (personal_id_number)
-        personal_id_number,
+    select distinct on (person_id)
+        person_id,
         birth_date,
         birth_date_precision,
         source_system as birth_date_source_system,
@@ -46,71 +59,72 @@ best_birth as (
     where birth_date is not null
     -- A full date beats a year alone, whatever its source.
     order by
-        personal_id_number asc,
+        person_id asc,
         birth_date_precision = 'year',
         source_rank asc,
         source_updated_at desc nulls last
 ),
 
 best_sex as (
-    select distinct on (personal_id_number)
-        personal_id_number,
+    select distinct on (person_id)
+        person_id,
         sex,
         source_system as sex_source_system
     from mentions
     where sex is not null
-    order by personal_id_number asc, source_rank asc, source_updated_at desc nulls last
+    order by person_id asc, source_rank asc, source_updated_at desc nulls last
 ),
 
 birth_places as (
-    select distinct on (personal_id_number)
-        personal_id_number,
+    select distinct on (person_id)
+        person_id,
         birth_legacy_commune_code,
         birth_current_commune_code
     from mentions
     where birth_legacy_commune_code is not null
-    order by personal_id_number asc, source_updated_at desc nulls last
+    order by person_id asc, source_updated_at desc nulls last
 ),
 
 sources_per_person as (
     select
-        personal_id_number,
+        person_id,
+        -- A master holds at most one personal ID (its anchor) and, people being issued one
+        -- each, one CMND; min() picks it.
+        min(personal_id_number) as personal_id_number,
+        min(id_card_number) as id_card_number,
+        count(*) as mention_count,
         array_agg(distinct source_system order by source_system) as source_systems,
         max(source_updated_at) as last_source_update_at
     from mentions
-    group by personal_id_number
+    group by person_id
 ),
 
 last_deaths as (
-    select distinct on (personal_id_number)
-        personal_id_number,
+    select distinct on (person_id)
+        person_id,
         death_date
     from deaths
-    order by personal_id_number asc, registered_on desc nulls last
+    order by person_id asc, registered_on desc nulls last
 ),
 
 final as (
     select
-        {{ stable_id('person', 'sources_per_person.personal_id_number') }} as person_id,
+        sources_per_person.person_id,
         sources_per_person.personal_id_number,
+        sources_per_person.id_card_number,
         best_name.full_name,
         best_name.full_name_normalized,
         best_name.full_name_key,
         -- The fourth digit of the ID encodes sex (even: male) when no source states it.
         coalesce(
-            best_sex.sex,
-            case
-                when substr(sources_per_person.personal_id_number, 4, 1)::integer % 2 = 0
-                    then 'male'
-                else 'female'
-            end
+            best_sex.sex, util.sex_of_personal_id(sources_per_person.personal_id_number)
         ) as sex,
         best_birth.birth_date,
         best_birth.birth_date_precision,
         birth_places.birth_legacy_commune_code,
         birth_places.birth_current_commune_code,
         last_deaths.death_date,
-        last_deaths.personal_id_number is not null as is_deceased,
+        last_deaths.person_id is not null as is_deceased,
         best_name.full_name_source_system,
         best_name.full_name_source_updated_at,
         best_birth.birth_date_source_system,
@@ -118,19 +132,20 @@ final as (
         coalesce(best_sex.sex_source_system, 'personal_id_number') as sex_source_system,
         coalesce(best_name.full_name_source_system, best_birth.birth_date_source_system)
             as attributes_source_system,
+        sources_per_person.mention_count,
         sources_per_person.source_systems,
         sources_per_person.last_source_update_at
     from sources_per_person
     left join best_name
-        on sources_per_person.personal_id_number = best_name.personal_id_number
+        on sources_per_person.person_id = best_name.person_id
     left join best_birth
-        on sources_per_person.personal_id_number = best_birth.personal_id_number
+        on sources_per_person.person_id = best_birth.person_id
     left join best_sex
-        on sources_per_person.personal_id_number = best_sex.personal_id_number
+        on sources_per_person.person_id = best_sex.person_id
     left join birth_places
-        on sources_per_person.personal_id_number = birth_places.personal_id_number
+        on sources_per_person.person_id = birth_places.person_id
     left join last_deaths
-        on sources_per_person.personal_id_number = last_deaths.personal_id_number
+        on sources_per_person.person_id = last_deaths.person_id
 )
 
 select * from final

@@ -1,0 +1,187 @@
+{{ config(
+    tags=['entity_resolution'],
+    indexes=[{'columns': ['identity_key']}, {'columns': ['anchor_key']}],
+) }}
+
+-- Which person a group without a 12-digit personal ID is (a CMND group, or a mention with no
+-- ID at all): the candidates are the personal-ID groups with the same name (words in any
+-- order) whose sex and birth year do not contradict it. Their evidence, best first:
+--   name_and_birth_date          a birth date agrees to the day
+--   name_and_swapped_birth_date  it agrees with day and month swapped (a silent entry error)
+--   name_and_birth_year          only the year is known on one side, and it agrees
+--   name_only                    the group states no birth date
+-- Two dates known to the day that disagree rule the candidate out. The birth year and sex of
+-- a personal-ID group come from the ID number itself, so they are never wrong.
+--
+-- A link is accepted when exactly one candidate has the best evidence and that evidence is
+-- unlikely to be a coincidence: match_score = 1 / (1 + expected coincidences), where the
+-- expected number of other people with the same name, sex and evidence is counted from the
+-- personal-ID groups (people with that name and sex, times the share born in that year, times
+-- 1/365 for a day). A personal-ID group claimed by two CMND groups is linked to neither: one
+-- person holds one CMND. Every candidate at the best evidence is kept, accepted or not, so
+-- a data steward can see why a group was left alone.
+with
+
+groups as (
+    select * from {{ ref('int_persons__identity_groups') }}
+),
+
+anchors as (
+    select
+        identity_key as anchor_key,
+        unnest(name_match_keys) as name_match_key,
+        sex,
+        id_birth_year as birth_year,
+        birth_days
+    from groups
+    where identity_kind = 'personal_id'
+),
+
+name_frequencies as (
+    select
+        name_match_key,
+        sex,
+        count(*) as people
+    from anchors
+    group by name_match_key, sex
+),
+
+year_shares as (
+    select
+        id_birth_year as birth_year,
+        count(*)::double precision / sum(count(*)) over () as birth_year_share
+    from groups
+    where identity_kind = 'personal_id'
+    group by id_birth_year
+),
+
+unanchored as (
+    select
+        identity_key,
+        identity_kind,
+        unnest(name_match_keys) as name_match_key,
+        sex,
+        stated_birth_years,
+        birth_days
+    from groups
+    where identity_kind <> 'personal_id' and not has_conflicting_sex
+),
+
+pairs as (
+    select
+        unanchored.identity_key,
+        unanchored.identity_kind,
+        anchors.anchor_key,
+        anchors.name_match_key,
+        anchors.sex,
+        anchors.birth_year,
+        case
+            when unanchored.birth_days && anchors.birth_days then 3
+            when exists (
+                select
+                from unnest(unanchored.birth_days) as stated (birth_day)
+                where
+                    extract(day from stated.birth_day) <= 12
+                    and make_date(
+                        extract(year from stated.birth_day)::integer,
+                        extract(day from stated.birth_day)::integer,
+                        extract(month from stated.birth_day)::integer
+                    ) = any(anchors.birth_days)
+            ) then 2
+            when unanchored.birth_days is not null and anchors.birth_days is not null then 0
+            when unanchored.stated_birth_years is not null then 1
+            else -1
+        end as evidence_rank
+    from unanchored
+    inner join anchors
+        on
+            unanchored.name_match_key = anchors.name_match_key
+            and (unanchored.sex is null or unanchored.sex = anchors.sex)
+            and (
+                unanchored.stated_birth_years is null
+                or anchors.birth_year = any(unanchored.stated_birth_years)
+            )
+),
+
+candidates as (
+    -- A group with several spellings meets the same anchor once per shared name: keep one.
+    select distinct on (pairs.identity_key, pairs.anchor_key)
+        pairs.identity_key,
+        pairs.identity_kind,
+        pairs.anchor_key,
+        pairs.evidence_rank,
+        name_frequencies.people
+        * case
+            when pairs.evidence_rank >= 1 then coalesce(year_shares.birth_year_share, 0)
+            else 1
+        end
+        * case when pairs.evidence_rank >= 2 then 1.0 / 365 else 1 end
+            as expected_coincidences
+    from pairs
+    inner join name_frequencies
+        on
+            pairs.name_match_key = name_frequencies.name_match_key
+            and pairs.sex = name_frequencies.sex
+    left join year_shares on pairs.birth_year = year_shares.birth_year
+    where pairs.evidence_rank <> 0
+    order by pairs.identity_key asc, pairs.anchor_key asc, pairs.evidence_rank desc
+),
+
+best as (
+    select
+        *,
+        max(evidence_rank) over (partition by identity_key) as best_rank
+    from candidates
+),
+
+ranked as (
+    select
+        identity_key,
+        identity_kind,
+        anchor_key,
+        evidence_rank,
+        round((1 / (1 + expected_coincidences))::numeric, 4) as match_score,
+        count(*) over (partition by identity_key) as candidates_at_best
+    from best
+    where evidence_rank = best_rank
+),
+
+judged as (
+    select
+        *,
+        candidates_at_best = 1
+        and match_score >= {{ var('person_link_min_score') }} as is_unique_and_likely
+    from ranked
+),
+
+contested as (
+    select anchor_key
+    from judged
+    where is_unique_and_likely and identity_kind = 'id_card'
+    group by anchor_key
+    having count(*) > 1
+)
+
+select
+    judged.identity_key,
+    judged.anchor_key,
+    case judged.evidence_rank
+        when 3 then 'name_and_birth_date'
+        when 2 then 'name_and_swapped_birth_date'
+        when 1 then 'name_and_birth_year'
+        else 'name_only'
+    end as evidence,
+    judged.match_score,
+    judged.candidates_at_best,
+    judged.is_unique_and_likely and contested.anchor_key is null as is_accepted,
+    case
+        when judged.candidates_at_best > 1 then 'ambiguous'
+        when not judged.is_unique_and_likely then 'likely_coincidence'
+        when contested.anchor_key is not null then 'anchor_claimed_twice'
+        else 'linked'
+    end as outcome
+from judged
+left join contested
+    on
+        judged.anchor_key = contested.anchor_key
+        and judged.identity_kind = 'id_card'

@@ -1,0 +1,194 @@
+"""The persistent map from source records to master IDs, and the history of those IDs.
+
+dbt derives each master's ID from its anchor (the personal ID, CMND, enterprise code, ...),
+so a re-run or a rebuild from raw data gives the same IDs. What dbt cannot know is what an
+ID *was*: when a person known by a CMND is linked to a 12-digit personal ID, the CMND-based
+ID gives way to the personal-ID one, and agencies that stored the old ID must still reach the
+person. After each publication, :func:`record_master_ids` compares the published
+``marts.xref_<entity>`` with the map and, in one transaction:
+
+- adds every new master ID and every new (source record -> ID) pair;
+- marks an ID whose records all went to another master as ``merged`` into it (the master
+  that received most of them); chains are shortened so that every old ID points straight
+  at a live one;
+- records a ``split`` when records leave a master that lives on for a new one, ``moved``
+  when they go to another existing master, ``reinstated`` when a merged ID comes back, and
+  ``retired`` when every record of an ID was deleted in its source.
+
+Tables, in schema ``master_data`` (kept by every rebuild; dbt never touches it):
+``<entity>_ids`` (ID, anchor, status, merged_into, first/last published),
+``<entity>_id_map`` (source record -> ID, first/last published) and
+``<entity>_id_events``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from psycopg import sql
+
+from kho import db
+
+
+@dataclass(frozen=True)
+class Entity:
+    name: str  # person, organization
+    id_column: str
+
+    def table(self, suffix: str) -> sql.Identifier:
+        return sql.Identifier("master_data", f"{self.name}_{suffix}")
+
+    @property
+    def xref(self) -> sql.Identifier:
+        return sql.Identifier("marts", f"xref_{self.name}")
+
+
+ENTITIES = (Entity("person", "person_id"), Entity("organization", "organization_id"))
+
+LOCK_ID = 2_024_061_7  # pg_advisory_xact_lock key: one map update at a time
+
+
+def _ddl(entity: Entity) -> list[sql.Composable]:
+    names = {"ids": entity.table("ids"), "map": entity.table("id_map"),
+             "events": entity.table("id_events")}
+    return [sql.SQL(statement).format(**names) for statement in (
+        """create table if not exists {ids} (
+            id uuid primary key,
+            anchor_key text not null,
+            status text not null default 'active'
+                check (status in ('active', 'merged', 'retired')),
+            merged_into uuid references {ids} (id),
+            first_published_at timestamptz not null default now(),
+            last_published_at timestamptz not null default now(),
+            check ((status = 'merged') = (merged_into is not null)))""",
+        """create table if not exists {map} (
+            source_system text not null,
+            source_table text not null,
+            source_record_key text not null,
+            role text not null,
+            id uuid not null references {ids} (id),
+            first_published_at timestamptz not null default now(),
+            last_published_at timestamptz not null default now(),
+            primary key (source_table, source_record_key, role))""",
+        """create table if not exists {events} (
+            event_id bigserial primary key,
+            happened_at timestamptz not null default now(),
+            event text not null
+                check (event in ('merged', 'split', 'moved', 'reinstated', 'retired')),
+            id uuid not null,
+            other_id uuid,
+            records integer not null default 0)""",
+    )]
+
+
+def ensure_tables(conn) -> None:
+    conn.execute("create schema if not exists master_data")
+    for entity in ENTITIES:
+        for statement in _ddl(entity):
+            conn.execute(statement)
+        conn.execute(sql.SQL("create index if not exists {} on {} (id)").format(
+            sql.Identifier(f"{entity.name}_id_map_id_idx"), entity.table("id_map")))
+
+
+def _record(conn, entity: Entity) -> dict[str, int]:
+    names = {"ids": entity.table("ids"), "map": entity.table("id_map"),
+             "events": entity.table("id_events"), "xref": entity.xref,
+             "id": sql.Identifier(entity.id_column)}
+
+    def run(statement: str) -> int:
+        return conn.execute(sql.SQL(statement).format(**names)).rowcount
+
+    run("""create temp table _current on commit drop as
+           select source_system, source_table, source_record_key, role, {id} as id,
+                  anchor_key
+           from {xref}""")
+    conn.execute("create index on _current (source_table, source_record_key, role)")
+    run("""create temp table _live on commit drop as
+           select id, min(anchor_key) as anchor_key, count(*) as records
+           from _current group by id""")
+    conn.execute("alter table _live add primary key (id)")
+    conn.execute("analyze _current, _live")
+    # Records whose master changed since the last publication: (old, new, how many).
+    run("""create temp table _moves on commit drop as
+           select m.id as old_id, c.id as new_id, count(*)::integer as records
+           from {map} m
+           join _current c using (source_table, source_record_key, role)
+           where m.id <> c.id
+           group by m.id, c.id""")
+    figures: dict[str, int] = {}
+    figures["new_ids"] = run("""insert into {ids} (id, anchor_key)
+                                select id, anchor_key from _live
+                                on conflict (id) do nothing""")
+    # Old IDs that no longer name a master: merged into where most of their records went.
+    figures["merged"] = run("""
+        with gone as (
+            select distinct on (old_id) old_id, new_id, records
+            from _moves
+            where old_id not in (select id from _live)
+            order by old_id, records desc, new_id
+        ), merged as (
+            update {ids} i set status = 'merged', merged_into = gone.new_id,
+                              last_published_at = now()
+            from gone where i.id = gone.old_id and i.status <> 'merged'
+            returning gone.old_id, gone.new_id, gone.records
+        )
+        insert into {events} (event, id, other_id, records)
+        select 'merged', old_id, new_id, records from merged""")
+    # Records that went elsewhere while (or besides where) their old master lives on.
+    figures["split"] = run("""
+        insert into {events} (event, id, other_id, records)
+        select case when i.first_published_at = now() then 'split' else 'moved' end,
+               mv.old_id, mv.new_id, mv.records
+        from _moves mv
+        join {ids} i on i.id = mv.new_id
+        join {ids} o on o.id = mv.old_id
+        where o.merged_into is distinct from mv.new_id""")
+    figures["reinstated"] = run("""
+        with back as (
+            update {ids} i set status = 'active', merged_into = null
+            from _live l
+            where i.id = l.id and i.status <> 'active'
+            returning i.id
+        )
+        insert into {events} (event, id) select 'reinstated', id from back""")
+    figures["retired"] = run("""
+        with gone as (
+            update {ids} i set status = 'retired'
+            where i.status = 'active' and i.id not in (select id from _live)
+            returning i.id
+        )
+        insert into {events} (event, id) select 'retired', id from gone""")
+    # Every merged ID points straight at a live one (A -> B -> C becomes A -> C).
+    while run("""update {ids} i set merged_into = target.merged_into
+                 from {ids} target
+                 where i.merged_into = target.id and target.status = 'merged'"""):
+        pass
+    run("""update {ids} i set last_published_at = now()
+           from _live l where i.id = l.id""")
+    figures["records_mapped"] = run("""
+        insert into {map} (source_system, source_table, source_record_key, role, id)
+        select source_system, source_table, source_record_key, role, id from _current
+        on conflict (source_table, source_record_key, role) do update
+            set id = excluded.id, last_published_at = now()""")
+    conn.execute("drop table _current, _live, _moves")
+    return figures
+
+
+def record_master_ids(warehouse_url: str) -> dict[str, dict[str, int]]:
+    """Bring the master-ID map up to the published xref marts; figures per entity."""
+    with db.connect(warehouse_url) as conn:
+        conn.execute("select pg_advisory_xact_lock(%s)", (LOCK_ID,))
+        ensure_tables(conn)
+        figures = {entity.name: _record(conn, entity) for entity in ENTITIES}
+        conn.commit()
+    return figures
+
+
+def resolve(warehouse_url: str, entity: str, master_id: str) -> tuple[str, str] | None:
+    """(live ID, status of the ID asked for) for any ID ever published, else None."""
+    table = sql.Identifier("master_data", f"{entity}_ids")
+    with db.connect(warehouse_url) as conn:
+        row = conn.execute(sql.SQL(
+            "select coalesce(merged_into, id)::text, status from {} where id = %s"
+        ).format(table), (master_id,)).fetchone()
+    return (row[0], row[1]) if row else None
