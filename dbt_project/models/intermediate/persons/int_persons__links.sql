@@ -56,51 +56,76 @@ year_shares as (
 ),
 
 unanchored as (
+    -- One row per name and stated birth year (or none), so that the join below hashes on
+    -- both: a common name alone would pair every CMND group with thousands of anchors.
     select
-        identity_key,
-        identity_kind,
-        unnest(name_match_keys) as name_match_key,
-        sex,
-        stated_birth_years,
-        birth_days
+        groups.identity_key,
+        groups.identity_kind,
+        spellings.name_match_key,
+        groups.sex,
+        stated_years.birth_year,
+        groups.stated_birth_years,
+        groups.birth_days
     from groups
-    where identity_kind <> 'personal_id' and not has_conflicting_sex
+    cross join lateral unnest(groups.name_match_keys) as spellings (name_match_key)
+    cross join
+        lateral unnest(
+            coalesce(groups.stated_birth_years, array[null::integer])
+        ) as stated_years (birth_year)
+    where groups.identity_kind <> 'personal_id' and not groups.has_conflicting_sex
+),
+
+matched as (
+    select
+        unanchored.*,
+        anchors.anchor_key,
+        anchors.sex as anchor_sex,
+        anchors.birth_year as anchor_birth_year,
+        anchors.birth_days as anchor_birth_days
+    from unanchored
+    inner join anchors
+        on
+            unanchored.name_match_key = anchors.name_match_key
+            and unanchored.birth_year = anchors.birth_year
+    union all
+    select
+        unanchored.*,
+        anchors.anchor_key,
+        anchors.sex as anchor_sex,
+        anchors.birth_year as anchor_birth_year,
+        anchors.birth_days as anchor_birth_days
+    from unanchored
+    inner join anchors on unanchored.name_match_key = anchors.name_match_key
+    where unanchored.birth_year is null
 ),
 
 pairs as (
     select
-        unanchored.identity_key,
-        unanchored.identity_kind,
-        anchors.anchor_key,
-        anchors.name_match_key,
-        anchors.sex,
-        anchors.birth_year,
+        identity_key,
+        identity_kind,
+        anchor_key,
+        name_match_key,
+        anchor_sex as sex,
+        anchor_birth_year as birth_year,
         case
-            when unanchored.birth_days && anchors.birth_days then 3
+            when birth_days && anchor_birth_days then 3
             when exists (
                 select
-                from unnest(unanchored.birth_days) as stated (birth_day)
+                from unnest(birth_days) as stated (birth_day)
                 where
                     extract(day from stated.birth_day) <= 12
                     and make_date(
                         extract(year from stated.birth_day)::integer,
                         extract(day from stated.birth_day)::integer,
                         extract(month from stated.birth_day)::integer
-                    ) = any(anchors.birth_days)
+                    ) = any(anchor_birth_days)
             ) then 2
-            when unanchored.birth_days is not null and anchors.birth_days is not null then 0
-            when unanchored.stated_birth_years is not null then 1
+            when birth_days is not null and anchor_birth_days is not null then 0
+            when stated_birth_years is not null then 1
             else -1
         end as evidence_rank
-    from unanchored
-    inner join anchors
-        on
-            unanchored.name_match_key = anchors.name_match_key
-            and (unanchored.sex is null or unanchored.sex = anchors.sex)
-            and (
-                unanchored.stated_birth_years is null
-                or anchors.birth_year = any(unanchored.stated_birth_years)
-            )
+    from matched
+    where sex is null or sex = anchor_sex
 ),
 
 candidates as (
