@@ -14,10 +14,11 @@
 -- a personal-ID group come from the ID number itself, so they are never wrong.
 --
 -- A link is accepted when exactly one candidate has the best evidence and that evidence is
--- unlikely to be a coincidence: match_score = 1 / (1 + expected coincidences), where the
--- expected number of other people with the same name, sex and evidence is counted from the
--- personal-ID groups (people with that name and sex, times the share born in that year, times
--- 1/365 for a day). A personal-ID group claimed by two CMND groups is linked to neither: one
+-- unlikely to be a coincidence. The expected number λ of other people with the same name,
+-- sex and evidence is counted from the personal-ID groups (people with that name and sex,
+-- times the share born in that year, times 1/365 for a day); with p the share of CMND
+-- groups whose person has a personal-ID record at all (estimated below), a lone candidate
+-- is the person with probability match_score = p / (p + (1 - p) λ). A personal-ID group claimed by two CMND groups is linked to neither: one
 -- person holds one CMND. Every candidate at the best evidence is kept, accepted or not, so
 -- a data steward can see why a group was left alone.
 with
@@ -159,16 +160,41 @@ best as (
     from candidates
 ),
 
+-- How often a CMND group's person is known by a personal ID at all: among the CMND groups
+-- that state a birth date to the day, the share that found a candidate agreeing to the day.
+-- (A lower bound: some people have no personal-ID record with a day, so it errs cautious.)
+prior as (
+    select
+        greatest(
+            0.5,
+            least(
+                0.99,
+                count(distinct candidates.identity_key)
+                filter (where candidates.evidence_rank >= 2)::double precision
+                / nullif(count(distinct groups.identity_key), 0)
+            )
+        ) as known_share
+    from groups
+    left join candidates on groups.identity_key = candidates.identity_key
+    where groups.identity_kind = 'id_card' and groups.birth_days is not null
+),
+
 ranked as (
     select
-        identity_key,
-        identity_kind,
-        anchor_key,
-        evidence_rank,
-        round((1 / (1 + expected_coincidences))::numeric, 4) as match_score,
-        count(*) over (partition by identity_key) as candidates_at_best
+        best.identity_key,
+        best.identity_kind,
+        best.anchor_key,
+        best.evidence_rank,
+        -- A single candidate is either the person (prior) or, the person having no
+        -- personal-ID record, a look-alike (1 - prior, times the expected look-alikes).
+        round((
+            prior.known_share
+            / (prior.known_share + (1 - prior.known_share) * best.expected_coincidences)
+        )::numeric, 4) as match_score,
+        count(*) over (partition by best.identity_key) as candidates_at_best
     from best
-    where evidence_rank = best_rank
+    cross join prior
+    where best.evidence_rank = best_rank
 ),
 
 judged as (

@@ -1,5 +1,4 @@
 {{ config(
-    tags=['entity_resolution'],
     indexes=[{'columns': ['person_id']}, {'columns': ['source_system', 'attribute']}],
 ) }}
 

@@ -1,5 +1,3 @@
-{{ config(tags=['entity_resolution']) }}
-
 -- 12-digit personal ID numbers whose records look like two different people: the name
 -- differs (without diacritics, case, tone placement or word order) and so does the birth
 -- date known to the day (not by a day/month swap), or a record states a sex or birth year
