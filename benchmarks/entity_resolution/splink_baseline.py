@@ -140,7 +140,10 @@ def copy_into_duckdb(con: duckdb.DuckDBPyConnection, url: str, query: str,
     ) as reader:
         for block in reader:
             out.write(block)
+    # The dialect is PostgreSQL's CSV, stated rather than sniffed: sniffing a sample can
+    # miss the quoting that names with commas ("ubnd phuong 5, thanh pho tan an") need.
     con.execute(f"create or replace table {table} as select * from read_csv(?, header = true, "
+                f"delim = ',', quote = '\"', escape = '\"', auto_detect = false, "
                 f"columns = {columns!r})", [str(path)]).fetchall()
     path.unlink()
 

@@ -57,10 +57,12 @@ best_birth as (
         source_updated_at as birth_date_source_updated_at
     from mentions
     where birth_date is not null
-    -- A full date beats a year alone, whatever its source.
+    -- A full date beats a year alone, whatever its source; 1 January counts as a year alone
+    -- (typed date columns store a year-only date there).
     order by
         person_id asc,
-        birth_date_precision = 'year',
+        birth_date_precision = 'year'
+        or (extract(month from birth_date), extract(day from birth_date)) = (1, 1),
         source_rank asc,
         source_updated_at desc nulls last
 ),
