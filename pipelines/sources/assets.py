@@ -1,5 +1,5 @@
 """One extract-and-load asset per agency table, built from its contract, with its
-reconciliation checks.
+reconciliation checks; the tables of one source load in one step, side by side.
 
 Each load checks itself (checks inside the asset, evaluated on figures read in the load's
 own transaction): ``batch_reconciles`` (rows extracted = rows loaded + rows quarantined, and
@@ -12,9 +12,10 @@ it, the frequent incremental job leaves it out to stay fast.
 
 import dagster as dg
 
+from kho.settings import SOURCES
 from pipelines.resources import IngestResource, WarehouseResource
 from pipelines.sources.contracts import CONTRACTS, TableContract
-from pipelines.sources.extract_load import LoadResult, compare_versions, load_table
+from pipelines.sources.extract_load import LoadResult, compare_versions, load_tables
 
 BATCH_CHECK = "batch_reconciles"
 COUNT_CHECK = "row_count_matches_source"
@@ -47,11 +48,12 @@ def _metadata(result: LoadResult) -> dict:
 
 def reconciliation_results(result: LoadResult) -> list[dg.AssetCheckResult]:
     """The load's own checks, from figures measured independently inside its transaction."""
+    key = raw_asset_key(result.contract)
     accounted = result.rows_valid + result.rows_quarantined
     stamped_expected = result.rows_inserted + result.rows_updated
     return [
         dg.AssetCheckResult(
-            check_name=BATCH_CHECK,
+            asset_key=key, check_name=BATCH_CHECK,
             passed=(accounted == result.rows_extracted
                     and result.stamped_rows == stamped_expected),
             metadata={"rows_extracted": result.rows_extracted, "rows_loaded": result.rows_valid,
@@ -59,48 +61,65 @@ def reconciliation_results(result: LoadResult) -> list[dg.AssetCheckResult]:
                       "raw_rows_stamped": result.stamped_rows,
                       "rows_inserted_or_updated": stamped_expected}),
         dg.AssetCheckResult(
-            check_name=COUNT_CHECK,
+            asset_key=key, check_name=COUNT_CHECK,
             passed=result.source_rows == result.warehouse_rows,
             metadata={"source_rows": result.source_rows,
                       "warehouse_rows": result.warehouse_rows}),
     ]
 
 
-def build_raw_table_asset(contract: TableContract) -> dg.AssetsDefinition:
-    key = raw_asset_key(contract)
-
-    @dg.asset(
-        key=key,
-        group_name=contract.raw_schema,
-        kinds={"postgres"},
-        tags={"kho/source": contract.source},
-        description=(f"`{contract.table}` of the {contract.source} system, validated against "
-                     f"its contract and landed as text in `{contract.raw_table}` (upserted by "
-                     f"`{contract.key}`, incremental on `{contract.watermark}`); rows that "
-                     "break the contract go to `quarantine.rows`."),
-        check_specs=[
-            dg.AssetCheckSpec(BATCH_CHECK, asset=key, description=(
+def build_source_asset(source: str, contracts: list[TableContract]) -> dg.AssetsDefinition:
+    """One step per source: its tables load side by side (``load_tables``: in
+    ``KHO_LOAD_CONCURRENCY`` threads, default one per core) whichever executor runs the job.
+    Each table is still an asset of its own, with its checks, and can be materialized alone."""
+    specs = [
+        dg.AssetSpec(
+            key=raw_asset_key(c), group_name=c.raw_schema, kinds={"postgres"},
+            tags={"kho/source": c.source},
+            description=(f"`{c.table}` of the {c.source} system, validated against its "
+                         f"contract and landed as text in `{c.raw_table}` (upserted by "
+                         f"`{c.key}`, incremental on `{c.watermark}`); rows that break the "
+                         "contract go to `quarantine.rows`."))
+        for c in contracts]
+    check_specs = [
+        spec for c in contracts for spec in (
+            dg.AssetCheckSpec(BATCH_CHECK, asset=raw_asset_key(c), description=(
                 "Rows extracted = rows loaded + rows quarantined in this batch, and the raw "
                 "rows stamped with the batch = rows inserted + updated.")),
-            dg.AssetCheckSpec(COUNT_CHECK, asset=key, description=(
+            dg.AssetCheckSpec(COUNT_CHECK, asset=raw_asset_key(c), description=(
                 "The source's row count (same snapshot as the load) = live raw rows + "
                 "quarantined rows.")),
-        ],
-    )
-    def _raw_table(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
-                   ingest: IngestResource):
-        url = warehouse.url()
-        result = load_table(url, warehouse.source_url(contract.source, url), contract,
-                            ingest.settings(), run_id=context.run_id, log=context.log.warning)
-        context.log.info(
-            f"{contract.raw_table} ({result.mode}): {result.rows_extracted} extracted, "
-            f"{result.rows_inserted} inserted, {result.rows_updated} updated, "
-            f"{result.rows_unchanged} unchanged, {result.rows_quarantined} quarantined, "
-            f"{result.rows_released} released, {result.rows_deleted} marked deleted")
-        yield dg.MaterializeResult(metadata=_metadata(result))
-        yield from reconciliation_results(result)
+        )]
 
-    return _raw_table
+    @dg.multi_asset(name=f"load_{source}", specs=specs, check_specs=check_specs,
+                    can_subset=True)
+    def _load_source(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+                     ingest: IngestResource):
+        url = warehouse.url()
+        source_url = warehouse.source_url(source, url)
+        selected = [c for c in contracts if raw_asset_key(c) in context.selected_asset_keys]
+        checks = context.selected_asset_check_keys
+        failures: list[BaseException] = []
+        for contract, result in load_tables(url, source_url, selected, ingest.settings(),
+                                            run_id=context.run_id, log=context.log.warning):
+            if isinstance(result, BaseException):  # the others still load; raised below
+                context.log.error(f"{contract.raw_table}: {result}")
+                failures.append(result)
+                continue
+            context.log.info(
+                f"{contract.raw_table} ({result.mode}): {result.rows_extracted} extracted, "
+                f"{result.rows_inserted} inserted, {result.rows_updated} updated, "
+                f"{result.rows_unchanged} unchanged, {result.rows_quarantined} quarantined, "
+                f"{result.rows_released} released, {result.rows_deleted} marked deleted")
+            yield dg.MaterializeResult(asset_key=raw_asset_key(contract),
+                                       metadata=_metadata(result))
+            for check in reconciliation_results(result):
+                if dg.AssetCheckKey(raw_asset_key(contract), check.check_name) in checks:
+                    yield check
+        if failures:
+            raise failures[0]
+
+    return _load_source
 
 
 def build_checksum_check(contract: TableContract) -> dg.AssetChecksDefinition:
@@ -120,7 +139,8 @@ def build_checksum_check(contract: TableContract) -> dg.AssetChecksDefinition:
     return _checksum
 
 
-raw_table_assets = [build_raw_table_asset(c) for c in CONTRACTS]
+raw_table_assets = [build_source_asset(source, [c for c in CONTRACTS if c.source == source])
+                    for source in SOURCES]
 checksum_checks = [build_checksum_check(c) for c in CONTRACTS]
 
 defs = dg.Definitions(assets=raw_table_assets, asset_checks=checksum_checks)

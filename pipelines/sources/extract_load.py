@@ -30,8 +30,11 @@ reached are retried with exponential backoff before the load fails naming the so
 
 from __future__ import annotations
 
+import os
+import queue
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -174,6 +177,36 @@ def load_table(warehouse_url: str, source_url: str, contract: TableContract,
                 bookkeeping.fail_batch(control, batch_id, err, time.perf_counter() - started)
                 raise
     raise AssertionError("unreachable")
+
+
+def load_concurrency() -> int:
+    """Tables of one source loaded side by side: ``KHO_LOAD_CONCURRENCY``, else one per core."""
+    value = os.environ.get("KHO_LOAD_CONCURRENCY")
+    return max(1, int(value)) if value else max(1, os.cpu_count() or 1)
+
+
+def load_tables(warehouse_url: str, source_url: str, contracts: list[TableContract],
+                settings: IngestSettings = IngestSettings(), run_id: str | None = None,
+                log: Callable[[str], None] = lambda _: None, concurrency: int | None = None,
+                ) -> Iterator[tuple[TableContract, LoadResult | BaseException]]:
+    """Load several tables (of one source) side by side in threads, each as its own batch
+    (:func:`load_table`); yield each table with its result, or the error that stopped it
+    (the others still load), as it finishes. A load is mostly the database servers' work
+    (COPY, validation, the key), so threads overlap one table's key build with another's
+    copy. ``log`` is called from the thread that iterates, never from a loading thread."""
+    messages: queue.SimpleQueue[str] = queue.SimpleQueue()
+    with ThreadPoolExecutor(max_workers=concurrency or load_concurrency(),
+                            thread_name_prefix="kho-load") as pool:
+        pending = {pool.submit(load_table, warehouse_url, source_url, c, settings, run_id,
+                               messages.put): c for c in contracts}
+        while pending:
+            done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            while not messages.empty():
+                log(messages.get())
+            for future in done:
+                contract = pending.pop(future)
+                error = future.exception()
+                yield contract, error if error is not None else future.result()
 
 
 @dataclass
