@@ -4,15 +4,20 @@ import datetime
 
 import strawberry
 
-PERSON_COLUMNS = ("person_id", "personal_id_number", "full_name", "sex", "birth_date",
+PERSON_COLUMNS = ("person_id", "personal_id_number", "id_card_number", "full_name", "sex",
+                  "birth_date",
                   "is_deceased", "death_date", "source_systems", "last_source_update_at")
 
 
 @strawberry.type(description="A person in the province's master data.")
 class Person:
     id: strawberry.ID = strawberry.field(description="Stable kho ID of the person.")
-    personal_id_number: str = strawberry.field(
-        description="12-digit personal identification number.")
+    personal_id_number: str | None = strawberry.field(
+        description="12-digit personal identification number; null for a person known only "
+                    "by a 9-digit identity card (CMND).")
+    id_card_number: str | None = strawberry.field(
+        description="9-digit identity card number (CMND) the person was recorded by, "
+                    "where one was.")
     full_name: str | None
     sex: str | None = strawberry.field(description="male or female.")
     birth_date: datetime.date | None
@@ -27,6 +32,7 @@ class Person:
         return cls(
             id=strawberry.ID(str(row["person_id"])),
             personal_id_number=row["personal_id_number"],
+            id_card_number=row["id_card_number"],
             full_name=row["full_name"],
             sex=row["sex"],
             birth_date=row["birth_date"],
