@@ -10,12 +10,12 @@ they already hold that scale, then in one run measures:
   ``COPY ... FROM STDIN`` of a bare table in ``<db>_bench_plain`` (after one warm-up pass,
   so both sides read the sources from a warm cache);
 - kho full load: every table's first load into an empty ``<db>_bench_kho`` (validation,
-  quarantine, row hashes, primary key, bookkeeping) as kho's ingest steps run it: source
-  after source, each source's tables side by side (``load_tables``, one thread per core),
-  its ratio to the plain pipe being the figure with a goal; and, for reference, one table
-  at a time (``KHO_LOAD_CONCURRENCY=1``). The plain pipe and both full loads run
-  ``--rounds`` times, interleaved, and each kind's best round counts (every round is
-  printed): the machine may be busy with other work, and this weighs on all alike;
+  quarantine, row hashes, primary key, bookkeeping) as kho's ingest step runs it, the tables
+  side by side (``load_tables``, one thread per core): its ratio to the plain pipe is the
+  figure with a goal; one table at a time (``KHO_LOAD_CONCURRENCY=1``) is printed for
+  reference. The plain pipe and both full loads run ``--rounds`` times, interleaved, and
+  each kind's best round counts (every round is printed): the machine may be busy with
+  other work, and this weighs on all alike;
 - kho full refresh onto the loaded tables (every row re-read, validated and compared by
   hash, keys reconciled);
 - kho incremental with nothing changed, per source, without and with key reconciliation;
@@ -75,18 +75,16 @@ def plain_copy(source_urls: dict[str, str], target: str) -> tuple[int, float]:
 
 
 def full_load(target: str, sources: dict[str, str], concurrency: int) -> tuple[int, int, float]:
-    """Every table's first load into a fresh ``target``, source after source and each
-    source's tables ``concurrency`` at a time; (rows, quarantined, seconds)."""
+    """Every table's first load into a fresh ``target``, ``concurrency`` at a time, as kho's
+    ingest step runs them; (rows, quarantined, seconds)."""
     fresh_database(target)
     started = time.perf_counter()
     results = []
-    for source in SOURCES:
-        contracts = [c for c in CONTRACTS if c.source == source]
-        for contract, result in load_tables(target, sources[source], contracts,
-                                            concurrency=concurrency):
-            if isinstance(result, BaseException):
-                raise RuntimeError(f"{contract.raw_table}: {result}") from result
-            results.append(result)
+    for contract, result in load_tables(target, [(c, sources[c.source]) for c in CONTRACTS],
+                                        concurrency=concurrency):
+        if isinstance(result, BaseException):
+            raise RuntimeError(f"{contract.raw_table}: {result}") from result
+        results.append(result)
     seconds = time.perf_counter() - started
     return (sum(r.rows_extracted for r in results), sum(r.rows_quarantined for r in results),
             seconds)
@@ -119,8 +117,8 @@ def main() -> None:
     target = db.with_database(server, f"{base}_bench_kho")
     concurrency = load_concurrency()
     kinds = {"plain": "plain COPY pipe",
-             concurrency: f"kho, each source's tables {concurrency} at a time (as kho's ingest "
-                          "steps run them)",
+             concurrency: f"kho, {concurrency} tables at a time (as kho's ingest step runs "
+                          "them)",
              1: "kho, one table at a time (KHO_LOAD_CONCURRENCY=1, for reference)"}
     seconds: dict = defaultdict(list)
     rows: dict = {}

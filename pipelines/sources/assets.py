@@ -1,5 +1,5 @@
 """One extract-and-load asset per agency table, built from its contract, with its
-reconciliation checks; the tables of one source load in one step, side by side.
+reconciliation checks; every table loads in one step, side by side with the others.
 
 Each load checks itself (checks inside the asset, evaluated on figures read in the load's
 own transaction): ``batch_reconciles`` (rows extracted = rows loaded + rows quarantined, and
@@ -12,7 +12,6 @@ it, the frequent incremental job leaves it out to stay fast.
 
 import dagster as dg
 
-from kho.settings import SOURCES
 from pipelines.resources import IngestResource, WarehouseResource
 from pipelines.sources.contracts import CONTRACTS, TableContract
 from pipelines.sources.extract_load import LoadResult, compare_versions, load_tables
@@ -68,10 +67,16 @@ def reconciliation_results(result: LoadResult) -> list[dg.AssetCheckResult]:
     ]
 
 
-def build_source_asset(source: str, contracts: list[TableContract]) -> dg.AssetsDefinition:
-    """One step per source: its tables load side by side (``load_tables``: in
-    ``KHO_LOAD_CONCURRENCY`` threads, default one per core) whichever executor runs the job.
-    Each table is still an asset of its own, with its checks, and can be materialized alone."""
+class IngestFailed(Exception):
+    """More than one table failed to load; the message names each."""
+
+
+def build_raw_tables_asset(contracts: list[TableContract]) -> dg.AssetsDefinition:
+    """One step loads every agency table, side by side (``load_tables``: in
+    ``KHO_LOAD_CONCURRENCY`` worker processes, default one per core, longest loads first),
+    whichever executor runs the job. Each table is still an asset of its own, with its checks; it can
+    be materialized alone, and fails alone: the others still load, then the step fails
+    naming what did not."""
     specs = [
         dg.AssetSpec(
             key=raw_asset_key(c), group_name=c.raw_schema, kinds={"postgres"},
@@ -91,16 +96,16 @@ def build_source_asset(source: str, contracts: list[TableContract]) -> dg.Assets
                 "quarantined rows.")),
         )]
 
-    @dg.multi_asset(name=f"load_{source}", specs=specs, check_specs=check_specs,
+    @dg.multi_asset(name="load_sources", specs=specs, check_specs=check_specs,
                     can_subset=True)
-    def _load_source(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
-                     ingest: IngestResource):
+    def _load_sources(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+                      ingest: IngestResource):
         url = warehouse.url()
-        source_url = warehouse.source_url(source, url)
-        selected = [c for c in contracts if raw_asset_key(c) in context.selected_asset_keys]
+        tables = [(c, warehouse.source_url(c.source, url)) for c in contracts
+                  if raw_asset_key(c) in context.selected_asset_keys]
         checks = context.selected_asset_check_keys
         failures: list[BaseException] = []
-        for contract, result in load_tables(url, source_url, selected, ingest.settings(),
+        for contract, result in load_tables(url, tables, ingest.settings(),
                                             run_id=context.run_id, log=context.log.warning):
             if isinstance(result, BaseException):  # the others still load; raised below
                 context.log.error(f"{contract.raw_table}: {result}")
@@ -116,10 +121,13 @@ def build_source_asset(source: str, contracts: list[TableContract]) -> dg.Assets
             for check in reconciliation_results(result):
                 if dg.AssetCheckKey(raw_asset_key(contract), check.check_name) in checks:
                     yield check
-        if failures:
+        if len(failures) == 1:
             raise failures[0]
+        if failures:
+            raise IngestFailed(f"{len(failures)} tables did not load: "
+                               + "; ".join(str(f) for f in failures)) from failures[0]
 
-    return _load_source
+    return _load_sources
 
 
 def build_checksum_check(contract: TableContract) -> dg.AssetChecksDefinition:
@@ -139,8 +147,7 @@ def build_checksum_check(contract: TableContract) -> dg.AssetChecksDefinition:
     return _checksum
 
 
-raw_table_assets = [build_source_asset(source, [c for c in CONTRACTS if c.source == source])
-                    for source in SOURCES]
+raw_table_assets = [build_raw_tables_asset(list(CONTRACTS))]
 checksum_checks = [build_checksum_check(c) for c in CONTRACTS]
 
 defs = dg.Definitions(assets=raw_table_assets, asset_checks=checksum_checks)

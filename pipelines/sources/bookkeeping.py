@@ -16,6 +16,8 @@ from __future__ import annotations
 import psycopg
 from psycopg import sql
 
+from kho import db
+
 DDL = r"""
 create schema if not exists ingest;
 create schema if not exists quarantine;
@@ -164,3 +166,17 @@ def fail_batch(conn: psycopg.Connection, batch_id: int, error: BaseException,
         "update ingest.batches set status = 'failed', finished_at = now(), error = %s, "
         "duration_seconds = %s where batch_id = %s",
         (f"{type(error).__name__}: {error}"[:4000], seconds, batch_id))
+
+
+def last_durations(warehouse_url: str) -> dict[tuple[str, str], float]:
+    """How long each table's last successful load took, by (source, table); empty before
+    the first load."""
+    with db.connect(warehouse_url, autocommit=True) as conn:
+        if conn.execute("select to_regclass('ingest.batches')").fetchone()[0] is None:
+            return {}
+        rows = conn.execute("""
+            select distinct on (source, table_name) source, table_name, duration_seconds
+            from ingest.batches
+            where status = 'succeeded' and duration_seconds is not null
+            order by source, table_name, batch_id desc""").fetchall()
+    return {(source, table): seconds for source, table, seconds in rows}

@@ -30,11 +30,11 @@ reached are retried with exponential backoff before the load fails naming the so
 
 from __future__ import annotations
 
+import multiprocessing
 import os
-import queue
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -180,25 +180,53 @@ def load_table(warehouse_url: str, source_url: str, contract: TableContract,
 
 
 def load_concurrency() -> int:
-    """Tables of one source loaded side by side: ``KHO_LOAD_CONCURRENCY``, else one per core."""
+    """Tables loaded side by side: ``KHO_LOAD_CONCURRENCY``, else one per core."""
     value = os.environ.get("KHO_LOAD_CONCURRENCY")
     return max(1, int(value)) if value else max(1, os.cpu_count() or 1)
 
 
-def load_tables(warehouse_url: str, source_url: str, contracts: list[TableContract],
+_worker_log: Callable[[str], None] = print
+
+
+def _start_worker(messages) -> None:
+    global _worker_log
+    _worker_log = messages.put
+
+
+def _load_in_worker(warehouse_url: str, source_url: str, contract: TableContract,
+                    settings: IngestSettings, run_id: str | None) -> LoadResult:
+    return load_table(warehouse_url, source_url, contract, settings, run_id, _worker_log)
+
+
+def load_tables(warehouse_url: str, tables: list[tuple[TableContract, str]],
                 settings: IngestSettings = IngestSettings(), run_id: str | None = None,
                 log: Callable[[str], None] = lambda _: None, concurrency: int | None = None,
                 ) -> Iterator[tuple[TableContract, LoadResult | BaseException]]:
-    """Load several tables (of one source) side by side in threads, each as its own batch
-    (:func:`load_table`); yield each table with its result, or the error that stopped it
-    (the others still load), as it finishes. A load is mostly the database servers' work
-    (COPY, validation, the key), so threads overlap one table's key build with another's
-    copy. ``log`` is called from the thread that iterates, never from a loading thread."""
-    messages: queue.SimpleQueue[str] = queue.SimpleQueue()
-    with ThreadPoolExecutor(max_workers=concurrency or load_concurrency(),
-                            thread_name_prefix="kho-load") as pool:
-        pending = {pool.submit(load_table, warehouse_url, source_url, c, settings, run_id,
-                               messages.put): c for c in contracts}
+    """Load several tables, each ``(contract, source URL)``, side by side, each as its own
+    batch (:func:`load_table`), longest first by their last load's duration; yield each
+    table with its result, or the error that stopped it (the others still load), as it
+    finishes. ``concurrency`` loads at a time (default ``KHO_LOAD_CONCURRENCY``, else one
+    per core) run in worker processes: streaming COPY blocks is Python's work, and threads
+    would take turns at the interpreter lock. ``log`` is called from this process."""
+    durations = bookkeeping.last_durations(warehouse_url)
+    tables = sorted(tables, key=lambda t: -durations.get((t[0].source, t[0].table), 0.0))
+    workers = min(concurrency or load_concurrency(), len(tables))
+    if workers <= 1:
+        for contract, source_url in tables:
+            try:
+                yield contract, load_table(warehouse_url, source_url, contract, settings,
+                                           run_id, log)
+            except Exception as err:
+                yield contract, err
+        return
+    # Spawned, not forked: the caller may be a Dagster run with threads of its own.
+    context = multiprocessing.get_context("spawn")
+    messages = context.SimpleQueue()
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
+                             initargs=(messages,)) as pool:
+        pending = {pool.submit(_load_in_worker, warehouse_url, source_url, contract,
+                               settings, run_id): contract
+                   for contract, source_url in tables}
         while pending:
             done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
             while not messages.empty():
