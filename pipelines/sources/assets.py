@@ -74,9 +74,9 @@ class IngestFailed(Exception):
 def build_raw_tables_asset(contracts: list[TableContract]) -> dg.AssetsDefinition:
     """One step loads every agency table, side by side (``load_tables``: in
     ``KHO_LOAD_CONCURRENCY`` worker processes, default one per core, longest loads first),
-    whichever executor runs the job. Each table is still an asset of its own, with its checks; it can
-    be materialized alone, and fails alone: the others still load, then the step fails
-    naming what did not."""
+    whichever executor runs the job. Each table is still an asset of its own, with its
+    checks; it can be materialized alone, and fails alone: the others still load, then the
+    step fails naming what did not."""
     specs = [
         dg.AssetSpec(
             key=raw_asset_key(c), group_name=c.raw_schema, kinds={"postgres"},
