@@ -18,9 +18,10 @@
 -- sex and evidence is counted from the personal-ID groups (people with that name and sex,
 -- times the share born in that year, times 1/365 for a day); with p the share of CMND
 -- groups whose person has a personal-ID record at all (estimated below), a lone candidate
--- is the person with probability match_score = p / (p + (1 - p) λ). A personal-ID group claimed by two CMND groups is linked to neither: one
--- person holds one CMND. Every candidate at the best evidence is kept, accepted or not, so
--- a data steward can see why a group was left alone.
+-- is the person with probability match_score = p / (p + (1 - p) λ). A personal-ID group
+-- claimed by two CMND groups is linked to neither: one person holds one CMND. Every
+-- candidate at the best evidence is kept, accepted or not, so a data steward can see why a
+-- group was left alone.
 with
 
 groups as (
@@ -163,7 +164,7 @@ best as (
 -- How often a CMND group's person is known by a personal ID at all: among the CMND groups
 -- that state a birth date to the day, the share that found a candidate agreeing to the day.
 -- (A lower bound: some people have no personal-ID record with a day, so it errs cautious.)
-prior as (
+known as (
     select
         greatest(
             0.5,
@@ -185,16 +186,16 @@ ranked as (
         best.identity_kind,
         best.anchor_key,
         best.evidence_rank,
-        -- A single candidate is either the person (prior) or, the person having no
-        -- personal-ID record, a look-alike (1 - prior, times the expected look-alikes).
+        -- A single candidate is either the person (p) or, the person having no
+        -- personal-ID record, a look-alike (1 - p, times the expected look-alikes).
         round((
-            prior.known_share
-            / (prior.known_share + (1 - prior.known_share) * best.expected_coincidences)
+            known.known_share
+            / (known.known_share + (1 - known.known_share) * best.expected_coincidences)
         )::numeric, 4) as match_score,
         count(*) over (partition by best.identity_key) as candidates_at_best
     from best
-    cross join prior
-    where best.evidence_rank = best_rank
+    cross join known
+    where best.evidence_rank = best.best_rank
 ),
 
 judged as (
