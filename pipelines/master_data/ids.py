@@ -23,8 +23,10 @@ Tables, in schema ``master_data`` (kept by every rebuild; dbt never touches it):
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
+import psycopg
 from psycopg import sql
 
 from kho import db
@@ -46,6 +48,14 @@ class Entity:
 ENTITIES = (Entity("person", "person_id"), Entity("organization", "organization_id"))
 
 LOCK_ID = 2_024_061_7  # pg_advisory_xact_lock key: one map update at a time
+
+
+class MassRetirement(RuntimeError):
+    """A publication would retire more master IDs at once than an operator would believe."""
+
+
+def max_retired_share() -> float:
+    return float(os.environ.get("KHO_MAX_RETIRED_SHARE") or 0.2)
 
 
 def _ddl(entity: Entity) -> list[sql.Composable]:
@@ -135,7 +145,7 @@ def _record(conn, entity: Entity) -> dict[str, int]:
         insert into {events} (event, id, other_id, records)
         select 'merged', old_id, new_id, records from merged""")
     # Records that went elsewhere while (or besides where) their old master lives on.
-    figures["split"] = run("""
+    figures["split_or_moved"] = run("""
         insert into {events} (event, id, other_id, records)
         select case when i.first_published_at = now() then 'split' else 'moved' end,
                mv.old_id, mv.new_id, mv.records
@@ -145,15 +155,25 @@ def _record(conn, entity: Entity) -> dict[str, int]:
         where o.merged_into is distinct from mv.new_id""")
     figures["reinstated"] = run("""
         with back as (
-            update {ids} i set status = 'active', merged_into = null
+            update {ids} i set status = 'active', merged_into = null,
+                              last_published_at = now()
             from _live l
             where i.id = l.id and i.status <> 'active'
             returning i.id
         )
         insert into {events} (event, id) select 'reinstated', id from back""")
+    active, retiring = conn.execute(sql.SQL(
+        "select count(*), count(*) filter (where id not in (select id from _live)) "
+        "from {ids} where status = 'active'").format(**names)).fetchone()
+    limit = max_retired_share()
+    if retiring > 100 and retiring > limit * active:
+        raise MassRetirement(
+            f"refusing to retire {retiring:,} of {active:,} active {entity.name} IDs at once "
+            f"(more than KHO_MAX_RETIRED_SHARE={limit:g}): has a source come back empty or "
+            "been pointed at the wrong database? Nothing was changed.")
     figures["retired"] = run("""
         with gone as (
-            update {ids} i set status = 'retired'
+            update {ids} i set status = 'retired', last_published_at = now()
             where i.status = 'active' and i.id not in (select id from _live)
             returning i.id
         )
@@ -163,23 +183,50 @@ def _record(conn, entity: Entity) -> dict[str, int]:
                  from {ids} target
                  where i.merged_into = target.id and target.status = 'merged'"""):
         pass
-    run("""update {ids} i set last_published_at = now()
-           from _live l where i.id = l.id""")
+    # Only what changed is written: at a million persons, rewriting every row of the map
+    # at each publication would be millions of row versions for nothing.
     figures["records_mapped"] = run("""
         insert into {map} (source_system, source_table, source_record_key, role, id)
         select source_system, source_table, source_record_key, role, id from _current
         on conflict (source_table, source_record_key, role) do update
-            set id = excluded.id, last_published_at = now()""")
+            set id = excluded.id, last_published_at = now()
+            where {map}.id is distinct from excluded.id""")
     conn.execute("drop table _current, _live, _moves")
     return figures
 
 
+def _keep_person_links(conn) -> dict[str, int]:
+    """Keep the links between CMND groups and personal-ID groups that this publication
+    carried (dbt's int_persons__links holds them in later builds while the evidence allows)
+    and forget those it broke."""
+    kept = conn.execute("""
+        insert into master_data.person_links (identity_key, anchor_key, evidence)
+        select distinct on (identity_key) identity_key, anchor_key,
+               regexp_replace(match_rule, '^(id_card|name)_linked_by_', '')
+        from marts.xref_person
+        where match_rule ~ '^(id_card|name)_linked_by_'
+        order by identity_key
+        on conflict (identity_key) do update
+            set anchor_key = excluded.anchor_key, evidence = excluded.evidence,
+                last_published_at = now()
+            where person_links.anchor_key is distinct from excluded.anchor_key""").rowcount
+    broken = conn.execute("""
+        delete from master_data.person_links l
+        where not exists (select from marts.xref_person x
+                          where x.identity_key = l.identity_key
+                            and x.anchor_key = l.anchor_key)""").rowcount
+    return {"links_new_or_changed": kept, "links_broken": broken}
+
+
 def record_master_ids(warehouse_url: str) -> dict[str, dict[str, int]]:
-    """Bring the master-ID map up to the published xref marts; figures per entity."""
+    """Bring the master-ID map up to the published xref marts; figures per entity. Both
+    marts are read in one snapshot (a publication cannot land between them)."""
     with db.connect(warehouse_url) as conn:
+        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         conn.execute("select pg_advisory_xact_lock(%s)", (LOCK_ID,))
         ensure_tables(conn)
         figures = {entity.name: _record(conn, entity) for entity in ENTITIES}
+        figures["person"].update(_keep_person_links(conn))
         conn.commit()
     return figures
 

@@ -168,15 +168,15 @@ def fail_batch(conn: psycopg.Connection, batch_id: int, error: BaseException,
         (f"{type(error).__name__}: {error}"[:4000], seconds, batch_id))
 
 
-def last_durations(warehouse_url: str) -> dict[tuple[str, str], float]:
-    """How long each table's last successful load took, by (source, table); empty before
-    the first load."""
+def last_durations(warehouse_url: str, mode: str) -> dict[tuple[str, str], float]:
+    """How long each table's last successful load in ``mode`` (full, incremental) took, by
+    (source, table); empty before the first."""
     with db.connect(warehouse_url, autocommit=True) as conn:
         if conn.execute("select to_regclass('ingest.batches')").fetchone()[0] is None:
             return {}
         rows = conn.execute("""
             select distinct on (source, table_name) source, table_name, duration_seconds
             from ingest.batches
-            where status = 'succeeded' and duration_seconds is not null
-            order by source, table_name, batch_id desc""").fetchall()
+            where status = 'succeeded' and duration_seconds is not null and mode = %s
+            order by source, table_name, batch_id desc""", (mode,)).fetchall()
     return {(source, table): seconds for source, table, seconds in rows}

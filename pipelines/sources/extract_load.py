@@ -180,9 +180,10 @@ def load_table(warehouse_url: str, source_url: str, contract: TableContract,
 
 
 def load_concurrency() -> int:
-    """Tables loaded side by side: ``KHO_LOAD_CONCURRENCY``, else one per core."""
+    """Tables loaded side by side: ``KHO_LOAD_CONCURRENCY``, else one per core this process
+    may run on (a container's CPU set, not the host's count)."""
     value = os.environ.get("KHO_LOAD_CONCURRENCY")
-    return max(1, int(value)) if value else max(1, os.cpu_count() or 1)
+    return max(1, int(value)) if value else max(1, len(os.sched_getaffinity(0)))
 
 
 _worker_log: Callable[[str], None] = print
@@ -208,7 +209,8 @@ def load_tables(warehouse_url: str, tables: list[tuple[TableContract, str]],
     finishes. ``concurrency`` loads at a time (default ``KHO_LOAD_CONCURRENCY``, else one
     per core) run in worker processes: streaming COPY blocks is Python's work, and threads
     would take turns at the interpreter lock. ``log`` is called from this process."""
-    durations = bookkeeping.last_durations(warehouse_url)
+    durations = bookkeeping.last_durations(
+        warehouse_url, "full" if settings.full_refresh else "incremental")
     tables = sorted(tables, key=lambda t: -durations.get((t[0].source, t[0].table), 0.0))
     workers = min(concurrency or load_concurrency(), len(tables))
     if workers <= 1:
@@ -222,8 +224,9 @@ def load_tables(warehouse_url: str, tables: list[tuple[TableContract, str]],
     # Spawned, not forked: the caller may be a Dagster run with threads of its own.
     context = multiprocessing.get_context("spawn")
     messages = context.SimpleQueue()
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                             initargs=(messages,)) as pool:
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
+                               initargs=(messages,))
+    try:
         pending = {pool.submit(_load_in_worker, warehouse_url, source_url, contract,
                                settings, run_id): contract
                    for contract, source_url in tables}
@@ -235,6 +238,10 @@ def load_tables(warehouse_url: str, tables: list[tuple[TableContract, str]],
                 contract = pending.pop(future)
                 error = future.exception()
                 yield contract, error if error is not None else future.result()
+    finally:
+        # Stopped early (the caller failed or stopped reading): queued tables do not start;
+        # loads in flight finish, each a batch of its own.
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 @dataclass

@@ -10,7 +10,7 @@
 -- anchor: the 12-digit personal ID when the mention carries one or its CMND group was linked
 -- to one, else the CMND, else the mention itself. person_id is derived from the anchor
 -- alone, so re-running or rebuilding from raw data gives the same IDs; a person first known
--- by a CMND and later linked to a personal ID is a merge (master_data.person_id_history keeps
+-- by a CMND and later linked to a personal ID is a merge (master_data.person_ids keeps
 -- the old ID resolving to the new one).
 with
 
@@ -34,7 +34,9 @@ resolved as (
         coalesce(links.anchor_key, mentions.identity_key) as anchor_key,
         case
             when mentions.personal_id_number is not null then 'personal_id_number'
-            when links.anchor_key is not null then 'id_card_linked_by_' || links.evidence
+            when links.anchor_key is not null and mentions.id_card_number is not null
+                then 'id_card_linked_by_' || links.evidence
+            when links.anchor_key is not null then 'name_linked_by_' || links.evidence
             when mentions.id_card_number is not null then 'id_card_number'
             else 'unmatched'
         end as match_rule,

@@ -14,14 +14,15 @@
 -- a personal-ID group come from the ID number itself, so they are never wrong.
 --
 -- A link is accepted when exactly one candidate has the best evidence and that evidence is
--- unlikely to be a coincidence. The expected number λ of other people with the same name,
--- sex and evidence is counted from the personal-ID groups (people with that name and sex,
--- times the share born in that year, times 1/365 for a day); with p the share of CMND
--- groups whose person has a personal-ID record at all (estimated below), a lone candidate
--- is the person with probability match_score = p / (p + (1 - p) λ). A personal-ID group
--- claimed by two CMND groups is linked to neither: one person holds one CMND. Every
--- candidate at the best evidence is kept, accepted or not, so a data steward can see why a
--- group was left alone.
+-- unlikely to be a coincidence. The expected number λ of people with the same name, sex
+-- and evidence (the candidate included: it errs cautious) is counted from the personal-ID
+-- groups (people with that name and sex, times the share born in that year, times 1/365
+-- for a day); with p the share of CMND groups whose person has a personal-ID record at all
+-- (estimated below), a lone candidate is the person with probability match_score = p / (p
+-- + (1 - p) λ). A personal-ID group claimed by two CMND groups is linked to neither (one
+-- person holds one CMND), unless one of them was linked before. Every candidate at the
+-- best evidence is kept, accepted or not, so a data steward can see why a group was left
+-- alone.
 with
 
 groups as (
@@ -198,18 +199,32 @@ ranked as (
     where best.evidence_rank = best.best_rank
 ),
 
+-- Links published before (master_data.person_links, kept by the master_data/master_ids
+-- asset) hold while their anchor is still among the best candidates: new records elsewhere
+-- (a look-alike, another CMND group claiming the same person) change the statistics, and
+-- must not move a person's ID. Only evidence against the link itself (a contradicting date
+-- or sex, a better candidate) breaks it.
+previous_links as (
+    select * from {{ source('master_data', 'person_links') }}
+),
+
 judged as (
     select
-        *,
-        candidates_at_best = 1
-        and match_score >= {{ var('person_link_min_score') }} as is_unique_and_likely
+        ranked.*,
+        ranked.candidates_at_best = 1
+        and ranked.match_score >= {{ var('person_link_min_score') }} as is_unique_and_likely,
+        previous_links.identity_key is not null as was_linked
     from ranked
+    left join previous_links
+        on
+            ranked.identity_key = previous_links.identity_key
+            and ranked.anchor_key = previous_links.anchor_key
 ),
 
 contested as (
     select anchor_key
     from judged
-    where is_unique_and_likely and identity_kind = 'id_card'
+    where (is_unique_and_likely or was_linked) and identity_kind = 'id_card'
     group by anchor_key
     having count(*) > 1
 )
@@ -225,8 +240,10 @@ select
     end as evidence,
     judged.match_score,
     judged.candidates_at_best,
-    judged.is_unique_and_likely and contested.anchor_key is null as is_accepted,
+    judged.was_linked
+    or (judged.is_unique_and_likely and contested.anchor_key is null) as is_accepted,
     case
+        when judged.was_linked then 'linked_before'
         when judged.candidates_at_best > 1 then 'ambiguous'
         when not judged.is_unique_and_likely then 'likely_coincidence'
         when contested.anchor_key is not null then 'anchor_claimed_twice'

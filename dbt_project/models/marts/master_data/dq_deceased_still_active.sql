@@ -20,14 +20,16 @@ employment as (
 
 enterprise_roles as (
     select * from {{ ref('fct_enterprise_role') }}
-    where organization_status <> 'dissolved'
+    where organization_status is distinct from 'dissolved'
 ),
 
 land_rights as (
     select * from {{ ref('fct_land_right') }}
-    where is_current and holder_type = 'person'
+    where is_current
 ),
 
+-- Parcels with one current holder of any kind (a person sharing with an organization is
+-- not a sole holder).
 sole_holders as (
     select
         land_parcel_id,
@@ -81,6 +83,7 @@ cases as (
         land_rights.valid_from as active_since
     from land_rights
     inner join sole_holders on land_rights.land_right_id = sole_holders.land_right_id
+    where land_rights.holder_type = 'person'
 )
 
 select

@@ -45,7 +45,8 @@ best_name as (
         source_updated_at as full_name_source_updated_at
     from mentions
     where full_name is not null
-    order by person_id asc, source_rank asc, source_updated_at desc nulls last
+    order by
+        person_id asc, source_rank asc, source_updated_at desc nulls last, person_mention_id asc
 ),
 
 best_birth as (
@@ -64,7 +65,7 @@ best_birth as (
         birth_date_precision = 'year'
         or (extract(month from birth_date), extract(day from birth_date)) = (1, 1),
         source_rank asc,
-        source_updated_at desc nulls last
+        source_updated_at desc nulls last, person_mention_id asc
 ),
 
 best_sex as (
@@ -74,7 +75,8 @@ best_sex as (
         source_system as sex_source_system
     from mentions
     where sex is not null
-    order by person_id asc, source_rank asc, source_updated_at desc nulls last
+    order by
+        person_id asc, source_rank asc, source_updated_at desc nulls last, person_mention_id asc
 ),
 
 birth_places as (
@@ -84,7 +86,7 @@ birth_places as (
         birth_current_commune_code
     from mentions
     where birth_legacy_commune_code is not null
-    order by person_id asc, source_updated_at desc nulls last
+    order by person_id asc, source_updated_at desc nulls last, person_mention_id asc
 ),
 
 sources_per_person as (
@@ -118,8 +120,10 @@ final as (
         best_name.full_name_normalized,
         best_name.full_name_key,
         -- The fourth digit of the ID encodes sex (even: male) when no source states it.
+        -- The ID number's fourth digit is the state's record of sex: it beats what any
+        -- register states (a disagreement is in dq_shared_identity_numbers).
         coalesce(
-            best_sex.sex, util.sex_of_personal_id(sources_per_person.personal_id_number)
+            util.sex_of_personal_id(sources_per_person.personal_id_number), best_sex.sex
         ) as sex,
         best_birth.birth_date,
         best_birth.birth_date_precision,
@@ -131,7 +135,10 @@ final as (
         best_name.full_name_source_updated_at,
         best_birth.birth_date_source_system,
         best_birth.birth_date_source_updated_at,
-        coalesce(best_sex.sex_source_system, 'personal_id_number') as sex_source_system,
+        case
+            when sources_per_person.personal_id_number is not null then 'personal_id_number'
+            else best_sex.sex_source_system
+        end as sex_source_system,
         coalesce(best_name.full_name_source_system, best_birth.birth_date_source_system)
             as attributes_source_system,
         sources_per_person.mention_count,
