@@ -132,15 +132,20 @@ def ground_truth_url(warehouse_url: str) -> str:
     return db.with_database(warehouse_url, f"{db.database_name(warehouse_url)}_ground_truth")
 
 
+def prepare_database(url: str) -> None:
+    """Create the warehouse database at ``url`` if missing, with the extensions it needs."""
+    db.ensure_database(url)
+    with db.connect(url, autocommit=True) as conn:
+        for extension in EXTENSIONS:
+            conn.execute(f"create extension if not exists {extension}")
+
+
 def ensure_warehouse(settings: Settings | None = None) -> str:
     """Start (if embedded) and prepare the warehouse database; return its URL."""
     settings = settings or load_settings()
     url = server_url(settings)
     try:
-        db.ensure_database(url)
-        with db.connect(url, autocommit=True) as conn:
-            for extension in EXTENSIONS:
-                conn.execute(f"create extension if not exists {extension}")
+        prepare_database(url)
     except Exception as err:
         raise WarehouseError(f"cannot reach the warehouse at {db.redact(url)}: {err}") from err
     return url

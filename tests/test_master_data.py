@@ -23,16 +23,13 @@ from psycopg import sql
 
 from kho.settings import DBT_PROJECT_DIR
 from kho.warehouse import ground_truth_url
+from pipelines.dbt.project import DBT_SCHEMAS
 from pipelines.master_data.ids import resolve
 from tests.conftest import Deployment, make_deployment, stable_id, teardown_deployment
 
 SCALE = "1500"
 SEED = "14"
 ADVANCE_DAYS = "60"  # at this scale, enough for a handful of births, deaths and marriages
-# Schemas dbt builds (benchmarks/warehouse DBT_SCHEMAS); raw_*, ingest, quarantine,
-# reference and master_data are what a rebuild from raw data keeps.
-DBT_SCHEMAS = ("staging", "intermediate", "marts", "marts_build", "marts_previous",
-               "snapshots", "reference_codes", "kho_meta", "util")
 # Where each source table states a person's birth date, and the role the record names.
 BIRTH_DATE_COLUMNS = {
     "khai_sinh": ("ngay_sinh", "subject"),

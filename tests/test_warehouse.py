@@ -14,7 +14,7 @@ import psycopg
 import pytest
 
 from kho.settings import DBT_PROJECT_DIR
-from kho.warehouse import dbt_environment
+from pipelines.dbt.project import run_dbt
 from pipelines.reference.admin_units import crosswalk_rows
 from tests.conftest import (
     Deployment,
@@ -90,12 +90,8 @@ def test_every_mart_is_described_tested_and_contracted():
 
 
 def test_dbt_docs_generate_works(deployment):
-    env = {**deployment.env, **dbt_environment(deployment.warehouse_url)}
-    result = subprocess.run(
-        [f"{sys.prefix}/bin/dbt", "docs", "generate", "--project-dir", str(DBT_PROJECT_DIR),
-         "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path",
-         str(deployment.home / "dbt-docs")],
-        env=env, capture_output=True, text=True, timeout=600)
+    result = run_dbt(deployment.warehouse_url, deployment.home / "dbt-docs", "docs", "generate",
+                     env=deployment.env, timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
     catalog = json.loads((deployment.home / "dbt-docs" / "catalog.json").read_text())
     assert any(key.endswith(".dim_person") for key in catalog["nodes"])

@@ -101,14 +101,12 @@ def unlinked_report(url: str, labels_table: str) -> str:
 def label(url: str, kind: str) -> tuple[str, str]:
     """Label the mentions of ``kind`` with their true entity; the labels table and the
     line saying how many found their truth link."""
-    relation, name, roles, table = {
-        "person": (mentions.PERSON_MENTIONS_SQL, "full_name_key", truth.PERSON_ROLES,
-                   "person_truth"),
-        "organization": (mentions.ORGANIZATION_MENTIONS_SQL, "name_key",
-                         truth.ORGANIZATION_ROLES, "organization_truth"),
+    relation, name, table = {
+        "person": (mentions.PERSON_MENTIONS_SQL, "full_name_key", "person_truth"),
+        "organization": (mentions.ORGANIZATION_MENTIONS_SQL, "name_key", "organization_truth"),
     }[kind]
     total, linked = truth.label_mentions(url, f"({relation})", mentions.KEY_COLUMNS, name,
-                                         roles, kind, table)
+                                         kind, table)
     line = (f"{kind} mentions with a truth link: {linked:,} of {total:,} "
             f"({100 * linked / max(total, 1):.2f}%)")
     if linked < total:

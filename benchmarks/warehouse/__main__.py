@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,33 +24,14 @@ from pathlib import Path
 from psycopg import sql
 
 from kho import db, warehouse
-from kho.settings import DBT_PROJECT_DIR, SOURCES
+from kho.settings import SOURCES
+from pipelines.dbt.project import DBT_SCHEMAS, run_dbt
 from pipelines.dbt.publish import mart_models, publish
-from pipelines.reference.admin_units import load_reference
 from pipelines.sources.contracts import CONTRACTS
-from pipelines.sources.extract_load import IngestSettings, load_table
 from simulated_sources.seed import ensure_seeded
 
-DBT_SCHEMAS = ("staging", "intermediate", "marts", "marts_build", "marts_previous",
-               "snapshots", "reference_codes", "kho_meta", "util")
-
-
-def loaded_scale(url: str) -> int | None:
-    with db.connect(url) as conn:
-        conn.execute("create table if not exists public.bench_info (scale integer)")
-        row = conn.execute("select scale from public.bench_info").fetchone()
-    return row[0] if row else None
-
-
-def load_warehouse(url: str, sources: dict[str, str], scale: int) -> float:
-    started = time.perf_counter()
-    for contract in CONTRACTS:
-        load_table(url, sources[contract.source], contract, IngestSettings(full_refresh=True))
-    load_reference(url)
-    with db.connect(url) as conn:
-        conn.execute("delete from public.bench_info")
-        conn.execute("insert into public.bench_info values (%s)", (scale,))
-    return time.perf_counter() - started
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for prepared.py
+from prepared import ensure_loaded
 
 
 def drop_dbt_schemas(url: str) -> None:
@@ -63,13 +42,8 @@ def drop_dbt_schemas(url: str) -> None:
 
 
 def dbt_build(url: str, target: Path) -> tuple[float, list[dict]]:
-    env = {**os.environ, **warehouse.dbt_environment(url)}
-    dbt = str(Path(sys.executable).parent / "dbt")
     started = time.perf_counter()
-    result = subprocess.run(
-        [dbt, "build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
-         str(DBT_PROJECT_DIR), "--target-path", str(target), "--threads", "2"],
-        env=env, capture_output=True, text=True)
+    result = run_dbt(url, target, "build", "--threads", "2")
     seconds = time.perf_counter() - started
     if result.returncode != 0:
         raise SystemExit(f"dbt build failed:\n{result.stdout[-4000:]}")
@@ -88,16 +62,12 @@ def main() -> None:
     sources = {s: db.with_database(server, f"{base}_bench_src_{s}") for s in SOURCES}
     truth = db.with_database(server, f"{base}_bench_ground_truth")
     target_url = db.with_database(server, f"{base}_bench_warehouse")
-    if ensure_seeded(args.scale, args.seed, sources, truth):
+    seeded = ensure_seeded(args.scale, args.seed, sources, truth)
+    if seeded:
         print(f"seeded {args.scale:,} persons", flush=True)
-    db.ensure_database(target_url)
-    with db.connect(target_url, autocommit=True) as conn:
-        for extension in warehouse.EXTENSIONS:
-            conn.execute(sql.SQL("create extension if not exists {}").format(
-                sql.Identifier(extension)))
-    if loaded_scale(target_url) != args.scale:
-        print(f"loaded sources and reference data in "
-              f"{load_warehouse(target_url, sources, args.scale):.1f} s", flush=True)
+    loaded = ensure_loaded(target_url, sources, args.scale, reload=seeded)
+    if loaded is not None:
+        print(f"loaded sources and reference data in {loaded:.1f} s", flush=True)
     with db.connect(target_url) as conn:
         raw_rows = sum(conn.execute(sql.SQL("select count(*) from {}").format(
             sql.Identifier(c.raw_schema, c.table))).fetchone()[0] for c in CONTRACTS)

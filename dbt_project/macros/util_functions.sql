@@ -133,6 +133,27 @@ returns text language sql immutable parallel safe as $$
     ), ' ')
 $$;
 
+-- A birth date as known to the day, else null: a year alone says only the year, and so does
+-- 1 January, where typed date columns store a year alone.
+create or replace function util.birth_day(birth_date date, known_to text)
+returns date language sql immutable parallel safe as $$
+    select case
+        when known_to = 'day'
+            and (extract(month from birth_date), extract(day from birth_date)) <> (1, 1)
+            then birth_date
+    end
+$$;
+
+-- The date with day and month swapped (a silent entry error), where that is a date.
+create or replace function util.day_month_swapped(value date)
+returns date language sql immutable parallel safe as $$
+    select case when extract(day from value) <= 12 then make_date(
+        extract(year from value)::integer,
+        extract(day from value)::integer,
+        extract(month from value)::integer
+    ) end
+$$;
+
 -- What a 12-digit personal ID number itself says: its fourth digit is the century and sex
 -- (0 male / 1 female born 1900-1999, 2 / 3 born 2000-2099), the next two the birth year.
 create or replace function util.sex_of_personal_id(personal_id text)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 from functools import cache
 from pathlib import Path
@@ -11,6 +12,12 @@ from pathlib import Path
 from dagster_dbt import DbtProject
 
 from kho.settings import DBT_PROJECT_DIR
+from kho.warehouse import dbt_environment
+
+# The schemas dbt builds: a rebuild from raw data drops these and keeps raw_*, quarantine,
+# ingest, reference and master_data.
+DBT_SCHEMAS = ("staging", "intermediate", "marts", "marts_build", "marts_previous",
+               "snapshots", "reference_codes", "kho_meta", "util")
 
 
 def ensure_dbt_on_path() -> None:
@@ -19,6 +26,20 @@ def ensure_dbt_on_path() -> None:
     if shutil.which("dbt") is None:
         bindir = str(Path(sys.executable).parent)
         os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+
+
+def run_dbt(warehouse_url: str, target_path: Path, *arguments: str,
+            env: dict[str, str] | None = None, timeout: float | None = None,
+            ) -> subprocess.CompletedProcess:
+    """One dbt command (``build``, ``run --select ...``, ``docs generate``) on the project
+    against the warehouse at ``warehouse_url``, outside Dagster; its artefacts go to
+    ``target_path``."""
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "dbt"), *arguments,
+         "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+         "--target-path", str(target_path)],
+        env={**(env or os.environ), **dbt_environment(warehouse_url)},
+        capture_output=True, text=True, timeout=timeout)
 
 
 def _project() -> DbtProject:

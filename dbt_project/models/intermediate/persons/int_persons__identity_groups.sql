@@ -20,14 +20,7 @@ keyed as (
         util.name_match_key(full_name_key) as name_match_key,
         sex,
         birth_date,
-        -- A birth date known to the day; 1 January is where a year alone is stored in typed
-        -- date columns, so it only counts for its year.
-        case
-            when
-                birth_date_precision = 'day'
-                and (extract(month from birth_date), extract(day from birth_date)) <> (1, 1)
-                then birth_date
-        end as birth_day
+        util.birth_day(birth_date, birth_date_precision) as birth_day
     from mentions
 ),
 

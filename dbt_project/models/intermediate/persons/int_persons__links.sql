@@ -29,7 +29,7 @@ groups as (
     select * from {{ ref('int_persons__identity_groups') }}
 ),
 
-anchors as (
+anchor_names as (
     select
         identity_key as anchor_key,
         unnest(name_match_keys) as name_match_key,
@@ -40,13 +40,14 @@ anchors as (
     where identity_kind = 'personal_id'
 ),
 
-name_frequencies as (
+-- Each anchor with the number of people of its name and sex (window functions throughout,
+-- not joins back: the planner cannot estimate these intermediate sets, and a join it
+-- believes tiny becomes a nested loop over millions of rows).
+anchors as (
     select
-        name_match_key,
-        sex,
-        count(*) as people
-    from anchors
-    group by name_match_key, sex
+        *,
+        count(*) over (partition by name_match_key, sex) as people
+    from anchor_names
 ),
 
 year_shares as (
@@ -84,7 +85,8 @@ matched as (
         anchors.anchor_key,
         anchors.sex as anchor_sex,
         anchors.birth_year as anchor_birth_year,
-        anchors.birth_days as anchor_birth_days
+        anchors.birth_days as anchor_birth_days,
+        anchors.people
     from unanchored
     inner join anchors
         on
@@ -96,7 +98,8 @@ matched as (
         anchors.anchor_key,
         anchors.sex as anchor_sex,
         anchors.birth_year as anchor_birth_year,
-        anchors.birth_days as anchor_birth_days
+        anchors.birth_days as anchor_birth_days,
+        anchors.people
     from unanchored
     inner join anchors on unanchored.name_match_key = anchors.name_match_key
     where unanchored.birth_year is null
@@ -110,18 +113,13 @@ pairs as (
         name_match_key,
         anchor_sex as sex,
         anchor_birth_year as birth_year,
+        people,
         case
             when birth_days && anchor_birth_days then 3
             when exists (
                 select
                 from unnest(birth_days) as stated (birth_day)
-                where
-                    extract(day from stated.birth_day) <= 12
-                    and make_date(
-                        extract(year from stated.birth_day)::integer,
-                        extract(day from stated.birth_day)::integer,
-                        extract(month from stated.birth_day)::integer
-                    ) = any(anchor_birth_days)
+                where util.day_month_swapped(stated.birth_day) = any(anchor_birth_days)
             ) then 2
             when birth_days is not null and anchor_birth_days is not null then 0
             when stated_birth_years is not null then 1
@@ -138,7 +136,7 @@ candidates as (
         pairs.identity_kind,
         pairs.anchor_key,
         pairs.evidence_rank,
-        name_frequencies.people
+        pairs.people
         * case
             when pairs.evidence_rank >= 1 then coalesce(year_shares.birth_year_share, 0)
             else 1
@@ -146,10 +144,6 @@ candidates as (
         * case when pairs.evidence_rank >= 2 then 1.0 / 365 else 1 end
             as expected_coincidences
     from pairs
-    inner join name_frequencies
-        on
-            pairs.name_match_key = name_frequencies.name_match_key
-            and pairs.sex = name_frequencies.sex
     left join year_shares on pairs.birth_year = year_shares.birth_year
     where pairs.evidence_rank <> 0
     order by pairs.identity_key asc, pairs.anchor_key asc, pairs.evidence_rank desc
@@ -171,14 +165,18 @@ known as (
             0.5,
             least(
                 0.99,
-                count(distinct candidates.identity_key)
-                filter (where candidates.evidence_rank >= 2)::double precision
-                / nullif(count(distinct groups.identity_key), 0)
+                (
+                    select count(distinct identity_key)
+                    from candidates
+                    where evidence_rank >= 2 and identity_kind = 'id_card'
+                )::double precision
+                / nullif((
+                    select count(*)
+                    from groups
+                    where identity_kind = 'id_card' and birth_days is not null
+                ), 0)
             )
         ) as known_share
-    from groups
-    left join candidates on groups.identity_key = candidates.identity_key
-    where groups.identity_kind = 'id_card' and groups.birth_days is not null
 ),
 
 ranked as (
@@ -221,36 +219,34 @@ judged as (
             and ranked.anchor_key = previous_links.anchor_key
 ),
 
-contested as (
-    select anchor_key
+claimed as (
+    -- How many CMND groups claim each anchor (kept before, or unique and likely now).
+    select
+        *,
+        identity_kind = 'id_card'
+        and count(*) filter (
+            where (is_unique_and_likely or was_linked) and identity_kind = 'id_card'
+        ) over (partition by anchor_key) > 1 as is_contested
     from judged
-    where (is_unique_and_likely or was_linked) and identity_kind = 'id_card'
-    group by anchor_key
-    having count(*) > 1
 )
 
 select
-    judged.identity_key,
-    judged.anchor_key,
-    case judged.evidence_rank
+    identity_key,
+    anchor_key,
+    case evidence_rank
         when 3 then 'name_and_birth_date'
         when 2 then 'name_and_swapped_birth_date'
         when 1 then 'name_and_birth_year'
         else 'name_only'
     end as evidence,
-    judged.match_score,
-    judged.candidates_at_best,
-    judged.was_linked
-    or (judged.is_unique_and_likely and contested.anchor_key is null) as is_accepted,
+    match_score,
+    candidates_at_best,
+    was_linked or (is_unique_and_likely and not is_contested) as is_accepted,
     case
-        when judged.was_linked then 'linked_before'
-        when judged.candidates_at_best > 1 then 'ambiguous'
-        when not judged.is_unique_and_likely then 'likely_coincidence'
-        when contested.anchor_key is not null then 'anchor_claimed_twice'
+        when was_linked then 'linked_before'
+        when candidates_at_best > 1 then 'ambiguous'
+        when not is_unique_and_likely then 'likely_coincidence'
+        when is_contested then 'anchor_claimed_twice'
         else 'linked'
     end as outcome
-from judged
-left join contested
-    on
-        judged.anchor_key = contested.anchor_key
-        and judged.identity_kind = 'id_card'
+from claimed

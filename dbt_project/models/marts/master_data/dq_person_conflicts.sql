@@ -38,9 +38,8 @@ stated as (
         mentions.full_name_key,
         mentions.sex,
         mentions.birth_date,
-        mentions.birth_date_precision = 'day'
-        and (extract(month from mentions.birth_date), extract(day from mentions.birth_date))
-        <> (1, 1) as birth_day_known
+        util.birth_day(mentions.birth_date, mentions.birth_date_precision) is not null
+            as birth_day_known
     from mentions
     inner join clusters on mentions.person_mention_id = clusters.person_mention_id
 ),
@@ -55,9 +54,8 @@ compared as (
         persons.sex_source_system,
         persons.birth_date as master_birth_date,
         persons.birth_date_source_system,
-        persons.birth_date_precision = 'day'
-        and (extract(month from persons.birth_date), extract(day from persons.birth_date))
-        <> (1, 1) as master_birth_day_known
+        util.birth_day(persons.birth_date, persons.birth_date_precision) is not null
+            as master_birth_day_known
     from stated
     inner join persons on stated.person_id = persons.person_id
 ),

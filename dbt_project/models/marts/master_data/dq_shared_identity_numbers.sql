@@ -23,13 +23,7 @@ stated as (
         util.name_match_key(mentions.full_name_key) as name_match_key,
         mentions.sex,
         mentions.birth_date,
-        case
-            when
-                mentions.birth_date_precision = 'day'
-                and (extract(month from mentions.birth_date), extract(day from mentions.birth_date))
-                <> (1, 1)
-                then mentions.birth_date
-        end as birth_day
+        util.birth_day(mentions.birth_date, mentions.birth_date_precision) as birth_day
     from mentions
     left join agencies on mentions.source_system = agencies.source_system
 ),
@@ -59,12 +53,7 @@ different_dates as (
             one.personal_id_number = other.personal_id_number
             and one.birth_day < other.birth_day
             and one.name_match_key <> other.name_match_key
-    where
-        not (
-            extract(year from one.birth_day) = extract(year from other.birth_day)
-            and extract(month from one.birth_day) = extract(day from other.birth_day)
-            and extract(day from one.birth_day) = extract(month from other.birth_day)
-        )
+    where one.birth_day is distinct from util.day_month_swapped(other.birth_day)
 )
 
 select

@@ -58,12 +58,10 @@ best_birth as (
         source_updated_at as birth_date_source_updated_at
     from mentions
     where birth_date is not null
-    -- A full date beats a year alone, whatever its source; 1 January counts as a year alone
-    -- (typed date columns store a year-only date there).
+    -- A date known to the day beats a year alone (or 1 January), whatever its source.
     order by
         person_id asc,
-        birth_date_precision = 'year'
-        or (extract(month from birth_date), extract(day from birth_date)) = (1, 1),
+        util.birth_day(birth_date, birth_date_precision) is null,
         source_rank asc,
         source_updated_at desc nulls last, person_mention_id asc
 ),
