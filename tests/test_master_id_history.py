@@ -11,17 +11,24 @@ import pytest
 
 from kho import db
 from pipelines.master_data.ids import MassRetirement, record_master_ids, resolve
-from tests.conftest import LOCAL_SERVER, local_server_available
-
-pytestmark = pytest.mark.skipif(not local_server_available(),
-                                reason="needs the PostgreSQL server at 127.0.0.1:5432")
+from tests.conftest import make_deployment, teardown_deployment
 
 A, B, C = (str(uuid.uuid5(uuid.NAMESPACE_URL, name)) for name in "ABC")
 
 
+@pytest.fixture(scope="module", params=["embedded", "server"])
+def deployment(request, tmp_path_factory):
+    deployment = make_deployment(request.param, tmp_path_factory.mktemp(request.param))
+    yield deployment
+    teardown_deployment(deployment)
+
+
 @pytest.fixture
-def warehouse():
-    url = db.with_database(LOCAL_SERVER, f"kho_test_ids_{uuid.uuid4().hex[:8]}")
+def warehouse(deployment):
+    """A scratch database on the deployment's warehouse server, with the marts and tables
+    the ID map reads."""
+    server = deployment.warehouse_url
+    url = db.with_database(server, f"{db.database_name(server)}_ids_{uuid.uuid4().hex[:8]}")
     db.ensure_database(url)
     with db.connect(url, autocommit=True) as conn:
         conn.execute("create schema marts")
