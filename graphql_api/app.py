@@ -14,6 +14,7 @@ from strawberry.asgi import GraphQL
 
 from graphql_api.context import Context
 from graphql_api.database import Database
+from graphql_api.errors import with_code
 from graphql_api.schema import schema
 
 STATIC_DIR = Path(__file__).with_name("static")
@@ -29,6 +30,11 @@ class KhoGraphQL(GraphQL):
 
     async def get_context(self, request, response) -> Context:
         return Context.for_request(self.database)
+
+    async def process_result(self, request, result):
+        if result.errors:
+            result.errors = [with_code(error) for error in result.errors]
+        return await super().process_result(request, result)
 
     async def render_graphql_ide(self, request) -> HTMLResponse:
         return HTMLResponse(self.graphiql_html)

@@ -1,20 +1,25 @@
-"""The API's connection pool: async psycopg, one pool per process, opened with the app."""
+"""The API's connection pool (async psycopg, one per process, opened with the app) and the
+per-request session every resolver and DataLoader reads through."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
+import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
+from graphql_api.errors import TIMEOUT, CodedError
 from kho import db
 
 STATEMENT_TIMEOUT_MS = 5_000
 
 
 class Database:
-    def __init__(self, url: str, min_size: int = 1, max_size: int = 10):
+    def __init__(self, url: str, min_size: int = 1, max_size: int = 10,
+                 statement_timeout_ms: int = STATEMENT_TIMEOUT_MS):
+        self.statement_timeout_ms = statement_timeout_ms
         self.pool = AsyncConnectionPool(
             db.libpq_url(url),
             min_size=min_size,
@@ -23,8 +28,9 @@ class Database:
             kwargs={
                 "autocommit": True,
                 "row_factory": dict_row,
-                "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS}",
+                "options": f"-c statement_timeout={statement_timeout_ms}",
                 "application_name": "kho-api",
+                "prepare_threshold": 1,
             },
         )
 
@@ -34,12 +40,34 @@ class Database:
     async def close(self) -> None:
         await self.pool.close()
 
-    async def fetch_all(self, query: str, params: Sequence[Any] | dict | None = None) -> list[dict]:
-        async with self.pool.connection() as conn:
-            cursor = await conn.execute(query, params)
-            return await cursor.fetchall()
-
     async def ping(self) -> bool:
         async with self.pool.connection() as conn:
             await conn.execute("select 1")
         return True
+
+
+class Session:
+    """One request's access to the warehouse: counts its statements (the response reports
+    them, and the query-count tests read them) and turns a statement timeout into a coded
+    error instead of an internal one."""
+
+    def __init__(self, database: Database):
+        self.database = database
+        self.statements = 0
+
+    async def fetch_all(self, query: str, params: Sequence[Any] | dict | None = None
+                        ) -> list[dict]:
+        self.statements += 1
+        try:
+            async with self.database.pool.connection() as conn:
+                cursor = await conn.execute(query, params)
+                return await cursor.fetchall()
+        except psycopg.errors.QueryCanceled:
+            raise CodedError(
+                f"the query took longer than {self.database.statement_timeout_ms} ms; "
+                f"narrow the filter or ask for fewer rows", TIMEOUT) from None
+
+    async def fetch_one(self, query: str, params: Sequence[Any] | dict | None = None
+                        ) -> dict | None:
+        rows = await self.fetch_all(query, params)
+        return rows[0] if rows else None

@@ -1,27 +1,70 @@
-"""Batching rows by key: one SQL statement per relation per request, whatever the fan-out."""
+"""Batching reads by key: one SQL statement per relation per request, whatever the fan-out.
+
+DataLoaders are made per request (``context.Loaders``), so nothing is cached across
+requests or callers. A relation that takes an ``asOf`` date batches per date: the keys are
+``(id, as_of)`` and each distinct date is one statement.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+import dataclasses
+import functools
+from collections import defaultdict
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
 
-from psycopg import sql
 from strawberry.dataloader import DataLoader
 
-from graphql_api.database import Database
+from graphql_api.database import Session
+
+T = TypeVar("T")
+
+# A condition on a relation's rows for one variant of a key (its asOf date, or None).
+Variant = Callable[[Any], tuple[str, list[Any]]]
 
 
-def rows_by_key(database: Database, table: tuple[str, str], key: str,
-                columns: Sequence[str]) -> DataLoader[Hashable, dict | None]:
-    """A DataLoader of one row per key (``None`` when absent) from a mart table."""
-    query = sql.SQL("select {cols} from {table} where {key} = any(%s)").format(
-        cols=sql.SQL(", ").join(sql.Identifier(c) for c in dict.fromkeys([key, *columns])),
-        table=sql.Identifier(*table),
-        key=sql.Identifier(key),
-    )
+@functools.cache
+def _field_names(cls: type) -> frozenset[str]:
+    return frozenset(f.name for f in dataclasses.fields(cls))
+
+
+def build(cls: type[T], row: dict) -> T:
+    """A strawberry type from a row selected with its field names as column aliases."""
+    names = _field_names(cls)
+    return cls(**{k: v for k, v in row.items() if k in names})
+
+
+def one_per_key(session: Session, source: str, columns: str, key: str
+                ) -> DataLoader[Hashable, dict | None]:
+    """The row of ``source`` per ``key`` value, ``None`` where there is none."""
+    statement = f"select {key} as _key, {columns} from {source} where {key} = any(%s)"
 
     async def load(keys: list[Hashable]) -> list[dict | None]:
-        rows = await database.fetch_all(query, (list(keys),))
-        found = {row[key]: row for row in rows}
+        rows = await session.fetch_all(statement, (list(keys),))
+        found = {row["_key"]: row for row in rows}
         return [found.get(k) for k in keys]
+
+    return DataLoader(load_fn=load)
+
+
+def many_per_key(session: Session, source: str, columns: str, key: str, order_by: str,
+                 variant: Variant | None = None) -> DataLoader[tuple[Hashable, Any], list[dict]]:
+    """All rows of ``source`` per ``key`` value, in ``order_by``; keys are ``(value,
+    variant)``, and ``variant(v)`` gives the extra condition for the variant ``v``."""
+    select = f"select {key} as _key, {columns} from {source}"
+
+    async def load(keys: list[tuple[Hashable, Any]]) -> list[list[dict]]:
+        by_variant: dict[Any, list[Hashable]] = defaultdict(list)
+        for value, variant_value in keys:
+            by_variant[variant_value].append(value)
+        found: dict[tuple[Hashable, Any], list[dict]] = defaultdict(list)
+        for variant_value, values in by_variant.items():
+            condition, params = variant(variant_value) if variant else ("true", [])
+            rows = await session.fetch_all(
+                f"{select} where {key} = any(%s) and {condition} order by {order_by}",
+                [list(dict.fromkeys(values)), *params])
+            for row in rows:
+                found[(row["_key"], variant_value)].append(row)
+        return [found.get(k, []) for k in keys]
 
     return DataLoader(load_fn=load)

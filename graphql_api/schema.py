@@ -1,23 +1,30 @@
-"""The schema: the domain query types joined into one root."""
+"""The schema: the domain query types joined into one root, with the request limits."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import strawberry
-from strawberry.extensions import MaskErrors, QueryDepthLimiter
 
+from graphql_api.admin_units.queries import AdminUnitQueries
+from graphql_api.admin_units.types import AdminUnit
+from graphql_api.cadre.queries import CadreQueries
 from graphql_api.errors import is_coded
 from graphql_api.land.queries import LandQueries
+from graphql_api.land.types import LandParcel
+from graphql_api.limits import QueryLimits
+from graphql_api.node import NodeQueries
 from graphql_api.organizations.queries import OrganizationQueries
+from graphql_api.organizations.types import Organization
 from graphql_api.persons.queries import PersonQueries
+from graphql_api.persons.types import Person
 
 SCHEMA_FILE = Path(__file__).with_name("schema.graphql")
-MAX_QUERY_DEPTH = 10
 
 
 @strawberry.type(description="The province's shared master data.")
-class Query(PersonQueries, OrganizationQueries, LandQueries):
+class Query(PersonQueries, OrganizationQueries, LandQueries, AdminUnitQueries, CadreQueries,
+            NodeQueries):
     pass
 
 
@@ -32,11 +39,8 @@ class KhoSchema(strawberry.Schema):
 
 schema = KhoSchema(
     query=Query,
-    extensions=[
-        lambda: QueryDepthLimiter(max_depth=MAX_QUERY_DEPTH),
-        lambda: MaskErrors(should_mask_error=lambda error: not is_coded(error),
-                           error_message="Internal server error"),
-    ],
+    types=[Person, Organization, LandParcel, AdminUnit],
+    extensions=[QueryLimits],
 )
 
 

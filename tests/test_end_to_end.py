@@ -115,7 +115,7 @@ def test_enterprise_from_the_register_over_http(deployment, api):
                    {"code": code})
     enterprise = body["data"]["enterprise"]
     assert enterprise == {
-        "enterpriseCode": code, "name": name, "organizationType": "enterprise",
+        "enterpriseCode": code, "name": name, "organizationType": "ENTERPRISE",
         "status": status.lower(), "legacyCommuneCode": ward,
         "currentCommuneCode": enterprise["currentCommuneCode"],
     }

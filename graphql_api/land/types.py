@@ -1,48 +1,221 @@
 from __future__ import annotations
 
 import datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from graphql_api.common import Node, Provenance, provenance
+from graphql_api.context import Info
+
+if TYPE_CHECKING:
+    from graphql_api.admin_units.types import AdminUnit
+    from graphql_api.organizations.types import Organization
+    from graphql_api.persons.types import Person
+
+LAND_PARCEL_SOURCE = "marts.dim_land_parcel"
 LAND_PARCEL_COLUMNS = (
-    "land_parcel_id", "legacy_commune_code", "current_commune_code", "map_sheet_number",
-    "parcel_number", "area_m2", "land_use_code", "planning_zone", "boundary_wkt",
-    "certificate_serial", "certificate_issued_on", "source_updated_at",
+    "land_parcel_id as id, legacy_commune_code, current_commune_code, map_sheet_number, "
+    "parcel_number, area_m2::float8 as area_m2, land_use_code, land_use_group, "
+    "land_use_name_vi, land_use_name_en, planning_zone, boundary_wkt, certificate_serial, "
+    "certificate_issued_on, source_updated_at"
+)
+# A parcel as it was: the version of dim_land_parcel_history valid at a moment.
+LAND_PARCEL_VERSION_COLUMNS = (
+    "land_parcel_id as id, legacy_commune_code, current_commune_code, map_sheet_number, "
+    "parcel_number, area_m2::float8 as area_m2, land_use_code, land_use_group, "
+    "land_use_name_vi, land_use_name_en, planning_zone, boundary_wkt, "
+    "null::text as certificate_serial, null::date as certificate_issued_on, "
+    "valid_from as source_updated_at"
+)
+LAND_RIGHT_SOURCE = "marts.fct_land_right"
+LAND_RIGHT_COLUMNS = (
+    "land_right_id as id, land_parcel_id, holder_type, person_id, organization_id, "
+    "holder_name, ownership_share::float8 as ownership_share, certificate_serial, "
+    "certificate_issued_on, valid_from, valid_to, is_current, source_updated_at"
+)
+LAND_TRANSFER_SOURCE = "marts.fct_land_transfer"
+LAND_TRANSFER_COLUMNS = (
+    "land_transfer_id as id, land_parcel_id, transfer_kind as kind, "
+    "transfer_kind_name_vi as kind_name_vi, transfer_kind_name_en as kind_name_en, "
+    "transferred_on, from_person_id, from_organization_id, from_holder_name, to_person_id, "
+    "to_organization_id, to_holder_name, source_updated_at"
 )
 
 
-@strawberry.type(description="A land parcel (thửa đất).")
-class LandParcel:
+@strawberry.type(description="A land parcel (thửa đất) of the land register.")
+class LandParcel(Node):
     id: strawberry.ID = strawberry.field(description="Stable kho ID of the parcel.")
     legacy_commune_code: str = strawberry.field(description="Commune, pre-2025 code.")
-    current_commune_code: str | None = strawberry.field(
-        description="Commune on the post-2025 map.")
+    current_commune_code: str | None = strawberry.field(description="Commune on the post-2025 map.")
     map_sheet_number: int | None = strawberry.field(description="Số tờ bản đồ.")
     parcel_number: int | None = strawberry.field(description="Số thửa.")
     area_m2: float | None
     land_use_code: str | None = strawberry.field(
-        description="Land-use code from the national list (LUC, ONT, ODT, ...).")
+        description="Land-use code from the national list (LUC, ONT, ODT, ...)."
+    )
+    land_use_group: str | None = strawberry.field(
+        description="agricultural, non_agricultural or unused."
+    )
+    land_use_name_vi: str | None
+    land_use_name_en: str | None
     planning_zone: str | None
     boundary_wkt: str | None = strawberry.field(
-        description="Boundary as a WKT polygon, WGS84 longitude / latitude.")
+        description="Boundary as a WKT polygon, WGS84 longitude / latitude."
+    )
+    certificate_serial: str | None = strawberry.field(
+        description="Serial of the latest land-use right certificate (sổ đỏ)."
+    )
+    certificate_issued_on: datetime.date | None
+    source_updated_at: datetime.datetime | None
+    as_of: datetime.date | None = strawberry.field(
+        default=None,
+        description="The date this parcel was asked as of; null for the current state. "
+        "Relations default to the same date.",
+    )
+
+    @classmethod
+    def from_row(cls, row: dict, as_of: datetime.date | None = None) -> LandParcel:
+        return cls(**{k: v for k, v in row.items() if not k.startswith("_")}, as_of=as_of)
+
+    @strawberry.field(description="Where each attribute comes from.")
+    def provenance(self) -> list[Provenance]:
+        return provenance(
+            "land",
+            self.source_updated_at,
+            "mapSheetNumber",
+            "parcelNumber",
+            "areaM2",
+            "landUseCode",
+            "planningZone",
+            "boundaryWkt",
+            "certificateSerial",
+            "legacyCommuneCode",
+        )
+
+    @strawberry.field(description="The commune on the current map.")
+    async def commune(
+        self, info: Info
+    ) -> Annotated["AdminUnit", strawberry.lazy("graphql_api.admin_units.types")] | None:
+        return await info.context.loaders.admin_unit("current", self.current_commune_code)
+
+    @strawberry.field(description="The commune as registered (pre-2025).")
+    async def legacy_commune(
+        self, info: Info
+    ) -> Annotated["AdminUnit", strawberry.lazy("graphql_api.admin_units.types")] | None:
+        return await info.context.loaders.admin_unit("legacy", self.legacy_commune_code)
+
+    @strawberry.field(
+        description="Every land-use right recorded on the parcel, past and "
+        "present; with asOf, those in force on that date."
+    )
+    async def rights(self, info: Info, as_of: datetime.date | None = None) -> list[LandRight]:
+        rows = await info.context.loaders.land_rights_by_parcel.load((self.id, as_of))
+        return [LandRight.from_row(row) for row in rows]
+
+    @strawberry.field(
+        description="The rights holders: the rights in force today, or on "
+        "asOf (by default the parcel's own asOf)."
+    )
+    async def holders(self, info: Info, as_of: datetime.date | None = None) -> list[LandRight]:
+        day = as_of or self.as_of or info.context.today
+        rows = await info.context.loaders.land_rights_by_parcel.load((self.id, day))
+        return [LandRight.from_row(row) for row in rows]
+
+    @strawberry.field(
+        description="Transfers of the parcel, oldest first; with asOf (by "
+        "default the parcel's own asOf), those made by then."
+    )
+    async def transfers(self, info: Info, as_of: datetime.date | None = None) -> list[LandTransfer]:
+        rows = await info.context.loaders.land_transfers_by_parcel.load(
+            (self.id, as_of or self.as_of)
+        )
+        return [LandTransfer.from_row(row) for row in rows]
+
+
+@strawberry.type(
+    description="A land-use right: who holds a parcel, in what share, since and until when."
+)
+class LandRight:
+    id: strawberry.ID
+    land_parcel_id: strawberry.Private[object]
+    holder_type: str | None = strawberry.field(description="person or organization.")
+    person_id: strawberry.Private[object | None]
+    organization_id: strawberry.Private[object | None]
+    holder_name: str | None = strawberry.field(description="The holder's name as registered.")
+    ownership_share: float | None
     certificate_serial: str | None
     certificate_issued_on: datetime.date | None
+    valid_from: datetime.date | None
+    valid_to: datetime.date | None
+    is_current: bool | None
     source_updated_at: datetime.datetime | None
 
     @classmethod
-    def from_row(cls, row: dict) -> LandParcel:
-        area = row["area_m2"]
-        return cls(
-            id=strawberry.ID(str(row["land_parcel_id"])),
-            legacy_commune_code=row["legacy_commune_code"],
-            current_commune_code=row["current_commune_code"],
-            map_sheet_number=row["map_sheet_number"],
-            parcel_number=row["parcel_number"],
-            area_m2=float(area) if area is not None else None,
-            land_use_code=row["land_use_code"],
-            planning_zone=row["planning_zone"],
-            boundary_wkt=row["boundary_wkt"],
-            certificate_serial=row["certificate_serial"],
-            certificate_issued_on=row["certificate_issued_on"],
-            source_updated_at=row["source_updated_at"],
-        )
+    def from_row(cls, row: dict) -> LandRight:
+        return cls(**{k: v for k, v in row.items() if not k.startswith("_")})
+
+    @strawberry.field
+    async def land_parcel(self, info: Info) -> LandParcel | None:
+        return await info.context.loaders.land_parcel(self.land_parcel_id)
+
+    @strawberry.field(description="The holder, when a person.")
+    async def person(
+        self, info: Info
+    ) -> Annotated["Person", strawberry.lazy("graphql_api.persons.types")] | None:
+        return await info.context.loaders.person(self.person_id)
+
+    @strawberry.field(description="The holder, when an organization.")
+    async def organization(
+        self, info: Info
+    ) -> Annotated["Organization", strawberry.lazy("graphql_api.organizations.types")] | None:
+        return await info.context.loaders.organization(self.organization_id)
+
+
+@strawberry.type(description="A transfer of a land-use right (sale, gift, inheritance, ...).")
+class LandTransfer:
+    id: strawberry.ID
+    land_parcel_id: strawberry.Private[object]
+    kind: str | None
+    kind_name_vi: str | None
+    kind_name_en: str | None
+    transferred_on: datetime.date | None
+    from_person_id: strawberry.Private[object | None]
+    from_organization_id: strawberry.Private[object | None]
+    from_holder_name: str | None
+    to_person_id: strawberry.Private[object | None]
+    to_organization_id: strawberry.Private[object | None]
+    to_holder_name: str | None
+    source_updated_at: datetime.datetime | None
+
+    @classmethod
+    def from_row(cls, row: dict) -> LandTransfer:
+        return cls(**{k: v for k, v in row.items() if not k.startswith("_")})
+
+    @strawberry.field
+    async def land_parcel(self, info: Info) -> LandParcel | None:
+        return await info.context.loaders.land_parcel(self.land_parcel_id)
+
+    @strawberry.field
+    async def from_person(
+        self, info: Info
+    ) -> Annotated["Person", strawberry.lazy("graphql_api.persons.types")] | None:
+        return await info.context.loaders.person(self.from_person_id)
+
+    @strawberry.field
+    async def from_organization(
+        self, info: Info
+    ) -> Annotated["Organization", strawberry.lazy("graphql_api.organizations.types")] | None:
+        return await info.context.loaders.organization(self.from_organization_id)
+
+    @strawberry.field
+    async def to_person(
+        self, info: Info
+    ) -> Annotated["Person", strawberry.lazy("graphql_api.persons.types")] | None:
+        return await info.context.loaders.person(self.to_person_id)
+
+    @strawberry.field
+    async def to_organization(
+        self, info: Info
+    ) -> Annotated["Organization", strawberry.lazy("graphql_api.organizations.types")] | None:
+        return await info.context.loaders.organization(self.to_organization_id)

@@ -1,15 +1,100 @@
 from __future__ import annotations
 
+import datetime
+import enum
+import re
+
 import strawberry
 
+from graphql_api.common import AdminUnitRef, commune_set, date_range, name_condition
 from graphql_api.context import Info
-from graphql_api.errors import parse_uuid
-from graphql_api.persons.types import Person
+from graphql_api.errors import BAD_USER_INPUT, CodedError, parse_uuid
+from graphql_api.pagination import Connection, Filtered, Order, fetch_page
+from graphql_api.persons.types import PERSON_COLUMNS, PERSON_SOURCE, Person
+
+ID_NUMBER = re.compile(r"^(\d{9}|\d{12})$")
+
+
+@strawberry.enum
+class PersonOrder(enum.Enum):
+    ID = Order("person_id", (("person_id", "uuid"),))
+    FULL_NAME = Order("person_full_name", (("coalesce(full_name_key, '')", "text"),
+                                           ("person_id", "uuid")))
+    BIRTH_DATE = Order("person_birth_date", (("coalesce(birth_date, '-infinity'::date)", "date"),
+                                             ("person_id", "uuid")))
+
+
+@strawberry.input
+class PersonFilter:
+    name: str | None = strawberry.field(
+        default=None, description="Part of the full name, with or without diacritics.")
+    sex: str | None = strawberry.field(default=None, description="male or female.")
+    birth_date_from: datetime.date | None = None
+    birth_date_to: datetime.date | None = None
+    is_deceased: bool | None = None
+    birth_admin_unit: AdminUnitRef | None = strawberry.field(
+        default=None, description="Born in this admin unit (or anywhere under it).")
+    source_system: str | None = strawberry.field(
+        default=None, description="Mentioned by this agency system.")
+
+
+async def resolve_person(info: Info, person_id) -> Person | None:
+    """A person by ID, following the registry for an ID that is no longer in the marts."""
+    person = await info.context.loaders.person(person_id)
+    if person is not None:
+        return person
+    status = await info.context.loaders.person_id_status.load(person_id)
+    if status is None:
+        return None
+    record_status, merged_into = status
+    return Person.tombstone(str(person_id), record_status, merged_into)
 
 
 @strawberry.type
 class PersonQueries:
-    @strawberry.field(description="A person by kho ID; null when there is none.")
+    @strawberry.field(description="A person by kho ID; null when there is none. An ID merged "
+                                  "into another person answers with recordStatus MERGED and "
+                                  "mergedInto.")
     async def person(self, info: Info, id: strawberry.ID) -> Person | None:
-        row = await info.context.loaders.person_by_id.load(parse_uuid(id, "id"))
+        return await resolve_person(info, parse_uuid(id, "id"))
+
+    @strawberry.field(description="A person by a 12-digit personal ID number or a 9-digit "
+                                  "identity card (CMND) number; null when there is none.")
+    async def person_by_id_number(self, info: Info, number: str) -> Person | None:
+        digits = re.sub(r"[\s.-]", "", number)
+        if not ID_NUMBER.match(digits):
+            raise CodedError("number must be a 12-digit personal ID or a 9-digit identity "
+                             "card number", BAD_USER_INPUT)
+        column = "personal_id_number" if len(digits) == 12 else "id_card_number"
+        row = await info.context.session.fetch_one(
+            f"select {PERSON_COLUMNS} from {PERSON_SOURCE} where {column} = %s "
+            f"order by person_id limit 1", [digits])
         return Person.from_row(row) if row else None
+
+    @strawberry.field(description="Persons matching a filter, in a stable order.")
+    async def persons(self, info: Info, filter: PersonFilter | None = None,
+                      order_by: PersonOrder = PersonOrder.ID, first: int | None = None,
+                      after: str | None = None) -> Connection[Person]:
+        query = Filtered(PERSON_SOURCE, PERSON_COLUMNS)
+        if filter is not None:
+            if filter.name is not None:
+                query.add_condition(name_condition("full_name_key", filter.name))
+            if filter.sex is not None:
+                if filter.sex not in ("male", "female"):
+                    raise CodedError("sex must be male or female", BAD_USER_INPUT)
+                query.add("sex = %s", filter.sex)
+            date_range(filter.birth_date_from, filter.birth_date_to, "birth date")
+            if filter.birth_date_from is not None:
+                query.add("birth_date >= %s", filter.birth_date_from)
+            if filter.birth_date_to is not None:
+                query.add("birth_date <= %s", filter.birth_date_to)
+            if filter.is_deceased is not None:
+                query.add("is_deceased = %s", filter.is_deceased)
+            if filter.birth_admin_unit is not None:
+                communes = await commune_set(info, filter.birth_admin_unit)
+                query.add_condition(communes.condition("birth_legacy_commune_code",
+                                                       "birth_current_commune_code"))
+            if filter.source_system is not None:
+                query.add("%s = any(source_systems)", filter.source_system)
+        return await fetch_page(info.context.session, query, order_by.value, first, after,
+                                Person.from_row)

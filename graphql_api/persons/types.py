@@ -1,43 +1,181 @@
 from __future__ import annotations
 
 import datetime
+import uuid
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-PERSON_COLUMNS = ("person_id", "personal_id_number", "id_card_number", "full_name", "sex",
-                  "birth_date",
-                  "is_deceased", "death_date", "source_systems", "last_source_update_at")
+from graphql_api.common import Node, Provenance, RecordStatus, provenance
+from graphql_api.context import Info
+
+if TYPE_CHECKING:
+    from graphql_api.admin_units.types import AdminUnit
+    from graphql_api.cadre.types import Employment
+    from graphql_api.civil_registry.types import CivilEvent
+    from graphql_api.land.types import LandRight, LandTransfer
+    from graphql_api.organizations.types import EnterpriseRole
+
+PERSON_SOURCE = "marts.dim_person"
+PERSON_COLUMNS = (
+    "person_id as id, personal_id_number, id_card_number, full_name, sex, birth_date, "
+    "birth_date_precision, birth_legacy_commune_code, birth_current_commune_code, "
+    "is_deceased, death_date, source_systems, last_source_update_at, mention_count, "
+    "full_name_source_system, full_name_source_updated_at, birth_date_source_system, "
+    "birth_date_source_updated_at, sex_source_system, attributes_source_system"
+)
 
 
-@strawberry.type(description="A person in the province's master data.")
-class Person:
+@strawberry.type(
+    description="A person in the province's master data: one per real person "
+    "the agency systems mention, however they spell or number them."
+)
+class Person(Node):
     id: strawberry.ID = strawberry.field(description="Stable kho ID of the person.")
+    record_status: RecordStatus = strawberry.field(
+        default=RecordStatus.ACTIVE,
+        description="MERGED: this ID now belongs to another person (see mergedInto), and "
+        "every other field is null; RETIRED: no source record names it any more.",
+    )
     personal_id_number: str | None = strawberry.field(
+        default=None,
         description="12-digit personal identification number; null for a person known only "
-                    "by a 9-digit identity card (CMND).")
+        "by a 9-digit identity card (CMND).",
+    )
     id_card_number: str | None = strawberry.field(
+        default=None,
         description="9-digit identity card number (CMND) the person was recorded by, "
-                    "where one was.")
-    full_name: str | None
-    sex: str | None = strawberry.field(description="male or female.")
-    birth_date: datetime.date | None
-    is_deceased: bool
-    death_date: datetime.date | None
-    source_systems: list[str] = strawberry.field(
-        description="The agency systems whose records mention this person.")
-    last_source_update_at: datetime.datetime | None
+        "where one was.",
+    )
+    full_name: str | None = None
+    sex: str | None = strawberry.field(default=None, description="male or female.")
+    birth_date: datetime.date | None = None
+    birth_date_precision: str | None = strawberry.field(
+        default=None, description="day, or year where the sources state the year only."
+    )
+    is_deceased: bool | None = None
+    death_date: datetime.date | None = None
+    source_systems: list[str] | None = strawberry.field(
+        default=None, description="The agency systems whose records mention this person."
+    )
+    mention_count: int | None = strawberry.field(
+        default=None, description="How many source records resolve to this person."
+    )
+    last_source_update_at: datetime.datetime | None = None
+    birth_legacy_commune_code: strawberry.Private[str | None] = None
+    birth_current_commune_code: strawberry.Private[str | None] = None
+    full_name_source_system: strawberry.Private[str | None] = None
+    full_name_source_updated_at: strawberry.Private[datetime.datetime | None] = None
+    birth_date_source_system: strawberry.Private[str | None] = None
+    birth_date_source_updated_at: strawberry.Private[datetime.datetime | None] = None
+    sex_source_system: strawberry.Private[str | None] = None
+    attributes_source_system: strawberry.Private[str | None] = None
+    merged_into_id: strawberry.Private[str | None] = None
+
+    @strawberry.field(description="For a MERGED ID: the person it belongs to now.")
+    async def merged_into(self, info: Info) -> Person | None:
+        if self.merged_into_id is None:
+            return None
+        return await info.context.loaders.person(self.merged_into_id)
+
+    @strawberry.field(description="Where each master attribute comes from.")
+    def provenance(self) -> list[Provenance]:
+        if self.record_status is not RecordStatus.ACTIVE:
+            return []
+        return [
+            *provenance(self.full_name_source_system, self.full_name_source_updated_at, "fullName"),
+            *provenance(
+                self.birth_date_source_system,
+                self.birth_date_source_updated_at,
+                "birthDate",
+                "birthDatePrecision",
+                "birthCommune",
+            ),
+            *provenance(self.sex_source_system, self.last_source_update_at, "sex"),
+            *provenance(
+                self.attributes_source_system,
+                self.last_source_update_at,
+                "personalIdNumber",
+                "idCardNumber",
+            ),
+            *provenance("civil_registry", None, "isDeceased", "deathDate"),
+        ]
+
+    @strawberry.field(description="Commune of birth on the current map.")
+    async def birth_commune(
+        self, info: Info
+    ) -> Annotated["AdminUnit", strawberry.lazy("graphql_api.admin_units.types")] | None:
+        return await info.context.loaders.admin_unit("current", self.birth_current_commune_code)
+
+    @strawberry.field(description="Commune of birth as registered (pre-2025 code).")
+    async def birth_legacy_commune(
+        self, info: Info
+    ) -> Annotated["AdminUnit", strawberry.lazy("graphql_api.admin_units.types")] | None:
+        return await info.context.loaders.admin_unit("legacy", self.birth_legacy_commune_code)
+
+    @strawberry.field(
+        description="Land-use rights the person holds or held; with asOf, only "
+        "those in force on that date."
+    )
+    async def land_rights(
+        self, info: Info, as_of: datetime.date | None = None
+    ) -> list[Annotated["LandRight", strawberry.lazy("graphql_api.land.types")]]:
+        from graphql_api.land.types import LandRight
+
+        rows = await info.context.loaders.land_rights_by_person.load((self.id, as_of))
+        return [LandRight.from_row(row) for row in rows]
+
+    @strawberry.field(
+        description="Land transfers the person took part in (either side), up to asOf when given."
+    )
+    async def land_transfers(
+        self, info: Info, as_of: datetime.date | None = None
+    ) -> list[Annotated["LandTransfer", strawberry.lazy("graphql_api.land.types")]]:
+        from graphql_api.land.types import LandTransfer
+
+        rows = await info.context.loaders.land_transfers_by_person.load((self.id, as_of))
+        return [LandTransfer.from_row(row) for row in rows]
+
+    @strawberry.field(
+        description="Roles in businesses (legal representative, household "
+        "business owner); with asOf, those registered by then."
+    )
+    async def enterprise_roles(
+        self, info: Info, as_of: datetime.date | None = None
+    ) -> list[Annotated["EnterpriseRole", strawberry.lazy("graphql_api.organizations.types")]]:
+        from graphql_api.organizations.types import EnterpriseRole
+
+        rows = await info.context.loaders.enterprise_roles_by_person.load((self.id, as_of))
+        return [EnterpriseRole.from_row(row) for row in rows]
+
+    @strawberry.field(
+        description="Civil-service career: assignments to agencies; with asOf, "
+        "the ones in force on that date."
+    )
+    async def employment(
+        self, info: Info, as_of: datetime.date | None = None
+    ) -> list[Annotated["Employment", strawberry.lazy("graphql_api.cadre.types")]]:
+        from graphql_api.cadre.types import Employment
+
+        rows = await info.context.loaders.employment_by_person.load((self.id, as_of))
+        return [Employment.from_row(row) for row in rows]
+
+    @strawberry.field(
+        description="Births, marriages and deaths the person took part in; with "
+        "asOf, those that happened by then."
+    )
+    async def civil_events(
+        self, info: Info, as_of: datetime.date | None = None
+    ) -> list[Annotated["CivilEvent", strawberry.lazy("graphql_api.civil_registry.types")]]:
+        from graphql_api.civil_registry.types import CivilEvent
+
+        rows = await info.context.loaders.civil_events_by_person.load((self.id, as_of))
+        return [CivilEvent.from_row(row) for row in rows]
 
     @classmethod
     def from_row(cls, row: dict) -> Person:
-        return cls(
-            id=strawberry.ID(str(row["person_id"])),
-            personal_id_number=row["personal_id_number"],
-            id_card_number=row["id_card_number"],
-            full_name=row["full_name"],
-            sex=row["sex"],
-            birth_date=row["birth_date"],
-            is_deceased=row["is_deceased"],
-            death_date=row["death_date"],
-            source_systems=row["source_systems"] or [],
-            last_source_update_at=row["last_source_update_at"],
-        )
+        return cls(**{k: v for k, v in row.items() if not k.startswith("_")})
+
+    @classmethod
+    def tombstone(cls, person_id: str, status: RecordStatus, merged_into: str | None) -> Person:
+        return cls(id=uuid.UUID(person_id), record_status=status, merged_into_id=merged_into)

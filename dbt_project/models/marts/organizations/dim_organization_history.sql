@@ -53,25 +53,43 @@ versions as (
         dbt_valid_to as valid_to,
         dbt_scd_id
     from household_businesses
+),
+
+legal_forms as (
+    select * from {{ ref('legal_form_codes') }}
+),
+
+statuses as (
+    select * from {{ ref('enterprise_status_codes') }}
+),
+
+final as (
+    select
+        versions.dbt_scd_id as organization_version_id,
+        versions.organization_id,
+        versions.organization_type,
+        versions.organization_name,
+        versions.legal_form_code,
+        legal_forms.name_vi as legal_form_name_vi,
+        legal_forms.name_en as legal_form_name_en,
+        versions.industry_code,
+        versions.status,
+        statuses.name_vi as status_name_vi,
+        statuses.name_en as status_name_en,
+        versions.representative_name,
+        case
+            when versions.representative_personal_id_number is not null
+                then {{ stable_id('person', 'versions.representative_personal_id_number') }}
+        end as representative_person_id,
+        versions.legacy_commune_code,
+        versions.current_commune_code,
+        versions.address_line,
+        versions.valid_from,
+        versions.valid_to,
+        versions.valid_to is null as is_current
+    from versions
+    left join legal_forms on versions.legal_form_code = legal_forms.legal_form_code
+    left join statuses on versions.status = statuses.status
 )
 
-select
-    dbt_scd_id as organization_version_id,
-    organization_id,
-    organization_type,
-    organization_name,
-    legal_form_code,
-    industry_code,
-    status,
-    representative_name,
-    case
-        when representative_personal_id_number is not null
-            then {{ stable_id('person', 'representative_personal_id_number') }}
-    end as representative_person_id,
-    legacy_commune_code,
-    current_commune_code,
-    address_line,
-    valid_from,
-    valid_to,
-    valid_to is null as is_current
-from versions
+select * from final

@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import datetime
+
+import strawberry
+
+from graphql_api.common import AdminUnitGeneration, AdminUnitLevel, Node
+from graphql_api.context import Info
+
+ADMIN_UNIT_SOURCE = "marts.dim_admin_unit"
+ADMIN_UNIT_COLUMNS = (
+    "admin_unit_id as id, admin_unit_code as code, admin_unit_name as name, short_name, "
+    "unit_type, level, generation, province_code, latitude, longitude, area_km2, "
+    "parent_admin_unit_id as parent_id"
+)
+
+
+@strawberry.type(description="A successor relation between a legacy and a current admin unit "
+                             "(the 1 July 2025 reorganisation).")
+class AdminUnitSuccession:
+    legacy_id: strawberry.Private[str]
+    current_id: strawberry.Private[str]
+    is_default: bool | None = strawberry.field(
+        description="For a legacy commune split between several current communes: the one its "
+                    "records are placed in when nothing more precise is known.")
+    effective_date: datetime.date | None
+
+    @strawberry.field
+    async def legacy(self, info: Info) -> AdminUnit:
+        return AdminUnit.from_row(await info.context.loaders.admin_unit_by_id.load(self.legacy_id))
+
+    @strawberry.field
+    async def current(self, info: Info) -> AdminUnit:
+        return AdminUnit.from_row(
+            await info.context.loaders.admin_unit_by_id.load(self.current_id))
+
+
+@strawberry.type(description="An administrative unit: a province, a legacy district or a "
+                             "commune (ward, township), of either generation.")
+class AdminUnit(Node):
+    id: strawberry.ID = strawberry.field(
+        description="generation:level:code, e.g. current:commune:27694.")
+    code: str
+    name: str
+    short_name: str | None
+    unit_type: str | None = strawberry.field(description="Tỉnh, Thành phố, Phường, Xã, ...")
+    level: AdminUnitLevel
+    generation: AdminUnitGeneration
+    province_code: str | None
+    latitude: float | None
+    longitude: float | None
+    area_km2: float | None
+    parent_id: strawberry.Private[str | None]
+
+    @classmethod
+    def from_row(cls, row: dict) -> AdminUnit:
+        values = {k: v for k, v in row.items() if not k.startswith("_")}
+        return cls(**{**values, "level": AdminUnitLevel(row["level"]),
+                      "generation": AdminUnitGeneration(row["generation"])})
+
+    @strawberry.field(description="The province (or legacy district) this unit belongs to.")
+    async def parent(self, info: Info) -> AdminUnit | None:
+        if self.parent_id is None:
+            return None
+        row = await info.context.loaders.admin_unit_by_id.load(self.parent_id)
+        return AdminUnit.from_row(row) if row else None
+
+    @strawberry.field(description="The units directly under this one, by code.")
+    async def children(self, info: Info) -> list[AdminUnit]:
+        rows = await info.context.loaders.admin_units_by_parent.load((self.id, None))
+        return [AdminUnit.from_row(row) for row in rows]
+
+    @strawberry.field(description="For a legacy unit: the current units its area went to "
+                                  "(provinces to provinces, districts and communes to "
+                                  "communes).")
+    async def successors(self, info: Info) -> list[AdminUnitSuccession]:
+        if self.generation is not AdminUnitGeneration.LEGACY:
+            return []
+        rows = await info.context.loaders.admin_unit_successions.load(self.id)
+        return [row for row in rows if row.legacy_id == self.id]
+
+    @strawberry.field(description="For a current unit: the legacy units its area came from.")
+    async def predecessors(self, info: Info) -> list[AdminUnitSuccession]:
+        if self.generation is not AdminUnitGeneration.CURRENT:
+            return []
+        rows = await info.context.loaders.admin_unit_successions.load(self.id)
+        return [row for row in rows if row.current_id == self.id]
+
+

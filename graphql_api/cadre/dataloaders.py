@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from strawberry.dataloader import DataLoader
+
+from graphql_api.asof import in_force
+from graphql_api.cadre.types import EMPLOYMENT_COLUMNS, EMPLOYMENT_SOURCE, Employment
+from graphql_api.database import Session
+from graphql_api.loaders import many_per_key
+from graphql_api.pagination import Order, pages_per_key
+
+STAFF_ORDER = Order("staff_by_name", (("coalesce(full_name, '')", "text"),
+                                      ("employment_id", "uuid")))
+
+
+def employment_by_person(session: Session) -> DataLoader:
+    return many_per_key(session, EMPLOYMENT_SOURCE, EMPLOYMENT_COLUMNS, "person_id",
+                        "valid_from nulls first, employment_id", in_force(end_is_inclusive=True))
+
+
+def staff_pages(session: Session) -> DataLoader:
+    return pages_per_key(session, EMPLOYMENT_SOURCE, EMPLOYMENT_COLUMNS, "organization_id",
+                         "uuid", STAFF_ORDER, in_force(end_is_inclusive=True),
+                         Employment.from_row)

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import datetime
+import enum
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from graphql_api.aggregates import aggregate
+from graphql_api.asof import in_force
+from graphql_api.cadre.types import EMPLOYMENT_SOURCE
+from graphql_api.common import AdminUnitRef, commune_set
+from graphql_api.context import Info
+from graphql_api.errors import parse_uuid
+from graphql_api.pagination import Filtered
+
+if TYPE_CHECKING:
+    from graphql_api.organizations.types import Organization
+
+
+@strawberry.enum
+class CivilServantDimension(enum.Enum):
+    AGENCY = (("organization_id", "organization_id"), ("agency_code", "agency_code"))
+    GRADE = (
+        ("grade_code", "grade_code"),
+        ("grade_name_vi", "grade_name_vi"),
+        ("grade_name_en", "grade_name_en"),
+    )
+
+
+@strawberry.input
+class CivilServantFilter:
+    agency_id: strawberry.ID | None = strawberry.field(
+        default=None, description="One agency (kho ID)."
+    )
+    admin_unit: AdminUnitRef | None = strawberry.field(
+        default=None, description="Agencies addressed in this admin unit or under it."
+    )
+    as_of: datetime.date | None = strawberry.field(
+        default=None, description="Assignments in force on that date; by default today."
+    )
+
+
+@strawberry.type(description="Civil servants in force, counted by the dimensions asked for.")
+class CivilServantStatisticsRow:
+    agency_code: str | None = None
+    grade_code: str | None = None
+    grade_name_vi: str | None = None
+    grade_name_en: str | None = None
+    civil_servant_count: int = 0
+    organization_id: strawberry.Private[object | None] = None
+
+    @strawberry.field(description="The agency, when grouped by agency.")
+    async def agency(
+        self, info: Info
+    ) -> Annotated["Organization", strawberry.lazy("graphql_api.organizations.types")] | None:
+        return await info.context.loaders.organization(self.organization_id)
+
+
+@strawberry.type
+class CadreQueries:
+    @strawberry.field(
+        description="Civil servants by agency and / or grade (ngạch), counted once per person."
+    )
+    async def civil_servant_statistics(
+        self,
+        info: Info,
+        group_by: list[CivilServantDimension],
+        filter: CivilServantFilter | None = None,
+    ) -> list[CivilServantStatisticsRow]:
+        query = Filtered(EMPLOYMENT_SOURCE, "")
+        day = filter.as_of if filter and filter.as_of else info.context.today
+        query.add_condition(in_force(end_is_inclusive=True)(day))
+        if filter is not None and filter.agency_id is not None:
+            query.add("organization_id = %s", parse_uuid(filter.agency_id, "agencyId"))
+        if filter is not None and filter.admin_unit is not None:
+            communes = await commune_set(info, filter.admin_unit)
+            condition, params = communes.condition("legacy_commune_code", "current_commune_code")
+            query.add(
+                f"organization_id in (select organization_id from "
+                f"marts.dim_organization where {condition})",
+                *params,
+            )
+        rows = await aggregate(
+            info.context.session,
+            query,
+            [d.value for d in group_by],
+            "count(distinct person_id) as civil_servant_count",
+        )
+        return [CivilServantStatisticsRow(**row) for row in rows]
