@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import strawberry
+from strawberry.extensions import ParserCache, ValidationCache
 
 from graphql_api.admin_units.queries import AdminUnitQueries
 from graphql_api.admin_units.types import AdminUnit
@@ -20,6 +21,7 @@ from graphql_api.persons.queries import PersonQueries
 from graphql_api.persons.types import Person
 
 SCHEMA_FILE = Path(__file__).with_name("schema.graphql")
+PARSED_DOCUMENTS = 1_000
 
 
 @strawberry.type(description="The province's shared master data.")
@@ -40,7 +42,9 @@ class KhoSchema(strawberry.Schema):
 schema = KhoSchema(
     query=Query,
     types=[Person, Organization, LandParcel, AdminUnit],
-    extensions=[QueryLimits],
+    # Agencies send the same few documents over and over: parse and validate each once.
+    extensions=[ParserCache(maxsize=PARSED_DOCUMENTS), ValidationCache(maxsize=PARSED_DOCUMENTS),
+                QueryLimits],
 )
 
 
