@@ -43,8 +43,9 @@ schema = KhoSchema(
     query=Query,
     types=[Person, Organization, LandParcel, AdminUnit],
     # Agencies send the same few documents over and over: parse and validate each once.
-    extensions=[ParserCache(maxsize=PARSED_DOCUMENTS), ValidationCache(maxsize=PARSED_DOCUMENTS),
-                QueryLimits],
+    # (their caches live at module level, shared by every request).
+    extensions=[lambda: ParserCache(maxsize=PARSED_DOCUMENTS),
+                lambda: ValidationCache(maxsize=PARSED_DOCUMENTS), QueryLimits],
 )
 
 
