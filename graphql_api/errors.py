@@ -40,9 +40,10 @@ def parse_uuid(value: str, what: str) -> uuid.UUID:
 
 
 def is_coded(error: GraphQLError) -> bool:
-    """Errors kho raised on purpose, and graphql-core's own, are the caller's to read."""
+    """Errors kho raised on purpose, and graphql-core's own (a variable's value that does not
+    coerce carries the scalar's error as its original), are the caller's to read."""
     original = error.original_error
-    return original is None or isinstance(original, CodedError)
+    return original is None or isinstance(original, GraphQLError)
 
 
 def with_code(error: GraphQLError) -> GraphQLError:
@@ -50,6 +51,9 @@ def with_code(error: GraphQLError) -> GraphQLError:
     original = error.original_error
     if isinstance(original, CodedError):
         return error  # located by graphql-core, the code carried over from the original
+    if isinstance(original, GraphQLError):  # a variable's value that does not coerce
+        error.extensions = {**(error.extensions or {}), "code": BAD_USER_INPUT}
+        return error
     if original is not None:
         return GraphQLError(INTERNAL_MESSAGE, error.nodes, error.source, error.positions,
                             error.path, None, {"code": INTERNAL_SERVER_ERROR})

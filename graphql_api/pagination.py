@@ -120,7 +120,9 @@ def decode_cursor(order: Order, cursor: str) -> list[Any]:
     if name != order.name or len(values) != len(order.keys):
         raise CodedError(f"after is a cursor of another order than {order.name}",
                          BAD_USER_INPUT)
-    return values
+    if not all(isinstance(v, str | int | float) and not isinstance(v, bool) for v in values):
+        raise CodedError("after is not a cursor this API gave out", BAD_USER_INPUT)
+    return [str(v) for v in values]  # cast by the statement, so a forged value is a DataError
 
 
 async def fetch_page(session: Session, query: Filtered, order: Order, first: int | None,

@@ -39,7 +39,7 @@ class LandParcelFilter:
     land_use_code: list[str] | None = strawberry.field(
         default=None, description="Any of these land-use codes (LUC, ONT, ODT, ...).")
     land_use_group: str | None = strawberry.field(
-        default=None, description="agricultural, non_agricultural or unused.")
+        default=None, description="agricultural, residential, non_agricultural, public or unused.")
     area_min_m2: float | None = None
     area_max_m2: float | None = None
     planning_zone: list[str] | None = None

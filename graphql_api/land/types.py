@@ -55,7 +55,7 @@ class LandParcel(Node):
         description="Land-use code from the national list (LUC, ONT, ODT, ...)."
     )
     land_use_group: str | None = strawberry.field(
-        description="agricultural, non_agricultural or unused."
+        description="agricultural, residential, non_agricultural, public or unused."
     )
     land_use_name_vi: str | None
     land_use_name_en: str | None

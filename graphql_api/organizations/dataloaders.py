@@ -17,7 +17,7 @@ from graphql_api.organizations.types import (
 # representative, not of the role rows, so a past one is read from the versions.
 REPRESENTATIVE_AS_OF = """(
     select
-        md5(h.organization_version_id)::uuid as id,
+        md5(h.organization_version_id)::uuid as enterprise_role_id,
         h.organization_id,
         case when h.organization_type = 'household_business' then 'owner'
             else 'legal_representative' end as role,
@@ -67,4 +67,4 @@ def representatives_as_of(session: Session) -> DataLoader:
         return "valid_from < %s and (valid_to is null or valid_to >= %s)", [moment, moment]
 
     return many_per_key(session, REPRESENTATIVE_AS_OF, ENTERPRISE_ROLE_COLUMNS,
-                        "organization_id", "id", at_end_of)
+                        "organization_id", "enterprise_role_id", at_end_of)
