@@ -3,8 +3,11 @@ requests, so nothing one caller read is served to another)."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime
+import inspect
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,47 +34,74 @@ class Loaders:
             loader = self._made[name] = FACTORIES[name](self.session)
         return loader
 
-    async def person(self, person_id: Any):
+    # The related record of a kind by its ID, as a resolver returns it: at once when a parent
+    # already primed the loader (graphql_api.prefetch), else awaitable.
+
+    def person(self, person_id: Any):
         from graphql_api.persons.types import Person
 
         if person_id is None:
             return None
-        row = await self.person_by_id.load(_uuid(person_id))
-        return Person.from_row(row) if row else None
+        return resolved(self.person_by_id.load(_uuid(person_id)), _or_none(Person.from_row))
 
-    async def organization(self, organization_id: Any):
+    def organization(self, organization_id: Any):
         from graphql_api.organizations.types import Organization
 
         if organization_id is None:
             return None
-        row = await self.organization_by_id.load(_uuid(organization_id))
-        return Organization.from_row(row) if row else None
+        return resolved(self.organization_by_id.load(_uuid(organization_id)),
+                        _or_none(Organization.from_row))
 
-    async def land_parcel(self, land_parcel_id: Any):
+    def land_parcel(self, land_parcel_id: Any):
         from graphql_api.land.types import LandParcel
 
         if land_parcel_id is None:
             return None
-        row = await self.land_parcel_by_id.load(_uuid(land_parcel_id))
-        return LandParcel.from_row(row) if row else None
+        return resolved(self.land_parcel_by_id.load(_uuid(land_parcel_id)),
+                        _or_none(LandParcel.from_row))
 
-    async def land_parcels(self, ids: list[Any]) -> list:
+    def land_parcels(self, ids: list[Any]):
         from graphql_api.land.types import LandParcel
 
-        rows = await self.land_parcel_by_id.load_many([_uuid(i) for i in ids])
-        return [LandParcel.from_row(row) for row in rows if row]
+        return resolved(self.land_parcel_by_id.load_many([_uuid(i) for i in ids]),
+                        lambda rows: [LandParcel.from_row(row) for row in rows if row])
 
-    async def admin_unit(self, generation: str, code: str | None):
+    def admin_unit(self, generation: str, code: str | None):
         from graphql_api.admin_units.types import AdminUnit
 
         if code is None:
             return None
-        row = await self.admin_unit_by_id.load(f"{generation}:commune:{code}")
-        return AdminUnit.from_row(row) if row else None
+        return resolved(self.admin_unit_by_id.load(f"{generation}:commune:{code}"),
+                        _or_none(AdminUnit.from_row))
 
-    async def staff_page(self, organization_id: Any, day: datetime.date, first: int | None,
-                         after: str | None):
-        return await self.staff_pages.load((_uuid(organization_id), day, first, after))
+    def staff_page(self, organization_id: Any, day: datetime.date, first: int | None,
+                   after: str | None):
+        return self.staff_pages.load((_uuid(organization_id), day, first, after))
+
+
+def resolved(answer: Awaitable, convert: Callable[[Any], Any]) -> Any:
+    """``convert(answer)`` now if the loader already has the answer (no task, no await for
+    graphql-core to schedule), else an awaitable of it."""
+    if isinstance(answer, asyncio.Future) and answer.done():
+        return convert(answer.result())
+    return _converted(answer, convert)
+
+
+async def _converted(answer: Awaitable, convert: Callable[[Any], Any]) -> Any:
+    return convert(await answer)
+
+
+def each(build: Callable[[dict], Any]) -> Callable[[list[dict]], list]:
+    return lambda rows: [build(row) for row in rows]
+
+
+def _or_none(build: Callable[[dict], Any]) -> Callable[[dict | None], Any]:
+    return lambda row: build(row) if row else None
+
+
+async def settle(value: Any) -> Any:
+    """What a resolver-style value comes to, for code that awaits it."""
+    return await value if inspect.isawaitable(value) else value
 
 
 def _uuid(value: Any) -> uuid.UUID:

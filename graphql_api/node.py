@@ -10,7 +10,7 @@ import strawberry
 
 from graphql_api.admin_units.types import AdminUnit
 from graphql_api.common import Node
-from graphql_api.context import Info
+from graphql_api.context import Info, settle
 from graphql_api.errors import BAD_USER_INPUT, CodedError, parse_uuid
 from graphql_api.organizations.queries import resolve_organization
 from graphql_api.persons.queries import resolve_person
@@ -52,4 +52,4 @@ class NodeQueries:
             return await resolve_person(info, node_id)
         if row["kind"] == "organization":
             return await resolve_organization(info, node_id, None)
-        return await info.context.loaders.land_parcel(node_id)
+        return await settle(info.context.loaders.land_parcel(node_id))

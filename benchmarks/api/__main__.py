@@ -23,10 +23,16 @@ workers (a keep-alive connection stays on the worker that accepted it).
 
 Goals at 100,000 persons on a 2-core machine (shared by this client, the API and
 PostgreSQL): p50 under 10 ms for (a) and under 50 ms for (b), at least 300 requests per
-second for (a). The clients are closed-loop, so a p50 is about 16 / (requests per second):
-p50 under 10 ms for (a) takes some 1,600 requests per second. To compare server settings
-(say, with and without a feature), run it once per setting with ``--env KEY=VALUE``
-(repeatable, the API's environment only), ``--side api`` to leave out the SQL side.
+second for (a). Each read is measured twice per side. Closed loop: every client sends its
+next request as soon as its answer came, which gives the most requests per second the
+server answers; its p50 is then about 16 / (requests per second), so p50 under 10 ms there
+would take some 1,600 requests per second. Paced (``--paced``, default (a) at 300, (b) at
+20, (c) at 5 requests a second): the 16 clients take turns on a fixed schedule, and each
+latency counts from when its request was due: the latency agencies see at that load.
+
+To compare server settings (say, with and without a feature), run it once per setting with
+``--env KEY=VALUE`` (repeatable, the API's environment only), ``--side api`` to leave out
+the SQL side.
 """
 
 from __future__ import annotations
@@ -50,6 +56,11 @@ from kho import db, warehouse
 SIDES = ("API", "SQL")
 # (scenario, figure of its API run, limit): p50 under the limit, requests/s at least it.
 GOALS = (("a", "p50", 10.0), ("b", "p50", 50.0), ("a", "rps", 300.0))
+
+
+# The offered loads of the paced runs: (a) at its goal rate, (b) and (c) at what a busy
+# province's agencies might send.
+DEFAULT_PACED = "a=300,b=20,c=5"
 
 
 class WrongAnswer(Exception):
@@ -145,8 +156,8 @@ async def check_first_answers(chosen: list[Scenario], port: int | None,
              if statements else ""), flush=True)
 
 
-async def api_run(scenario: Scenario, api: ApiServer, args: argparse.Namespace
-                  ) -> tuple[Run, list[int]]:
+async def api_run(scenario: Scenario, api: ApiServer, args: argparse.Namespace,
+                  rate: float | None) -> tuple[Run, list[int]]:
     """The run over connections of its own (uvicorn closes those idle for 5 s, as they
     would be while the SQL side runs), and how they spread over the workers. They are opened
     one after another, each answering one request before the next opens: opened at once,
@@ -161,7 +172,7 @@ async def api_run(scenario: Scenario, api: ApiServer, args: argparse.Namespace
                 raise SystemExit(f"{scenario.label}, API: HTTP {status}: {body[:2000]!r}")
         spread = api.connections_per_worker()
         run = await measure(api_calls(scenario, connections, api.port), args.warmup,
-                            args.seconds)
+                            args.seconds, rate)
         return run, spread
     finally:
         for connection in connections:
@@ -181,58 +192,82 @@ async def run(chosen: list[Scenario], args: argparse.Namespace, api: ApiServer |
         await check_first_answers(chosen, api and api.port, pool)
         runs = {}
         for scenario in chosen:
-            for side in SIDES:
+            for side, rate in itertools.product(SIDES, (None, args.paced.get(scenario.key))):
+                if rate is None and (scenario.key, side) in runs:
+                    continue  # no paced rate for this scenario
                 if side == "API" and api is not None:
-                    result, spread = await api_run(scenario, api, args)
+                    result, spread = await api_run(scenario, api, args, rate)
                     shown = f"; connections per worker: {', '.join(map(str, spread))}"
                 elif side == "SQL" and pool is not None:
                     result = await measure(sql_calls(scenario, pool, args.clients),
-                                           args.warmup, args.seconds)
+                                           args.warmup, args.seconds, rate)
                     shown = ""
                 else:
                     continue
+                mode = f"paced at {rate:g}/s" if rate else "closed loop"
                 if result.errors:
-                    raise SystemExit(f"{scenario.label}, {side}: {result.errors:,} of "
-                                     f"{result.requests:,} answers were wrong; the first: "
+                    raise SystemExit(f"{scenario.label}, {side}, {mode}: {result.errors:,} "
+                                     f"of {result.requests:,} answers were wrong; the first: "
                                      f"{result.first_error}")
-                print(f"{scenario.label}, {side}: {len(result.latencies):,} requests in "
-                      f"{result.seconds:g} s after a {args.warmup:g} s warm-up, 0 errors{shown}",
-                      flush=True)
-                runs[scenario.key, side] = result
+                print(f"{scenario.label}, {side}, {mode}: {len(result.latencies):,} requests "
+                      f"in {result.seconds:g} s after a {args.warmup:g} s warm-up, 0 errors"
+                      f"{shown}", flush=True)
+                runs[(scenario.key, side) if rate is None else (scenario.key, side, rate)] = (
+                    result)
         return runs
     finally:
         if pool is not None:
             await pool.close()
 
 
-def print_results(chosen: list[Scenario], runs: dict[tuple[str, str], Run]) -> None:
-    def cell(value: float | None, width: int, digits: int) -> str:
-        return f"{'-':>{width}}" if value is None else f"{value:>{width},.{digits}f}"
-
-    print(f"\n{'':<4}{'API rps':>10}{'p50 ms':>9}{'p99 ms':>9}   "
-          f"{'SQL rps':>10}{'p50 ms':>9}{'p99 ms':>9}   {'API/SQL p50':>11}")
-    for scenario in chosen:
-        line = f"({scenario.key}) "
-        for side in SIDES:
-            run = runs.get((scenario.key, side))
-            line += "".join(cell(run and getattr(run, what), width, digits) for what, width,
-                            digits in (("rps", 10, 0), ("p50_ms", 9, 2), ("p99_ms", 9, 2)))
-            line += "   "
-        api, sql = runs.get((scenario.key, "API")), runs.get((scenario.key, "SQL"))
-        print(line + cell(api and sql and api.p50_ms / sql.p50_ms, 11, 1))
+def print_results(chosen: list[Scenario], runs: dict[tuple, Run], paced: dict[str, float],
+                  clients: int) -> None:
+    print(f"\nclosed loop: {clients} clients, each sending as soon as its answer came")
+    _table(chosen, runs, lambda key, side: (key, side))
+    if paced:
+        print("paced: the same clients sending " + ", ".join(
+            f"({k}) {r:g}" for k, r in paced.items()) + " requests a second in all")
+        _table([s for s in chosen if s.key in paced], runs,
+               lambda key, side: (key, side, paced[key]))
     print()
     for key, what, limit in GOALS:
-        run = runs.get((key, "API"))
-        p50 = what == "p50"
-        stated = f"p50 under {limit:g} ms" if p50 else f"at least {limit:g} requests/s"
-        if run is None:
-            verdict = "not measured"
-        else:
+        for label, run in (("closed loop", runs.get((key, "API"))),
+                           (f"paced at {paced.get(key, 0):g}/s",
+                            runs.get((key, "API", paced.get(key))))):
+            if run is None or (what == "rps" and label != "closed loop"):
+                continue
+            p50 = what == "p50"
+            stated = f"p50 under {limit:g} ms" if p50 else f"at least {limit:g} requests/s"
             value = run.p50_ms if p50 else run.rps
             met = value < limit if p50 else value >= limit
             verdict = (f"{value:.2f} ms" if p50 else f"{value:,.0f} requests/s") + (
                 ", met" if met else ", NOT MET")
-        print(f"goal ({key}) {stated}: {verdict}")
+            print(f"goal ({key}) {stated}, {label}: {verdict}")
+
+
+def _table(chosen: list[Scenario], runs: dict[tuple, Run], key_of) -> None:
+    def cell(value: float | None, width: int, digits: int) -> str:
+        return f"{'-':>{width}}" if value is None else f"{value:>{width},.{digits}f}"
+
+    print(f"{'':<4}{'API rps':>10}{'p50 ms':>9}{'p99 ms':>9}   "
+          f"{'SQL rps':>10}{'p50 ms':>9}{'p99 ms':>9}   {'API/SQL p50':>11}")
+    for scenario in chosen:
+        line = f"({scenario.key}) "
+        for side in SIDES:
+            run = runs.get(key_of(scenario.key, side))
+            line += "".join(cell(run and getattr(run, what), width, digits) for what, width,
+                            digits in (("rps", 10, 0), ("p50_ms", 9, 2), ("p99_ms", 9, 2)))
+            line += "   "
+        api = runs.get(key_of(scenario.key, "API"))
+        sql = runs.get(key_of(scenario.key, "SQL"))
+        print(line + cell(api and sql and api.p50_ms / sql.p50_ms, 11, 1))
+
+
+def rates(text: str) -> dict[str, float]:
+    pairs = [p.partition("=") for p in text.split(",") if p.strip()]
+    if any(not sep or not key.strip() for key, sep, _ in pairs):
+        raise argparse.ArgumentTypeError(f"{text!r} is not KEY=RPS,...")
+    return {key.strip(): float(value) for key, _, value in pairs}
 
 
 def environment(pairs: list[str]) -> dict[str, str]:
@@ -263,6 +298,9 @@ def main() -> None:
                         help="set in the API's environment (repeatable)")
     parser.add_argument("--side", choices=("both", *(s.lower() for s in SIDES)),
                         default="both", help="measure the API, the SQL baseline or both")
+    parser.add_argument("--paced", type=rates, default=rates(DEFAULT_PACED),
+                        metavar="KEY=RPS,...", help="also measure each of these scenarios "
+                        f"at a fixed offered load (default {DEFAULT_PACED}; '' for none)")
     parser.add_argument("--port", type=int, default=0, help="the API's port (default: a "
                         "free one)")
     args = parser.parse_args()
@@ -292,7 +330,8 @@ def main() -> None:
 
     with api_server(url, port, args.workers, env) if api else nullcontext() as served:
         runs = uvloop.run(run(chosen, args, served, url if sql else None))
-    print_results(chosen, runs)
+    print_results(chosen, runs, {k: r for k, r in args.paced.items()
+                                 if k in {s.key for s in chosen}}, args.clients)
 
 
 if __name__ == "__main__":

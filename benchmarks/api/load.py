@@ -1,5 +1,5 @@
 """The load: virtual clients that each send their next request when the previous answer
-arrived, and the figures of a run.
+arrived, or on a fixed schedule, and the figures of a run.
 
 Client, API server and PostgreSQL share the machine's cores, so the client is kept cheap:
 requests are built before the run, and HTTP is spoken by hand over one keep-alive
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import itertools
 import statistics
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -82,27 +83,42 @@ class Run:
                 statistics.quantiles(self.latencies, n=100, method="inclusive")]
 
 
-async def measure(clients: Sequence[Call], warmup: float, seconds: float) -> Run:
-    """Run every client back to back for ``warmup`` then ``seconds``; the latencies of the
-    requests answered after the warm-up and before the end."""
+async def measure(clients: Sequence[Call], warmup: float, seconds: float,
+                  rate: float | None = None) -> Run:
+    """Run every client for ``warmup`` then ``seconds``; the latencies of the requests
+    answered after the warm-up and before the end.
+
+    Without ``rate`` each client sends its next request as soon as the previous answer came
+    (closed loop: the figure is the most the server answers, and p50 is about clients / rps).
+    With ``rate`` the clients together send ``rate`` requests a second on a fixed schedule,
+    taking turns, and a latency counts from when its request was due, so a server that falls
+    behind shows its queue in the figures instead of slowing the schedule down."""
     latencies: list[float] = []
     errors: list[str] = []
     sent = 0
     started = time.perf_counter()
     window, end = started + warmup, started + warmup + seconds
 
-    async def client(call: Call) -> None:
+    async def client(index: int, call: Call) -> None:
         nonlocal sent
-        while (before := time.perf_counter()) < end:
+        for turn in itertools.count():
+            if rate is None:
+                due = time.perf_counter()
+            else:
+                due = started + (turn * len(clients) + index) / rate
+                if (wait := due - time.perf_counter()) > 0:
+                    await asyncio.sleep(wait)
+            if due >= end:
+                return
             error = await call()
             after = time.perf_counter()
             sent += 1
             if error is not None:
                 errors.append(error)
             elif window <= after < end:
-                latencies.append(after - before)
+                latencies.append(after - due)
 
     async with asyncio.TaskGroup() as group:
-        for call in clients:
-            group.create_task(client(call))
+        for index, call in enumerate(clients):
+            group.create_task(client(index, call))
     return Run(latencies, seconds, sent, len(errors), errors[0] if errors else None)

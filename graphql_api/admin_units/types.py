@@ -5,7 +5,7 @@ import datetime
 import strawberry
 
 from graphql_api.common import AdminUnitGeneration, AdminUnitLevel, Node
-from graphql_api.context import Info
+from graphql_api.context import Info, each, resolved
 
 ADMIN_UNIT_SOURCE = "marts.dim_admin_unit"
 ADMIN_UNIT_COLUMNS = (
@@ -26,13 +26,14 @@ class AdminUnitSuccession:
     effective_date: datetime.date | None
 
     @strawberry.field
-    async def legacy(self, info: Info) -> AdminUnit:
-        return AdminUnit.from_row(await info.context.loaders.admin_unit_by_id.load(self.legacy_id))
+    def legacy(self, info: Info) -> AdminUnit:
+        return resolved(info.context.loaders.admin_unit_by_id.load(self.legacy_id),
+                        AdminUnit.from_row)
 
     @strawberry.field
-    async def current(self, info: Info) -> AdminUnit:
-        return AdminUnit.from_row(
-            await info.context.loaders.admin_unit_by_id.load(self.current_id))
+    def current(self, info: Info) -> AdminUnit:
+        return resolved(info.context.loaders.admin_unit_by_id.load(self.current_id),
+                        AdminUnit.from_row)
 
 
 @strawberry.type(description="An administrative unit: a province, a legacy district or a "
@@ -59,16 +60,16 @@ class AdminUnit(Node):
                       "generation": AdminUnitGeneration(row["generation"])})
 
     @strawberry.field(description="The province (or legacy district) this unit belongs to.")
-    async def parent(self, info: Info) -> AdminUnit | None:
+    def parent(self, info: Info) -> AdminUnit | None:
         if self.parent_id is None:
             return None
-        row = await info.context.loaders.admin_unit_by_id.load(self.parent_id)
-        return AdminUnit.from_row(row) if row else None
+        return resolved(info.context.loaders.admin_unit_by_id.load(self.parent_id),
+                        lambda row: AdminUnit.from_row(row) if row else None)
 
     @strawberry.field(description="The units directly under this one, by code.")
-    async def children(self, info: Info) -> list[AdminUnit]:
-        rows = await info.context.loaders.admin_units_by_parent.load((self.id, None))
-        return [AdminUnit.from_row(row) for row in rows]
+    def children(self, info: Info) -> list[AdminUnit]:
+        return resolved(info.context.loaders.admin_units_by_parent.load((self.id, None)),
+                        each(AdminUnit.from_row))
 
     @strawberry.field(description="For a legacy unit: the current units its area went to "
                                   "(provinces to provinces, districts and communes to "

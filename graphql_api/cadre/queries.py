@@ -10,7 +10,7 @@ from graphql_api.aggregates import aggregate
 from graphql_api.asof import in_force
 from graphql_api.cadre.types import EMPLOYMENT_SOURCE
 from graphql_api.common import AdminUnitRef, commune_set
-from graphql_api.context import Info
+from graphql_api.context import Info, settle
 from graphql_api.errors import parse_uuid
 from graphql_api.pagination import Filtered
 
@@ -54,7 +54,7 @@ class CivilServantStatisticsRow:
     async def agency(
         self, info: Info
     ) -> Annotated["Organization", strawberry.lazy("graphql_api.organizations.types")] | None:
-        return await info.context.loaders.organization(self.organization_id)
+        return await settle(info.context.loaders.organization(self.organization_id))
 
 
 @strawberry.type

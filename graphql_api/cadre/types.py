@@ -49,13 +49,13 @@ class Employment:
         return cls(**{k: v for k, v in row.items() if not k.startswith("_")})
 
     @strawberry.field
-    async def person(
+    def person(
         self, info: Info
     ) -> Annotated["Person", strawberry.lazy("graphql_api.persons.types")] | None:
-        return await info.context.loaders.person(self.person_id)
+        return info.context.loaders.person(self.person_id)
 
     @strawberry.field(description="The agency.")
-    async def organization(
+    def organization(
         self, info: Info
     ) -> Annotated["Organization", strawberry.lazy("graphql_api.organizations.types")] | None:
-        return await info.context.loaders.organization(self.organization_id)
+        return info.context.loaders.organization(self.organization_id)

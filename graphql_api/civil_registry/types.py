@@ -42,13 +42,13 @@ class CivilEvent:
         return cls(**{k: v for k, v in row.items() if not k.startswith("_")})
 
     @strawberry.field
-    async def person(
+    def person(
         self, info: Info
     ) -> Annotated["Person", strawberry.lazy("graphql_api.persons.types")] | None:
-        return await info.context.loaders.person(self.person_id)
+        return info.context.loaders.person(self.person_id)
 
     @strawberry.field(description="Where the event was registered, on the current map.")
-    async def commune(
+    def commune(
         self, info: Info
     ) -> Annotated["AdminUnit", strawberry.lazy("graphql_api.admin_units.types")] | None:
-        return await info.context.loaders.admin_unit("current", self.current_commune_code)
+        return info.context.loaders.admin_unit("current", self.current_commune_code)

@@ -5,9 +5,10 @@ import enum
 
 import strawberry
 
+from graphql_api import prefetch
 from graphql_api.aggregates import aggregate
 from graphql_api.common import AdminUnitRef, commune_set, date_range, day_after
-from graphql_api.context import Info
+from graphql_api.context import Info, settle
 from graphql_api.errors import BAD_USER_INPUT, CodedError, parse_uuid
 from graphql_api.land.types import (
     LAND_PARCEL_COLUMNS,
@@ -110,7 +111,11 @@ class LandQueries:
                           as_of: datetime.date | None = None) -> LandParcel | None:
         parcel_id = parse_uuid(id, "id")
         if as_of is None:
-            return await info.context.loaders.land_parcel(parcel_id)
+            parcel = await settle(info.context.loaders.land_parcel(parcel_id))
+            if parcel is not None:
+                await prefetch.land_parcels(info.context, [parcel.id], prefetch.selection(info),
+                                            None, loaded=True)
+            return parcel
         moment = day_after(as_of)
         row = await info.context.session.fetch_one(
             f"select {LAND_PARCEL_VERSION_COLUMNS} from {LAND_PARCEL_HISTORY_SOURCE} "
@@ -124,8 +129,11 @@ class LandQueries:
                            first: int | None = None, after: str | None = None
                            ) -> Connection[LandParcel]:
         query = await land_parcel_query(info, filter)
-        return await fetch_page(info.context.session, query, order_by.value, first, after,
+        page = await fetch_page(info.context.session, query, order_by.value, first, after,
                                 LandParcel.from_row)
+        await prefetch.land_parcels(info.context, [p.id for p in page.nodes],
+                                    prefetch.selection(info).nodes(), None, loaded=True)
+        return page
 
     @strawberry.field(description="Parcel count and land area grouped by the dimensions "
                                   "asked for (by default land use).")

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from graphql_api.common import Node, Provenance, provenance
-from graphql_api.context import Info
+from graphql_api.context import Info, each, resolved
 
 if TYPE_CHECKING:
     from graphql_api.admin_units.types import AdminUnit
@@ -94,43 +94,47 @@ class LandParcel(Node):
         )
 
     @strawberry.field(description="The commune on the current map.")
-    async def commune(
+    def commune(
         self, info: Info
     ) -> Annotated["AdminUnit", strawberry.lazy("graphql_api.admin_units.types")] | None:
-        return await info.context.loaders.admin_unit("current", self.current_commune_code)
+        return info.context.loaders.admin_unit("current", self.current_commune_code)
 
     @strawberry.field(description="The commune as registered (pre-2025).")
-    async def legacy_commune(
+    def legacy_commune(
         self, info: Info
     ) -> Annotated["AdminUnit", strawberry.lazy("graphql_api.admin_units.types")] | None:
-        return await info.context.loaders.admin_unit("legacy", self.legacy_commune_code)
+        return info.context.loaders.admin_unit("legacy", self.legacy_commune_code)
 
     @strawberry.field(
         description="Every land-use right recorded on the parcel, past and "
         "present; with asOf, those in force on that date."
     )
-    async def rights(self, info: Info, as_of: datetime.date | None = None) -> list[LandRight]:
-        rows = await info.context.loaders.land_rights_by_parcel.load((self.id, as_of))
-        return [LandRight.from_row(row) for row in rows]
+    def rights(self, info: Info, as_of: datetime.date | None = None) -> list[LandRight]:
+        return resolved(
+            info.context.loaders.land_rights_by_parcel.load((self.id, as_of)),
+            each(LandRight.from_row),
+        )
 
     @strawberry.field(
         description="The rights holders: the rights in force today, or on "
         "asOf (by default the parcel's own asOf)."
     )
-    async def holders(self, info: Info, as_of: datetime.date | None = None) -> list[LandRight]:
+    def holders(self, info: Info, as_of: datetime.date | None = None) -> list[LandRight]:
         day = as_of or self.as_of or info.context.today
-        rows = await info.context.loaders.land_rights_by_parcel.load((self.id, day))
-        return [LandRight.from_row(row) for row in rows]
+        return resolved(
+            info.context.loaders.land_rights_by_parcel.load((self.id, day)),
+            each(LandRight.from_row),
+        )
 
     @strawberry.field(
         description="Transfers of the parcel, oldest first; with asOf (by "
         "default the parcel's own asOf), those made by then."
     )
-    async def transfers(self, info: Info, as_of: datetime.date | None = None) -> list[LandTransfer]:
-        rows = await info.context.loaders.land_transfers_by_parcel.load(
-            (self.id, as_of or self.as_of)
+    def transfers(self, info: Info, as_of: datetime.date | None = None) -> list[LandTransfer]:
+        return resolved(
+            info.context.loaders.land_transfers_by_parcel.load((self.id, as_of or self.as_of)),
+            each(LandTransfer.from_row),
         )
-        return [LandTransfer.from_row(row) for row in rows]
 
 
 @strawberry.type(
@@ -156,20 +160,20 @@ class LandRight:
         return cls(**{k: v for k, v in row.items() if not k.startswith("_")})
 
     @strawberry.field
-    async def land_parcel(self, info: Info) -> LandParcel | None:
-        return await info.context.loaders.land_parcel(self.land_parcel_id)
+    def land_parcel(self, info: Info) -> LandParcel | None:
+        return info.context.loaders.land_parcel(self.land_parcel_id)
 
     @strawberry.field(description="The holder, when a person.")
-    async def person(
+    def person(
         self, info: Info
     ) -> Annotated["Person", strawberry.lazy("graphql_api.persons.types")] | None:
-        return await info.context.loaders.person(self.person_id)
+        return info.context.loaders.person(self.person_id)
 
     @strawberry.field(description="The holder, when an organization.")
-    async def organization(
+    def organization(
         self, info: Info
     ) -> Annotated["Organization", strawberry.lazy("graphql_api.organizations.types")] | None:
-        return await info.context.loaders.organization(self.organization_id)
+        return info.context.loaders.organization(self.organization_id)
 
 
 @strawberry.type(description="A transfer of a land-use right (sale, gift, inheritance, ...).")
@@ -193,29 +197,29 @@ class LandTransfer:
         return cls(**{k: v for k, v in row.items() if not k.startswith("_")})
 
     @strawberry.field
-    async def land_parcel(self, info: Info) -> LandParcel | None:
-        return await info.context.loaders.land_parcel(self.land_parcel_id)
+    def land_parcel(self, info: Info) -> LandParcel | None:
+        return info.context.loaders.land_parcel(self.land_parcel_id)
 
     @strawberry.field
-    async def from_person(
+    def from_person(
         self, info: Info
     ) -> Annotated["Person", strawberry.lazy("graphql_api.persons.types")] | None:
-        return await info.context.loaders.person(self.from_person_id)
+        return info.context.loaders.person(self.from_person_id)
 
     @strawberry.field
-    async def from_organization(
+    def from_organization(
         self, info: Info
     ) -> Annotated["Organization", strawberry.lazy("graphql_api.organizations.types")] | None:
-        return await info.context.loaders.organization(self.from_organization_id)
+        return info.context.loaders.organization(self.from_organization_id)
 
     @strawberry.field
-    async def to_person(
+    def to_person(
         self, info: Info
     ) -> Annotated["Person", strawberry.lazy("graphql_api.persons.types")] | None:
-        return await info.context.loaders.person(self.to_person_id)
+        return info.context.loaders.person(self.to_person_id)
 
     @strawberry.field
-    async def to_organization(
+    def to_organization(
         self, info: Info
     ) -> Annotated["Organization", strawberry.lazy("graphql_api.organizations.types")] | None:
-        return await info.context.loaders.organization(self.to_organization_id)
+        return info.context.loaders.organization(self.to_organization_id)

@@ -14,7 +14,7 @@ from graphql_api.common import (
     day_after,
     name_condition,
 )
-from graphql_api.context import Info
+from graphql_api.context import Info, settle
 from graphql_api.errors import BAD_USER_INPUT, CodedError, parse_uuid
 from graphql_api.organizations.types import (
     ORGANIZATION_AS_OF_SOURCE,
@@ -95,7 +95,7 @@ async def resolve_organization(info: Info, organization_id, as_of: datetime.date
             f"where organization_id = %s", [moment, moment, organization_id])
         if row is not None:
             return Organization.from_row(row, as_of)
-    organization = await info.context.loaders.organization(organization_id)
+    organization = await settle(info.context.loaders.organization(organization_id))
     if organization is not None:
         if as_of is None:
             return organization

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from graphql_api.common import Node, Provenance, RecordStatus, provenance
-from graphql_api.context import Info
+from graphql_api.context import Info, each, resolved, settle
 from graphql_api.pagination import Connection
 
 if TYPE_CHECKING:
@@ -71,8 +71,8 @@ class BranchFacet:
     parent_id: strawberry.Private[object | None]
 
     @strawberry.field(description="The enterprise the branch belongs to.")
-    async def parent(self, info: Info) -> Organization | None:
-        return await info.context.loaders.organization(self.parent_id)
+    def parent(self, info: Info) -> Organization | None:
+        return info.context.loaders.organization(self.parent_id)
 
 
 @strawberry.type(
@@ -89,8 +89,8 @@ class StateAgencyFacet:
     parent_id: strawberry.Private[object | None]
 
     @strawberry.field(description="The agency this one reports to.")
-    async def parent(self, info: Info) -> Organization | None:
-        return await info.context.loaders.organization(self.parent_id)
+    def parent(self, info: Info) -> Organization | None:
+        return info.context.loaders.organization(self.parent_id)
 
 
 @strawberry.type(
@@ -161,8 +161,8 @@ class Organization(Node):
         return cls(id=organization_id, record_status=status, merged_into_id=merged_into)
 
     @strawberry.field(description="For a MERGED ID: the organization it belongs to now.")
-    async def merged_into(self, info: Info) -> Organization | None:
-        return await info.context.loaders.organization(self.merged_into_id)
+    def merged_into(self, info: Info) -> Organization | None:
+        return info.context.loaders.organization(self.merged_into_id)
 
     @strawberry.field(description="Where each attribute comes from.")
     def provenance(self) -> list[Provenance]:
@@ -220,15 +220,17 @@ class Organization(Node):
         )
 
     @strawberry.field(description="The commune of the address on the current map.")
-    async def commune(
+    def commune(
         self, info: Info
     ) -> Annotated["AdminUnit", strawberry.lazy("graphql_api.admin_units.types")] | None:
-        return await info.context.loaders.admin_unit("current", self.current_commune_code)
+        return info.context.loaders.admin_unit("current", self.current_commune_code)
 
     @strawberry.field(description="Branches of an enterprise; agencies under a state agency.")
-    async def branches(self, info: Info) -> list[Organization]:
-        rows = await info.context.loaders.organizations_by_parent.load((self.id, None))
-        return [Organization.from_row(row) for row in rows]
+    def branches(self, info: Info) -> list[Organization]:
+        return resolved(
+            info.context.loaders.organizations_by_parent.load((self.id, None)),
+            each(Organization.from_row),
+        )
 
     @strawberry.field(
         description="The legal representative of an enterprise or the owner of "
@@ -269,7 +271,7 @@ class Organization(Node):
         day = as_of or self.as_of or info.context.today
         rows = await info.context.loaders.land_rights_by_organization.load((self.id, day))
         ids = list(dict.fromkeys(row["land_parcel_id"] for row in rows))
-        return await info.context.loaders.land_parcels(ids)
+        return await settle(info.context.loaders.land_parcels(ids))
 
     @strawberry.field(
         description="Civil servants assigned to a state agency today, or on "
@@ -310,11 +312,11 @@ class EnterpriseRole:
         )
 
     @strawberry.field
-    async def organization(self, info: Info) -> Organization | None:
-        return await info.context.loaders.organization(self.organization_id)
+    def organization(self, info: Info) -> Organization | None:
+        return info.context.loaders.organization(self.organization_id)
 
     @strawberry.field
-    async def person(
+    def person(
         self, info: Info
     ) -> Annotated["Person", strawberry.lazy("graphql_api.persons.types")] | None:
-        return await info.context.loaders.person(self.person_id)
+        return info.context.loaders.person(self.person_id)

@@ -6,8 +6,9 @@ import re
 
 import strawberry
 
+from graphql_api import prefetch
 from graphql_api.common import AdminUnitRef, commune_set, date_range, name_condition
-from graphql_api.context import Info
+from graphql_api.context import Info, settle
 from graphql_api.errors import BAD_USER_INPUT, CodedError, parse_uuid
 from graphql_api.pagination import Connection, Filtered, Order, fetch_page
 from graphql_api.persons.types import PERSON_COLUMNS, PERSON_SOURCE, Person
@@ -40,7 +41,7 @@ class PersonFilter:
 
 async def resolve_person(info: Info, person_id) -> Person | None:
     """A person by ID, following the registry for an ID that is no longer in the marts."""
-    person = await info.context.loaders.person(person_id)
+    person = await settle(info.context.loaders.person(person_id))
     if person is not None:
         return person
     status = await info.context.loaders.person_id_status.load(person_id)
@@ -56,7 +57,11 @@ class PersonQueries:
                                   "into another person answers with recordStatus MERGED and "
                                   "mergedInto.")
     async def person(self, info: Info, id: strawberry.ID) -> Person | None:
-        return await resolve_person(info, parse_uuid(id, "id"))
+        person = await resolve_person(info, parse_uuid(id, "id"))
+        if person is not None:
+            await prefetch.persons(info.context, [person.id], prefetch.selection(info),
+                                   loaded=True)
+        return person
 
     @strawberry.field(description="A person by a 12-digit personal ID number or a 9-digit "
                                   "identity card (CMND) number; null when there is none.")
@@ -96,5 +101,8 @@ class PersonQueries:
                                                        "birth_current_commune_code"))
             if filter.source_system is not None:
                 query.add("%s = any(source_systems)", filter.source_system)
-        return await fetch_page(info.context.session, query, order_by.value, first, after,
+        page = await fetch_page(info.context.session, query, order_by.value, first, after,
                                 Person.from_row)
+        await prefetch.persons(info.context, [p.id for p in page.nodes],
+                               prefetch.selection(info).nodes(), loaded=True)
+        return page

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from graphql_api.common import Node, Provenance, RecordStatus, provenance
-from graphql_api.context import Info
+from graphql_api.context import Info, each, resolved
 
 if TYPE_CHECKING:
     from graphql_api.admin_units.types import AdminUnit
@@ -73,10 +73,8 @@ class Person(Node):
     merged_into_id: strawberry.Private[str | None] = None
 
     @strawberry.field(description="For a MERGED ID: the person it belongs to now.")
-    async def merged_into(self, info: Info) -> Person | None:
-        if self.merged_into_id is None:
-            return None
-        return await info.context.loaders.person(self.merged_into_id)
+    def merged_into(self, info: Info) -> Person | None:
+        return info.context.loaders.person(self.merged_into_id)
 
     @strawberry.field(description="Where each master attribute comes from.")
     def provenance(self) -> list[Provenance]:
@@ -102,75 +100,85 @@ class Person(Node):
         ]
 
     @strawberry.field(description="Commune of birth on the current map.")
-    async def birth_commune(
+    def birth_commune(
         self, info: Info
     ) -> Annotated["AdminUnit", strawberry.lazy("graphql_api.admin_units.types")] | None:
-        return await info.context.loaders.admin_unit("current", self.birth_current_commune_code)
+        return info.context.loaders.admin_unit("current", self.birth_current_commune_code)
 
     @strawberry.field(description="Commune of birth as registered (pre-2025 code).")
-    async def birth_legacy_commune(
+    def birth_legacy_commune(
         self, info: Info
     ) -> Annotated["AdminUnit", strawberry.lazy("graphql_api.admin_units.types")] | None:
-        return await info.context.loaders.admin_unit("legacy", self.birth_legacy_commune_code)
+        return info.context.loaders.admin_unit("legacy", self.birth_legacy_commune_code)
 
     @strawberry.field(
         description="Land-use rights the person holds or held; with asOf, only "
         "those in force on that date."
     )
-    async def land_rights(
+    def land_rights(
         self, info: Info, as_of: datetime.date | None = None
     ) -> list[Annotated["LandRight", strawberry.lazy("graphql_api.land.types")]]:
         from graphql_api.land.types import LandRight
 
-        rows = await info.context.loaders.land_rights_by_person.load((self.id, as_of))
-        return [LandRight.from_row(row) for row in rows]
+        return resolved(
+            info.context.loaders.land_rights_by_person.load((self.id, as_of)),
+            each(LandRight.from_row),
+        )
 
     @strawberry.field(
         description="Land transfers the person took part in (either side), up to asOf when given."
     )
-    async def land_transfers(
+    def land_transfers(
         self, info: Info, as_of: datetime.date | None = None
     ) -> list[Annotated["LandTransfer", strawberry.lazy("graphql_api.land.types")]]:
         from graphql_api.land.types import LandTransfer
 
-        rows = await info.context.loaders.land_transfers_by_person.load((self.id, as_of))
-        return [LandTransfer.from_row(row) for row in rows]
+        return resolved(
+            info.context.loaders.land_transfers_by_person.load((self.id, as_of)),
+            each(LandTransfer.from_row),
+        )
 
     @strawberry.field(
         description="Roles in businesses (legal representative, household "
         "business owner); with asOf, those registered by then."
     )
-    async def enterprise_roles(
+    def enterprise_roles(
         self, info: Info, as_of: datetime.date | None = None
     ) -> list[Annotated["EnterpriseRole", strawberry.lazy("graphql_api.organizations.types")]]:
         from graphql_api.organizations.types import EnterpriseRole
 
-        rows = await info.context.loaders.enterprise_roles_by_person.load((self.id, as_of))
-        return [EnterpriseRole.from_row(row) for row in rows]
+        return resolved(
+            info.context.loaders.enterprise_roles_by_person.load((self.id, as_of)),
+            each(EnterpriseRole.from_row),
+        )
 
     @strawberry.field(
         description="Civil-service career: assignments to agencies; with asOf, "
         "the ones in force on that date."
     )
-    async def employment(
+    def employment(
         self, info: Info, as_of: datetime.date | None = None
     ) -> list[Annotated["Employment", strawberry.lazy("graphql_api.cadre.types")]]:
         from graphql_api.cadre.types import Employment
 
-        rows = await info.context.loaders.employment_by_person.load((self.id, as_of))
-        return [Employment.from_row(row) for row in rows]
+        return resolved(
+            info.context.loaders.employment_by_person.load((self.id, as_of)),
+            each(Employment.from_row),
+        )
 
     @strawberry.field(
         description="Births, marriages and deaths the person took part in; with "
         "asOf, those that happened by then."
     )
-    async def civil_events(
+    def civil_events(
         self, info: Info, as_of: datetime.date | None = None
     ) -> list[Annotated["CivilEvent", strawberry.lazy("graphql_api.civil_registry.types")]]:
         from graphql_api.civil_registry.types import CivilEvent
 
-        rows = await info.context.loaders.civil_events_by_person.load((self.id, as_of))
-        return [CivilEvent.from_row(row) for row in rows]
+        return resolved(
+            info.context.loaders.civil_events_by_person.load((self.id, as_of)),
+            each(CivilEvent.from_row),
+        )
 
     @classmethod
     def from_row(cls, row: dict) -> Person:
