@@ -16,6 +16,7 @@ from graphql_api.context import Context
 from graphql_api.database import Database
 from graphql_api.errors import with_code
 from graphql_api.schema import schema
+from kho.settings import load_settings
 
 STATIC_DIR = Path(__file__).with_name("static")
 CDN_PREFIX = "https://unpkg.com/"
@@ -42,11 +43,12 @@ class KhoGraphQL(GraphQL):
 
 def create_app(warehouse_url: str | None = None) -> Starlette:
     """Build the app; the warehouse URL defaults to kho's settings (embedded or configured)."""
+    settings = load_settings()
     if warehouse_url is None:
         from kho.warehouse import server_url
 
-        warehouse_url = server_url()
-    database = Database(warehouse_url)
+        warehouse_url = server_url(settings)
+    database = Database(warehouse_url, statement_timeout_ms=settings.api_statement_timeout_ms)
     graphql = KhoGraphQL(database)
 
     async def healthz(request: Request) -> Response:

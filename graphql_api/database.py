@@ -13,12 +13,10 @@ from psycopg_pool import AsyncConnectionPool
 from graphql_api.errors import TIMEOUT, CodedError
 from kho import db
 
-STATEMENT_TIMEOUT_MS = 5_000
-
 
 class Database:
     def __init__(self, url: str, min_size: int = 1, max_size: int = 10,
-                 statement_timeout_ms: int = STATEMENT_TIMEOUT_MS):
+                 statement_timeout_ms: int = 5_000):
         self.statement_timeout_ms = statement_timeout_ms
         self.pool = AsyncConnectionPool(
             db.libpq_url(url),

@@ -18,6 +18,7 @@ class Settings:
     home: Path
     warehouse_url: str | None
     source_urls: dict[str, str | None]
+    api_statement_timeout_ms: int = 5_000
 
     @property
     def uses_embedded_warehouse(self) -> bool:
@@ -45,4 +46,14 @@ def load_settings(environ: os._Environ[str] | dict[str, str] | None = None) -> S
         home=home,
         warehouse_url=env.get("KHO_WAREHOUSE_URL") or None,
         source_urls={s: env.get(source_url_variable(s)) or None for s in SOURCES},
+        api_statement_timeout_ms=_positive_int(env, "KHO_API_STATEMENT_TIMEOUT_MS", 5_000),
     )
+
+
+def _positive_int(env, name: str, default: int) -> int:
+    value = env.get(name)
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{name} must be a positive whole number, got {value!r}")
+    return int(value)

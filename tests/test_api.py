@@ -11,6 +11,7 @@ than one version of some records. Every expectation is read from the marts with 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime
 import json
 import unicodedata
@@ -1983,3 +1984,19 @@ def test_a_page_of_100_persons_with_relations_runs_as_many_statements_as_a_page_
     assert (small[0], large[0]) == (10, 100)
     assert large[1] == small[1] > 1
     assert statements(api, PERSON_PAGE, {"first": 100, "f": flt}) == large
+
+
+def test_a_statement_past_the_timeout_answers_timeout_and_the_server_recovers(deployment):
+    """KHO_API_STATEMENT_TIMEOUT_MS bounds every SQL statement of a request. A lock the test
+    holds on the parcels keeps the API's read waiting past it; once released, the same
+    server answers again."""
+    impatient = dataclasses.replace(
+        deployment, env={**deployment.env, "KHO_API_STATEMENT_TIMEOUT_MS": "300"})
+    query = "{ landParcels(first: 3) { nodes { id } } }"
+    with running_api(impatient) as base, psycopg.connect(deployment.warehouse_url) as holder:
+        holder.execute("lock table marts.dim_land_parcel in access exclusive mode")
+        body = post(base, query)
+        holder.rollback()
+        assert codes(body) == ["TIMEOUT"]
+        assert "300 ms" in body["errors"][0]["message"]
+        assert len(ok(base, query)["landParcels"]["nodes"]) == 3

@@ -52,3 +52,11 @@ def test_driver_selection():
     assert db.libpq_url("postgresql+psycopg://u:p@h/db") == "postgresql://u:p@h/db"
     with pytest.raises(ValueError):
         db.sqlalchemy_url("oracle://h/db")
+
+
+def test_the_api_statement_timeout_is_read_and_checked():
+    assert load_settings({}).api_statement_timeout_ms == 5_000
+    assert load_settings({"KHO_API_STATEMENT_TIMEOUT_MS": "250"}).api_statement_timeout_ms == 250
+    for wrong in ("0", "-5", "2s"):
+        with pytest.raises(ValueError, match="KHO_API_STATEMENT_TIMEOUT_MS"):
+            load_settings({"KHO_API_STATEMENT_TIMEOUT_MS": wrong})
