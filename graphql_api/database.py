@@ -15,7 +15,9 @@ from kho import db
 
 
 class Database:
-    def __init__(self, url: str, min_size: int = 1, max_size: int = 10,
+    # Connections are opened with the app and kept: a pool that grows under load makes the
+    # first requests of a burst wait for connections to open.
+    def __init__(self, url: str, min_size: int = 10, max_size: int = 10,
                  statement_timeout_ms: int = 5_000):
         self.statement_timeout_ms = statement_timeout_ms
         self.pool = AsyncConnectionPool(

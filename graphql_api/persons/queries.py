@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import datetime
 import enum
 import re
@@ -57,10 +58,13 @@ class PersonQueries:
                                   "into another person answers with recordStatus MERGED and "
                                   "mergedInto.")
     async def person(self, info: Info, id: strawberry.ID) -> Person | None:
-        person = await resolve_person(info, parse_uuid(id, "id"))
-        if person is not None:
-            await prefetch.persons(info.context, [person.id], prefetch.selection(info),
-                                   loaded=True)
+        person_id = parse_uuid(id, "id")
+        # The relations asked for are read alongside the person, not after: one round trip
+        # to the warehouse fewer (for an ID that is not a person they come back empty).
+        person, _ = await asyncio.gather(
+            resolve_person(info, person_id),
+            prefetch.persons(info.context, [person_id], prefetch.selection(info),
+                             loaded=True))
         return person
 
     @strawberry.field(description="A person by a 12-digit personal ID number or a 9-digit "
