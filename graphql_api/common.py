@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import strawberry
 
-from graphql_api.errors import BAD_USER_INPUT, CodedError
+from graphql_api.errors import BAD_USER_INPUT, NOT_FOUND, CodedError
 
 
 @strawberry.interface(description="An object with a stable kho ID, refetchable with `node(id)`.")
@@ -98,12 +98,13 @@ class CommuneSet:
 
 
 async def commune_set(info, ref: AdminUnitRef) -> CommuneSet:
-    """The ref checked against the admin units kho knows: an unknown code is an error."""
+    """The ref checked against the admin units kho knows: a code that names none is
+    NOT_FOUND (a filter on it would silently match nothing)."""
     unit_id = ref.admin_unit_id()
     row = await info.context.loaders.admin_unit_by_id.load(unit_id)
     if row is None:
         raise CodedError(f"no {ref.generation.value} admin unit has the code {ref.code!r}",
-                         BAD_USER_INPUT)
+                         NOT_FOUND)
     return CommuneSet(ref.generation, AdminUnitLevel(unit_id.split(":")[1]), ref.code.strip())
 
 

@@ -1300,6 +1300,16 @@ def test_a_legacy_commune_and_its_default_successor(api, wh):
     {"adminUnit": {"code": "99999"}},  # no such commune
     {"adminUnit": {"code": "99999", "generation": "LEGACY"}},
     {"adminUnit": {"code": "999", "generation": "LEGACY"}},  # no such district
+])
+def test_parcel_filters_on_an_admin_unit_that_does_not_exist_are_not_found(api, flt):
+    for field in ("landParcels(filter: $f) { totalCount }",
+                  "landAreaByUse(filter: $f) { parcelCount }"):
+        body = post(api, f"query($f: LandParcelFilter) {{ {field} }}", {"f": flt})
+        assert codes(body) == ["NOT_FOUND"], (field, body)
+        assert body["data"] is None
+
+
+@pytest.mark.parametrize("flt", [
     {"adminUnit": {"code": "1234"}},  # no admin unit has 4 digits
     {"adminUnit": {"code": "8a"}},
     {"adminUnit": {"code": "806"}},  # districts are legacy only
@@ -1315,28 +1325,50 @@ def test_bad_parcel_filters_are_bad_user_input(api, flt):
 
 
 @pytest.mark.parametrize("field, flt", [
-    ("organizations(filter: $f) { totalCount }", {"adminUnit": {"code": "1234"}}),
     ("organizations(filter: $f) { totalCount }", {"adminUnit": {"code": "99999"}}),
+    ("enterpriseStatistics(groupBy: [STATUS], filter: $f) { organizationCount }",
+     {"adminUnit": {"code": "999", "generation": "LEGACY"}}),
+    ("persons(filter: $f) { totalCount }", {"birthAdminUnit": {"code": "99999"}}),
+    ("civilServantStatistics(groupBy: [AGENCY], filter: $f) { civilServantCount }",
+     {"adminUnit": {"code": "99999"}}),
+    ("civilServantStatistics(groupBy: [AGENCY], filter: $f) { civilServantCount }",
+     {"agencyId": "00000000-0000-0000-0000-000000000000"}),
+], ids=lambda v: json.dumps(v) if isinstance(v, dict) else v.split("(")[0])
+def test_filters_on_something_that_does_not_exist_are_not_found(api, field, flt):
+    body = post(api, f"query($f: {FILTER_TYPES[field.split('(')[0]]}) {{ {field} }}",
+                {"f": flt})
+    assert codes(body) == ["NOT_FOUND"], body
+
+
+def test_civil_servant_statistics_refuse_an_organization_that_is_no_agency(api, wh):
+    enterprise = value(wh, "select organization_id from marts.dim_organization "
+                           "where organization_type = 'enterprise' limit 1")
+    body = post(api, "query($f: CivilServantFilter) { civilServantStatistics(groupBy: [GRADE], "
+                     "filter: $f) { civilServantCount } }", {"f": {"agencyId": str(enterprise)}})
+    assert codes(body) == ["NOT_FOUND"], body
+
+
+FILTER_TYPES = {"organizations": "OrganizationFilter", "enterpriseStatistics":
+                "OrganizationFilter", "persons": "PersonFilter", "adminUnits": "AdminUnitFilter",
+                "civilServantStatistics": "CivilServantFilter"}
+
+
+@pytest.mark.parametrize("field, flt", [
+    ("organizations(filter: $f) { totalCount }", {"adminUnit": {"code": "1234"}}),
     ("organizations(filter: $f) { totalCount }", {"industryCode": "4x"}),
     ("organizations(filter: $f) { totalCount }", {"name": "a"}),
     ("organizations(filter: $f) { totalCount }",
      {"registeredFrom": "2020-01-02", "registeredTo": "2020-01-01"}),
-    ("enterpriseStatistics(groupBy: [STATUS], filter: $f) { organizationCount }",
-     {"adminUnit": {"code": "999", "generation": "LEGACY"}}),
-    ("persons(filter: $f) { totalCount }", {"birthAdminUnit": {"code": "99999"}}),
     ("persons(filter: $f) { totalCount }", {"sex": "unknown"}),
     ("persons(filter: $f) { totalCount }",
      {"birthDateFrom": "2000-01-02", "birthDateTo": "2000-01-01"}),
     ("adminUnits(filter: $f) { totalCount }", {"within": {"code": "1234"}}),
     ("civilServantStatistics(groupBy: [AGENCY], filter: $f) { civilServantCount }",
-     {"adminUnit": {"code": "99999"}}),
+     {"agencyId": "not-a-uuid"}),
 ], ids=lambda v: json.dumps(v) if isinstance(v, dict) else v.split("(")[0])
 def test_bad_filters_are_bad_user_input(api, field, flt):
-    filter_type = {"organizations": "OrganizationFilter", "enterpriseStatistics":
-                   "OrganizationFilter", "persons": "PersonFilter", "adminUnits":
-                   "AdminUnitFilter", "civilServantStatistics": "CivilServantFilter"}[
-        field.split("(")[0]]
-    body = post(api, f"query($f: {filter_type}) {{ {field} }}", {"f": flt})
+    body = post(api, f"query($f: {FILTER_TYPES[field.split('(')[0]]}) {{ {field} }}",
+                {"f": flt})
     assert codes(body) == ["BAD_USER_INPUT"], body
 
 

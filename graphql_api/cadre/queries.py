@@ -11,7 +11,8 @@ from graphql_api.asof import in_force
 from graphql_api.cadre.types import EMPLOYMENT_SOURCE
 from graphql_api.common import AdminUnitRef, commune_set
 from graphql_api.context import Info, settle
-from graphql_api.errors import parse_uuid
+from graphql_api.errors import NOT_FOUND, CodedError, parse_uuid
+from graphql_api.organizations.types import OrganizationType
 from graphql_api.pagination import Filtered
 
 if TYPE_CHECKING:
@@ -72,7 +73,11 @@ class CadreQueries:
         day = filter.as_of if filter and filter.as_of else info.context.today
         query.add_condition(in_force(end_is_inclusive=True)(day))
         if filter is not None and filter.agency_id is not None:
-            query.add("organization_id = %s", parse_uuid(filter.agency_id, "agencyId"))
+            agency_id = parse_uuid(filter.agency_id, "agencyId")
+            agency = await settle(info.context.loaders.organization(agency_id))
+            if agency is None or agency.organization_type is not OrganizationType.STATE_AGENCY:
+                raise CodedError(f"no state agency has the ID {filter.agency_id}", NOT_FOUND)
+            query.add("organization_id = %s", agency_id)
         if filter is not None and filter.admin_unit is not None:
             communes = await commune_set(info, filter.admin_unit)
             condition, params = communes.condition("legacy_commune_code", "current_commune_code")
