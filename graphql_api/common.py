@@ -119,9 +119,12 @@ def day_after(day: datetime.date) -> datetime.datetime:
 
 
 def name_condition(column: str, text: str) -> tuple[str, list]:
-    """Accent-, case- and tone-insensitive containment, served by the column's trigram index."""
+    """Accent-, case- and tone-insensitive containment, served by the column's trigram index.
+    LIKE's own characters are escaped after the text is normalised: unaccent turns full-width
+    ``％`` into ``%``."""
     text = text.strip()
     if len(text) < 2:
         raise CodedError("a name search needs at least 2 characters", BAD_USER_INPUT)
-    pattern = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"{column} like '%%' || util.name_key(%s) || '%%'", [pattern]
+    escaped = (r"replace(replace(replace(util.name_key(%s), '\', '\\'), '%%', '\%%'), "
+               r"'_', '\_')")
+    return f"{column} like '%%' || {escaped} || '%%'", [text]

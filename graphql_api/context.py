@@ -10,11 +10,14 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import strawberry
 from strawberry.dataloader import DataLoader
 
 from graphql_api.database import Database, Session
+
+PROVINCE_TIME_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 class Loaders:
@@ -76,6 +79,12 @@ class Loaders:
 
     def staff_page(self, organization_id: Any, day: datetime.date, first: int | None,
                    after: str | None):
+        from graphql_api.cadre.dataloaders import STAFF_ORDER
+        from graphql_api.pagination import decode_cursor, page_size
+
+        page_size(first)  # a bad page of one parent must not fail its siblings' batch
+        if after is not None:
+            decode_cursor(STAFF_ORDER, after)
         return self.staff_pages.load((_uuid(organization_id), day, first, after))
 
 
@@ -112,7 +121,9 @@ def _uuid(value: Any) -> uuid.UUID:
 class Context:
     session: Session
     loaders: Loaders
-    today: datetime.date = field(default_factory=datetime.date.today)
+    # "Today" is the province's date, whatever the server's clock zone.
+    today: datetime.date = field(
+        default_factory=lambda: datetime.datetime.now(PROVINCE_TIME_ZONE).date())
     cost: int | None = None
 
     @classmethod

@@ -39,31 +39,32 @@ def parse_uuid(value: str, what: str) -> uuid.UUID:
         raise CodedError(f"{what} must be a UUID, got {value!r}", BAD_USER_INPUT) from None
 
 
-def is_coded(error: GraphQLError) -> bool:
-    """Errors kho raised on purpose, and graphql-core's own (a variable's value that does not
-    coerce carries the scalar's error as its original), are the caller's to read."""
+def code_of(error: GraphQLError) -> str:
+    """The code an error is answered with; INTERNAL_SERVER_ERROR for a server fault."""
     original = error.original_error
-    return original is None or isinstance(original, GraphQLError)
+    if isinstance(original, CodedError):
+        return original.extensions["code"]
+    if isinstance(error, GraphQLSyntaxError):
+        return TOKEN_LIMIT if "tokens" in error.message else GRAPHQL_PARSE_FAILED
+    if _VARIABLE_ERROR.match(error.message):  # its original is the scalar's own error
+        return BAD_USER_INPUT
+    if original is not None or error.path is not None:
+        # An exception in a resolver, or graphql-core failing on what one returned (a null
+        # for a non-null field, a value its scalar cannot serialise): the server's fault.
+        return INTERNAL_SERVER_ERROR
+    return (error.extensions or {}).get("code", GRAPHQL_VALIDATION_FAILED)
+
+
+def is_coded(error: GraphQLError) -> bool:
+    """Errors that are the caller's to read; the others are logged and masked."""
+    return code_of(error) != INTERNAL_SERVER_ERROR
 
 
 def with_code(error: GraphQLError) -> GraphQLError:
     """The error as the caller sees it: with a code, internal faults masked."""
-    original = error.original_error
-    if isinstance(original, CodedError):
-        return error  # located by graphql-core, the code carried over from the original
-    if isinstance(original, GraphQLError):  # a variable's value that does not coerce
-        error.extensions = {**(error.extensions or {}), "code": BAD_USER_INPUT}
-        return error
-    if original is not None:
+    code = code_of(error)
+    if code == INTERNAL_SERVER_ERROR:
         return GraphQLError(INTERNAL_MESSAGE, error.nodes, error.source, error.positions,
                             error.path, None, {"code": INTERNAL_SERVER_ERROR})
-    if error.extensions and "code" in error.extensions:
-        return error
-    if isinstance(error, GraphQLSyntaxError):
-        code = TOKEN_LIMIT if "tokens" in error.message else GRAPHQL_PARSE_FAILED
-    elif _VARIABLE_ERROR.match(error.message):
-        code = BAD_USER_INPUT
-    else:
-        code = GRAPHQL_VALIDATION_FAILED
     error.extensions = {**(error.extensions or {}), "code": code}
     return error

@@ -41,13 +41,24 @@ MAX_DEPTH = 10
 MAX_ALIASES = 30
 MAX_COST = 10_000
 LIST_FANOUT = 10
+# Field selections after spreading fragments: what graphql-core and the look-ahead walk.
+MAX_FIELDS = 2_000
 
 
-@dataclass
+@dataclass(frozen=True)
 class Analysis:
+    """A selection's estimate: objects it can return, nesting depth below it, aliases and
+    field selections once every fragment is expanded (counted, never expanded for real, so
+    a fragment used twice per level cannot make the count itself explode)."""
+
     cost: int = 0
     depth: int = 0
     aliases: int = 0
+    fields: int = 0
+
+    def __add__(self, other: Analysis) -> Analysis:
+        return Analysis(self.cost + other.cost, max(self.depth, other.depth),
+                        self.aliases + other.aliases, self.fields + other.fields)
 
 
 class _Walker:
@@ -57,65 +68,75 @@ class _Walker:
         self.fragments = fragments
         self.variables = variables
         self.defaults = defaults
-        self.aliases = 0
-        self.depth = 0
+        self.fragment_analyses: dict[str, Analysis] = {}
 
     def first(self, field: FieldNode) -> int:
         for argument in field.arguments:
             if argument.name.value != "first":
                 continue
             value = argument.value
+            given: Any = None
             if isinstance(value, IntValueNode):
-                return min(max(int(value.value), 0), MAX_PAGE_SIZE)
-            if isinstance(value, VariableNode):
+                given = int(value.value)
+            elif isinstance(value, VariableNode):
                 name = value.name.value
                 given = self.variables.get(name, self.defaults.get(name))
-                if isinstance(given, int):
-                    return min(max(given, 0), MAX_PAGE_SIZE)
+            if isinstance(given, float) and given.is_integer():  # GraphQL's Int takes 100.0
+                given = int(given)
+            if isinstance(given, int) and not isinstance(given, bool):
+                return min(max(given, 0), MAX_PAGE_SIZE)
         return DEFAULT_PAGE_SIZE
 
-    def cost(self, selection_set: SelectionSetNode | None, parent, depth: int) -> int:
+    def selection_set(self, selection_set: SelectionSetNode | None, parent) -> Analysis:
+        total = Analysis()
         if selection_set is None:
-            return 0
-        total = 0
+            return total
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
-                total += self.field_cost(selection, parent, depth + 1)
+                total += self.field(selection, parent)
             elif isinstance(selection, InlineFragmentNode):
                 condition = selection.type_condition
                 target = self.schema.get_type(condition.name.value) if condition else parent
-                total += self.cost(selection.selection_set, target, depth)
+                total += self.selection_set(selection.selection_set, target)
             elif isinstance(selection, FragmentSpreadNode):
-                fragment = self.fragments.get(selection.name.value)
-                if fragment is not None:
-                    target = self.schema.get_type(fragment.type_condition.name.value)
-                    total += self.cost(fragment.selection_set, target, depth)
+                total += self.fragment(selection.name.value)
         return total
 
-    def field_cost(self, field: FieldNode, parent, depth: int) -> int:
+    def fragment(self, name: str) -> Analysis:
+        if name not in self.fragment_analyses:
+            self.fragment_analyses[name] = Analysis()  # a cycle (refused by validation) ends
+            fragment = self.fragments.get(name)
+            if fragment is not None:
+                target = self.schema.get_type(fragment.type_condition.name.value)
+                self.fragment_analyses[name] = self.selection_set(fragment.selection_set,
+                                                                  target)
+        return self.fragment_analyses[name]
+
+    def field(self, field: FieldNode, parent) -> Analysis:
         name = field.name.value
         if name.startswith("__"):  # introspection: GraphiQL's own, bounded by the schema
-            return 0
-        if field.alias is not None:
-            self.aliases += 1
-        self.depth = max(self.depth, depth)
+            return Analysis(fields=1)
+        own = Analysis(depth=1, aliases=int(field.alias is not None), fields=1)
         definition = getattr(parent, "fields", {}).get(name)
         if definition is None:
-            return 0
+            return own
         field_type = definition.type
         if isinstance(field_type, GraphQLNonNull):
             field_type = field_type.of_type
         named = get_named_type(field_type)
         if not is_composite_type(named):
-            return 0
-        children = self.cost(field.selection_set, named, depth)
+            return own
+        children = self.selection_set(field.selection_set, named)
         if named.name.endswith("Connection"):
-            return 1 + self.first(field) * children
-        inside_connection = isinstance(parent, GraphQLObjectType) and (
-            parent.name.endswith("Connection") or parent.name.endswith("Edge"))
-        if isinstance(field_type, GraphQLList) and not inside_connection:
-            return LIST_FANOUT * (1 + children)
-        return 1 + children
+            cost = 1 + self.first(field) * children.cost
+        elif isinstance(field_type, GraphQLList) and not (
+                isinstance(parent, GraphQLObjectType)
+                and parent.name.endswith(("Connection", "Edge"))):
+            cost = LIST_FANOUT * (1 + children.cost)
+        else:
+            cost = 1 + children.cost
+        return Analysis(cost, 1 + children.depth, own.aliases + children.aliases,
+                        1 + children.fields)
 
 
 def analyse(schema: GraphQLSchema, document, operation_name: str | None,
@@ -133,9 +154,8 @@ def analyse(schema: GraphQLSchema, document, operation_name: str | None,
         if isinstance(definition.default_value, IntValueNode):
             defaults[definition.variable.name.value] = int(definition.default_value.value)
     walker = _Walker(schema, fragments, variables, defaults)
-    root = schema.get_root_type(operation.operation)
-    cost = walker.cost(operation.selection_set, root, 0)
-    return Analysis(cost=cost, depth=walker.depth, aliases=walker.aliases)
+    return walker.selection_set(operation.selection_set,
+                                schema.get_root_type(operation.operation))
 
 
 def refusal(analysis: Analysis) -> CodedError | None:
@@ -146,6 +166,10 @@ def refusal(analysis: Analysis) -> CodedError | None:
         return CodedError(f"the query uses {analysis.aliases} aliases; at most {MAX_ALIASES} "
                           f"are allowed", ALIAS_LIMIT, aliases=analysis.aliases,
                           limit=MAX_ALIASES)
+    if analysis.fields > MAX_FIELDS:
+        return CodedError(f"the query expands to {analysis.fields} field selections once its "
+                          f"fragments are spread; at most {MAX_FIELDS} are allowed",
+                          COST_LIMIT, fields=analysis.fields, limit=MAX_FIELDS)
     if analysis.cost > MAX_COST:
         return CodedError(f"the query could return about {analysis.cost} objects, above the "
                           f"budget of {MAX_COST}: ask for smaller pages (first) or fewer "

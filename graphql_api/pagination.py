@@ -115,7 +115,7 @@ def decode_cursor(order: Order, cursor: str) -> list[Any]:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         name, *values = json.loads(text)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):
         raise CodedError("after is not a cursor this API gave out", BAD_USER_INPUT) from None
     if name != order.name or len(values) != len(order.keys):
         raise CodedError(f"after is a cursor of another order than {order.name}",

@@ -12,6 +12,7 @@ primed; any other shape simply takes the awaited path.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,12 +67,16 @@ def selection(info) -> Selection:
 
 
 async def _all(*steps) -> None:
-    """Run the steps that are needed (not None) side by side; one alone needs no task."""
+    """Run the steps that are needed (not None) side by side; one alone needs no task.
+
+    A step that fails is let be: its error stays in the DataLoader it was priming, so only
+    the fields that read that relation answer with it, as they would without priming."""
     steps = [step for step in steps if step is not None]
     if len(steps) == 1:
-        await steps[0]
+        with contextlib.suppress(Exception):
+            await steps[0]
     elif steps:
-        await asyncio.gather(*steps)
+        await asyncio.gather(*steps, return_exceptions=True)
 
 
 async def _load(loader, keys: list) -> list:

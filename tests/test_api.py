@@ -21,7 +21,7 @@ import httpx
 import psycopg
 import pytest
 
-from graphql_api.limits import MAX_ALIASES, MAX_COST, MAX_DEPTH, MAX_TOKENS
+from graphql_api.limits import MAX_ALIASES, MAX_COST, MAX_DEPTH, MAX_FIELDS, MAX_TOKENS
 from graphql_api.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from tests.conftest import Deployment, make_deployment, running_api, teardown_deployment
 
@@ -2032,3 +2032,55 @@ def test_a_statement_past_the_timeout_answers_timeout_and_the_server_recovers(de
         assert codes(body) == ["TIMEOUT"]
         assert "300 ms" in body["errors"][0]["message"]
         assert len(ok(base, query)["landParcels"]["nodes"]) == 3
+
+
+def test_fragments_spread_twice_per_level_are_refused_fast(api):
+    """Each fragment spreads the next one twice: 2^40 field selections once spread, in a
+    document of a few hundred tokens. It is refused by count, without being spread."""
+    levels = 40
+    fragments = " ".join(f"fragment F{i} on Query {{ ...F{i + 1} ...F{i + 1} }}"
+                         for i in range(levels))
+    query = f"{{ ...F0 }} {fragments} fragment F{levels} on Query {{ adminUnit(code: \"80\") " \
+            "{ code } }"
+    body = post(api, query)
+    assert codes(body) == ["COST_LIMIT"], body
+    assert body["errors"][0]["extensions"]["fields"] > MAX_FIELDS
+
+
+def test_a_page_size_given_as_a_whole_float_counts_in_the_cost(api):
+    query = "query($n: Int) { landParcels(first: $n) { nodes { holders { id } } } }"
+    as_int = post(api, query, {"n": 100})["extensions"]["cost"]["estimated"]
+    as_float = post(api, query, {"n": 100.0})["extensions"]["cost"]["estimated"]
+    assert as_float == as_int > post(api, query, {"n": 20})["extensions"]["cost"]["estimated"]
+
+
+@pytest.mark.parametrize("field, order, column", [
+    ("organizations", "REGISTERED_ON", "registered_on"),
+    ("persons", "BIRTH_DATE", "birth_date"),
+])
+def test_orders_by_a_date_that_is_sometimes_missing_work(api, wh, field, order, column):
+    table = {"organizations": "dim_organization", "persons": "dim_person"}[field]
+    assert value(wh, f"select count(*) from marts.{table} where {column} is null") > 0
+    body = ok(api, f"{{ {field}(first: 100, orderBy: {order}) {{ totalCount nodes {{ id }} }} }}")
+    assert len(body[field]["nodes"]) == 100
+
+
+@pytest.mark.parametrize("name", ["％％", "＿＿", "ab＼"])
+def test_like_characters_in_a_name_search_match_themselves(api, name):
+    body = ok(api, "query($n: String) { organizations(filter: {name: $n}) { totalCount } "
+                   "enterpriseStatistics(groupBy: [STATUS], filter: {name: $n}) "
+                   "{ organizationCount } }", {"n": name})
+    assert body["organizations"]["totalCount"] == 0
+    assert body["enterpriseStatistics"] == []
+
+
+def test_a_bad_staff_page_fails_only_its_own_field(api, wh):
+    """The two pages are read by one DataLoader; the bad one must not fail the good one."""
+    agency = value(wh, "select organization_id from marts.fct_employment where is_current "
+                       "group by 1 order by count(*) desc limit 1")
+    body = post(api, "query($id: ID!) { good: organization(id: $id) { staff(first: 2) "
+                     "{ totalCount } } bad: organization(id: $id) { staff(first: 500) "
+                     "{ totalCount } } }", {"id": str(agency)})
+    assert codes(body) == ["BAD_USER_INPUT"]
+    assert body["data"]["good"]["staff"]["totalCount"] > 0
+    assert body["data"]["bad"] is None

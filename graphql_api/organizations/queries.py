@@ -36,7 +36,7 @@ class OrganizationOrder(enum.Enum):
     NAME = Order("organization_name", (("coalesce(organization_name_key, '')", "text"),
                                        ("organization_id", "uuid")))
     REGISTERED_ON = Order("organization_registered_on", (
-        ("coalesce(registered_on, '-infinity'::date)", "date"), ("organization_id", "uuid")))
+        ("coalesce(registered_on, '0001-01-01'::date)", "date"), ("organization_id", "uuid")))
 
 
 @strawberry.input

@@ -22,7 +22,7 @@ class PersonOrder(enum.Enum):
     ID = Order("person_id", (("person_id", "uuid"),))
     FULL_NAME = Order("person_full_name", (("coalesce(full_name_key, '')", "text"),
                                            ("person_id", "uuid")))
-    BIRTH_DATE = Order("person_birth_date", (("coalesce(birth_date, '-infinity'::date)", "date"),
+    BIRTH_DATE = Order("person_birth_date", (("coalesce(birth_date, '0001-01-01'::date)", "date"),
                                              ("person_id", "uuid")))
 
 
