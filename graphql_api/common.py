@@ -12,6 +12,12 @@ import strawberry
 from graphql_api.errors import BAD_USER_INPUT, NOT_FOUND, CodedError
 
 
+def row_fields(row: dict) -> dict:
+    """A row's columns a type is built from: those not private to the query (``_key``, the
+    cursor keys ``_k0``, ...)."""
+    return {k: v for k, v in row.items() if not k.startswith("_")}
+
+
 @strawberry.interface(description="An object with a stable kho ID, refetchable with `node(id)`.")
 class Node:
     id: strawberry.ID

@@ -7,31 +7,17 @@ requests or callers. A relation that takes an ``asOf`` date batches per date: th
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 from collections import defaultdict
 from collections.abc import Callable, Hashable
-from typing import Any, TypeVar
+from typing import Any
 
 from strawberry.dataloader import DataLoader
 
 from graphql_api.database import Session
 
-T = TypeVar("T")
-
 # A condition on a relation's rows for one variant of a key (its asOf date, or None).
 Variant = Callable[[Any], tuple[str, list[Any]]]
 
-
-@functools.cache
-def _field_names(cls: type) -> frozenset[str]:
-    return frozenset(f.name for f in dataclasses.fields(cls))
-
-
-def build(cls: type[T], row: dict) -> T:
-    """A strawberry type from a row selected with its field names as column aliases."""
-    names = _field_names(cls)
-    return cls(**{k: v for k, v in row.items() if k in names})
 
 
 def one_per_key(session: Session, source: str, columns: str, key: str

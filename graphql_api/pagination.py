@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import datetime
 import decimal
+import functools
 import json
 import uuid
 from collections.abc import Awaitable, Callable
@@ -20,6 +21,7 @@ from typing import Any, Generic, TypeVar
 
 import psycopg
 import strawberry
+from strawberry.dataloader import DataLoader
 
 from graphql_api.database import Session
 from graphql_api.errors import BAD_USER_INPUT, CodedError
@@ -67,6 +69,21 @@ class Order:
     def order_by(self) -> str:
         direction = " desc" if self.descending else ""
         return ", ".join(f"{expression}{direction}" for expression, _ in self.keys)
+
+    def key_columns(self) -> str:
+        """The order's keys selected as ``_k0, _k1, ...``: what a row's cursor is made of."""
+        return ", ".join(f"{expression} as _k{i}" for i, (expression, _) in
+                         enumerate(self.keys))
+
+    def after(self, cursor: str) -> tuple[str, list[str]]:
+        """The condition for the rows after a cursor, and its parameters."""
+        expressions = ", ".join(expression for expression, _ in self.keys)
+        placeholders = ", ".join(f"%s::{pg_type}" for _, pg_type in self.keys)
+        return (f"({expressions}) {'<' if self.descending else '>'} ({placeholders})",
+                decode_cursor(self, cursor))
+
+    def cursor_of(self, row: dict) -> str:
+        return encode_cursor(self, [row[f"_k{i}"] for i in range(len(self.keys))])
 
 
 @dataclass
@@ -128,30 +145,36 @@ def decode_cursor(order: Order, cursor: str) -> list[Any]:
 async def fetch_page(session: Session, query: Filtered, order: Order, first: int | None,
                      after: str | None, build: Callable[[dict], T]) -> Connection[T]:
     size = page_size(first)
-    keys = ", ".join(f"{expression} as _k{i}" for i, (expression, _) in enumerate(order.keys))
     extra: list[str] = []
     params = list(query.params)
     if after is not None:
-        values = decode_cursor(order, after)
-        placeholders = ", ".join(f"%s::{pg_type}" for _, pg_type in order.keys)
-        expressions = ", ".join(expression for expression, _ in order.keys)
-        extra.append(f"({expressions}) {'<' if order.descending else '>'} ({placeholders})")
+        condition, values = order.after(after)
+        extra.append(condition)
         params.extend(values)
-    statement = (f"select {query.columns}, {keys} from {query.source}{query.where(extra)} "
-                 f"order by {order.order_by()} limit {size + 1}")
-    try:
-        rows = await session.fetch_all(statement, params)
-    except psycopg.DataError:  # a forged cursor whose values do not cast
-        raise CodedError("after is not a cursor this API gave out", BAD_USER_INPUT) from None
-    edges = [Edge(cursor=encode_cursor(order, [row[f"_k{i}"] for i in range(len(order.keys))]),
-                  node=build(row)) for row in rows[:size]]
-
+    statement = (f"select {query.columns}, {order.key_columns()} from {query.source}"
+                 f"{query.where(extra)} order by {order.order_by()} limit {size + 1}")
+    rows = await _fetch_with_cursor(session, statement, params)
     count_statement = f"select count(*) as n from {query.source}{query.where()}"
 
     async def count() -> int:
         row = await session.fetch_one(count_statement, query.params)
         return row["n"]
 
+    return _connection(order, rows, size, after, build, count)
+
+
+async def _fetch_with_cursor(session: Session, statement: str, params: list) -> list[dict]:
+    try:
+        return await session.fetch_all(statement, params)
+    except psycopg.DataError:  # a forged cursor whose values do not cast
+        raise CodedError("after is not a cursor this API gave out", BAD_USER_INPUT) from None
+
+
+def _connection(order: Order, rows: list[dict], size: int, after: str | None,
+                build: Callable[[dict], Any], count: Callable[[], Awaitable[int]]
+                ) -> Connection:
+    """A page from its rows, read one past the page size to know if there is a next one."""
+    edges = [Edge(cursor=order.cursor_of(row), node=build(row)) for row in rows[:size]]
     return Connection(
         edges=edges,
         nodes=[edge.node for edge in edges],
@@ -171,11 +194,6 @@ def pages_per_key(session: Session, source: str, columns: str, key: str, key_typ
     """A DataLoader of one connection page per parent: keys are ``(parent, variant, first,
     after)``; the parents that ask for the same page shape share one statement (a lateral
     join over the parents), and ``totalCount`` is one grouped count over them."""
-    from strawberry.dataloader import DataLoader
-
-    key_list = ", ".join(f"{expression} as _k{i}" for i, (expression, _) in
-                         enumerate(order.keys))
-
     async def load(keys: list[tuple]) -> list[Connection]:
         shapes: dict[tuple, list] = {}
         for parent, variant_value, first, after in keys:
@@ -185,37 +203,29 @@ def pages_per_key(session: Session, source: str, columns: str, key: str, key_typ
             condition, condition_params = variant(variant_value)
             conditions, params = [f"{key} = parents._key", condition], [*condition_params]
             if after is not None:
-                placeholders = ", ".join(f"%s::{t}" for _, t in order.keys)
-                expressions = ", ".join(e for e, _ in order.keys)
-                conditions.append(f"({expressions}) {'<' if order.descending else '>'} "
-                                  f"({placeholders})")
-                params.extend(decode_cursor(order, after))
+                after_condition, values = order.after(after)
+                conditions.append(after_condition)
+                params.extend(values)
             statement = (
                 f"select parents._key, page.* from unnest(%s::{key_type}[]) as parents(_key) "
-                f"cross join lateral (select {columns}, {key_list} from {source} "
+                f"cross join lateral (select {columns}, {order.key_columns()} from {source} "
                 f"where {' and '.join(conditions)} order by {order.order_by()} "
                 f"limit {size + 1}) as page")
-            try:
-                rows = await session.fetch_all(statement, [list(dict.fromkeys(parents)),
-                                                           *params])
-            except psycopg.DataError:
-                raise CodedError("after is not a cursor this API gave out",
-                                 BAD_USER_INPUT) from None
+            rows = await _fetch_with_cursor(session, statement,
+                                            [list(dict.fromkeys(parents)), *params])
             by_parent: dict[Any, list[dict]] = {}
             for row in rows:
                 by_parent.setdefault(row["_key"], []).append(row)
             for parent in parents:
                 pages[(parent, variant_value, size, after)] = by_parent.get(parent, [])
         counts = _counts(session, source, key, key_type, variant)
-        return [_page_connection(order, pages[(p, v, page_size(f), a)], page_size(f), a,
-                                 counts, p, v, build) for p, v, f, a in keys]
+        return [_connection(order, pages[(p, v, page_size(f), a)], page_size(f), a, build,
+                            functools.partial(counts.load, (p, v))) for p, v, f, a in keys]
 
     return DataLoader(load_fn=load)
 
 
 def _counts(session: Session, source: str, key: str, key_type: str, variant):
-    from strawberry.dataloader import DataLoader
-
     async def load(keys: list[tuple]) -> list[int]:
         by_variant: dict[Any, list] = {}
         for parent, variant_value in keys:
@@ -232,18 +242,3 @@ def _counts(session: Session, source: str, key: str, key_type: str, variant):
 
     return DataLoader(load_fn=load)
 
-
-def _page_connection(order: Order, rows: list[dict], size: int, after: str | None,
-                     counts, parent, variant_value, build) -> Connection:
-    edges = [Edge(cursor=encode_cursor(order, [row[f"_k{i}"] for i in range(len(order.keys))]),
-                  node=build(row)) for row in rows[:size]]
-
-    async def count() -> int:
-        return await counts.load((parent, variant_value))
-
-    return Connection(
-        edges=edges, nodes=[edge.node for edge in edges],
-        page_info=PageInfo(has_next_page=len(rows) > size, has_previous_page=after is not None,
-                           start_cursor=edges[0].cursor if edges else None,
-                           end_cursor=edges[-1].cursor if edges else None),
-        count=count)

@@ -4,7 +4,7 @@ import datetime
 
 import strawberry
 
-from graphql_api.common import AdminUnitGeneration, AdminUnitLevel, Node
+from graphql_api.common import AdminUnitGeneration, AdminUnitLevel, Node, row_fields
 from graphql_api.context import Info, each, resolved
 
 ADMIN_UNIT_SOURCE = "marts.dim_admin_unit"
@@ -55,7 +55,7 @@ class AdminUnit(Node):
 
     @classmethod
     def from_row(cls, row: dict) -> AdminUnit:
-        values = {k: v for k, v in row.items() if not k.startswith("_")}
+        values = row_fields(row)
         return cls(**{**values, "level": AdminUnitLevel(row["level"]),
                       "generation": AdminUnitGeneration(row["generation"])})
 

@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from graphql_api.common import row_fields
 from graphql_api.context import Info
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ class Employment:
 
     @classmethod
     def from_row(cls, row: dict) -> Employment:
-        return cls(**{k: v for k, v in row.items() if not k.startswith("_")})
+        return cls(**row_fields(row))
 
     @strawberry.field
     def person(

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from graphql_api.common import Node, Provenance, provenance
+from graphql_api.common import Node, Provenance, provenance, row_fields
 from graphql_api.context import Info, each, resolved
 
 if TYPE_CHECKING:
@@ -76,7 +76,7 @@ class LandParcel(Node):
 
     @classmethod
     def from_row(cls, row: dict, as_of: datetime.date | None = None) -> LandParcel:
-        return cls(**{k: v for k, v in row.items() if not k.startswith("_")}, as_of=as_of)
+        return cls(**row_fields(row), as_of=as_of)
 
     @strawberry.field(description="Where each attribute comes from.")
     def provenance(self) -> list[Provenance]:
@@ -157,7 +157,7 @@ class LandRight:
 
     @classmethod
     def from_row(cls, row: dict) -> LandRight:
-        return cls(**{k: v for k, v in row.items() if not k.startswith("_")})
+        return cls(**row_fields(row))
 
     @strawberry.field
     def land_parcel(self, info: Info) -> LandParcel | None:
@@ -194,7 +194,7 @@ class LandTransfer:
 
     @classmethod
     def from_row(cls, row: dict) -> LandTransfer:
-        return cls(**{k: v for k, v in row.items() if not k.startswith("_")})
+        return cls(**row_fields(row))
 
     @strawberry.field
     def land_parcel(self, info: Info) -> LandParcel | None:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from graphql_api.common import Node, Provenance, RecordStatus, provenance
+from graphql_api.common import Node, Provenance, RecordStatus, provenance, row_fields
 from graphql_api.context import Info, each, resolved, settle
 from graphql_api.pagination import Connection
 
@@ -147,7 +147,7 @@ class Organization(Node):
 
     @classmethod
     def from_row(cls, row: dict, as_of: datetime.date | None = None) -> Organization:
-        values = {k: v for k, v in row.items() if not k.startswith("_")}
+        values = row_fields(row)
         return cls(
             **{
                 **values,

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from graphql_api.common import Node, Provenance, RecordStatus, provenance
+from graphql_api.common import Node, Provenance, RecordStatus, provenance, row_fields
 from graphql_api.context import Info, each, resolved
 
 if TYPE_CHECKING:
@@ -182,7 +182,7 @@ class Person(Node):
 
     @classmethod
     def from_row(cls, row: dict) -> Person:
-        return cls(**{k: v for k, v in row.items() if not k.startswith("_")})
+        return cls(**row_fields(row))
 
     @classmethod
     def tombstone(cls, person_id: str, status: RecordStatus, merged_into: str | None) -> Person:
