@@ -19,6 +19,13 @@ class Settings:
     warehouse_url: str | None
     source_urls: dict[str, str | None]
     api_statement_timeout_ms: int = 5_000
+    # The API's own login role (KHO_API_DATABASE_URL); None: the warehouse URL's server as
+    # the role kho_api.
+    api_database_url: str | None = None
+    redis_url: str | None = None
+    rate_limit_anonymous: int = 300
+    rate_limit_client: int = 6_000
+    access_log: bool = True
 
     @property
     def uses_embedded_warehouse(self) -> bool:
@@ -47,7 +54,21 @@ def load_settings(environ: os._Environ[str] | dict[str, str] | None = None) -> S
         warehouse_url=env.get("KHO_WAREHOUSE_URL") or None,
         source_urls={s: env.get(source_url_variable(s)) or None for s in SOURCES},
         api_statement_timeout_ms=_positive_int(env, "KHO_API_STATEMENT_TIMEOUT_MS", 5_000),
+        api_database_url=env.get("KHO_API_DATABASE_URL") or None,
+        redis_url=env.get("KHO_REDIS_URL") or None,
+        rate_limit_anonymous=_positive_int(env, "KHO_RATE_LIMIT_ANONYMOUS", 300),
+        rate_limit_client=_positive_int(env, "KHO_RATE_LIMIT_CLIENT", 6_000),
+        access_log=_switch(env, "KHO_ACCESS_LOG", True),
     )
+
+
+def _switch(env, name: str, default: bool) -> bool:
+    value = (env.get(name) or "").strip().lower()
+    if not value:
+        return default
+    if value not in ("on", "off"):
+        raise ValueError(f"{name} must be on or off, got {value!r}")
+    return value == "on"
 
 
 def _positive_int(env, name: str, default: int) -> int:

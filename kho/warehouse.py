@@ -7,11 +7,15 @@ running between commands until ``kho warehouse stop``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import subprocess
 import warnings
 from dataclasses import dataclass
+
+import psycopg
+from psycopg import sql
 
 from kho import db
 from kho.settings import DEFAULT_WAREHOUSE_DATABASE, SOURCES, Settings, load_settings
@@ -32,6 +36,11 @@ EMBEDDED_SERVER_SETTINGS = {
 }
 
 EXTENSIONS = ("unaccent", "pg_trgm")
+# Reads what the warehouse publishes (marts, the master-ID registry, publication records);
+# the API's login role is a member. Publishing re-grants it on each new marts schema.
+READER_ROLE = "kho_reader"
+API_ROLE = "kho_api"
+READ_SCHEMAS = ("marts", "master_data", "kho_meta", "util")
 
 
 class WarehouseError(RuntimeError):
@@ -138,6 +147,64 @@ def prepare_database(url: str) -> None:
     with db.connect(url, autocommit=True) as conn:
         for extension in EXTENSIONS:
             conn.execute(f"create extension if not exists {extension}")
+
+
+def _ensure_role(conn: psycopg.Connection, role: str, login: bool,
+                 password: str | None = None) -> None:
+    exists = conn.execute("select 1 from pg_roles where rolname = %s", (role,)).fetchone()
+    if not exists:
+        with contextlib.suppress(psycopg.errors.DuplicateObject):  # made meanwhile
+            conn.execute(sql.SQL("create role {} " + ("login" if login else "nologin"))
+                         .format(sql.Identifier(role)))
+    if password:
+        conn.execute(sql.SQL("alter role {} password {}").format(
+            sql.Identifier(role), sql.Literal(password)))
+
+
+def grant_reads(conn: psycopg.Connection) -> None:
+    """Let the reader role read every published schema that exists (run after each
+    publication, which swaps in a new marts schema without grants). Nothing to do before
+    the role exists (it is made when the API is first prepared)."""
+    if not conn.execute("select 1 from pg_roles where rolname = %s", (READER_ROLE,)).fetchone():
+        return
+    present = {r[0] for r in conn.execute(
+        "select nspname from pg_namespace where nspname = any(%s)", (list(READ_SCHEMAS),))}
+    for schema in READ_SCHEMAS:
+        if schema not in present:
+            continue
+        conn.execute(sql.SQL("grant usage on schema {} to {}").format(
+            sql.Identifier(schema), sql.Identifier(READER_ROLE)))
+        if schema != "util":
+            conn.execute(sql.SQL("grant select on all tables in schema {} to {}").format(
+                sql.Identifier(schema), sql.Identifier(READER_ROLE)))
+
+
+def api_database_url(warehouse_url: str, settings: Settings | None = None) -> str:
+    """How the API connects: KHO_API_DATABASE_URL, or the warehouse as the role kho_api
+    (no password: the embedded server and trust setups; set the variable otherwise)."""
+    settings = settings or load_settings()
+    if settings.api_database_url:
+        return settings.api_database_url
+    return db.parse(warehouse_url).set(username=API_ROLE, password=None).render_as_string(
+        hide_password=False)
+
+
+def api_role(settings: Settings | None = None) -> str:
+    settings = settings or load_settings()
+    return db.parse(settings.api_database_url).username if settings.api_database_url \
+        else API_ROLE
+
+
+def prepare_roles(url: str, settings: Settings | None = None) -> None:
+    """Create the reader and API roles if missing and grant the reader what is published.
+    Roles belong to the server, so every warehouse database on it shares them."""
+    settings = settings or load_settings()
+    password = db.parse(settings.api_database_url).password \
+        if settings.api_database_url else None
+    with db.connect(url, autocommit=True) as conn:
+        _ensure_role(conn, READER_ROLE, login=False)
+        _ensure_role(conn, api_role(settings), login=True, password=password)
+        grant_reads(conn)
 
 
 def ensure_warehouse(settings: Settings | None = None) -> str:

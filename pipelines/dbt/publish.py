@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 import psycopg
 from psycopg import sql
 
-from kho import db
+from kho import db, warehouse
 
 BUILD_SCHEMA = "marts_build"
 PUBLISHED_SCHEMA = "marts"
@@ -108,6 +108,7 @@ def publish(warehouse_url: str, expected_marts: list[str]) -> Publication:
                 sql.Identifier(PUBLISHED_SCHEMA), sql.Identifier(PREVIOUS_SCHEMA)))
         conn.execute(sql.SQL("alter schema {} rename to {}").format(
             sql.Identifier(BUILD_SCHEMA), sql.Identifier(PUBLISHED_SCHEMA)))
+        warehouse.grant_reads(conn)  # the new marts schema comes without the API's grants
         published_at = conn.execute("""
             insert into kho_meta.publications (invocation_id, build_started_at,
                                                build_finished_at, marts)
