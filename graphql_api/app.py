@@ -7,30 +7,40 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
 
+from graphql_api import audit, opendata, ratelimit
+from graphql_api.audit import AccessLog
+from graphql_api.auth import Authenticator, AuthError
 from graphql_api.context import Context
 from graphql_api.database import Database
-from graphql_api.errors import with_code
-from graphql_api.schema import schema
+from graphql_api.errors import NOT_FOUND, with_code
+from graphql_api.permissions import Caller
+from graphql_api.schema import PERSONAL_INPUTS, schema
+from kho import warehouse
 from kho.settings import load_settings
+
+RATE_LIMITED = "RATE_LIMITED"
 
 STATIC_DIR = Path(__file__).with_name("static")
 CDN_PREFIX = "https://unpkg.com/"
 
 
 class KhoGraphQL(GraphQL):
-    def __init__(self, database: Database):
+    def __init__(self, database: Database, access_log: AccessLog | None):
         super().__init__(schema, graphql_ide="graphiql")
         self.database = database
+        self.access_log = access_log
         # strawberry's GraphiQL page, with its scripts served from kho instead of a CDN.
         self.graphiql_html = self.graphql_ide_html.replace(CDN_PREFIX, "/static/vendor/")
 
     async def get_context(self, request, response) -> Context:
-        return Context.for_request(self.database)
+        context = Context.for_request(self.database, request.state.caller)
+        context.access_log = self.access_log
+        return context
 
     async def process_result(self, request, result):
         if result.errors:
@@ -41,15 +51,96 @@ class KhoGraphQL(GraphQL):
         return HTMLResponse(self.graphiql_html)
 
 
+class Gate:
+    """What every request passes before it is read: who calls (auth), whether they are
+    over their rate, and the access-log entry of a request refused here."""
+
+    def __init__(self, database: Database, settings, access_log: AccessLog | None):
+        self.auth = Authenticator(database)
+        self.limiter = ratelimit.limiter(settings.redis_url)
+        self.settings = settings
+        self.access_log = access_log
+
+    async def admit(self, request: Request, operation: str) -> Caller | Response:
+        try:
+            caller = await self.auth.caller(request)
+        except AuthError as err:
+            self._log(Caller(remote_addr=request.client.host if request.client else None),
+                      operation, "unauthenticated", err.code, key_id=err.key_id)
+            headers = {"WWW-Authenticate": "Bearer"} if err.status == 401 else {}
+            return refusal(err.message, err.code, err.status, headers)
+        key, per_minute = ratelimit.bucket_of(caller, self.settings.rate_limit_anonymous,
+                                              self.settings.rate_limit_client)
+        wait = await self.limiter.wait_seconds(key, per_minute)
+        if wait > 0:
+            self._log(caller, operation, "rate_limited", RATE_LIMITED)
+            return refusal(f"more than {per_minute} requests a minute; retry after "
+                           f"{ratelimit.retry_after(wait)} s", RATE_LIMITED, 429,
+                           {"Retry-After": ratelimit.retry_after(wait)})
+        return caller
+
+    def _log(self, caller: Caller, operation: str, outcome: str, code: str,
+             key_id: str | None = None) -> None:
+        if self.access_log is not None:
+            self.access_log.record(audit.entry(caller, outcome, operation_type=operation,
+                                               error_codes=[code], key_id=key_id))
+
+
+class GatedGraphQL:
+    """The GraphQL endpoint behind the gate (an ASGI app, as strawberry's view is)."""
+
+    def __init__(self, gate: Gate, graphql: KhoGraphQL):
+        self.gate, self.graphql = gate, graphql
+
+    async def __call__(self, scope, receive, send) -> None:
+        request = Request(scope, receive)
+        admitted = await self.gate.admit(request, "graphql")
+        if isinstance(admitted, Response):
+            await admitted(scope, receive, send)
+            return
+        request.state.caller = admitted
+        await self.graphql(scope, receive, send)
+
+
+def refusal(message: str, code: str, status: int, headers: dict | None = None) -> Response:
+    return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]},
+                        status_code=status, headers=headers)
+
+
 def create_app(warehouse_url: str | None = None) -> Starlette:
-    """Build the app; the warehouse URL defaults to kho's settings (embedded or configured)."""
+    """Build the app; the warehouse URL defaults to kho's settings (embedded or configured).
+    The API connects as its own role (KHO_API_DATABASE_URL, by default kho_api): it reads
+    what is published and appends to the access log, nothing else."""
     settings = load_settings()
     if warehouse_url is None:
-        from kho.warehouse import server_url
+        warehouse_url = warehouse.server_url(settings)
+    api_url = warehouse.api_database_url(warehouse_url, settings)
+    database = Database(api_url, statement_timeout_ms=settings.api_statement_timeout_ms)
+    access_log = AccessLog(api_url, lambda key: audit.Pseudonymiser(
+        schema._schema, PERSONAL_INPUTS, key)) if settings.access_log else None
+    graphql = KhoGraphQL(database, access_log)
+    gate = Gate(database, settings, access_log)
 
-        warehouse_url = server_url(settings)
-    database = Database(warehouse_url, statement_timeout_ms=settings.api_statement_timeout_ms)
-    graphql = KhoGraphQL(database)
+
+    async def download(request: Request) -> Response:
+        name, extension = request.path_params["name"], request.path_params["format"]
+        admitted = await gate.admit(request, f"download {name}.{extension}")
+        if isinstance(admitted, Response):
+            return admitted
+        spec = opendata.open_spec(name, extension)
+        if spec is None:
+            return refusal(f"no open dataset {name}.{extension}; the catalogue (query "
+                           f"datasets) lists the downloads", NOT_FOUND, 404)
+        if access_log is not None:
+            access_log.record(audit.entry(admitted, "ok",
+                                          operation_type=f"download {name}.{extension}"))
+        if extension == "csv":
+            return StreamingResponse(opendata.stream_csv(database, spec),
+                                     media_type="text/csv; charset=utf-8",
+                                     headers=_attachment(f"{name}.csv"))
+        return StreamingResponse(opendata.stream_geojson(database, spec),
+                                 media_type="application/geo+json",
+                                 headers=_attachment(f"{name}.geojson"))
 
     async def healthz(request: Request) -> Response:
         try:
@@ -66,17 +157,27 @@ def create_app(warehouse_url: str | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
         await database.open()
+        if access_log is not None:
+            await access_log.open()
         try:
             yield
         finally:
+            if access_log is not None:
+                await access_log.close()
+            await gate.limiter.close()
             await database.close()
 
     return Starlette(
         routes=[
             Route("/", index),
             Route("/healthz", healthz),
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/graphql", GatedGraphQL(gate, graphql), methods=["GET", "POST"]),
+            Route("/opendata/{name}.{format}", download),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         lifespan=lifespan,
     )
+
+
+def _attachment(filename: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{filename}"'}

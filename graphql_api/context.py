@@ -16,6 +16,7 @@ import strawberry
 from strawberry.dataloader import DataLoader
 
 from graphql_api.database import Database, Session
+from graphql_api.permissions import Access, Caller
 
 PROVINCE_TIME_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -23,8 +24,9 @@ PROVINCE_TIME_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 class Loaders:
     """Every relation's DataLoader for one request, made on first use."""
 
-    def __init__(self, session: Session):
+    def __init__(self, session: Session, caller: Caller):
         self.session = session
+        self.caller = caller
         self._made: dict[str, DataLoader] = {}
 
     def __getattr__(self, name: str) -> DataLoader:
@@ -79,13 +81,16 @@ class Loaders:
 
     def staff_page(self, organization_id: Any, day: datetime.date, first: int | None,
                    after: str | None):
-        from graphql_api.cadre.dataloaders import STAFF_ORDER
+        from graphql_api.cadre.dataloaders import STAFF_ORDER, STAFF_ORDER_BY_ID
         from graphql_api.pagination import decode_cursor, page_size
+        from graphql_api.permissions import personal
 
+        by_name = self.caller.refusal(personal("cadre"), "staff names") is None
         page_size(first)  # a bad page of one parent must not fail its siblings' batch
         if after is not None:
-            decode_cursor(STAFF_ORDER, after)
-        return self.staff_pages.load((_uuid(organization_id), day, first, after))
+            decode_cursor(STAFF_ORDER if by_name else STAFF_ORDER_BY_ID, after)
+        loader = self.staff_pages if by_name else self.staff_pages_by_id
+        return loader.load((_uuid(organization_id), day, first, after))
 
 
 def resolved(answer: Awaitable, convert: Callable[[Any], Any]) -> Any:
@@ -121,15 +126,22 @@ def _uuid(value: Any) -> uuid.UUID:
 class Context:
     session: Session
     loaders: Loaders
+    access: Access
     # "Today" is the province's date, whatever the server's clock zone.
     today: datetime.date = field(
         default_factory=lambda: datetime.datetime.now(PROVINCE_TIME_ZONE).date())
     cost: int | None = None
+    access_log: Any = None  # graphql_api.audit.AccessLog, when the server keeps one
 
     @classmethod
-    def for_request(cls, database: Database) -> Context:
+    def for_request(cls, database: Database, caller: Caller | None = None) -> Context:
         session = Session(database)
-        return cls(session=session, loaders=Loaders(session))
+        caller = caller or Caller()
+        return cls(session=session, loaders=Loaders(session, caller), access=Access(caller))
+
+    @property
+    def caller(self) -> Caller:
+        return self.access.caller
 
 
 Info = strawberry.Info[Context, None]

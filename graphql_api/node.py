@@ -13,7 +13,10 @@ from graphql_api.common import Node
 from graphql_api.context import Info, settle
 from graphql_api.errors import BAD_USER_INPUT, CodedError, parse_uuid
 from graphql_api.organizations.queries import resolve_organization
+from graphql_api.persons.permissions import CLASSIFICATION as PERSON_CLASSIFICATION
 from graphql_api.persons.queries import resolve_person
+
+PERSON = PERSON_CLASSIFICATION.types["Person"]
 
 ADMIN_UNIT_ID = re.compile(r"^(legacy|current):(province|district|commune):\d{2,5}$")
 KIND_OF_ID = """
@@ -49,6 +52,7 @@ class NodeQueries:
         if row is None:
             return None
         if row["kind"] == "person":
+            info.context.caller.require(PERSON, "a person")
             return await resolve_person(info, node_id)
         if row["kind"] == "organization":
             return await resolve_organization(info, node_id, None)

@@ -7,16 +7,26 @@ from pathlib import Path
 import strawberry
 from strawberry.extensions import ParserCache, ValidationCache
 
+from graphql_api import access_log, opendata, permissions
+from graphql_api.access_log import AccessLogQueries
+from graphql_api.admin_units import permissions as admin_units_permissions
 from graphql_api.admin_units.queries import AdminUnitQueries
 from graphql_api.admin_units.types import AdminUnit
+from graphql_api.audit import AccessLogging
+from graphql_api.cadre import permissions as cadre_permissions
 from graphql_api.cadre.queries import CadreQueries
+from graphql_api.civil_registry import permissions as civil_registry_permissions
 from graphql_api.errors import is_coded
+from graphql_api.land import permissions as land_permissions
 from graphql_api.land.queries import LandQueries
 from graphql_api.land.types import LandParcel
 from graphql_api.limits import QueryLimits
 from graphql_api.node import NodeQueries
+from graphql_api.opendata import OpenDataQueries
+from graphql_api.organizations import permissions as organizations_permissions
 from graphql_api.organizations.queries import OrganizationQueries
 from graphql_api.organizations.types import Organization
+from graphql_api.persons import permissions as persons_permissions
 from graphql_api.persons.queries import PersonQueries
 from graphql_api.persons.types import Person
 
@@ -26,7 +36,7 @@ PARSED_DOCUMENTS = 1_000
 
 @strawberry.type(description="The province's shared master data.")
 class Query(PersonQueries, OrganizationQueries, LandQueries, AdminUnitQueries, CadreQueries,
-            NodeQueries):
+            NodeQueries, OpenDataQueries, AccessLogQueries):
     pass
 
 
@@ -44,9 +54,19 @@ schema = KhoSchema(
     types=[Person, Organization, LandParcel, AdminUnit],
     # Agencies send the same few documents over and over: parse and validate each once.
     # (their caches live at module level, shared by every request).
-    extensions=[lambda: ParserCache(maxsize=PARSED_DOCUMENTS),
+    extensions=[AccessLogging, lambda: ParserCache(maxsize=PARSED_DOCUMENTS),
                 lambda: ValidationCache(maxsize=PARSED_DOCUMENTS), QueryLimits],
 )
+
+
+# Every field's classification; fields a caller could lack are guarded from here on.
+FIELD_RULES = permissions.apply(schema._schema, [
+    persons_permissions.CLASSIFICATION, land_permissions.CLASSIFICATION,
+    organizations_permissions.CLASSIFICATION, cadre_permissions.CLASSIFICATION,
+    civil_registry_permissions.CLASSIFICATION, admin_units_permissions.CLASSIFICATION,
+    opendata.CLASSIFICATION, access_log.CLASSIFICATION])
+# Arguments and input fields whose values are personal data (hashed in the access log).
+PERSONAL_INPUTS = persons_permissions.PERSONAL_INPUTS
 
 
 def schema_sdl() -> str:

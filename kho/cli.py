@@ -200,6 +200,120 @@ def materialize(full_refresh: bool, ingest_only: bool) -> None:
         _fail(f"run {result.run_id} failed: {result.failure}")
 
 
+# -- clients and audit ---------------------------------------------------------------------------
+
+@main.group("clients")
+def clients_group() -> None:
+    """Agency clients of the API: their keys and grants."""
+
+
+def _clients_url() -> str:
+    from graphql_api import clients
+
+    url = warehouse.ensure_warehouse()
+    clients.prepare(url)
+    return url
+
+
+def _show_key(new_key) -> None:
+    click.echo(f"API key for {new_key.client} (shown once; kho keeps only its hash):")
+    click.echo(f"  {new_key.key}")
+    expiry = f"{new_key.expires_at:%Y-%m-%d %H:%M} UTC" if new_key.expires_at else "never"
+    click.echo(f"key id {new_key.key_id}, expires {expiry}. Send it as "
+               f"'Authorization: Bearer <key>'; personal data also needs 'X-Purpose: ...'.")
+
+
+@clients_group.command("create")
+@click.argument("name")
+@click.option("--agency", required=True, help="The agency that owns the client.")
+@click.option("--grant", "grants", multiple=True, metavar="DATASET:CLASS",
+              help="Repeatable: land, enterprise, civil_registry or cadre, with open, shared "
+                   "or personal (e.g. land:shared); or audit (reads the access log).")
+@click.option("--expires-in-days", type=click.IntRange(min=1), default=None,
+              help="The key stops working after this many days (default: no expiry).")
+@click.option("--rate-limit", type=click.IntRange(min=1), default=None,
+              help="Requests per minute (default: KHO_RATE_LIMIT_CLIENT).")
+def clients_create(name: str, agency: str, grants: tuple[str, ...],
+                   expires_in_days: int | None, rate_limit: int | None) -> None:
+    """Create a client with its first API key."""
+    from graphql_api import clients
+
+    try:
+        parsed = [clients.parse_grant(g) for g in grants]
+        new_key = clients.create_client(_clients_url(), name, agency, parsed,
+                                        expires_in_days, rate_limit)
+    except clients.ClientError as err:
+        _fail(str(err))
+    click.echo(f"created client {name} ({agency}) with grants: "
+               f"{', '.join(map(str, parsed)) or 'none (open data only)'}")
+    _show_key(new_key)
+
+
+@clients_group.command("list")
+def clients_list() -> None:
+    """Every client: agency, grants, active keys, when last seen."""
+    from graphql_api import clients
+
+    rows = clients.list_clients(_clients_url())
+    if not rows:
+        click.echo("no clients (kho clients create NAME --agency ... --grant ...)")
+    for row in rows:
+        state = f"revoked {row['revoked_at']:%Y-%m-%d}" if row["revoked_at"] else "active"
+        seen = f"{row['last_seen_at']:%Y-%m-%d %H:%M}" if row["last_seen_at"] else "never"
+        click.echo(f"{row['name']:<24} {state:<18} {row['agency']}")
+        click.echo(f"    grants: {', '.join(row['grants']) or 'none'}; keys: "
+                   f"{', '.join(row['active_keys']) or 'none active'}; rate limit: "
+                   f"{row['rate_limit_per_minute'] or 'default'}/min; last seen: {seen}")
+
+
+@clients_group.command("revoke")
+@click.argument("name")
+@click.option("--key", "key_id", default=None, help="Revoke only this key (its key id).")
+def clients_revoke(name: str, key_id: str | None) -> None:
+    """Revoke a client and all its keys, or one key."""
+    from graphql_api import clients
+
+    try:
+        revoked = clients.revoke(_clients_url(), name, key_id)
+    except clients.ClientError as err:
+        _fail(str(err))
+    click.echo(f"revoked {revoked} key(s) of {name}" + ("" if key_id else " and the client"))
+
+
+@clients_group.command("rotate-key")
+@click.argument("name")
+@click.option("--expires-in-days", type=click.IntRange(min=1), default=None)
+@click.option("--grace-hours", type=click.FloatRange(min=0), default=0, show_default=True,
+              help="Keep the old keys working this long, for the switch-over.")
+def clients_rotate_key(name: str, expires_in_days: int | None, grace_hours: float) -> None:
+    """Issue a new key; the client's other keys stop (after the grace time)."""
+    from graphql_api import clients
+
+    try:
+        new_key = clients.rotate_key(_clients_url(), name, expires_in_days, grace_hours)
+    except clients.ClientError as err:
+        _fail(str(err))
+    _show_key(new_key)
+
+
+@main.group("audit")
+def audit_group() -> None:
+    """The API's access log."""
+
+
+@audit_group.command("verify")
+def audit_verify() -> None:
+    """Check the access log's hash chain; name the first entry that breaks it."""
+    from graphql_api import audit
+
+    result = audit.verify(_clients_url())
+    if not result.ok:
+        _fail(f"the access log is broken at entry {result.broken_entry_id}: {result.reason} "
+              f"({result.entries:,} entries read)")
+    click.echo(f"the access log is intact: {result.entries:,} entries, head entry "
+               f"{result.head_entry_id} with hash {result.head_hash}")
+
+
 # -- API -----------------------------------------------------------------------------------------
 
 @main.command("serve")

@@ -52,4 +52,23 @@ def run_demo(scale: int, seed_value: int, echo: Callable[[str], None]) -> bool:
             echo(f"  {schema}.{table:<28} {n:>10,}")
     for layer, n in totals.items():
         echo(f"  layer {layer:<10} {n:>12,} rows")
+    if outcome.success:
+        key = demo_key(url)
+        echo("an API key for the client 'demo', holding every grant (shown once; a new one "
+             "each run):")
+        echo(f"  {key}")
+        echo("  send 'Authorization: Bearer <key>' and, for personal data, 'X-Purpose: ...'")
     return outcome.success
+
+
+def demo_key(url: str) -> str:
+    """A key for the demo client with every grant: made on the first run, rotated after."""
+    from graphql_api import clients
+
+    grants = [clients.parse_grant(g) for g in (
+        "land:personal", "enterprise:personal", "civil_registry:personal", "cadre:personal",
+        "audit")]
+    try:
+        return clients.create_client(url, "demo", "kho demo", grants).key
+    except clients.ClientError:
+        return clients.rotate_key(url, "demo").key

@@ -5,13 +5,21 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from kho import warehouse
+from kho.settings import load_settings
 
 
 def run_server(host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
                echo: Callable[[str], None] = print) -> None:
     import uvicorn
 
-    warehouse.ensure_warehouse()  # start the embedded server before the workers need it
+    from graphql_api import clients
+
+    # Start the embedded server before the workers need it, and prepare what the API's
+    # role may read and write (the workers connect as that role, which cannot).
+    clients.prepare(warehouse.ensure_warehouse())
+    if not load_settings().access_log:
+        echo("WARNING: KHO_ACCESS_LOG=off: requests are not written to the access log "
+             "(for measuring its cost only)")
     echo(f"serving kho on http://{host}:{port}/  (GraphQL and GraphiQL at /graphql, "
          f"health at /healthz); Ctrl+C stops")
     uvicorn.run("graphql_api.app:create_app", factory=True, host=host, port=port,

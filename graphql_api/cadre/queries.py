@@ -14,9 +14,14 @@ from graphql_api.context import Info, settle
 from graphql_api.errors import NOT_FOUND, CodedError, parse_uuid
 from graphql_api.organizations.types import OrganizationType
 from graphql_api.pagination import Filtered
+from graphql_api.permissions import personal
 
 if TYPE_CHECKING:
     from graphql_api.organizations.types import Organization
+
+
+# Counts of persons below this are withheld from callers who may not see the persons.
+SMALL_COUNT = 5
 
 
 @strawberry.enum
@@ -48,7 +53,12 @@ class CivilServantStatisticsRow:
     grade_code: str | None = None
     grade_name_vi: str | None = None
     grade_name_en: str | None = None
-    civil_servant_count: int = 0
+    civil_servant_count: int | None = strawberry.field(
+        default=0, description=f"Null when suppressed: fewer than {SMALL_COUNT} persons, "
+        f"for callers without a cadre:personal grant and a declared purpose.")
+    suppressed: bool = strawberry.field(
+        default=False, description="The count is withheld because it is small enough to "
+        "point at individuals.")
     organization_id: strawberry.Private[object | None] = None
 
     @strawberry.field(description="The agency, when grouped by agency.")
@@ -92,4 +102,9 @@ class CadreQueries:
             [d.value for d in group_by],
             "count(distinct person_id) as civil_servant_count",
         )
-        return [CivilServantStatisticsRow(**row) for row in rows]
+        result = [CivilServantStatisticsRow(**row) for row in rows]
+        if info.context.caller.refusal(personal("cadre"), "small counts") is not None:
+            for row in result:
+                if row.civil_servant_count < SMALL_COUNT:
+                    row.civil_servant_count, row.suppressed = None, True
+        return result

@@ -109,7 +109,7 @@ class LandParcel(Node):
         description="Every land-use right recorded on the parcel, past and "
         "present; with asOf, those in force on that date."
     )
-    def rights(self, info: Info, as_of: datetime.date | None = None) -> list[LandRight]:
+    def rights(self, info: Info, as_of: datetime.date | None = None) -> list[LandRight] | None:
         return resolved(
             info.context.loaders.land_rights_by_parcel.load((self.id, as_of)),
             each(LandRight.from_row),
@@ -119,7 +119,7 @@ class LandParcel(Node):
         description="The rights holders: the rights in force today, or on "
         "asOf (by default the parcel's own asOf)."
     )
-    def holders(self, info: Info, as_of: datetime.date | None = None) -> list[LandRight]:
+    def holders(self, info: Info, as_of: datetime.date | None = None) -> list[LandRight] | None:
         day = as_of or self.as_of or info.context.today
         return resolved(
             info.context.loaders.land_rights_by_parcel.load((self.id, day)),
@@ -130,7 +130,8 @@ class LandParcel(Node):
         description="Transfers of the parcel, oldest first; with asOf (by "
         "default the parcel's own asOf), those made by then."
     )
-    def transfers(self, info: Info, as_of: datetime.date | None = None) -> list[LandTransfer]:
+    def transfers(self, info: Info,
+                  as_of: datetime.date | None = None) -> list[LandTransfer] | None:
         return resolved(
             info.context.loaders.land_transfers_by_parcel.load((self.id, as_of or self.as_of)),
             each(LandTransfer.from_row),

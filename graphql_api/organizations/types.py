@@ -239,7 +239,7 @@ class Organization(Node):
     )
     async def legal_representatives(
         self, info: Info, as_of: datetime.date | None = None
-    ) -> list[EnterpriseRole]:
+    ) -> list[EnterpriseRole] | None:
         day = as_of or self.as_of
         if day is None:
             rows = await info.context.loaders.enterprise_roles_by_organization.load((self.id, None))
@@ -253,7 +253,7 @@ class Organization(Node):
     )
     async def land_rights(
         self, info: Info, as_of: datetime.date | None = None
-    ) -> list[Annotated["LandRight", strawberry.lazy("graphql_api.land.types")]]:
+    ) -> list[Annotated["LandRight", strawberry.lazy("graphql_api.land.types")]] | None:
         from graphql_api.land.types import LandRight
 
         rows = await info.context.loaders.land_rights_by_organization.load(
@@ -267,7 +267,7 @@ class Organization(Node):
     )
     async def land_parcels(
         self, info: Info, as_of: datetime.date | None = None
-    ) -> list[Annotated["LandParcel", strawberry.lazy("graphql_api.land.types")]]:
+    ) -> list[Annotated["LandParcel", strawberry.lazy("graphql_api.land.types")]] | None:
         day = as_of or self.as_of or info.context.today
         rows = await info.context.loaders.land_rights_by_organization.load((self.id, day))
         ids = list(dict.fromkeys(row["land_parcel_id"] for row in rows))
@@ -275,7 +275,8 @@ class Organization(Node):
 
     @strawberry.field(
         description="Civil servants assigned to a state agency today, or on "
-        "asOf (by default the organization's own), by name."
+        "asOf (by default the organization's own), by name (by ID for callers who may "
+        "not see civil servants' names)."
     )
     async def staff(
         self,
@@ -283,7 +284,7 @@ class Organization(Node):
         as_of: datetime.date | None = None,
         first: int | None = None,
         after: str | None = None,
-    ) -> Connection[Annotated["Employment", strawberry.lazy("graphql_api.cadre.types")]]:
+    ) -> Connection[Annotated["Employment", strawberry.lazy("graphql_api.cadre.types")]] | None:
         day = as_of or self.as_of or info.context.today
         return await info.context.loaders.staff_page(self.id, day, first, after)
 

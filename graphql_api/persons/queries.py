@@ -12,9 +12,13 @@ from graphql_api.common import AdminUnitRef, commune_set, date_range, name_condi
 from graphql_api.context import Info, settle
 from graphql_api.errors import BAD_USER_INPUT, CodedError, parse_uuid
 from graphql_api.pagination import Connection, Filtered, Order, fetch_page
+from graphql_api.permissions import ANY, personal
 from graphql_api.persons.types import PERSON_COLUMNS, PERSON_SOURCE, Person
 
 ID_NUMBER = re.compile(r"^(\d{9}|\d{12})$")
+# Filters on personal attributes: only for callers who may see those attributes.
+PERSONAL_FILTERS = ("name", "sex", "birth_date_from", "birth_date_to", "is_deceased",
+                    "birth_admin_unit")
 
 
 @strawberry.enum
@@ -78,12 +82,26 @@ class PersonQueries:
         row = await info.context.session.fetch_one(
             f"select {PERSON_COLUMNS} from {PERSON_SOURCE} where {column} = %s "
             f"order by person_id limit 1", [digits])
-        return Person.from_row(row) if row else None
+        if row is None:
+            return None
+        # Finding a person by their number discloses whose number it is, whatever fields
+        # the caller then reads.
+        info.context.access.release([row["id"]])
+        return Person.from_row(row)
 
     @strawberry.field(description="Persons matching a filter, in a stable order.")
     async def persons(self, info: Info, filter: PersonFilter | None = None,
                       order_by: PersonOrder = PersonOrder.ID, first: int | None = None,
-                      after: str | None = None) -> Connection[Person]:
+                      after: str | None = None) -> Connection[Person] | None:
+        access = info.context.access
+        personal_filter = filter is not None and any(
+            getattr(filter, name) is not None for name in PERSONAL_FILTERS)
+        if personal_filter:
+            access.caller.require(personal(ANY), "filtering persons by "
+                                  + ", ".join(n for n in PERSONAL_FILTERS
+                                              if getattr(filter, n) is not None))
+        if order_by is not PersonOrder.ID:
+            access.caller.require(personal(ANY), f"ordering persons by {order_by.name}")
         query = Filtered(PERSON_SOURCE, PERSON_COLUMNS)
         if filter is not None:
             if filter.name is not None:
@@ -107,6 +125,10 @@ class PersonQueries:
                 query.add("%s = any(source_systems)", filter.source_system)
         page = await fetch_page(info.context.session, query, order_by.value, first, after,
                                 Person.from_row)
+        if personal_filter or order_by is not PersonOrder.ID:
+            # Matching a personal filter (or a place in a personal order) says something
+            # about each person on the page.
+            access.release(p.id for p in page.nodes)
         await prefetch.persons(info.context, [p.id for p in page.nodes],
                                prefetch.selection(info).nodes(), loaded=True)
         return page

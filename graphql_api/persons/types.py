@@ -117,7 +117,7 @@ class Person(Node):
     )
     def land_rights(
         self, info: Info, as_of: datetime.date | None = None
-    ) -> list[Annotated["LandRight", strawberry.lazy("graphql_api.land.types")]]:
+    ) -> list[Annotated["LandRight", strawberry.lazy("graphql_api.land.types")]] | None:
         from graphql_api.land.types import LandRight
 
         return resolved(
@@ -130,7 +130,7 @@ class Person(Node):
     )
     def land_transfers(
         self, info: Info, as_of: datetime.date | None = None
-    ) -> list[Annotated["LandTransfer", strawberry.lazy("graphql_api.land.types")]]:
+    ) -> list[Annotated["LandTransfer", strawberry.lazy("graphql_api.land.types")]] | None:
         from graphql_api.land.types import LandTransfer
 
         return resolved(
@@ -144,7 +144,8 @@ class Person(Node):
     )
     def enterprise_roles(
         self, info: Info, as_of: datetime.date | None = None
-    ) -> list[Annotated["EnterpriseRole", strawberry.lazy("graphql_api.organizations.types")]]:
+    ) -> (list[Annotated["EnterpriseRole", strawberry.lazy("graphql_api.organizations.types")]]
+          | None):
         from graphql_api.organizations.types import EnterpriseRole
 
         return resolved(
@@ -158,7 +159,7 @@ class Person(Node):
     )
     def employment(
         self, info: Info, as_of: datetime.date | None = None
-    ) -> list[Annotated["Employment", strawberry.lazy("graphql_api.cadre.types")]]:
+    ) -> list[Annotated["Employment", strawberry.lazy("graphql_api.cadre.types")]] | None:
         from graphql_api.cadre.types import Employment
 
         return resolved(
@@ -172,7 +173,7 @@ class Person(Node):
     )
     def civil_events(
         self, info: Info, as_of: datetime.date | None = None
-    ) -> list[Annotated["CivilEvent", strawberry.lazy("graphql_api.civil_registry.types")]]:
+    ) -> list[Annotated["CivilEvent", strawberry.lazy("graphql_api.civil_registry.types")]] | None:
         from graphql_api.civil_registry.types import CivilEvent
 
         return resolved(

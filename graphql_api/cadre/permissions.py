@@ -1,0 +1,14 @@
+"""Classification of the cadre database: assignments (agency, position, grade) are shared
+within the cadre dataset; a civil servant's name and salary are personal. Statistics are
+open, with small counts suppressed (graphql_api/cadre/queries.py)."""
+
+from graphql_api.permissions import Classification, Rule, open_, personal, shared
+
+CLASSIFICATION = Classification(
+    types={"Employment": shared("cadre"), "CivilServantStatisticsRow": open_()},
+    fields={
+        "Employment.fullName": Rule(personal("cadre")),
+        "Employment.salaryCoefficient": Rule(personal("cadre")),
+    },
+    subjects={"Employment": lambda employment: (employment.person_id,)},
+)

@@ -1,0 +1,8 @@
+"""Classification of the civil registry: every birth, marriage and death is personal."""
+
+from graphql_api.permissions import Classification, personal
+
+CLASSIFICATION = Classification(
+    types={"CivilEvent": personal("civil_registry")},
+    subjects={"CivilEvent": lambda event: (event.person_id,)},
+)

@@ -1,0 +1,285 @@
+"""What each caller may see: the classification of every field, and its enforcement.
+
+Every field of the schema has a classification: the dataset it belongs to (``land``,
+``enterprise``, ``civil_registry``, ``cadre``; ``any`` for the person master record, which
+every sectoral dataset shares) and its data class (``open``, ``shared``, ``personal``).
+A type has one for all its fields; a field may be stricter. The domain folders declare
+them (``<domain>/permissions.py``); ``apply`` checks that the schema has no field without
+one and guards the fields a caller could lack: a guarded field the caller may not see
+answers null with a ``FORBIDDEN`` error on its path (or a masked value, where the field
+allows that), every other field of the answer stays. Because fields are guarded where they
+resolve, aliases and fragments reach the same guard.
+
+Personal data also needs a declared purpose (the ``X-Purpose`` header). Each release of a
+personal field records whose data it was, for the access log.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import (
+    GraphQLInterfaceType,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLSchema,
+    default_field_resolver,
+    get_named_type,
+)
+
+from graphql_api.errors import CodedError
+
+FORBIDDEN = "FORBIDDEN"
+DATASETS = ("land", "enterprise", "civil_registry", "cadre")
+ANY = "any"  # any of the sectoral datasets
+AUDIT = "audit"  # the data protection officer's grant: reading the access log
+PURPOSE_HEADER = "X-Purpose"
+MAX_PURPOSE_LENGTH = 500
+
+
+class DataClass(enum.IntEnum):
+    OPEN = 0
+    SHARED = 1
+    PERSONAL = 2
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True)
+class Need:
+    """One grant a field needs: a class (or a stronger one) on a dataset."""
+
+    dataset: str
+    data_class: DataClass
+
+    def __str__(self) -> str:
+        return f"{self.dataset}:{self.data_class.label}"
+
+
+def open_() -> Need:
+    return Need(ANY, DataClass.OPEN)
+
+
+def shared(dataset: str) -> Need:
+    return Need(dataset, DataClass.SHARED)
+
+
+def personal(dataset: str) -> Need:
+    return Need(dataset, DataClass.PERSONAL)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A field's classification; a caller holding only ``masked`` sees the value through
+    ``masker``."""
+
+    need: Need
+    masked: Need | None = None
+    masker: Callable[[Any], Any] | None = None
+
+
+@dataclass
+class Classification:
+    """One domain's declarations: each type's need, and the fields that need more."""
+
+    types: dict[str, Need]
+    fields: dict[str, Rule] = field(default_factory=dict)
+    # Whose personal data a type's object is (person IDs), for the access log.
+    subjects: dict[str, Callable[[Any], Iterable[Any]]] = field(default_factory=dict)
+
+
+# --- the caller ---------------------------------------------------------------------------
+
+@dataclass
+class Caller:
+    """Who sends a request and what they hold."""
+
+    client_id: str | None = None
+    client_name: str | None = None
+    key_id: str | None = None
+    grants: dict[str, DataClass] = field(default_factory=dict)
+    purpose: str | None = None
+    remote_addr: str | None = None
+    rate_limit_per_minute: int | None = None
+
+    @property
+    def is_anonymous(self) -> bool:
+        return self.client_id is None
+
+    def holds(self, need: Need) -> bool:
+        if need.data_class is DataClass.OPEN:
+            return True
+        if need.dataset == ANY:
+            return any(data_class >= need.data_class for dataset, data_class
+                       in self.grants.items() if dataset in DATASETS)
+        return self.grants.get(need.dataset, DataClass.OPEN) >= need.data_class
+
+    def refusal(self, need: Need, what: str) -> CodedError | None:
+        """Why the caller may not have ``what`` under ``need``; None when they may."""
+        if not self.holds(need):
+            holder = "anonymous callers see open data only" if self.is_anonymous else \
+                f"client {self.client_name} holds no {_grant_text(need)} grant"
+            return CodedError(f"{what} is {need.data_class.label} data of "
+                              f"{_dataset_text(need)}: {holder}", FORBIDDEN,
+                              required=str(need))
+        if need.data_class is DataClass.PERSONAL and not self.purpose:
+            return CodedError(f"{what} is personal data: declare the purpose of this request "
+                              f"in the {PURPOSE_HEADER} header", FORBIDDEN, required=str(need))
+        return None
+
+    def require(self, need: Need, what: str) -> None:
+        refusal = self.refusal(need, what)
+        if refusal is not None:
+            raise refusal
+
+
+def _dataset_text(need: Need) -> str:
+    return "the person master record" if need.dataset == ANY else f"the {need.dataset} dataset"
+
+
+def _grant_text(need: Need) -> str:
+    if need.dataset == ANY:
+        return f"{need.data_class.label} (on any dataset)"
+    return f"{need.dataset}:{need.data_class.label}"
+
+
+class Access:
+    """One request's view: the caller, verdicts per rule (decided once), and the persons
+    whose personal data the answer released."""
+
+    def __init__(self, caller: Caller):
+        self.caller = caller
+        self.released_persons: set[str] = set()
+        self._verdicts: dict[tuple, tuple[str, CodedError | None]] = {}
+
+    def verdict(self, key: tuple, needs: tuple[Need, ...], masked: Need | None,
+                what: str) -> tuple[str, CodedError | None]:
+        known = self._verdicts.get(key)
+        if known is not None:
+            return known
+        verdict: tuple[str, CodedError | None] = (ALLOW, None)
+        for need in needs:
+            refusal = self.caller.refusal(need, what)
+            if refusal is not None:
+                ok_masked = masked is not None and self.caller.refusal(masked, what) is None
+                verdict = (MASK, None) if ok_masked else (REFUSE, refusal)
+                break
+        self._verdicts[key] = verdict
+        return verdict
+
+    def release(self, persons: Iterable[Any]) -> None:
+        for person in persons:
+            if person is not None:
+                self.released_persons.add(str(person))
+
+
+ALLOW, MASK, REFUSE = "allow", "mask", "refuse"
+
+
+def mask_id_number(value: str | None) -> str | None:
+    """``080*******45``: the first three digits (the province of registration) and the last
+    two, as the shared-data rules allow."""
+    if not value:
+        return value
+    return value[:3] + "*" * (len(value) - 5) + value[-2:]
+
+
+# --- applying the declarations to the schema ----------------------------------------------
+
+GENERIC_OPEN = {"PageInfo", "Provenance", "Query"}
+
+
+def _type_need(name: str, types: dict[str, Need]) -> Need | None:
+    for suffix in ("Connection", "Edge"):
+        if name.endswith(suffix) and name[: -len(suffix)] in types:
+            return types[name[: -len(suffix)]]
+    if name in GENERIC_OPEN:
+        return open_()
+    return types.get(name)
+
+
+def _is_non_null(type_) -> bool:
+    return isinstance(type_, GraphQLNonNull)
+
+
+def apply(schema: GraphQLSchema, classifications: Iterable[Classification]) -> dict[str, Rule]:
+    """Guard every field whose classification a caller could lack; raise when a field has
+    none, or when a guarded field could not answer null. Returns each field's rule."""
+    types: dict[str, Need] = {}
+    fields: dict[str, Rule] = {}
+    subjects: dict[str, Callable[[Any], Iterable[Any]]] = {}
+    for classification in classifications:
+        types.update(classification.types)
+        fields.update(classification.fields)
+        subjects.update(classification.subjects)
+    unclassified, nullable_needed, every_rule = [], [], {}
+    for type_name, graphql_type in schema.type_map.items():
+        if type_name.startswith("__") or not isinstance(
+                graphql_type, GraphQLObjectType | GraphQLInterfaceType):
+            continue
+        parent_need = _type_need(type_name, types)
+        if parent_need is None:
+            unclassified.append(type_name)
+            continue
+        for field_name, graphql_field in graphql_type.fields.items():
+            coordinate = f"{type_name}.{field_name}"
+            rule = fields.get(coordinate, Rule(parent_need))
+            needs = {rule.need}
+            target_need = _type_need(get_named_type(graphql_field.type).name, types)
+            if target_need is not None:
+                needs.add(target_need)
+                if rule.need.data_class is DataClass.OPEN:  # a relation to a guarded type
+                    rule = Rule(target_need)
+            every_rule[coordinate] = rule
+            needs = tuple(sorted((n for n in needs if n.data_class is not DataClass.OPEN
+                                  and n != parent_need), key=str))
+            if not needs or isinstance(graphql_type, GraphQLInterfaceType):
+                continue
+            if _is_non_null(graphql_field.type):
+                nullable_needed.append(coordinate)
+                continue
+            graphql_field.resolve = _guard(
+                graphql_field.resolve or default_field_resolver, coordinate, needs,
+                rule.masked, rule.masker, subjects.get(type_name),
+                personal=any(n.data_class is DataClass.PERSONAL for n in needs))
+    if unclassified:
+        raise TypeError(f"types without a classification: {', '.join(sorted(unclassified))}")
+    if nullable_needed:
+        raise TypeError("fields a caller may be refused must be nullable: "
+                        + ", ".join(sorted(nullable_needed)))
+    return every_rule
+
+
+def _guard(resolve, coordinate: str, needs: tuple[Need, ...], masked: Need | None,
+           masker, subjects, personal: bool):
+    what = coordinate
+    key = (coordinate,)
+
+    def guarded(source, info, **args):
+        access: Access = info.context.access
+        verdict, refusal = access.verdict(key, needs, masked, what)
+        if verdict is ALLOW:
+            if personal and subjects is not None and source is not None:
+                access.release(subjects(source))
+            return resolve(source, info, **args)
+        if verdict is MASK:
+            return masker(resolve(source, info, **args))
+        raise refusal
+
+    return guarded
+
+
+def classification_table(rules: dict[str, Rule]) -> str:
+    """The fields that are not open, as a Markdown table (docs/access.md)."""
+    lines = ["| field | needs | a lesser grant sees |", "|---|---|---|"]
+    for coordinate, rule in sorted(rules.items()):
+        if rule.need.data_class is DataClass.OPEN:
+            continue
+        masked = f"{rule.masked} (masked)" if rule.masked else ""
+        lines.append(f"| `{coordinate}` | {rule.need} | {masked} |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,34 @@
+"""Classification of the person master record: who a person is (name, ID numbers, birth,
+death) is personal data; that a kho ID is a person, and where their record comes from,
+is shared. It belongs to every sectoral dataset alike (``any``)."""
+
+from graphql_api.permissions import ANY, Classification, Rule, mask_id_number, personal, shared
+
+_MASKED_ID = Rule(personal(ANY), masked=shared(ANY), masker=mask_id_number)
+
+CLASSIFICATION = Classification(
+    types={"Person": shared(ANY)},
+    fields={
+        "Person.personalIdNumber": _MASKED_ID,
+        "Person.idCardNumber": _MASKED_ID,
+        **{f"Person.{name}": Rule(personal(ANY)) for name in (
+            "fullName", "sex", "birthDate", "birthDatePrecision", "isDeceased", "deathDate",
+            "birthCommune", "birthLegacyCommune")},
+        "Person.landRights": Rule(shared("land")),
+        "Person.landTransfers": Rule(shared("land")),
+        "Person.enterpriseRoles": Rule(shared("enterprise")),
+        "Person.employment": Rule(shared("cadre")),
+        "Person.civilEvents": Rule(personal("civil_registry")),
+        "Query.personByIdNumber": Rule(personal(ANY)),
+    },
+    subjects={"Person": lambda person: (person.id,)},
+)
+
+# Arguments and input fields that carry personal values: a caller may only use them where
+# they may see those values (graphql_api/persons/queries.py), and the access log keeps
+# their HMAC, not the value.
+PERSONAL_INPUTS = frozenset({
+    "Query.personByIdNumber.number",
+    *(f"PersonFilter.{name}" for name in (
+        "name", "sex", "birthDateFrom", "birthDateTo", "isDeceased", "birthAdminUnit")),
+})

@@ -1,0 +1,89 @@
+"""Requests per minute per agency client (per IP address for anonymous callers): a token
+bucket holding a minute's worth, refilled continuously. Past it, HTTP 429 with
+``Retry-After``.
+
+In process by default: each worker counts on its own, so ``kho serve --workers N`` lets
+up to N times the limit through. With ``KHO_REDIS_URL`` every worker and replica shares
+one bucket per caller in Redis (one atomic script per request, Redis's clock).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from graphql_api.permissions import Caller
+
+BUCKETS = 100_000
+
+# KEYS[1] the bucket; ARGV: capacity (= the per-minute limit), tokens per second.
+# Returns 0, or the milliseconds until a token is there.
+TOKEN_BUCKET = """
+local now_parts = redis.call('TIME')
+local now = tonumber(now_parts[1]) * 1000 + math.floor(tonumber(now_parts[2]) / 1000)
+local capacity = tonumber(ARGV[1])
+local rate = tonumber(ARGV[2]) / 1000
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(state[1]) or capacity
+local at = tonumber(state[2]) or now
+tokens = math.min(capacity, tokens + math.max(0, now - at) * rate)
+local wait = 0
+if tokens >= 1 then tokens = tokens - 1 else wait = math.ceil((1 - tokens) / rate) end
+redis.call('HSET', KEYS[1], 'tokens', tokens, 'at', now)
+redis.call('PEXPIRE', KEYS[1], math.ceil(capacity / rate) + 1000)
+return wait
+"""
+
+
+def bucket_of(caller: Caller, anonymous_limit: int, client_limit: int) -> tuple[str, int]:
+    if caller.is_anonymous:
+        return f"ip:{caller.remote_addr}", anonymous_limit
+    return f"client:{caller.client_id}", caller.rate_limit_per_minute or client_limit
+
+
+class LocalLimiter:
+    def __init__(self):
+        self._buckets: dict[str, tuple[float, float]] = {}
+
+    async def wait_seconds(self, key: str, per_minute: int) -> float:
+        """0 when the request may go now, else how long until it could."""
+        now = time.monotonic()
+        rate = per_minute / 60.0
+        tokens, at = self._buckets.get(key, (float(per_minute), now))
+        tokens = min(per_minute, tokens + (now - at) * rate)
+        wait = 0.0
+        if tokens >= 1:
+            tokens -= 1
+        else:
+            wait = (1 - tokens) / rate
+        if len(self._buckets) >= BUCKETS and key not in self._buckets:
+            self._buckets.clear()
+        self._buckets[key] = (tokens, now)
+        return wait
+
+    async def close(self) -> None:
+        pass
+
+
+class RedisLimiter:
+    def __init__(self, url: str):
+        import redis.asyncio
+
+        self.redis = redis.asyncio.Redis.from_url(url)
+        self.script = self.redis.register_script(TOKEN_BUCKET)
+
+    async def wait_seconds(self, key: str, per_minute: int) -> float:
+        wait_ms = await self.script(keys=[f"kho:ratelimit:{key}"],
+                                    args=[per_minute, per_minute / 60.0])
+        return int(wait_ms) / 1000.0
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+
+
+def limiter(redis_url: str | None) -> LocalLimiter | RedisLimiter:
+    return RedisLimiter(redis_url) if redis_url else LocalLimiter()
+
+
+def retry_after(seconds: float) -> str:
+    return str(max(1, math.ceil(seconds)))
