@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -107,11 +108,14 @@ def teardown_deployment(deployment: Deployment) -> None:
 
 
 @contextmanager
-def running_api(deployment: Deployment) -> Iterator[str]:
-    """``kho serve`` of a deployment on a free port; yields its base URL."""
+def running_api(deployment: Deployment, env: dict[str, str] | None = None,
+                workers: int = 1) -> Iterator[str]:
+    """``kho serve`` of a deployment on a free port (with more environment, workers);
+    yields its base URL."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "kho.cli", "serve", "--port", str(port)], env=deployment.env,
+        [sys.executable, "-m", "kho.cli", "serve", "--port", str(port), "--workers",
+         str(workers)], env={**deployment.env, **(env or {})},
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -132,8 +136,30 @@ def running_api(deployment: Deployment) -> Iterator[str]:
         process.wait(timeout=30)
 
 
-def graphql(base: str, query: str, variables: dict | None = None) -> dict:
+def graphql(base: str, query: str, variables: dict | None = None,
+            headers: dict[str, str] | None = None) -> dict:
     response = httpx.post(f"{base}/graphql", json={"query": query, "variables": variables or {}},
-                          timeout=30)
+                          headers=headers, timeout=30)
     assert response.status_code == 200, response.text
     return response.json()
+
+
+def create_client(deployment: Deployment, name: str, *grants: str, agency: str = "kho tests",
+                  extra: tuple[str, ...] = ()) -> str:
+    """``kho clients create``; the API key it prints."""
+    args = ["clients", "create", name, "--agency", agency, *extra]
+    for grant in grants:
+        args += ["--grant", grant]
+    output = deployment.kho(*args).stdout
+    match = re.search(r"^\s+(kho_[a-z0-9]{12}_\S+)$", output, re.MULTILINE)
+    assert match, output
+    return match.group(1)
+
+
+def bearer(key: str, purpose: str | None = None) -> dict[str, str | bytes]:
+    """Headers of an agency client's request; the purpose goes as UTF-8, as a Vietnamese
+    purpose would."""
+    headers: dict[str, str | bytes] = {"Authorization": f"Bearer {key}"}
+    if purpose:
+        headers["X-Purpose"] = purpose.encode()
+    return headers

@@ -31,3 +31,10 @@ def test_demo_builds_everything_then_reuses_it(deployment):
     second = deployment.kho("demo", "--scale", "300", "--seed", "3", "--no-serve").stdout
     assert "already seeded" in second
     assert dict(re.findall(r"marts\.(\w+)\s+([\d,]+)", second)) == marts
+    # Each run prints a new key for the demo client; the one before stops working.
+    keys = [re.findall(r"^\s+(kho_[a-z0-9]{12}_\S+)$", out, re.MULTILINE)
+            for out in (first, second)]
+    assert len(keys[0]) == len(keys[1]) == 1 and keys[0] != keys[1]
+    listing = deployment.kho("clients", "list").stdout
+    assert keys[1][0].split("_")[1] in listing and keys[0][0].split("_")[1] not in listing
+    assert "audit" in listing and "civil_registry:personal" in listing

@@ -16,6 +16,8 @@ import pytest
 from pipelines.sources.contracts import CONTRACTS
 from tests.conftest import (
     Deployment,
+    bearer,
+    create_client,
     graphql,
     make_deployment,
     running_api,
@@ -40,6 +42,13 @@ def deployment(request, tmp_path_factory):
 def api(deployment: Deployment):
     with running_api(deployment) as base:
         yield base
+
+
+@pytest.fixture(scope="module")
+def officer(deployment: Deployment) -> dict[str, str]:
+    """Headers of a civil-registry client allowed personal data, with a purpose."""
+    key = create_client(deployment, "registry-officer", "civil_registry:personal")
+    return bearer(key, purpose="checking a birth registration")
 
 
 def source_row(deployment: Deployment, source: str, query: str) -> tuple:
@@ -91,12 +100,13 @@ def test_a_second_run_changes_and_duplicates_nothing(deployment):
                for extracted, inserted, updated in latest)
 
 
-def test_person_from_the_civil_registry_over_http(deployment, api):
+def test_person_from_the_civil_registry_over_http(deployment, api, officer):
     pid, name, birth = source_row(deployment, "civil_registry",
                                   "select so_dinh_danh, ho_ten, ngay_sinh from khai_sinh "
                                   "order by so_dang_ky limit 1")
     body = graphql(api, "query($id: ID!) { person(id: $id) { id personalIdNumber fullName "
-                        "birthDate sourceSystems } }", {"id": stable_id("person", pid)})
+                        "birthDate sourceSystems } }", {"id": stable_id("person", pid)},
+                   officer)
     assert "errors" not in body
     person = body["data"]["person"]
     assert person["personalIdNumber"] == pid
@@ -140,11 +150,13 @@ def test_land_parcel_from_the_register_over_http(deployment, api):
     assert parcel["boundaryWkt"].startswith("POLYGON((")
 
 
-def test_unknown_and_malformed_ids(api):
-    body = graphql(api, "{ person(id: \"00000000-0000-0000-0000-000000000000\") { id } }")
+def test_unknown_and_malformed_ids(api, officer):
+    body = graphql(api, "{ person(id: \"00000000-0000-0000-0000-000000000000\") { id } }",
+                   headers=officer)
     assert "errors" not in body
     assert body["data"] == {"person": None}
-    body = graphql(api, "{ person(id: \"not-a-uuid\") { id } enterprise(code: \"12\") { id } }")
+    body = graphql(api, "{ person(id: \"not-a-uuid\") { id } enterprise(code: \"12\") { id } }",
+                   headers=officer)
     codes = {tuple(e["path"]): e["extensions"]["code"] for e in body["errors"]}
     assert codes == {("person",): "BAD_USER_INPUT", ("enterprise",): "BAD_USER_INPUT"}
 

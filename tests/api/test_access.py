@@ -1,0 +1,535 @@
+"""Who sees what, over HTTP: anonymous callers, agency clients with shared or personal
+grants (with and without a declared purpose), revoked and expired keys; attempts to learn a
+withheld value through filters, orders, cursors, aggregates, aliases and fragments; the
+access log (append-only for the API's role, hash-chained, checked by ``kho audit verify``,
+listed per person); rate limits; the open-data catalogue and downloads.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+import re
+import subprocess
+import sys
+import time
+import uuid
+
+import httpx
+import psycopg
+import psycopg.types.json
+import pytest
+import redis
+
+from graphql_api.cadre.queries import SMALL_COUNT
+from kho import db
+from tests.conftest import bearer, create_client, running_api
+
+PURPOSE = "xác minh hồ sơ đất đai số 123/2026"
+MASKED = re.compile(r"^\d{3}\*+\d{2}$")
+
+
+@pytest.fixture(scope="module")
+def keys(deployment) -> dict[str, str]:
+    """One API key per kind of client."""
+    shared = ("land:shared", "enterprise:shared", "civil_registry:shared", "cadre:shared")
+    personal = ("land:personal", "enterprise:personal", "civil_registry:personal",
+                "cadre:personal")
+    made = {
+        "shared": create_client(deployment, "access-shared", *shared),
+        "personal": create_client(deployment, "access-personal", *personal),
+        "land": create_client(deployment, "access-land", "land:personal"),
+        "dpo": create_client(deployment, "access-dpo", "audit", agency="Data protection"),
+        "revoked": create_client(deployment, "access-revoked", *personal),
+        "expired": create_client(deployment, "access-expired", *personal),
+    }
+    deployment.kho("clients", "revoke", "access-revoked")
+    with psycopg.connect(deployment.warehouse_url) as conn:
+        conn.execute("update api.api_keys set expires_at = now() - interval '1 minute' "
+                     "where client_id = (select client_id from api.clients "
+                     "where name = 'access-expired')")
+    return made
+
+
+def post(api: str, query: str, variables: dict | None = None,
+         headers: dict | None = None) -> httpx.Response:
+    return httpx.post(f"{api}/graphql", json={"query": query, "variables": variables or {}},
+                      headers=headers, timeout=60)
+
+
+def body_of(api: str, query: str, variables: dict | None = None,
+            headers: dict | None = None) -> dict:
+    response = post(api, query, variables, headers)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def forbidden_paths(body: dict) -> set[tuple]:
+    return {tuple(e["path"]) for e in body.get("errors", [])
+            if e["extensions"]["code"] == "FORBIDDEN"}
+
+
+def held_person(wh) -> tuple[str, str, str, str]:
+    """A person holding a land right today, with a 12-digit number: (id, number, name,
+    parcel id)."""
+    row = wh.execute("""
+        select p.person_id, p.personal_id_number, p.full_name, r.land_parcel_id
+        from marts.dim_person p join marts.fct_land_right r using (person_id)
+        where r.is_current and p.personal_id_number is not null and p.full_name is not null
+        order by p.person_id limit 1""").fetchone()
+    return str(row[0]), row[1], row[2], str(row[3])
+
+
+PERSON = """query($id: ID!) { person(id: $id) { id personalIdNumber fullName birthDate
+  landRights { id holderName } civilEvents { eventType } } }"""
+
+
+# --- what each caller sees -------------------------------------------------------------
+
+def test_anonymous_callers_see_open_data_and_nothing_of_holders(api, wh):
+    person_id, number, _, parcel_id = held_person(wh)
+    body = body_of(api, """query($p: ID!) { landParcel(id: $p) { id areaM2 landUseCode
+        holders { holderName } rights { id } transfers { id } } }""", {"p": parcel_id})
+    parcel = body["data"]["landParcel"]
+    assert parcel["id"] == parcel_id and parcel["areaM2"] is not None
+    assert (parcel["holders"], parcel["rights"], parcel["transfers"]) == (None, None, None)
+    assert forbidden_paths(body) == {("landParcel", "holders"), ("landParcel", "rights"),
+                                     ("landParcel", "transfers")}
+    assert all(e["extensions"]["required"] == "land:shared" for e in body["errors"])
+
+    body = body_of(api, PERSON, {"id": person_id})
+    assert body["data"] == {"person": None}
+    assert forbidden_paths(body) == {("person",)}
+    for query in ('{ persons { totalCount } }',
+                  f'{{ personByIdNumber(number: "{number}") {{ id }} }}',
+                  f'{{ node(id: "{person_id}") {{ id }} }}'):
+        body = body_of(api, query)
+        assert body["data"] == {next(iter(body["data"])): None}, query
+        assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"], query
+
+
+def test_anonymous_callers_see_public_registration_facts_only(api, wh):
+    code, name = wh.execute("select enterprise_code, organization_name from "
+                            "marts.dim_organization where organization_type = 'enterprise' "
+                            "order by enterprise_code limit 1").fetchone()
+    body = body_of(api, """query($c: String!) { enterprise(code: $c) { enterpriseCode name
+        status legalRepresentatives { fullName } landParcels { id } } }""", {"c": code})
+    enterprise = body["data"]["enterprise"]
+    assert (enterprise["enterpriseCode"], enterprise["name"]) == (code, name)
+    assert forbidden_paths(body) == {("enterprise", "legalRepresentatives"),
+                                     ("enterprise", "landParcels")}
+    agency = wh.execute("select organization_id from marts.dim_organization where "
+                        "organization_type = 'state_agency' order by 1 limit 1").fetchone()[0]
+    body = body_of(api, "query($id: ID!) { organization(id: $id) { name staff { totalCount } } }",
+                   {"id": str(agency)})
+    assert body["data"]["organization"]["name"]
+    assert forbidden_paths(body) == {("organization", "staff")}
+
+
+def test_a_shared_client_sees_masked_numbers_and_no_names(api, wh, keys):
+    person_id, number, _, _ = held_person(wh)
+    body = body_of(api, PERSON, {"id": person_id}, bearer(keys["shared"]))
+    person = body["data"]["person"]
+    assert person["id"] == person_id
+    assert person["personalIdNumber"] == number[:3] + "*" * 7 + number[-2:]
+    assert MASKED.match(person["personalIdNumber"])
+    assert person["fullName"] is None and person["birthDate"] is None
+    assert person["landRights"] and all(r["holderName"] is None for r in person["landRights"])
+    assert person["civilEvents"] is None
+    assert forbidden_paths(body) == {
+        ("person", "fullName"), ("person", "birthDate"), ("person", "civilEvents"),
+        *{("person", "landRights", i, "holderName") for i in range(len(person["landRights"]))}}
+    # A shared client may not find a person by a number it only sees masked.
+    body = body_of(api, f'{{ personByIdNumber(number: "{number}") {{ id }} }}',
+                   headers=bearer(keys["shared"]))
+    assert body["data"] == {"personByIdNumber": None}
+    assert forbidden_paths(body) == {("personByIdNumber",)}
+
+
+def test_personal_data_needs_a_purpose(api, wh, keys):
+    person_id, number, name, _ = held_person(wh)
+    body = body_of(api, PERSON, {"id": person_id}, bearer(keys["personal"]))
+    assert body["data"]["person"]["fullName"] is None
+    messages = {e["message"] for e in body["errors"]}
+    assert messages and all("X-Purpose" in m for m in messages)
+    # Masked, as for shared clients, until a purpose is declared.
+    assert MASKED.match(body["data"]["person"]["personalIdNumber"])
+
+    body = body_of(api, PERSON, {"id": person_id}, bearer(keys["personal"], PURPOSE))
+    assert "errors" not in body, body["errors"]
+    person = body["data"]["person"]
+    assert (person["personalIdNumber"], person["fullName"]) == (number, name)
+    assert all(r["holderName"] for r in person["landRights"])
+    assert isinstance(person["civilEvents"], list)
+
+
+def test_grants_are_per_dataset(api, wh, keys):
+    """A land:personal client sees holders, not civil events nor staff."""
+    person_id, _, name, _ = held_person(wh)
+    body = body_of(api, PERSON, {"id": person_id}, bearer(keys["land"], PURPOSE))
+    person = body["data"]["person"]
+    assert person["fullName"] == name and all(r["holderName"] for r in person["landRights"])
+    assert forbidden_paths(body) == {("person", "civilEvents")}
+    assert body["errors"][0]["extensions"]["required"] == "civil_registry:personal"
+
+
+def test_aliases_and_fragments_reach_the_same_guard(api, wh, keys):
+    person_id, *_ = held_person(wh)
+    query = """query($id: ID!) {
+      a: person(id: $id) { n1: fullName n2: fullName ...Who ... on Person { d: birthDate } }
+      b: node(id: $id) { ... on Person { ...Who } }
+    }
+    fragment Who on Person { fullName personalIdNumber }"""
+    body = body_of(api, query, {"id": person_id}, bearer(keys["shared"]))
+    assert body["data"]["a"] == {"n1": None, "n2": None, "fullName": None, "d": None,
+                                 "personalIdNumber": body["data"]["a"]["personalIdNumber"]}
+    assert MASKED.match(body["data"]["a"]["personalIdNumber"])
+    assert body["data"]["b"]["fullName"] is None
+    assert forbidden_paths(body) == {("a", "n1"), ("a", "n2"), ("a", "fullName"), ("a", "d"),
+                                     ("b", "fullName")}
+
+
+def test_filters_and_orders_cannot_probe_withheld_values(api, wh, keys):
+    _, _, name, _ = held_person(wh)
+    shared = bearer(keys["shared"])
+    for query in (
+        f'{{ persons(filter: {{name: "{name}"}}) {{ totalCount }} }}',
+        '{ persons(filter: {birthDateFrom: "1990-01-01"}) { totalCount } }',
+        '{ persons(filter: {sex: "female"}) { nodes { id } } }',
+        '{ persons(filter: {isDeceased: true}) { totalCount } }',
+        '{ persons(filter: {birthAdminUnit: {code: "80"}}) { totalCount } }',
+        '{ persons(orderBy: FULL_NAME) { nodes { id } } }',
+        '{ persons(orderBy: BIRTH_DATE) { nodes { id } } }',
+    ):
+        body = body_of(api, query, headers=shared)
+        assert body["data"] == {"persons": None}, query
+        assert forbidden_paths(body) == {("persons",)}, query
+    # Unfiltered, in ID order, a shared client may list persons.
+    body = body_of(api, '{ persons(first: 3, filter: {sourceSystem: "land"}) { nodes { id } } }',
+                   headers=shared)
+    assert len(body["data"]["persons"]["nodes"]) == 3
+    # With the grant and a purpose the same filter works.
+    body = body_of(api, f'{{ persons(filter: {{name: "{name}"}}) {{ totalCount }} }}',
+                   headers=bearer(keys["personal"], PURPOSE))
+    assert body["data"]["persons"]["totalCount"] >= 1
+
+
+def cursor_values(cursor: str) -> list:
+    return json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+
+
+def test_a_staff_cursor_carries_no_name_for_callers_who_may_not_see_names(api, wh, keys):
+    agency = wh.execute("""select organization_id from marts.fct_employment
+        where valid_from <= current_date and (valid_to is null or valid_to >= current_date)
+        group by 1 order by count(*) desc, 1 limit 1""").fetchone()[0]
+    query = """query($id: ID!) { organization(id: $id) {
+        staff(first: 2) { nodes { id fullName } pageInfo { endCursor } } } }"""
+    body = body_of(api, query, {"id": str(agency)}, bearer(keys["shared"]))
+    staff = body["data"]["organization"]["staff"]
+    order, *values = cursor_values(staff["pageInfo"]["endCursor"])
+    assert order == "staff_by_id" and len(values) == 1 and uuid.UUID(values[0])
+    names = {n for (n,) in wh.execute("select full_name from marts.fct_employment "
+                                      "where organization_id = %s", (agency,))}
+    assert not names & set(map(str, values))
+    body = body_of(api, query, {"id": str(agency)}, bearer(keys["personal"], PURPOSE))
+    staff = body["data"]["organization"]["staff"]
+    assert cursor_values(staff["pageInfo"]["endCursor"])[0] == "staff_by_name"
+    assert all(node["fullName"] for node in staff["nodes"])
+
+
+def test_small_counts_of_civil_servants_are_suppressed(api, keys):
+    def statistics(group_by: str, headers) -> dict[tuple, dict]:
+        rows = body_of(api, f"{{ civilServantStatistics(groupBy: [{group_by}]) {{ agencyCode "
+                            f"gradeCode civilServantCount suppressed }} }}",
+                       headers=headers)["data"]["civilServantStatistics"]
+        return {(group_by, r["agencyCode"], r["gradeCode"]): r for r in rows}
+
+    groupings = ("GRADE", "AGENCY, GRADE")
+    exact = {k: r["civilServantCount"] for g in groupings
+             for k, r in statistics(g, bearer(keys["personal"], PURPOSE)).items()}
+    small = {k for k, n in exact.items() if n < SMALL_COUNT}
+    assert small and len(small) < len(exact)
+    for headers in (None, bearer(keys["shared"]), bearer(keys["personal"])):
+        seen = {k: r for g in groupings for k, r in statistics(g, headers).items()}
+        assert seen.keys() == exact.keys()
+        for key, row in seen.items():
+            if key in small:
+                assert (row["civilServantCount"], row["suppressed"]) == (None, True)
+            else:
+                assert (row["civilServantCount"], row["suppressed"]) == (exact[key], False)
+
+
+def test_revoked_expired_and_unknown_keys_are_refused(api, keys):
+    query = "{ adminUnits(first: 1) { totalCount } }"
+    for headers, said in (
+        (bearer(keys["revoked"]), "revoked"),
+        (bearer(keys["expired"]), "expired"),
+        (bearer(keys["personal"][:-4] + "AAAA"), "unknown API key"),
+        ({"Authorization": "Bearer not-a-key"}, "Authorization: Bearer"),
+        ({"Authorization": f"Basic {keys['personal']}"}, "Authorization: Bearer"),
+    ):
+        response = post(api, query, headers=headers)
+        assert response.status_code == 401, response.text
+        assert response.headers["WWW-Authenticate"] == "Bearer"
+        error = response.json()["errors"][0]
+        assert error["extensions"]["code"] == "UNAUTHENTICATED"
+        assert said in error["message"]
+
+
+def test_rotating_a_key_stops_the_old_one(deployment, api):
+    old = create_client(deployment, "access-rotated", "land:shared")
+    output = deployment.kho("clients", "rotate-key", "access-rotated").stdout
+    new = re.search(r"^\s+(kho_\S+)$", output, re.MULTILINE).group(1)
+    assert post(api, "{ adminUnits(first: 1) { totalCount } }",
+                headers=bearer(old)).status_code == 401
+    assert post(api, "{ adminUnits(first: 1) { totalCount } }",
+                headers=bearer(new)).status_code == 200
+    listing = deployment.kho("clients", "list").stdout
+    assert re.search(r"access-rotated\s+active", listing)
+    assert new.split("_")[1] in listing and old.split("_")[1] not in listing
+
+
+def test_client_commands_refuse_bad_input(deployment):
+    for args, said in (
+        (("clients", "create", "x-bad", "--agency", "A", "--grant", "land:secret"),
+         "is not a grant"),
+        (("clients", "create", "Bad Name", "--agency", "A"), "is not a client name"),
+        (("clients", "create", "access-shared", "--agency", "A"), "exists already"),
+        (("clients", "revoke", "nobody"), "no client is named"),
+        (("clients", "revoke", "access-shared", "--key", "zzzz"), "has no key"),
+    ):
+        with pytest.raises(AssertionError) as failure:
+            deployment.kho(*args)
+        assert said in str(failure.value), args
+
+
+# --- the access log ---------------------------------------------------------------------
+
+def log_rows(wh, condition: str, params=()) -> list[dict]:
+    cursor = wh.cursor(row_factory=psycopg.rows.dict_row)
+    return cursor.execute(f"select * from api.access_log where {condition} order by entry_id",
+                          params).fetchall()
+
+
+def latest_entry(wh, condition: str, params=()) -> dict:
+    """The newest entry that meets the condition. Answers without personal data do not
+    wait for their entry: it may take a moment to land."""
+    for _ in range(50):
+        rows = log_rows(wh, condition, params)
+        if rows:
+            return rows[-1]
+        time.sleep(0.1)
+    raise AssertionError(f"no access log entry where {condition} {params}")
+
+
+def test_the_log_records_who_saw_whose_personal_data_and_why(api, wh, keys, deployment):
+    person_id, number, _, _ = held_person(wh)
+    before = wh.execute("select coalesce(max(entry_id), 0) from api.access_log").fetchone()[0]
+    query = "query Lookup($n: String!) { personByIdNumber(number: $n) { id fullName } }"
+    body = body_of(api, query, {"n": number}, bearer(keys["personal"], PURPOSE))
+    assert body["data"]["personByIdNumber"]["id"] == person_id
+    [entry] = log_rows(wh, "entry_id > %s and client_name = 'access-personal'", (before,))
+    assert entry["purpose"] == PURPOSE
+    assert entry["operation_name"] == "Lookup" and entry["operation_type"] == "query"
+    assert entry["outcome"] == "ok" and entry["error_codes"] == []
+    assert [str(p) for p in entry["person_ids"]] == [person_id]
+    # The number searched for is logged as its HMAC, never as itself.
+    assert entry["variables"]["n"].startswith("hmac-sha256:")
+    assert number not in json.dumps(entry["variables"])
+    assert entry["duration_ms"] > 0 and len(entry["query_sha256"]) == 64
+    # The same number asked again gives the same HMAC: repeated lookups show.
+    body_of(api, query, {"n": number}, bearer(keys["personal"], PURPOSE))
+    again = log_rows(wh, "entry_id > %s and client_name = 'access-personal'", (before,))[-1]
+    assert again["variables"]["n"] == entry["variables"]["n"]
+
+    # Refused and anonymous requests are logged too, with their outcome.
+    body_of(api, PERSON, {"id": person_id}, bearer(keys["shared"]))
+    shared = latest_entry(wh, "entry_id > %s and client_name = 'access-shared'", (before,))
+    assert shared["outcome"] == "partial" and "FORBIDDEN" in shared["error_codes"]
+    assert shared["person_ids"] == []
+    post(api, "{ adminUnits { totalCount } }", headers=bearer(keys["revoked"]))
+    refused = latest_entry(wh, "entry_id > %s and outcome = 'unauthenticated'", (before,))
+    assert refused["key_id"] == keys["revoked"].split("_")[1]
+
+    # The data protection officer lists who saw the person, when and why.
+    officer = bearer(keys["dpo"], "citizen's request under Decree 13, art. 9")
+    body = body_of(api, "query($p: ID!) { accessLog(personId: $p) { entryId clientName agency "
+                        "purpose outcome } }", {"p": person_id}, officer)
+    listed = body["data"]["accessLog"]
+    assert [e["entryId"] for e in listed][:2] == [again["entry_id"], entry["entry_id"]]
+    assert listed[0]["clientName"] == "access-personal" and listed[0]["purpose"] == PURPOSE
+    assert listed[0]["agency"] == "kho tests"
+    # Nobody else may read the log, not even a client with every personal grant.
+    body = body_of(api, "query($p: ID!) { accessLog(personId: $p) { entryId } }",
+                   {"p": person_id}, bearer(keys["personal"], PURPOSE))
+    assert body["data"] == {"accessLog": None}
+    assert forbidden_paths(body) == {("accessLog",)}
+
+
+def api_role_url(deployment) -> str:
+    url = deployment.warehouse_url
+    return db.parse(url).set(username="kho_api", password=None).render_as_string(
+        hide_password=False)
+
+
+def test_the_api_role_can_append_to_the_log_but_not_alter_it(deployment, api):
+    with psycopg.connect(api_role_url(deployment), autocommit=True) as conn:
+        assert conn.execute("select count(*) from api.access_log").fetchone()[0] > 0
+        for statement in ("update api.access_log set purpose = 'nothing to see'",
+                          "delete from api.access_log",
+                          "truncate api.access_log",
+                          "update api.access_log_head set entry_id = 0",
+                          "alter table api.access_log disable trigger append_only",
+                          "drop table api.access_log",
+                          "select * from raw_land.thua_dat limit 1",
+                          "select secret_sha256 from api.api_keys limit 1 for update"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(statement)
+        # What it may do: read the published marts.
+        assert conn.execute("select count(*) from marts.dim_land_parcel").fetchone()[0] > 0
+
+
+def verify(deployment) -> tuple[int, str]:
+    result = subprocess.run(
+        [sys.executable, "-m", "kho.cli", "audit", "verify"],
+        env=deployment.env, capture_output=True, text=True, timeout=120)
+    return result.returncode, result.stdout + result.stderr
+
+
+def test_audit_verify_names_the_first_edited_or_deleted_entry(deployment, api, wh):
+    post(api, "{ adminUnits(first: 1) { totalCount } }")
+    code, said = verify(deployment)
+    assert code == 0 and "intact" in said, said
+    middle, last = (wh.execute(q).fetchone()[0] for q in (
+        "select (min(entry_id) + max(entry_id)) / 2 from api.access_log",
+        "select max(entry_id) from api.access_log"))
+    saved = {n: wh.execute("select * from api.access_log where entry_id = %s", (n,)).fetchone()
+             for n in (middle, last)}
+    columns = [c.name for c in wh.execute("select * from api.access_log limit 0").description]
+
+    def tamper(statement: str, params=()) -> None:
+        # Only the warehouse owner can, by first switching off the log's own guard.
+        wh.execute("alter table api.access_log disable trigger user")
+        try:
+            wh.execute(statement, params)
+        finally:
+            wh.execute("alter table api.access_log enable trigger user")
+
+    def restore(entry_id: int) -> None:
+        tamper("delete from api.access_log where entry_id = %s", (entry_id,))
+        row = [psycopg.types.json.Jsonb(v) if isinstance(v, dict) else v
+               for v in saved[entry_id]]
+        tamper(f"insert into api.access_log ({', '.join(columns)}) values "
+               f"({', '.join(['%s'] * len(columns))})", row)
+
+    tamper("update api.access_log set purpose = 'routine check' where entry_id = %s",
+           (middle,))
+    code, said = verify(deployment)
+    assert code == 1 and f"broken at entry {middle}" in said and "altered" in said, said
+    restore(middle)
+    assert verify(deployment)[0] == 0
+
+    tamper("delete from api.access_log where entry_id = %s", (middle,))
+    code, said = verify(deployment)
+    assert code == 1 and f"entry {middle} is missing" in said, said
+    restore(middle)
+    assert verify(deployment)[0] == 0
+
+    tamper("delete from api.access_log where entry_id = %s", (last,))
+    code, said = verify(deployment)
+    assert code == 1 and "deleted from the end" in said, said
+    restore(last)
+    code, said = verify(deployment)
+    assert code == 0, said
+
+
+# --- rate limits ------------------------------------------------------------------------
+
+def test_past_the_rate_limit_comes_429_with_retry_after(deployment, keys):
+    with running_api(deployment, env={"KHO_RATE_LIMIT_ANONYMOUS": "5",
+                                      "KHO_RATE_LIMIT_CLIENT": "8"}) as base:
+        query = "{ adminUnits(first: 1) { totalCount } }"
+        statuses = [post(base, query).status_code for _ in range(7)]
+        assert statuses == [200] * 5 + [429] * 2
+        refused = post(base, query)
+        assert refused.status_code == 429
+        assert 1 <= int(refused.headers["Retry-After"]) <= 12
+        assert refused.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+        # A client has its own bucket, at the client limit.
+        client = [post(base, query, headers=bearer(keys["shared"])).status_code
+                  for _ in range(9)]
+        assert client == [200] * 8 + [429]
+
+
+def redis_available() -> bool:
+    try:
+        return redis.Redis(host="127.0.0.1", port=6379, socket_timeout=2).ping()
+    except redis.exceptions.ConnectionError:
+        return False
+
+
+def test_with_redis_every_worker_shares_one_bucket(deployment):
+    if not redis_available():
+        pytest.skip("no Redis server on 127.0.0.1:6379")
+    database = 1 + uuid.uuid4().int % 15
+    redis.Redis(host="127.0.0.1", port=6379, db=database).delete("kho:ratelimit:ip:127.0.0.1")
+    with running_api(deployment, workers=2, env={
+            "KHO_RATE_LIMIT_ANONYMOUS": "6",
+            "KHO_REDIS_URL": f"redis://127.0.0.1:6379/{database}"}) as base:
+        # A new connection each time, so that both workers answer some.
+        statuses = [post(base, "{ adminUnits(first: 1) { totalCount } }").status_code
+                    for _ in range(10)]
+    assert statuses == [200] * 6 + [429] * 4
+
+
+# --- open data --------------------------------------------------------------------------
+
+def test_the_catalogue_lists_every_dataset_with_its_size_and_freshness(api, wh):
+    body = body_of(api, "{ datasets { name classification grant licence rowCount "
+                        "lastRefreshedAt downloadUrls owningAgency } }")
+    datasets = {d["name"]: d for d in body["data"]["datasets"]}
+    counts, published = wh.execute("select marts, published_at from kho_meta.publications "
+                                    "order by publication_id desc limit 1").fetchone()
+    parcels = datasets["land_parcels"]
+    assert parcels["classification"] == "OPEN" and parcels["licence"] == "CC BY 4.0"
+    assert parcels["rowCount"] == counts["dim_land_parcel"]
+    assert parcels["lastRefreshedAt"] == published.isoformat()
+    assert parcels["downloadUrls"] == ["/opendata/land_parcels.csv",
+                                       "/opendata/land_parcels.geojson"]
+    assert datasets["persons"]["classification"] == "PERSONAL"
+    assert datasets["persons"]["downloadUrls"] == []
+    assert datasets["civil_events"]["grant"] == "civil_registry:personal"
+    assert all(d["owningAgency"] for d in datasets.values())
+
+
+def test_open_datasets_download_as_csv_and_geojson(api, wh):
+    with httpx.stream("GET", f"{api}/opendata/land_parcels.csv", timeout=60) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/csv")
+        text = "".join(response.iter_text())
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == wh.execute("select count(*) from marts.dim_land_parcel").fetchone()[0]
+    first = wh.execute("select land_parcel_id, area_m2, land_use_code from "
+                       "marts.dim_land_parcel order by land_parcel_id limit 1").fetchone()
+    assert (rows[0]["land_parcel_id"], float(rows[0]["area_m2"]), rows[0]["land_use_code"]) \
+        == (str(first[0]), float(first[1]), first[2])
+    assert "holder" not in ",".join(rows[0])
+
+    response = httpx.get(f"{api}/opendata/land_parcels.geojson", timeout=60)
+    assert response.status_code == 200
+    collection = response.json()
+    assert collection["type"] == "FeatureCollection"
+    assert len(collection["features"]) == len(rows)
+    feature = collection["features"][0]
+    assert feature["id"] == str(first[0]) and feature["geometry"]["type"] == "Polygon"
+    ring = feature["geometry"]["coordinates"][0]
+    assert ring[0] == ring[-1] and len(ring) >= 4
+
+    enterprises = httpx.get(f"{api}/opendata/enterprises.csv", timeout=60).text
+    assert "state_agency" not in enterprises
+    for path in ("persons.csv", "civil_events.csv", "enterprises.geojson", "nothing.csv"):
+        response = httpx.get(f"{api}/opendata/{path}", timeout=60)
+        assert response.status_code == 404, path
+        assert response.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
