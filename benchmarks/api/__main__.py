@@ -32,7 +32,13 @@ latency counts from when its request was due: the latency agencies see at that l
 
 To compare server settings (say, with and without a feature), run it once per setting with
 ``--env KEY=VALUE`` (repeatable, the API's environment only), ``--side api`` to leave out
-the SQL side.
+the SQL side. ``--audit-overhead ROUNDS`` measures what the access log costs: the API alone
+with ``KHO_ACCESS_LOG`` off and on, alternating, and the ratios of the medians (goal: reads
+at most 10 % slower).
+
+The API's requests come from an agency client ('bench') holding every personal grant, with
+a purpose: the personal fields are released, and each such answer waits for its
+access-log entry to be committed.
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
+import statistics
 from contextlib import nullcontext
 
 import orjson
@@ -84,9 +91,29 @@ def api_answer(scenario: Scenario, status: int, body: bytes) -> dict:
     return answer
 
 
+# The API's reads come from an agency client holding every grant, with a purpose (so the
+# personal fields are released and each answer waits for its access-log entry).
+CLIENT_HEADERS: dict[str, str] = {}
+
+
 def graphql_request(scenario: Scenario, variables: dict, port: int) -> bytes:
     return post_request(HOST, port, "/graphql", orjson.dumps(
-        {"query": scenario.graphql, "variables": variables}))
+        {"query": scenario.graphql, "variables": variables}), CLIENT_HEADERS)
+
+
+def bench_client(url: str) -> dict[str, str]:
+    """Headers of the client 'bench' (made on the first run, a new key each run)."""
+    from graphql_api import clients
+
+    clients.prepare(url)
+    grants = [clients.parse_grant(f"{dataset}:personal") for dataset in (
+        "land", "enterprise", "civil_registry", "cadre")]
+    try:
+        key = clients.create_client(url, "bench", "kho benchmarks", grants,
+                                    rate_limit_per_minute=1_000_000_000).key
+    except clients.ClientError:
+        key = clients.rotate_key(url, "bench").key
+    return {"Authorization": f"Bearer {key}", "X-Purpose": "benchmark"}
 
 
 def api_calls(scenario: Scenario, connections: list[HttpConnection], port: int) -> list[Call]:
@@ -245,6 +272,37 @@ def print_results(chosen: list[Scenario], runs: dict[tuple, Run], paced: dict[st
             print(f"goal ({key}) {stated}, {label}: {verdict}")
 
 
+# The access log may cost reads at most this much (issue 8): p50 up, or requests/s down.
+AUDIT_BUDGET = 0.10
+
+
+def print_overhead(chosen: list[Scenario], measured: dict[str, list[dict]]) -> None:
+    """Medians over the rounds, access log off and on, and what the log costs."""
+    print(f"\nthe access log's cost: medians of {len(measured['on'])} round(s) each, "
+          f"alternating off / on")
+    print(f"{'':<22}{'rps off':>9}{'rps on':>9}{'on/off':>8}   {'p50 off':>8}{'p50 on':>8}"
+          f"{'on/off':>8}   {'p99 off':>8}{'p99 on':>8}")
+    worst = 0.0
+    for key in measured["on"][0]:
+        scenario, mode = key[0], ("closed loop" if len(key) == 2 else f"paced {key[2]:g}/s")
+
+        rps, p50, p99 = ((_median(measured, "off", key, what), _median(measured, "on", key, what))
+                         for what in ("rps", "p50_ms", "p99_ms"))
+        if len(key) == 2:
+            worst = max(worst, 1 - rps[1] / rps[0])
+        worst = max(worst, p50[1] / p50[0] - 1)
+        print(f"({scenario}) {mode:<17}{rps[0]:>9,.0f}{rps[1]:>9,.0f}{rps[1] / rps[0]:>8.2f}   "
+              f"{p50[0]:>8.2f}{p50[1]:>8.2f}{p50[1] / p50[0]:>8.2f}   "
+              f"{p99[0]:>8.2f}{p99[1]:>8.2f}")
+    verdict = "met" if worst <= AUDIT_BUDGET else "NOT MET"
+    print(f"\ngoal: the access log slows reads by at most {AUDIT_BUDGET:.0%} (p50 up or "
+          f"requests/s down): worst {worst:+.1%}, {verdict}")
+
+
+def _median(measured: dict[str, list[dict]], setting: str, key: tuple, what: str) -> float:
+    return statistics.median(getattr(runs[key], what) for runs in measured[setting])
+
+
 def _table(chosen: list[Scenario], runs: dict[tuple, Run], key_of) -> None:
     def cell(value: float | None, width: int, digits: int) -> str:
         return f"{'-':>{width}}" if value is None else f"{value:>{width},.{digits}f}"
@@ -303,6 +361,10 @@ def main() -> None:
                         f"at a fixed offered load (default {DEFAULT_PACED}; '' for none)")
     parser.add_argument("--port", type=int, default=0, help="the API's port (default: a "
                         "free one)")
+    parser.add_argument("--audit-overhead", type=int, default=0, metavar="ROUNDS",
+                        help="instead: measure the API with the access log off and on "
+                        "(KHO_ACCESS_LOG), alternating, ROUNDS times each; print the medians "
+                        "and their ratios")
     args = parser.parse_args()
     env = environment(args.env)
 
@@ -310,6 +372,7 @@ def main() -> None:
     url, done = bench_warehouse(server, args.scale, args.seed)
     for line in done:
         print(line, flush=True)
+    CLIENT_HEADERS.update(bench_client(url))
     chosen, read = scenarios(url, args.sample)
     with db.connect(url) as conn:
         persons = conn.execute("select count(*) from marts.dim_person").fetchone()[0]
@@ -328,6 +391,16 @@ def main() -> None:
               + (", ".join(args.env) or "none"))
     print(flush=True)
 
+    if args.audit_overhead:
+        measured: dict[str, list[dict]] = {"off": [], "on": []}
+        for _ in range(args.audit_overhead):
+            for setting in measured:
+                print(f"-- access log {setting}", flush=True)
+                with api_server(url, port, args.workers,
+                                {**env, "KHO_ACCESS_LOG": setting}) as served:
+                    measured[setting].append(uvloop.run(run(chosen, args, served, None)))
+        print_overhead(chosen, measured)
+        return
     with api_server(url, port, args.workers, env) if api else nullcontext() as served:
         runs = uvloop.run(run(chosen, args, served, url if sql else None))
     print_results(chosen, runs, {k: r for k, r in args.paced.items()

@@ -50,9 +50,11 @@ class HttpConnection:
         self.writer.close()
 
 
-def post_request(host: str, port: int, path: str, body: bytes) -> bytes:
+def post_request(host: str, port: int, path: str, body: bytes,
+                 headers: dict[str, str] | None = None) -> bytes:
     """A complete ``POST`` of a JSON body, ready to write."""
-    return (f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+    more = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
+    return (f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\n{more}"
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
             ).encode() + body
 
