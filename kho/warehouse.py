@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import secrets
 import subprocess
 import warnings
 from dataclasses import dataclass
@@ -141,12 +142,29 @@ def ground_truth_url(warehouse_url: str) -> str:
     return db.with_database(warehouse_url, f"{db.database_name(warehouse_url)}_ground_truth")
 
 
+# Secrets of this installation, readable by the warehouse owner only (the dbt build runs as
+# the owner; neither the reader nor the API role is granted the schema). person_id_key keys
+# the derivation of person IDs, so that an ID cannot be traced back to the ID number it
+# was derived from.
+SECRETS_DDL = """
+create schema if not exists kho_secrets;
+revoke all on schema kho_secrets from public;
+create table if not exists kho_secrets.keys (name text primary key, value text not null);
+"""
+
+
 def prepare_database(url: str) -> None:
-    """Create the warehouse database at ``url`` if missing, with the extensions it needs."""
+    """Create the warehouse database at ``url`` if missing, with the extensions it needs
+    and the installation's secrets."""
     db.ensure_database(url)
     with db.connect(url, autocommit=True) as conn:
         for extension in EXTENSIONS:
             conn.execute(f"create extension if not exists {extension}")
+        with conn.transaction():
+            conn.execute("select pg_advisory_xact_lock(hashtext('kho secrets'))")
+            conn.execute(SECRETS_DDL)
+            conn.execute("insert into kho_secrets.keys values ('person_id_key', %s) "
+                         "on conflict do nothing", (secrets.token_hex(32),))
 
 
 def _ensure_role(conn: psycopg.Connection, role: str, login: bool,

@@ -25,9 +25,27 @@ LOCAL_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 LOCAL_MARIADB = "mysql+pymysql://root@127.0.0.1:3306/"
 
 
+def pytest_collection_modifyitems(items) -> None:
+    """Under pytest-xdist (``--dist loadgroup``), the tests sharing a deployment run on one
+    worker: a module's tests together, and the package tests/api (one deployment for all)."""
+    for item in items:
+        parts = item.nodeid.split("::")[0].split("/")
+        group = "tests/api" if parts[:2] == ["tests", "api"] else "/".join(parts)
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 def stable_id(namespace: str, key: str) -> str:
     """kho's documented ID derivation for natural keys (dbt macro ``stable_id``)."""
     return str(uuid.UUID(hashlib.md5(f"{namespace}:{key}".encode()).hexdigest()))
+
+
+def person_id(warehouse_url: str, anchor: str) -> str:
+    """kho's documented person-ID derivation (dbt macro ``person_id``), keyed with the
+    installation's secret."""
+    with psycopg.connect(warehouse_url) as conn:
+        key = conn.execute("select value from kho_secrets.keys "
+                           "where name = 'person_id_key'").fetchone()[0]
+    return str(uuid.UUID(hashlib.md5(f"{key}:person:{anchor}".encode()).hexdigest()))
 
 
 def local_server_available() -> bool:

@@ -20,6 +20,7 @@ from tests.conftest import (
     create_client,
     graphql,
     make_deployment,
+    person_id,
     running_api,
     stable_id,
     teardown_deployment,
@@ -105,8 +106,8 @@ def test_person_from_the_civil_registry_over_http(deployment, api, officer):
                                   "select so_dinh_danh, ho_ten, ngay_sinh from khai_sinh "
                                   "order by so_dang_ky limit 1")
     body = graphql(api, "query($id: ID!) { person(id: $id) { id personalIdNumber fullName "
-                        "birthDate sourceSystems } }", {"id": stable_id("person", pid)},
-                   officer)
+                        "birthDate sourceSystems } }",
+                   {"id": person_id(deployment.warehouse_url, pid)}, officer)
     assert "errors" not in body
     person = body["data"]["person"]
     assert person["personalIdNumber"] == pid

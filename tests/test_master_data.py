@@ -25,7 +25,7 @@ from kho.settings import DBT_PROJECT_DIR
 from kho.warehouse import ground_truth_url
 from pipelines.dbt.project import DBT_SCHEMAS
 from pipelines.master_data.ids import resolve
-from tests.conftest import Deployment, make_deployment, stable_id, teardown_deployment
+from tests.conftest import Deployment, make_deployment, person_id, teardown_deployment
 
 SCALE = "1500"
 SEED = "14"
@@ -373,8 +373,8 @@ def test_ids_survive_an_advance_of_the_sources(deployment, advanced):
 
 def test_a_merge_keeps_the_old_id_resolvable(deployment, advanced):
     person = advanced.person
-    old_id = stable_id("person", f"id_card:{person.cmnd}")
-    new_id = stable_id("person", person.personal_id)
+    old_id = person_id(deployment.warehouse_url, f"id_card:{person.cmnd}")
+    new_id = person_id(deployment.warehouse_url, person.personal_id)
     assert {advanced.mapped[r] for r in person.records} == {old_id}
 
     (link,) = query(deployment, """

@@ -48,8 +48,8 @@ resolved as (
 select
     case
         when resolved.anchor_key like 'personal_id:%'
-            then {{ stable_id('person', "substr(anchor_key, 13)") }}
-        else {{ stable_id('person', 'anchor_key') }}
+            then {{ person_id("substr(anchor_key, 13)") }}
+        else {{ person_id('anchor_key') }}
     end as person_id,
     resolved.*
 from resolved

@@ -58,7 +58,7 @@ different_dates as (
 
 select
     contradictions.personal_id_number,
-    {{ stable_id('person', 'contradictions.personal_id_number') }} as person_id,
+    {{ person_id('contradictions.personal_id_number') }} as person_id,
     contradictions.distinct_names,
     contradictions.distinct_birth_dates,
     different_dates.personal_id_number is not null as has_two_people_by_name_and_date,

@@ -79,7 +79,7 @@ final as (
         versions.representative_name,
         case
             when versions.representative_personal_id_number is not null
-                then {{ stable_id('person', 'versions.representative_personal_id_number') }}
+                then {{ person_id('versions.representative_personal_id_number') }}
         end as representative_person_id,
         versions.legacy_commune_code,
         versions.current_commune_code,
