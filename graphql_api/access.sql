@@ -56,7 +56,8 @@ create table if not exists api.access_log (
     remote_addr text,
     operation_type text,
     operation_name text,
-    query_sha256 text,
+    -- HMAC-SHA256 of the GraphQL document under the installation's key.
+    query_hash text,
     variables jsonb,
     purpose text,
     outcome text not null,
@@ -66,6 +67,15 @@ create table if not exists api.access_log (
     previous_hash text not null,
     entry_hash text not null
 );
+-- Named query_sha256 before it was keyed.
+do $$
+begin
+    if exists (select from information_schema.columns where table_schema = 'api'
+               and table_name = 'access_log' and column_name = 'query_sha256') then
+        alter table api.access_log rename column query_sha256 to query_hash;
+    end if;
+end
+$$;
 create index if not exists access_log_person_ids on api.access_log using gin (person_ids);
 create index if not exists access_log_client on api.access_log (client_id, logged_at);
 
@@ -88,7 +98,7 @@ language sql immutable as $$
         coalesce(entry.remote_addr, ''),
         coalesce(entry.operation_type, ''),
         coalesce(entry.operation_name, ''),
-        coalesce(entry.query_sha256, ''),
+        coalesce(entry.query_hash, ''),
         coalesce(entry.variables::text, ''),
         coalesce(entry.purpose, ''),
         entry.outcome,

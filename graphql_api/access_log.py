@@ -7,7 +7,7 @@ import datetime
 
 import strawberry
 
-from graphql_api.context import Info
+from graphql_api.context import PROVINCE_TIME_ZONE, Info
 from graphql_api.errors import BAD_USER_INPUT, CodedError, parse_uuid
 from graphql_api.permissions import AUDIT, Classification, DataClass, Need, Rule
 
@@ -16,7 +16,7 @@ AUDIT_NEED = Need(AUDIT, DataClass.PERSONAL)
 
 ENTRIES = """
 select l.entry_id, l.logged_at, l.client_name, c.agency, l.key_id, l.remote_addr,
-       l.operation_type, l.operation_name, l.query_sha256, l.purpose, l.outcome, l.error_codes
+       l.operation_type, l.operation_name, l.query_hash, l.purpose, l.outcome, l.error_codes
 from api.access_log l left join api.clients c using (client_id)
 where l.person_ids @> array[%s::uuid] and l.logged_at >= %s and l.logged_at < %s
 order by l.entry_id desc limit %s
@@ -33,8 +33,8 @@ class AccessLogEntry:
     remote_addr: str | None
     operation_type: str | None
     operation_name: str | None
-    query_sha256: str | None = strawberry.field(
-        description="SHA-256 of the GraphQL document sent.")
+    query_hash: str | None = strawberry.field(
+        description="HMAC-SHA256 of the GraphQL document sent, under the installation's key.")
     purpose: str | None = strawberry.field(description="The purpose the client declared.")
     outcome: str
     error_codes: list[str]
@@ -51,10 +51,11 @@ class AccessLogQueries:
         person = parse_uuid(person_id, "personId")
         if not 1 <= first <= MAX_ENTRIES:
             raise CodedError(f"first must be between 1 and {MAX_ENTRIES}", BAD_USER_INPUT)
+        # Days are the province's, like "today" everywhere in the API.
         start = datetime.datetime.combine(since or datetime.date(1900, 1, 1), datetime.time(),
-                                          datetime.UTC)
+                                          PROVINCE_TIME_ZONE)
         end = datetime.datetime.combine(until or datetime.date(9999, 12, 30), datetime.time(),
-                                        datetime.UTC) + datetime.timedelta(days=1)
+                                        PROVINCE_TIME_ZONE) + datetime.timedelta(days=1)
         rows = await info.context.session.fetch_all(ENTRIES, [person, start, end, first])
         return [AccessLogEntry(**row) for row in rows]
 

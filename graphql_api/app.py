@@ -31,7 +31,8 @@ CDN_PREFIX = "https://unpkg.com/"
 
 class KhoGraphQL(GraphQL):
     def __init__(self, database: Database, access_log: AccessLog | None):
-        super().__init__(schema, graphql_ide="graphiql")
+        # Queries only by POST: a GET's variables would land in every proxy's access log.
+        super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=False)
         self.database = database
         self.access_log = access_log
         # strawberry's GraphiQL page, with its scripts served from kho instead of a CDN.
@@ -40,6 +41,7 @@ class KhoGraphQL(GraphQL):
     async def get_context(self, request, response) -> Context:
         context = Context.for_request(self.database, request.state.caller)
         context.access_log = self.access_log
+        context.request_state = request.state
         return context
 
     async def process_result(self, request, result):
@@ -65,25 +67,34 @@ class Gate:
         try:
             caller = await self.auth.caller(request)
         except AuthError as err:
-            self._log(Caller(remote_addr=request.client.host if request.client else None),
-                      operation, "unauthenticated", err.code, key_id=err.key_id)
+            # A refused key counts against its address's limit, like an anonymous request:
+            # guessing keys is as limited as anything else.
+            anonymous = Caller(remote_addr=request.client.host if request.client else None)
+            limited = await self._over_limit(anonymous, operation)
+            if limited is not None:
+                return limited
+            self.record(anonymous, operation, "unauthenticated", err.code, key_id=err.key_id)
             headers = {"WWW-Authenticate": "Bearer"} if err.status == 401 else {}
             return refusal(err.message, err.code, err.status, headers)
+        return await self._over_limit(caller, operation) or caller
+
+    async def _over_limit(self, caller: Caller, operation: str) -> Response | None:
         key, per_minute = ratelimit.bucket_of(caller, self.settings.rate_limit_anonymous,
                                               self.settings.rate_limit_client)
         wait = await self.limiter.wait_seconds(key, per_minute)
-        if wait > 0:
-            self._log(caller, operation, "rate_limited", RATE_LIMITED)
-            return refusal(f"more than {per_minute} requests a minute; retry after "
-                           f"{ratelimit.retry_after(wait)} s", RATE_LIMITED, 429,
-                           {"Retry-After": ratelimit.retry_after(wait)})
-        return caller
+        if wait <= 0:
+            return None
+        self.record(caller, operation, "rate_limited", RATE_LIMITED)
+        return refusal(f"more than {per_minute} requests a minute; retry after "
+                       f"{ratelimit.retry_after(wait)} s", RATE_LIMITED, 429,
+                       {"Retry-After": ratelimit.retry_after(wait)})
 
-    def _log(self, caller: Caller, operation: str, outcome: str, code: str,
+    def record(self, caller: Caller, operation: str, outcome: str, code: str | None,
              key_id: str | None = None) -> None:
         if self.access_log is not None:
             self.access_log.record(audit.entry(caller, outcome, operation_type=operation,
-                                               error_codes=[code], key_id=key_id))
+                                               error_codes=[code] if code else [],
+                                               key_id=key_id))
 
 
 class GatedGraphQL:
@@ -99,7 +110,19 @@ class GatedGraphQL:
             await admitted(scope, receive, send)
             return
         request.state.caller = admitted
-        await self.graphql(scope, receive, send)
+        status = []
+
+        async def sending(message) -> None:
+            if message["type"] == "http.response.start":
+                status.append(message["status"])
+            await send(message)
+
+        await self.graphql(scope, receive, sending)
+        if not getattr(request.state, "logged", False) and request.method == "POST":
+            # Refused by strawberry before any operation ran (a body that is not JSON, no
+            # query): still a request to account for.
+            self.gate.record(admitted, "graphql", "failed",
+                           f"HTTP_{status[0] if status else 'NONE'}")
 
 
 def refusal(message: str, code: str, status: int, headers: dict | None = None) -> Response:

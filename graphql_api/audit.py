@@ -1,12 +1,15 @@
 """The access log (``api.access_log``): one entry per request, append-only and hash-chained.
 
-Each API process writes its entries through one connection of its own, in batches (COPY):
-an entry joins the next batch, so writing costs a request almost nothing. An answer that
-releases personal data waits until its entry is committed, and when the entry cannot be
-written the answer is withheld: no personal data leaves without a trace. The database
-numbers, times and chains the entries (a trigger under a lock on the head row), so the
-workers and replicas of one warehouse make one chain; ``verify`` re-checks it from the
-rows alone.
+Each API process writes its entries through one connection of its own, in batches (one
+statement per batch, the entries as one JSON array): an entry is queued when its request is
+answered and written at once, together with whatever else is queued by then, so logging
+costs a request almost nothing. While the log cannot be written (the warehouse refuses the
+entries, the connection is down), the queued entries are kept and retried, and answers that
+would release personal data are withheld: no personal data leaves while its trace cannot be
+kept. What a crash of the process loses is what it had queued and not yet written, the
+last few milliseconds. The database numbers, times and chains the entries (a trigger under
+a lock on the head row), so the workers and replicas of one warehouse make one chain;
+``verify`` re-checks it from the rows alone.
 
 Variables are logged with the values that carry personal data (an ID number searched for,
 a name filter) replaced by their HMAC under the installation's key: the log shows that
@@ -27,8 +30,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 import psycopg
-import psycopg.types.json
 from graphql import (
     DocumentNode,
     GraphQLInputObjectType,
@@ -49,11 +52,17 @@ from kho import db
 
 log = logging.getLogger(__name__)
 
-COLUMNS = ("logged_at", "client_id", "client_name", "key_id", "remote_addr", "operation_type",
-           "operation_name", "query_sha256", "variables", "purpose", "outcome", "error_codes",
-           "duration_ms", "person_ids")
-COPY = f"copy api.access_log ({', '.join(COLUMNS)}) from stdin"
+# The entry's fields as the writer sends them (one JSON array per batch), with their types.
+FIELDS = (("logged_at", "timestamptz"), ("client_id", "uuid"), ("client_name", "text"),
+          ("key_id", "text"), ("remote_addr", "text"), ("operation_type", "text"),
+          ("operation_name", "text"), ("query_hash", "text"), ("variables", "jsonb"),
+          ("purpose", "text"), ("outcome", "text"), ("error_codes", "text[]"),
+          ("duration_ms", "double precision"), ("person_ids", "uuid[]"))
+INSERT = (f"insert into api.access_log ({', '.join(n for n, _ in FIELDS)}) "
+          f"select {', '.join(n for n, _ in FIELDS)} from jsonb_to_recordset(%s::jsonb) as "
+          f"entry({', '.join(f'{n} {t}' for n, t in FIELDS)})")
 MAX_BATCH = 1_000
+MAX_PENDING = 100_000  # entries queued while the warehouse is unreachable
 RETRY_SECONDS = 1.0
 GENESIS = "0" * 64
 DOCUMENTS_REMEMBERED = 1_000  # which variables of a document are personal, per document
@@ -62,16 +71,32 @@ DOCUMENTS_REMEMBERED = 1_000  # which variables of a document are personal, per 
 # --- entries --------------------------------------------------------------------------
 
 def entry(caller, outcome: str, *, operation_type: str | None = None,
-          operation_name: str | None = None, query_sha256: str | None = None,
+          operation_name: str | None = None, query_hash: str | None = None,
           variables: dict | None = None, error_codes: list[str] | None = None,
-          duration_ms: float | None = None, person_ids=(),
-          logged_at: datetime.datetime | None = None, key_id: str | None = None) -> tuple:
-    return (logged_at or datetime.datetime.now(datetime.UTC), caller.client_id if caller else None,
-            caller.client_name if caller else None, key_id or (caller.key_id if caller else None),
-            caller.remote_addr if caller else None, operation_type, operation_name,
-            query_sha256, None if variables is None else psycopg.types.json.Jsonb(variables),
-            caller.purpose if caller else None, outcome, sorted(set(error_codes or ())),
-            None if duration_ms is None else round(duration_ms, 3), sorted(person_ids))
+          duration_ms: float | None = None, person_ids=(), key_id: str | None = None) -> dict:
+    """One access-log entry, timed now; NUL characters (which PostgreSQL text cannot hold)
+    are dropped from what the caller sent."""
+    return {
+        "logged_at": datetime.datetime.now(datetime.UTC).isoformat(),
+        "client_id": caller.client_id, "client_name": caller.client_name,
+        "key_id": _clean(key_id or caller.key_id), "remote_addr": caller.remote_addr,
+        "operation_type": operation_type, "operation_name": _clean(operation_name),
+        "query_hash": query_hash, "variables": _clean(variables),
+        "purpose": _clean(caller.purpose), "outcome": outcome,
+        "error_codes": sorted(set(error_codes or ())),
+        "duration_ms": None if duration_ms is None else round(duration_ms, 3),
+        "person_ids": sorted(person_ids),
+    }
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {_clean(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
 
 
 class Pseudonymiser:
@@ -85,17 +110,24 @@ class Pseudonymiser:
         text = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
         return "hmac-sha256:" + hmac.new(self.key, text.encode(), hashlib.sha256).hexdigest()
 
-    def variables(self, query_sha256: str, document: DocumentNode | None,
+    def document_hash(self, query: str | None) -> str | None:
+        """The document's HMAC: equal documents match, but a value written into one (an ID
+        number inline) cannot be found by trying candidates without the key."""
+        if not query:
+            return None
+        return hmac.new(self.key, query.encode(), hashlib.sha256).hexdigest()
+
+    def variables(self, query_hash: str, document: DocumentNode | None,
                   operation: OperationDefinitionNode | None, variables: dict | None) -> dict:
         if not variables:
             return {}
         if document is None or operation is None:  # unparsed: nothing tells what they are
             return {name: self.digest(value) for name, value in variables.items()}
-        personal_positions = self._positions.get(query_sha256)
+        personal_positions = self._positions.get(query_hash)
         if personal_positions is None:
             if len(self._positions) >= DOCUMENTS_REMEMBERED:
                 self._positions.clear()
-            personal_positions = self._positions[query_sha256] = self._personal_variables(
+            personal_positions = self._positions[query_hash] = self._personal_variables(
                 document)
         out = {}
         types = {d.variable.name.value: type_from_ast(self.schema, d.type)
@@ -127,38 +159,43 @@ class Pseudonymiser:
         return value
 
     def _personal_variables(self, document: DocumentNode) -> frozenset[str]:
-        """Variables the document passes to a personal argument or input field."""
+        """Variables the document passes to a personal argument or input field, or anywhere
+        inside one (``birthAdminUnit: {code: $c}``)."""
         type_info = TypeInfo(self.schema)
         personal = self.personal_inputs
         found: set[str] = set()
+        inside: list[bool] = []  # per enclosing argument / object field: personal?
+
+        def coordinate(node, ancestors) -> str | None:
+            if node.kind == "object_field":
+                input_type = type_info.get_parent_input_type()
+                while isinstance(input_type, GraphQLNonNull | GraphQLList):
+                    input_type = input_type.of_type
+                return f"{input_type.name}.{node.name.value}" if input_type else None
+            parent_type = type_info.get_parent_type()
+            field_node = next((a for a in reversed(ancestors)
+                               if getattr(a, "kind", None) == "field"), None)
+            if parent_type is None or field_node is None:
+                return None
+            return f"{parent_type.name}.{field_node.name.value}.{node.name.value}"
 
         class Finder(Visitor):
+            def enter_argument(self, node, key, parent, path, ancestors):
+                inside.append(bool(inside and inside[-1])
+                              or coordinate(node, ancestors) in personal)
+
+            def leave_argument(self, *_):
+                inside.pop()
+
+            enter_object_field = enter_argument
+            leave_object_field = leave_argument
+
             def enter_variable(self, node, key, parent, path, ancestors):
-                coordinate = None
-                argument = type_info.get_argument()
-                if parent is not None and getattr(parent, "kind", None) == "object_field":
-                    input_type = type_info.get_parent_input_type()
-                    while isinstance(input_type, GraphQLNonNull | GraphQLList):
-                        input_type = input_type.of_type
-                    if input_type is not None:
-                        coordinate = f"{input_type.name}.{parent.name.value}"
-                elif argument is not None:
-                    field_def, parent_type = type_info.get_field_def(), \
-                        type_info.get_parent_type()
-                    field_node = next((a for a in reversed(ancestors)
-                                       if getattr(a, "kind", None) == "field"), None)
-                    if field_def is not None and parent_type is not None and field_node:
-                        coordinate = (f"{parent_type.name}.{field_node.name.value}."
-                                      f"{parent.name.value}")
-                if coordinate in personal:
+                if inside and inside[-1]:
                     found.add(node.name.value)
 
         visit(document, TypeInfoVisitor(type_info, Finder()))
         return frozenset(found)
-
-
-def query_digest(query: str | None) -> str | None:
-    return hashlib.sha256(query.encode()).hexdigest() if query else None
 
 
 # --- writing --------------------------------------------------------------------------
@@ -170,18 +207,22 @@ class AccessLog:
         self.url = url
         self.pseudonymiser_factory = pseudonymiser_factory
         self.pseudonymiser: Pseudonymiser | None = None
-        self._pending: list[tuple[tuple, asyncio.Future | None]] = []
+        self._pending: list[dict] = []
         self._wake = asyncio.Event()
         self._closing = False
         self._task: asyncio.Task | None = None
         self._conn: psycopg.AsyncConnection | None = None
+        self._failing = False
 
     async def open(self) -> None:
-        self._conn = await psycopg.AsyncConnection.connect(
-            db.libpq_url(self.url), autocommit=True, application_name="kho-api-audit")
+        await self._connect()
         cursor = await self._conn.execute("select audit_hash_key from api.installation")
         self.pseudonymiser = self.pseudonymiser_factory(bytes((await cursor.fetchone())[0]))
         self._task = asyncio.create_task(self._run(), name="kho access log")
+
+    async def _connect(self) -> None:
+        self._conn = await psycopg.AsyncConnection.connect(
+            db.libpq_url(self.url), autocommit=True, application_name="kho-api-audit")
 
     async def close(self) -> None:
         self._closing = True
@@ -191,51 +232,66 @@ class AccessLog:
         if self._conn is not None:
             await self._conn.close()
 
-    def record(self, row: tuple, durable: bool = False) -> asyncio.Future | None:
-        """Queue an entry; with ``durable``, a future that is done once it is committed."""
-        future = asyncio.get_running_loop().create_future() if durable else None
-        self._pending.append((row, future))
+    @property
+    def healthy(self) -> bool:
+        """Entries are being written: the last write succeeded and the writer runs."""
+        return (not self._failing and not self._closing and self._task is not None
+                and not self._task.done())
+
+    def record(self, row: dict) -> None:
+        """Queue an entry; the writer takes it at once."""
+        if self._closing or self._task is None or self._task.done():
+            log.error("access log entry after the writer stopped: %s", row)
+            return
+        if len(self._pending) >= MAX_PENDING:
+            del self._pending[: len(self._pending) - MAX_PENDING + 1]
+            log.error("the access log is %d entries behind: dropped the oldest", MAX_PENDING)
+        self._pending.append(row)
         self._wake.set()
-        return future
 
     async def _run(self) -> None:
-        while True:
+        while not (self._closing and not self._pending):
             await self._wake.wait()
             self._wake.clear()
             while self._pending:
                 batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
                 try:
-                    await self._write([row for row, _ in batch])
-                except Exception as err:
+                    await self._write(batch)
+                except Exception:  # the writer must outlive any failure
                     log.exception("could not write %d access log entries", len(batch))
-                    await self._fail(batch, err)
+                    self._failing = True
                     if self._closing:
                         return
+                    # The entries are kept and retried once the warehouse answers again.
+                    self._pending[:0] = batch
+                    await self._reconnect()
                     await asyncio.sleep(RETRY_SECONDS)
                     continue
-                for _, future in batch:
-                    if future is not None and not future.done():
-                        future.set_result(None)
-            if self._closing:
-                return
+                self._failing = False
 
-    async def _fail(self, batch, err: Exception) -> None:
-        # A waiting answer is withheld now; the entries themselves are kept and retried.
-        for _, future in batch:
-            if future is not None and not future.done():
-                future.set_exception(err)
-        self._pending[:0] = [(row, None) for row, _ in batch]
+    async def _reconnect(self) -> None:
         try:
             if self._conn is None or self._conn.closed or self._conn.broken:
-                self._conn = await psycopg.AsyncConnection.connect(
-                    db.libpq_url(self.url), autocommit=True, application_name="kho-api-audit")
+                await self._connect()
         except psycopg.Error:
             log.warning("the access log's connection is down; retrying")
 
-    async def _write(self, rows: list[tuple]) -> None:
-        async with self._conn.cursor() as cursor, cursor.copy(COPY) as copy:
+    async def _write(self, rows: list[dict]) -> None:
+        try:
+            await self._conn.execute(INSERT, [orjson.dumps(rows).decode()])
+        except psycopg.DataError:
+            # One entry PostgreSQL refuses must not hold up the others: write them one by
+            # one, and a refused one as a trace of the request without what it sent.
             for row in rows:
-                await copy.write_row(row)
+                try:
+                    await self._conn.execute(INSERT, [orjson.dumps([row]).decode()])
+                except psycopg.DataError as err:
+                    log.error("access log entry refused (%s); writing it without its "
+                              "variables, operation name and purpose", err)
+                    bare = {**row, "variables": None, "operation_name": None,
+                            "purpose": None, "error_codes": [*row["error_codes"],
+                                                             "UNLOGGABLE_INPUT"]}
+                    await self._conn.execute(INSERT, [orjson.dumps([bare]).decode()])
 
 
 def outcome_of(result) -> tuple[str, list[str]]:
@@ -249,7 +305,7 @@ def outcome_of(result) -> tuple[str, list[str]]:
 
 class AccessLogging(SchemaExtension):
     """Writes each operation's entry once it is answered (the HTTP layer logs what it
-    refuses before that: unknown keys, rate limits)."""
+    refuses before that, and what strawberry refuses without running an operation)."""
 
     async def on_operation(self) -> Iterator[None]:  # type: ignore[override]
         started = time.perf_counter()
@@ -259,7 +315,9 @@ class AccessLogging(SchemaExtension):
         access_log: AccessLog | None = getattr(context, "access_log", None)
         if access_log is None:
             return
-        query_sha256 = query_digest(ctx.query)
+        context.logged = True
+        pseudonymiser = access_log.pseudonymiser
+        query_hash = pseudonymiser.document_hash(ctx.query)
         try:
             operation = ctx.operation_type.value
         except Exception:  # not parsed, or no such operation
@@ -272,24 +330,23 @@ class AccessLogging(SchemaExtension):
                                and (ctx.operation_name is None
                                     or (d.name and d.name.value == ctx.operation_name))), None)
         outcome, codes = outcome_of(ctx.result)
-        released = context.access.released_persons
-        row = entry(context.caller, outcome, operation_type=operation,
-                    operation_name=ctx.operation_name, query_sha256=query_sha256,
-                    variables=access_log.pseudonymiser.variables(
-                        query_sha256, document, definition, ctx.variables),
-                    error_codes=codes, duration_ms=(time.perf_counter() - started) * 1000,
-                    person_ids=released)
-        written = access_log.record(row, durable=bool(released))
-        if written is None:
-            return
-        try:
-            await written
-        except Exception:
+        access = context.access
+        released = access.released_persons
+        if access.released_personal and not access_log.healthy:
             # The result is already on its way out of strawberry: change it in place.
             ctx.result.data = None
             ctx.result.errors = [CodedError(
-                "the access log could not record this request, so its personal data is "
-                "withheld; try again", SERVICE_UNAVAILABLE)]
+                "the access log cannot record requests at the moment, so personal data is "
+                "withheld; try again shortly", SERVICE_UNAVAILABLE)]
+            outcome, codes = outcome_of(ctx.result)
+            released = ()
+        row = entry(context.caller, outcome, operation_type=operation,
+                    operation_name=ctx.operation_name, query_hash=query_hash,
+                    variables=pseudonymiser.variables(query_hash, document, definition,
+                                                      ctx.variables),
+                    error_codes=codes, duration_ms=(time.perf_counter() - started) * 1000,
+                    person_ids=released)
+        access_log.record(row)
 
 
 # --- verifying ------------------------------------------------------------------------
@@ -301,7 +358,7 @@ select entry_id, concat_ws(chr(31),
         to_char(logged_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
         coalesce(client_id::text, ''), coalesce(client_name, ''), coalesce(key_id, ''),
         coalesce(remote_addr, ''), coalesce(operation_type, ''),
-        coalesce(operation_name, ''), coalesce(query_sha256, ''),
+        coalesce(operation_name, ''), coalesce(query_hash, ''),
         coalesce(variables::text, ''), coalesce(purpose, ''), outcome,
         array_to_string(error_codes, ','), coalesce(duration_ms::text, ''),
         array_to_string(person_ids, ',')) as body, previous_hash, entry_hash
@@ -325,6 +382,8 @@ class Verification:
 def verify(url: str) -> Verification:
     """Walk the chain from the first entry; the first entry that breaks it, and why."""
     with db.connect(url) as conn:
+        # One snapshot for the head and the rows: entries written meanwhile are not read.
+        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         head_id, head_hash = conn.execute(
             "select entry_id, entry_hash from api.access_log_head").fetchone()
         expected_id, previous, count = 1, GENESIS, 0

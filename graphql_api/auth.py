@@ -86,8 +86,11 @@ class Authenticator:
         async with self.database.pool.connection() as conn:
             cursor = await conn.execute(KEY_RECORD, (key_id,))
             record = await cursor.fetchone()
+        # Least recently fetched first out; unknown key IDs are remembered too, so that
+        # guessing costs the warehouse one lookup per ID and cannot flush real keys out.
+        self._records.pop(key_id, None)
         if len(self._records) >= KEY_CACHE_SIZE:
-            self._records.clear()
+            del self._records[next(iter(self._records))]
         self._records[key_id] = (now, record)
         return record
 

@@ -79,13 +79,19 @@ class Loaders:
         return resolved(self.admin_unit_by_id.load(f"{generation}:commune:{code}"),
                         _or_none(AdminUnit.from_row))
 
+    @property
+    def staff_by_name(self) -> bool:
+        """Staff pages go by name only for callers who may see the names."""
+        from graphql_api.permissions import personal
+
+        return self.caller.refusal(personal("cadre"), "staff names") is None
+
     def staff_page(self, organization_id: Any, day: datetime.date, first: int | None,
                    after: str | None):
         from graphql_api.cadre.dataloaders import STAFF_ORDER, STAFF_ORDER_BY_ID
         from graphql_api.pagination import decode_cursor, page_size
-        from graphql_api.permissions import personal
 
-        by_name = self.caller.refusal(personal("cadre"), "staff names") is None
+        by_name = self.staff_by_name
         page_size(first)  # a bad page of one parent must not fail its siblings' batch
         if after is not None:
             decode_cursor(STAFF_ORDER if by_name else STAFF_ORDER_BY_ID, after)
@@ -132,6 +138,17 @@ class Context:
         default_factory=lambda: datetime.datetime.now(PROVINCE_TIME_ZONE).date())
     cost: int | None = None
     access_log: Any = None  # graphql_api.audit.AccessLog, when the server keeps one
+    request_state: Any = None  # the HTTP request's state, which learns the entry was written
+
+    @property
+    def logged(self) -> bool:
+        return bool(self.request_state is not None and getattr(self.request_state, "logged",
+                                                               False))
+
+    @logged.setter
+    def logged(self, value: bool) -> None:
+        if self.request_state is not None:
+            self.request_state.logged = value
 
     @classmethod
     def for_request(cls, database: Database, caller: Caller | None = None) -> Context:

@@ -17,6 +17,7 @@ personal field records whose data it was, for the access log.
 from __future__ import annotations
 
 import enum
+import inspect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -155,6 +156,8 @@ class Access:
     def __init__(self, caller: Caller):
         self.caller = caller
         self.released_persons: set[str] = set()
+        # Any personal field released (a holder's name may belong to no master person).
+        self.released_personal = False
         self._verdicts: dict[tuple, tuple[str, CodedError | None]] = {}
 
     def verdict(self, key: tuple, needs: tuple[Need, ...], masked: Need | None,
@@ -173,6 +176,7 @@ class Access:
         return verdict
 
     def release(self, persons: Iterable[Any]) -> None:
+        self.released_personal = True
         for person in persons:
             if person is not None:
                 self.released_persons.add(str(person))
@@ -218,6 +222,12 @@ def apply(schema: GraphQLSchema, classifications: Iterable[Classification]) -> d
         fields.update(classification.fields)
         subjects.update(classification.subjects)
     unclassified, nullable_needed, every_rule = [], [], {}
+    known = {f"{t}.{f}" for t, graphql_type in schema.type_map.items()
+             if isinstance(graphql_type, GraphQLObjectType | GraphQLInterfaceType)
+             for f in graphql_type.fields}
+    unknown = sorted(set(fields) - known)
+    if unknown:
+        raise TypeError(f"classified fields the schema does not have: {', '.join(unknown)}")
     for type_name, graphql_type in schema.type_map.items():
         if type_name.startswith("__") or not isinstance(
                 graphql_type, GraphQLObjectType | GraphQLInterfaceType):
@@ -264,14 +274,22 @@ def _guard(resolve, coordinate: str, needs: tuple[Need, ...], masked: Need | Non
         access: Access = info.context.access
         verdict, refusal = access.verdict(key, needs, masked, what)
         if verdict is ALLOW:
-            if personal and subjects is not None and source is not None:
-                access.release(subjects(source))
+            if personal:
+                access.release(subjects(source) if subjects is not None and source is not None
+                               else ())
             return resolve(source, info, **args)
         if verdict is MASK:
-            return masker(resolve(source, info, **args))
+            value = resolve(source, info, **args)
+            if inspect.isawaitable(value):
+                return _masked(value, masker)
+            return masker(value)
         raise refusal
 
     return guarded
+
+
+async def _masked(value, masker):
+    return masker(await value)
 
 
 def classification_table(rules: dict[str, Rule]) -> str:

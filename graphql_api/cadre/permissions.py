@@ -2,13 +2,15 @@
 within the cadre dataset; a civil servant's name and salary are personal. Statistics are
 open, with small counts suppressed (graphql_api/cadre/queries.py)."""
 
-from graphql_api.permissions import Classification, Rule, open_, personal, shared
+from graphql_api.permissions import ANY, Classification, Rule, open_, personal, shared
 
 CLASSIFICATION = Classification(
     types={"Employment": shared("cadre"), "CivilServantStatisticsRow": open_()},
     fields={
         "Employment.fullName": Rule(personal("cadre")),
         "Employment.salaryCoefficient": Rule(personal("cadre")),
+        # Says the person has died, which the person master record keeps personal.
+        "Employment.isActiveAfterDeath": Rule(personal(ANY)),
     },
     subjects={"Employment": lambda employment: (employment.person_id,)},
 )

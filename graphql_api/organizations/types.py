@@ -286,7 +286,11 @@ class Organization(Node):
         after: str | None = None,
     ) -> Connection[Annotated["Employment", strawberry.lazy("graphql_api.cadre.types")]] | None:
         day = as_of or self.as_of or info.context.today
-        return await info.context.loaders.staff_page(self.id, day, first, after)
+        page = await info.context.loaders.staff_page(self.id, day, first, after)
+        if info.context.loaders.staff_by_name:
+            # Its cursors hold the names: the page released them, whatever fields it read.
+            info.context.access.release(employment.person_id for employment in page.nodes)
+        return page
 
 
 @strawberry.type(

@@ -313,15 +313,19 @@ def log_rows(wh, condition: str, params=()) -> list[dict]:
                           params).fetchall()
 
 
-def latest_entry(wh, condition: str, params=()) -> dict:
-    """The newest entry that meets the condition. Answers without personal data do not
-    wait for their entry: it may take a moment to land."""
-    for _ in range(50):
+def entries(wh, condition: str, params=(), count: int = 1) -> list[dict]:
+    """The entries that meet the condition, once there are ``count`` of them: the server
+    writes each entry just after its answer."""
+    for _ in range(100):
         rows = log_rows(wh, condition, params)
-        if rows:
-            return rows[-1]
-        time.sleep(0.1)
-    raise AssertionError(f"no access log entry where {condition} {params}")
+        if len(rows) >= count:
+            return rows
+        time.sleep(0.05)
+    raise AssertionError(f"fewer than {count} access log entries where {condition} {params}")
+
+
+def latest_entry(wh, condition: str, params=()) -> dict:
+    return entries(wh, condition, params)[-1]
 
 
 def test_the_log_records_who_saw_whose_personal_data_and_why(api, wh, keys, deployment):
@@ -330,7 +334,7 @@ def test_the_log_records_who_saw_whose_personal_data_and_why(api, wh, keys, depl
     query = "query Lookup($n: String!) { personByIdNumber(number: $n) { id fullName } }"
     body = body_of(api, query, {"n": number}, bearer(keys["personal"], PURPOSE))
     assert body["data"]["personByIdNumber"]["id"] == person_id
-    [entry] = log_rows(wh, "entry_id > %s and client_name = 'access-personal'", (before,))
+    [entry] = entries(wh, "entry_id > %s and client_name = 'access-personal'", (before,))
     assert entry["purpose"] == PURPOSE
     assert entry["operation_name"] == "Lookup" and entry["operation_type"] == "query"
     assert entry["outcome"] == "ok" and entry["error_codes"] == []
@@ -338,10 +342,10 @@ def test_the_log_records_who_saw_whose_personal_data_and_why(api, wh, keys, depl
     # The number searched for is logged as its HMAC, never as itself.
     assert entry["variables"]["n"].startswith("hmac-sha256:")
     assert number not in json.dumps(entry["variables"])
-    assert entry["duration_ms"] > 0 and len(entry["query_sha256"]) == 64
+    assert entry["duration_ms"] > 0 and len(entry["query_hash"]) == 64
     # The same number asked again gives the same HMAC: repeated lookups show.
     body_of(api, query, {"n": number}, bearer(keys["personal"], PURPOSE))
-    again = log_rows(wh, "entry_id > %s and client_name = 'access-personal'", (before,))[-1]
+    again = entries(wh, "entry_id > %s and client_name = 'access-personal'", (before,), 2)[-1]
     assert again["variables"]["n"] == entry["variables"]["n"]
 
     # Refused and anonymous requests are logged too, with their outcome.
@@ -366,6 +370,37 @@ def test_the_log_records_who_saw_whose_personal_data_and_why(api, wh, keys, depl
                    {"p": person_id}, bearer(keys["personal"], PURPOSE))
     assert body["data"] == {"accessLog": None}
     assert forbidden_paths(body) == {("accessLog",)}
+
+
+def test_while_the_log_cannot_be_written_personal_data_is_withheld(api, wh, keys, deployment):
+    """The API's role loses its right to append; the next personal answer is withheld (the
+    one before it could not know), open data still flows, and once the right is back the
+    entries kept meanwhile are written and personal data flows again."""
+    person_id, *_ = held_person(wh)
+    personal = bearer(keys["personal"], PURPOSE)
+    query = "query($id: ID!) { person(id: $id) { fullName } }"
+    before = wh.execute("select max(entry_id) from api.access_log").fetchone()[0]
+    wh.execute("revoke insert on api.access_log from kho_api")
+    try:
+        body_of(api, query, {"id": person_id}, personal)  # its entry fails to be written
+        time.sleep(0.5)
+        body = body_of(api, query, {"id": person_id}, personal)
+        assert body["data"] is None
+        assert [e["extensions"]["code"] for e in body["errors"]] == ["SERVICE_UNAVAILABLE"]
+        assert body_of(api, "{ adminUnits(first: 1) { totalCount } }")["data"]["adminUnits"]
+    finally:
+        wh.execute("grant insert on api.access_log to kho_api")
+    kept = entries(wh, "entry_id > %s and client_name = 'access-personal'", (before,), 2)
+    assert [e["outcome"] for e in kept[:2]] == ["ok", "failed"]
+    assert kept[1]["error_codes"] == ["SERVICE_UNAVAILABLE"] and kept[1]["person_ids"] == []
+    for _ in range(40):
+        body = body_of(api, query, {"id": person_id}, personal)
+        if "errors" not in body:
+            break
+        time.sleep(0.1)
+    assert body["data"]["person"]["fullName"]
+    code, said = verify(deployment)
+    assert code == 0, said
 
 
 def api_role_url(deployment) -> str:
