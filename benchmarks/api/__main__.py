@@ -34,7 +34,8 @@ To compare server settings (say, with and without a feature), run it once per se
 ``--env KEY=VALUE`` (repeatable, the API's environment only), ``--side api`` to leave out
 the SQL side. ``--audit-overhead ROUNDS`` measures what the access log costs: the API alone
 with ``KHO_ACCESS_LOG`` off and on, alternating, and the ratios of the medians (goal: reads
-at most 10 % slower).
+at most 10 % slower: closed-loop throughput, and p50 when paced at a load both settings
+sustain, e.g. ``--paced a=200,b=20,c=5``; paced at the edge of capacity, p50 is queueing).
 
 The API's requests come from an agency client ('bench') holding every personal grant, with
 a purpose: the personal fields are released, and each such answer waits for its
@@ -288,15 +289,15 @@ def print_overhead(chosen: list[Scenario], measured: dict[str, list[dict]]) -> N
 
         rps, p50, p99 = ((_median(measured, "off", key, what), _median(measured, "on", key, what))
                          for what in ("rps", "p50_ms", "p99_ms"))
-        if len(key) == 2:
-            worst = max(worst, 1 - rps[1] / rps[0])
-        worst = max(worst, p50[1] / p50[0] - 1)
+        # Closed loop: what the log costs in throughput (its p50 is queueing, about
+        # clients / throughput); paced at a load both settings sustain: in latency.
+        worst = max(worst, 1 - rps[1] / rps[0] if len(key) == 2 else p50[1] / p50[0] - 1)
         print(f"({scenario}) {mode:<17}{rps[0]:>9,.0f}{rps[1]:>9,.0f}{rps[1] / rps[0]:>8.2f}   "
               f"{p50[0]:>8.2f}{p50[1]:>8.2f}{p50[1] / p50[0]:>8.2f}   "
               f"{p99[0]:>8.2f}{p99[1]:>8.2f}")
     verdict = "met" if worst <= AUDIT_BUDGET else "NOT MET"
-    print(f"\ngoal: the access log slows reads by at most {AUDIT_BUDGET:.0%} (p50 up or "
-          f"requests/s down): worst {worst:+.1%}, {verdict}")
+    print(f"\ngoal: the access log slows reads by at most {AUDIT_BUDGET:.0%} (closed-loop "
+          f"requests/s down, or paced p50 up): worst {worst:+.1%}, {verdict}")
 
 
 def _median(measured: dict[str, list[dict]], setting: str, key: tuple, what: str) -> float:
