@@ -25,13 +25,20 @@ LOCAL_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 LOCAL_MARIADB = "mysql+pymysql://root@127.0.0.1:3306/"
 
 
-def pytest_collection_modifyitems(items) -> None:
-    """Under pytest-xdist (``--dist loadgroup``), the tests sharing a deployment run on one
-    worker: a module's tests together, and the package tests/api (one deployment for all)."""
-    for item in items:
-        parts = item.nodeid.split("::")[0].split("/")
-        group = "tests/api" if parts[:2] == ["tests", "api"] else "/".join(parts)
-        item.add_marker(pytest.mark.xdist_group(group))
+def pytest_xdist_make_scheduler(config, log):
+    """Under pytest-xdist with ``--dist loadscope``, the tests sharing a deployment run on
+    one worker, in order: a module's tests together, and the package tests/api (one
+    deployment for all). (xdist's own ``loadgroup`` marks nothing under pytest 9.)"""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class DeploymentScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::")[0]
+            return "tests/api" if path.startswith("tests/api/") else path
+
+    return DeploymentScheduling(config, log)
 
 
 def stable_id(namespace: str, key: str) -> str:

@@ -2020,4 +2020,4 @@ def test_a_bad_staff_page_fails_only_its_own_field(api, wh):
                      "{ totalCount } } }", {"id": str(agency)})
     assert codes(body) == ["BAD_USER_INPUT"]
     assert body["data"]["good"]["staff"]["totalCount"] > 0
-    assert body["data"]["bad"] is None
+    assert body["data"]["bad"] == {"staff": None}
