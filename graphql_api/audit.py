@@ -2,14 +2,14 @@
 
 Each API process writes its entries through one connection of its own, in batches (one
 statement per batch, the entries as one JSON array): an entry is queued when its request is
-answered and written at once, together with whatever else is queued by then, so logging
-costs a request almost nothing. While the log cannot be written (the warehouse refuses the
-entries, the connection is down), the queued entries are kept and retried, and answers that
-would release personal data are withheld: no personal data leaves while its trace cannot be
-kept. What a crash of the process loses is what it had queued and not yet written, the
-last few milliseconds. The database numbers, times and chains the entries (a trigger under
-a lock on the head row), so the workers and replicas of one warehouse make one chain;
-``verify`` re-checks it from the rows alone.
+answered, and the writer gathers what is queued over 50 ms into one statement, so logging
+costs a request almost nothing and nobody waits for it. While the log cannot be written
+(the warehouse refuses the entries, the connection is down), the queued entries are kept
+and retried, and answers that would release personal data are withheld: no personal data
+leaves while its trace cannot be kept. What a crash of the process loses is what it had
+queued and not yet written: at most the last 50 ms or so. The database numbers, times and
+chains the entries (a trigger under a lock on the head row), so the workers and replicas of
+one warehouse make one chain; ``verify`` re-checks it from the rows alone.
 
 Variables are logged with the values that carry personal data (an ID number searched for,
 a name filter) replaced by their HMAC under the installation's key: the log shows that
@@ -62,6 +62,7 @@ INSERT = (f"insert into api.access_log ({', '.join(n for n, _ in FIELDS)}) "
           f"select {', '.join(n for n, _ in FIELDS)} from jsonb_to_recordset(%s::jsonb) as "
           f"entry({', '.join(f'{n} {t}' for n, t in FIELDS)})")
 MAX_BATCH = 1_000
+LINGER_SECONDS = 0.05  # how long the writer gathers entries before it writes them
 MAX_PENDING = 100_000  # entries queued while the warehouse is unreachable
 RETRY_SECONDS = 1.0
 GENESIS = "0" * 64
@@ -252,6 +253,10 @@ class AccessLog:
     async def _run(self) -> None:
         while not (self._closing and not self._pending):
             await self._wake.wait()
+            if not self._closing and len(self._pending) < MAX_BATCH:
+                # Nobody waits for an entry: gathering a moment's worth makes one statement
+                # (and one commit) of many under load.
+                await asyncio.sleep(LINGER_SECONDS)
             self._wake.clear()
             while self._pending:
                 batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
