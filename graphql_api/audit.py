@@ -105,7 +105,8 @@ class Pseudonymiser:
 
     def __init__(self, schema: GraphQLSchema, personal_inputs: frozenset[str], key: bytes):
         self.schema, self.personal_inputs, self.key = schema, personal_inputs, key
-        self._positions: dict[str, frozenset[str]] = {}
+        # Per document and operation: its personal variables, and each variable's type.
+        self._positions: dict[tuple, tuple[frozenset[str], dict]] = {}
 
     def digest(self, value: Any) -> str:
         text = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
@@ -124,15 +125,17 @@ class Pseudonymiser:
             return {}
         if document is None or operation is None:  # unparsed: nothing tells what they are
             return {name: self.digest(value) for name, value in variables.items()}
-        personal_positions = self._positions.get(query_hash)
-        if personal_positions is None:
+        key = (query_hash, operation.name.value if operation.name else None)
+        known = self._positions.get(key)
+        if known is None:
             if len(self._positions) >= DOCUMENTS_REMEMBERED:
                 self._positions.clear()
-            personal_positions = self._positions[query_hash] = self._personal_variables(
-                document)
+            known = self._positions[key] = (
+                self._personal_variables(document),
+                {d.variable.name.value: type_from_ast(self.schema, d.type)
+                 for d in operation.variable_definitions or ()})
+        personal_positions, types = known
         out = {}
-        types = {d.variable.name.value: type_from_ast(self.schema, d.type)
-                 for d in operation.variable_definitions or ()}
         for name, value in variables.items():
             if name in personal_positions or name not in types:
                 out[name] = self.digest(value)

@@ -208,11 +208,8 @@ def clients_group() -> None:
 
 
 def _clients_url() -> str:
-    from graphql_api import clients
-
-    url = warehouse.ensure_warehouse()
-    clients.prepare(url)
-    return url
+    """The warehouse, for the client functions (each prepares the api schema itself)."""
+    return warehouse.ensure_warehouse()
 
 
 def _show_key(new_key) -> None:
@@ -304,9 +301,11 @@ def audit_group() -> None:
 @audit_group.command("verify")
 def audit_verify() -> None:
     """Check the access log's hash chain; name the first entry that breaks it."""
-    from graphql_api import audit
+    from graphql_api import audit, clients
 
-    result = audit.verify(_clients_url())
+    url = _clients_url()
+    clients.prepare(url)
+    result = audit.verify(url)
     if not result.ok:
         _fail(f"the access log is broken at entry {result.broken_entry_id}: {result.reason} "
               f"({result.entries:,} entries read)")
