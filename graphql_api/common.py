@@ -103,11 +103,11 @@ class CommuneSet:
                 [self.generation.value, self.code])
 
 
-async def commune_set(info, ref: AdminUnitRef) -> CommuneSet:
+async def commune_set(loaders, ref: AdminUnitRef) -> CommuneSet:
     """The ref checked against the admin units kho knows: a code that names none is
     NOT_FOUND (a filter on it would silently match nothing)."""
     unit_id = ref.admin_unit_id()
-    row = await info.context.loaders.admin_unit_by_id.load(unit_id)
+    row = await loaders.admin_unit_by_id.load(unit_id)
     if row is None:
         raise CodedError(f"no {ref.generation.value} admin unit has the code {ref.code!r}",
                          NOT_FOUND)
@@ -125,12 +125,14 @@ def day_after(day: datetime.date) -> datetime.datetime:
 
 
 def name_condition(column: str, text: str) -> tuple[str, list]:
-    """Accent-, case- and tone-insensitive containment, served by the column's trigram index.
-    LIKE's own characters are escaped after the text is normalised: unaccent turns full-width
-    ``％`` into ``%``."""
-    text = text.strip()
-    if len(text) < 2:
+    """Accent-, case- and tone-insensitive: every word of the text is contained in the name,
+    in any order ("cong ty sao mai" finds "Công ty TNHH Thương mại Sao Mai"); each word is
+    served by the column's trigram index. LIKE's own characters are escaped after the text is
+    normalised: unaccent turns full-width ``％`` into ``%``."""
+    words = text.split()
+    if len("".join(words)) < 2:
         raise CodedError("a name search needs at least 2 characters", BAD_USER_INPUT)
     escaped = (r"replace(replace(replace(util.name_key(%s), '\', '\\'), '%%', '\%%'), "
                r"'_', '\_')")
-    return f"{column} like '%%' || {escaped} || '%%'", [text]
+    contains = " and ".join(f"{column} like '%%' || {escaped} || '%%'" for _ in words)
+    return f"({contains})", words

@@ -24,7 +24,8 @@ class AdminUnitFilter:
     within: AdminUnitRef | None = strawberry.field(
         default=None, description="Only units under this one (at any depth).")
     name: str | None = strawberry.field(
-        default=None, description="Part of the name, with or without diacritics.")
+        default=None,
+        description="Words of the name (each contained, in any order), with or without diacritics.")
 
 
 @strawberry.type
@@ -51,7 +52,7 @@ class AdminUnitQueries:
             if filter.name is not None:
                 query.add_condition(name_condition("admin_unit_name_key", filter.name))
             if filter.within is not None:
-                within = await commune_set(info, filter.within)
+                within = await commune_set(info.context.loaders, filter.within)
                 query.add("generation = %s", within.generation.value)
                 if within.level is AdminUnitLevel.PROVINCE:
                     query.add("province_code = %s and level <> 'province'", within.code)

@@ -89,7 +89,7 @@ class CadreQueries:
                 raise CodedError(f"no state agency has the ID {filter.agency_id}", NOT_FOUND)
             query.add("organization_id = %s", agency_id)
         if filter is not None and filter.admin_unit is not None:
-            communes = await commune_set(info, filter.admin_unit)
+            communes = await commune_set(info.context.loaders, filter.admin_unit)
             condition, params = communes.condition("legacy_commune_code", "current_commune_code")
             query.add(
                 f"organization_id in (select organization_id from "

@@ -8,7 +8,7 @@ import strawberry
 from graphql_api import prefetch
 from graphql_api.aggregates import aggregate
 from graphql_api.common import AdminUnitRef, commune_set, date_range, day_after
-from graphql_api.context import Info, settle
+from graphql_api.context import Info, Loaders, settle
 from graphql_api.errors import BAD_USER_INPUT, CodedError, parse_uuid
 from graphql_api.land.types import (
     LAND_PARCEL_COLUMNS,
@@ -48,12 +48,12 @@ class LandParcelFilter:
     certificate_issued_to: datetime.date | None = None
 
 
-async def land_parcel_query(info: Info, filter: LandParcelFilter | None) -> Filtered:
+async def land_parcel_query(loaders: Loaders, filter: LandParcelFilter | None) -> Filtered:
     query = Filtered(LAND_PARCEL_SOURCE, LAND_PARCEL_COLUMNS)
     if filter is None:
         return query
     if filter.admin_unit is not None:
-        communes = await commune_set(info, filter.admin_unit)
+        communes = await commune_set(loaders, filter.admin_unit)
         query.add_condition(communes.condition("legacy_commune_code", "current_commune_code"))
     if filter.land_use_code is not None:
         query.add("land_use_code = any(%s)", [c.strip().upper() for c in filter.land_use_code])
@@ -128,7 +128,7 @@ class LandQueries:
                            order_by: LandParcelOrder = LandParcelOrder.ID,
                            first: int | None = None, after: str | None = None
                            ) -> Connection[LandParcel]:
-        query = await land_parcel_query(info, filter)
+        query = await land_parcel_query(info.context.loaders, filter)
         page = await fetch_page(info.context.session, query, order_by.value, first, after,
                                 LandParcel.from_row)
         await prefetch.land_parcels(info.context, [p.id for p in page.nodes],
@@ -140,7 +140,7 @@ class LandQueries:
     async def land_area_by_use(self, info: Info, filter: LandParcelFilter | None = None,
                                group_by: list[LandAreaDimension] | None = None
                                ) -> list[LandAreaRow]:
-        query = await land_parcel_query(info, filter)
+        query = await land_parcel_query(info.context.loaders, filter)
         dimensions = group_by if group_by is not None else [LandAreaDimension.LAND_USE]
         rows = await aggregate(info.context.session, query, [d.value for d in dimensions],
                                "count(*) as parcel_count, "

@@ -43,7 +43,8 @@ class OrganizationOrder(enum.Enum):
 class OrganizationFilter:
     organization_type: list[OrganizationType] | None = None
     name: str | None = strawberry.field(
-        default=None, description="Part of the name, with or without diacritics.")
+        default=None,
+        description="Words of the name (each contained, in any order), with or without diacritics.")
     admin_unit: AdminUnitRef | None = strawberry.field(
         default=None, description="Addressed in this admin unit (or anywhere under it).")
     industry_code: str | None = strawberry.field(
@@ -67,7 +68,7 @@ async def organization_query(info: Info, filter: OrganizationFilter | None,
     if filter.name is not None:
         query.add_condition(name_condition("organization_name_key", filter.name))
     if filter.admin_unit is not None:
-        communes = await commune_set(info, filter.admin_unit)
+        communes = await commune_set(info.context.loaders, filter.admin_unit)
         query.add_condition(communes.condition("legacy_commune_code", "current_commune_code"))
     if filter.industry_code is not None:
         if not re.fullmatch(r"\d{1,5}", filter.industry_code):

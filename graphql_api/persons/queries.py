@@ -33,7 +33,8 @@ class PersonOrder(enum.Enum):
 @strawberry.input
 class PersonFilter:
     name: str | None = strawberry.field(
-        default=None, description="Part of the full name, with or without diacritics.")
+        default=None, description="Words of the full name (each contained, in any order), with "
+                                  "or without diacritics.")
     sex: str | None = strawberry.field(default=None, description="male or female.")
     birth_date_from: datetime.date | None = None
     birth_date_to: datetime.date | None = None
@@ -118,7 +119,7 @@ class PersonQueries:
             if filter.is_deceased is not None:
                 query.add("is_deceased = %s", filter.is_deceased)
             if filter.birth_admin_unit is not None:
-                communes = await commune_set(info, filter.birth_admin_unit)
+                communes = await commune_set(info.context.loaders, filter.birth_admin_unit)
                 query.add_condition(communes.condition("birth_legacy_commune_code",
                                                        "birth_current_commune_code"))
             if filter.source_system is not None:
