@@ -17,7 +17,7 @@ from graphql_api.audit import AccessLog
 from graphql_api.auth import Authenticator, AuthError
 from graphql_api.context import Context
 from graphql_api.database import Database
-from graphql_api.errors import NOT_FOUND, with_code
+from graphql_api.errors import NOT_FOUND, CodedError, with_code
 from graphql_api.permissions import Caller
 from graphql_api.schema import PERSONAL_INPUTS, schema
 from kho import warehouse
@@ -154,14 +154,23 @@ def create_app(warehouse_url: str | None = None) -> Starlette:
         if spec is None:
             return refusal(f"no open dataset {name}.{extension}; the catalogue (query "
                            f"datasets) lists the downloads", NOT_FOUND, 404)
+        operation = f"download {name}.{extension}"
+        parameters = {key: request.query_params.getlist(key) for key in request.query_params}
+        try:
+            query = await opendata.filtered(Context.for_request(database, admitted).loaders,
+                                            spec, request.query_params)
+        except CodedError as err:
+            code = err.extensions["code"]
+            gate.record(admitted, operation, "failed", code)
+            return refusal(err.message, code, 404 if code == NOT_FOUND else 400)
         if access_log is not None:
-            access_log.record(audit.entry(admitted, "ok",
-                                          operation_type=f"download {name}.{extension}"))
+            access_log.record(audit.entry(admitted, "ok", operation_type=operation,
+                                          variables=parameters or None))
         if extension == "csv":
-            return StreamingResponse(opendata.stream_csv(database, spec),
+            return StreamingResponse(opendata.stream_csv(database, spec, query),
                                      media_type="text/csv; charset=utf-8",
                                      headers=_attachment(f"{name}.csv"))
-        return StreamingResponse(opendata.stream_geojson(database, spec),
+        return StreamingResponse(opendata.stream_geojson(database, spec, query),
                                  media_type="application/geo+json",
                                  headers=_attachment(f"{name}.geojson"))
 

@@ -3,6 +3,10 @@
 Downloads stream: CSV is PostgreSQL's own ``COPY ... TO STDOUT`` passed through as it
 arrives, GeoJSON is built feature by feature from a server-side cursor, so neither holds
 the dataset in memory. Both read the published marts, like the API.
+
+The parcels can be filtered by query parameters that mirror ``LandParcelFilter`` (the
+planners' map draws a commune's parcels from ``land_parcels.geojson?admin_unit=...``, and
+its table asks ``landParcels`` with the same filter): one condition builder serves both.
 """
 
 from __future__ import annotations
@@ -16,8 +20,12 @@ from dataclasses import dataclass
 
 import strawberry
 
-from graphql_api.context import Info
+from graphql_api.common import AdminUnitGeneration, AdminUnitRef
+from graphql_api.context import Info, Loaders
 from graphql_api.database import Database
+from graphql_api.errors import BAD_USER_INPUT, CodedError
+from graphql_api.land.queries import LandParcelFilter, land_parcel_query
+from graphql_api.pagination import Filtered
 from graphql_api.permissions import ANY, Classification, DataClass, Need, open_
 
 LICENCE = "CC BY 4.0"
@@ -163,11 +171,65 @@ def open_spec(name: str, extension: str) -> DatasetSpec | None:
     return spec if extension in ("csv", "geojson") else None
 
 
-async def stream_csv(database: Database, spec: DatasetSpec) -> AsyncIterator[bytes]:
-    statement = (f"copy (select {', '.join(spec.columns)} from marts.{spec.mart} "
-                 f"where {spec.where} order by 1) to stdout with (format csv, header)")
+# Query parameters of a filtered parcel download: LandParcelFilter's fields, in snake case.
+# Lists repeat the parameter (land_use_code=LUC&land_use_code=ONT).
+PARCEL_LISTS = ("land_use_code", "planning_zone")
+PARCEL_NUMBERS = ("area_min_m2", "area_max_m2")
+PARCEL_TEXTS = ("admin_unit", "generation", "land_use_group")
+
+
+def land_parcel_filter(params) -> LandParcelFilter | None:
+    """The filter a download's query parameters ask for (None for none); an unknown
+    parameter or a value that is not one is BAD_USER_INPUT, never silently ignored."""
+    unknown = sorted(set(params) - {*PARCEL_LISTS, *PARCEL_NUMBERS, *PARCEL_TEXTS})
+    if unknown:
+        raise CodedError(f"unknown parameter {unknown[0]!r}; a parcel download filters by "
+                         f"{', '.join((*PARCEL_TEXTS, *PARCEL_NUMBERS, *PARCEL_LISTS))}",
+                         BAD_USER_INPUT)
+    if not params:
+        return None
+    numbers = {}
+    for name in PARCEL_NUMBERS:
+        if name in params:
+            try:
+                numbers[name] = float(params[name])
+            except ValueError:
+                raise CodedError(f"{name} must be a number, got {params[name]!r}",
+                                 BAD_USER_INPUT) from None
+    admin_unit = None
+    if "admin_unit" in params:
+        generation = params.get("generation", "current").upper()
+        if generation not in AdminUnitGeneration.__members__:
+            raise CodedError("generation must be current or legacy", BAD_USER_INPUT)
+        admin_unit = AdminUnitRef(code=params["admin_unit"],
+                                  generation=AdminUnitGeneration[generation])
+    elif "generation" in params:
+        raise CodedError("generation qualifies admin_unit, which is missing", BAD_USER_INPUT)
+    return LandParcelFilter(
+        admin_unit=admin_unit, land_use_group=params.get("land_use_group"),
+        area_min_m2=numbers.get("area_min_m2"), area_max_m2=numbers.get("area_max_m2"),
+        **{name: params.getlist(name) for name in PARCEL_LISTS if name in params})
+
+
+async def filtered(loaders: Loaders, spec: DatasetSpec, params) -> Filtered:
+    """The rows of a download: the dataset's own condition, and for parcels the filter of
+    the query parameters."""
+    if spec.name != "land_parcels":
+        if params:
+            raise CodedError(f"{spec.name} downloads take no parameters", BAD_USER_INPUT)
+        query = Filtered(f"marts.{spec.mart}", "")
+    else:
+        query = await land_parcel_query(loaders, land_parcel_filter(params))
+    query.add(spec.where)
+    return query
+
+
+async def stream_csv(database: Database, spec: DatasetSpec, query: Filtered
+                     ) -> AsyncIterator[bytes]:
+    statement = (f"copy (select {', '.join(spec.columns)} from {query.source}"
+                 f"{query.where()} order by 1) to stdout with (format csv, header)")
     async with database.pool.connection() as conn, conn.cursor() as cursor, \
-            cursor.copy(statement) as copy:
+            cursor.copy(statement, query.params) as copy:
         async for chunk in copy:
             yield bytes(chunk)
 
@@ -185,22 +247,24 @@ def wkt_polygon(wkt: str | None) -> dict | None:
     return {"type": "Polygon", "coordinates": rings} if rings else None
 
 
-async def stream_geojson(database: Database, spec: DatasetSpec) -> AsyncIterator[bytes]:
+async def stream_geojson(database: Database, spec: DatasetSpec, query: Filtered
+                         ) -> AsyncIterator[bytes]:
     properties = [c for c in spec.columns if c != "boundary_wkt"]
-    statement = (f"select {', '.join(properties)}, boundary_wkt from marts.{spec.mart} "
-                 f"where {spec.where} order by 1")
+    statement = (f"select {', '.join(properties)}, boundary_wkt from {query.source}"
+                 f"{query.where()} order by 1")
     yield b'{"type":"FeatureCollection","features":[\n'
     first = True
     async with database.pool.connection() as conn, conn.transaction(), \
             conn.cursor(name="kho_geojson") as cursor:
-        await cursor.execute(statement)
+        await cursor.execute(statement, query.params)
         while rows := await cursor.fetchmany(2_000):
             parts = []
             for row in rows:
                 feature = {"type": "Feature", "id": str(row[spec.columns[0]]),
                            "geometry": wkt_polygon(row["boundary_wkt"]),
                            "properties": {c: _json_value(row[c]) for c in properties}}
-                parts.append(("" if first else ",\n") + json.dumps(feature, ensure_ascii=False))
+                parts.append(("" if first else ",\n")
+                             + json.dumps(feature, ensure_ascii=False, separators=(",", ":")))
                 first = False
             yield "".join(parts).encode()
     yield b"\n]}\n"

@@ -571,3 +571,43 @@ def test_open_datasets_download_as_csv_and_geojson(api, wh):
         response = httpx.get(f"{api}/opendata/{path}", timeout=60)
         assert response.status_code == 404, path
         assert response.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+def test_parcel_downloads_take_the_filter_the_api_takes(api, wh):
+    """The planners' map draws from the GeoJSON of a filter and its table asks landParcels
+    with the same one: both must name the same parcels."""
+    legacy, current, land_use = wh.execute(
+        "select legacy_commune_code, current_commune_code, mode() within group "
+        "(order by land_use_code) from marts.dim_land_parcel group by 1, 2 "
+        "order by count(*) desc limit 1").fetchone()
+    cases = [
+        ({"admin_unit": legacy, "generation": "legacy"},
+         {"adminUnit": {"code": legacy, "generation": "LEGACY"}}),
+        ([("admin_unit", current), ("land_use_code", land_use), ("land_use_code", "XXX"),
+          ("area_min_m2", "200"), ("area_max_m2", "5000")],
+         {"adminUnit": {"code": current}, "landUseCode": [land_use, "XXX"],
+          "areaMinM2": 200, "areaMaxM2": 5000}),
+    ]
+    for params, parcel_filter in cases:
+        answer = body_of(api, "query($f: LandParcelFilter) { landParcels(filter: $f, "
+                              "first: 100) { totalCount nodes { id } } }", {"f": parcel_filter})
+        expected = {node["id"] for node in answer["data"]["landParcels"]["nodes"]}
+        assert 0 < len(expected) == answer["data"]["landParcels"]["totalCount"] < 100
+        features = httpx.get(f"{api}/opendata/land_parcels.geojson", params=params,
+                             timeout=60).json()["features"]
+        assert {f["id"] for f in features} == expected
+        rows = csv.DictReader(io.StringIO(httpx.get(f"{api}/opendata/land_parcels.csv",
+                                                    params=params, timeout=60).text))
+        assert {row["land_parcel_id"] for row in rows} == expected
+
+    for path, params, status, code in [
+        ("land_parcels.geojson", {"admin_unit": "99999"}, 404, "NOT_FOUND"),
+        ("land_parcels.geojson", {"commune": legacy}, 400, "BAD_USER_INPUT"),
+        ("land_parcels.csv", {"area_min_m2": "many"}, 400, "BAD_USER_INPUT"),
+        ("land_parcels.csv", {"area_min_m2": "9", "area_max_m2": "1"}, 400, "BAD_USER_INPUT"),
+        ("land_parcels.csv", {"generation": "legacy"}, 400, "BAD_USER_INPUT"),
+        ("enterprises.csv", {"admin_unit": current}, 400, "BAD_USER_INPUT"),
+    ]:
+        response = httpx.get(f"{api}/opendata/{path}", params=params, timeout=60)
+        assert response.status_code == status, (path, params, response.text)
+        assert response.json()["errors"][0]["extensions"]["code"] == code
