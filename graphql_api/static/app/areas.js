@@ -1,0 +1,178 @@
+// Picking the area a page is about: a province, then a commune or ward by its current name
+// or its name before the 1 July 2025 reorganisation, typed with or without diacritics.
+
+import { ApiError, gql } from './api.js';
+import { debounce, h, link, replace } from './dom.js';
+import { t } from './i18n.js';
+import { href, params, unitParam, unitRef } from './state.js';
+
+const UNIT = `query Unit($code: String!, $generation: AdminUnitGeneration!) {
+  adminUnit(code: $code, generation: $generation) {
+    code name level generation provinceCode
+    parent { code name }
+    successors { isDefault current { code name provinceCode } }
+    predecessors { legacy { code name } }
+  }
+}`;
+
+const PROVINCES = `query Provinces {
+  adminUnits(filter: {generation: CURRENT, level: PROVINCE}, first: 100) {
+    nodes { code name predecessors { legacy { code } } }
+  }
+}`;
+
+const HOME = `query Home { landParcels(first: 1) { nodes { commune { provinceCode } } } }`;
+
+const units = new Map();
+let provinces = null;
+
+export async function describeUnit(ref) {
+  const key = unitParam(ref);
+  if (!units.has(key)) {
+    units.set(key, gql(UNIT, ref).then((answer) => {
+      const unit = answer.field('adminUnit');
+      if (!unit) throw new ApiError(t('area.unknown', { code: ref.code }), 'NOT_FOUND');
+      return unit;
+    }).catch((error) => {
+      units.delete(key);
+      throw error;
+    }));
+  }
+  return units.get(key);
+}
+
+export function unitName(unit) {
+  return unit ? unit.name : '';
+}
+
+// The province a unit is in, on the current map.
+export function currentProvince(unit) {
+  if (unit.generation === 'CURRENT') return unit.provinceCode;
+  return unit.successors[0]?.current.provinceCode ?? unit.provinceCode;
+}
+
+function provinceList() {
+  if (!provinces) {
+    provinces = gql(PROVINCES).then((answer) => answer.field('adminUnits').nodes).catch((error) => {
+      provinces = null;
+      throw error;
+    });
+  }
+  return provinces;
+}
+
+// The area a page opens on when the link names none: the province the land register's
+// parcels are in.
+export async function homeUnit() {
+  const kept = sessionStorage.getItem('kho.home');
+  if (kept) return kept;
+  const answer = await gql(HOME);
+  const code = answer.field('landParcels').nodes[0]?.commune?.provinceCode
+    ?? (await provinceList())[0]?.code;
+  const unit = `current:${code}`;
+  sessionStorage.setItem('kho.home', unit);
+  return unit;
+}
+
+export class AreaPicker {
+  constructor(onPick) {
+    this.onPick = onPick;
+    this.province = h('select', { 'data-testid': 'province-select', 'aria-label': t('area.province'),
+      onchange: () => this.onPick(`current:${this.province.value}`) });
+    this.search = h('input', { type: 'search', 'data-testid': 'commune-search',
+      placeholder: t('area.search'), 'aria-label': t('area.search'), autocomplete: 'off',
+      oninput: debounce(() => this.find(), 250),
+      onkeydown: (event) => {
+        if (event.key === 'Escape') this.results.hidden = true;
+      } });
+    this.results = h('ul', { class: 'results', 'data-testid': 'commune-results', hidden: true });
+    this.selection = h('p', { class: 'selection', 'data-testid': 'area-selection' });
+    this.element = h('section', { class: 'area-picker' },
+      h('label', null, h('span', null, t('area.province')), this.province),
+      h('div', { class: 'commune-search' }, this.search, this.results),
+      this.selection);
+  }
+
+  async show(unit) {
+    this.unit = unit;
+    const provinceCode = currentProvince(unit);
+    const list = await provinceList();
+    replace(this.province, list.map((p) => h('option', { value: p.code, selected: p.code === provinceCode }, p.name)));
+    this.legacyProvinces = list.find((p) => p.code === provinceCode)?.predecessors
+      .map((s) => s.legacy.code) ?? [];
+    const here = params();
+    const at = (u) => href({ ...here, unit: u, after: null, from: null, id: null });
+    const parts = [h('strong', { 'data-testid': 'area-name' }, unit.name)];
+    if (unit.level !== 'PROVINCE') parts.push(` · ${unit.parent?.name ?? ''}`);
+    if (unit.generation === 'LEGACY') {
+      parts.push(h('span', { class: 'tag legacy' }, t('area.legacy')));
+      for (const s of unit.successors) {
+        parts.push(' ', link(at(`current:${s.current.code}`),
+          t('area.nowIn', { name: s.current.name })));
+      }
+    } else if (unit.level === 'COMMUNE' && unit.predecessors.length) {
+      parts.push(h('span', { class: 'muted' }, ` · ${t('area.formerly', {
+        names: unit.predecessors.map((p) => p.legacy.name).join(', ') })}`));
+    }
+    if (unit.level !== 'PROVINCE') {
+      parts.push(' · ', link(at(`current:${provinceCode}`), t('area.whole')));
+    }
+    replace(this.selection, parts);
+  }
+
+  async find() {
+    const name = this.search.value.trim();
+    if (name.length < 2) {
+      this.results.hidden = true;
+      return;
+    }
+    const variables = { name, current: { code: this.province.value, generation: 'CURRENT' } };
+    const declarations = ['$name: String!', '$current: AdminUnitRef!'];
+    const fields = [`current: adminUnits(filter: {level: COMMUNE, name: $name, within: $current},
+      first: 15) { nodes { code name generation parent { name } } }`];
+    this.legacyProvinces.forEach((code, i) => {
+      variables[`l${i}`] = { code, generation: 'LEGACY' };
+      declarations.push(`$l${i}: AdminUnitRef!`);
+      fields.push(`l${i}: adminUnits(filter: {level: COMMUNE, name: $name, within: $l${i}},
+        first: 15) { nodes { code name generation parent { name }
+        successors { current { name } } } }`);
+    });
+    const query = `query FindCommunes(${declarations.join(', ')}) { ${fields.join('\n')} }`;
+    let found;
+    try {
+      const answer = await gql(query, variables);
+      found = Object.keys(answer.data).flatMap((alias) => answer.field(alias).nodes);
+    } catch (error) {
+      replace(this.results, h('li', { class: 'error' }, error.message));
+      this.results.hidden = false;
+      return;
+    }
+    if (name !== this.search.value.trim()) return;
+    replace(this.results, found.length ? found.map((unit) => this.result(unit))
+      : h('li', { class: 'muted' }, t('area.noMatch', { q: name })));
+    this.results.hidden = false;
+  }
+
+  result(unit) {
+    const param = `${unit.generation.toLowerCase()}:${unit.code}`;
+    const legacy = unit.generation === 'LEGACY';
+    return h('li', null, h('button', { type: 'button', 'data-unit': param,
+      onclick: () => {
+        this.results.hidden = true;
+        this.search.value = '';
+        this.onPick(param);
+      } },
+    h('span', null, unit.name),
+    h('span', { class: 'muted' }, ` · ${unit.parent?.name ?? ''}`),
+    legacy ? h('span', { class: 'tag legacy' }, t('area.legacy')) : null,
+    legacy && unit.successors?.length ? h('span', { class: 'muted' },
+      ` → ${unit.successors.map((s) => s.current.name).join(', ')}`) : null));
+  }
+}
+
+// The unit of the page's link, or the home province; with its description.
+export async function selectedUnit(values) {
+  let ref = unitRef(values.unit);
+  if (!ref) ref = unitRef(await homeUnit());
+  return describeUnit(ref);
+}

@@ -1,0 +1,380 @@
+// Labels in Vietnamese (the default) and English, and number and date formats per language.
+
+const STRINGS = {
+  vi: {
+    'nav.overview': 'Tổng quan',
+    'nav.land': 'Đất đai',
+    'nav.enterprises': 'Doanh nghiệp',
+    'lang.switch': 'English',
+    'signin.open': 'Đăng nhập bằng khóa',
+    'signin.title': 'Khóa API của cơ quan',
+    'signin.help': 'Không đăng nhập, trang chỉ hiện dữ liệu mở. Khóa của cơ quan hiện thêm những gì khóa được cấp quyền; dữ liệu cá nhân cần ghi rõ mục đích. Khóa chỉ được giữ trong thẻ trình duyệt này.',
+    'signin.key': 'Khóa API',
+    'signin.purpose': 'Mục đích sử dụng (bắt buộc với dữ liệu cá nhân)',
+    'signin.submit': 'Đăng nhập',
+    'signin.cancel': 'Hủy',
+    'signin.signout': 'Đăng xuất',
+    'signin.as': 'Đã đăng nhập: {key}',
+    'signin.anonymous': 'Dữ liệu mở (chưa đăng nhập)',
+    'signin.change': 'Khóa…',
+    'signin.rejected': 'Khóa bị từ chối: {message}',
+    'footer.licence': 'Dữ liệu mở theo giấy phép CC BY 4.0',
+    'state.loading': 'Đang tải…',
+    'state.error': 'Không tải được dữ liệu: {message}',
+    'state.retry': 'Thử lại',
+    'state.withheld': 'Bạn không có quyền xem phần này (cần quyền {required}). Đăng nhập bằng khóa của cơ quan có quyền đó.',
+    'state.notfound': 'Không tìm thấy.',
+    'area.province': 'Tỉnh / thành phố',
+    'area.search': 'Tìm xã, phường (tên mới hoặc cũ, có dấu hoặc không)',
+    'area.current': 'hiện hành',
+    'area.legacy': 'tên cũ, trước 1/7/2025',
+    'area.nowIn': 'nay thuộc {name}',
+    'area.formerly': 'gồm các đơn vị cũ: {names}',
+    'area.noMatch': 'Không có xã, phường nào khớp “{q}”.',
+    'area.whole': 'Toàn tỉnh',
+    'area.unknown': 'Không có đơn vị hành chính mã {code}.',
+    'overview.title': 'Tổng quan {area}',
+    'overview.parcels': 'Thửa đất',
+    'overview.area': 'Diện tích',
+    'overview.enterprises': 'Doanh nghiệp, chi nhánh, hộ kinh doanh',
+    'overview.landByUse': 'Diện tích đất theo loại đất',
+    'overview.enterprisesByIndustry': 'Doanh nghiệp theo ngành',
+    'chart.csv': 'Tải CSV',
+    'chart.empty': 'Không có số liệu cho khu vực này.',
+    'land.title': 'Đất đai {area}',
+    'land.filters': 'Bộ lọc',
+    'land.landUse': 'Loại đất',
+    'land.areaMin': 'Diện tích từ (m²)',
+    'land.areaMax': 'đến (m²)',
+    'land.zone': 'Khu quy hoạch',
+    'land.anyZone': 'Mọi khu',
+    'land.reset': 'Bỏ lọc',
+    'land.legend': 'Chú giải',
+    'land.mapCount': 'Bản đồ: {n} thửa',
+    'land.tableCount': '{n} thửa khớp bộ lọc',
+    'land.mapTooMany': 'Khu vực có {n} thửa, quá nhiều để vẽ; chọn một xã, phường để xem bản đồ.',
+    'land.empty': 'Không có thửa đất nào khớp bộ lọc.',
+    'land.sort': 'Sắp xếp',
+    'sort.ID': 'Mặc định',
+    'sort.PARCEL_NUMBER': 'Số tờ, số thửa',
+    'sort.AREA_DESC': 'Diện tích giảm dần',
+    'sort.AREA_ASC': 'Diện tích tăng dần',
+    'sort.NAME': 'Tên',
+    'sort.REGISTERED_ON': 'Ngày đăng ký',
+    'map.zoomIn': 'Phóng to',
+    'map.zoomOut': 'Thu nhỏ',
+    'map.reset': 'Toàn cảnh',
+    'map.help': 'Kéo để di chuyển, cuộn để phóng to; bấm vào thửa để xem chi tiết.',
+    'col.sheet': 'Tờ',
+    'col.parcel': 'Thửa',
+    'col.area': 'Diện tích (m²)',
+    'col.landUse': 'Loại đất',
+    'col.zone': 'Khu quy hoạch',
+    'col.commune': 'Xã, phường',
+    'col.legacyCommune': 'Xã cũ',
+    'col.certificate': 'Cấp GCN',
+    'col.name': 'Tên',
+    'col.code': 'Mã số',
+    'col.type': 'Loại hình',
+    'col.industry': 'Ngành',
+    'col.legalForm': 'Loại hình pháp lý',
+    'col.status': 'Tình trạng',
+    'col.registeredOn': 'Ngày đăng ký',
+    'col.holder': 'Người sử dụng đất',
+    'col.share': 'Tỷ lệ',
+    'col.from': 'Từ',
+    'col.to': 'Đến',
+    'col.current': 'Hiện hành',
+    'col.kind': 'Hình thức',
+    'col.date': 'Ngày',
+    'col.fromHolder': 'Bên chuyển',
+    'col.toHolder': 'Bên nhận',
+    'col.role': 'Vai trò',
+    'col.count': 'Số lượng',
+    'col.parcels': 'Số thửa',
+    'col.areaHa': 'Diện tích (ha)',
+    'page.prev': '‹ Trang trước',
+    'page.next': 'Trang sau ›',
+    'page.first': '« Trang đầu',
+    'page.range': '{from}–{to} / {total}',
+    'parcel.title': 'Thửa đất số {parcel}, tờ bản đồ số {sheet}',
+    'parcel.facts': 'Thông tin thửa đất',
+    'parcel.rights': 'Quyền sử dụng đất (lịch sử)',
+    'parcel.transfers': 'Chuyển quyền',
+    'parcel.noRights': 'Không có quyền sử dụng đất nào được ghi nhận.',
+    'parcel.noTransfers': 'Chưa có lần chuyển quyền nào.',
+    'parcel.back': '‹ Các thửa đất của {area}',
+    'parcel.source': 'Nguồn, ngày cập nhật',
+    'parcel.certificate': 'Giấy chứng nhận',
+    'parcel.yes': 'có',
+    'parcel.no': 'không',
+    'enterprises.title': 'Doanh nghiệp {area}',
+    'enterprises.search': 'Tìm theo tên (có dấu hoặc không) hoặc mã số doanh nghiệp',
+    'enterprises.anyIndustry': 'Mọi ngành',
+    'enterprises.anyForm': 'Mọi loại hình',
+    'enterprises.anyStatus': 'Mọi tình trạng',
+    'enterprises.anyType': 'Mọi loại',
+    'enterprises.byIndustry': 'Theo ngành',
+    'enterprises.byStatus': 'Theo tình trạng',
+    'enterprises.count': '{n} kết quả',
+    'enterprises.empty': 'Không có doanh nghiệp nào khớp.',
+    'enterprises.searchShort': 'Nhập ít nhất 2 ký tự để tìm theo tên.',
+    'enterprise.facts': 'Thông tin đăng ký',
+    'enterprise.branches': 'Chi nhánh',
+    'enterprise.parcels': 'Thửa đất đang sử dụng',
+    'enterprise.representatives': 'Người đại diện theo pháp luật / chủ hộ',
+    'enterprise.noBranches': 'Không có chi nhánh.',
+    'enterprise.noParcels': 'Không sử dụng thửa đất nào.',
+    'enterprise.address': 'Địa chỉ',
+    'enterprise.capital': 'Vốn điều lệ (đồng)',
+    'enterprise.parent': 'Thuộc doanh nghiệp',
+    'enterprise.back': '‹ Danh sách doanh nghiệp',
+    'type.ENTERPRISE': 'Doanh nghiệp',
+    'type.BRANCH': 'Chi nhánh',
+    'type.HOUSEHOLD_BUSINESS': 'Hộ kinh doanh',
+    'type.STATE_AGENCY': 'Cơ quan nhà nước',
+    'role.legal_representative': 'Người đại diện theo pháp luật',
+    'role.owner': 'Chủ hộ kinh doanh',
+    'holder.person': 'Cá nhân',
+    'holder.organization': 'Tổ chức',
+    'industry.other': 'Khác',
+  },
+  en: {
+    'nav.overview': 'Overview',
+    'nav.land': 'Land',
+    'nav.enterprises': 'Enterprises',
+    'lang.switch': 'Tiếng Việt',
+    'signin.open': 'Sign in with a key',
+    'signin.title': "Your agency's API key",
+    'signin.help': "Without signing in, the pages show open data only. An agency key shows what it is granted; personal data needs a stated purpose. The key is kept in this browser tab only.",
+    'signin.key': 'API key',
+    'signin.purpose': 'Purpose (required for personal data)',
+    'signin.submit': 'Sign in',
+    'signin.cancel': 'Cancel',
+    'signin.signout': 'Sign out',
+    'signin.as': 'Signed in: {key}',
+    'signin.anonymous': 'Open data (not signed in)',
+    'signin.change': 'Key…',
+    'signin.rejected': 'The key was refused: {message}',
+    'footer.licence': 'Open data under CC BY 4.0',
+    'state.loading': 'Loading…',
+    'state.error': 'Could not load the data: {message}',
+    'state.retry': 'Retry',
+    'state.withheld': "You may not see this part (it needs the grant {required}). Sign in with the key of an agency that holds it.",
+    'state.notfound': 'Not found.',
+    'area.province': 'Province / city',
+    'area.search': 'Find a commune or ward (current or former name, with or without diacritics)',
+    'area.current': 'current',
+    'area.legacy': 'former name, before 1 July 2025',
+    'area.nowIn': 'now part of {name}',
+    'area.formerly': 'formed from: {names}',
+    'area.noMatch': 'No commune or ward matches “{q}”.',
+    'area.whole': 'Whole province',
+    'area.unknown': 'There is no admin unit with the code {code}.',
+    'overview.title': 'Overview: {area}',
+    'overview.parcels': 'Land parcels',
+    'overview.area': 'Area',
+    'overview.enterprises': 'Enterprises, branches and household businesses',
+    'overview.landByUse': 'Land area by land use',
+    'overview.enterprisesByIndustry': 'Enterprises by industry',
+    'chart.csv': 'Download CSV',
+    'chart.empty': 'No figures for this area.',
+    'land.title': 'Land: {area}',
+    'land.filters': 'Filters',
+    'land.landUse': 'Land use',
+    'land.areaMin': 'Area from (m²)',
+    'land.areaMax': 'to (m²)',
+    'land.zone': 'Planning zone',
+    'land.anyZone': 'Any zone',
+    'land.reset': 'Clear filters',
+    'land.legend': 'Legend',
+    'land.mapCount': 'Map: {n} parcels',
+    'land.tableCount': '{n} parcels match the filters',
+    'land.mapTooMany': 'The area has {n} parcels, too many to draw; pick a commune or ward to see the map.',
+    'land.empty': 'No parcel matches the filters.',
+    'land.sort': 'Order',
+    'sort.ID': 'Default',
+    'sort.PARCEL_NUMBER': 'Map sheet, parcel number',
+    'sort.AREA_DESC': 'Largest first',
+    'sort.AREA_ASC': 'Smallest first',
+    'sort.NAME': 'Name',
+    'sort.REGISTERED_ON': 'Registration date',
+    'map.zoomIn': 'Zoom in',
+    'map.zoomOut': 'Zoom out',
+    'map.reset': 'Fit all',
+    'map.help': 'Drag to pan, scroll to zoom; click a parcel for its details.',
+    'col.sheet': 'Sheet',
+    'col.parcel': 'Parcel',
+    'col.area': 'Area (m²)',
+    'col.landUse': 'Land use',
+    'col.zone': 'Planning zone',
+    'col.commune': 'Commune / ward',
+    'col.legacyCommune': 'Former commune',
+    'col.certificate': 'Certificate issued',
+    'col.name': 'Name',
+    'col.code': 'Code',
+    'col.type': 'Kind',
+    'col.industry': 'Industry',
+    'col.legalForm': 'Legal form',
+    'col.status': 'Status',
+    'col.registeredOn': 'Registered on',
+    'col.holder': 'Right holder',
+    'col.share': 'Share',
+    'col.from': 'From',
+    'col.to': 'Until',
+    'col.current': 'Current',
+    'col.kind': 'Kind',
+    'col.date': 'Date',
+    'col.fromHolder': 'From',
+    'col.toHolder': 'To',
+    'col.role': 'Role',
+    'col.count': 'Count',
+    'col.parcels': 'Parcels',
+    'col.areaHa': 'Area (ha)',
+    'page.prev': '‹ Previous',
+    'page.next': 'Next ›',
+    'page.first': '« First page',
+    'page.range': '{from}–{to} of {total}',
+    'parcel.title': 'Parcel {parcel}, map sheet {sheet}',
+    'parcel.facts': 'Parcel',
+    'parcel.rights': 'Land-use rights (history)',
+    'parcel.transfers': 'Transfers',
+    'parcel.noRights': 'No land-use right is recorded.',
+    'parcel.noTransfers': 'No transfer yet.',
+    'parcel.back': '‹ Parcels of {area}',
+    'parcel.source': 'Source, last updated',
+    'parcel.certificate': 'Certificate',
+    'parcel.yes': 'yes',
+    'parcel.no': 'no',
+    'enterprises.title': 'Enterprises: {area}',
+    'enterprises.search': 'Search by name (with or without diacritics) or enterprise code',
+    'enterprises.anyIndustry': 'Any industry',
+    'enterprises.anyForm': 'Any legal form',
+    'enterprises.anyStatus': 'Any status',
+    'enterprises.anyType': 'Any kind',
+    'enterprises.byIndustry': 'By industry',
+    'enterprises.byStatus': 'By status',
+    'enterprises.count': '{n} results',
+    'enterprises.empty': 'No enterprise matches.',
+    'enterprises.searchShort': 'Type at least 2 characters to search by name.',
+    'enterprise.facts': 'Registration',
+    'enterprise.branches': 'Branches',
+    'enterprise.parcels': 'Parcels it holds',
+    'enterprise.representatives': 'Legal representative / owner',
+    'enterprise.noBranches': 'No branches.',
+    'enterprise.noParcels': 'Holds no parcel.',
+    'enterprise.address': 'Address',
+    'enterprise.capital': 'Charter capital (VND)',
+    'enterprise.parent': 'Branch of',
+    'enterprise.back': '‹ Enterprises',
+    'type.ENTERPRISE': 'Enterprise',
+    'type.BRANCH': 'Branch',
+    'type.HOUSEHOLD_BUSINESS': 'Household business',
+    'type.STATE_AGENCY': 'State agency',
+    'role.legal_representative': 'Legal representative',
+    'role.owner': 'Owner of the household business',
+    'holder.person': 'Person',
+    'holder.organization': 'Organization',
+    'industry.other': 'Other',
+  },
+};
+
+// VSIC 2018 sections and the divisions (first two digits of a code) each covers.
+const VSIC_SECTIONS = [
+  ['A', 1, 3, 'Nông nghiệp, lâm nghiệp và thủy sản', 'Agriculture, forestry and fishing'],
+  ['B', 5, 9, 'Khai khoáng', 'Mining and quarrying'],
+  ['C', 10, 33, 'Công nghiệp chế biến, chế tạo', 'Manufacturing'],
+  ['D', 35, 35, 'Sản xuất và phân phối điện, khí đốt, nước nóng, hơi nước và điều hòa không khí',
+    'Electricity, gas, steam and air conditioning supply'],
+  ['E', 36, 39, 'Cung cấp nước; quản lý và xử lý rác thải, nước thải',
+    'Water supply; sewerage, waste management and remediation'],
+  ['F', 41, 43, 'Xây dựng', 'Construction'],
+  ['G', 45, 47, 'Bán buôn và bán lẻ; sửa chữa ô tô, mô tô, xe máy',
+    'Wholesale and retail trade; repair of motor vehicles and motorcycles'],
+  ['H', 49, 53, 'Vận tải kho bãi', 'Transportation and storage'],
+  ['I', 55, 56, 'Dịch vụ lưu trú và ăn uống', 'Accommodation and food service activities'],
+  ['J', 58, 63, 'Thông tin và truyền thông', 'Information and communication'],
+  ['K', 64, 66, 'Hoạt động tài chính, ngân hàng và bảo hiểm', 'Financial and insurance activities'],
+  ['L', 68, 68, 'Hoạt động kinh doanh bất động sản', 'Real estate activities'],
+  ['M', 69, 75, 'Hoạt động chuyên môn, khoa học và công nghệ',
+    'Professional, scientific and technical activities'],
+  ['N', 77, 82, 'Hoạt động hành chính và dịch vụ hỗ trợ',
+    'Administrative and support service activities'],
+  ['O', 84, 84, 'Quản lý nhà nước, an ninh quốc phòng; bảo đảm xã hội bắt buộc',
+    'Public administration and defence; compulsory social security'],
+  ['P', 85, 85, 'Giáo dục và đào tạo', 'Education'],
+  ['Q', 86, 88, 'Y tế và hoạt động trợ giúp xã hội', 'Human health and social work activities'],
+  ['R', 90, 93, 'Nghệ thuật, vui chơi và giải trí', 'Arts, entertainment and recreation'],
+  ['S', 94, 96, 'Hoạt động dịch vụ khác', 'Other service activities'],
+  ['T', 97, 98, 'Hoạt động làm thuê trong các hộ gia đình',
+    'Activities of households as employers'],
+  ['U', 99, 99, 'Hoạt động của các tổ chức và cơ quan quốc tế',
+    'Activities of extraterritorial organizations and bodies'],
+];
+
+const LANGUAGES = ['vi', 'en'];
+let current = initialLanguage();
+
+function initialLanguage() {
+  const asked = new URLSearchParams(location.search).get('lang');
+  if (LANGUAGES.includes(asked)) return asked;
+  const kept = localStorage.getItem('kho.lang');
+  return LANGUAGES.includes(kept) ? kept : 'vi';
+}
+
+export function lang() {
+  return current;
+}
+
+export function setLang(language) {
+  current = LANGUAGES.includes(language) ? language : 'vi';
+  localStorage.setItem('kho.lang', current);
+  document.documentElement.lang = current;
+}
+
+export function t(key, vars = {}) {
+  const text = STRINGS[current][key] ?? STRINGS.vi[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (_, name) => (name in vars ? String(vars[name]) : `{${name}}`));
+}
+
+// A field that comes in both languages (landUseNameVi / landUseNameEn).
+export function pick(record, base) {
+  if (!record) return '';
+  const vi = record[`${base}Vi`];
+  const en = record[`${base}En`];
+  return (current === 'en' ? en || vi : vi || en) ?? '';
+}
+
+function locale() {
+  return current === 'vi' ? 'vi-VN' : 'en-GB';
+}
+
+export function number(value, digits = 0) {
+  if (value == null) return '';
+  return new Intl.NumberFormat(locale(), { maximumFractionDigits: digits }).format(value);
+}
+
+export function date(iso) {
+  if (!iso) return '';
+  const [y, m, d] = iso.slice(0, 10).split('-');
+  return current === 'vi' ? `${d}/${m}/${y}` : `${y}-${m}-${d}`;
+}
+
+export function industrySection(divisionCode) {
+  const division = Number.parseInt(divisionCode, 10);
+  const section = VSIC_SECTIONS.find(([, from, to]) => division >= from && division <= to);
+  if (!section) return { code: '?', name: t('industry.other') };
+  return { code: section[0], name: current === 'en' ? section[4] : section[3] };
+}
+
+// Static labels in the page shell (data-i18n) and the navigation.
+export function translateShell() {
+  document.documentElement.lang = current;
+  for (const element of document.querySelectorAll('[data-i18n]')) {
+    element.textContent = t(element.dataset.i18n);
+  }
+  for (const link of document.querySelectorAll('nav a[data-view]')) {
+    link.textContent = t(`nav.${link.dataset.view}`);
+  }
+  document.getElementById('lang-button').textContent = t('lang.switch');
+}

@@ -1,0 +1,138 @@
+// The planners' pages: a client of kho's GraphQL API (open data unless a key is signed in),
+// with the selection in the URL. Plain ES modules, no build step, nothing from the internet.
+
+import { gql, session } from './api.js';
+import { h, replace } from './dom.js';
+import { lang, setLang, t, translateShell } from './i18n.js';
+import { go, onChange, params } from './state.js';
+import { EnterprisePage } from './views/enterprise.js';
+import { EnterprisesPage } from './views/enterprises.js';
+import { LandPage } from './views/land.js';
+import { OverviewPage } from './views/overview.js';
+import { ParcelPage } from './views/parcel.js';
+
+const VIEWS = {
+  overview: OverviewPage,
+  land: LandPage,
+  parcel: ParcelPage,
+  enterprises: EnterprisesPage,
+  enterprise: EnterprisePage,
+};
+// The section of the navigation each page belongs to.
+const SECTION = { parcel: 'land', enterprise: 'enterprises' };
+
+let active = null;
+
+function render(values) {
+  const name = VIEWS[values.view] ? values.view : 'overview';
+  const section = SECTION[name] ?? name;
+  for (const item of document.querySelectorAll('nav a[data-view]')) {
+    item.classList.toggle('active', item.dataset.view === section);
+    if (item.dataset.view === section) item.setAttribute('aria-current', 'page');
+    else item.removeAttribute('aria-current');
+  }
+  if (active && active.name === name && active.page.update) {
+    active.page.update(values);
+    return;
+  }
+  active?.page.leave?.();
+  const container = document.getElementById('view');
+  replace(container);
+  const page = new VIEWS[name](container);
+  active = { name, page };
+  page.update(values);
+}
+
+function showWho() {
+  const who = document.getElementById('who');
+  const key = session.key;
+  who.textContent = key ? t('signin.as', { key: `${key.slice(0, 16)}…` }) : t('signin.anonymous');
+  who.dataset.signedIn = key ? 'yes' : 'no';
+  document.getElementById('signin-button').textContent = key ? t('signin.change')
+    : t('signin.open');
+}
+
+function banner(text) {
+  const element = document.getElementById('banner');
+  element.textContent = text ?? '';
+  element.hidden = !text;
+}
+
+// Signing in checks the key with a request of its own, so a refused key is said at once.
+async function signIn(dialog) {
+  const form = dialog.querySelector('form');
+  const error = dialog.querySelector('[data-testid=signin-error]');
+  const [previousKey, previousPurpose] = [session.key, session.purpose];
+  session.signIn(form.key.value, form.purpose.value);
+  try {
+    await gql('query SignIn { __typename }');
+  } catch (refused) {
+    if (previousKey) session.signIn(previousKey, previousPurpose); else session.signOut();
+    error.textContent = t('signin.rejected', { message: refused.message });
+    error.hidden = false;
+    return false;
+  }
+  error.hidden = true;
+  return true;
+}
+
+function setUpSignIn() {
+  const dialog = document.getElementById('signin');
+  const form = dialog.querySelector('form');
+  document.getElementById('signin-button').addEventListener('click', () => {
+    form.key.value = session.key;
+    form.purpose.value = session.purpose;
+    dialog.querySelector('[data-testid=signin-error]').hidden = true;
+    dialog.showModal();
+  });
+  form.addEventListener('submit', async (event) => {
+    const action = event.submitter?.value;
+    if (action === 'cancel') return;
+    event.preventDefault();
+    if (action === 'signout') {
+      session.signOut();
+    } else if (!(await signIn(dialog))) {
+      return;
+    }
+    dialog.close();
+    banner(null);
+    showWho();
+    active = null;
+    render(params());
+  });
+}
+
+function setUpLanguage() {
+  document.getElementById('lang-button').addEventListener('click', () => {
+    setLang(lang() === 'vi' ? 'en' : 'vi');
+    translateShell();
+    showWho();
+    active = null;
+    go(params(), { replace: true });
+  });
+}
+
+// Links inside the app are followed without reloading the page.
+function setUpLinks() {
+  document.addEventListener('click', (event) => {
+    const anchor = event.target.closest('a[data-nav]');
+    if (!anchor || event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) return;
+    const url = new URL(anchor.href, location.href);
+    if (url.origin !== location.origin || url.pathname !== '/') return;
+    event.preventDefault();
+    go(Object.fromEntries(url.searchParams));
+  });
+  window.addEventListener('popstate', () => render(params()));
+}
+
+window.addEventListener('kho:unauthenticated', (event) => banner(event.detail));
+
+setLang(lang());
+translateShell();
+showWho();
+setUpSignIn();
+setUpLanguage();
+setUpLinks();
+onChange(render);
+render(params());
+document.body.append(h('span', { hidden: true, 'data-testid': 'app-ready' }));

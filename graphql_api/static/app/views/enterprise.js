@@ -1,0 +1,113 @@
+// One enterprise, branch or household business: its registration, its branches and the
+// parcels it holds (on a map), and its legal representative as far as the viewer may see.
+
+import { gql } from '../api.js';
+import { empty, facts, failure, guarded, h, link, loading, replace, table } from '../dom.js';
+import { date, number, pick, t } from '../i18n.js';
+import { ParcelMap, wktPolygon } from '../map.js';
+import { go, href } from '../state.js';
+import { industryLabel } from './enterprises.js';
+
+const ORGANIZATION = `query Organization($id: ID!) {
+  organization(id: $id) {
+    id name organizationType enterpriseCode industryCode industryDivisionCode status
+    statusNameVi statusNameEn addressLine registeredOn sourceSystem sourceUpdatedAt
+    recordStatus mergedInto { id }
+    enterprise { legalFormNameVi legalFormNameEn charterCapitalVnd }
+    branch { parent { id name enterpriseCode } }
+    householdBusiness { registrationNumber }
+    commune { code name }
+    branches { id name enterpriseCode status statusNameVi statusNameEn commune { name } }
+    landParcels {
+      id mapSheetNumber parcelNumber areaM2 landUseCode landUseNameVi landUseNameEn boundaryWkt
+      commune { name }
+    }
+    legalRepresentatives { id role fullName registeredOn }
+  }
+}`;
+
+export class EnterprisePage {
+  constructor(container) {
+    this.container = container;
+  }
+
+  async update(values) {
+    replace(this.container, loading());
+    let answer;
+    let organization;
+    try {
+      answer = await gql(ORGANIZATION, { id: values.id ?? '' });
+      organization = answer.field('organization');
+    } catch (error) {
+      replace(this.container, failure(error, () => this.update(values)));
+      return;
+    }
+    if (organization?.mergedInto) {
+      go({ view: 'enterprise', id: organization.mergedInto.id }, { replace: true });
+      return;
+    }
+    if (!organization) {
+      replace(this.container, h('h1', null, t('state.notfound')));
+      return;
+    }
+    this.render(organization, answer);
+  }
+
+  render(o, answer) {
+    document.title = `${o.name} — kho`;
+    const parcels = o.landParcels ?? [];
+    const map = parcels.length ? new ParcelMap({ testid: 'enterprise-parcels-map', compact: true,
+      describe: (f) => `${t('col.parcel')} ${f.properties.parcel_number} · ${f.properties.land_use_code}`,
+      onSelect: (f) => go({ view: 'parcel', id: f.id }) }) : null;
+    replace(this.container,
+      h('p', null, link(href({ view: 'enterprises', unit: o.commune ? `current:${o.commune.code}` : null }),
+        t('enterprise.back'))),
+      h('h1', { 'data-testid': 'enterprise-name' }, o.name),
+      h('section', null, h('h2', null, t('enterprise.facts')), facts([
+        [t('col.code'), o.enterpriseCode ?? o.householdBusiness?.registrationNumber],
+        [t('col.type'), t(`type.${o.organizationType}`)],
+        [t('enterprise.parent'), o.branch?.parent ? link(href({ view: 'enterprise', id: o.branch.parent.id }),
+          o.branch.parent.name) : null],
+        [t('col.industry'), o.industryCode ? `${o.industryCode} (${industryLabel(o.industryDivisionCode)})` : null],
+        [t('col.legalForm'), pick(o.enterprise, 'legalFormName')],
+        [t('enterprise.capital'), number(o.enterprise?.charterCapitalVnd)],
+        [t('col.status'), pick(o, 'statusName') || o.status],
+        [t('enterprise.address'), [o.addressLine, o.commune?.name].filter(Boolean).join(', ')],
+        [t('col.registeredOn'), date(o.registeredOn)],
+        [t('parcel.source'), `${o.sourceSystem ?? ''} · ${date(o.sourceUpdatedAt)}`],
+      ])),
+      h('section', { 'data-testid': 'enterprise-representatives' },
+        h('h2', null, t('enterprise.representatives')),
+        guarded(answer, ['organization', 'legalRepresentatives'], () => {
+          const rows = o.legalRepresentatives ?? [];
+          return rows.length ? table([
+            { label: t('col.name'), cell: (r) => r.fullName },
+            { label: t('col.role'), cell: (r) => t(`role.${r.role}`) },
+            { label: t('col.registeredOn'), cell: (r) => date(r.registeredOn) },
+          ], rows) : empty('—');
+        })),
+      h('section', { 'data-testid': 'enterprise-branches' }, h('h2', null, t('enterprise.branches')),
+        o.branches.length ? table([
+          { label: t('col.name'), cell: (b) => link(href({ view: 'enterprise', id: b.id }), b.name ?? '') },
+          { label: t('col.code'), cell: (b) => b.enterpriseCode },
+          { label: t('col.status'), cell: (b) => pick(b, 'statusName') || b.status },
+          { label: t('col.commune'), cell: (b) => b.commune?.name },
+        ], o.branches) : empty(t('enterprise.noBranches'))),
+      h('section', { 'data-testid': 'enterprise-parcels' }, h('h2', null, t('enterprise.parcels')),
+        guarded(answer, ['organization', 'landParcels'], () => (parcels.length ? h('div',
+          { class: 'parcel-layout' }, table([
+            { label: t('col.parcel'), cell: (p) => link(href({ view: 'parcel', id: p.id }),
+              `${p.mapSheetNumber ?? '?'} / ${p.parcelNumber ?? '?'}`) },
+            { label: t('col.area'), numeric: true, cell: (p) => number(p.areaM2, 1) },
+            { label: t('col.landUse'), cell: (p) => `${p.landUseCode ?? ''} · ${pick(p, 'landUseName')}` },
+            { label: t('col.commune'), cell: (p) => p.commune?.name },
+          ], parcels), map.element) : empty(t('enterprise.noParcels'))))));
+    if (map) {
+      requestAnimationFrame(() => {
+        const features = parcels.map((p) => ({ id: p.id, geometry: wktPolygon(p.boundaryWkt),
+          properties: { land_use_code: p.landUseCode, parcel_number: p.parcelNumber } }));
+        map.setState('ready', map.setParcels(features.filter((f) => f.geometry)));
+      });
+    }
+  }
+}

@@ -1,0 +1,229 @@
+// Enterprises: search by name (accents optional) or enterprise code, filter by industry,
+// legal form, status, kind and area, with the area's enterprises by industry and by status.
+
+import { gql } from '../api.js';
+import { AreaPicker, selectedUnit } from '../areas.js';
+import { barChart } from '../charts.js';
+import { debounce, empty, failure, h, link, loading, replace, table } from '../dom.js';
+import { date, industrySection, number, pick, t } from '../i18n.js';
+import { href, update } from '../state.js';
+import { pager } from './paging.js';
+
+const PAGE_SIZE = 50;
+const TYPES = ['ENTERPRISE', 'BRANCH', 'HOUSEHOLD_BUSINESS'];
+const ORDERS = ['NAME', 'REGISTERED_ON', 'ID'];
+const ENTERPRISE_CODE = /^\d{10}(-\d{3})?$/;
+
+const OPTIONS = `query EnterpriseOptions($filter: OrganizationFilter) {
+  industries: enterpriseStatistics(groupBy: [INDUSTRY_DIVISION], filter: $filter) {
+    industryDivisionCode organizationCount
+  }
+  forms: enterpriseStatistics(groupBy: [LEGAL_FORM], filter: $filter) {
+    legalFormCode legalFormNameVi legalFormNameEn organizationCount
+  }
+  statuses: enterpriseStatistics(groupBy: [STATUS], filter: $filter) {
+    status statusNameVi statusNameEn organizationCount
+  }
+}`;
+
+const ROW = `id name organizationType enterpriseCode industryCode status statusNameVi statusNameEn
+  registeredOn enterprise { legalFormNameVi legalFormNameEn } commune { name }`;
+
+const LIST = `query Enterprises($filter: OrganizationFilter, $orderBy: OrganizationOrder!,
+  $after: String) {
+  organizations(filter: $filter, orderBy: $orderBy, first: ${PAGE_SIZE}, after: $after) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    nodes { ${ROW} }
+  }
+}`;
+
+const BY_CODE = `query EnterpriseByCode($code: String!) { enterprise(code: $code) { ${ROW} } }`;
+
+export function industryLabel(divisionCode) {
+  if (!divisionCode) return t('industry.other');
+  const section = industrySection(divisionCode);
+  return `${divisionCode} · ${section.name}`;
+}
+
+export class EnterprisesPage {
+  constructor(container) {
+    this.serial = 0;
+    this.cursors = new Map();
+    this.options = { industries: [], forms: [], statuses: [] };
+    this.title = h('h1');
+    this.picker = new AreaPicker((unit) => update({ unit, after: null, from: null,
+      industry: null }));
+    this.search = h('input', { type: 'search', 'data-testid': 'enterprise-search',
+      placeholder: t('enterprises.search'), 'aria-label': t('enterprises.search'),
+      oninput: debounce(() => this.setFilter({ q: this.search.value.trim() }), 350) });
+    this.industry = this.select('industry-select', 'industry');
+    this.form = this.select('form-select', 'form');
+    this.status = this.select('status-select', 'status');
+    this.type = this.select('type-select', 'type');
+    this.order = this.select('enterprise-order', 'sort');
+    replace(this.type, h('option', { value: '' }, t('enterprises.anyType')),
+      TYPES.map((type) => h('option', { value: type }, t(`type.${type}`))));
+    replace(this.order, ORDERS.map((o) => h('option', { value: o }, t(`sort.${o}`))));
+    this.charts = h('div', { class: 'charts', 'data-testid': 'enterprise-charts' });
+    this.count = h('p', { class: 'count', 'data-testid': 'enterprise-count' });
+    this.table = h('div', { 'data-testid': 'enterprise-table', 'data-state': 'loading' });
+    container.append(this.title, this.picker.element,
+      h('section', { class: 'filters' },
+        h('label', { class: 'wide' }, h('span', null, t('enterprises.search')), this.search),
+        h('label', null, h('span', null, t('col.industry')), this.industry),
+        h('label', null, h('span', null, t('col.legalForm')), this.form),
+        h('label', null, h('span', null, t('col.status')), this.status),
+        h('label', null, h('span', null, t('col.type')), this.type),
+        h('label', null, h('span', null, t('land.sort')), this.order)),
+      this.charts,
+      h('section', null, this.count, this.table));
+  }
+
+  select(testid, param) {
+    return h('select', { 'data-testid': testid,
+      onchange: (event) => this.setFilter({ [param]: event.target.value }) });
+  }
+
+  setFilter(changes) {
+    update({ ...changes, after: null, from: null });
+  }
+
+  async update(values) {
+    const serial = ++this.serial;
+    this.values = values;
+    let unit;
+    try {
+      unit = await selectedUnit(values);
+    } catch (error) {
+      this.table.dataset.state = 'error';
+      replace(this.table, failure(error, () => this.update(this.values)));
+      return;
+    }
+    if (serial !== this.serial) return;
+    const ref = { code: unit.code, generation: unit.generation };
+    this.title.textContent = t('enterprises.title', { area: unit.name });
+    document.title = `${this.title.textContent} — kho`;
+    if (document.activeElement !== this.search) this.search.value = values.q ?? '';
+    const unitKey = `${ref.generation}:${ref.code}`;
+    if (unitKey !== this.unitKey) {
+      this.unitKey = unitKey;
+      this.cursors.clear();
+      this.picker.show(unit).catch(() => {});
+      await this.loadOptions(ref, serial);
+    }
+    this.syncSelects(values);
+    await this.loadList(ref, values, serial);
+  }
+
+  async loadOptions(ref, serial) {
+    replace(this.charts, loading());
+    try {
+      const answer = await gql(OPTIONS, { filter: { adminUnit: ref } });
+      if (serial !== this.serial) return;
+      this.options = { industries: answer.field('industries'), forms: answer.field('forms'),
+        statuses: answer.field('statuses') };
+    } catch (error) {
+      replace(this.charts, failure(error));
+      this.options = { industries: [], forms: [], statuses: [] };
+      return;
+    }
+    this.renderCharts();
+  }
+
+  renderCharts() {
+    const { industries, statuses } = this.options;
+    const byIndustry = [...industries].sort((a, b) => b.organizationCount - a.organizationCount);
+    const byStatus = [...statuses].sort((a, b) => b.organizationCount - a.organizationCount);
+    replace(this.charts,
+      barChart({ title: t('enterprises.byIndustry'), testid: 'chart-industry',
+        rows: byIndustry.map((r) => ({ label: industryLabel(r.industryDivisionCode),
+          value: r.organizationCount })),
+        csv: { filename: 'enterprises-by-industry.csv',
+          header: ['industry_division_code', 'industry_section', 'organization_count'],
+          rows: byIndustry.map((r) => [r.industryDivisionCode,
+            industrySection(r.industryDivisionCode).name, r.organizationCount]) } }),
+      barChart({ title: t('enterprises.byStatus'), testid: 'chart-status',
+        rows: byStatus.map((r) => ({ label: pick(r, 'statusName') || r.status || '?',
+          value: r.organizationCount })),
+        csv: { filename: 'enterprises-by-status.csv', header: ['status', 'status_name', 'organization_count'],
+          rows: byStatus.map((r) => [r.status, pick(r, 'statusName'), r.organizationCount]) } }));
+  }
+
+  syncSelects(values) {
+    const { industries, forms, statuses } = this.options;
+    const options = (select, any, items, value, label, chosen) => {
+      replace(select, h('option', { value: '' }, any), items.filter(value).map((item) =>
+        h('option', { value: value(item) }, `${label(item)} (${number(item.organizationCount)})`)));
+      select.value = chosen ?? '';
+    };
+    options(this.industry, t('enterprises.anyIndustry'),
+      [...industries].sort((a, b) => (a.industryDivisionCode ?? '').localeCompare(b.industryDivisionCode ?? '')),
+      (r) => r.industryDivisionCode, (r) => industryLabel(r.industryDivisionCode), values.industry);
+    options(this.form, t('enterprises.anyForm'), forms, (r) => r.legalFormCode,
+      (r) => pick(r, 'legalFormName') || r.legalFormCode, values.form);
+    options(this.status, t('enterprises.anyStatus'), statuses, (r) => r.status,
+      (r) => pick(r, 'statusName') || r.status, values.status);
+    this.type.value = TYPES.includes(values.type) ? values.type : '';
+    this.order.value = ORDERS.includes(values.sort) ? values.sort : 'NAME';
+  }
+
+  filterOf(ref, values) {
+    const filter = { adminUnit: ref, organizationType: TYPES.includes(values.type) ? [values.type] : TYPES };
+    if (values.q && !ENTERPRISE_CODE.test(values.q)) filter.name = values.q;
+    if (values.industry) filter.industryCode = values.industry;
+    if (values.form) filter.legalFormCode = [values.form];
+    if (values.status) filter.status = [values.status];
+    return filter;
+  }
+
+  async loadList(ref, values, serial) {
+    this.table.dataset.state = 'loading';
+    if (!this.table.querySelector('table')) replace(this.table, loading());
+    const q = values.q ?? '';
+    if (q && q.length < 2) {
+      this.count.textContent = '';
+      replace(this.table, empty(t('enterprises.searchShort')));
+      this.table.dataset.state = 'ready';
+      return;
+    }
+    let nodes;
+    let connection = null;
+    try {
+      if (ENTERPRISE_CODE.test(q)) {
+        const found = (await gql(BY_CODE, { code: q })).field('enterprise');
+        nodes = found ? [found] : [];
+      } else {
+        connection = (await gql(LIST, { filter: this.filterOf(ref, values),
+          orderBy: ORDERS.includes(values.sort) ? values.sort : 'NAME',
+          after: values.after || null })).field('organizations');
+        nodes = connection.nodes;
+      }
+    } catch (error) {
+      if (serial !== this.serial) return;
+      this.table.dataset.state = 'error';
+      replace(this.table, failure(error, () => this.update(this.values)));
+      return;
+    }
+    if (serial !== this.serial) return;
+    const total = connection ? connection.totalCount : nodes.length;
+    const from = Number(values.from) || 0;
+    this.cursors.set(from, values.after || null);
+    this.count.textContent = t('enterprises.count', { n: number(total) });
+    this.count.dataset.total = String(total);
+    replace(this.table, nodes.length ? [table([
+      { label: t('col.name'), cell: (o) => link(href({ view: 'enterprise', id: o.id }), o.name ?? '') },
+      { label: t('col.code'), cell: (o) => o.enterpriseCode },
+      { label: t('col.type'), cell: (o) => t(`type.${o.organizationType}`) },
+      { label: t('col.industry'), cell: (o) => o.industryCode },
+      { label: t('col.legalForm'), cell: (o) => pick(o.enterprise, 'legalFormName') },
+      { label: t('col.status'), cell: (o) => pick(o, 'statusName') || o.status },
+      { label: t('col.commune'), cell: (o) => o.commune?.name },
+      { label: t('col.registeredOn'), cell: (o) => date(o.registeredOn) },
+    ], nodes, { 'data-testid': 'enterprise-rows' }),
+    connection ? pager({ from, shown: nodes.length, total, pageInfo: connection.pageInfo,
+      pageSize: PAGE_SIZE, cursors: this.cursors }) : null]
+      : empty(t('enterprises.empty')));
+    this.table.dataset.state = 'ready';
+  }
+}

@@ -1,0 +1,93 @@
+// Overview of an area: its land area by use and its enterprises by industry, as charts
+// whose figures download as CSV.
+
+import { gql } from '../api.js';
+import { AreaPicker, selectedUnit } from '../areas.js';
+import { barChart } from '../charts.js';
+import { failure, h, link, loading, replace } from '../dom.js';
+import { industrySection, number, pick, t } from '../i18n.js';
+import { landUseColour } from '../map.js';
+import { href, update } from '../state.js';
+import { industryLabel } from './enterprises.js';
+
+const FIGURES = `query Overview($land: LandParcelFilter, $business: OrganizationFilter) {
+  landAreaByUse(filter: $land, groupBy: [LAND_USE]) {
+    landUseCode landUseNameVi landUseNameEn parcelCount totalAreaM2
+  }
+  enterpriseStatistics(groupBy: [INDUSTRY_DIVISION], filter: $business) {
+    industryDivisionCode organizationCount
+  }
+}`;
+
+export class OverviewPage {
+  constructor(container) {
+    this.serial = 0;
+    this.title = h('h1');
+    this.picker = new AreaPicker((unit) => update({ unit }));
+    this.body = h('div', { 'data-testid': 'overview', 'data-state': 'loading' });
+    container.append(this.title, this.picker.element, this.body);
+  }
+
+  async update(values) {
+    const serial = ++this.serial;
+    this.body.dataset.state = 'loading';
+    replace(this.body, loading());
+    let unit;
+    let answer;
+    try {
+      unit = await selectedUnit(values);
+      const ref = { code: unit.code, generation: unit.generation };
+      this.picker.show(unit).catch(() => {});
+      answer = await gql(FIGURES, { land: { adminUnit: ref }, business: { adminUnit: ref } });
+    } catch (error) {
+      if (serial !== this.serial) return;
+      this.body.dataset.state = 'error';
+      replace(this.body, failure(error, () => this.update(values)));
+      return;
+    }
+    if (serial !== this.serial) return;
+    this.title.textContent = t('overview.title', { area: unit.name });
+    document.title = `${this.title.textContent} — kho`;
+    this.render(unit, answer.field('landAreaByUse'), answer.field('enterpriseStatistics'));
+    this.body.dataset.state = 'ready';
+  }
+
+  render(unit, uses, industries) {
+    const unitParam = `${unit.generation.toLowerCase()}:${unit.code}`;
+    const byArea = [...uses].sort((a, b) => b.totalAreaM2 - a.totalAreaM2);
+    const byCount = [...industries].sort((a, b) => b.organizationCount - a.organizationCount);
+    const parcels = uses.reduce((sum, r) => sum + r.parcelCount, 0);
+    const area = uses.reduce((sum, r) => sum + r.totalAreaM2, 0);
+    const organizations = industries.reduce((sum, r) => sum + r.organizationCount, 0);
+    replace(this.body,
+      h('div', { class: 'cards' },
+        h('div', { class: 'card', 'data-testid': 'card-parcels' },
+          h('span', null, t('overview.parcels')), h('strong', null, number(parcels))),
+        h('div', { class: 'card', 'data-testid': 'card-area' },
+          h('span', null, t('overview.area')), h('strong', null, `${number(area / 10000, 1)} ha`)),
+        h('div', { class: 'card', 'data-testid': 'card-enterprises' },
+          h('span', null, t('overview.enterprises')), h('strong', null, number(organizations)))),
+      h('div', { class: 'charts' },
+        h('div', null,
+          barChart({ title: t('overview.landByUse'), testid: 'chart-land-use', unit: ' ha', digits: 1,
+            rows: byArea.map((r) => ({ label: `${r.landUseCode} · ${pick(r, 'landUseName')}`,
+              value: r.totalAreaM2 / 10000, colour: landUseColour(r.landUseCode) })),
+            csv: { filename: `land-area-by-use-${unit.code}.csv`,
+              header: ['admin_unit_code', 'generation', 'land_use_code', 'land_use_name',
+                'parcel_count', 'total_area_m2'],
+              rows: byArea.map((r) => [unit.code, unit.generation.toLowerCase(), r.landUseCode,
+                pick(r, 'landUseName'), r.parcelCount, r.totalAreaM2]) } }),
+          link(href({ view: 'land', unit: unitParam }), `${t('nav.land')} ›`)),
+        h('div', null,
+          barChart({ title: t('overview.enterprisesByIndustry'), testid: 'chart-industry',
+            rows: byCount.map((r) => ({ label: industryLabel(r.industryDivisionCode),
+              value: r.organizationCount })),
+            csv: { filename: `enterprises-by-industry-${unit.code}.csv`,
+              header: ['admin_unit_code', 'generation', 'industry_division_code',
+                'industry_section', 'organization_count'],
+              rows: byCount.map((r) => [unit.code, unit.generation.toLowerCase(),
+                r.industryDivisionCode, industrySection(r.industryDivisionCode).name,
+                r.organizationCount]) } }),
+          link(href({ view: 'enterprises', unit: unitParam }), `${t('nav.enterprises')} ›`))));
+  }
+}

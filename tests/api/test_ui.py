@@ -1,0 +1,386 @@
+"""The planners' web UI in a real browser: Playwright driving Debian's Chromium against
+``kho serve`` on the API tests' seeded warehouse. What the pages show is checked against the
+warehouse itself. Screenshots of the land map and the enterprise overview are saved to
+``artifacts/ui/`` (or ``$KHO_TEST_ARTIFACTS/ui``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import unicodedata
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+from tests.conftest import create_client, running_api
+
+CHROMIUM = os.environ.get("KHO_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"]
+LAPTOP = {"width": 1366, "height": 900}
+TABLET = {"width": 820, "height": 1180}
+ARTIFACTS = Path(os.environ.get("KHO_TEST_ARTIFACTS",
+                                Path(__file__).parents[2] / "artifacts")) / "ui"
+READY = 15_000  # ms a page may take to settle in a test (a ceiling, not a measurement)
+
+
+@pytest.fixture(scope="module")
+def ui(deployment):
+    """``kho serve`` for the browser: the pages make many anonymous requests from one
+    address, more than the default per-address limit allows a test run."""
+    with running_api(deployment, env={"KHO_RATE_LIMIT_ANONYMOUS": "1000000"}) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser context (no storage, no cache); a script error fails the test."""
+    context = browser.new_context(viewport=LAPTOP, accept_downloads=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.set_default_timeout(READY)
+    yield page
+    context.close()
+    assert not errors, errors
+
+
+def land_ready(page: Page) -> None:
+    expect(page.get_by_test_id("parcel-map")).to_have_attribute("data-state", "ready")
+    expect(page.get_by_test_id("parcel-table")).to_have_attribute("data-state", "ready")
+
+
+def table_parcel_ids(page: Page, legacy_commune: str | None = None) -> set[str]:
+    """The parcels in the table's page (those registered in a former commune)."""
+    rows = "[data-testid=parcel-table] tr[data-parcel-id]" + (
+        f"[data-legacy-commune='{legacy_commune}']" if legacy_commune else "")
+    return set(page.locator(rows).evaluate_all("rows => rows.map(row => row.dataset.parcelId)"))
+
+
+def map_count(page: Page) -> int:
+    return int(page.get_by_test_id("parcel-map").get_attribute("data-parcel-count"))
+
+
+def table_total(page: Page) -> int:
+    return int(page.get_by_test_id("table-count").get_attribute("data-total"))
+
+
+def screenshot(page: Page, name: str) -> None:
+    """A test artefact: the page as the planner sees it."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=ARTIFACTS / name, full_page=True)
+    assert (ARTIFACTS / name).stat().st_size > 20_000
+
+
+def without_diacritics(text: str) -> str:
+    plain = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return "".join(c for c in plain if not unicodedata.combining(c)).lower()
+
+
+def query(page: Page) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlparse(page.url).query).items()}
+
+
+def test_a_commune_chosen_by_its_legacy_name_shows_its_parcels_under_its_current_name(
+        ui, page, wh):
+    # A former commune of another name than the current commune it became part of (whole).
+    legacy, legacy_name, current, current_name = wh.execute("""
+        select p.legacy_commune_code, l.admin_unit_name, p.current_commune_code,
+               c.admin_unit_name
+        from marts.dim_land_parcel as p
+        join marts.dim_admin_unit as l
+          on l.generation = 'legacy' and l.level = 'commune'
+         and l.admin_unit_code = p.legacy_commune_code
+        join marts.dim_admin_unit as c
+          on c.generation = 'current' and c.level = 'commune'
+         and c.admin_unit_code = p.current_commune_code
+        where p.legacy_commune_code in (
+            select legacy_commune_code from marts.dim_land_parcel
+            group by 1 having count(distinct current_commune_code) = 1)
+          and p.current_commune_code in (
+            select current_commune_code from marts.dim_land_parcel
+            group by 1 having count(*) <= 50)
+        group by 1, 2, 3, 4
+        order by (l.admin_unit_name = c.admin_unit_name), count(*) desc, 1
+        limit 1""").fetchone()
+    registered = {str(r[0]) for r in wh.execute(
+        "select land_parcel_id from marts.dim_land_parcel where legacy_commune_code = %s",
+        (legacy,))}
+    now_there = {str(r[0]) for r in wh.execute(
+        "select land_parcel_id from marts.dim_land_parcel where current_commune_code = %s",
+        (current,))}
+    assert registered and registered <= now_there
+
+    page.goto(f"{ui}/?view=land")
+    land_ready(page)
+    # Typed without diacritics, the former commune is offered, marked as a former name.
+    words = without_diacritics(legacy_name).split()
+    page.get_by_test_id("commune-search").fill(" ".join(words[1:]) or words[0])
+    choice = page.locator(f"[data-testid=commune-results] button[data-unit='legacy:{legacy}']")
+    expect(choice).to_contain_text(legacy_name)
+    choice.click()
+    expect(page.get_by_test_id("area-name")).to_have_text(legacy_name)
+    expect(page.get_by_test_id("area-selection")).to_contain_text(current_name)
+    land_ready(page)
+    assert query(page)["unit"] == f"legacy:{legacy}"
+    assert table_parcel_ids(page) == registered
+    assert map_count(page) == table_total(page) == len(registered)
+
+    # Under its current name: the same parcels, registered there under the former commune,
+    # beside those of the other former communes merged into it.
+    page.get_by_test_id("area-selection").get_by_role("link", name=current_name).click()
+    expect(page.get_by_test_id("area-name")).to_have_text(current_name)
+    land_ready(page)
+    assert query(page)["unit"] == f"current:{current}"
+    assert table_parcel_ids(page) == now_there
+    assert map_count(page) == len(now_there)
+    assert table_parcel_ids(page, legacy_commune=legacy) == registered
+
+
+def busiest_commune(wh) -> tuple[str, str]:
+    return wh.execute("select current_commune_code, mode() within group (order by "
+                      "land_use_code) from marts.dim_land_parcel group by 1 "
+                      "order by count(*) desc, 1 limit 1").fetchone()
+
+
+def test_filters_keep_the_map_and_the_table_in_agreement(ui, page, wh):
+    commune, land_use = busiest_commune(wh)
+    page.goto(f"{ui}/?view=land&unit=current:{commune}")
+    land_ready(page)
+    everything = table_total(page)
+    assert map_count(page) == everything == wh.execute(
+        "select count(*) from marts.dim_land_parcel where current_commune_code = %s",
+        (commune,)).fetchone()[0]
+    screenshot(page, "land-map.png")
+
+    page.get_by_test_id(f"use-{land_use}").check()
+    land_ready(page)
+    # From the median area of that land use up.
+    smallest = int(wh.execute(
+        "select percentile_disc(0.5) within group (order by area_m2) from "
+        "marts.dim_land_parcel where current_commune_code = %s and land_use_code = %s",
+        (commune, land_use)).fetchone()[0])
+    page.get_by_test_id("area-min").fill(str(smallest))
+    page.get_by_test_id("area-min").press("Enter")
+    expect(page).to_have_url(re.compile(f"amin={smallest}"))
+    land_ready(page)
+    expected = {str(r[0]) for r in wh.execute(
+        "select land_parcel_id from marts.dim_land_parcel where current_commune_code = %s "
+        "and land_use_code = %s and area_m2 >= %s", (commune, land_use, smallest))}
+    assert 0 < len(expected) < everything
+    assert map_count(page) == table_total(page) == len(expected)
+    assert table_parcel_ids(page) == expected if len(expected) <= 50 else \
+        table_parcel_ids(page) <= expected
+    assert query(page)["use"] == land_use
+
+    zone = wh.execute("select planning_zone from marts.dim_land_parcel where land_parcel_id = "
+                      "any(%s::uuid[]) group by 1 order by count(*) desc, 1 limit 1",
+                      (list(expected),)).fetchone()[0]
+    page.get_by_test_id("zone-select").select_option(zone)
+    land_ready(page)
+    in_zone = wh.execute("select count(*) from marts.dim_land_parcel where land_parcel_id = "
+                         "any(%s::uuid[]) and planning_zone = %s",
+                         (list(expected), zone)).fetchone()[0]
+    assert map_count(page) == table_total(page) == in_zone
+
+    # Nothing matches: both say so.
+    page.get_by_test_id("area-min").fill("99999999")
+    page.get_by_test_id("area-min").press("Enter")
+    land_ready(page)
+    assert map_count(page) == table_total(page) == 0
+    expect(page.get_by_test_id("parcel-table").get_by_test_id("empty")).to_be_visible()
+
+    page.get_by_test_id("reset-filters").click()
+    land_ready(page)
+    assert map_count(page) == table_total(page) == everything
+
+
+def test_a_parcel_opens_with_its_rights_as_the_viewer_may_see_them(ui, page, wh, deployment):
+    parcel_id, sheet, number, rights = wh.execute("""
+        select p.land_parcel_id, p.map_sheet_number, p.parcel_number, count(*)
+        from marts.dim_land_parcel as p
+        join marts.fct_land_right as r using (land_parcel_id)
+        group by 1, 2, 3 order by count(*) desc, 1 limit 1""").fetchone()
+    commune = wh.execute("select current_commune_code from marts.dim_land_parcel where "
+                         "land_parcel_id = %s", (parcel_id,)).fetchone()[0]
+    page.goto(f"{ui}/?view=land&unit=current:{commune}&sort=PARCEL_NUMBER")
+    land_ready(page)
+    while not page.locator(f"tr[data-parcel-id='{parcel_id}']").count():
+        page.get_by_test_id("next-page").click()
+        land_ready(page)
+    page.locator(f"tr[data-parcel-id='{parcel_id}'] a").click()
+    expect(page.get_by_test_id("parcel-title")).to_contain_text(f"{number}")
+    expect(page.get_by_test_id("parcel-title")).to_contain_text(f"{sheet}")
+    expect(page.get_by_test_id("parcel-shape")).to_have_attribute("data-parcel-count", "1")
+    assert query(page) == {"view": "parcel", "id": str(parcel_id)}
+    # Anonymous: the holders are shared data of the land dataset.
+    withheld = page.get_by_test_id("parcel-rights").get_by_test_id("withheld")
+    expect(withheld).to_have_attribute("data-required", "land:shared")
+
+    key = create_client(deployment, "ui-land-officer", "land:shared")
+    page.get_by_test_id("signin-button").click()
+    page.get_by_test_id("signin-key").fill(key)
+    page.get_by_test_id("signin-submit").click()
+    expect(page.get_by_test_id("who")).to_have_attribute("data-signed-in", "yes")
+    rows = page.locator("[data-testid=rights-table] tbody tr")
+    expect(rows).to_have_count(rights)
+    # Shared, not personal: a person's name stays withheld inside the rights it may see.
+    names = {r[0] for r in wh.execute(
+        "select holder_name from marts.fct_land_right where land_parcel_id = %s and "
+        "person_id is not null", (parcel_id,))}
+    shown = page.get_by_test_id("rights-table").inner_text()
+    assert not any(name and name in shown for name in names)
+
+    page.get_by_test_id("signin-button").click()
+    page.get_by_test_id("signin-key").fill("kho_notakey0000_nosecret")
+    page.get_by_test_id("signin-submit").click()
+    expect(page.get_by_test_id("signin-error")).to_be_visible()
+    page.get_by_test_id("signout").click()
+    expect(page.get_by_test_id("who")).to_have_attribute("data-signed-in", "no")
+    expect(page.get_by_test_id("parcel-rights").get_by_test_id("withheld")).to_be_visible()
+
+
+def test_an_enterprise_is_found_by_its_name_typed_without_diacritics(ui, page, wh):
+    organization_id, name, code = wh.execute(
+        "select organization_id, organization_name, enterprise_code from marts.dim_organization "
+        "where organization_type = 'enterprise' and organization_name <> util.name_key("
+        "organization_name) and organization_name ~ '[ăâđêôơưáàảãạéèẻẽẹíìỉĩịóòỏõọúùủũụýỳỷỹỵ]' "
+        "order by enterprise_code limit 1").fetchone()
+    page.goto(f"{ui}/?view=enterprises")
+    expect(page.get_by_test_id("enterprise-table")).to_have_attribute("data-state", "ready")
+    expect(page.get_by_test_id("chart-industry")).to_be_visible()
+    screenshot(page, "enterprise-overview.png")
+
+    typed = without_diacritics(name)
+    assert typed != name.lower()
+    page.get_by_test_id("enterprise-search").fill(typed)
+    expect(page).to_have_url(re.compile("q="))
+    expect(page.get_by_test_id("enterprise-table")).to_have_attribute("data-state", "ready")
+    result = page.get_by_test_id("enterprise-rows").get_by_role("link", name=name, exact=True)
+    expect(result.first).to_be_visible()
+    page.get_by_test_id("enterprise-search").fill(code)
+    expect(page.get_by_test_id("enterprise-count")).to_have_attribute("data-total", "1")
+    page.get_by_test_id("enterprise-rows").get_by_role("link", name=name, exact=True).click()
+    expect(page.get_by_test_id("enterprise-name")).to_have_text(name)
+    assert query(page)["id"] == str(organization_id)
+    expect(page.locator("main")).to_contain_text(code)
+
+
+def test_the_enterprise_charts_count_the_selected_area(ui, page, wh):
+    commune = wh.execute("select current_commune_code from marts.dim_organization where "
+                         "organization_type <> 'state_agency' and current_commune_code "
+                         "is not null group by 1 "
+                         "order by count(*) desc, 1 limit 1").fetchone()[0]
+    statuses = dict(wh.execute(
+        "select status, count(*) from marts.dim_organization where current_commune_code = %s "
+        "and organization_type <> 'state_agency' group by 1", (commune,)).fetchall())
+    page.goto(f"{ui}/?view=enterprises&unit=current:{commune}")
+    expect(page.get_by_test_id("enterprise-table")).to_have_attribute("data-state", "ready")
+    expect(page.get_by_test_id("chart-status")).to_have_attribute("data-rows", str(len(statuses)))
+    with page.expect_download() as download:
+        page.get_by_test_id("chart-status-csv").click()
+    rows = list(csv.DictReader(io.StringIO(
+        Path(download.value.path()).read_text(encoding="utf-8-sig"))))
+    assert {row["status"]: int(row["organization_count"]) for row in rows} == statuses
+    assert int(page.get_by_test_id("enterprise-count").get_attribute("data-total")) \
+        == sum(statuses.values())
+
+
+def test_the_overview_figures_download_as_csv(ui, page, wh):
+    page.goto(f"{ui}/")
+    expect(page.get_by_test_id("overview")).to_have_attribute("data-state", "ready")
+    # With no area in the link: the province the parcels are in.
+    expect(page.get_by_test_id("area-name")).to_be_visible()
+    province = page.get_by_test_id("province-select").input_value()
+    expected = {code: (count, area) for code, count, area in wh.execute(
+        "select land_use_code, count(*), sum(area_m2)::float8 from marts.dim_land_parcel "
+        "where current_commune_code in (select admin_unit_code from marts.dim_admin_unit "
+        "where generation = 'current' and province_code = %s) group by 1", (province,))}
+    assert expected
+    with page.expect_download() as download:
+        page.get_by_test_id("chart-land-use-csv").click()
+    assert download.value.suggested_filename == f"land-area-by-use-{province}.csv"
+    rows = list(csv.DictReader(io.StringIO(
+        Path(download.value.path()).read_text(encoding="utf-8-sig"))))
+    assert {r["land_use_code"]: (int(r["parcel_count"]), pytest.approx(float(r["total_area_m2"])))
+            for r in rows} == expected
+    assert page.get_by_test_id("card-parcels").inner_text().split()[-1].replace(".", "") \
+        == str(sum(count for count, _ in expected.values()))
+
+
+def test_the_language_switches_and_stays(ui, page):
+    page.goto(f"{ui}/?view=land")
+    land_ready(page)
+    nav = page.get_by_role("navigation", name="main")
+    expect(nav).to_contain_text("Đất đai")
+    assert page.evaluate("document.documentElement.lang") == "vi"
+    page.get_by_test_id("lang-button").click()
+    expect(nav).to_contain_text("Land")
+    expect(page.locator("h1")).to_contain_text("Land:")
+    assert page.evaluate("document.documentElement.lang") == "en"
+    assert query(page)["lang"] == "en"
+    land_ready(page)
+    expect(page.get_by_test_id("table-count")).to_contain_text("parcels match")
+    page.reload()
+    expect(nav).to_contain_text("Enterprises")
+    page.get_by_test_id("lang-button").click()
+    expect(nav).to_contain_text("Doanh nghiệp")
+    assert "lang" not in query(page)
+
+
+def test_a_shared_link_opens_the_same_selection(ui, page, browser, wh):
+    commune, land_use = busiest_commune(wh)
+    page.goto(f"{ui}/?view=land&unit=current:{commune}")
+    land_ready(page)
+    page.get_by_test_id("order-select").select_option("AREA_DESC")
+    land_ready(page)
+    page.get_by_test_id(f"use-{land_use}").check()
+    land_ready(page)
+    if page.get_by_test_id("next-page").count():
+        page.get_by_test_id("next-page").click()
+        land_ready(page)
+    link, title, ids = page.url, page.locator("h1").inner_text(), table_parcel_ids(page)
+    range_text = page.get_by_test_id("page-range").inner_text()
+
+    # Someone else opens the link: a new browser context, nothing carried over.
+    other = browser.new_context(viewport=TABLET).new_page()
+    try:
+        other.goto(link)
+        land_ready(other)
+        assert other.locator("h1").inner_text() == title
+        assert table_parcel_ids(other) == ids
+        assert other.get_by_test_id("page-range").inner_text() == range_text
+        expect(other.get_by_test_id(f"use-{land_use}")).to_be_checked()
+        expect(other.get_by_test_id("order-select")).to_have_value("AREA_DESC")
+        # Readable on a tablet: nothing wider than the screen but the table's own scroller.
+        assert other.evaluate("document.documentElement.scrollWidth") <= TABLET["width"]
+    finally:
+        other.context.close()
+    page.go_back()
+    land_ready(page)
+    assert "after" not in query(page)
+
+
+def test_bad_links_show_an_error_not_a_blank_page(ui, page):
+    page.goto(f"{ui}/?view=land&unit=current:99999")
+    error = page.get_by_test_id("parcel-table").get_by_test_id("error")
+    expect(error).to_have_attribute("data-code", "NOT_FOUND")
+    expect(page.get_by_test_id("parcel-map")).to_have_attribute("data-state", "error")
+    page.goto(f"{ui}/?view=parcel&id=not-a-uuid")
+    expect(page.get_by_test_id("error")).to_have_attribute("data-code", "BAD_USER_INPUT")
+    page.goto(f"{ui}/?view=enterprise&id=00000000-0000-0000-0000-000000000000")
+    expect(page.locator("main h1")).to_have_text("Không tìm thấy.")
+
