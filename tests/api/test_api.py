@@ -85,6 +85,11 @@ def fold(name: str) -> str:
                     .split())
 
 
+def has_words(name: str, search: str) -> bool:
+    """What a name search finds: every word of the search is in the name, in any order."""
+    return all(word in fold(name) for word in fold(search).split())
+
+
 # In force on the date %(d)s: a land right from valid_from until the day before valid_to, an
 # assignment (employment) until valid_to itself.
 RIGHT_IN_FORCE = "(valid_from <= %(d)s and (valid_to is null or valid_to > %(d)s))"
@@ -1356,7 +1361,7 @@ def organization_filter_case(name: str, wh, units) -> tuple[dict, list[str]]:
         part, with_diacritics = name_part([n for _, n in everything])
         search = {"name without diacritics": part, "name with diacritics": with_diacritics,
                   "name in capitals": part.upper()}[name]
-        return {"name": search}, [i for i, n in everything if part in fold(n)]
+        return {"name": search}, [i for i, n in everything if has_words(n, part)]
     if name in ("current commune", "legacy district", "current province"):
         if name == "current commune":
             unit_id = "current:commune:" + value(
@@ -1416,7 +1421,7 @@ def test_organization_filter(api, wh, name):
     if name.startswith("name"):
         found = ok(api, "query($f: OrganizationFilter) { organizations(first: 100, filter: $f) "
                         "{ nodes { name } } }", {"f": flt})["organizations"]["nodes"]
-        assert all(fold(flt["name"]) in fold(n["name"]) for n in found)
+        assert all(has_words(n["name"], flt["name"]) for n in found)
 
 
 def person_filter_case(name: str, wh, units) -> tuple[dict, list[str]]:
@@ -1430,7 +1435,7 @@ def person_filter_case(name: str, wh, units) -> tuple[dict, list[str]]:
                               "where full_name is not null order by person_id")
         part, with_diacritics = name_part([n for _, n in everything])
         search = part if name == "name without diacritics" else with_diacritics
-        return {"name": search}, [i for i, n in everything if part in fold(n)]
+        return {"name": search}, [i for i, n in everything if has_words(n, part)]
     if name == "sex":
         return {"sex": "female"}, where("sex = 'female'")
     births = sorted(column(wh, "select birth_date from marts.dim_person "
@@ -1477,7 +1482,7 @@ def test_person_filter(api, wh, name):
     if name.startswith("name"):
         found = ok(api, "query($f: PersonFilter) { persons(first: 100, filter: $f) "
                         "{ nodes { fullName } } }", {"f": flt})["persons"]["nodes"]
-        assert all(fold(flt["name"]) in fold(n["fullName"]) for n in found)
+        assert all(has_words(n["fullName"], flt["name"]) for n in found)
 
 
 def admin_unit_filter_case(name: str, wh, units) -> tuple[dict, list[str]]:
@@ -1506,7 +1511,7 @@ def admin_unit_filter_case(name: str, wh, units) -> tuple[dict, list[str]]:
     if name == "name with diacritics":
         flt["generation"] = "LEGACY"
         everything = [(i, n) for i, n in everything if i.startswith("legacy:")]
-    return flt, [i for i, n in everything if part in fold(n)]
+    return flt, [i for i, n in everything if has_words(n, part)]
 
 
 ADMIN_UNIT_FILTERS = ["generation", "level", "generation and level", "within current province",
@@ -2021,3 +2026,19 @@ def test_a_bad_staff_page_fails_only_its_own_field(api, wh):
     assert codes(body) == ["BAD_USER_INPUT"]
     assert body["data"]["good"]["staff"]["totalCount"] > 0
     assert body["data"]["bad"] == {"staff": None}
+
+
+def test_a_name_search_finds_its_words_in_any_order(api, wh):
+    name = value(wh, "select organization_name from marts.dim_organization where "
+                     "organization_name ~ '^\\S+ \\S+ \\S+ \\S+' order by organization_id limit 1")
+    words = fold(name).split()
+    backwards = " ".join(reversed([words[0], words[-1]]))
+    query = ("query($n: String) { organizations(first: 100, filter: {name: $n}) "
+             "{ totalCount nodes { name } } }")
+    found = ok(api, query, {"n": backwards})["organizations"]
+    assert name in [n["name"] for n in found["nodes"]]
+    assert found["totalCount"] == sum(
+        has_words(n, backwards) for (n,) in wh.execute(
+            "select organization_name from marts.dim_organization").fetchall())
+    nothing = ok(api, query, {"n": f"{backwards} zzqx"})["organizations"]
+    assert nothing["totalCount"] == 0
