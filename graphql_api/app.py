@@ -27,6 +27,8 @@ RATE_LIMITED = "RATE_LIMITED"
 
 STATIC_DIR = Path(__file__).with_name("static")
 CDN_PREFIX = "https://unpkg.com/"
+INDEX_POLICY = ("default-src 'self'; img-src 'self' data:; object-src 'none'; "
+                "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
 
 class KhoGraphQL(GraphQL):
@@ -161,7 +163,10 @@ def create_app(warehouse_url: str | None = None) -> Starlette:
                                             spec, request.query_params)
         except CodedError as err:
             code = err.extensions["code"]
-            gate.record(admitted, operation, "failed", code)
+            if access_log is not None:
+                access_log.record(audit.entry(admitted, "failed", operation_type=operation,
+                                              variables=parameters or None,
+                                              error_codes=[code]))
             return refusal(err.message, code, 404 if code == NOT_FOUND else 400)
         if access_log is not None:
             access_log.record(audit.entry(admitted, "ok", operation_type=operation,
@@ -184,7 +189,9 @@ def create_app(warehouse_url: str | None = None) -> Starlette:
     index_html = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
 
     async def index(request: Request) -> Response:
-        return HTMLResponse(index_html)
+        # The planners' pages hold an agency key in the tab's session storage: no script
+        # runs but kho's own, and no page may frame them.
+        return HTMLResponse(index_html, headers={"Content-Security-Policy": INDEX_POLICY})
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):

@@ -124,6 +124,9 @@ def day_after(day: datetime.date) -> datetime.datetime:
     return datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time())
 
 
+MAX_NAME_WORDS = 8
+
+
 def name_condition(column: str, text: str) -> tuple[str, list]:
     """Accent-, case- and tone-insensitive: every word of the text is contained in the name,
     in any order ("cong ty sao mai" finds "Công ty TNHH Thương mại Sao Mai"); each word is
@@ -132,6 +135,9 @@ def name_condition(column: str, text: str) -> tuple[str, list]:
     words = text.split()
     if len("".join(words)) < 2:
         raise CodedError("a name search needs at least 2 characters", BAD_USER_INPUT)
+    if len(words) > MAX_NAME_WORDS:
+        raise CodedError(f"a name search takes at most {MAX_NAME_WORDS} words",
+                         BAD_USER_INPUT)
     escaped = (r"replace(replace(replace(util.name_key(%s), '\', '\\'), '%%', '\%%'), "
                r"'_', '\_')")
     contains = " and ".join(f"{column} like '%%' || {escaped} || '%%'" for _ in words)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime
 import enum
 import json
+import math
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -172,43 +173,54 @@ def open_spec(name: str, extension: str) -> DatasetSpec | None:
 
 
 # Query parameters of a filtered parcel download: LandParcelFilter's fields, in snake case.
-# Lists repeat the parameter (land_use_code=LUC&land_use_code=ONT).
+# Lists repeat the parameter (land_use_code=LUC&land_use_code=ONT); the others come once.
 PARCEL_LISTS = ("land_use_code", "planning_zone")
 PARCEL_NUMBERS = ("area_min_m2", "area_max_m2")
+PARCEL_DATES = ("certificate_issued_from", "certificate_issued_to")
 PARCEL_TEXTS = ("admin_unit", "generation", "land_use_group")
+PARCEL_PARAMETERS = (*PARCEL_TEXTS, *PARCEL_NUMBERS, *PARCEL_DATES, *PARCEL_LISTS)
 
 
 def land_parcel_filter(params) -> LandParcelFilter | None:
     """The filter a download's query parameters ask for (None for none); an unknown
-    parameter or a value that is not one is BAD_USER_INPUT, never silently ignored."""
-    unknown = sorted(set(params) - {*PARCEL_LISTS, *PARCEL_NUMBERS, *PARCEL_TEXTS})
+    parameter, a single one given twice or a value that is not one is BAD_USER_INPUT,
+    never silently ignored."""
+    unknown = sorted(set(params) - set(PARCEL_PARAMETERS))
     if unknown:
         raise CodedError(f"unknown parameter {unknown[0]!r}; a parcel download filters by "
-                         f"{', '.join((*PARCEL_TEXTS, *PARCEL_NUMBERS, *PARCEL_LISTS))}",
-                         BAD_USER_INPUT)
+                         f"{', '.join(PARCEL_PARAMETERS)}", BAD_USER_INPUT)
     if not params:
         return None
-    numbers = {}
+    twice = [name for name in params if name not in PARCEL_LISTS
+             and len(params.getlist(name)) > 1]
+    if twice:
+        raise CodedError(f"{twice[0]} is given more than once", BAD_USER_INPUT)
+    values: dict = {name: params.getlist(name) for name in PARCEL_LISTS if name in params}
     for name in PARCEL_NUMBERS:
         if name in params:
-            try:
-                numbers[name] = float(params[name])
-            except ValueError:
-                raise CodedError(f"{name} must be a number, got {params[name]!r}",
-                                 BAD_USER_INPUT) from None
-    admin_unit = None
+            values[name] = _parsed(name, params[name], float, "a number")
+            if not math.isfinite(values[name]):
+                raise CodedError(f"{name} must be a finite number", BAD_USER_INPUT)
+    for name in PARCEL_DATES:
+        if name in params:
+            values[name] = _parsed(name, params[name], datetime.date.fromisoformat,
+                                   "a date (YYYY-MM-DD)")
     if "admin_unit" in params:
         generation = params.get("generation", "current").upper()
         if generation not in AdminUnitGeneration.__members__:
             raise CodedError("generation must be current or legacy", BAD_USER_INPUT)
-        admin_unit = AdminUnitRef(code=params["admin_unit"],
-                                  generation=AdminUnitGeneration[generation])
+        values["admin_unit"] = AdminUnitRef(code=params["admin_unit"],
+                                            generation=AdminUnitGeneration[generation])
     elif "generation" in params:
         raise CodedError("generation qualifies admin_unit, which is missing", BAD_USER_INPUT)
-    return LandParcelFilter(
-        admin_unit=admin_unit, land_use_group=params.get("land_use_group"),
-        area_min_m2=numbers.get("area_min_m2"), area_max_m2=numbers.get("area_max_m2"),
-        **{name: params.getlist(name) for name in PARCEL_LISTS if name in params})
+    return LandParcelFilter(land_use_group=params.get("land_use_group"), **values)
+
+
+def _parsed(name: str, text: str, parse, what: str):
+    try:
+        return parse(text)
+    except ValueError:
+        raise CodedError(f"{name} must be {what}, got {text!r}", BAD_USER_INPUT) from None
 
 
 async def filtered(loaders: Loaders, spec: DatasetSpec, params) -> Filtered:

@@ -127,10 +127,11 @@ class Caller:
                 f"client {self.client_name} holds no {_grant_text(need)} grant"
             return CodedError(f"{what} is {need.data_class.label} data of "
                               f"{_dataset_text(need)}: {holder}", FORBIDDEN,
-                              required=str(need))
+                              required=str(need), missing="grant")
         if need.data_class is DataClass.PERSONAL and not self.purpose:
             return CodedError(f"{what} is personal data: declare the purpose of this request "
-                              f"in the {PURPOSE_HEADER} header", FORBIDDEN, required=str(need))
+                              f"in the {PURPOSE_HEADER} header", FORBIDDEN, required=str(need),
+                              missing="purpose")
         return None
 
     def require(self, need: Need, what: str) -> None:

@@ -99,6 +99,7 @@ def test_anonymous_callers_see_open_data_and_nothing_of_holders(api, wh):
     assert forbidden_paths(body) == {("landParcel", "holders"), ("landParcel", "rights"),
                                      ("landParcel", "transfers")}
     assert all(e["extensions"]["required"] == "land:shared" for e in body["errors"])
+    assert all(e["extensions"]["missing"] == "grant" for e in body["errors"])
 
     body = body_of(api, PERSON, {"id": person_id})
     assert body["data"] == {"person": None}
@@ -155,6 +156,7 @@ def test_personal_data_needs_a_purpose(api, wh, keys):
     assert body["data"]["person"]["fullName"] is None
     messages = {e["message"] for e in body["errors"]}
     assert messages and all("X-Purpose" in m for m in messages)
+    assert {e["extensions"]["missing"] for e in body["errors"]} == {"purpose"}
     # Masked, as for shared clients, until a purpose is declared.
     assert MASKED.match(body["data"]["person"]["personalIdNumber"])
 
@@ -576,10 +578,11 @@ def test_open_datasets_download_as_csv_and_geojson(api, wh):
 def test_parcel_downloads_take_the_filter_the_api_takes(api, wh):
     """The planners' map draws from the GeoJSON of a filter and its table asks landParcels
     with the same one: both must name the same parcels."""
-    legacy, current, land_use = wh.execute(
+    legacy, current, land_use, group, zone = wh.execute(
         "select legacy_commune_code, current_commune_code, mode() within group "
-        "(order by land_use_code) from marts.dim_land_parcel group by 1, 2 "
-        "order by count(*) desc limit 1").fetchone()
+        "(order by land_use_code), mode() within group (order by land_use_group), "
+        "mode() within group (order by planning_zone) from marts.dim_land_parcel "
+        "group by 1, 2 order by count(*) desc limit 1").fetchone()
     cases = [
         ({"admin_unit": legacy, "generation": "legacy"},
          {"adminUnit": {"code": legacy, "generation": "LEGACY"}}),
@@ -587,6 +590,10 @@ def test_parcel_downloads_take_the_filter_the_api_takes(api, wh):
           ("area_min_m2", "200"), ("area_max_m2", "5000")],
          {"adminUnit": {"code": current}, "landUseCode": [land_use, "XXX"],
           "areaMinM2": 200, "areaMaxM2": 5000}),
+        ({"admin_unit": current, "land_use_group": group, "planning_zone": zone,
+          "certificate_issued_from": "2000-01-01", "certificate_issued_to": "2030-12-31"},
+         {"adminUnit": {"code": current}, "landUseGroup": group, "planningZone": [zone],
+          "certificateIssuedFrom": "2000-01-01", "certificateIssuedTo": "2030-12-31"}),
     ]
     for params, parcel_filter in cases:
         answer = body_of(api, "query($f: LandParcelFilter) { landParcels(filter: $f, "
@@ -606,8 +613,24 @@ def test_parcel_downloads_take_the_filter_the_api_takes(api, wh):
         ("land_parcels.csv", {"area_min_m2": "many"}, 400, "BAD_USER_INPUT"),
         ("land_parcels.csv", {"area_min_m2": "9", "area_max_m2": "1"}, 400, "BAD_USER_INPUT"),
         ("land_parcels.csv", {"generation": "legacy"}, 400, "BAD_USER_INPUT"),
+        ("land_parcels.csv", {"area_max_m2": "nan"}, 400, "BAD_USER_INPUT"),
+        ("land_parcels.csv", {"certificate_issued_from": "01/02/2003"}, 400, "BAD_USER_INPUT"),
+        ("land_parcels.csv", [("admin_unit", current), ("admin_unit", legacy)], 400,
+         "BAD_USER_INPUT"),
         ("enterprises.csv", {"admin_unit": current}, 400, "BAD_USER_INPUT"),
     ]:
         response = httpx.get(f"{api}/opendata/{path}", params=params, timeout=60)
         assert response.status_code == status, (path, params, response.text)
         assert response.json()["errors"][0]["extensions"]["code"] == code
+
+    # Downloads are logged with what they asked for, refused ones too.
+    time.sleep(LINGER_SECONDS + 0.5)
+    logged = wh.execute(
+        "select outcome, error_codes, variables from api.access_log where operation_type = "
+        "'download land_parcels.csv' and variables @> %s order by entry_id",
+        (psycopg.types.json.Jsonb({"area_max_m2": ["nan"]}),)).fetchall()
+    assert logged and logged[-1][:2] == ("failed", ["BAD_USER_INPUT"])
+    assert wh.execute(
+        "select count(*) from api.access_log where operation_type = "
+        "'download land_parcels.geojson' and outcome = 'ok' and variables @> %s",
+        (psycopg.types.json.Jsonb({"planning_zone": [zone]}),)).fetchone()[0] > 0

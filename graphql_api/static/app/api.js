@@ -1,15 +1,46 @@
 // The GraphQL client: the signed-in key and purpose (kept in this tab's session storage),
 // answers with the fields the caller may not see, and coded errors.
 
-import { t } from './i18n.js';
-
 export class ApiError extends Error {
-  constructor(message, code, status, required) {
+  constructor(message, code, status, extensions = {}) {
     super(message);
     this.code = code;
     this.status = status;
-    this.required = required;
+    this.required = extensions.required;
+    this.missing = extensions.missing;
   }
+}
+
+// A signed-in key the server stops accepting (revoked, expired) is said at once, wherever
+// the request came from.
+function refused(status, message) {
+  if (status === 401 && session.key) {
+    window.dispatchEvent(new CustomEvent('kho:unauthenticated', { detail: message }));
+  }
+}
+
+// Each part of a page loads through one of these: starting a load aborts the one before,
+// so a slow old answer never overwrites a newer one.
+export class Latest {
+  constructor() {
+    this.controller = null;
+  }
+
+  start() {
+    this.stop();
+    const controller = new AbortController();
+    this.controller = controller;
+    return { signal: controller.signal, current: () => this.controller === controller };
+  }
+
+  stop() {
+    this.controller?.abort();
+    this.controller = null;
+  }
+}
+
+export function aborted(error) {
+  return error?.name === 'AbortError';
 }
 
 // An answer: its data, and the errors of the paths that failed or were withheld.
@@ -26,6 +57,13 @@ export class Answer {
     return error ? toError(error) : null;
   }
 
+  // The first FORBIDDEN error inside a path (a holder's name within the rights listed).
+  refusalWithin(path) {
+    const error = this.errors.find((e) => e.extensions?.code === 'FORBIDDEN' && e.path
+      && e.path.length > path.length && path.every((part, i) => part === e.path[i]));
+    return error ? toError(error) : null;
+  }
+
   // A root field's value; its error (NOT_FOUND, BAD_USER_INPUT, ...) if it failed.
   field(name) {
     const error = this.errors.find((e) => e.path?.[0] === name && e.path.length === 1);
@@ -36,7 +74,7 @@ export class Answer {
 
 function toError(error) {
   return new ApiError(error.message, error.extensions?.code ?? 'INTERNAL', null,
-    error.extensions?.required);
+    error.extensions ?? {});
 }
 
 export const session = {
@@ -75,8 +113,8 @@ export async function gql(query, variables = {}, { signal } = {}) {
       signal,
     });
   } catch (error) {
-    if (error.name === 'AbortError') throw error;
-    throw new ApiError(t('state.error', { message: error.message }), 'NETWORK');
+    if (aborted(error)) throw error;
+    throw new ApiError(error.message, 'NETWORK');
   }
   return answerOf(response);
 }
@@ -90,8 +128,9 @@ async function answerOf(response) {
   }
   if (body.data == null) {
     const error = body.errors?.[0];
+    refused(response.status, error?.message);
     throw new ApiError(error?.message ?? `HTTP ${response.status}`,
-      error?.extensions?.code ?? 'INTERNAL', response.status);
+      error?.extensions?.code ?? 'INTERNAL', response.status, error?.extensions ?? {});
   }
   return new Answer(body.data, body.errors ?? []);
 }
@@ -102,12 +141,13 @@ export async function download(path, { signal } = {}) {
   try {
     response = await fetch(path, { headers: headers(), signal });
   } catch (error) {
-    if (error.name === 'AbortError') throw error;
+    if (aborted(error)) throw error;
     throw new ApiError(error.message, 'NETWORK');
   }
   if (!response.ok) {
     const body = await response.json().catch(() => ({}));
     const error = body.errors?.[0];
+    refused(response.status, error?.message);
     throw new ApiError(error?.message ?? `HTTP ${response.status}`,
       error?.extensions?.code ?? `HTTP_${response.status}`, response.status);
   }

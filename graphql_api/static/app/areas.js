@@ -4,7 +4,7 @@
 import { ApiError, gql } from './api.js';
 import { debounce, h, link, replace } from './dom.js';
 import { t } from './i18n.js';
-import { href, params, unitParam, unitRef } from './state.js';
+import { href, params, settle, unitParam, unitRef } from './state.js';
 
 const UNIT = `query Unit($code: String!, $generation: AdminUnitGeneration!) {
   adminUnit(code: $code, generation: $generation) {
@@ -83,9 +83,12 @@ export class AreaPicker {
       placeholder: t('area.search'), 'aria-label': t('area.search'), autocomplete: 'off',
       oninput: debounce(() => this.find(), 250),
       onkeydown: (event) => {
-        if (event.key === 'Escape') this.results.hidden = true;
+        if (event.key === 'Escape') this.showResults(false);
       } });
-    this.results = h('ul', { class: 'results', 'data-testid': 'commune-results', hidden: true });
+    this.search.disabled = true; // until the province, and its former provinces, are known
+    this.legacyProvinces = [];
+    this.results = h('ul', { class: 'results', 'data-testid': 'commune-results', hidden: true,
+      role: 'listbox', 'aria-label': t('area.search') });
     this.selection = h('p', { class: 'selection', 'data-testid': 'area-selection' });
     this.element = h('section', { class: 'area-picker' },
       h('label', null, h('span', null, t('area.province')), this.province),
@@ -100,6 +103,7 @@ export class AreaPicker {
     replace(this.province, list.map((p) => h('option', { value: p.code, selected: p.code === provinceCode }, p.name)));
     this.legacyProvinces = list.find((p) => p.code === provinceCode)?.predecessors
       .map((s) => s.legacy.code) ?? [];
+    this.search.disabled = false;
     const here = params();
     const at = (u) => href({ ...here, unit: u, after: null, from: null, id: null });
     const parts = [h('strong', { 'data-testid': 'area-name' }, unit.name)];
@@ -123,7 +127,7 @@ export class AreaPicker {
   async find() {
     const name = this.search.value.trim();
     if (name.length < 2) {
-      this.results.hidden = true;
+      this.showResults(false);
       return;
     }
     const variables = { name, current: { code: this.province.value, generation: 'CURRENT' } };
@@ -143,22 +147,28 @@ export class AreaPicker {
       const answer = await gql(query, variables);
       found = Object.keys(answer.data).flatMap((alias) => answer.field(alias).nodes);
     } catch (error) {
-      replace(this.results, h('li', { class: 'error' }, error.message));
-      this.results.hidden = false;
+      if (name !== this.search.value.trim()) return;
+      replace(this.results, h('li', { class: 'error', role: 'alert' }, error.message));
+      this.showResults(true);
       return;
     }
     if (name !== this.search.value.trim()) return;
     replace(this.results, found.length ? found.map((unit) => this.result(unit))
       : h('li', { class: 'muted' }, t('area.noMatch', { q: name })));
-    this.results.hidden = false;
+    this.showResults(true);
+  }
+
+  showResults(shown) {
+    this.results.hidden = !shown;
+    this.search.setAttribute('aria-expanded', shown ? 'true' : 'false');
   }
 
   result(unit) {
     const param = `${unit.generation.toLowerCase()}:${unit.code}`;
     const legacy = unit.generation === 'LEGACY';
-    return h('li', null, h('button', { type: 'button', 'data-unit': param,
+    return h('li', { role: 'option' }, h('button', { type: 'button', 'data-unit': param,
       onclick: () => {
-        this.results.hidden = true;
+        this.showResults(false);
         this.search.value = '';
         this.onPick(param);
       } },
@@ -170,9 +180,15 @@ export class AreaPicker {
   }
 }
 
-// The unit of the page's link, or the home province; with its description.
-export async function selectedUnit(values) {
-  let ref = unitRef(values.unit);
-  if (!ref) ref = unitRef(await homeUnit());
-  return describeUnit(ref);
+// The area of a page's link: its unit, or the home province when the link names none (then
+// written into the link). A unit that is not one is an error, not the home province.
+export async function linkedUnit(values) {
+  if (values.unit) {
+    const ref = unitRef(values.unit);
+    if (!ref) throw new ApiError(t('area.badUnit', { unit: values.unit }), 'BAD_USER_INPUT');
+    return ref;
+  }
+  const home = await homeUnit();
+  if (!params().unit && params().view === values.view) settle({ unit: home });
+  return unitRef(home);
 }

@@ -1,7 +1,7 @@
 // Small DOM helpers: elements from data (text is always text, never HTML), and the
 // loading / empty / error / withheld states every view shows the same way.
 
-import { t } from './i18n.js';
+import { has, t } from './i18n.js';
 
 export function h(tag, attrs, ...children) {
   const element = document.createElement(tag);
@@ -9,6 +9,8 @@ export function h(tag, attrs, ...children) {
     if (value == null || value === false) continue;
     if (name.startsWith('on')) element.addEventListener(name.slice(2), value);
     else if (name === 'class') element.className = value;
+    // Through the CSSOM: the page's content security policy refuses style attributes.
+    else if (name === 'style') element.style.cssText = value;
     else if (name === 'value' || name === 'checked' || name === 'selected') element[name] = value;
     else element.setAttribute(name, value === true ? '' : value);
   }
@@ -44,24 +46,37 @@ export function empty(message) {
   return h('p', { class: 'state empty', 'data-testid': 'empty' }, message);
 }
 
+// An error: what it means in the reader's language, the server's own words below, and a
+// way to try again.
 export function failure(error, retry) {
+  const code = error.code ?? 'INTERNAL';
   return h('div', { class: 'state error', 'data-testid': 'error', role: 'alert',
-    'data-code': error.code ?? 'INTERNAL' },
-  h('p', null, t('state.error', { message: error.message })),
-  retry ? h('button', { type: 'button', onclick: retry }, t('state.retry')) : null);
+    'data-code': code },
+  h('p', null, has(`error.${code}`) ? t(`error.${code}`) : t('state.error')),
+  error.message ? h('p', { class: 'detail' }, error.message) : null,
+  retry ? h('button', { type: 'button', 'data-testid': 'retry', onclick: retry },
+    t('state.retry')) : null);
 }
 
 export function withheld(error) {
+  const purpose = error.missing === 'purpose';
   return h('p', { class: 'state withheld', 'data-testid': 'withheld',
-    'data-required': error.required ?? '' },
-  t('state.withheld', { required: error.required ?? '?' }));
+    'data-required': error.required ?? '', 'data-missing': error.missing ?? '' },
+  t(purpose ? 'state.purpose' : 'state.withheld', { required: error.required ?? '?' }));
 }
 
-// A section whose content may be withheld from the viewer: the rows, or why not.
+export function notFound() {
+  return h('div', { class: 'state empty', 'data-testid': 'not-found', 'data-code': 'NOT_FOUND' },
+    h('h1', null, t('state.notfound')));
+}
+
+// A section whose content may be withheld from the viewer: the rows, or why not; and what
+// is withheld within the rows (a holder's name), said above them.
 export function guarded(answer, path, render) {
   const refusal = answer.refusal(path);
   if (refusal) return withheld(refusal);
-  return render();
+  const within = answer.refusalWithin(path);
+  return within ? [withheld(within), render()] : render();
 }
 
 export function table(columns, rows, attrs = {}) {

@@ -20,7 +20,22 @@ const STRINGS = {
     'signin.rejected': 'Khóa bị từ chối: {message}',
     'footer.licence': 'Dữ liệu mở theo giấy phép CC BY 4.0',
     'state.loading': 'Đang tải…',
-    'state.error': 'Không tải được dữ liệu: {message}',
+    'state.error': 'Không tải được dữ liệu.',
+    'state.purpose': 'Phần này là dữ liệu cá nhân: khóa của bạn có quyền ({required}) nhưng cần ghi mục đích sử dụng. Đăng nhập lại và ghi mục đích.',
+    'error.NOT_FOUND': 'Không tìm thấy.',
+    'error.BAD_USER_INPUT': 'Yêu cầu không hợp lệ.',
+    'error.RATE_LIMITED': 'Quá nhiều yêu cầu trong một phút; vui lòng thử lại sau.',
+    'error.TIMEOUT': 'Truy vấn chạy quá lâu; hãy thu hẹp bộ lọc.',
+    'error.UNAUTHENTICATED': 'Khóa API bị từ chối.',
+    'error.NETWORK': 'Không kết nối được máy chủ.',
+    'error.SERVICE_UNAVAILABLE': 'Dịch vụ tạm thời không cung cấp phần này; vui lòng thử lại sau.',
+    'error.FORBIDDEN': 'Bạn không có quyền xem phần này.',
+    'signin.expired': 'Khóa API không còn được chấp nhận ({message}). Đăng nhập lại hoặc đăng xuất.',
+    'area.badUnit': 'Đường dẫn chứa mã đơn vị hành chính không hợp lệ: “{unit}”.',
+    'enterprises.codeSearch': 'Tìm theo mã số doanh nghiệp: khu vực và các bộ lọc không áp dụng.',
+    'aria.main': 'Trang chính',
+    'aria.pages': 'Trang',
+    'map.label': 'Bản đồ {n} thửa đất',
     'state.retry': 'Thử lại',
     'state.withheld': 'Bạn không có quyền xem phần này (cần quyền {required}). Đăng nhập bằng khóa của cơ quan có quyền đó.',
     'state.notfound': 'Không tìm thấy.',
@@ -158,7 +173,22 @@ const STRINGS = {
     'signin.rejected': 'The key was refused: {message}',
     'footer.licence': 'Open data under CC BY 4.0',
     'state.loading': 'Loading…',
-    'state.error': 'Could not load the data: {message}',
+    'state.error': 'Could not load the data.',
+    'state.purpose': 'This part is personal data: your key holds the grant ({required}) but a purpose must be stated. Sign in again with a purpose.',
+    'error.NOT_FOUND': 'Not found.',
+    'error.BAD_USER_INPUT': 'The request is not valid.',
+    'error.RATE_LIMITED': 'Too many requests in a minute; please try again shortly.',
+    'error.TIMEOUT': 'The query took too long; narrow the filter.',
+    'error.UNAUTHENTICATED': 'The API key was refused.',
+    'error.NETWORK': 'Could not reach the server.',
+    'error.SERVICE_UNAVAILABLE': 'The service cannot give this part at the moment; please try again shortly.',
+    'error.FORBIDDEN': 'You may not see this part.',
+    'signin.expired': 'The API key is no longer accepted ({message}). Sign in again or sign out.',
+    'area.badUnit': 'The link holds an admin-unit code that is not one: “{unit}”.',
+    'enterprises.codeSearch': 'Search by enterprise code: the area and the filters do not apply.',
+    'aria.main': 'Main',
+    'aria.pages': 'Pages',
+    'map.label': 'Map of {n} land parcels',
     'state.retry': 'Retry',
     'state.withheld': "You may not see this part (it needs the grant {required}). Sign in with the key of an agency that holds it.",
     'state.notfound': 'Not found.',
@@ -326,10 +356,23 @@ export function lang() {
   return current;
 }
 
-export function setLang(language) {
+// remember: the reader's own choice (the language button), kept for their next visit; a
+// language that came with a link is not.
+export function setLang(language, { remember = false } = {}) {
   current = LANGUAGES.includes(language) ? language : 'vi';
-  localStorage.setItem('kho.lang', current);
+  if (remember) localStorage.setItem('kho.lang', current);
   document.documentElement.lang = current;
+}
+
+// The language a link asks for (lang=en), else the reader's own choice.
+export function followLink() {
+  const wanted = initialLanguage();
+  if (wanted !== current) setLang(wanted);
+  return wanted;
+}
+
+export function has(key) {
+  return key in STRINGS[current] || key in STRINGS.vi;
 }
 
 export function t(key, vars = {}) {
@@ -376,5 +419,6 @@ export function translateShell() {
   for (const link of document.querySelectorAll('nav a[data-view]')) {
     link.textContent = t(`nav.${link.dataset.view}`);
   }
+  document.querySelector('header nav').setAttribute('aria-label', t('aria.main'));
   document.getElementById('lang-button').textContent = t('lang.switch');
 }

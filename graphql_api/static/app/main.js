@@ -3,8 +3,8 @@
 
 import { gql, session } from './api.js';
 import { h, replace } from './dom.js';
-import { lang, setLang, t, translateShell } from './i18n.js';
-import { go, onChange, params } from './state.js';
+import { followLink, lang, setLang, t, translateShell } from './i18n.js';
+import { go, href, onChange, params } from './state.js';
 import { EnterprisePage } from './views/enterprise.js';
 import { EnterprisesPage } from './views/enterprises.js';
 import { LandPage } from './views/land.js';
@@ -24,6 +24,9 @@ const SECTION = { parcel: 'land', enterprise: 'enterprises' };
 let active = null;
 
 function render(values) {
+  followLink();
+  translateShell();
+  showWho();
   const name = VIEWS[values.view] ? values.view : 'overview';
   const section = SECTION[name] ?? name;
   for (const item of document.querySelectorAll('nav a[data-view]')) {
@@ -31,16 +34,23 @@ function render(values) {
     if (item.dataset.view === section) item.setAttribute('aria-current', 'page');
     else item.removeAttribute('aria-current');
   }
-  if (active && active.name === name && active.page.update) {
+  if (active && active.name === name && active.lang === lang()) {
     active.page.update(values);
     return;
   }
-  active?.page.leave?.();
+  active?.page.leave();
   const container = document.getElementById('view');
   replace(container);
   const page = new VIEWS[name](container);
-  active = { name, page };
+  active = { name, page, lang: lang() };
   page.update(values);
+}
+
+// Start the page afresh (the key or the language changed).
+function rerender() {
+  active?.page.leave();
+  active = null;
+  render(params());
 }
 
 function showWho() {
@@ -79,36 +89,36 @@ async function signIn(dialog) {
 function setUpSignIn() {
   const dialog = document.getElementById('signin');
   const form = dialog.querySelector('form');
+  const done = () => {
+    dialog.close();
+    banner(null);
+    showWho();
+    rerender();
+  };
   document.getElementById('signin-button').addEventListener('click', () => {
-    form.key.value = session.key;
+    // The key is never shown again, not even to whoever sits at the screen next.
+    form.key.value = '';
     form.purpose.value = session.purpose;
     dialog.querySelector('[data-testid=signin-error]').hidden = true;
     dialog.showModal();
   });
+  dialog.querySelector('[data-action=cancel]').addEventListener('click', () => dialog.close());
+  dialog.querySelector('[data-action=signout]').addEventListener('click', () => {
+    session.signOut();
+    done();
+  });
   form.addEventListener('submit', async (event) => {
-    const action = event.submitter?.value;
-    if (action === 'cancel') return;
     event.preventDefault();
-    if (action === 'signout') {
-      session.signOut();
-    } else if (!(await signIn(dialog))) {
-      return;
-    }
-    dialog.close();
-    banner(null);
-    showWho();
-    active = null;
-    render(params());
+    if (await signIn(dialog)) done();
   });
 }
 
 function setUpLanguage() {
   document.getElementById('lang-button').addEventListener('click', () => {
-    setLang(lang() === 'vi' ? 'en' : 'vi');
-    translateShell();
-    showWho();
-    active = null;
-    go(params(), { replace: true });
+    setLang(lang() === 'vi' ? 'en' : 'vi', { remember: true });
+    // The link says the language too, so that a shared link opens in it.
+    history.replaceState(null, '', href(params()));
+    rerender();
   });
 }
 
@@ -125,11 +135,11 @@ function setUpLinks() {
   window.addEventListener('popstate', () => render(params()));
 }
 
-window.addEventListener('kho:unauthenticated', (event) => banner(event.detail));
+// A signed-in key the server stops accepting: say so, and offer to sign in again.
+window.addEventListener('kho:unauthenticated', (event) => {
+  banner(t('signin.expired', { message: event.detail ?? '' }));
+});
 
-setLang(lang());
-translateShell();
-showWho();
 setUpSignIn();
 setUpLanguage();
 setUpLinks();

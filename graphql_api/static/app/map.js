@@ -49,7 +49,7 @@ export class ParcelMap {
     this.highlighted = new Set();
     this.hover = null;
     this.view = null;
-    this.canvas = h('canvas', { 'aria-label': t('map.help'), role: 'img' });
+    this.canvas = h('canvas', { 'aria-label': t('map.label', { n: 0 }), role: 'img' });
     this.tooltip = h('div', { class: 'map-tooltip', hidden: true });
     this.message = h('div', { class: 'map-message', hidden: true });
     const controls = interactive ? h('div', { class: 'map-controls' },
@@ -61,6 +61,7 @@ export class ParcelMap {
         onclick: () => { this.fit(); this.draw(); } }, '⤢')) : null;
     this.element = h('div', { class: interactive && !compact ? 'map' : 'map small', 'data-testid': testid,
       'data-state': 'loading' }, this.canvas, controls, this.tooltip, this.message);
+    this.element.parcelMap = this; // what the browser tests read the drawn parcels from
     new ResizeObserver(() => this.resize()).observe(this.element);
     if (interactive) this.listen();
   }
@@ -97,6 +98,7 @@ export class ParcelMap {
         colour: landUseColour(feature.properties?.land_use_code) });
     }
     this.hover = null;
+    this.canvas.setAttribute('aria-label', t('map.label', { n: this.parcels.length }));
     if (!keepView || !this.view) this.fit();
     this.draw();
     return this.parcels.length;

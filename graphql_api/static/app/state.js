@@ -31,6 +31,12 @@ export function go(values, { replace = false } = {}) {
   for (const listener of listeners) listener(params());
 }
 
+// Write a selection into the URL without reloading the page's parts (say, the area a page
+// chose itself because its link named none), so the link holds it.
+export function settle(changes) {
+  history.replaceState(null, '', href({ ...params(), ...changes }));
+}
+
 // Change some parameters of the current selection (null removes one).
 export function update(changes, options) {
   go({ ...params(), ...changes }, options);

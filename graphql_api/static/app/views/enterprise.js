@@ -1,8 +1,8 @@
 // One enterprise, branch or household business: its registration, its branches and the
 // parcels it holds (on a map), and its legal representative as far as the viewer may see.
 
-import { gql } from '../api.js';
-import { empty, facts, failure, guarded, h, link, loading, replace, table } from '../dom.js';
+import { aborted, gql, Latest } from '../api.js';
+import { empty, facts, failure, guarded, h, link, loading, notFound, replace, table } from '../dom.js';
 import { date, number, pick, t } from '../i18n.js';
 import { ParcelMap, wktPolygon } from '../map.js';
 import { go, href } from '../state.js';
@@ -29,28 +29,31 @@ const ORGANIZATION = `query Organization($id: ID!) {
 export class EnterprisePage {
   constructor(container) {
     this.container = container;
+    this.load = new Latest();
+  }
+
+  leave() {
+    this.load.stop();
   }
 
   async update(values) {
+    const run = this.load.start();
     replace(this.container, loading());
-    let answer;
-    let organization;
     try {
-      answer = await gql(ORGANIZATION, { id: values.id ?? '' });
-      organization = answer.field('organization');
+      const answer = await gql(ORGANIZATION, { id: values.id ?? '' }, { signal: run.signal });
+      if (!run.current()) return;
+      const organization = answer.field('organization');
+      if (organization?.mergedInto) {
+        go({ view: 'enterprise', id: organization.mergedInto.id }, { replace: true });
+      } else if (organization) {
+        this.render(organization, answer);
+      } else {
+        replace(this.container, notFound());
+      }
     } catch (error) {
+      if (!run.current() || aborted(error)) return;
       replace(this.container, failure(error, () => this.update(values)));
-      return;
     }
-    if (organization?.mergedInto) {
-      go({ view: 'enterprise', id: organization.mergedInto.id }, { replace: true });
-      return;
-    }
-    if (!organization) {
-      replace(this.container, h('h1', null, t('state.notfound')));
-      return;
-    }
-    this.render(organization, answer);
   }
 
   render(o, answer) {
@@ -87,7 +90,7 @@ export class EnterprisePage {
           ], rows) : empty('—');
         })),
       h('section', { 'data-testid': 'enterprise-branches' }, h('h2', null, t('enterprise.branches')),
-        o.branches.length ? table([
+        o.branches?.length ? table([
           { label: t('col.name'), cell: (b) => link(href({ view: 'enterprise', id: b.id }), b.name ?? '') },
           { label: t('col.code'), cell: (b) => b.enterpriseCode },
           { label: t('col.status'), cell: (b) => pick(b, 'statusName') || b.status },

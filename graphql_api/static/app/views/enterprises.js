@@ -1,13 +1,13 @@
 // Enterprises: search by name (accents optional) or enterprise code, filter by industry,
 // legal form, status, kind and area, with the area's enterprises by industry and by status.
 
-import { gql } from '../api.js';
-import { AreaPicker, selectedUnit } from '../areas.js';
+import { aborted, gql, Latest } from '../api.js';
+import { AreaPicker, describeUnit, linkedUnit } from '../areas.js';
 import { barChart } from '../charts.js';
 import { debounce, empty, failure, h, link, loading, replace, table } from '../dom.js';
 import { date, industrySection, number, pick, t } from '../i18n.js';
-import { href, update } from '../state.js';
-import { pager } from './paging.js';
+import { href, unitParam, update } from '../state.js';
+import { Cursors, pager, staleCursor } from './paging.js';
 
 const PAGE_SIZE = 50;
 const TYPES = ['ENTERPRISE', 'BRANCH', 'HOUSEHOLD_BUSINESS'];
@@ -48,10 +48,10 @@ export function industryLabel(divisionCode) {
 
 export class EnterprisesPage {
   constructor(container) {
-    this.serial = 0;
-    this.cursors = new Map();
-    this.options = { industries: [], forms: [], statuses: [] };
-    this.title = h('h1');
+    this.loads = { describe: new Latest(), options: new Latest(), list: new Latest() };
+    this.cursors = new Cursors();
+    this.options = null;
+    this.title = h('h1', null, t('nav.enterprises'));
     this.picker = new AreaPicker((unit) => update({ unit, after: null, from: null,
       industry: null }));
     this.search = h('input', { type: 'search', 'data-testid': 'enterprise-search',
@@ -62,9 +62,9 @@ export class EnterprisesPage {
     this.status = this.select('status-select', 'status');
     this.type = this.select('type-select', 'type');
     this.order = this.select('enterprise-order', 'sort');
-    replace(this.type, h('option', { value: '' }, t('enterprises.anyType')),
-      TYPES.map((type) => h('option', { value: type }, t(`type.${type}`))));
     replace(this.order, ORDERS.map((o) => h('option', { value: o }, t(`sort.${o}`))));
+    this.note = h('p', { class: 'muted', 'data-testid': 'code-search-note', hidden: true },
+      t('enterprises.codeSearch'));
     this.charts = h('div', { class: 'charts', 'data-testid': 'enterprise-charts' });
     this.count = h('p', { class: 'count', 'data-testid': 'enterprise-count' });
     this.table = h('div', { 'data-testid': 'enterprise-table', 'data-state': 'loading' });
@@ -76,6 +76,7 @@ export class EnterprisesPage {
         h('label', null, h('span', null, t('col.status')), this.status),
         h('label', null, h('span', null, t('col.type')), this.type),
         h('label', null, h('span', null, t('land.sort')), this.order)),
+      this.note,
       this.charts,
       h('section', null, this.count, this.table));
   }
@@ -85,50 +86,78 @@ export class EnterprisesPage {
       onchange: (event) => this.setFilter({ [param]: event.target.value }) });
   }
 
+  leave() {
+    for (const load of Object.values(this.loads)) load.stop();
+  }
+
   setFilter(changes) {
     update({ ...changes, after: null, from: null });
   }
 
   async update(values) {
-    const serial = ++this.serial;
     this.values = values;
-    let unit;
+    let ref;
     try {
-      unit = await selectedUnit(values);
+      ref = await linkedUnit(values);
     } catch (error) {
-      this.table.dataset.state = 'error';
-      replace(this.table, failure(error, () => this.update(this.values)));
+      if (values === this.values) this.fail(error);
       return;
     }
-    if (serial !== this.serial) return;
-    const ref = { code: unit.code, generation: unit.generation };
-    this.title.textContent = t('enterprises.title', { area: unit.name });
-    document.title = `${this.title.textContent} — kho`;
+    if (values !== this.values) return;
     if (document.activeElement !== this.search) this.search.value = values.q ?? '';
-    const unitKey = `${ref.generation}:${ref.code}`;
-    if (unitKey !== this.unitKey) {
-      this.unitKey = unitKey;
-      this.cursors.clear();
-      this.picker.show(unit).catch(() => {});
-      await this.loadOptions(ref, serial);
+    const unit = unitParam(ref);
+    if (unit !== this.unit) {
+      this.unit = unit;
+      this.options = null;
+      this.describe(ref);
+      this.loadOptions(ref);
     }
-    this.syncSelects(values);
-    await this.loadList(ref, values, serial);
+    this.syncControls();
+    this.loadList(ref, values);
   }
 
-  async loadOptions(ref, serial) {
+  fail(error) {
+    this.leave();
+    this.count.textContent = '';
+    delete this.count.dataset.total;
+    this.table.dataset.state = 'error';
+    replace(this.table, failure(error, () => {
+      this.unit = null;
+      this.update(this.values);
+    }));
+  }
+
+  async describe(ref) {
+    const run = this.loads.describe.start();
+    try {
+      const unit = await describeUnit(ref);
+      if (!run.current()) return;
+      this.title.textContent = t('enterprises.title', { area: unit.name });
+      document.title = `${this.title.textContent} — kho`;
+      await this.picker.show(unit);
+    } catch (error) {
+      if (run.current()) this.fail(error);
+    }
+  }
+
+  // The area's enterprises by industry, legal form and status: the charts, and the choices
+  // of the filters. Kept until the area changes.
+  async loadOptions(ref) {
+    const run = this.loads.options.start();
     replace(this.charts, loading());
     try {
-      const answer = await gql(OPTIONS, { filter: { adminUnit: ref } });
-      if (serial !== this.serial) return;
+      const answer = await gql(OPTIONS, { filter: { adminUnit: ref } }, { signal: run.signal });
+      if (!run.current()) return;
       this.options = { industries: answer.field('industries'), forms: answer.field('forms'),
         statuses: answer.field('statuses') };
     } catch (error) {
-      replace(this.charts, failure(error));
-      this.options = { industries: [], forms: [], statuses: [] };
+      if (run.current() && !aborted(error)) {
+        replace(this.charts, failure(error, () => this.loadOptions(ref)));
+      }
       return;
     }
     this.renderCharts();
+    this.syncControls();
   }
 
   renderCharts() {
@@ -150,11 +179,16 @@ export class EnterprisesPage {
           rows: byStatus.map((r) => [r.status, pick(r, 'statusName'), r.organizationCount]) } }));
   }
 
-  syncSelects(values) {
-    const { industries, forms, statuses } = this.options;
+  // The controls show the link's values, including one the area's lists do not hold.
+  syncControls() {
+    const values = this.values;
+    const { industries, forms, statuses } = this.options ?? { industries: [], forms: [], statuses: [] };
     const options = (select, any, items, value, label, chosen) => {
-      replace(select, h('option', { value: '' }, any), items.filter(value).map((item) =>
-        h('option', { value: value(item) }, `${label(item)} (${number(item.organizationCount)})`)));
+      const listed = items.filter(value).map((item) => [value(item),
+        `${label(item)} (${number(item.organizationCount)})`]);
+      if (chosen && !listed.some(([v]) => v === chosen)) listed.push([chosen, chosen]);
+      replace(select, h('option', { value: '' }, any),
+        listed.map(([v, text]) => h('option', { value: v }, text)));
       select.value = chosen ?? '';
     };
     options(this.industry, t('enterprises.anyIndustry'),
@@ -164,20 +198,30 @@ export class EnterprisesPage {
       (r) => pick(r, 'legalFormName') || r.legalFormCode, values.form);
     options(this.status, t('enterprises.anyStatus'), statuses, (r) => r.status,
       (r) => pick(r, 'statusName') || r.status, values.status);
+    replace(this.type, h('option', { value: '' }, t('enterprises.anyType')),
+      TYPES.map((type) => h('option', { value: type }, t(`type.${type}`))));
     this.type.value = TYPES.includes(values.type) ? values.type : '';
     this.order.value = ORDERS.includes(values.sort) ? values.sort : 'NAME';
+    // A search by code finds one record wherever it is: the filters do not apply.
+    const byCode = ENTERPRISE_CODE.test(values.q ?? '');
+    for (const control of [this.industry, this.form, this.status, this.type, this.order]) {
+      control.disabled = byCode;
+    }
+    this.note.hidden = !byCode;
   }
 
   filterOf(ref, values) {
     const filter = { adminUnit: ref, organizationType: TYPES.includes(values.type) ? [values.type] : TYPES };
-    if (values.q && !ENTERPRISE_CODE.test(values.q)) filter.name = values.q;
+    if (values.q) filter.name = values.q;
     if (values.industry) filter.industryCode = values.industry;
     if (values.form) filter.legalFormCode = [values.form];
     if (values.status) filter.status = [values.status];
     return filter;
   }
 
-  async loadList(ref, values, serial) {
+  async loadList(ref, values) {
+    const run = this.loads.list.start();
+    const cursors = this.cursors.of(values);
     this.table.dataset.state = 'loading';
     if (!this.table.querySelector('table')) replace(this.table, loading());
     const q = values.q ?? '';
@@ -191,24 +235,26 @@ export class EnterprisesPage {
     let connection = null;
     try {
       if (ENTERPRISE_CODE.test(q)) {
-        const found = (await gql(BY_CODE, { code: q })).field('enterprise');
+        const found = (await gql(BY_CODE, { code: q }, { signal: run.signal })).field('enterprise');
         nodes = found ? [found] : [];
       } else {
         connection = (await gql(LIST, { filter: this.filterOf(ref, values),
           orderBy: ORDERS.includes(values.sort) ? values.sort : 'NAME',
-          after: values.after || null })).field('organizations');
+          after: values.after || null }, { signal: run.signal })).field('organizations');
         nodes = connection.nodes;
       }
     } catch (error) {
-      if (serial !== this.serial) return;
-      this.table.dataset.state = 'error';
-      replace(this.table, failure(error, () => this.update(this.values)));
+      if (!run.current() || aborted(error)) return;
+      if (staleCursor(error, values)) {
+        update({ after: null, from: null }, { replace: true });
+        return;
+      }
+      this.fail(error);
       return;
     }
-    if (serial !== this.serial) return;
+    if (!run.current()) return;
     const total = connection ? connection.totalCount : nodes.length;
     const from = Number(values.from) || 0;
-    this.cursors.set(from, values.after || null);
     this.count.textContent = t('enterprises.count', { n: number(total) });
     this.count.dataset.total = String(total);
     replace(this.table, nodes.length ? [table([
@@ -220,9 +266,10 @@ export class EnterprisesPage {
       { label: t('col.status'), cell: (o) => pick(o, 'statusName') || o.status },
       { label: t('col.commune'), cell: (o) => o.commune?.name },
       { label: t('col.registeredOn'), cell: (o) => date(o.registeredOn) },
-    ], nodes, { 'data-testid': 'enterprise-rows' }),
+    ], nodes.map((o) => ({ data: o, attrs: { 'data-organization-id': o.id } })),
+    { 'data-testid': 'enterprise-rows' }),
     connection ? pager({ from, shown: nodes.length, total, pageInfo: connection.pageInfo,
-      pageSize: PAGE_SIZE, cursors: this.cursors }) : null]
+      pageSize: PAGE_SIZE, cursors }) : null]
       : empty(t('enterprises.empty')));
     this.table.dataset.state = 'ready';
   }

@@ -2,13 +2,13 @@
 // in a table, and the filters both follow. The map draws from the open-data GeoJSON of the
 // filter, the table pages through landParcels with the same filter.
 
-import { ApiError, download, gql } from '../api.js';
-import { AreaPicker, describeUnit, homeUnit } from '../areas.js';
+import { aborted, download, gql, Latest } from '../api.js';
+import { AreaPicker, describeUnit, linkedUnit } from '../areas.js';
 import { empty, failure, h, link, loading, replace, table } from '../dom.js';
 import { date, number, pick, t } from '../i18n.js';
 import { landUseColour, ParcelMap } from '../map.js';
-import { go, href, unitRef, update } from '../state.js';
-import { pager } from './paging.js';
+import { go, href, unitParam, update } from '../state.js';
+import { Cursors, pager, staleCursor } from './paging.js';
 
 const PAGE_SIZE = 50;
 // Above this many parcels the map asks for a smaller area instead of drawing.
@@ -33,7 +33,12 @@ const PARCELS = `query LandParcels($filter: LandParcelFilter, $orderBy: LandParc
   }
 }`;
 
-// The filter of a page's link, as the API takes it and as the GeoJSON download takes it.
+function finite(text) {
+  return text !== undefined && text !== '' && Number.isFinite(Number(text)) ? Number(text) : null;
+}
+
+// The filter of a page's link, as the API takes it and as the GeoJSON download takes it:
+// the same values, so that the map and the table name the same parcels.
 export function landFilter(values, ref) {
   const filter = { adminUnit: ref };
   const download = new URLSearchParams({ admin_unit: ref.code,
@@ -45,9 +50,10 @@ export function landFilter(values, ref) {
   }
   for (const [param, field, name] of [['amin', 'areaMinM2', 'area_min_m2'],
     ['amax', 'areaMaxM2', 'area_max_m2']]) {
-    if (values[param] !== undefined && values[param] !== '' && Number.isFinite(Number(values[param]))) {
-      filter[field] = Number(values[param]);
-      download.set(name, values[param]);
+    const value = finite(values[param]);
+    if (value !== null) {
+      filter[field] = value;
+      download.set(name, String(value));
     }
   }
   if (values.zone) {
@@ -65,9 +71,12 @@ function describeParcel(feature) {
 
 export class LandPage {
   constructor(container) {
-    this.serial = 0;
-    this.cursors = new Map();
-    this.title = h('h1');
+    this.loads = { describe: new Latest(), options: new Latest(), map: new Latest(),
+      table: new Latest() };
+    this.cursors = new Cursors();
+    this.uses = null;
+    this.zones = null;
+    this.title = h('h1', null, t('nav.land'));
     this.picker = new AreaPicker((unit) => update({ unit, after: null, from: null, use: null,
       zone: null }));
     this.map = new ParcelMap({ describe: describeParcel,
@@ -105,125 +114,143 @@ export class LandPage {
       h('section', null, this.tableCount, this.table));
   }
 
+  leave() {
+    for (const load of Object.values(this.loads)) load.stop();
+  }
+
   setFilter(changes) {
     update({ ...changes, after: null, from: null });
   }
 
+  current(values) {
+    return values === this.values;
+  }
+
   async update(values) {
-    const serial = ++this.serial;
     this.values = values;
-    // The link names the area: its parcels are asked for at once, beside its description.
-    let ref = unitRef(values.unit);
-    if (!ref) {
-      try {
-        ref = unitRef(await homeUnit());
-      } catch (error) {
-        this.fail(error);
-        return;
-      }
-      if (serial !== this.serial) return;
+    let ref;
+    try {
+      // The link names the area: its parcels are asked for at once, beside its description.
+      ref = await linkedUnit(values);
+    } catch (error) {
+      if (this.current(values)) this.fail(error);
+      return;
     }
-    const unitKey = `${ref.generation}:${ref.code}`;
-    const { filter, download: downloadParams } = landFilter(values, ref);
+    if (!this.current(values)) return;
+    const unit = unitParam(ref);
+    const { filter, download: mapKey } = landFilter(values, ref);
     this.syncControls(values);
-    if (unitKey !== this.unitKey) {
-      this.unitKey = unitKey;
-      this.cursors.clear();
+    if (unit !== this.unit) {
+      this.unit = unit;
+      this.uses = null;
+      this.zones = null;
       this.describe(ref);
-      this.loadOptions(ref, serial);
-    } else {
-      this.renderLegend();
+      this.loadOptions(ref);
     }
-    const mapKey = downloadParams;
-    const drawMap = mapKey !== this.mapKey;
-    if (drawMap) {
+    this.renderLegend();
+    this.renderZones();
+    if (mapKey !== this.mapKey) {
       this.mapKey = mapKey;
+      this.loads.map.stop();
       this.map.setState('loading');
       this.map.showMessage(t('state.loading'));
+      // A commune's map is fetched at once; a larger area's once its count is known.
+      this.mapWaiting = ref.code.length !== 5;
+      if (!this.mapWaiting) this.loadMap(mapKey, null);
     }
-    // A commune's map is fetched at once; a larger area's only once its count is known.
-    const mapNow = drawMap && ref.code.length === 5;
-    if (mapNow) this.loadMap(downloadParams, mapKey, null);
-    const total = await this.loadTable(filter, values, serial);
-    if (drawMap && !mapNow && total != null && serial === this.serial) {
-      this.loadMap(downloadParams, mapKey, total);
-    }
+    this.loadTable(filter, values);
   }
 
   async describe(ref) {
-    const unitKey = `${ref.generation}:${ref.code}`;
+    const run = this.loads.describe.start();
     try {
       const unit = await describeUnit(ref);
-      if (unitKey !== this.unitKey) return;
+      if (!run.current()) return;
       this.title.textContent = t('land.title', { area: unit.name });
       document.title = `${this.title.textContent} — kho`;
       await this.picker.show(unit);
     } catch (error) {
-      if (unitKey === this.unitKey) this.fail(error);
+      if (run.current()) this.fail(error);
     }
   }
 
   syncControls(values) {
-    this.areaMin.value = values.amin ?? '';
-    this.areaMax.value = values.amax ?? '';
+    this.areaMin.value = finite(values.amin) ?? '';
+    this.areaMax.value = finite(values.amax) ?? '';
     this.order.value = ORDERS.includes(values.sort) ? values.sort : 'ID';
-    if (this.zones) this.renderZones(values.zone);
   }
 
   fail(error) {
+    this.leave();
     this.map.setState('error');
     this.map.showMessage(error.message);
+    this.mapCount.textContent = '';
+    this.tableCount.textContent = '';
+    delete this.tableCount.dataset.total;
     this.table.dataset.state = 'error';
     replace(this.table, failure(error, () => {
       this.mapKey = null;
-      this.unitKey = null;
+      this.unit = null;
       this.update(this.values);
     }));
   }
 
-  async loadOptions(ref, serial) {
+  async loadOptions(ref) {
+    const run = this.loads.options.start();
     replace(this.legend, loading());
     try {
-      const answer = await gql(OPTIONS, { filter: { adminUnit: ref } });
-      if (serial !== this.serial && this.unitKey !== `${ref.generation}:${ref.code}`) return;
+      const answer = await gql(OPTIONS, { filter: { adminUnit: ref } }, { signal: run.signal });
+      if (!run.current()) return;
       this.uses = answer.field('uses');
       this.zones = answer.field('zones');
     } catch (error) {
-      replace(this.legend, failure(error));
+      if (run.current() && !aborted(error)) {
+        replace(this.legend, failure(error, () => this.loadOptions(ref)));
+      }
       return;
     }
     this.renderLegend();
-    this.renderZones(this.values.zone);
+    this.renderZones();
   }
 
+  // The land uses of the area, as a legend whose check boxes filter; a code the link asks
+  // for that the area does not have still shows, checked.
   renderLegend() {
     if (!this.uses) return;
     const chosen = new Set((this.values.use ?? '').split(',').filter(Boolean));
+    const uses = [...this.uses];
+    for (const code of chosen) {
+      if (!uses.some((u) => u.landUseCode === code)) uses.push({ landUseCode: code, parcelCount: 0 });
+    }
     const toggle = (code, on) => {
       const next = new Set(chosen);
       if (on) next.add(code); else next.delete(code);
       this.setFilter({ use: [...next].sort().join(',') || null });
     };
     replace(this.legend, h('legend', null, t('land.landUse')),
-      this.uses.length ? this.uses.map((use) => h('label', { class: 'legend-item' },
+      uses.length ? uses.map((use) => h('label', { class: 'legend-item' },
         h('input', { type: 'checkbox', value: use.landUseCode, 'data-testid': `use-${use.landUseCode}`,
           checked: chosen.has(use.landUseCode),
           onchange: (event) => toggle(use.landUseCode, event.target.checked) }),
         h('span', { class: 'swatch', style: `background:${landUseColour(use.landUseCode)}` }),
-        h('span', null, `${use.landUseCode} · ${pick(use, 'landUseName')}`),
+        h('span', null, `${use.landUseCode}${use.landUseNameVi ? ` · ${pick(use, 'landUseName')}` : ''}`),
         h('span', { class: 'muted' }, ` (${number(use.parcelCount)})`)))
         : empty(t('land.empty')));
   }
 
-  renderZones(selected) {
+  renderZones() {
+    const selected = this.values.zone ?? '';
+    const zones = (this.zones ?? []).filter((z) => z.planningZone);
+    if (selected && !zones.some((z) => z.planningZone === selected)) {
+      zones.push({ planningZone: selected, parcelCount: 0 });
+    }
     replace(this.zone, h('option', { value: '' }, t('land.anyZone')),
-      this.zones.filter((z) => z.planningZone).map((z) => h('option', {
-        value: z.planningZone, selected: z.planningZone === selected },
-      `${z.planningZone} (${number(z.parcelCount)})`)));
-    this.zone.value = selected ?? '';
+      zones.map((z) => h('option', { value: z.planningZone },
+        `${z.planningZone} (${number(z.parcelCount)})`)));
+    this.zone.value = selected;
   }
 
-  async loadMap(downloadParams, mapKey, total) {
+  async loadMap(mapKey, total) {
     if (total != null && total > MAP_LIMIT) {
       this.map.setParcels([]);
       this.map.showMessage(t('land.mapTooMany', { n: number(total) }));
@@ -231,49 +258,55 @@ export class LandPage {
       this.map.setState('ready', 0);
       return;
     }
+    const run = this.loads.map.start();
     let collection;
     try {
-      collection = await download(`/opendata/land_parcels.geojson?${downloadParams}`);
+      collection = await download(`/opendata/land_parcels.geojson?${mapKey}`,
+        { signal: run.signal });
     } catch (error) {
-      if (mapKey !== this.mapKey) return;
+      if (!run.current() || aborted(error)) return;
       this.map.setState('error');
       this.map.showMessage(error.message);
       return;
     }
-    if (mapKey !== this.mapKey) return;
-    const sameArea = this.drawnArea === this.unitKey;
-    const drawn = this.map.setParcels(collection.features, { keepView: sameArea });
-    this.drawnArea = this.unitKey;
+    if (!run.current()) return;
+    const drawn = this.map.setParcels(collection.features,
+      { keepView: this.drawnUnit === this.unit });
+    this.drawnUnit = this.unit;
     this.map.showMessage(drawn ? null : t('land.empty'));
     this.mapCount.textContent = t('land.mapCount', { n: number(drawn) });
     this.map.setState('ready', drawn);
   }
 
-  async loadTable(filter, values, serial) {
+  async loadTable(filter, values) {
+    const run = this.loads.table.start();
+    const cursors = this.cursors.of(values);
     this.table.dataset.state = 'loading';
     this.table.setAttribute('aria-busy', 'true');
     if (!this.table.querySelector('table')) replace(this.table, loading());
     const orderBy = ORDERS.includes(values.sort) ? values.sort : 'ID';
     let connection;
     try {
-      connection = (await gql(PARCELS, { filter, orderBy, after: values.after || null }))
-        .field('landParcels');
+      connection = (await gql(PARCELS, { filter, orderBy, after: values.after || null },
+        { signal: run.signal })).field('landParcels');
     } catch (error) {
-      if (serial !== this.serial) return null;
-      if (error instanceof ApiError && error.code !== 'NETWORK' && values.after) {
-        // A stale cursor (the order changed, the data was republished): from the start.
+      if (!run.current() || aborted(error)) return;
+      if (staleCursor(error, values)) {
         update({ after: null, from: null }, { replace: true });
-        return null;
+        return;
       }
       this.fail(error);
-      return null;
+      return;
     }
-    if (serial !== this.serial) return null;
+    if (!run.current()) return;
     this.table.removeAttribute('aria-busy');
     const from = Number(values.from) || 0;
-    this.cursors.set(from, values.after || null);
     this.tableCount.textContent = t('land.tableCount', { n: number(connection.totalCount) });
     this.tableCount.dataset.total = String(connection.totalCount);
+    if (this.mapWaiting) {
+      this.mapWaiting = false;
+      this.loadMap(this.mapKey, connection.totalCount);
+    }
     if (!connection.nodes.length) {
       replace(this.table, empty(t('land.empty')));
     } else {
@@ -292,11 +325,12 @@ export class LandPage {
       ], connection.nodes.map((p) => ({ data: p, attrs: { 'data-parcel-id': p.id,
         'data-legacy-commune': p.legacyCommuneCode,
         onmouseenter: () => this.map.highlight([p.id]),
-        onmouseleave: () => this.map.highlight([]) } }))),
+        onmouseleave: () => this.map.highlight([]),
+        onfocusin: () => this.map.highlight([p.id]),
+        onfocusout: () => this.map.highlight([]) } }))),
       pager({ from, shown: connection.nodes.length, total: connection.totalCount,
-        pageInfo: connection.pageInfo, pageSize: PAGE_SIZE, cursors: this.cursors }));
+        pageInfo: connection.pageInfo, pageSize: PAGE_SIZE, cursors }));
     }
     this.table.dataset.state = 'ready';
-    return connection.totalCount;
   }
 }

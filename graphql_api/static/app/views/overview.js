@@ -1,13 +1,13 @@
 // Overview of an area: its land area by use and its enterprises by industry, as charts
 // whose figures download as CSV.
 
-import { gql } from '../api.js';
-import { AreaPicker, selectedUnit } from '../areas.js';
+import { aborted, gql, Latest } from '../api.js';
+import { AreaPicker, describeUnit, linkedUnit } from '../areas.js';
 import { barChart } from '../charts.js';
 import { failure, h, link, loading, replace } from '../dom.js';
 import { industrySection, number, pick, t } from '../i18n.js';
 import { landUseColour } from '../map.js';
-import { href, update } from '../state.js';
+import { href, unitParam, update } from '../state.js';
 import { industryLabel } from './enterprises.js';
 
 const FIGURES = `query Overview($land: LandParcelFilter, $business: OrganizationFilter) {
@@ -21,31 +21,37 @@ const FIGURES = `query Overview($land: LandParcelFilter, $business: Organization
 
 export class OverviewPage {
   constructor(container) {
-    this.serial = 0;
-    this.title = h('h1');
+    this.load = new Latest();
+    this.title = h('h1', null, t('nav.overview'));
     this.picker = new AreaPicker((unit) => update({ unit }));
     this.body = h('div', { 'data-testid': 'overview', 'data-state': 'loading' });
     container.append(this.title, this.picker.element, this.body);
   }
 
+  leave() {
+    this.load.stop();
+  }
+
   async update(values) {
-    const serial = ++this.serial;
+    const run = this.load.start();
     this.body.dataset.state = 'loading';
     replace(this.body, loading());
     let unit;
     let answer;
     try {
-      unit = await selectedUnit(values);
-      const ref = { code: unit.code, generation: unit.generation };
-      this.picker.show(unit).catch(() => {});
-      answer = await gql(FIGURES, { land: { adminUnit: ref }, business: { adminUnit: ref } });
+      const ref = await linkedUnit(values);
+      [unit, answer] = await Promise.all([describeUnit(ref),
+        gql(FIGURES, { land: { adminUnit: ref }, business: { adminUnit: ref } },
+          { signal: run.signal })]);
+      if (!run.current()) return;
+      await this.picker.show(unit);
     } catch (error) {
-      if (serial !== this.serial) return;
+      if (!run.current() || aborted(error)) return;
       this.body.dataset.state = 'error';
       replace(this.body, failure(error, () => this.update(values)));
       return;
     }
-    if (serial !== this.serial) return;
+    if (!run.current()) return;
     this.title.textContent = t('overview.title', { area: unit.name });
     document.title = `${this.title.textContent} — kho`;
     this.render(unit, answer.field('landAreaByUse'), answer.field('enterpriseStatistics'));
@@ -53,7 +59,7 @@ export class OverviewPage {
   }
 
   render(unit, uses, industries) {
-    const unitParam = `${unit.generation.toLowerCase()}:${unit.code}`;
+    const here = unitParam(unit);
     const byArea = [...uses].sort((a, b) => b.totalAreaM2 - a.totalAreaM2);
     const byCount = [...industries].sort((a, b) => b.organizationCount - a.organizationCount);
     const parcels = uses.reduce((sum, r) => sum + r.parcelCount, 0);
@@ -77,7 +83,7 @@ export class OverviewPage {
                 'parcel_count', 'total_area_m2'],
               rows: byArea.map((r) => [unit.code, unit.generation.toLowerCase(), r.landUseCode,
                 pick(r, 'landUseName'), r.parcelCount, r.totalAreaM2]) } }),
-          link(href({ view: 'land', unit: unitParam }), `${t('nav.land')} ›`)),
+          link(href({ view: 'land', unit: here }), `${t('nav.land')} ›`)),
         h('div', null,
           barChart({ title: t('overview.enterprisesByIndustry'), testid: 'chart-industry',
             rows: byCount.map((r) => ({ label: industryLabel(r.industryDivisionCode),
@@ -88,6 +94,6 @@ export class OverviewPage {
               rows: byCount.map((r) => [unit.code, unit.generation.toLowerCase(),
                 r.industryDivisionCode, industrySection(r.industryDivisionCode).name,
                 r.organizationCount]) } }),
-          link(href({ view: 'enterprises', unit: unitParam }), `${t('nav.enterprises')} ›`))));
+          link(href({ view: 'enterprises', unit: here }), `${t('nav.enterprises')} ›`))));
   }
 }

@@ -1,8 +1,8 @@
 // One parcel: its register facts, a map of it, and its history of rights and transfers as
 // far as the viewer may see them (holders are shared data, names of persons personal).
 
-import { gql } from '../api.js';
-import { empty, facts, failure, guarded, h, link, loading, replace, table } from '../dom.js';
+import { aborted, gql, Latest } from '../api.js';
+import { empty, facts, failure, guarded, h, link, loading, notFound, replace, table } from '../dom.js';
 import { date, number, pick, t } from '../i18n.js';
 import { ParcelMap, wktPolygon } from '../map.js';
 import { href } from '../state.js';
@@ -25,24 +25,25 @@ const PARCEL = `query Parcel($id: ID!) {
 export class ParcelPage {
   constructor(container) {
     this.container = container;
+    this.load = new Latest();
+  }
+
+  leave() {
+    this.load.stop();
   }
 
   async update(values) {
+    const run = this.load.start();
     replace(this.container, loading());
-    let answer;
-    let parcel;
     try {
-      answer = await gql(PARCEL, { id: values.id ?? '' });
-      parcel = answer.field('landParcel');
+      const answer = await gql(PARCEL, { id: values.id ?? '' }, { signal: run.signal });
+      if (!run.current()) return;
+      const parcel = answer.field('landParcel');
+      if (parcel) this.render(parcel, answer); else replace(this.container, notFound());
     } catch (error) {
+      if (!run.current() || aborted(error)) return;
       replace(this.container, failure(error, () => this.update(values)));
-      return;
     }
-    if (!parcel) {
-      replace(this.container, h('h1', null, t('state.notfound')));
-      return;
-    }
-    this.render(parcel, answer);
   }
 
   render(parcel, answer) {
@@ -65,7 +66,7 @@ export class ParcelPage {
           [t('col.zone'), parcel.planningZone],
           [t('parcel.certificate'), [parcel.certificateSerial, date(parcel.certificateIssuedOn)]
             .filter(Boolean).join(' · ')],
-          [t('parcel.source'), `${parcel.provenance[0]?.sourceSystem ?? 'land'} · ${
+          [t('parcel.source'), `${parcel.provenance?.[0]?.sourceSystem ?? 'land'} · ${
             date(parcel.sourceUpdatedAt)}`],
         ])),
         map.element),
