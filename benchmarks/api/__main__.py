@@ -38,8 +38,9 @@ at most 10 % slower: closed-loop throughput, and p50 when paced at a load both s
 sustain, e.g. ``--paced a=200,b=20,c=5``; paced at the edge of capacity, p50 is queueing).
 
 The API's requests come from an agency client ('bench') holding every personal grant, with
-a purpose: the personal fields are released, and each such answer waits for its
-access-log entry to be committed.
+a purpose: the personal fields are released, and each such answer's access-log entry
+records the persons it released (written by the API's log writer in batches, after the
+answer has gone).
 """
 
 from __future__ import annotations
@@ -93,7 +94,7 @@ def api_answer(scenario: Scenario, status: int, body: bytes) -> dict:
 
 
 # The API's reads come from an agency client holding every grant, with a purpose (so the
-# personal fields are released and each answer waits for its access-log entry).
+# personal fields are released and each answer's log entry names the persons).
 CLIENT_HEADERS: dict[str, str] = {}
 
 
