@@ -575,6 +575,28 @@ def test_open_datasets_download_as_csv_and_geojson(api, wh):
         assert response.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
 
 
+def test_downloads_and_the_pages_files_go_out_gzipped_to_clients_that_accept_it(api):
+    def get(path: str, encoding: str) -> httpx.Response:
+        response = httpx.get(f"{api}{path}", headers={"Accept-Encoding": encoding},
+                             timeout=60)
+        assert response.status_code == 200, (path, response.text[:200])
+        return response
+
+    for path in ("/opendata/land_parcels.geojson", "/opendata/land_parcels.csv",
+                 "/static/app/map.js"):
+        plain, gzipped = get(path, "identity"), get(path, "gzip")
+        assert "content-encoding" not in plain.headers
+        assert gzipped.headers["content-encoding"] == "gzip"
+        assert "accept-encoding" in gzipped.headers["vary"].lower()
+        # httpx has undone the gzip: the same bytes, sent in far fewer.
+        assert gzipped.content == plain.content
+        assert gzipped.num_bytes_downloaded < len(plain.content) / 2, path
+    # GraphQL answers are not compressed: their CPU is the API's bottleneck.
+    answer = httpx.post(f"{api}/graphql", json={"query": "{ adminUnits(first: 100) "
+                        "{ nodes { code name } } }"}, headers={"Accept-Encoding": "gzip"})
+    assert answer.status_code == 200 and "content-encoding" not in answer.headers
+
+
 def test_parcel_downloads_take_the_filter_the_api_takes(api, wh):
     """The planners' map draws from the GeoJSON of a filter and its table asks landParcels
     with the same one: both must name the same parcels."""
