@@ -49,10 +49,10 @@ def browser():
 
 
 @contextlib.contextmanager
-def fresh_page(browser, viewport: dict[str, int] = LAPTOP) -> Iterator[Page]:
-    """A page in a fresh browser context (no storage, no cache); a script error fails the
-    test."""
-    context = browser.new_context(viewport=viewport, accept_downloads=True)
+def fresh_page(browser, viewport: dict[str, int] = LAPTOP, **options) -> Iterator[Page]:
+    """A page in a fresh browser context (no storage, no cache; ``options`` for
+    ``new_context``); a script error fails the test."""
+    context = browser.new_context(viewport=viewport, accept_downloads=True, **options)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -482,6 +482,116 @@ def test_a_shared_link_opens_the_same_selection(ui, page, browser, wh):
     assert "after" not in query(page)
     assert (table_parcel_ids(page), page.get_by_test_id("page-range").inner_text()) \
         == first_page
+
+
+# A parcel drawn well inside the map's canvas, where a click or a tap lands on it alone.
+PARCEL_IN_VIEW = """map => {
+    const m = map.parcelMap, rect = m.canvas.getBoundingClientRect();
+    for (const parcel of m.parcels) {
+        const [minX, minY, maxX, maxY] = parcel.bbox;
+        const x = rect.left + m.view.tx + m.view.scale * (minX + maxX) / 2;
+        const y = rect.top + m.view.ty + m.view.scale * (minY + maxY) / 2;
+        if (x > rect.left + 20 && x < rect.right - 60 && y > rect.top + 20
+            && y < rect.bottom - 20 && m.parcelAt(x, y) === parcel) {
+            return {id: parcel.feature.id, x, y};
+        }
+    }
+    return null;
+}"""
+
+
+class MapUnderTest:
+    """The land map of the commune with most parcels, once nothing above it moves."""
+
+    def __init__(self, page: Page, ui: str, wh):
+        commune = wh.execute("select current_commune_code from marts.dim_land_parcel "
+                             "group by 1 order by count(*) desc limit 1").fetchone()[0]
+        page.goto(f"{ui}/?view=land&unit=current:{commune}")
+        land_ready(page)
+        # The rest of the page has loaded too (the area's description above the map is
+        # filled in once the province list has come), so the map stays under the pointer.
+        page.wait_for_load_state("networkidle")
+        self.page, self.map = page, page.get_by_test_id("parcel-map")
+        canvas = self.map.locator("canvas")
+        canvas.scroll_into_view_if_needed()
+        box = canvas.bounding_box()
+        self.x, self.y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+    def view(self) -> dict:
+        """Its scale and offset, and the place under the canvas's centre."""
+        return self.map.evaluate(f"map => ({{...map.parcelMap.view, "
+                                 f"centre: map.parcelMap.toWorld({self.x}, {self.y})}})")
+
+    def parcel_in_view(self) -> dict:
+        target = self.map.evaluate(PARCEL_IN_VIEW)
+        assert target, "no parcel in view"
+        return target
+
+    def assert_zoomed(self, before: dict, factor: float) -> dict:
+        """Zoomed by the factor about the centre: the place under it stayed put."""
+        after = self.view()
+        assert after["scale"] == pytest.approx(factor * before["scale"], rel=0.01)
+        assert after["centre"] == pytest.approx(before["centre"], abs=2 / after["scale"])
+        return after
+
+    def assert_panned(self, before: dict, dx: float, dy: float) -> dict:
+        """Moved with the pointer, not zoomed, and nothing opened."""
+        after = self.view()
+        assert after["scale"] == before["scale"]
+        assert (after["tx"] - before["tx"], after["ty"] - before["ty"]) \
+            == pytest.approx((dx, dy), abs=1)
+        assert query(self.page)["view"] == "land"
+        return after
+
+    def assert_opens(self, target: dict) -> None:
+        expect(self.page).to_have_url(re.compile(rf"view=parcel.*id={target['id']}"))
+
+
+def test_the_map_zooms_pans_and_opens_a_parcel_with_a_mouse(ui, page, wh):
+    map_ = MapUnderTest(page, ui, wh)
+    mouse = page.mouse
+    before = map_.view()
+    mouse.move(map_.x, map_.y)
+    for _ in range(3):  # three notches of the wheel towards the reader: 1.25 ** 3
+        mouse.wheel(0, -100)
+    zoomed = map_.assert_zoomed(before, 1.25 ** 3)
+    mouse.down()
+    mouse.move(map_.x + 80, map_.y + 40, steps=4)
+    mouse.up()
+    map_.assert_panned(zoomed, 80, 40)
+    target = map_.parcel_in_view()
+    mouse.click(target["x"], target["y"])
+    map_.assert_opens(target)
+
+
+def test_the_map_zooms_pans_and_opens_a_parcel_by_touch_on_a_tablet(ui, browser, wh):
+    with fresh_page(browser, TABLET, has_touch=True, is_mobile=True) as page:
+        map_ = MapUnderTest(page, ui, wh)
+        touch = page.context.new_cdp_session(page)
+
+        def fingers(kind: str, *points: tuple[float, float]) -> None:
+            touch.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [
+                {"x": x, "y": y, "id": n} for n, (x, y) in enumerate(points)]})
+
+        # Two fingers spread from 60 to 240 px apart about the centre: four times closer.
+        x, y = map_.x, map_.y
+        before = map_.view()
+        fingers("touchStart", (x - 30, y), (x + 30, y))
+        for step in range(1, 10):
+            fingers("touchMove", (x - 30 - 10 * step, y), (x + 30 + 10 * step, y))
+        fingers("touchEnd")
+        zoomed = map_.assert_zoomed(before, 4)
+        # One finger drags.
+        fingers("touchStart", (x, y))
+        for step in range(1, 5):
+            fingers("touchMove", (x + 20 * step, y + 10 * step))
+        fingers("touchEnd")
+        map_.assert_panned(zoomed, 80, 40)
+        # A tap opens the parcel under it.
+        target = map_.parcel_in_view()
+        fingers("touchStart", (target["x"], target["y"]))
+        fingers("touchEnd")
+        map_.assert_opens(target)
 
 
 def test_bad_links_show_an_error_not_a_blank_page(ui, page):

@@ -1,5 +1,6 @@
 // A vector map of parcel polygons drawn on a canvas from GeoJSON: no tiles, nothing fetched
-// from elsewhere. Pan by dragging, zoom with the wheel or the buttons, click a parcel.
+// from elsewhere. Pan by dragging, zoom with the wheel, the buttons or two fingers, click
+// (or tap) a parcel.
 
 import { h } from './dom.js';
 import { t } from './i18n.js';
@@ -224,17 +225,60 @@ export class ParcelMap {
     this.draw();
   }
 
+  // A mouse or one finger drags the map; two fingers pinch to zoom and pan together; a
+  // press released where it began is a click.
   listen() {
+    const pointers = new Map(); // pointerId -> its latest [clientX, clientY]
     let drag = null;
+    let pinch = null;
+    const pinchOf = () => {
+      const [[x1, y1], [x2, y2]] = [...pointers.values()];
+      return { x: (x1 + x2) / 2, y: (y1 + y2) / 2, distance: Math.hypot(x2 - x1, y2 - y1) };
+    };
+    const release = (event) => {
+      pointers.delete(event.pointerId);
+      if (pinch && pointers.size < 2) {
+        pinch = null;
+        // The finger left on the screen goes on panning; lifting it is no click.
+        const [rest] = pointers.values();
+        drag = rest ? { x: rest[0], y: rest[1], moved: true } : null;
+        return false;
+      }
+      const clicked = drag && !drag.moved && pointers.size === 0;
+      if (pointers.size === 0) drag = null;
+      return clicked;
+    };
     this.canvas.addEventListener('wheel', (event) => {
       event.preventDefault();
       this.zoomBy(event.deltaY < 0 ? 1.25 : 0.8, event.clientX, event.clientY);
     }, { passive: false });
     this.canvas.addEventListener('pointerdown', (event) => {
-      drag = { x: event.clientX, y: event.clientY, moved: false };
+      pointers.set(event.pointerId, [event.clientX, event.clientY]);
       this.canvas.setPointerCapture(event.pointerId);
+      if (pointers.size === 2) {
+        pinch = pinchOf();
+        drag = null;
+      } else if (pointers.size === 1) {
+        drag = { x: event.clientX, y: event.clientY, moved: false };
+      }
     });
     this.canvas.addEventListener('pointermove', (event) => {
+      if (pointers.has(event.pointerId)) {
+        pointers.set(event.pointerId, [event.clientX, event.clientY]);
+      }
+      if (pinch && this.view) {
+        if (pointers.size < 2) return;
+        const now = pinchOf();
+        this.view.tx += now.x - pinch.x;
+        this.view.ty += now.y - pinch.y;
+        if (pinch.distance > 0 && now.distance > 0) {
+          this.zoomBy(now.distance / pinch.distance, now.x, now.y);
+        } else {
+          this.draw();
+        }
+        pinch = now;
+        return;
+      }
       if (drag && this.view) {
         const dx = event.clientX - drag.x;
         const dy = event.clientY - drag.y;
@@ -248,15 +292,14 @@ export class ParcelMap {
         }
         return;
       }
-      this.hoverAt(event);
+      if (event.pointerType !== 'touch') this.hoverAt(event);
     });
     this.canvas.addEventListener('pointerup', (event) => {
-      const clicked = drag && !drag.moved;
-      drag = null;
-      if (!clicked || !this.onSelect) return;
+      if (!release(event) || !this.onSelect) return;
       const parcel = this.parcelAt(event.clientX, event.clientY);
       if (parcel) this.onSelect(parcel.feature);
     });
+    this.canvas.addEventListener('pointercancel', release);
     this.canvas.addEventListener('pointerleave', () => {
       this.tooltip.hidden = true;
       if (this.hover) {
