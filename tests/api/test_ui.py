@@ -508,8 +508,7 @@ class MapUnderTest:
                              "group by 1 order by count(*) desc limit 1").fetchone()[0]
         page.goto(f"{ui}/?view=land&unit=current:{commune}")
         land_ready(page)
-        # The rest of the page has loaded too (the area's description above the map is
-        # filled in once the province list has come), so the map stays under the pointer.
+        # Nothing is still loading that could move the map under the pointer.
         page.wait_for_load_state("networkidle")
         self.page, self.map = page, page.get_by_test_id("parcel-map")
         canvas = self.map.locator("canvas")

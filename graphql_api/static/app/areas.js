@@ -99,11 +99,17 @@ export class AreaPicker {
   async show(unit) {
     this.unit = unit;
     const provinceCode = currentProvince(unit);
+    // The area's description first: it is known already, and the map below it must not move
+    // once drawn (a tap meant for one parcel would land on another).
+    this.describe(unit, provinceCode);
     const list = await provinceList();
     replace(this.province, list.map((p) => h('option', { value: p.code, selected: p.code === provinceCode }, p.name)));
     this.legacyProvinces = list.find((p) => p.code === provinceCode)?.predecessors
       .map((s) => s.legacy.code) ?? [];
     this.search.disabled = false;
+  }
+
+  describe(unit, provinceCode) {
     const here = params();
     const at = (u) => href({ ...here, unit: u, after: null, from: null, id: null });
     const parts = [h('strong', { 'data-testid': 'area-name' }, unit.name)];
