@@ -387,8 +387,47 @@ class Verification:
         return self.broken_entry_id is None
 
 
-def verify(url: str) -> Verification:
-    """Walk the chain from the first entry; the first entry that breaks it, and why."""
+# --- anchors: heads recorded outside the warehouse -------------------------------------------
+#
+# The chain shows an entry edited or deleted, but not the warehouse's owner rewriting every
+# hash from an entry onwards, or cutting the tail and rewinding the head: what the database
+# holds is then a valid chain again. A head recorded somewhere the owner cannot write (another
+# host, a ticket, paper) pins the chain down to it: ``kho audit verify --anchors FILE
+# --record`` checks the log against every head recorded so far and appends today's.
+
+
+class AnchorError(ValueError):
+    """An anchor file that cannot be read as anchors."""
+
+
+def read_anchors(text: str, source: str = "anchors") -> dict[int, str]:
+    """``<entry id> <entry hash> [anything]`` per line; blank lines and # comments skipped."""
+    anchors: dict[int, str] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        fields = line.split("#", 1)[0].split()
+        if not fields:
+            continue
+        if (len(fields) < 2 or not fields[0].isdigit() or len(fields[1]) != 64
+                or any(c not in "0123456789abcdef" for c in fields[1])):
+            raise AnchorError(f"{source}, line {number}: expected '<entry id> <sha-256 hex>', "
+                              f"found {line.strip()!r}")
+        entry_id = int(fields[0])
+        if anchors.get(entry_id, fields[1]) != fields[1]:
+            raise AnchorError(f"{source}, line {number}: entry {entry_id} is recorded twice "
+                              f"with different hashes")
+        anchors[entry_id] = fields[1]
+    return anchors
+
+
+def anchor_line(result: Verification) -> str:
+    recorded = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"{result.head_entry_id} {result.head_hash} recorded {recorded}\n"
+
+
+def verify(url: str, anchors: dict[int, str] | None = None) -> Verification:
+    """Walk the chain from the first entry; the first entry that breaks it, and why. Each
+    anchor (entry ID -> hash recorded outside the warehouse) must still be in the chain."""
+    anchors = anchors or {}
     with db.connect(url) as conn:
         # One snapshot for the head and the rows: entries written meanwhile are not read.
         conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
@@ -402,6 +441,11 @@ def verify(url: str) -> Verification:
                 count += 1
                 broken = _check(entry_id, body, previous_hash, entry_hash, expected_id,
                                 previous)
+                if broken is None and anchors.get(entry_id, entry_hash) != entry_hash:
+                    broken = entry_id, (
+                        f"entry {entry_id} is not the one recorded outside the warehouse "
+                        f"(its hash was {anchors[entry_id]}): the log was rewritten from "
+                        f"this entry or an earlier one")
                 if broken is not None:
                     return Verification(count, head_id, head_hash, *broken)
                 expected_id, previous = entry_id + 1, entry_hash
@@ -409,6 +453,12 @@ def verify(url: str) -> Verification:
             return Verification(count, head_id, head_hash, expected_id,
                                 f"the log ends at entry {expected_id - 1} but its head "
                                 f"records entry {head_id}: entries were deleted from the end")
+        beyond = [n for n in anchors if n >= expected_id]
+        if beyond:
+            return Verification(count, head_id, head_hash, expected_id,
+                                f"the log ends at entry {expected_id - 1} but entry "
+                                f"{max(beyond)} was recorded outside the warehouse: entries "
+                                f"were deleted from the end and the head set back")
     return Verification(count, head_id, head_hash)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 import psycopg
@@ -299,18 +300,38 @@ def audit_group() -> None:
 
 
 @audit_group.command("verify")
-def audit_verify() -> None:
+@click.option("--anchors", "anchors_file", type=click.Path(dir_okay=False, path_type=Path),
+              envvar="KHO_AUDIT_ANCHORS", show_envvar=True,
+              help="A file of heads recorded earlier ('<entry id> <hash>' per line), kept "
+                   "where the warehouse's owner cannot write: each must still be in the chain.")
+@click.option("--record", is_flag=True,
+              help="Once the log is found intact, append its head to the anchors file.")
+def audit_verify(anchors_file: Path | None, record: bool) -> None:
     """Check the access log's hash chain; name the first entry that breaks it."""
     from graphql_api import audit, clients
 
+    if record and anchors_file is None:
+        _fail("--record needs --anchors FILE (or KHO_AUDIT_ANCHORS): where to record the head")
+    anchors: dict[int, str] = {}
+    if anchors_file is not None and (anchors_file.exists() or not record):
+        try:
+            anchors = audit.read_anchors(anchors_file.read_text(encoding="utf-8"),
+                                         str(anchors_file))
+        except (OSError, audit.AnchorError) as err:
+            _fail(f"cannot read the anchors: {err}")
     url = _clients_url()
     clients.prepare(url)
-    result = audit.verify(url)
+    result = audit.verify(url, anchors)
     if not result.ok:
         _fail(f"the access log is broken at entry {result.broken_entry_id}: {result.reason} "
               f"({result.entries:,} entries read)")
     click.echo(f"the access log is intact: {result.entries:,} entries, head entry "
-               f"{result.head_entry_id} with hash {result.head_hash}")
+               f"{result.head_entry_id} with hash {result.head_hash}"
+               + (f"; it holds all {len(anchors)} recorded head(s)" if anchors else ""))
+    if record:
+        with anchors_file.open("a", encoding="utf-8") as out:
+            out.write(audit.anchor_line(result))
+        click.echo(f"recorded head entry {result.head_entry_id} in {anchors_file}")
 
 
 # -- API -----------------------------------------------------------------------------------------

@@ -431,15 +431,26 @@ def test_the_api_role_can_append_to_the_log_but_not_alter_it(deployment, api):
         assert conn.execute("select count(*) from marts.dim_land_parcel").fetchone()[0] > 0
 
 
-def verify(deployment) -> tuple[int, str]:
+def verify(deployment, *options: str) -> tuple[int, str]:
     result = subprocess.run(
-        [sys.executable, "-m", "kho.cli", "audit", "verify"],
+        [sys.executable, "-m", "kho.cli", "audit", "verify", *options],
         env=deployment.env, capture_output=True, text=True, timeout=120)
     return result.returncode, result.stdout + result.stderr
 
 
+def tamper(wh, statement: str, params=()) -> None:
+    """What only the warehouse's owner can do, by first switching off the log's own guard."""
+    wh.execute("alter table api.access_log disable trigger user")
+    try:
+        wh.execute(statement, params)
+    finally:
+        wh.execute("alter table api.access_log enable trigger user")
+
+
 def test_audit_verify_names_the_first_edited_or_deleted_entry(deployment, api, wh):
-    post(api, "{ adminUnits(first: 1) { totalCount } }")
+    for _ in range(3):  # a middle entry and a last one, even when this test runs alone
+        post(api, "{ adminUnits(first: 1) { totalCount } }")
+    time.sleep(LINGER_SECONDS + 0.5)
     code, said = verify(deployment)
     assert code == 0 and "intact" in said, said
     middle, last = (wh.execute(q).fetchone()[0] for q in (
@@ -449,40 +460,109 @@ def test_audit_verify_names_the_first_edited_or_deleted_entry(deployment, api, w
              for n in (middle, last)}
     columns = [c.name for c in wh.execute("select * from api.access_log limit 0").description]
 
-    def tamper(statement: str, params=()) -> None:
-        # Only the warehouse owner can, by first switching off the log's own guard.
-        wh.execute("alter table api.access_log disable trigger user")
-        try:
-            wh.execute(statement, params)
-        finally:
-            wh.execute("alter table api.access_log enable trigger user")
-
     def restore(entry_id: int) -> None:
-        tamper("delete from api.access_log where entry_id = %s", (entry_id,))
+        tamper(wh, "delete from api.access_log where entry_id = %s", (entry_id,))
         row = [psycopg.types.json.Jsonb(v) if isinstance(v, dict) else v
                for v in saved[entry_id]]
-        tamper(f"insert into api.access_log ({', '.join(columns)}) values "
-               f"({', '.join(['%s'] * len(columns))})", row)
+        tamper(wh, f"insert into api.access_log ({', '.join(columns)}) values "
+                   f"({', '.join(['%s'] * len(columns))})", row)
 
-    tamper("update api.access_log set purpose = 'routine check' where entry_id = %s",
+    tamper(wh, "update api.access_log set purpose = 'routine check' where entry_id = %s",
            (middle,))
     code, said = verify(deployment)
     assert code == 1 and f"broken at entry {middle}" in said and "altered" in said, said
     restore(middle)
     assert verify(deployment)[0] == 0
 
-    tamper("delete from api.access_log where entry_id = %s", (middle,))
+    tamper(wh, "delete from api.access_log where entry_id = %s", (middle,))
     code, said = verify(deployment)
     assert code == 1 and f"entry {middle} is missing" in said, said
     restore(middle)
     assert verify(deployment)[0] == 0
 
-    tamper("delete from api.access_log where entry_id = %s", (last,))
+    tamper(wh, "delete from api.access_log where entry_id = %s", (last,))
     code, said = verify(deployment)
     assert code == 1 and "deleted from the end" in said, said
     restore(last)
     code, said = verify(deployment)
     assert code == 0, said
+
+
+# The owner rewrites every hash from an entry onwards, as the trigger would have.
+RECHAIN = """
+do $$
+declare
+    entry api.access_log;
+    previous text := (select entry_hash from api.access_log where entry_id = %(from)s - 1);
+begin
+    for entry in select * from api.access_log where entry_id >= %(from)s order by entry_id loop
+        entry.previous_hash := previous;
+        entry.entry_hash := api.access_log_digest(entry);
+        update api.access_log set previous_hash = entry.previous_hash,
+            entry_hash = entry.entry_hash where entry_id = entry.entry_id;
+        previous := entry.entry_hash;
+    end loop;
+    update api.access_log_head set entry_hash = previous;
+end
+$$
+"""
+
+
+def test_heads_recorded_outside_the_warehouse_expose_a_rewritten_or_cut_log(
+        deployment, api, wh, tmp_path):
+    """What the chain alone cannot show: the owner rewriting the chain from an entry on, or
+    deleting the tail and setting the head back. A head recorded elsewhere shows both."""
+    for _ in range(3):
+        post(api, "{ adminUnits(first: 1) { totalCount } }")
+    time.sleep(LINGER_SECONDS + 0.5)  # the entries have landed; nothing else writes now
+    anchors = tmp_path / "anchors"
+    code, said = verify(deployment, "--anchors", str(anchors), "--record")
+    assert code == 0 and "recorded head entry" in said, said
+    head_id, head_hash = anchors.read_text().split()[:2]
+    head_id = int(head_id)
+    assert (head_id, head_hash) == wh.execute(
+        "select entry_id, entry_hash from api.access_log_head").fetchone()
+    middle = head_id - 2
+    wh.execute("drop table if exists pg_temp.saved_log")
+    wh.execute("create temporary table saved_log as select * from api.access_log "
+               "where entry_id >= %s", (middle,))
+
+    # A purpose edited, and every later hash and the head rewritten to match.
+    tamper(wh, "update api.access_log set purpose = 'routine check' where entry_id = %s",
+           (middle,))
+    tamper(wh, RECHAIN % {"from": middle})
+    code, said = verify(deployment)
+    assert code == 0, said  # a valid chain again: the database alone cannot tell
+    code, said = verify(deployment, "--anchors", str(anchors))
+    assert code == 1, said
+    assert f"broken at entry {head_id}" in said and "recorded outside" in said, said
+
+    def restore() -> None:
+        tamper(wh, "delete from api.access_log where entry_id >= %s", (middle,))
+        tamper(wh, "insert into api.access_log select * from saved_log")
+        wh.execute("update api.access_log_head set entry_id = %s, entry_hash = %s",
+                   (head_id, head_hash))
+
+    restore()
+    assert verify(deployment, "--anchors", str(anchors))[0] == 0
+
+    # The last two entries deleted and the head set back to the one before them.
+    tamper(wh, "delete from api.access_log where entry_id > %s", (middle,))
+    wh.execute("update api.access_log_head set entry_id = entry_id - 2, entry_hash = "
+               "(select entry_hash from api.access_log where entry_id = %s)", (middle,))
+    assert verify(deployment)[0] == 0
+    code, said = verify(deployment, "--anchors", str(anchors))
+    assert code == 1 and f"entry {head_id} was recorded outside" in said, said
+    restore()
+    code, said = verify(deployment, "--anchors", str(anchors), "--record")
+    assert code == 0 and "holds all 1 recorded head(s)" in said, said
+    assert len(anchors.read_text().splitlines()) == 2
+
+    anchors.write_text("12 not-a-hash\n")
+    code, said = verify(deployment, "--anchors", str(anchors))
+    assert code == 1 and "line 1" in said, said
+    code, said = verify(deployment, "--record")
+    assert code == 1 and "--record needs --anchors" in said, said
 
 
 # --- rate limits ------------------------------------------------------------------------
