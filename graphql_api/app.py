@@ -6,10 +6,11 @@ import contextlib
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
-from starlette.routing import Mount, Route, request_response
+from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
 
@@ -29,10 +30,9 @@ RATE_LIMITED = "RATE_LIMITED"
 STATIC_DIR = Path(__file__).with_name("static")
 CDN_PREFIX = "https://unpkg.com/"
 # Downloads and the pages' files go out gzipped to clients that accept it (parcels as
-# GeoJSON shrink six- to sevenfold, as CSV about 2.5-fold); GraphQL answers do not, their
+# GeoJSON shrink six- to ninefold, as CSV about 2.5-fold); GraphQL answers do not, their
 # CPU is the API's bottleneck (docs/api.md). Level 6: most of level 9's gain, far faster.
-GZIP_LEVEL = 6
-GZIP_MINIMUM_BYTES = 1024
+GZIP = {"compresslevel": 6, "minimum_size": 1024}
 INDEX_POLICY = ("default-src 'self'; img-src 'self' data:; object-src 'none'; "
                 "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
@@ -217,15 +217,13 @@ def create_app(warehouse_url: str | None = None) -> Starlette:
             Route("/", index),
             Route("/healthz", healthz),
             Route("/graphql", GatedGraphQL(gate, graphql), methods=["GET", "POST"]),
-            Route("/opendata/{name}.{format}", _gzipped(request_response(download))),
-            Mount("/static", _gzipped(StaticFiles(directory=STATIC_DIR)), name="static"),
+            Route("/opendata/{name}.{format}", download, methods=["GET"],
+                  middleware=[Middleware(GZipMiddleware, **GZIP)]),
+            Mount("/static", StaticFiles(directory=STATIC_DIR), name="static",
+                  middleware=[Middleware(GZipMiddleware, **GZIP)]),
         ],
         lifespan=lifespan,
     )
-
-
-def _gzipped(app) -> GZipMiddleware:
-    return GZipMiddleware(app, minimum_size=GZIP_MINIMUM_BYTES, compresslevel=GZIP_LEVEL)
 
 
 def _attachment(filename: str) -> dict[str, str]:

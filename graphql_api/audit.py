@@ -407,7 +407,8 @@ def read_anchors(text: str, source: str = "anchors") -> dict[int, str]:
         fields = line.split("#", 1)[0].split()
         if not fields:
             continue
-        if (len(fields) < 2 or not fields[0].isdigit() or len(fields[1]) != 64
+        if (len(fields) < 2 or not (fields[0].isascii() and fields[0].isdigit())
+                or len(fields[1]) != 64
                 or any(c not in "0123456789abcdef" for c in fields[1])):
             raise AnchorError(f"{source}, line {number}: expected '<entry id> <sha-256 hex>', "
                               f"found {line.strip()!r}")
@@ -428,6 +429,9 @@ def verify(url: str, anchors: dict[int, str] | None = None) -> Verification:
     """Walk the chain from the first entry; the first entry that breaks it, and why. Each
     anchor (entry ID -> hash recorded outside the warehouse) must still be in the chain."""
     anchors = anchors or {}
+    if anchors.get(0, GENESIS) != GENESIS:  # the head of an empty log
+        return Verification(0, 0, GENESIS, 0, "entry 0 was recorded with a hash other than "
+                            "the empty log's: the anchors are not this log's")
     with db.connect(url) as conn:
         # One snapshot for the head and the rows: entries written meanwhile are not read.
         conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
@@ -457,7 +461,7 @@ def verify(url: str, anchors: dict[int, str] | None = None) -> Verification:
         if beyond:
             return Verification(count, head_id, head_hash, expected_id,
                                 f"the log ends at entry {expected_id - 1} but entry "
-                                f"{max(beyond)} was recorded outside the warehouse: entries "
+                                f"{min(beyond)} was recorded outside the warehouse: entries "
                                 f"were deleted from the end and the head set back")
     return Verification(count, head_id, head_hash)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -313,11 +314,18 @@ def audit_verify(anchors_file: Path | None, record: bool) -> None:
     if record and anchors_file is None:
         _fail("--record needs --anchors FILE (or KHO_AUDIT_ANCHORS): where to record the head")
     anchors: dict[int, str] = {}
-    if anchors_file is not None and (anchors_file.exists() or not record):
+    if anchors_file is not None:
+        # A missing file is never taken for an empty record: a share that is not mounted
+        # would otherwise pass every check. A new record starts with an empty file.
+        if not anchors_file.exists():
+            _fail(f"no anchors file at {anchors_file}; to start a new record, create it empty "
+                  f"(touch {anchors_file})")
+        if record and not os.access(anchors_file, os.W_OK):
+            _fail(f"cannot record the head: {anchors_file} is not writable")
         try:
             anchors = audit.read_anchors(anchors_file.read_text(encoding="utf-8"),
                                          str(anchors_file))
-        except (OSError, audit.AnchorError) as err:
+        except (OSError, UnicodeDecodeError, audit.AnchorError) as err:
             _fail(f"cannot read the anchors: {err}")
     url = _clients_url()
     clients.prepare(url)
@@ -329,8 +337,11 @@ def audit_verify(anchors_file: Path | None, record: bool) -> None:
                f"{result.head_entry_id} with hash {result.head_hash}"
                + (f"; it holds all {len(anchors)} recorded head(s)" if anchors else ""))
     if record:
-        with anchors_file.open("a", encoding="utf-8") as out:
-            out.write(audit.anchor_line(result))
+        try:
+            with anchors_file.open("a", encoding="utf-8") as out:
+                out.write(audit.anchor_line(result))
+        except OSError as err:
+            _fail(f"cannot record the head in {anchors_file}: {err}")
         click.echo(f"recorded head entry {result.head_entry_id} in {anchors_file}")
 
 

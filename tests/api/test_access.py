@@ -517,6 +517,9 @@ def test_heads_recorded_outside_the_warehouse_expose_a_rewritten_or_cut_log(
     time.sleep(LINGER_SECONDS + 0.5)  # the entries have landed; nothing else writes now
     anchors = tmp_path / "anchors"
     code, said = verify(deployment, "--anchors", str(anchors), "--record")
+    assert code == 1 and "no anchors file" in said, said  # never taken for an empty record
+    anchors.touch()
+    code, said = verify(deployment, "--anchors", str(anchors), "--record")
     assert code == 0 and "recorded head entry" in said, said
     head_id, head_hash = anchors.read_text().split()[:2]
     head_id = int(head_id)
@@ -558,9 +561,13 @@ def test_heads_recorded_outside_the_warehouse_expose_a_rewritten_or_cut_log(
     assert code == 0 and "holds all 1 recorded head(s)" in said, said
     assert len(anchors.read_text().splitlines()) == 2
 
-    anchors.write_text("12 not-a-hash\n")
-    code, said = verify(deployment, "--anchors", str(anchors))
-    assert code == 1 and "line 1" in said, said
+    for text, expected in (("12 not-a-hash\n", "line 1"),
+                           (f"# a comment\n{head_id} {'ab' * 32}\n{head_id} {head_hash}\n",
+                            "line 3: entry"),
+                           (f"0 {'ab' * 32}\n", "not this log's")):
+        anchors.write_text(text)
+        code, said = verify(deployment, "--anchors", str(anchors))
+        assert code == 1 and expected in said, (text, said)
     code, said = verify(deployment, "--record")
     assert code == 1 and "--record needs --anchors" in said, said
 
@@ -674,7 +681,10 @@ def test_downloads_and_the_pages_files_go_out_gzipped_to_clients_that_accept_it(
     # GraphQL answers are not compressed: their CPU is the API's bottleneck.
     answer = httpx.post(f"{api}/graphql", json={"query": "{ adminUnits(first: 100) "
                         "{ nodes { code name } } }"}, headers={"Accept-Encoding": "gzip"})
-    assert answer.status_code == 200 and "content-encoding" not in answer.headers
+    assert answer.status_code == 200 and len(answer.content) > 1024
+    assert "content-encoding" not in answer.headers
+    # Downloads are read, never posted to.
+    assert httpx.post(f"{api}/opendata/land_parcels.csv").status_code == 405
 
 
 def test_parcel_downloads_take_the_filter_the_api_takes(api, wh):

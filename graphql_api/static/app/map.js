@@ -231,17 +231,21 @@ export class ParcelMap {
     const pointers = new Map(); // pointerId -> its latest [clientX, clientY]
     let drag = null;
     let pinch = null;
-    const pinchOf = () => {
+    const pinchOf = () => { // between the first two fingers down
       const [[x1, y1], [x2, y2]] = [...pointers.values()];
       return { x: (x1 + x2) / 2, y: (y1 + y2) / 2, distance: Math.hypot(x2 - x1, y2 - y1) };
     };
     const release = (event) => {
-      pointers.delete(event.pointerId);
-      if (pinch && pointers.size < 2) {
+      if (!pointers.delete(event.pointerId)) return false;
+      if (pinch) {
+        if (pointers.size >= 2) {
+          pinch = pinchOf(); // a third finger stays: pinch on with the two left
+          return false;
+        }
         pinch = null;
         // The finger left on the screen goes on panning; lifting it is no click.
         const [rest] = pointers.values();
-        drag = rest ? { x: rest[0], y: rest[1], moved: true } : null;
+        drag = rest ? { x: rest[0], y: rest[1], moved: true, slop: 0 } : null;
         return false;
       }
       const clicked = drag && !drag.moved && pointers.size === 0;
@@ -253,13 +257,21 @@ export class ParcelMap {
       this.zoomBy(event.deltaY < 0 ? 1.25 : 0.8, event.clientX, event.clientY);
     }, { passive: false });
     this.canvas.addEventListener('pointerdown', (event) => {
+      if (event.pointerType === 'mouse' && event.button !== 0) return; // the main button only
+      // The first pointer of a gesture: whatever a lost pointerup left behind is gone.
+      if (event.isPrimary) {
+        pointers.clear();
+        pinch = null;
+      }
       pointers.set(event.pointerId, [event.clientX, event.clientY]);
       this.canvas.setPointerCapture(event.pointerId);
-      if (pointers.size === 2) {
+      if (pointers.size >= 2) {
         pinch = pinchOf();
         drag = null;
-      } else if (pointers.size === 1) {
-        drag = { x: event.clientX, y: event.clientY, moved: false };
+      } else {
+        // A finger wobbles more than a mouse before a tap stops being one.
+        drag = { x: event.clientX, y: event.clientY, moved: false,
+          slop: event.pointerType === 'touch' ? 10 : 4 };
       }
     });
     this.canvas.addEventListener('pointermove', (event) => {
@@ -282,7 +294,7 @@ export class ParcelMap {
       if (drag && this.view) {
         const dx = event.clientX - drag.x;
         const dy = event.clientY - drag.y;
-        if (drag.moved || Math.abs(dx) + Math.abs(dy) > 4) {
+        if (drag.moved || Math.abs(dx) + Math.abs(dy) > drag.slop) {
           drag.moved = true;
           this.view.tx += dx;
           this.view.ty += dy;
@@ -300,6 +312,7 @@ export class ParcelMap {
       if (parcel) this.onSelect(parcel.feature);
     });
     this.canvas.addEventListener('pointercancel', release);
+    this.canvas.addEventListener('lostpointercapture', release);
     this.canvas.addEventListener('pointerleave', () => {
       this.tooltip.hidden = true;
       if (this.hover) {
