@@ -32,7 +32,7 @@ CDN_PREFIX = "https://unpkg.com/"
 # Downloads and the pages' files go out gzipped to clients that accept it (parcels as
 # GeoJSON shrink six- to ninefold, as CSV about 2.5-fold); GraphQL answers do not, their
 # CPU is the API's bottleneck (docs/api.md). Level 6: most of level 9's gain, far faster.
-GZIP = {"compresslevel": 6, "minimum_size": 1024}
+GZIPPED = [Middleware(GZipMiddleware, compresslevel=6, minimum_size=1024)]
 INDEX_POLICY = ("default-src 'self'; img-src 'self' data:; object-src 'none'; "
                 "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
@@ -218,9 +218,9 @@ def create_app(warehouse_url: str | None = None) -> Starlette:
             Route("/healthz", healthz),
             Route("/graphql", GatedGraphQL(gate, graphql), methods=["GET", "POST"]),
             Route("/opendata/{name}.{format}", download, methods=["GET"],
-                  middleware=[Middleware(GZipMiddleware, **GZIP)]),
+                  middleware=GZIPPED),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static",
-                  middleware=[Middleware(GZipMiddleware, **GZIP)]),
+                  middleware=GZIPPED),
         ],
         lifespan=lifespan,
     )

@@ -304,7 +304,7 @@ def audit_group() -> None:
 @click.option("--anchors", "anchors_file", type=click.Path(dir_okay=False, path_type=Path),
               envvar="KHO_AUDIT_ANCHORS", show_envvar=True,
               help="A file of heads recorded earlier ('<entry id> <hash>' per line), kept "
-                   "where the warehouse's owner cannot write: each must still be in the chain.")
+                   "where lines can only be added: each must still be in the chain.")
 @click.option("--record", is_flag=True,
               help="Once the log is found intact, append its head to the anchors file.")
 def audit_verify(anchors_file: Path | None, record: bool) -> None:

@@ -44,7 +44,7 @@ export function aborted(error) {
 }
 
 // An answer: its data, and the errors of the paths that failed or were withheld.
-export class Answer {
+class Answer {
   constructor(data, errors) {
     this.data = data;
     this.errors = errors;
@@ -96,7 +96,7 @@ function utf8Bytes(text) {
   return String.fromCharCode(...new TextEncoder().encode(text));
 }
 
-export function headers() {
+function headers() {
   const result = {};
   if (session.key) result.Authorization = `Bearer ${session.key}`;
   if (session.purpose) result['X-Purpose'] = utf8Bytes(session.purpose);

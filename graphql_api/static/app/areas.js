@@ -41,12 +41,8 @@ export async function describeUnit(ref) {
   return units.get(key);
 }
 
-export function unitName(unit) {
-  return unit ? unit.name : '';
-}
-
 // The province a unit is in, on the current map.
-export function currentProvince(unit) {
+function currentProvince(unit) {
   if (unit.generation === 'CURRENT') return unit.provinceCode;
   return unit.successors[0]?.current.provinceCode ?? unit.provinceCode;
 }
@@ -63,7 +59,7 @@ function provinceList() {
 
 // The area a page opens on when the link names none: the province the land register's
 // parcels are in.
-export async function homeUnit() {
+async function homeUnit() {
   const kept = sessionStorage.getItem('kho.home');
   if (kept) return kept;
   const answer = await gql(HOME);
@@ -94,6 +90,21 @@ export class AreaPicker {
       h('label', null, h('span', null, t('area.province')), this.province),
       h('div', { class: 'commune-search' }, this.search, this.results),
       this.selection);
+  }
+
+  // The page's area, described under a Latest: its name in the heading (t(key)) and the
+  // tab's title, and in the picker. An error goes to fail, unless a newer area took over.
+  async present(latest, ref, heading, key, fail) {
+    const run = latest.start();
+    try {
+      const unit = await describeUnit(ref);
+      if (!run.current()) return;
+      heading.textContent = t(key, { area: unit.name });
+      document.title = `${heading.textContent} — kho`;
+      await this.show(unit);
+    } catch (error) {
+      if (run.current()) fail(error);
+    }
   }
 
   async show(unit) {

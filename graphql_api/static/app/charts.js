@@ -56,11 +56,11 @@ function csvField(value) {
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-export function csvText({ header, rows }) {
+function csvText({ header, rows }) {
   return [header, ...rows].map((row) => row.map(csvField).join(',')).join('\r\n') + '\r\n';
 }
 
-export function downloadCsv(csv) {
+function downloadCsv(csv) {
   // A byte-order mark, so that spreadsheet programs read the Vietnamese as UTF-8.
   const blob = new Blob(['\ufeff', csvText(csv)], { type: 'text/csv;charset=utf-8' });
   const url = URL.createObjectURL(blob);

@@ -1,12 +1,13 @@
 // One enterprise, branch or household business: its registration, its branches and the
 // parcels it holds (on a map), and its legal representative as far as the viewer may see.
 
-import { aborted, gql, Latest } from '../api.js';
-import { empty, facts, failure, guarded, h, link, loading, notFound, replace, table } from '../dom.js';
+import { Latest } from '../api.js';
+import { empty, facts, guarded, h, link, notFound, replace, table } from '../dom.js';
 import { date, number, pick, t } from '../i18n.js';
 import { ParcelMap, wktPolygon } from '../map.js';
 import { go, href } from '../state.js';
 import { industryLabel } from './enterprises.js';
+import { loadPart } from './parts.js';
 
 const ORGANIZATION = `query Organization($id: ID!) {
   organization(id: $id) {
@@ -36,24 +37,22 @@ export class EnterprisePage {
     this.load.stop();
   }
 
-  async update(values) {
-    const run = this.load.start();
-    replace(this.container, loading());
-    try {
-      const answer = await gql(ORGANIZATION, { id: values.id ?? '' }, { signal: run.signal });
-      if (!run.current()) return;
-      const organization = answer.field('organization');
-      if (organization?.mergedInto) {
-        go({ view: 'enterprise', id: organization.mergedInto.id }, { replace: true });
-      } else if (organization) {
-        this.render(organization, answer);
-      } else {
-        replace(this.container, notFound());
-      }
-    } catch (error) {
-      if (!run.current() || aborted(error)) return;
-      replace(this.container, failure(error, () => this.update(values)));
-    }
+  update(values) {
+    return loadPart(this.load, this.container, {
+      query: ORGANIZATION,
+      variables: { id: values.id ?? '' },
+      show: (answer) => {
+        const organization = answer.field('organization');
+        if (organization?.mergedInto) {
+          go({ view: 'enterprise', id: organization.mergedInto.id }, { replace: true });
+        } else if (organization) {
+          this.render(organization, answer);
+        } else {
+          replace(this.container, notFound());
+        }
+      },
+      retry: () => this.update(values),
+    });
   }
 
   render(o, answer) {

@@ -2,12 +2,13 @@
 // legal form, status, kind and area, with the area's enterprises by industry and by status.
 
 import { aborted, gql, Latest } from '../api.js';
-import { AreaPicker, describeUnit, linkedUnit } from '../areas.js';
+import { AreaPicker, linkedUnit } from '../areas.js';
 import { barChart } from '../charts.js';
 import { debounce, empty, failure, h, link, loading, replace, table } from '../dom.js';
 import { date, industrySection, number, pick, t } from '../i18n.js';
 import { href, unitParam, update } from '../state.js';
 import { Cursors, pager, staleCursor } from './paging.js';
+import { loadPart } from './parts.js';
 
 const PAGE_SIZE = 50;
 const TYPES = ['ENTERPRISE', 'BRANCH', 'HOUSEHOLD_BUSINESS'];
@@ -127,37 +128,25 @@ export class EnterprisesPage {
     }));
   }
 
-  async describe(ref) {
-    const run = this.loads.describe.start();
-    try {
-      const unit = await describeUnit(ref);
-      if (!run.current()) return;
-      this.title.textContent = t('enterprises.title', { area: unit.name });
-      document.title = `${this.title.textContent} — kho`;
-      await this.picker.show(unit);
-    } catch (error) {
-      if (run.current()) this.fail(error);
-    }
+  describe(ref) {
+    return this.picker.present(this.loads.describe, ref, this.title, 'enterprises.title',
+      (error) => this.fail(error));
   }
 
   // The area's enterprises by industry, legal form and status: the charts, and the choices
   // of the filters. Kept until the area changes.
-  async loadOptions(ref) {
-    const run = this.loads.options.start();
-    replace(this.charts, loading());
-    try {
-      const answer = await gql(OPTIONS, { filter: { adminUnit: ref } }, { signal: run.signal });
-      if (!run.current()) return;
-      this.options = { industries: answer.field('industries'), forms: answer.field('forms'),
-        statuses: answer.field('statuses') };
-    } catch (error) {
-      if (run.current() && !aborted(error)) {
-        replace(this.charts, failure(error, () => this.loadOptions(ref)));
-      }
-      return;
-    }
-    this.renderCharts();
-    this.syncControls();
+  loadOptions(ref) {
+    return loadPart(this.loads.options, this.charts, {
+      query: OPTIONS,
+      variables: { filter: { adminUnit: ref } },
+      show: (answer) => {
+        this.options = { industries: answer.field('industries'), forms: answer.field('forms'),
+          statuses: answer.field('statuses') };
+        this.renderCharts();
+        this.syncControls();
+      },
+      retry: () => this.loadOptions(ref),
+    });
   }
 
   renderCharts() {

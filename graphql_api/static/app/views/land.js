@@ -3,12 +3,13 @@
 // filter, the table pages through landParcels with the same filter.
 
 import { aborted, download, gql, Latest } from '../api.js';
-import { AreaPicker, describeUnit, linkedUnit } from '../areas.js';
+import { AreaPicker, linkedUnit } from '../areas.js';
 import { empty, failure, h, link, loading, replace, table } from '../dom.js';
 import { date, number, pick, t } from '../i18n.js';
 import { landUseColour, ParcelMap } from '../map.js';
 import { go, href, unitParam, update } from '../state.js';
 import { Cursors, pager, staleCursor } from './paging.js';
+import { loadPart } from './parts.js';
 
 const PAGE_SIZE = 50;
 // Above this many parcels the map asks for a smaller area instead of drawing.
@@ -39,7 +40,7 @@ function finite(text) {
 
 // The filter of a page's link, as the API takes it and as the GeoJSON download takes it:
 // the same values, so that the map and the table name the same parcels.
-export function landFilter(values, ref) {
+function landFilter(values, ref) {
   const filter = { adminUnit: ref };
   const download = new URLSearchParams({ admin_unit: ref.code,
     generation: ref.generation.toLowerCase() });
@@ -161,17 +162,9 @@ export class LandPage {
     this.loadTable(filter, values);
   }
 
-  async describe(ref) {
-    const run = this.loads.describe.start();
-    try {
-      const unit = await describeUnit(ref);
-      if (!run.current()) return;
-      this.title.textContent = t('land.title', { area: unit.name });
-      document.title = `${this.title.textContent} — kho`;
-      await this.picker.show(unit);
-    } catch (error) {
-      if (run.current()) this.fail(error);
-    }
+  describe(ref) {
+    return this.picker.present(this.loads.describe, ref, this.title, 'land.title',
+      (error) => this.fail(error));
   }
 
   syncControls(values) {
@@ -195,22 +188,18 @@ export class LandPage {
     }));
   }
 
-  async loadOptions(ref) {
-    const run = this.loads.options.start();
-    replace(this.legend, loading());
-    try {
-      const answer = await gql(OPTIONS, { filter: { adminUnit: ref } }, { signal: run.signal });
-      if (!run.current()) return;
-      this.uses = answer.field('uses');
-      this.zones = answer.field('zones');
-    } catch (error) {
-      if (run.current() && !aborted(error)) {
-        replace(this.legend, failure(error, () => this.loadOptions(ref)));
-      }
-      return;
-    }
-    this.renderLegend();
-    this.renderZones();
+  loadOptions(ref) {
+    return loadPart(this.loads.options, this.legend, {
+      query: OPTIONS,
+      variables: { filter: { adminUnit: ref } },
+      show: (answer) => {
+        this.uses = answer.field('uses');
+        this.zones = answer.field('zones');
+        this.renderLegend();
+        this.renderZones();
+      },
+      retry: () => this.loadOptions(ref),
+    });
   }
 
   // The land uses of the area, as a legend whose check boxes filter; a code the link asks

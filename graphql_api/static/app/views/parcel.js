@@ -1,11 +1,12 @@
 // One parcel: its register facts, a map of it, and its history of rights and transfers as
 // far as the viewer may see them (holders are shared data, names of persons personal).
 
-import { aborted, gql, Latest } from '../api.js';
-import { empty, facts, failure, guarded, h, link, loading, notFound, replace, table } from '../dom.js';
+import { Latest } from '../api.js';
+import { empty, facts, guarded, h, link, notFound, replace, table } from '../dom.js';
 import { date, number, pick, t } from '../i18n.js';
 import { ParcelMap, wktPolygon } from '../map.js';
 import { href } from '../state.js';
+import { loadPart } from './parts.js';
 
 const PARCEL = `query Parcel($id: ID!) {
   landParcel(id: $id) {
@@ -32,18 +33,16 @@ export class ParcelPage {
     this.load.stop();
   }
 
-  async update(values) {
-    const run = this.load.start();
-    replace(this.container, loading());
-    try {
-      const answer = await gql(PARCEL, { id: values.id ?? '' }, { signal: run.signal });
-      if (!run.current()) return;
-      const parcel = answer.field('landParcel');
-      if (parcel) this.render(parcel, answer); else replace(this.container, notFound());
-    } catch (error) {
-      if (!run.current() || aborted(error)) return;
-      replace(this.container, failure(error, () => this.update(values)));
-    }
+  update(values) {
+    return loadPart(this.load, this.container, {
+      query: PARCEL,
+      variables: { id: values.id ?? '' },
+      show: (answer) => {
+        const parcel = answer.field('landParcel');
+        if (parcel) this.render(parcel, answer); else replace(this.container, notFound());
+      },
+      retry: () => this.update(values),
+    });
   }
 
   render(parcel, answer) {
