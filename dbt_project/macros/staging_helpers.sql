@@ -1,17 +1,43 @@
 {#- Column sets every staging model that names a person writes the same way. -#}
 
-{#- full_name (clean NFC), full_name_normalized (lower case, one tone placement) and
-    full_name_key (no diacritics), from a raw name column. -#}
-{% macro person_name_columns(column, prefix='') -%}
-    util.clean_text({{ column }}) as {{ prefix }}full_name,
-    util.name_normalized({{ column }}) as {{ prefix }}full_name_normalized,
-    util.name_key({{ column }}) as {{ prefix }}full_name_key
+{#- A source table's live rows. Values ingestion set aside (a date that cannot be, an ID
+    that cannot be read, an unknown code: named in the row's _value_problems) read as
+    null, and _value_problems says for each the rule it broke and the value as written,
+    for dq_source_values. -#}
+{% macro raw_rows(source_name, table_name) -%}
+    {%- set relation = source(source_name, table_name) -%}
+    select * from {{ relation }}
+    where _deleted_at is null and _value_problems is null
+    union all
+    select (checked.row_value).*
+    from {{ relation }} as raw
+    cross join lateral (
+        select jsonb_populate_record(
+            raw,
+            jsonb_object_agg(problem.key, null) || jsonb_build_object(
+                '_value_problems', jsonb_object_agg(problem.key, jsonb_build_object(
+                    'rule', problem.value, 'raw_value', to_jsonb(raw) ->> problem.key
+                ))
+            )
+        ) as row_value
+        from jsonb_each_text(raw._value_problems) as problem
+    ) as checked
+    where raw._deleted_at is null and raw._value_problems is not null
 {%- endmacro %}
 
-{#- The identity number as written, split by kind: a valid 12-digit personal ID number or
-    a 9-digit identity card (CMND). Anything else keeps only id_number. -#}
+{#- full_name (clean NFC, without an honorific), full_name_normalized (lower case, one
+    tone placement) and full_name_key (no diacritics), from a raw name column. -#}
+{% macro person_name_columns(column, prefix='') -%}
+    util.person_name({{ column }}) as {{ prefix }}full_name,
+    util.name_normalized(util.person_name({{ column }})) as {{ prefix }}full_name_normalized,
+    util.name_key(util.person_name({{ column }})) as {{ prefix }}full_name_key
+{%- endmacro %}
+
+{#- The identity number as written, read (separators dropped, a lost leading zero
+    restored) and split by kind: a 12-digit personal ID number or a 9-digit identity card
+    (CMND). -#}
 {% macro identity_columns(column, prefix='') -%}
-    util.id_digits({{ column }}) as {{ prefix }}id_number,
+    util.identity_number({{ column }}) as {{ prefix }}id_number,
     util.personal_id_of({{ column }}) as {{ prefix }}personal_id_number,
     util.id_card_of({{ column }}) as {{ prefix }}id_card_number
 {%- endmacro %}
@@ -20,6 +46,43 @@
 {% macro date_columns(column, name) -%}
     util.parse_date({{ column }}) as {{ name }},
     util.date_precision({{ column }}) as {{ name }}_precision
+{%- endmacro %}
+
+{#- The notes of a row for dq_source_values: the values ingestion set aside (from the
+    relation's _value_problems), and the person names and identity numbers among the
+    relation's columns (``names``, ``identity_numbers``) that took more than cleaning to
+    read; ``normalised`` adds other (column, value read, notes) triples. Null for a row
+    with none, which is almost every row: the notes are only assembled where there is
+    one. -#}
+{% macro value_notes(relation, names=[], identity_numbers=[], normalised=[]) -%}
+    {%- set checks = [] -%}
+    {%- for column in names -%}
+        {%- set raw = relation ~ '.' ~ column -%}
+        {%- do checks.append((column, 'util.person_name(' ~ raw ~ ')',
+                              'util.person_name_notes(' ~ raw ~ ')')) -%}
+    {%- endfor -%}
+    {%- for column in identity_numbers -%}
+        {%- set raw = relation ~ '.' ~ column -%}
+        {%- do checks.append((column, 'util.identity_number(' ~ raw ~ ')',
+                              'util.identity_number_notes(' ~ raw ~ ')')) -%}
+    {%- endfor -%}
+    {%- set any_note = [relation ~ '._value_problems is not null'] -%}
+    {%- set items = [] -%}
+    {%- for column, value, notes in checks + normalised -%}
+        {%- do any_note.append(notes ~ ' is not null') -%}
+        {%- do items.append("'" ~ column ~ "', " ~ relation ~ '.' ~ column ~ ', ' ~ value
+                            ~ ', ' ~ notes) -%}
+    {%- endfor -%}
+    case when {{ any_note | join(' or ') }} then util.value_notes(
+        {{ relation }}._value_problems, array[{{ items | join(', ') }}]::text[]
+    ) end
+{%- endmacro %}
+
+{#- The current commune a legacy commune code became, joined by a staging model that
+    keeps communes: ``left join`` this on the model's raw commune column. -#}
+{% macro current_commune_join(column) -%}
+    left join {{ ref('stg_reference__commune_codes') }} as communes
+        on btrim({{ column }}) = communes.commune_code
 {%- endmacro %}
 
 {#- Statistics for a freshly built table (autovacuum would get to it too late). -#}

@@ -1,7 +1,8 @@
 {#-
   Helpers the staging models need and PostgreSQL lacks. Parsing returns null on bad input
   instead of failing the whole build: ingestion already quarantined rows that break their
-  table's contract, so these only meet valid values and the occasional oddity.
+  table's contract and named the values it set aside, so these only meet valid values and
+  the occasional oddity.
 -#}
 {% macro create_util_functions() %}
 create schema if not exists util;
@@ -85,10 +86,87 @@ begin
 end;
 $$;
 
--- Trimmed, single-spaced, NFC text.
+-- Characters pasted in from other systems that show as nothing (zero-width spaces and
+-- joiners, the byte-order mark, the soft hyphen), and the spaces that are not plain ones
+-- (no-break, figure and narrow spaces, tabs, line breaks).
+create or replace function util.has_invisible_characters(value text)
+returns boolean language sql immutable parallel safe as $$
+    select value ~ '[\u200b-\u200d\u2060\ufeff\u00ad\u00a0\u2007\u202f\t\r\n]'
+$$;
+
+-- Trimmed, single-spaced, NFC text, without invisible characters.
 create or replace function util.clean_text(value text)
 returns text language sql immutable parallel safe as $$
-    select nullif(regexp_replace(normalize(btrim(value), nfc), '\s+', ' ', 'g'), '')
+    select nullif(btrim(regexp_replace(normalize(regexp_replace(
+        value, '[\u200b-\u200d\u2060\ufeff\u00ad]', '', 'g'
+    ), nfc), '[\s\u00a0\u2007\u202f]+', ' ', 'g')), '')
+$$;
+
+-- Family names of Vietnam (without diacritics), for telling an honorific from a name.
+create or replace function util.is_family_name(word text)
+returns boolean language sql immutable parallel safe as $$
+    select word = any(array[
+        'nguyen', 'tran', 'le', 'pham', 'hoang', 'huynh', 'phan', 'vu', 'vo', 'dang', 'bui',
+        'do', 'ho', 'ngo', 'duong', 'ly', 'truong', 'dinh', 'lam', 'mai', 'to', 'chau', 'cao',
+        'luu', 'ta', 'thai', 'quach', 'doan', 'trinh', 'luong', 'la', 'ha', 'kieu', 'lai',
+        'thach', 'tang', 'vuong', 'tieu', 'giang', 'nghiem', 'ton', 'mac', 'luc', 'diep',
+        'ung', 'van', 'kim', 'son', 'au', 'trieu', 'khuc', 'quan', 'nong', 'hua', 'phung',
+        'thieu', 'tong', 'ninh', 'bach', 'dao', 'dam', 'dieu', 'khong', 'khuat', 'lo', 'lu',
+        'lieu', 'man', 'nham', 'ong', 'quang', 'than', 'tu', 'uong', 'vi', 'yen', 'chu',
+        'chung', 'cu', 'giap', 'han', 'hau', 'hong', 'khong', 'lang', 'linh', 'nghiem', 'on',
+        'phi', 'phuong', 'sam', 'thang', 'thuy', 'tiet', 'trang', 'trac', 'vinh', 'xa'
+    ])
+$$;
+
+-- How many leading words of a name are an honorific, as land registers write holders:
+-- "Ông", "Bà", "Cụ", "Hộ ông", "Hộ bà", "Hộ gia đình ông/bà" (also in capitals or
+-- without diacritics). Only when a family name and at least one more word follow, so
+-- that a family name such as Ông, or "Hồ Bá Lâm", is never taken for one.
+create or replace function util.honorific_words(value text)
+returns integer language plpgsql immutable parallel safe as $$
+declare
+    words text[] := string_to_array(lower(util.clean_text(value)), ' ');
+    bare text[] := string_to_array(public.unaccent(lower(util.clean_text(value))), ' ');
+    n integer := 0;
+begin
+    if words is null then
+        return 0;
+    end if;
+    -- A word is the honorific when written so, or when written without diacritics at all.
+    if bare[1] = 'ho' and (words[1] = 'hộ' or words[1] = 'ho') then
+        if bare[2:4] = array['gia', 'dinh', 'ong'] or bare[2:4] = array['gia', 'dinh', 'ba'] then
+            n := 4;
+        elsif words[2] in ('ông', 'bà') or (words[2] = bare[2] and bare[2] in ('ong', 'ba')) then
+            n := 2;
+        end if;
+    elsif words[1] in ('ông', 'bà', 'cụ')
+        or (words[1] = bare[1] and bare[1] in ('ong', 'ba', 'cu')) then
+        n := 1;
+    end if;
+    if n > 0 and array_length(words, 1) >= n + 2 and util.is_family_name(bare[n + 1]) then
+        return n;
+    end if;
+    return 0;
+end;
+$$;
+
+-- A person's name as a register wrote it, clean and without an honorific.
+create or replace function util.person_name(value text)
+returns text language sql immutable parallel safe as $$
+    select nullif(array_to_string(
+        (string_to_array(util.clean_text(value), ' '))[util.honorific_words(value) + 1:],
+        ' '
+    ), '')
+$$;
+
+-- What kho did to a person's name to read it (for dq_source_values): comma-separated.
+create or replace function util.person_name_notes(value text)
+returns text language sql immutable parallel safe as $$
+    select nullif(concat_ws(
+        ',',
+        case when util.has_invisible_characters(value) then 'invisible_characters_removed' end,
+        case when util.honorific_words(value) > 0 then 'honorific_removed' end
+    ), '')
 $$;
 
 -- Tone marks of open oa / oe / uy syllables in the new placement ("hòa" -> "hoà",
@@ -172,33 +250,64 @@ returns integer language sql immutable parallel safe as $$
     end
 $$;
 
--- Digits of an identity number as written ("080 123 456 789", "080-123-456-789").
-create or replace function util.id_digits(value text)
-returns text language sql immutable parallel safe as $$
-    select nullif(regexp_replace(value, '[^0-9]', '', 'g'), '')
+-- An identity number as written, read as the number it is: ingestion's own reading
+-- (ingest.identity_number: separators dropped, a lost leading zero restored), so that
+-- what ingestion accepts and what staging reads are one rule. Null when unreadable.
+create or replace function util.identity_number(value text)
+returns text language plpgsql immutable parallel safe as $$
+begin
+    return ingest.identity_number(value);
+end;
 $$;
 
--- The valid 12-digit personal ID number in an identity number as written, else null.
+-- What reading an identity number took (for dq_source_values): comma-separated.
+create or replace function util.identity_number_notes(value text)
+returns text language sql immutable parallel safe as $$
+    select case when util.identity_number(value) is not null then nullif(concat_ws(
+        ',',
+        case when btrim(value) !~ '^[0-9]+$' then 'separators_removed' end,
+        case when length(regexp_replace(value, '[^0-9]', '', 'g')) = 11
+            then 'leading_zero_restored' end
+    ), '') end
+$$;
+
+-- The 12-digit personal ID number in an identity number as written, else null.
 create or replace function util.personal_id_of(value text)
-returns text language plpgsql immutable parallel safe as $$
-declare
-    digits text := regexp_replace(value, '[^0-9]', '', 'g');
-begin
-    if length(digits) = 12 and substr(digits, 1, 3)::integer between 1 and 96 then
-        return digits;
-    end if;
-    return null;
-end;
+returns text language sql immutable parallel safe as $$
+    select case when length(util.identity_number(value)) = 12 then util.identity_number(value) end
 $$;
 
 -- The 9-digit identity card (CMND) number in an identity number as written, else null.
 create or replace function util.id_card_of(value text)
-returns text language plpgsql immutable parallel safe as $$
-declare
-    digits text := regexp_replace(value, '[^0-9]', '', 'g');
-begin
-    return case when length(digits) = 9 then digits end;
-end;
+returns text language sql immutable parallel safe as $$
+    select case when length(util.identity_number(value)) = 9 then util.identity_number(value) end
+$$;
+
+-- What a staging row set aside or normalised, as a JSON array of notes (column_name,
+-- outcome, rule, raw_value, value) for dq_source_values: ``problems`` is the row's
+-- _value_problems as staging.raw_rows describes them, ``normalised`` holds (column, raw
+-- value, value read, comma-separated rules) four by four.
+drop function if exists util.value_notes(jsonb, text[]);
+create or replace function util.value_notes(problems jsonb, normalised text[])
+returns jsonb language sql immutable parallel safe as $$
+    select nullif(
+        coalesce((
+            select jsonb_agg(jsonb_build_object(
+                'column_name', p.key, 'outcome', 'set_aside', 'rule', p.value ->> 'rule',
+                'raw_value', p.value ->> 'raw_value', 'value', null
+            ) order by p.key)
+            from jsonb_each(problems) as p
+        ), '[]'::jsonb)
+        || coalesce((
+            select jsonb_agg(jsonb_build_object(
+                'column_name', normalised[i], 'outcome', 'normalised', 'rule', rule,
+                'raw_value', normalised[i + 1], 'value', normalised[i + 2]
+            ) order by i, rule)
+            from generate_series(1, coalesce(array_length(normalised, 1), 0), 4) as i
+            cross join lateral unnest(string_to_array(normalised[i + 3], ',')) as rule
+        ), '[]'::jsonb),
+        '[]'::jsonb
+    )
 $$;
 
 -- A 10-digit enterprise (tax) code with a valid check digit, optionally -NNN for a branch.

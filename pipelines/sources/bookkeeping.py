@@ -113,6 +113,32 @@ returns boolean language sql immutable parallel safe as $$
     select v ~ '^\d{4}-\d{2}-\d{2}([ T]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?)?$'
         and ingest.iso_date(v) is not null
 $$;
+-- An identity number as agencies write it, read as the number it is: separators and
+-- invisible characters between the digits ("080 123 456 789", "301-234-567", a no-break
+-- space) are dropped, and a 12-digit personal ID that a spreadsheet kept as a number gets
+-- back the leading zero it lost: every personal ID begins with a province code from 001
+-- to 096 and then its century digit (0 to 3), so 11 digits not beginning with 0 that read
+-- that way once the zero is back can be nothing else (10 digits could be a CMND with a
+-- digit too many, and stay unread). The 9-digit CMND, or the 12-digit ID beginning with
+-- a province code; else null.
+create or replace function ingest.identity_number(v text)
+returns text language sql immutable parallel safe as $$
+    select case
+        when length(d) = 9 then d
+        when length(d) = 12 and left(d, 3) between '001' and '096' then d
+        when length(d) = 11 and left(d, 1) <> '0' and left(d, 2) <= '96'
+            and substr(d, 3, 1) between '0' and '3'
+            then '0' || d
+    end
+    from (
+        select nullif(s, '') as d
+        from regexp_replace(
+            translate(v, '０１２３４５６７８９', '0123456789'),
+            '[\s\u00a0\u2007\u202f\u200b-\u200d\u2060\ufeff.,_/-]', '', 'g'
+        ) as s
+        where s ~ '^[0-9]*$'
+    ) as digits
+$$;
 -- An order-independent digest of a set of (key, watermark) pairs: equal sets, equal digests.
 create or replace function ingest.version_hash(k text, w text)
 returns bigint language sql immutable parallel safe as $$
@@ -123,7 +149,7 @@ $$;
 # Serialises DDL between concurrent loads (CREATE ... IF NOT EXISTS is not race-free).
 DDL_LOCK = 0x6B686F01
 # Recorded as the ingest schema's comment once DDL has run; bump it when DDL changes.
-SCHEMA_VERSION = "kho ingest schema 2"
+SCHEMA_VERSION = "kho ingest schema 3"
 
 
 def ensure_schemas(conn: psycopg.Connection) -> None:

@@ -6,6 +6,8 @@ type when a value is required. Types name what a value must be, not how the agen
 it (the civil registry keeps dates as ``dd/mm/yyyy`` text): each type carries the rules a
 value breaks when it is not (``malformed_id``, ``impossible_date``, ``unknown_code``, ...),
 checked in the warehouse in one pass over each batch. Empty values pass unless required.
+A broken key or required value holds the row in quarantine; any other broken value is set
+aside (named in the raw row's ``_value_problems``), and the row lands.
 """
 
 from __future__ import annotations
@@ -39,16 +41,19 @@ TYPES: dict[str, tuple[tuple[str, str], ...]] = {
     "dmy_event_date": (("bad_date_format", r"{v} ~ '^(\d{{1,2}}/\d{{1,2}}/)?\d{{4}}$'"),
                        ("impossible_date", f"ingest.dmy_date({{v}}) {_EVENT_RANGE}")),
     "timestamp": (("bad_timestamp", "ingest.is_timestamp({v})"),),
-    # 12-digit personal identification number, or the 9-digit identity card (CMND) it replaced.
-    "personal_id": (("malformed_id", r"{v} ~ '^(\d{{9}}|\d{{12}})$'"),),
+    # 12-digit personal identification number, or the 9-digit identity card (CMND) it replaced,
+    # as ``ingest.identity_number`` reads it: written in groups ("080 123 456 789"), or
+    # with the leading zeros a spreadsheet dropped, it is still that number.
+    "personal_id": (("malformed_id", "ingest.identity_number({v}) is not null"),),
     # 10-digit enterprise code; branches and units add -NNN.
     "enterprise_code": (("malformed_code", r"{v} ~ '^\d{{10}}(-\d{{3}})?$'"),),
-    # A land user's document number, as the document kind in ``loai_giay_to`` says: CCCD
-    # (12-digit personal ID), CMND (9-digit card, or 12 for the last ones issued), MST (tax
-    # code); other kinds (household business licence numbers) are free-form.
+    # A land user's document number, as the document kind in ``loai_giay_to`` says: CCCD or
+    # CMND (an identity number as for ``personal_id``: the number's length tells which, as
+    # clerks file one under the other), MST (tax code); other kinds (household business
+    # licence numbers) are free-form.
     "document_no": (("malformed_id", r"case upper(btrim(loai_giay_to)) "
-                     r"when 'CCCD' then {v} ~ '^\d{{12}}$' "
-                     r"when 'CMND' then {v} ~ '^(\d{{9}}|\d{{12}})$' "
+                     r"when 'CCCD' then ingest.identity_number({v}) is not null "
+                     r"when 'CMND' then ingest.identity_number({v}) is not null "
                      r"when 'MST' then {v} ~ '^\d{{10}}(-\d{{3}})?$' else true end"),),
     "vsic": (("unknown_code", r"{v} ~ '^\d{{4,5}}$' and left({v}, 2) = any({divisions})"),),
 }
@@ -75,12 +80,15 @@ GUARANTEED_BY = {"integer": {"integer"}, "numeric": {"integer", "numeric"},
 # part of a check; the shortcuts use at most one, a simple one, and the digit types share
 # theirs: a shape (lengths, the document kind, the division) and plain ASCII digits, which
 # validation tests for all of a row's digit columns at once (see problem_expression).
+# A plain identity number: 9 digits, or 12 beginning with a province code (001 to 096).
+_IDENTITY_SHAPE = ("(octet_length({c}) = 9 or (octet_length({c}) = 12 "
+                   "and left({c}, 3) collate \"C\" between '001' and '096'))")
 DIGIT_SHAPES: dict[str, str] = {
     "integer": "octet_length({c}) between 1 and 18",
-    "personal_id": "octet_length({c}) in (9, 12)",
+    "personal_id": _IDENTITY_SHAPE,
     "enterprise_code": "octet_length({c}) = 10",
-    "document_no": "case loai_giay_to when 'CCCD' then octet_length({c}) = 12 "
-                   "when 'CMND' then octet_length({c}) in (9, 12) "
+    "document_no": f"case loai_giay_to when 'CCCD' then {_IDENTITY_SHAPE} "
+                   f"when 'CMND' then {_IDENTITY_SHAPE} "
                    "when 'MST' then octet_length({c}) = 10 end",
     "vsic": "octet_length({c}) in (4, 5) and left({c}, 2) = any({divisions})",
 }
@@ -209,22 +217,31 @@ class TableContract:
     def raw_table(self) -> str:
         return f"{self.raw_schema}.{self.table}"
 
+    def essential(self, column: Column) -> bool:
+        """Whether a broken value of ``column`` holds its whole row in quarantine: the key,
+        and the values a row cannot describe its entity without (``!``: a name, a parcel's
+        commune, a right's parcel and holder). Any other broken value is set aside: the row
+        lands, and staging reads that value as null and reports it."""
+        return column.name == self.key or column.required
+
     def problem_expression(self, source_families: dict[str, str] | None = None,
                            today: date | None = None, shortcuts: bool = True
                            ) -> sql.Composable:
-        """SQL naming the first rule a row breaks, as ``rule|column``, or null if none.
+        """SQL naming the first rule a row breaks that holds the row in quarantine, as
+        ``rule|column``, or null if none.
 
         The key must be present; then, column by column, a required value must be present
-        and a present value must pass its type's checks (those the source's column types,
-        ``source_families``, do not already guarantee). ``today`` must be the warehouse's
-        ``current_date`` in the transaction that evaluates the expression (the shortcuts
-        list the years before it); rows are first tested column by column through each
-        column's cheap shortcut, and only a row that fails is run through the rules in
-        order to name the first it breaks. ``shortcuts=False`` gives the rules alone (the
-        same answers, slower: tests compare the two).
+        and a present value of an essential column (see ``essential``) must pass its type's
+        checks (those the source's column types, ``source_families``, do not already
+        guarantee). ``today`` must be the warehouse's ``current_date`` in the transaction
+        that evaluates the expression (the shortcuts list the years before it). With
+        ``shortcuts`` a row is first tested column by column through each column's cheap
+        shortcut (``valid_expression``), and only a row that fails is run through the rules
+        in order; ``shortcuts=False`` gives the rules alone (the same answers, slower:
+        tests compare the two).
         """
         families = source_families or {}
-        today = today or date.today()
+
         def present(name: str) -> sql.Composable:
             return sql.SQL("nullif(btrim({}), '') is not null").format(sql.Identifier(name))
 
@@ -234,10 +251,53 @@ class TableContract:
             if column.required and column.name != self.key:
                 whens.append(sql.SQL("when not {} then {}").format(
                     present(column.name), sql.Literal(f"missing_required|{column.name}")))
+            if not self.essential(column):
+                continue
             for rule, predicate in column.checks(families.get(column.name)):
                 whens.append(sql.SQL("when {} and not coalesce({}, false) then {}").format(
                     present(column.name), predicate, sql.Literal(f"{rule}|{column.name}")))
-        first_broken = sql.SQL("case {} end").format(sql.SQL(" ").join(whens))
+        return self._after_shortcut(
+            sql.SQL("case {} end").format(sql.SQL(" ").join(whens)), families, today,
+            shortcuts)
+
+    def value_problems_expression(self, source_families: dict[str, str] | None = None,
+                                  today: date | None = None, shortcuts: bool = True
+                                  ) -> sql.Composable:
+        """SQL for the values a row keeps but must not use: a JSON object naming, per
+        column that is not essential, the first rule its present value breaks; null when
+        none does. The row lands; staging reads those values as null and reports them."""
+        families = source_families or {}
+        pairs = []
+        for column in self.columns:
+            checks = column.checks(families.get(column.name))
+            if self.essential(column) or not checks:
+                continue
+            broken = sql.SQL(" ").join(
+                sql.SQL("when not coalesce({}, false) then {}").format(
+                    predicate, sql.Literal(rule)) for rule, predicate in checks)
+            pairs.append(sql.SQL("{}, case when nullif(btrim({}), '') is not null then "
+                                 "case {} end end").format(
+                sql.Literal(column.name), sql.Identifier(column.name), broken))
+        if not pairs:
+            return sql.SQL("null::jsonb")
+        problems = sql.SQL("nullif(jsonb_strip_nulls(jsonb_build_object({})), '{{}}')").format(
+            sql.SQL(", ").join(pairs))
+        return self._after_shortcut(problems, families, today, shortcuts)
+
+    def _after_shortcut(self, rules: sql.Composable, families: dict[str, str],
+                        today: date | None, shortcuts: bool) -> sql.Composable:
+        valid = self.valid_expression(families, today) if shortcuts else None
+        if valid is None:
+            return rules
+        return sql.SQL("case when {} then null else {} end").format(valid, rules)
+
+    def valid_expression(self, source_families: dict[str, str] | None = None,
+                         today: date | None = None) -> sql.Composable | None:
+        """SQL true only for a row that breaks no rule at all, from each column's cheap
+        shortcut (the exact checks only where a shortcut fails); None when no column has a
+        rule. Validation runs the rules themselves only on rows where this is not true."""
+        families = source_families or {}
+        today = today or date.today()
         valid, digit_valid, digit_shapes = [], [], []
         for column in self.columns:
             family, required = families.get(column.name), column.required or column.name == self.key
@@ -259,10 +319,7 @@ class TableContract:
                 sql.SQL(" and ").join(digit_valid)))
         else:
             valid += digit_valid
-        if not valid or not shortcuts:
-            return first_broken
-        return sql.SQL("case when {} then null else {} end").format(
-            sql.SQL(" and ").join(valid), first_broken)
+        return sql.SQL(" and ").join(valid) if valid else None
 
 
 def _table(source: str, table: str, key: str, watermark: str, columns: str) -> TableContract:
@@ -282,7 +339,7 @@ def _table(source: str, table: str, key: str, watermark: str, columns: str) -> T
 CONTRACTS: tuple[TableContract, ...] = (
     _table("land", "thua_dat", "id", "ngay_cap_nhat",
            "id:integer ma_xa:code=commune! so_to_ban_do:integer so_thua:integer "
-           "dien_tich:amount! ma_loai_dat:code=land_use! khu_quy_hoach:text ranh_gioi:text "
+           "dien_tich:amount ma_loai_dat:code=land_use khu_quy_hoach:text ranh_gioi:text "
            "ngay_cap_nhat:timestamp"),
     _table("land", "chu_su_dung", "id", "ngay_cap_nhat",
            "id:integer loai_chu:text! ho_ten:text! loai_giay_to:text so_giay_to:document_no "
@@ -294,7 +351,7 @@ CONTRACTS: tuple[TableContract, ...] = (
            "id:integer thua_dat_id:integer! chu_su_dung_id:integer! giay_chung_nhan_id:integer "
            "ty_le:amount tu_ngay:event_date den_ngay:date ngay_cap_nhat:timestamp"),
     _table("land", "bien_dong", "id", "ngay_cap_nhat",
-           "id:integer thua_dat_id:integer! loai_bien_dong:code=transfer_kind! "
+           "id:integer thua_dat_id:integer! loai_bien_dong:code=transfer_kind "
            "ben_chuyen_id:integer ben_nhan_id:integer ngay_bien_dong:event_date "
            "ngay_cap_nhat:timestamp"),
     _table("enterprise", "enterprises", "enterprise_code", "updated_at",
@@ -310,11 +367,11 @@ CONTRACTS: tuple[TableContract, ...] = (
            "updated_at:timestamp"),
     _table("civil_registry", "khai_sinh", "so_dang_ky", "thoi_diem_cap_nhat",
            "so_dang_ky:text so_dinh_danh:personal_id ho_ten:text! gioi_tinh:text "
-           "ngay_sinh:dmy_event_date! noi_sinh_ma_xa:code=commune "
+           "ngay_sinh:dmy_event_date noi_sinh_ma_xa:code=commune "
            "cha_so_dinh_danh:personal_id me_so_dinh_danh:personal_id "
            "ngay_dang_ky:dmy_event_date thoi_diem_cap_nhat:timestamp"),
     _table("civil_registry", "khai_tu", "so_dang_ky", "thoi_diem_cap_nhat",
-           "so_dang_ky:text so_dinh_danh:personal_id ho_ten:text! ngay_mat:dmy_event_date! "
+           "so_dang_ky:text so_dinh_danh:personal_id ho_ten:text! ngay_mat:dmy_event_date "
            "noi_mat_ma_xa:code=commune ngay_dang_ky:dmy_event_date "
            "thoi_diem_cap_nhat:timestamp"),
     _table("civil_registry", "ket_hon", "so_dang_ky", "thoi_diem_cap_nhat",
@@ -333,7 +390,3 @@ CONTRACTS: tuple[TableContract, ...] = (
            "id:integer ma_can_bo:text! ma_co_quan:text chuc_vu:text ma_ngach:code=grade "
            "he_so_luong:amount tu_ngay:event_date den_ngay:date ngay_sua:timestamp"),
 )
-
-
-def contracts_of(source: str) -> tuple[TableContract, ...]:
-    return tuple(c for c in CONTRACTS if c.source == source)

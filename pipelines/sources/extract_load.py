@@ -47,7 +47,8 @@ from pipelines.sources import bookkeeping
 from pipelines.sources.contracts import TableContract
 from pipelines.sources.readers import SourceReader, SourceUnavailable, open_reader
 
-META_COLUMNS = ("_batch_id", "_loaded_at", "_row_hash", "_deleted_at", "_deleted_batch_id")
+META_COLUMNS = ("_batch_id", "_loaded_at", "_row_hash", "_deleted_at", "_deleted_batch_id",
+                "_value_problems")
 LOCK_NAMESPACE = 0x6B686F02
 LOCK_WAIT = timedelta(minutes=2)
 
@@ -121,7 +122,8 @@ def _raw_columns(contract: TableContract, batch_id: int | None = None) -> sql.Co
                     sql.SQL("_loaded_at timestamptz not null default now()"),
                     sql.SQL("_row_hash text not null generated always as ({}) stored").format(
                         row_hash(contract.column_names))]
-    columns += [sql.SQL("_deleted_at timestamptz"), sql.SQL("_deleted_batch_id bigint")]
+    columns += [sql.SQL("_deleted_at timestamptz"), sql.SQL("_deleted_batch_id bigint"),
+                sql.SQL("_value_problems jsonb")]
     return sql.SQL(", ").join(columns)
 
 
@@ -142,7 +144,8 @@ def ensure_raw_table(conn: psycopg.Connection, contract: TableContract) -> bool:
         if column not in existing:
             conn.execute(sql.SQL("alter table {} add column {} text").format(
                 table, _ident(column)))
-    for column, kind in (("_deleted_at", "timestamptz"), ("_deleted_batch_id", "bigint")):
+    for column, kind in (("_deleted_at", "timestamptz"), ("_deleted_batch_id", "bigint"),
+                         ("_value_problems", "jsonb")):
         if column not in existing:
             conn.execute(sql.SQL("alter table {} add column {} {}").format(
                 table, _ident(column), sql.SQL(kind)))
@@ -366,19 +369,28 @@ def _load_new_table(conn: psycopg.Connection, contract: TableContract,
         source_rows = reader.copy_rows(copy, None)  # all of them: the source's count
     extracted = cur.rowcount  # the warehouse's count of what arrived
     families = reader.column_families()
-    problem = contract.problem_expression(families, today)
     conn.execute(sql.SQL("alter table {} alter column _row_hash drop expression, "
                          "alter column _batch_id drop default, "
                          "alter column _loaded_at drop default").format(raw))
 
-    # Validation: one scan (parallel where the server allows) keeps the broken rows, which
-    # then leave the raw table. (The rule expression must stay in the WHERE clause: only
-    # there do the long "= any(codes)" lists become hash lookups.)
+    # Validation: one scan (parallel where the server allows) keeps the rows that break a
+    # rule; those whose row is broken then leave the raw table, the others keep it with
+    # the values they must not use named. (The shortcut must stay in the WHERE clause:
+    # only there do the long "= any(codes)" lists become hash lookups.)
+    valid = contract.valid_expression(families, today) or sql.SQL("true")
+    conn.execute(sql.SQL("""
+        create temp table _flagged on commit drop as
+        select ctid as _row_id, {cols}, {problem} as _problem,
+               {value_problems} as _value_problems
+        from {raw} where not coalesce({valid}, false)
+    """).format(problem=contract.problem_expression(families, today, shortcuts=False),
+                value_problems=contract.value_problems_expression(families, today,
+                                                                  shortcuts=False),
+                valid=valid, **names))
     conn.execute(sql.SQL("""
         create temp table _broken on commit drop as
-        select * from (select ctid as _row_id, {cols}, {problem} as _problem from {raw}) r
-        where _problem is not null
-    """).format(problem=problem, **names))
+        select _row_id, {cols}, _problem from _flagged where _problem is not null
+    """).format(**names))
     conn.execute(sql.SQL("delete from {raw} where ctid = any(array(select _row_id "
                          "from _broken))").format(**names))
     # A key the batch holds twice is ambiguous: every row of it goes to quarantine. Among
@@ -407,6 +419,12 @@ def _load_new_table(conn: psycopg.Connection, contract: TableContract,
         "(select {key} from _broken where {key} is not null group by 1 having count(*) > 1)"
     ).format(duplicate=duplicate, key=key))
 
+    # The rows that land keep the values they must not use named (after the moves above,
+    # which read the rows in the order the source sent them).
+    conn.execute(sql.SQL("""
+        update {raw} r set _value_problems = f._value_problems from _flagged f
+        where r.ctid = f._row_id and f._problem is null and f._value_problems is not null
+    """).format(**names))
     quarantined = _quarantine(conn, names, params, "_broken", "_row_id")
     inserted, stamped, new_mark = conn.execute(sql.SQL(
         "select count(*), count(*) filter (where _batch_id = %(batch)s), "
@@ -442,7 +460,8 @@ def _merge(conn: psycopg.Connection, contract: TableContract, names: dict[str, s
     """Load into an existing raw table: the batch is copied into a temporary table,
     validated there and merged by key; keys are reconciled when due."""
     conn.execute(sql.SQL(
-        "create temp table _incoming ({}, _problem text) on commit drop"
+        "create temp table _incoming ({}, _problem text, _value_problems jsonb) "
+        "on commit drop"
     ).format(sql.SQL(", ").join(sql.SQL("{} text").format(_ident(c))
                                 for c in contract.column_names)))
     cur = conn.cursor()
@@ -451,8 +470,8 @@ def _merge(conn: psycopg.Connection, contract: TableContract, names: dict[str, s
     extracted = cur.rowcount
     source_rows = sent if since is None else reader.count()
     families = reader.column_families()
-    quarantined, inserted, updated, valid, released = _apply(
-        conn, contract, names, params, contract.problem_expression(families, today))
+    quarantined, inserted, updated, valid, released = _apply(conn, contract, names, params,
+                                                             families, today)
     # Rows the source no longer has show as a count above the source's: then, or when due,
     # list every key and mark the missing ones deleted.
     warehouse_rows = None if reconcile else _warehouse_rows(conn, names, params)
@@ -514,7 +533,8 @@ def _quarantine(conn: psycopg.Connection, names: dict[str, sql.Composable], para
         from (
             select coalesce(nullif(btrim({key}), ''),
                             'null:' || md5(row({cols})::text)) as record_key,
-                   _problem, to_jsonb(i) - '_problem' - '_row_id' as payload,
+                   _problem,
+                   to_jsonb(i) - '_problem' - '_row_id' - '_value_problems' as payload,
                    {position} as position
             from {table} i where _problem is not null
             offset 0  -- each row's payload built once
@@ -539,16 +559,23 @@ def _quarantine(conn: psycopg.Connection, names: dict[str, sql.Composable], para
 
 
 def _apply(conn: psycopg.Connection, contract: TableContract, names: dict[str, sql.Composable],
-           params: dict, problem: sql.Composable) -> tuple[int, int, int, int, int]:
-    """Validate the batch in ``_incoming``, quarantine broken rows, upsert the valid ones and
-    release corrected keys from quarantine. Returns (quarantined, inserted, updated, valid,
-    released)."""
+           params: dict, families: dict[str, str], today: date
+           ) -> tuple[int, int, int, int, int]:
+    """Validate the batch in ``_incoming``, quarantine broken rows, upsert the valid ones
+    (with the values they must not use named) and release corrected keys from quarantine.
+    Returns (quarantined, inserted, updated, valid, released)."""
     key = names["key"]
     # Temporary tables get no statistics otherwise; the key is what the joins need.
     conn.execute(sql.SQL("analyze _incoming ({})").format(key))
-    # Validation: one pass; duplicates of a key are ambiguous, so all go to quarantine.
-    conn.execute(sql.SQL("update _incoming set _problem = {p} where {p} is not null")
-                 .format(p=problem))
+    # Validation: one pass, the rules only where the shortcut fails; duplicates of a key
+    # are ambiguous, so all go to quarantine.
+    conn.execute(sql.SQL(
+        "update _incoming set _problem = {problem}, _value_problems = {value_problems} "
+        "where not coalesce({valid}, false)"
+    ).format(problem=contract.problem_expression(families, today, shortcuts=False),
+             value_problems=contract.value_problems_expression(families, today,
+                                                               shortcuts=False),
+             valid=contract.valid_expression(families, today) or sql.SQL("true")))
     conn.execute(sql.SQL(
         "update _incoming set _problem = 'duplicate_key|' || {k} where {key} in "
         "(select {key} from _incoming where {key} is not null group by 1 having count(*) > 1)"
@@ -563,7 +590,7 @@ def _apply(conn: psycopg.Connection, contract: TableContract, names: dict[str, s
     # and a conflicting row is locked (written) even when the update is skipped.
     inserted, updated, valid = conn.execute(sql.SQL("""
         with valid as (
-            select {cols}, {hash} as _row_hash
+            select {cols}, {hash} as _row_hash, _value_problems
             from _incoming where _problem is null
         ), changed as (
             select v.* from valid v left join {raw} r on r.{key} = v.{key}
@@ -571,8 +598,9 @@ def _apply(conn: psycopg.Connection, contract: TableContract, names: dict[str, s
                or r._deleted_at is not null
         ), upserted as (
             insert into {raw} ({cols}, _batch_id, _loaded_at, _row_hash, _deleted_at,
-                               _deleted_batch_id)
-            select {cols}, %(batch)s, now(), _row_hash, null::timestamptz, null::bigint
+                               _deleted_batch_id, _value_problems)
+            select {cols}, %(batch)s, now(), _row_hash, null::timestamptz, null::bigint,
+                   _value_problems
             from changed
             on conflict ({key}) do update set {updates}
             where {raw}._row_hash is distinct from excluded._row_hash

@@ -1,12 +1,7 @@
 with
 
 source as (
-    select * from {{ source('raw_cadre', 'dm_co_quan') }}
-    where _deleted_at is null
-),
-
-communes as (
-    select * from {{ ref('stg_reference__commune_codes') }}
+    {{ raw_rows('raw_cadre', 'dm_co_quan') }}
 ),
 
 renamed as (
@@ -23,10 +18,11 @@ renamed as (
         nullif(btrim(source.ma_dvhc), '') as legacy_commune_code,
         communes.current_commune_code,
         util.try_timestamp(source.ngay_sua) as source_updated_at,
+        {{ value_notes('source') }} as value_notes,
         source._batch_id,
         source._loaded_at
     from source
-    left join communes on btrim(source.ma_dvhc) = communes.commune_code
+    {{ current_commune_join('source.ma_dvhc') }}
 )
 
 select * from renamed

@@ -1,12 +1,7 @@
 with
 
 source as (
-    select * from {{ source('raw_civil_registry', 'khai_sinh') }}
-    where _deleted_at is null
-),
-
-communes as (
-    select * from {{ ref('stg_reference__commune_codes') }}
+    {{ raw_rows('raw_civil_registry', 'khai_sinh') }}
 ),
 
 renamed as (
@@ -20,14 +15,19 @@ renamed as (
         {{ date_columns('source.ngay_sinh', 'birth_date') }},
         nullif(btrim(source.noi_sinh_ma_xa), '') as birth_legacy_commune_code,
         communes.current_commune_code as birth_current_commune_code,
-        util.id_digits(source.cha_so_dinh_danh) as father_id_number,
-        util.id_digits(source.me_so_dinh_danh) as mother_id_number,
+        util.identity_number(source.cha_so_dinh_danh) as father_id_number,
+        util.identity_number(source.me_so_dinh_danh) as mother_id_number,
         util.parse_date(source.ngay_dang_ky) as registered_on,
         util.try_timestamp(source.thoi_diem_cap_nhat) as source_updated_at,
+        {{ value_notes(
+            'source',
+            names=['ho_ten'],
+            identity_numbers=['so_dinh_danh', 'cha_so_dinh_danh', 'me_so_dinh_danh']
+        ) }} as value_notes,
         source._batch_id,
         source._loaded_at
     from source
-    left join communes on btrim(source.noi_sinh_ma_xa) = communes.commune_code
+    {{ current_commune_join('source.noi_sinh_ma_xa') }}
 )
 
 select * from renamed

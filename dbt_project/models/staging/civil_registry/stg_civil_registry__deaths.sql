@@ -1,12 +1,7 @@
 with
 
 source as (
-    select * from {{ source('raw_civil_registry', 'khai_tu') }}
-    where _deleted_at is null
-),
-
-communes as (
-    select * from {{ ref('stg_reference__commune_codes') }}
+    {{ raw_rows('raw_civil_registry', 'khai_tu') }}
 ),
 
 renamed as (
@@ -19,10 +14,12 @@ renamed as (
         communes.current_commune_code as death_current_commune_code,
         util.parse_date(source.ngay_dang_ky) as registered_on,
         util.try_timestamp(source.thoi_diem_cap_nhat) as source_updated_at,
+        {{ value_notes('source', names=['ho_ten'], identity_numbers=['so_dinh_danh']) }}
+            as value_notes,
         source._batch_id,
         source._loaded_at
     from source
-    left join communes on btrim(source.noi_mat_ma_xa) = communes.commune_code
+    {{ current_commune_join('source.noi_mat_ma_xa') }}
 )
 
 select * from renamed

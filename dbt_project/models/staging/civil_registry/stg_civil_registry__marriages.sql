@@ -1,12 +1,7 @@
 with
 
 source as (
-    select * from {{ source('raw_civil_registry', 'ket_hon') }}
-    where _deleted_at is null
-),
-
-communes as (
-    select * from {{ ref('stg_reference__commune_codes') }}
+    {{ raw_rows('raw_civil_registry', 'ket_hon') }}
 ),
 
 renamed as (
@@ -20,10 +15,15 @@ renamed as (
         nullif(btrim(source.noi_dang_ky_ma_xa), '') as registration_legacy_commune_code,
         communes.current_commune_code as registration_current_commune_code,
         util.try_timestamp(source.thoi_diem_cap_nhat) as source_updated_at,
+        {{ value_notes(
+            'source',
+            names=['chong_ho_ten', 'vo_ho_ten'],
+            identity_numbers=['chong_so_dinh_danh', 'vo_so_dinh_danh']
+        ) }} as value_notes,
         source._batch_id,
         source._loaded_at
     from source
-    left join communes on btrim(source.noi_dang_ky_ma_xa) = communes.commune_code
+    {{ current_commune_join('source.noi_dang_ky_ma_xa') }}
 )
 
 select * from renamed

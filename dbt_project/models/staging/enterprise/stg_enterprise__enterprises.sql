@@ -1,12 +1,7 @@
 with
 
 source as (
-    select * from {{ source('raw_enterprise', 'enterprises') }}
-    where _deleted_at is null
-),
-
-communes as (
-    select * from {{ ref('stg_reference__commune_codes') }}
+    {{ raw_rows('raw_enterprise', 'enterprises') }}
 ),
 
 renamed as (
@@ -32,10 +27,15 @@ renamed as (
         {{ identity_columns('source.legal_rep_id_no', 'legal_representative_') }},
         {{ date_columns('source.legal_rep_dob', 'legal_representative_birth_date') }},
         util.try_timestamp(source.updated_at) as source_updated_at,
+        {{ value_notes(
+            'source',
+            names=['legal_rep_name'],
+            identity_numbers=['legal_rep_id_no']
+        ) }} as value_notes,
         source._batch_id,
         source._loaded_at
     from source
-    left join communes on btrim(source.ward_code) = communes.commune_code
+    {{ current_commune_join('source.ward_code') }}
 )
 
 select * from renamed

@@ -1,12 +1,7 @@
 with
 
 source as (
-    select * from {{ source('raw_enterprise', 'household_businesses') }}
-    where _deleted_at is null
-),
-
-communes as (
-    select * from {{ ref('stg_reference__commune_codes') }}
+    {{ raw_rows('raw_enterprise', 'household_businesses') }}
 ),
 
 renamed as (
@@ -25,10 +20,15 @@ renamed as (
         util.parse_date(source.registration_date) as registered_on,
         lower(btrim(source.status_code)) as status,
         util.try_timestamp(source.updated_at) as source_updated_at,
+        {{ value_notes(
+            'source',
+            names=['owner_name'],
+            identity_numbers=['owner_id_no']
+        ) }} as value_notes,
         source._batch_id,
         source._loaded_at
     from source
-    left join communes on btrim(source.ward_code) = communes.commune_code
+    {{ current_commune_join('source.ward_code') }}
 )
 
 select * from renamed

@@ -1,45 +1,76 @@
 with
 
 source as (
-    select * from {{ source('raw_land', 'chu_su_dung') }}
-    where _deleted_at is null
+    {{ raw_rows('raw_land', 'chu_su_dung') }}
+),
+
+typed as (
+    select
+        source.*,
+        upper(btrim(source.loai_giay_to)) as document_type_as_written,
+        -- A CCCD or CMND number is an identity number, whatever the kind it was filed
+        -- under: its length says which (clerks file a 9-digit card under CCCD).
+        case
+            when upper(btrim(source.loai_giay_to)) in ('CCCD', 'CMND')
+                then util.identity_number(source.so_giay_to)
+        end as identity_number
+    from source
 ),
 
 renamed as (
     select
-        id::integer as land_user_source_id,
-        case upper(btrim(loai_chu))
+        typed.id::integer as land_user_source_id,
+        case upper(btrim(typed.loai_chu))
             when 'CN' then 'person'
             when 'TC' then 'organization'
         end as holder_type,
-        util.clean_text(ho_ten) as holder_name,
-        util.name_normalized(ho_ten) as holder_name_normalized,
-        util.name_key(ho_ten) as holder_name_key,
-        upper(btrim(loai_giay_to)) as id_document_type,
-        nullif(regexp_replace(so_giay_to, '[^0-9A-Za-z-]', '', 'g'), '') as id_document_number,
-        -- The document number by kind: CCCD (12-digit ID), CMND (9-digit card), MST
-        -- (enterprise code of an organization).
+        util.person_name(typed.ho_ten) as holder_name,
+        util.name_normalized(util.person_name(typed.ho_ten)) as holder_name_normalized,
+        util.name_key(util.person_name(typed.ho_ten)) as holder_name_key,
         case
-            when upper(btrim(loai_giay_to)) in ('CCCD', 'CMND')
-                then util.personal_id_of(so_giay_to)
-        end as personal_id_number,
+            when typed.document_type_as_written = 'CCCD' and length(typed.identity_number) = 9
+                then 'CMND'
+            else typed.document_type_as_written
+        end as id_document_type,
+        coalesce(
+            typed.identity_number,
+            nullif(regexp_replace(typed.so_giay_to, '[^0-9A-Za-z-]', '', 'g'), '')
+        ) as id_document_number,
+        case when length(typed.identity_number) = 12 then typed.identity_number end
+            as personal_id_number,
+        case when length(typed.identity_number) = 9 then typed.identity_number end
+            as id_card_number,
+        -- MST: the enterprise code of an organization.
         case
-            when upper(btrim(loai_giay_to)) = 'CMND' then util.id_card_of(so_giay_to)
-        end as id_card_number,
-        case
-            when upper(btrim(loai_giay_to)) = 'MST' and util.is_enterprise_code(btrim(so_giay_to))
-                then btrim(so_giay_to)
+            when
+                typed.document_type_as_written = 'MST'
+                and util.is_enterprise_code(btrim(typed.so_giay_to))
+                then btrim(typed.so_giay_to)
         end as enterprise_code,
         case
-            when upper(btrim(loai_giay_to)) = 'GPKD' then nullif(btrim(so_giay_to), '')
+            when typed.document_type_as_written = 'GPKD' then nullif(btrim(typed.so_giay_to), '')
         end as household_business_registration_number,
-        {{ date_columns('ngay_sinh', 'birth_date') }},
-        case btrim(gioi_tinh) when 'Nam' then 'male' when 'Nữ' then 'female' end as sex,
-        util.clean_text(dia_chi) as address,
-        util.try_timestamp(ngay_cap_nhat) as source_updated_at,
-        _batch_id,
-        _loaded_at
-    from source
+        {{ date_columns('typed.ngay_sinh', 'birth_date') }},
+        case btrim(typed.gioi_tinh) when 'Nam' then 'male' when 'Nữ' then 'female' end as sex,
+        util.clean_text(typed.dia_chi) as address,
+        util.try_timestamp(typed.ngay_cap_nhat) as source_updated_at,
+        {{ value_notes('typed', names=['ho_ten'], normalised=[
+            (
+                'so_giay_to',
+                'typed.identity_number',
+                'case when typed.identity_number is not null'
+                ~ ' then util.identity_number_notes(typed.so_giay_to) end'
+            ),
+            (
+                'loai_giay_to',
+                "'CMND'",
+                "case when typed.document_type_as_written = 'CCCD'"
+                ~ " and length(typed.identity_number) = 9 then 'document_type_corrected' end"
+            ),
+        ]) }} as value_notes,
+        typed._batch_id,
+        typed._loaded_at
+    from typed
 )
 
 select * from renamed

@@ -1,12 +1,7 @@
 with
 
 source as (
-    select * from {{ source('raw_land', 'thua_dat') }}
-    where _deleted_at is null
-),
-
-communes as (
-    select * from {{ ref('stg_reference__commune_codes') }}
+    {{ raw_rows('raw_land', 'thua_dat') }}
 ),
 
 renamed as (
@@ -21,10 +16,11 @@ renamed as (
         util.clean_text(source.khu_quy_hoach) as planning_zone,
         nullif(btrim(source.ranh_gioi), '') as boundary_wkt,
         util.try_timestamp(source.ngay_cap_nhat) as source_updated_at,
+        {{ value_notes('source') }} as value_notes,
         source._batch_id,
         source._loaded_at
     from source
-    left join communes on btrim(source.ma_xa) = communes.commune_code
+    {{ current_commune_join('source.ma_xa') }}
 )
 
 select * from renamed
