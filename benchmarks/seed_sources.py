@@ -1,12 +1,14 @@
 """How fast the simulated province seeds, against a plain COPY of the same rows.
 
-    .venv/bin/python benchmarks/seed_sources.py --scale 1000000
+    .venv/bin/python benchmarks/seed_sources.py --scale 1000000 [--noise KIND=RATE ...]
+        [--noise-level F]
 
-Seeds into databases ``<warehouse db>_bench_src_<source>`` and
-``<warehouse db>_bench_ground_truth`` on the configured warehouse server (the embedded one
-unless KHO_WAREHOUSE_URL is set), so the demo's own sources are left alone. Prints the
-time of each phase, rows per second, and the ratio to re-loading the largest table's rows
-with a bare ``COPY FROM STDIN`` (the floor any loader of that server pays).
+Seeds, at the default noise unless the options say otherwise, into databases
+``<warehouse db>_bench_src_<source>`` and ``<warehouse db>_bench_ground_truth`` on the
+configured warehouse server (the embedded one unless KHO_WAREHOUSE_URL is set), so the
+demo's own sources are left alone. Prints the time of each phase, rows per second, and the
+ratio to re-loading the largest table's rows with a bare ``COPY FROM STDIN`` (the floor any
+loader of that server pays).
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ import argparse
 import io
 import time
 
+from noise_options import add_noise_options, describe, noise_settings
+
 from kho import db, warehouse
 from kho.settings import SOURCES
-from simulated_sources.noise import NoiseSettings
 from simulated_sources.seed import seed
 
 
@@ -42,14 +45,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=42)
+    add_noise_options(parser)
     args = parser.parse_args()
+    noise = noise_settings(parser, args)
 
     server = warehouse.ensure_warehouse()
     base = db.database_name(server)
     urls = {s: db.with_database(server, f"{base}_bench_src_{s}") for s in SOURCES}
     truth = db.with_database(server, f"{base}_bench_ground_truth")
-    print(f"seeding {args.scale:,} persons into {db.redact(server)} (2 cores here)")
-    report = seed(args.scale, args.seed, urls, truth, settings=NoiseSettings(),
+    print(f"seeding {args.scale:,} persons, {describe(noise, args.noise_level)}, into "
+          f"{db.redact(server)} (2 cores here)")
+    report = seed(args.scale, args.seed, urls, truth, settings=noise,
                   progress=lambda m: print(f"  {m}", flush=True))
     with db.connect(truth) as conn:
         truth_rows = sum(conn.execute(f"select count(*) from {t}").fetchone()[0]
