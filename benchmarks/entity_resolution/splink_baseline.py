@@ -15,12 +15,14 @@ agency) is where a plain model falls short: u from random sampling puts the chan
 two random mentions share an ID at about the share of pairs that are matches, so an
 identical ID weighs about as much as the prior against a match, and such a pair stays
 well under the threshold (about 0.5; 0.67 with the same sex). Hence the benchmark's
-second line per model, over the mentions that state a name.
+second line per model, over the records whose mention states a name.
 
 Each model runs in a forked child (``run_isolated``), so its peak memory is its own and
 DuckDB's memory goes back when it ends. The timed part is the whole Splink run: reading
 the mentions out of PostgreSQL into DuckDB (``COPY ... TO STDOUT`` as CSV, read back with
-``read_csv``), training, prediction and clustering. Scoring comes after, untimed.
+``read_csv``), training, prediction and clustering. Then, untimed, the clusters go back to
+the warehouse (``bench_er.splink_<kind>_clusters``: unique_id, cluster_id), where they are
+scored over the same truth records as kho's, by the same SQL.
 """
 
 from __future__ import annotations
@@ -39,8 +41,8 @@ import mentions
 import splink
 import splink.comparison_library as cl
 from psycopg import sql
-from scoring import PairwiseScores, contingency_sql, pairwise_scores
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+from truth import SCHEMA
 
 from kho import db
 
@@ -123,8 +125,7 @@ def organization_model() -> Model:
 
 @dataclass(frozen=True)
 class SplinkResult:
-    scores: PairwiseScores
-    named_scores: PairwiseScores
+    clusters_table: str  # in the warehouse
     seconds: float
     peak_mib: float
 
@@ -148,9 +149,28 @@ def copy_into_duckdb(con: duckdb.DuckDBPyConnection, url: str, query: str,
     path.unlink()
 
 
-def run(model: Model, url: str, labels_sql: str) -> SplinkResult:
-    """Train, predict and cluster; then score the clusters against ``labels_sql`` (a
-    warehouse query giving unique_id, truth and named per mention with a truth link)."""
+def copy_into_postgres(con: duckdb.DuckDBPyConnection, query: str, url: str, table: str,
+                       workdir: Path) -> None:
+    """Write a DuckDB query's rows (two text columns) into a new warehouse table ``table``,
+    through a CSV file, so neither side holds them all in memory."""
+    path = workdir / "clusters.csv"
+    con.execute(f"copy ({query}) to '{path}' (format csv, header)").fetchall()
+    target = sql.Identifier(SCHEMA, table)
+    with db.connect(url) as conn:
+        conn.execute(sql.SQL("drop table if exists {}").format(target))
+        conn.execute(sql.SQL("create table {} (unique_id text primary key, cluster_id text)"
+                             ).format(target))
+        with path.open("rb") as source, conn.cursor().copy(sql.SQL(
+                "copy {} from stdin (format csv, header)").format(target)) as writer:
+            while block := source.read(1 << 20):
+                writer.write(block)
+        conn.execute(sql.SQL("analyze {}").format(target))
+    path.unlink()
+
+
+def run(model: Model, url: str, clusters_table: str) -> SplinkResult:
+    """Train, predict and cluster; then write the clusters into ``bench_er.<clusters_table>``
+    of the warehouse."""
     with tempfile.TemporaryDirectory() as workdir:
         started = time.perf_counter()
         db_api = DuckDBAPI()
@@ -168,28 +188,21 @@ def run(model: Model, url: str, labels_sql: str) -> SplinkResult:
             predictions, threshold_match_probability=MATCH_PROBABILITY_THRESHOLD)
         seconds = time.perf_counter() - started
 
-        copy_into_duckdb(con, url, labels_sql, {"unique_id": "varchar", "truth": "varchar",
-                                                "named": "boolean"},
-                         "truth_labels", Path(workdir))
-        con.execute(f"""create table labelled as
-            select clusters.cluster_id as predicted, truth_labels.truth, truth_labels.named
-            from {clusters.physical_name} as clusters
-            join truth_labels using (unique_id)""").fetchall()
-        scores, named_scores = (pairwise_scores(con.execute(contingency_sql(named)).fetchall())
-                                for named in (False, True))
+        copy_into_postgres(con, f"select unique_id, cluster_id::text from "
+                           f"{clusters.physical_name}", url, clusters_table, Path(workdir))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return SplinkResult(scores, named_scores, seconds, peak)
+    return SplinkResult(f"{SCHEMA}.{clusters_table}", seconds, peak)
 
 
 MODELS = {"persons": person_model, "organizations": organization_model}
 
 
-def _run_by_name(model_name: str, url: str, labels_sql: str) -> SplinkResult:
-    return run(MODELS[model_name](), url, labels_sql)
+def _run_by_name(model_name: str, url: str) -> SplinkResult:
+    return run(MODELS[model_name](), url, f"splink_{model_name}_clusters")
 
 
-def run_isolated(model_name: str, url: str, labels_sql: str) -> SplinkResult:
+def run_isolated(model_name: str, url: str) -> SplinkResult:
     """``run`` in a forked child: its own peak memory, its memory returned at the end."""
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
-        return pool.submit(_run_by_name, model_name, url, labels_sql).result()
+        return pool.submit(_run_by_name, model_name, url).result()
 
