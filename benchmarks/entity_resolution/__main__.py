@@ -1,15 +1,16 @@
 """How well and how fast kho resolves persons and organizations, against a plain Splink model.
 
     .venv/bin/python benchmarks/entity_resolution --scales 100000,1000000
-        [--seed 42] [--no-splink]
+        [--seed 42] [--no-splink] [--noise KIND=RATE ...] [--noise-level F]
 
 For each scale, on the configured warehouse server (the embedded one unless
-KHO_WAREHOUSE_URL is set): seeds the simulated sources at the default noise into
-``<db>_bench_er<scale>_src_<source>`` and ``<db>_bench_er<scale>_ground_truth`` unless they
-already hold that scale, loads them and the reference data into
-``<db>_bench_er<scale>_warehouse`` unless it already holds them, builds the dbt seeds and
-models of resolution and all they read, without tests, and copies the truth beside the
-mentions (all untimed). Then, in the same run:
+KHO_WAREHOUSE_URL is set): seeds the simulated sources at the noise asked for (the
+default unless ``--noise`` / ``--noise-level`` say otherwise, as ``kho sources seed`` takes
+them) into ``<db>_bench_er<scale>[_noise<digest>]_src_<source>`` and ``..._ground_truth``
+unless they already hold that scale, seed and noise, loads them and the reference data
+into ``..._warehouse`` unless it already holds them, builds the dbt seeds and models of
+resolution and all they read, without tests, and copies the truth beside the mentions (all
+untimed). Then, in the same run:
 
 - kho: times ``dbt run --select tag:entity_resolution`` (every model that matches, clusters
   or builds the xref marts, rebuilt from scratch) and reads its clusters from
@@ -41,11 +42,13 @@ import truth
 import universe
 from databases import bench_databases, dbt, has_relation, prepare, tagged_models
 from mentions import KEY_COLUMNS, KINDS, UPSTREAM_MODELS, EntityKind
+from noise_options import add_noise_options, describe, noise_settings
 from psycopg import sql
 from scoring import ALL, PairwiseScores, scores, self_check, touching, within
 
 from kho import db, warehouse
 from simulated_sources import noise as noise_kinds
+from simulated_sources.noise import NoiseSettings
 
 TAG = "entity_resolution"
 GOAL_PRECISION, GOAL_RECALL, GOAL_SECONDS, GOAL_SCALE = 0.998, 0.99, 300.0, 1_000_000
@@ -186,9 +189,10 @@ def met(ok: bool) -> str:
     return "met" if ok else "NOT met"
 
 
-def run_scale(server: str, scale: int, seed: int, with_splink: bool) -> None:
-    databases = bench_databases(server, scale)
-    print(f"\n== {scale:,} persons (seed {seed}, default noise); warehouse "
+def run_scale(server: str, scale: int, seed: int, noise: NoiseSettings, noise_level: float,
+              with_splink: bool) -> None:
+    databases = bench_databases(server, scale, noise)
+    print(f"\n== {scale:,} persons (seed {seed}, {describe(noise, noise_level)}); warehouse "
           f"{db.redact(databases.warehouse)}", flush=True)
     for done in prepare(databases, seed):
         print(done, flush=True)
@@ -276,7 +280,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--no-splink", dest="splink", action="store_false",
                         help="leave out the Splink comparison (for quick runs of kho alone)")
+    add_noise_options(parser)
     args = parser.parse_args()
+    noise = noise_settings(parser, args)
     scales = [int(s.replace("_", "")) for s in args.scales.split(",") if s.strip()]
 
     self_check()
@@ -286,7 +292,7 @@ def main() -> None:
           f"{splink_baseline.MATCH_PROBABILITY_THRESHOLD}")
     started = time.perf_counter()
     for scale in scales:
-        run_scale(server, scale, args.seed, args.splink)
+        run_scale(server, scale, args.seed, noise, args.noise_level, args.splink)
     print(f"\nwhole run: {time.perf_counter() - started:.0f} s")
 
 

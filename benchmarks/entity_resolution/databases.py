@@ -1,12 +1,17 @@
-"""The benchmark's databases at one scale: seeded sources, ground truth, loaded warehouse.
+"""The benchmark's databases at one scale and noise: seeded sources, ground truth, loaded
+warehouse.
 
 Everything here is untimed preparation, kept between runs: the sources are seeded and the
 warehouse loaded (raw tables and reference data, benchmarks/prepared.py) only when they do
-not already hold the scale asked for.
+not already hold the scale, seed and noise asked for. Noise other than the default gets
+databases of its own (their names end in a digest of the rates), so runs at different
+noise keep their sources apart; the stored rates are checked all the same, since the
+default rates themselves change as kinds are added.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 import time
@@ -16,24 +21,33 @@ from pathlib import Path
 from kho import db
 from kho.settings import SOURCES
 from pipelines.dbt.project import run_dbt
-from simulated_sources.seed import ensure_seeded
+from simulated_sources.noise import NoiseSettings
+from simulated_sources.seed import ensure_seeded, read_seed_info
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for prepared.py
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/: prepared, noise_options
 from prepared import ensure_loaded
 
 
 @dataclass(frozen=True)
 class BenchDatabases:
     scale: int
+    noise: NoiseSettings
     sources: dict[str, str]
     truth: str
     warehouse: str
 
 
-def bench_databases(server: str, scale: int) -> BenchDatabases:
+def noise_digest(noise: NoiseSettings) -> str:
+    return hashlib.sha256(json.dumps(noise.as_dict(), sort_keys=True).encode()).hexdigest()[:8]
+
+
+def bench_databases(server: str, scale: int, noise: NoiseSettings) -> BenchDatabases:
     prefix = f"{db.database_name(server)}_bench_er{scale}"
+    if noise != NoiseSettings():
+        prefix += f"_noise{noise_digest(noise)}"
     return BenchDatabases(
         scale=scale,
+        noise=noise,
         sources={s: db.with_database(server, f"{prefix}_src_{s}") for s in SOURCES},
         truth=db.with_database(server, f"{prefix}_ground_truth"),
         warehouse=db.with_database(server, f"{prefix}_warehouse"),
@@ -41,9 +55,16 @@ def bench_databases(server: str, scale: int) -> BenchDatabases:
 
 
 def prepare(databases: BenchDatabases, seed: int) -> list[str]:
-    """Seed and load unless already done at this scale; what was done, for the log."""
+    """Seed and load unless already done at this scale, seed and noise; what was done, for
+    the log."""
     done = []
-    seeded = ensure_seeded(databases.scale, seed, databases.sources, databases.truth)
+    info = read_seed_info(databases.truth)
+    if info is not None and (info["seed"], info["noise"]) != (seed, databases.noise.as_dict()):
+        db.drop_database(databases.truth)  # so that ensure_seeded seeds afresh
+        done.append(f"the sources held another seed or noise (seed {info['seed']}): "
+                    "seeding again")
+    seeded = ensure_seeded(databases.scale, seed, databases.sources, databases.truth,
+                           settings=databases.noise)
     if seeded:
         done.append(f"seeded {databases.scale:,} persons")
     loaded = ensure_loaded(databases.warehouse, databases.sources, databases.scale,
