@@ -13,8 +13,9 @@ resolution and all they read, without tests, and copies the truth beside the men
 untimed). Then, in the same run:
 
 - kho: times ``dbt run --select tag:entity_resolution`` (every model that matches, clusters
-  or builds the xref marts, rebuilt from scratch) and reads its clusters from
-  ``marts_build.xref_person`` and ``marts_build.xref_organization``;
+  or builds the xref marts, rebuilt from scratch), samples the PostgreSQL server's memory
+  meanwhile (server_memory.py), and reads its clusters from ``marts_build.xref_person`` and
+  ``marts_build.xref_organization``;
 - Splink: a plain Splink 5 model of each (splink_baseline.py) on the same mentions, timed
   from reading them out of PostgreSQL to its clusters, in a child process of its own.
 
@@ -33,6 +34,7 @@ under 5 minutes at 1,000,000 persons.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import tempfile
 import time
 from pathlib import Path
@@ -45,6 +47,7 @@ from mentions import KEY_COLUMNS, KINDS, UPSTREAM_MODELS, EntityKind
 from noise_options import add_noise_options, describe, noise_settings
 from psycopg import sql
 from scoring import ALL, PairwiseScores, scores, self_check, touching, within
+from server_memory import INTERVAL, PeakMemory, server_process
 
 from kho import db, warehouse
 from simulated_sources import noise as noise_kinds
@@ -53,6 +56,7 @@ from simulated_sources.noise import NoiseSettings
 TAG = "entity_resolution"
 GOAL_PRECISION, GOAL_RECALL, GOAL_SECONDS, GOAL_SCALE = 0.998, 0.99, 300.0, 1_000_000
 HELD_OUT_KINDS = frozenset(getattr(noise_kinds, "HELD_OUT_KINDS", ()))
+MIB = 1024 * 1024
 
 
 def kho_clusters_sql(kind: EntityKind) -> str:
@@ -202,14 +206,16 @@ def run_scale(server: str, scale: int, seed: int, noise: NoiseSettings, noise_le
     # read models that in turn read tagged ones (dim_person reads the person clusters), so
     # no selection builds their inputs without them. The timed run then rebuilds exactly
     # the tagged models, from scratch as every run does.
+    postmaster = server_process(url)
     with tempfile.TemporaryDirectory() as target:
         upstream, _ = dbt(url, Path(target), "build", "--exclude-resource-type", "test",
                           "--select", f"+tag:{TAG}", *UPSTREAM_MODELS)
         models = tagged_models(Path(target), TAG)
         print(f"dbt build (no tests) of resolution and all it reads: {upstream:.1f} s "
               "(untimed)", flush=True)
-        kho_seconds, results = (dbt(url, Path(target), "run", "--select", f"tag:{TAG}")
-                                if models else (None, []))
+        with PeakMemory(postmaster) if postmaster else contextlib.nullcontext() as peak:
+            kho_seconds, results = (dbt(url, Path(target), "run", "--select", f"tag:{TAG}")
+                                    if models else (None, []))
 
     copied = truth.copy_truth(databases.truth, url)
     print("copied the ground truth beside the mentions (untimed): " + ", ".join(
@@ -228,8 +234,12 @@ def run_scale(server: str, scale: int, seed: int, noise: NoiseSettings, noise_le
     notes: dict[tuple[str, str], str] = {}
     if kho_seconds is not None:
         slowest = sorted(results, key=lambda r: -r["execution_time"])[:5]
+        memory = (f"the PostgreSQL server's peak memory {peak.above / MIB:,.0f} MiB above the "
+                  f"{peak.before / MIB:,.0f} MiB it held before (sum of the RSS of its "
+                  f"processes, sampled every {INTERVAL} s)" if postmaster else
+                  "the PostgreSQL server is not on this machine: its memory is not sampled")
         print(f"kho's resolution: dbt run of {len(models)} models tagged {TAG} in "
-              f"{kho_seconds:.1f} s; slowest: " + ", ".join(
+              f"{kho_seconds:.1f} s; {memory}; slowest: " + ", ".join(
                   f"{r['unique_id'].split('.')[-1]} {r['execution_time']:.1f} s"
                   for r in slowest))
         for kind in KINDS:
