@@ -30,7 +30,10 @@ WORLD_DATE = date(2026, 1, 1)
 
 BIRTH_PROVINCE_LONG_AN = "080"
 OTHER_BIRTH_PROVINCES = ("079", "082", "083", "086", "087", "089", "072", "001")
-CMND_PREFIX_LONG_AN = "30"
+# A CMND begins with the code of the province that issued it; persons born elsewhere got
+# theirs there (Hà Nội's 01 and Hồ Chí Minh City's 02 begin with a zero).
+CMND_PREFIXES = {"080": "30", "079": "02", "082": "31", "083": "32", "086": "33", "087": "34",
+                 "089": "35", "072": "29", "001": "01"}
 
 LAND_USE_URBAN = (("ODT", 70), ("TMD", 10), ("SKC", 5), ("CLN", 10), ("DGT", 5))
 LAND_USE_RURAL = (("LUC", 40), ("ONT", 20), ("CLN", 18), ("BHK", 10), ("NTS", 7), ("SKC", 3),
@@ -286,7 +289,7 @@ class _Generator:
             cmnd = None
             if birth.year < 2005 and rng.random() < 0.6:
                 while True:
-                    cmnd = f"{CMND_PREFIX_LONG_AN}{rng.randrange(10**7):07d}"
+                    cmnd = f"{CMND_PREFIXES[birth_province]}{rng.randrange(10**7):07d}"
                     if cmnd not in used_cmnd:
                         used_cmnd.add(cmnd)
                         break

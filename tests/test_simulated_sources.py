@@ -18,6 +18,7 @@ from simulated_sources.noise import (
 )
 from simulated_sources.population import (
     CIVIL_SERVANT_GRADES,
+    CMND_PREFIXES,
     LAND_USE_RURAL,
     LAND_USE_URBAN,
     LEGAL_FORMS,
@@ -118,7 +119,9 @@ def test_personal_ids_encode_birthplace_sex_century_and_year(province):
         century = 0 if p.birth_date.year < 2000 else 2
         assert int(p.personal_id[3]) == century + (0 if p.sex == "M" else 1)
         assert p.personal_id[4:6] == f"{p.birth_date.year % 100:02d}"
+        assert p.cmnd is None or p.cmnd[:2] == CMND_PREFIXES[p.birth_province]
         assert p.death_date is None or p.birth_date < p.death_date <= province.world_date
+    assert {p.cmnd[0] for p in province.persons if p.cmnd} >= {"0", "3"}  # Hà Nội's, Long An's
 
 
 def test_land_register_is_referentially_intact(province):
