@@ -17,9 +17,10 @@ The defaults below are documented in docs/simulated_sources.md; change any rate 
 from __future__ import annotations
 
 import random
+import re
 import unicodedata
 from dataclasses import dataclass, field, fields, replace
-from datetime import date
+from datetime import date, timedelta
 
 # -- rates ---------------------------------------------------------------------------------
 
@@ -62,6 +63,34 @@ class NoiseSettings:
     deceased_still_active: float = 0.30
     """A person who died while a civil servant or a legal representative and whose record
     in that system was never updated."""
+    id_grouped_digits: float = 0.02
+    """An identity number written in groups of three ("080 080 814 287", "301-234-567"),
+    as printed on forms; the separator a space, dot, hyphen or no-break space."""
+    id_lost_leading_zero: float = 0.01
+    """An identity number that went through a spreadsheet as a number: every leading zero
+    lost (11 digits for a personal ID, 10 when it began with 00, 8 for a CMND)."""
+    id_document_type_mismatch: float = 0.02
+    """In the land register, a 9-digit CMND filed under document type CCCD, or a 12-digit
+    personal ID under CMND."""
+    id_transposed_digits: float = 0.005
+    """Two adjacent, different digits of a 12-digit personal ID swapped while typing."""
+    id_of_spouse: float = 0.01
+    """A married person's land holding filed under the spouse's personal ID (the holder's
+    own name, sex and birth date), as when a household's papers are mixed up."""
+    name_typo: float = 0.01
+    """One keystroke error in one word of a name: a letter left out, doubled, replaced by
+    its keyboard neighbour, or two adjacent letters swapped."""
+    name_middle_dropped: float = 0.015
+    """The middle name left out ("Trần Hào" for "Trần Trọng Hào"), or now and then the
+    common one added ("Nguyễn Văn Minh An")."""
+    name_honorific: float = 0.05
+    """In the land register, the holder's name prefixed as on the certificate: "Ông",
+    "Bà", or "Hộ ông", "Hộ bà" for a married holder's household."""
+    name_invisible_characters: float = 0.01
+    """A character pasted from another system that one cannot see: a no-break space
+    between words, a zero-width space or joiner inside, a leading BOM or a trailing tab."""
+    date_off_by_one_day: float = 0.005
+    """A birth date entered one day early or late."""
 
     @classmethod
     def kinds(cls) -> list[str]:
@@ -134,6 +163,58 @@ def abbreviate_address(text: str) -> str:
     return text
 
 
+# The keys next to each letter on a QWERTY keyboard.
+LETTER_NEIGHBOURS = {
+    "q": "wa", "w": "qeas", "e": "wrsd", "r": "etdf", "t": "ryfg", "y": "tugh", "u": "yihj",
+    "i": "uojk", "o": "ipkl", "p": "ol", "a": "qwsz", "s": "awedxz", "d": "serfcx",
+    "f": "drtgvc", "g": "ftyhbv", "h": "gyujnb", "j": "huikmn", "k": "jiolm", "l": "kop",
+    "z": "asx", "x": "zsdc", "c": "xdfv", "v": "cfgb", "b": "vghn", "n": "bhjm", "m": "njk",
+}
+
+
+def typo_edits(word: str) -> list[tuple[str, int]]:
+    """The keystroke errors a word can take, as (edit, position): never at its first letter
+    (capitalised and checked by eye) and always leaving it two letters or more."""
+    edits = []
+    for at in range(1, len(word)):
+        if len(word) > 2:
+            edits.append(("delete", at))
+        if word[at].lower() in LETTER_NEIGHBOURS:
+            edits += [("double", at), ("replace", at)]
+        if at + 1 < len(word) and word[at] != word[at + 1]:
+            edits.append(("swap", at))
+    return edits
+
+
+def apply_typo(rng: random.Random, word: str, edit: str, at: int) -> str:
+    if edit == "delete":
+        return word[:at] + word[at + 1:]
+    if edit == "double":
+        return word[:at + 1] + word[at:]
+    if edit == "replace":
+        return word[:at] + rng.choice(LETTER_NEIGHBOURS[word[at].lower()]) + word[at + 1:]
+    return word[:at] + word[at + 1] + word[at] + word[at + 2:]  # swap
+
+
+ID_SEPARATORS = (" ", ".", "-", "\u00a0")
+
+
+def group_digits(number: str, separator: str) -> str:
+    """Digits in threes from the right, as a number's thousands are written."""
+    head = len(number) % 3 or 3
+    return separator.join([number[:head], *(number[i:i + 3]
+                                            for i in range(head, len(number), 3))])
+
+
+def reads_as_id(text: str) -> bool:
+    """Whether a value reads as a person's identity number under the ID noise: 9 or 12
+    digits, or 8, 10 or 11 that do not begin with 0 (leading zeros lost), grouped or not."""
+    digits = re.sub(r"[ .\-\u00a0]", "", text)
+    if not (digits.isascii() and digits.isdigit()):
+        return False
+    return len(digits) in (9, 12) or (len(digits) in (8, 10, 11) and digits[0] != "0")
+
+
 # -- applying noise row by row -------------------------------------------------------------
 
 NoiseNote = tuple[str, str]  # (column, kind)
@@ -150,33 +231,62 @@ def as_text(value: object) -> str | None:
 
 @dataclass
 class RowNoise:
-    """Noise for the row being rendered; records what it did for the ground truth."""
+    """Noise for the row being rendered; records what it did for the ground truth.
+
+    ``today`` is the world date the row is written on: a mistyped date never lies after it.
+    """
 
     settings: NoiseSettings
     rng: random.Random
+    today: date
     notes: list[NoiseNote] = field(default_factory=list)
 
     def chance(self, kind: str) -> bool:
         rate = getattr(self.settings, kind)
         return rate > 0 and self.rng.random() < rate
 
-    def name(self, column: str, family: str, middle: str, given: str) -> str:
-        parts = [family, middle, given]
+    def name(self, column: str, family: str, middle: str, given: str, sex: str,
+             honorifics: tuple[str, ...] = ()) -> str:
+        """A person's name as a clerk wrote it: the words first (which ones, how spelt and
+        typed), then how they were stored. ``honorifics`` are the titles the system may put
+        before the name ("Ông", "Hộ ông")."""
+        parts = [p for p in (family, middle, given) if p]
+        if self.chance("name_middle_dropped"):
+            common = "Văn" if sex == "M" else "Thị"
+            if len(parts) == 3 and (parts[1] == common or self.rng.random() < 0.75):
+                del parts[1]
+            else:
+                parts.insert(1, common)
+            self.notes.append((column, "name_middle_dropped"))
+        if self.chance("name_typo"):
+            edits = [(n, edit, at) for n, word in enumerate(parts)
+                     for edit, at in typo_edits(word)]
+            if edits:
+                n, edit, at = edits[self.rng.randrange(len(edits))]
+                parts[n] = apply_typo(self.rng, parts[n], edit, at)
+                self.notes.append((column, "name_typo"))
         if self.chance("name_swapped_order"):
-            parts = [middle, given, family]
+            parts = parts[1:] + parts[:1]
             self.notes.append((column, "name_swapped_order"))
-        text = " ".join(p for p in parts if p)
+        text = " ".join(parts)
         if self.chance("name_old_tone_style"):
             retoned = tone_style(text, "old")
             if retoned != text:
                 text = retoned
                 self.notes.append((column, "name_old_tone_style"))
-        if self.chance("name_no_diacritics"):
+        bare = self.chance("name_no_diacritics")
+        if bare:
             text = strip_diacritics(text)
             self.notes.append((column, "name_no_diacritics"))
-        if self.chance("name_upper_case"):
+        capitals = self.chance("name_upper_case")
+        if capitals:
             text = text.upper()
             self.notes.append((column, "name_upper_case"))
+        if honorifics and self.chance("name_honorific"):
+            title = self.rng.choice(honorifics)
+            title = strip_diacritics(title) if bare else title
+            text = f"{title.upper() if capitals else title} {text}"
+            self.notes.append((column, "name_honorific"))
         if self.chance("name_extra_spaces"):
             words = text.split(" ")
             at = self.rng.randrange(len(words) + 1)
@@ -191,33 +301,93 @@ class RowNoise:
             if decomposed != text:
                 text = decomposed
                 self.notes.append((column, "name_nfd"))
+        if self.chance("name_invisible_characters"):
+            text = self._invisible_character(text)
+            self.notes.append((column, "name_invisible_characters"))
         return text
 
-    def id_number(self, column: str, personal_id: str, cmnd: str | None) -> str:
+    def _invisible_character(self, text: str) -> str:
+        choice = self.rng.randrange(4)
+        if choice == 0:  # a no-break space between two words
+            at = self.rng.choice([i for i, ch in enumerate(text) if ch == " "
+                                  and text[:i].strip() and text[i + 1:].strip()])
+            return text[:at] + "\u00a0" + text[at + 1:]
+        if choice == 1:  # a zero-width space or joiner, never between a letter and its mark
+            at = self.rng.choice([i for i in range(1, len(text))
+                                  if not unicodedata.combining(text[i])])
+            return text[:at] + self.rng.choice(("\u200b", "\u200d")) + text[at:]
+        if choice == 2:
+            return "\ufeff" + text  # a byte-order mark
+        return text + "\t"
+
+    def recorded_id(self, column: str, personal_id: str, cmnd: str | None,
+                    spouse_id: str | None = None) -> str:
+        """The number a system files a person under: the 12-digit personal ID, the old
+        CMND, or, when a household's papers are mixed up, the spouse's personal ID."""
+        if spouse_id and self.chance("id_of_spouse"):
+            self.notes.append((column, "id_of_spouse"))
+            return spouse_id
         if cmnd and self.chance("cmnd_instead_of_id"):
             self.notes.append((column, "cmnd_instead_of_id"))
             return cmnd
         return personal_id
 
+    def document_type(self, column: str, number: str) -> str:
+        """The land register's document type for a recorded number, now and then the
+        other one."""
+        kind, other = ("CMND", "CCCD") if len(number) == 9 else ("CCCD", "CMND")
+        if self.chance("id_document_type_mismatch"):
+            self.notes.append((column, "id_document_type_mismatch"))
+            return other
+        return kind
+
+    def typed_id(self, column: str, number: str) -> str:
+        """An identity number typed in by hand or imported from a spreadsheet."""
+        if len(number) == 12 and self.chance("id_transposed_digits"):
+            at = self.rng.choice([i for i in range(11) if number[i] != number[i + 1]])
+            number = number[:at] + number[at + 1] + number[at] + number[at + 2:]
+            self.notes.append((column, "id_transposed_digits"))
+        if number.startswith("0") and self.chance("id_lost_leading_zero"):
+            number = number.lstrip("0")
+            self.notes.append((column, "id_lost_leading_zero"))
+        return self.formatted_id(column, number)
+
+    def formatted_id(self, column: str, number: str) -> str:
+        """An identity number as written on a form, perhaps in groups of digits."""
+        if self.chance("id_grouped_digits"):
+            self.notes.append((column, "id_grouped_digits"))
+            return group_digits(number, self.rng.choice(ID_SEPARATORS))
+        return number
+
+    def id_number(self, column: str, personal_id: str, cmnd: str | None) -> str:
+        return self.typed_id(column, self.recorded_id(column, personal_id, cmnd))
+
     def birth_date(self, column: str, value: date, *, allow_year_only: bool = True) -> date:
         """A typed date column: year-only dates are stored as 1 January."""
+        value, year_only = self._entered(column, value, allow_year_only, birth=True)
+        return date(value.year, 1, 1) if year_only else value
+
+    def dmy_text(self, column: str, value: date, *, allow_year_only: bool = True,
+                 birth: bool = True) -> str:
+        """A text date column in dd/mm/yyyy, or the year alone."""
+        value, year_only = self._entered(column, value, allow_year_only, birth)
+        return str(value.year) if year_only else value.strftime("%d/%m/%Y")
+
+    def _entered(self, column: str, value: date, allow_year_only: bool,
+                 birth: bool) -> tuple[date, bool]:
+        """A date as entered, and whether only its year was; birth dates are the ones
+        clerks copy from papers and mistype."""
         if allow_year_only and self.chance("date_year_only"):
             self.notes.append((column, "date_year_only"))
-            return date(value.year, 1, 1)
-        return self.maybe_swapped(column, value)
-
-    def maybe_swapped(self, column: str, value: date) -> date:
+            return value, True
+        if birth and self.chance("date_off_by_one_day"):
+            step = timedelta(days=self.rng.choice((-1, 1)))
+            value = value + step if value + step <= self.today else value - step
+            self.notes.append((column, "date_off_by_one_day"))
         if value.day <= 12 and value.day != value.month and self.chance("date_day_month_swapped"):
             self.notes.append((column, "date_day_month_swapped"))
-            return date(value.year, value.day, value.month)
-        return value
-
-    def dmy_text(self, column: str, value: date, *, allow_year_only: bool = True) -> str:
-        """A text date column in dd/mm/yyyy, or the year alone."""
-        if allow_year_only and self.chance("date_year_only"):
-            self.notes.append((column, "date_year_only"))
-            return str(value.year)
-        return self.maybe_swapped(column, value).strftime("%d/%m/%Y")
+            value = date(value.year, value.day, value.month)
+        return value, False
 
     def free_text_address(self, column: str, full_address: str) -> str | None:
         """The address as free text when noise strikes (then the code column stays empty)."""
@@ -242,11 +412,17 @@ UNKNOWN_CODES = {
 def _malformed_id(rng: random.Random, value: str) -> str:
     choice = rng.randrange(3)
     if choice == 0:
-        return value[:-1]  # a digit lost
-    if choice == 1:
+        broken = value[:-1]  # a digit lost
+    elif choice == 1:
+        broken = value + str(rng.randrange(10))  # a digit too many
+    else:
+        broken = None
+    if broken is None or reads_as_id(broken):
+        # The letter O typed for a zero; also where a digit lost or added would leave a
+        # number that reads as an ID with noise (12 digits, or 11 with the zero lost).
         at = rng.randrange(len(value))
-        return value[:at] + "O" + value[at + 1:]  # letter O typed for zero
-    return value + str(rng.randrange(10))  # a digit too many
+        return value[:at] + "O" + value[at + 1:]
+    return broken
 
 
 def _impossible_date(rng: random.Random, value: object) -> object:

@@ -98,7 +98,7 @@ class Renderer:
     @property
     def noise(self) -> RowNoise:
         if self._noise is None:
-            self._noise = RowNoise(self.settings, self.rng)
+            self._noise = RowNoise(self.settings, self.rng, self.province.world_date)
         return self._noise
 
     def touched(self, since: date) -> datetime:
@@ -141,8 +141,20 @@ def _sex_vi(person: Person) -> str:
     return "Nam" if person.sex == "M" else "Nữ"
 
 
-def _person_name(r: Renderer, column: str, person: Person) -> str:
-    return r.noise.name(column, person.family_name, person.middle_name, person.given_name)
+def _person_name(r: Renderer, column: str, person: Person,
+                 honorifics: tuple[str, ...] = ()) -> str:
+    return r.noise.name(column, person.family_name, person.middle_name, person.given_name,
+                        person.sex, honorifics)
+
+
+def spouses(province: Province) -> dict[int, int]:
+    """Each married person's spouse, by person number; kept up to date as `advance` adds
+    marriages."""
+    counted, spouse = province.cache.get("spouses", (0, {}))
+    for m in province.marriages[counted:]:
+        spouse[m.husband_no], spouse[m.wife_no] = m.wife_no, m.husband_no
+    province.cache["spouses"] = (len(province.marriages), spouse)
+    return spouse
 
 
 # -- land register (Vietnamese naming) ---------------------------------------------------------
@@ -183,20 +195,31 @@ def _thua_dat(r: Renderer) -> Iterator[Record]:
         yield thua_dat_record(r, parcel)
 
 
+def land_honorifics(person: Person, married: bool) -> tuple[str, ...]:
+    """The titles a certificate puts before a holder's name: "Ông" or "Bà", and for a
+    married holder also their household's ("Hộ ông", "Hộ bà")."""
+    title = "ông" if person.sex == "M" else "bà"
+    return (title.capitalize(), f"Hộ {title}") if married else (title.capitalize(),)
+
+
 def chu_su_dung_records(r: Renderer, holding: Holding, ids: list[int]) -> Iterator[Record]:
     p = r.province
     for copy, holder_id in enumerate(ids):
         duplicate = [("id", "duplicate_person_record")] if copy else []
         if holding.holder_kind == "person":
             person = p.persons[holding.holder_no - 1]
-            id_number = r.noise.id_number("so_giay_to", person.personal_id, person.cmnd)
+            spouse_no = spouses(p).get(person.person_no)
+            number = r.noise.recorded_id(
+                "so_giay_to", person.personal_id, person.cmnd,
+                p.persons[spouse_no - 1].personal_id if spouse_no else None)
             address = full_address(p, person.street, person.home_commune)
             yield r.emit({
                 "id": holder_id, "loai_chu": "CN",
-                "ho_ten": _person_name(r, "ho_ten", person),
-                "loai_giay_to": "CCCD" if id_number == person.personal_id else "CMND",
-                "so_giay_to": id_number, "ngay_sinh": r.noise.dmy_text("ngay_sinh",
-                                                                       person.birth_date),
+                "ho_ten": _person_name(r, "ho_ten", person,
+                                       land_honorifics(person, married=bool(spouse_no))),
+                "loai_giay_to": r.noise.document_type("loai_giay_to", number),
+                "so_giay_to": r.noise.typed_id("so_giay_to", number),
+                "ngay_sinh": r.noise.dmy_text("ngay_sinh", person.birth_date),
                 "gioi_tinh": _sex_vi(person),
                 "dia_chi": r.noise.free_text_address("dia_chi", address) or address,
                 "ngay_cap_nhat": r.touched(date(2010, 1, 1)),
@@ -359,13 +382,17 @@ def khai_sinh_records(r: Renderer, person: Person, duplicate: bool | None = None
         key = f"KS.{person.birth_date.year}.{person.person_no:08d}" + (".L" if copy else "")
         on = registered if not copy else registered + timedelta(days=r.rng.randrange(400, 9000))
         yield r.emit({
-            "so_dang_ky": key, "so_dinh_danh": person.personal_id,
+            "so_dang_ky": key,
+            # The registry issues the child's ID itself: it may be formatted, not mistyped.
+            "so_dinh_danh": r.noise.formatted_id("so_dinh_danh", person.personal_id),
             "ho_ten": _person_name(r, "ho_ten", person), "gioi_tinh": _sex_vi(person),
             "ngay_sinh": r.noise.dmy_text("ngay_sinh", person.birth_date,
                                           allow_year_only=False),
             "noi_sinh_ma_xa": person.birth_commune,
-            "cha_so_dinh_danh": father.personal_id if father else None,
-            "me_so_dinh_danh": mother.personal_id if mother else None,
+            "cha_so_dinh_danh": r.noise.typed_id("cha_so_dinh_danh", father.personal_id)
+            if father else None,
+            "me_so_dinh_danh": r.noise.typed_id("me_so_dinh_danh", mother.personal_id)
+            if mother else None,
             "ngay_dang_ky": dmy(min(on, p.world_date)),
             "thoi_diem_cap_nhat": r.touched(max(min(on, p.world_date), date(2015, 1, 1))),
         }, links, [("so_dang_ky", "duplicate_person_record")] if copy else None)
@@ -383,8 +410,10 @@ def khai_tu_record(r: Renderer, person: Person) -> Record:
                      r.province.world_date)
     return r.emit({
         "so_dang_ky": f"KT.{person.death_date.year}.{person.person_no:08d}",
-        "so_dinh_danh": person.personal_id, "ho_ten": _person_name(r, "ho_ten", person),
-        "ngay_mat": r.noise.dmy_text("ngay_mat", person.death_date, allow_year_only=False),
+        "so_dinh_danh": r.noise.typed_id("so_dinh_danh", person.personal_id),
+        "ho_ten": _person_name(r, "ho_ten", person),
+        "ngay_mat": r.noise.dmy_text("ngay_mat", person.death_date, allow_year_only=False,
+                                     birth=False),
         "noi_mat_ma_xa": person.home_commune, "ngay_dang_ky": dmy(registered),
         "thoi_diem_cap_nhat": r.touched(registered),
     }, [("subject", "person", person.person_no)])
@@ -400,9 +429,10 @@ def ket_hon_record(r: Renderer, m: Marriage) -> Record:
     husband, wife = r.province.persons[m.husband_no - 1], r.province.persons[m.wife_no - 1]
     return r.emit({
         "so_dang_ky": f"KH.{m.registered_on.year}.{m.marriage_no:08d}",
-        "chong_so_dinh_danh": husband.personal_id,
+        "chong_so_dinh_danh": r.noise.typed_id("chong_so_dinh_danh", husband.personal_id),
         "chong_ho_ten": _person_name(r, "chong_ho_ten", husband),
-        "vo_so_dinh_danh": wife.personal_id, "vo_ho_ten": _person_name(r, "vo_ho_ten", wife),
+        "vo_so_dinh_danh": r.noise.typed_id("vo_so_dinh_danh", wife.personal_id),
+        "vo_ho_ten": _person_name(r, "vo_ho_ten", wife),
         "ngay_dang_ky": dmy(m.registered_on), "noi_dang_ky_ma_xa": m.commune,
         "thoi_diem_cap_nhat": r.touched(m.registered_on),
     }, [("husband", "person", husband.person_no), ("wife", "person", wife.person_no)])

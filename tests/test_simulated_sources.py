@@ -1,7 +1,9 @@
 import math
+import random
 import re
 import unicodedata
-from datetime import date
+from collections import Counter
+from datetime import date, datetime
 
 import pytest
 from stdnum.vn import mst
@@ -10,9 +12,12 @@ from pipelines.sources.contracts import CONTRACTS
 from simulated_sources.admin_units import long_an_communes
 from simulated_sources.changes import TABLE_BY_NAME
 from simulated_sources.noise import (
+    LETTER_NEIGHBOURS,
     NO_NOISE,
     UNKNOWN_CODES,
     NoiseSettings,
+    RowNoise,
+    reads_as_id,
     strip_diacritics,
     tone_style,
 )
@@ -28,13 +33,20 @@ from simulated_sources.population import (
 from simulated_sources.seed import render_table
 from simulated_sources.systems import TABLES
 
-# Rates high enough that a few thousand rows measure them well.
-LOUD = NoiseSettings(
+# Rates high enough that a few thousand rows measure them well; the kinds they do not
+# measure stay off, so that they do not blur the measurements.
+LOUD = NO_NOISE.with_rates(dict(
     name_no_diacritics=0.2, name_nfd=0.2, name_old_tone_style=0.5, name_upper_case=0.2,
     name_extra_spaces=0.2, name_swapped_order=0.2, cmnd_instead_of_id=0.5, date_year_only=0.2,
     date_day_month_swapped=0.3, address_free_text=0.3, duplicate_person_record=0.2,
     broken_row=0.05, deceased_still_active=0.5,
-)
+))
+# Data-entry errors the generator did not make before.
+ENTRY_ERRORS = ("id_grouped_digits", "id_lost_leading_zero", "id_document_type_mismatch",
+                "id_transposed_digits", "id_of_spouse", "name_typo", "name_middle_dropped",
+                "name_honorific", "name_invisible_characters", "date_off_by_one_day")
+# Every kind at once, the entry errors loud too.
+EVERYTHING = LOUD.with_rates({kind: 0.3 for kind in ENTRY_ERRORS})
 
 
 @pytest.fixture(scope="module")
@@ -87,10 +99,11 @@ def test_same_seed_same_province_other_seed_other_province():
 def test_rendering_with_noise_is_deterministic_for_a_seed():
     a, b = generate(500, seed=5), generate(500, seed=5)
     for table in TABLES:
-        assert list(render_table(a, table, LOUD)) == list(render_table(b, table, LOUD))
+        assert list(render_table(a, table, EVERYTHING)) == list(render_table(b, table,
+                                                                             EVERYTHING))
     c = generate(500, seed=6)
-    assert [r.row for r in render_table(a, TABLES[1], LOUD)] != \
-        [r.row for r in render_table(c, TABLES[1], LOUD)]
+    assert [r.row for r in render_table(a, TABLES[1], EVERYTHING)] != \
+        [r.row for r in render_table(c, TABLES[1], EVERYTHING)]
 
 
 def test_enterprise_codes_carry_the_real_check_digit(province):
@@ -322,8 +335,7 @@ def test_broken_rows_break_their_contract_and_keep_the_clean_value(loud):
         if defect == "malformed_id":
             shape = re.sub(r"\d", "9", clean)
             assert re.sub(r"\d", "9", value) != shape, (clean, value)
-            if shape in ("9" * 9, "9" * 12):  # a person's CMND or personal ID
-                assert not re.fullmatch(r"\d{9}|\d{12}", value), value
+            assert not reads_as_id(value), value
         elif defect == "impossible_date":
             if isinstance(value, str):
                 with pytest.raises(ValueError):
@@ -416,3 +428,295 @@ def test_the_cli_rejects_unknown_noise_kinds_and_rates_clearly(tmp_path):
                                  bad], env=env, capture_output=True, text=True, timeout=60)
         assert result.returncode == 2 and message in result.stderr, result.stderr
     assert not (tmp_path / "pgdata").exists()  # refused before touching any database
+
+
+# -- data-entry errors, each alone -----------------------------------------------------------
+
+# Where each system records a person's identity number, name and birth date, and the role
+# of the person it describes.
+ID_COLUMNS = {
+    ("chu_su_dung", "so_giay_to"): "holder",
+    ("enterprises", "legal_rep_id_no"): "legal_representative",
+    ("household_businesses", "owner_id_no"): "owner",
+    ("khai_sinh", "so_dinh_danh"): "subject",
+    ("khai_sinh", "cha_so_dinh_danh"): "father",
+    ("khai_sinh", "me_so_dinh_danh"): "mother",
+    ("khai_tu", "so_dinh_danh"): "subject",
+    ("ket_hon", "chong_so_dinh_danh"): "husband",
+    ("ket_hon", "vo_so_dinh_danh"): "wife",
+    ("ho_so_can_bo", "so_cccd"): "subject",
+}
+# The civil registry issues the child's ID itself: it is formatted, never mistyped.
+ISSUED_ID = ("khai_sinh", "so_dinh_danh")
+NAME_COLUMNS = {
+    ("chu_su_dung", "ho_ten"): "holder",
+    ("enterprises", "legal_rep_name"): "legal_representative",
+    ("household_businesses", "owner_name"): "owner",
+    ("khai_sinh", "ho_ten"): "subject",
+    ("khai_tu", "ho_ten"): "subject",
+    ("ket_hon", "chong_ho_ten"): "husband",
+    ("ket_hon", "vo_ho_ten"): "wife",
+    ("ho_so_can_bo", "ho_ten"): "subject",
+}
+BIRTH_DATE_COLUMNS = {
+    ("chu_su_dung", "ngay_sinh"): "holder",
+    ("enterprises", "legal_rep_dob"): "legal_representative",
+    ("household_businesses", "owner_dob"): "owner",
+    ("khai_sinh", "ngay_sinh"): "subject",
+    ("ho_so_can_bo", "ngay_sinh"): "subject",
+}
+
+
+def only(kind: str, **others: float) -> NoiseSettings:
+    """One kind on every value it can strike, the others off unless given."""
+    return NO_NOISE.with_rates({kind: 1.0, **others})
+
+
+def person_values(province, settings, columns):
+    """(table, column, value, true person, record) for every person value of the columns."""
+    for (table_name, column_name), role in columns.items():
+        table = table_named(table_name)
+        index = table.column_names.index(column_name)
+        for record in render_table(province, table, settings):
+            for link_role, kind, number in record.links:
+                if link_role == role and kind == "person":
+                    yield (table_name, column_name, record.row[index],
+                           province.persons[number - 1], record)
+
+
+def as_date(value) -> date:
+    return datetime.strptime(value, "%d/%m/%Y").date() if isinstance(value, str) else value
+
+
+def spouse_numbers(province) -> dict[int, int]:
+    return {**{m.husband_no: m.wife_no for m in province.marriages},
+            **{m.wife_no: m.husband_no for m in province.marriages}}
+
+
+def test_grouped_digits_are_the_same_number_in_groups_of_three(province):
+    separators = set()
+    values = person_values(province, only("id_grouped_digits", cmnd_instead_of_id=0.5),
+                           ID_COLUMNS)
+    for _, column_name, value, person, record in values:
+        assert re.fullmatch(r"\d{3}([ .\-\u00a0]\d{3}){2,3}", value), value
+        separators |= set(value[3::4])
+        cmnd = (column_name, "cmnd_instead_of_id") in record.noise
+        assert re.sub(r"\D", "", value) == (person.cmnd if cmnd else person.personal_id)
+        assert (column_name, "id_grouped_digits") in record.noise
+    assert separators == {" ", ".", "-", "\u00a0"}
+
+
+def test_a_spreadsheet_loses_every_leading_zero(province):
+    shapes = Counter()
+    values = person_values(province, only("id_lost_leading_zero", cmnd_instead_of_id=0.5),
+                           ID_COLUMNS)
+    for table_name, column_name, value, person, record in values:
+        recorded = person.cmnd if (column_name, "cmnd_instead_of_id") in record.noise \
+            else person.personal_id
+        note = (column_name, "id_lost_leading_zero") in record.noise
+        if (table_name, column_name) == ISSUED_ID:
+            assert value == recorded and not note
+            continue
+        assert value == recorded.lstrip("0") and note == recorded.startswith("0")
+        shapes[len(recorded), len(value)] += 1
+    # Personal IDs lose one zero, or two (Hà Nội's 001); CMNDs from Hà Nội or Hồ Chí Minh
+    # City lose theirs, Long An's (30...) have none to lose.
+    assert set(shapes) == {(12, 11), (12, 10), (9, 8), (9, 9)}
+
+
+def test_a_land_user_s_card_filed_under_the_other_document_type(province):
+    table = table_named("chu_su_dung")
+    for settings, swapped in ((only("id_document_type_mismatch", cmnd_instead_of_id=0.5), True),
+                              (NO_NOISE.with_rates({"cmnd_instead_of_id": 0.5}), False)):
+        kinds = Counter()
+        for record in render_table(province, table, settings):
+            document_type, number = record.row[3:5]
+            note = ("loai_giay_to", "id_document_type_mismatch") in record.noise
+            if record.links[0][1] == "organization":
+                assert document_type in ("MST", "GPKD") and not note
+                continue
+            proper = {9: "CMND", 12: "CCCD"}[len(number)]
+            assert (document_type != proper) == swapped == note
+            kinds[document_type] += 1
+        assert kinds["CMND"] and kinds["CCCD"]
+
+
+def test_transposed_digits_change_the_id_and_keep_twelve_digits(province):
+    positions = set()
+    values = person_values(province, only("id_transposed_digits"), ID_COLUMNS)
+    for table_name, column_name, value, person, record in values:
+        truth = person.personal_id
+        if (table_name, column_name) == ISSUED_ID:
+            assert value == truth
+            continue
+        assert re.fullmatch(r"\d{12}", value) and value != truth
+        at = [i for i in range(12) if value[i] != truth[i]]
+        assert len(at) == 2 and at[1] == at[0] + 1
+        assert value[at[0]] == truth[at[1]] and value[at[1]] == truth[at[0]]
+        assert (column_name, "id_transposed_digits") in record.noise
+        positions.add(at[0])
+    assert positions == set(range(11))  # the sex, century and year digits included
+
+
+def test_a_married_holder_filed_under_the_spouse_s_personal_id(province):
+    spouse = spouse_numbers(province)
+    table = table_named("chu_su_dung")
+    married = single = 0
+    # The spouse's number wins over the holder's own CMND.
+    for record in render_table(province, table, only("id_of_spouse", cmnd_instead_of_id=1.0)):
+        if record.links[0][1] == "organization":
+            continue
+        person = province.persons[record.links[0][2] - 1]
+        row = dict(zip(table.column_names, record.row, strict=True))
+        assert row["ho_ten"] == person.full_name
+        assert row["gioi_tinh"] == ("Nam" if person.sex == "M" else "Nữ")
+        assert as_date(row["ngay_sinh"]) == person.birth_date
+        note = ("so_giay_to", "id_of_spouse") in record.noise
+        if person.person_no in spouse:
+            married += 1
+            assert row["so_giay_to"] == province.persons[spouse[person.person_no] - 1].personal_id
+            assert row["loai_giay_to"] == "CCCD" and note
+        else:
+            single += 1
+            assert row["so_giay_to"] in (person.personal_id, person.cmnd) and not note
+    assert married and single
+    others = {c: role for c, role in ID_COLUMNS.items() if c[0] != "chu_su_dung"}
+    for _, _, value, person, _ in person_values(province, only("id_of_spouse"), others):
+        assert value == person.personal_id  # only the land register mixes papers up
+
+
+def keystroke(truth: str, typed: str) -> str | None:
+    """Which keystroke error turns one word into the other, if one does."""
+    if truth[0] != typed[0]:
+        return None
+    if len(typed) == len(truth) - 1:
+        return "delete" if any(truth[:i] + truth[i + 1:] == typed
+                               for i in range(1, len(truth))) else None
+    if len(typed) == len(truth) + 1:
+        return "double" if any(truth[:i + 1] + truth[i:] == typed
+                               for i in range(1, len(truth))) else None
+    at = [i for i in range(len(truth)) if truth[i] != typed[i]]
+    if len(at) == 1 and typed[at[0]] in LETTER_NEIGHBOURS.get(truth[at[0]], ""):
+        return "replace"
+    if len(at) == 2 and at[1] == at[0] + 1 and typed[at[0]] == truth[at[1]] \
+            and typed[at[1]] == truth[at[0]]:
+        return "swap"
+    return None
+
+
+def test_a_name_typo_is_one_keystroke_in_one_word(province):
+    edits = Counter()
+    for _, column_name, value, person, record in person_values(province, only("name_typo"),
+                                                               NAME_COLUMNS):
+        truth, typed = person.full_name.split(" "), value.split(" ")
+        assert len(typed) == len(truth) and all(len(w) >= 2 for w in typed), value
+        changed = [(t, w) for t, w in zip(truth, typed, strict=True) if t != w]
+        # A name of two-letter words ending in a marked vowel ("Hồ Mỹ Lệ") has no room.
+        assert ((column_name, "name_typo") in record.noise) == bool(changed)
+        if changed:
+            assert len(changed) == 1, value
+            edit = keystroke(*changed[0])
+            assert edit, changed
+            edits[edit] += 1
+    assert set(edits) == {"delete", "double", "replace", "swap"}
+
+
+def test_a_middle_name_dropped_or_the_common_one_added(province):
+    forms = Counter()
+    for _, column_name, value, person, record in person_values(
+            province, only("name_middle_dropped"), NAME_COLUMNS):
+        common = "Văn" if person.sex == "M" else "Thị"
+        if value == f"{person.family_name} {person.given_name}":
+            forms["dropped"] += 1
+        else:
+            assert person.middle_name != common
+            assert value == f"{person.family_name} {common} {person.middle_name} " \
+                            f"{person.given_name}"
+            forms["added"] += 1
+        assert (column_name, "name_middle_dropped") in record.noise
+    assert forms["dropped"] > forms["added"] > 0
+
+
+@pytest.mark.parametrize("style, titles, spelled", [
+    ({}, ("Ông", "Bà", "Hộ ông", "Hộ bà"), lambda n: n),
+    ({"name_upper_case": 1.0}, ("ÔNG", "BÀ", "HỘ ÔNG", "HỘ BÀ"), str.upper),
+    ({"name_no_diacritics": 1.0}, ("Ong", "Ba", "Ho ong", "Ho ba"), strip_diacritics),
+])
+def test_land_holders_named_with_an_honorific_by_sex_and_household(province, style, titles,
+                                                                   spelled):
+    spouse = spouse_numbers(province)
+    seen = set()
+    for table_name, column_name, value, person, record in person_values(
+            province, only("name_honorific", **style), NAME_COLUMNS):
+        note = (column_name, "name_honorific") in record.noise
+        if table_name != "chu_su_dung":
+            assert value == spelled(person.full_name) and not note
+            continue
+        title = next(t for t in sorted(titles, key=len, reverse=True)
+                     if value.startswith(t + " "))
+        assert value == f"{title} {spelled(person.full_name)}" and note
+        index = titles.index(title)
+        assert person.sex == ("M", "F")[index % 2]
+        assert index < 2 or person.person_no in spouse  # a household needs a couple
+        seen.add(title)
+    assert seen == set(titles)
+
+
+INVISIBLE = "\u00a0\u200b\u200d\ufeff\t"
+
+
+def test_invisible_characters_hidden_in_names(province):
+    seen = set()
+    for _, column_name, value, person, record in person_values(
+            province, only("name_invisible_characters"), NAME_COLUMNS):
+        [(at, char)] = [(i, c) for i, c in enumerate(value) if c in INVISIBLE]
+        seen.add(char)
+        if char == "\u00a0":
+            assert value.replace(char, " ") == person.full_name
+            assert value[at - 1].isalpha() and value[at + 1].isalpha()
+        else:
+            assert value.replace(char, "") == person.full_name
+            assert {"\ufeff": at == 0, "\t": at == len(value) - 1}.get(
+                char, 0 < at < len(value) - 1 and not unicodedata.combining(value[at + 1]))
+        assert (column_name, "name_invisible_characters") in record.noise
+    assert seen == set(INVISIBLE)
+
+
+def test_birth_dates_a_day_off_either_way_across_month_ends(province):
+    shifts = Counter()
+    for _, column_name, value, person, record in person_values(
+            province, only("date_off_by_one_day"), BIRTH_DATE_COLUMNS):
+        entered = as_date(value)
+        shifts[(entered - person.birth_date).days] += 1
+        shifts["other month"] += entered.month != person.birth_date.month
+        assert (column_name, "date_off_by_one_day") in record.noise
+    assert set(shifts) == {-1, 1, "other month"} and shifts["other month"]
+    _, deaths = rendered(province, "khai_tu", only("date_off_by_one_day"))
+    truth = {p.personal_id: p.death_date for p in province.persons}
+    assert all(as_date(row[3]) == truth[row[1]] for row in deaths)  # not a birth date
+
+
+def test_a_birth_date_is_never_mistyped_past_the_world_date():
+    today = date(2026, 1, 31)
+    noise = RowNoise(only("date_off_by_one_day"), random.Random(4), today)
+    assert {noise.birth_date("ngay_sinh", today) for _ in range(50)} == {date(2026, 1, 30)}
+    assert noise.notes == [("ngay_sinh", "date_off_by_one_day")] * 50
+
+
+@pytest.mark.parametrize("kind", ENTRY_ERRORS)
+def test_an_entry_error_at_rate_zero_never_strikes(province, kind):
+    settings = EVERYTHING.with_rates({kind: 0.0})
+    for table in TABLES:
+        for record in render_table(province, table, settings):
+            assert all(k != kind for _, k in record.noise), (table.name, record.noise)
+
+
+def test_a_malformed_id_never_reads_as_an_id_whatever_its_noise(province):
+    settings = EVERYTHING.with_rates({"broken_row": 0.3})
+    malformed = 0
+    for table in TABLES:
+        for record in render_table(province, table, settings):
+            if record.defect and record.defect[1] == "malformed_id":
+                malformed += 1
+                assert not reads_as_id(record.row[table.column_names.index(record.defect[0])])
+    assert malformed > 100

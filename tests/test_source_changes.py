@@ -15,7 +15,8 @@ import pytest
 from kho import db
 from kho.settings import SOURCES
 from simulated_sources.changes import advance
-from simulated_sources.seed import seed
+from simulated_sources.noise import NoiseSettings
+from simulated_sources.seed import describe, seed
 from simulated_sources.systems import TABLES
 from tests.conftest import LOCAL_SERVER, local_server_available
 
@@ -27,8 +28,8 @@ class Sources:
                      for s in SOURCES}
         self.truth = db.with_database(LOCAL_SERVER, f"{self.prefix}_ground_truth")
 
-    def seed(self, scale: int, seed_value: int):
-        return seed(scale, seed_value, self.urls, self.truth)
+    def seed(self, scale: int, seed_value: int, settings: NoiseSettings | None = None):
+        return seed(scale, seed_value, self.urls, self.truth, settings=settings)
 
     def advance(self, days: int):
         return advance(days, self.urls, self.truth)
@@ -164,3 +165,16 @@ def test_seeding_is_deterministic_in_the_databases(sources):
     assert sources.truth_rows("select * from source_noise order by 1, 2, 3, 4, 5") == first_truth
     with pytest.raises(psycopg.errors.UndefinedTable), db.connect(sources.urls["land"]) as conn:
         conn.execute("select * from source_noise")  # the truth is not in the sources
+
+
+def test_data_entry_errors_reach_the_truth_and_describe_reports_them(sources):
+    land_only = {"id_of_spouse", "id_document_type_mismatch", "name_honorific"}
+    entry_errors = ("id_grouped_digits", "id_lost_leading_zero", "id_transposed_digits",
+                    "name_typo", "name_middle_dropped", "name_invisible_characters",
+                    "date_off_by_one_day", *land_only)
+    sources.seed(1_500, 5, NoiseSettings().with_rates({k: 0.2 for k in entry_errors}))
+    rates = describe(sources.urls, sources.truth).rates
+    for kind in entry_errors:
+        shown = {source for source, kinds in rates.items() if kind in kinds}
+        assert shown == ({"land"} if kind in land_only else set(SOURCES)), kind
+        assert all(0 < rates[source][kind] < 1 for source in shown), kind
