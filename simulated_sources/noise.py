@@ -91,6 +91,20 @@ class NoiseSettings:
     between words, a zero-width space or joiner inside, a leading BOM or a trailing tab."""
     date_off_by_one_day: float = 0.005
     """A birth date entered one day early or late."""
+    id_mistyped_digit: float = 0.003
+    """Held out: one digit of an identity number typed as its neighbour on the number row
+    or the keypad ("080180..." for "080170...")."""
+    date_year_digit_mistyped: float = 0.003
+    """Held out: one of the last two digits of a birth year typed as its neighbour on the
+    number row or the keypad ("1975" entered as "1976" or "1965")."""
+    name_regional_variant: float = 0.02
+    """Held out: a family name in its other regional form, Huỳnh for Hoàng or Võ for Vũ
+    and back (the south's forms, from the Nguyễn lords' naming taboo); only names with
+    such a family name can show it."""
+    name_i_instead_of_y: float = 0.03
+    """Held out: "i" written for a syllable-final "y" after a consonant ("Vi" for "Vy",
+    "Mĩ" for "Mỹ", "Lí" for "Lý"), as the school spelling rule has it; only names with
+    such a syllable can show it."""
 
     @classmethod
     def kinds(cls) -> list[str]:
@@ -114,6 +128,10 @@ class NoiseSettings:
 
 
 NO_NOISE = NoiseSettings().scaled(0.0)
+
+# Kinds kho is not tuned on, so that the benchmark can score errors it has never seen.
+HELD_OUT_KINDS = ("id_mistyped_digit", "date_year_digit_mistyped", "name_regional_variant",
+                  "name_i_instead_of_y")
 
 # -- text transformations ------------------------------------------------------------------
 
@@ -163,12 +181,17 @@ def abbreviate_address(text: str) -> str:
     return text
 
 
-# The keys next to each letter on a QWERTY keyboard.
+# The keys next to each letter on a QWERTY keyboard, and next to each digit on the number
+# row or the keypad (where 0 lies below 1 and 2).
 LETTER_NEIGHBOURS = {
     "q": "wa", "w": "qeas", "e": "wrsd", "r": "etdf", "t": "ryfg", "y": "tugh", "u": "yihj",
     "i": "uojk", "o": "ipkl", "p": "ol", "a": "qwsz", "s": "awedxz", "d": "serfcx",
     "f": "drtgvc", "g": "ftyhbv", "h": "gyujnb", "j": "huikmn", "k": "jiolm", "l": "kop",
     "z": "asx", "x": "zsdc", "c": "xdfv", "v": "cfgb", "b": "vghn", "n": "bhjm", "m": "njk",
+}
+DIGIT_NEIGHBOURS = {
+    "0": "129", "1": "024", "2": "0135", "3": "246", "4": "1357", "5": "2468", "6": "3579",
+    "7": "468", "8": "579", "9": "068",
 }
 
 
@@ -196,6 +219,21 @@ def apply_typo(rng: random.Random, word: str, edit: str, at: int) -> str:
     return word[:at] + word[at + 1] + word[at] + word[at + 2:]  # swap
 
 
+# Family names with a southern form: Hoàng read Huỳnh and Vũ read Võ under the Nguyễn lords'
+# naming taboo; both forms live on side by side.
+REGIONAL_FAMILY_NAMES = {"Hoàng": "Huỳnh", "Huỳnh": "Hoàng", "Vũ": "Võ", "Võ": "Vũ"}
+# Syllables ending in y after a consonant, which the school spelling rule writes with i.
+_FINAL_Y = re.compile(r"(?:[hklmnstv]|th|qu)y", re.IGNORECASE)
+
+
+def i_for_y(word: str) -> str:
+    """The word with a syllable-final y written i ("Mĩ" for "Mỹ"), where the rule allows."""
+    decomposed = unicodedata.normalize("NFD", word)
+    if not _FINAL_Y.fullmatch("".join(ch for ch in decomposed if not unicodedata.combining(ch))):
+        return word
+    return unicodedata.normalize("NFC", decomposed.replace("y", "i").replace("Y", "I"))
+
+
 ID_SEPARATORS = (" ", ".", "-", "\u00a0")
 
 
@@ -216,6 +254,14 @@ def reads_as_id(text: str) -> bool:
 
 
 # -- applying noise row by row -------------------------------------------------------------
+
+def _with_year(value: date, year: str) -> date | None:
+    """The same day in another year, or None where it does not exist (29 February)."""
+    try:
+        return value.replace(year=int(year))
+    except ValueError:
+        return None
+
 
 NoiseNote = tuple[str, str]  # (column, kind)
 Defect = tuple[str, str, str | None]  # (column, defect, clean value as text)
@@ -250,6 +296,9 @@ class RowNoise:
         """A person's name as a clerk wrote it: the words first (which ones, how spelt and
         typed), then how they were stored. ``honorifics`` are the titles the system may put
         before the name ("Ông", "Hộ ông")."""
+        if family in REGIONAL_FAMILY_NAMES and self.chance("name_regional_variant"):
+            family = REGIONAL_FAMILY_NAMES[family]
+            self.notes.append((column, "name_regional_variant"))
         parts = [p for p in (family, middle, given) if p]
         if self.chance("name_middle_dropped"):
             common = "Văn" if sex == "M" else "Thị"
@@ -258,6 +307,11 @@ class RowNoise:
             else:
                 parts.insert(1, common)
             self.notes.append((column, "name_middle_dropped"))
+        if self.chance("name_i_instead_of_y"):
+            respelled = [i_for_y(p) for p in parts]
+            if respelled != parts:
+                parts = respelled
+                self.notes.append((column, "name_i_instead_of_y"))
         if self.chance("name_typo"):
             edits = [(n, edit, at) for n, word in enumerate(parts)
                      for edit, at in typo_edits(word)]
@@ -347,6 +401,11 @@ class RowNoise:
             at = self.rng.choice([i for i in range(11) if number[i] != number[i + 1]])
             number = number[:at] + number[at + 1] + number[at] + number[at + 2:]
             self.notes.append((column, "id_transposed_digits"))
+        if self.chance("id_mistyped_digit"):
+            at = self.rng.randrange(len(number))
+            number = number[:at] + self.rng.choice(DIGIT_NEIGHBOURS[number[at]]) \
+                + number[at + 1:]
+            self.notes.append((column, "id_mistyped_digit"))
         if number.startswith("0") and self.chance("id_lost_leading_zero"):
             number = number.lstrip("0")
             self.notes.append((column, "id_lost_leading_zero"))
@@ -377,6 +436,14 @@ class RowNoise:
                  birth: bool) -> tuple[date, bool]:
         """A date as entered, and whether only its year was; birth dates are the ones
         clerks copy from papers and mistype."""
+        if birth and self.chance("date_year_digit_mistyped"):
+            year = f"{value.year:04d}"
+            typed = [d for d in (_with_year(value, year[:at] + key + year[at + 1:])
+                                 for at in (2, 3) for key in DIGIT_NEIGHBOURS[year[at]])
+                     if d is not None and d <= self.today]
+            if typed:
+                value = self.rng.choice(typed)
+                self.notes.append((column, "date_year_digit_mistyped"))
         if allow_year_only and self.chance("date_year_only"):
             self.notes.append((column, "date_year_only"))
             return value, True

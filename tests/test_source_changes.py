@@ -15,7 +15,7 @@ import pytest
 from kho import db
 from kho.settings import SOURCES
 from simulated_sources.changes import advance
-from simulated_sources.noise import NoiseSettings
+from simulated_sources.noise import HELD_OUT_KINDS, NoiseSettings
 from simulated_sources.seed import describe, seed
 from simulated_sources.systems import TABLES
 from tests.conftest import LOCAL_SERVER, local_server_available
@@ -171,10 +171,13 @@ def test_data_entry_errors_reach_the_truth_and_describe_reports_them(sources):
     land_only = {"id_of_spouse", "id_document_type_mismatch", "name_honorific"}
     entry_errors = ("id_grouped_digits", "id_lost_leading_zero", "id_transposed_digits",
                     "name_typo", "name_middle_dropped", "name_invisible_characters",
-                    "date_off_by_one_day", *land_only)
+                    "date_off_by_one_day", *land_only, *HELD_OUT_KINDS)
     sources.seed(1_500, 5, NoiseSettings().with_rates({k: 0.2 for k in entry_errors}))
     rates = describe(sources.urls, sources.truth).rates
+    # Few civil servants bear a family name or a syllable these two can change.
+    rare = {"name_regional_variant", "name_i_instead_of_y"}
     for kind in entry_errors:
         shown = {source for source, kinds in rates.items() if kind in kinds}
-        assert shown == ({"land"} if kind in land_only else set(SOURCES)), kind
+        expected = {"land"} if kind in land_only else set(SOURCES)
+        assert expected >= shown >= expected - ({"cadre"} if kind in rare else set()), kind
         assert all(0 < rates[source][kind] < 1 for source in shown), kind
