@@ -73,7 +73,8 @@ class NoiseSettings:
     """In the land register, a 9-digit CMND filed under document type CCCD, or a 12-digit
     personal ID under CMND."""
     id_transposed_digits: float = 0.005
-    """Two adjacent, different digits of a 12-digit personal ID swapped while typing."""
+    """Two adjacent, different digits of a 12-digit personal ID swapped while typing, where
+    the number still reads as a personal ID."""
     id_of_spouse: float = 0.01
     """A married person's land holding filed under the spouse's personal ID (the holder's
     own name, sex and birth date), as when a household's papers are mixed up."""
@@ -244,6 +245,12 @@ def group_digits(number: str, separator: str) -> str:
                                             for i in range(head, len(number), 3))])
 
 
+def reads_as_personal_id(number: str) -> bool:
+    """Whether 12 digits read as a personal ID: a province code from 001 to 096, and a sex
+    and century digit for a birth in the 1900s or the 2000s."""
+    return "001" <= number[:3] <= "096" and number[3] in "0123"
+
+
 def reads_as_id(text: str) -> bool:
     """Whether a value reads as a person's identity number under the ID noise: 9 or 12
     digits, or 8, 10 or 11 that do not begin with 0 (leading zeros lost), grouped or not."""
@@ -398,18 +405,26 @@ class RowNoise:
     def typed_id(self, column: str, number: str) -> str:
         """An identity number typed in by hand or imported from a spreadsheet."""
         if len(number) == 12 and self.chance("id_transposed_digits"):
-            at = self.rng.choice([i for i in range(11) if number[i] != number[i + 1]])
-            number = number[:at] + number[at + 1] + number[at] + number[at + 2:]
-            self.notes.append((column, "id_transposed_digits"))
+            number = self._retyped(column, "id_transposed_digits", number, [
+                number[:at] + number[at + 1] + number[at] + number[at + 2:]
+                for at in range(11) if number[at] != number[at + 1]])
         if self.chance("id_mistyped_digit"):
-            at = self.rng.randrange(len(number))
-            number = number[:at] + self.rng.choice(DIGIT_NEIGHBOURS[number[at]]) \
-                + number[at + 1:]
-            self.notes.append((column, "id_mistyped_digit"))
+            number = self._retyped(column, "id_mistyped_digit", number, [
+                number[:at] + key + number[at + 1:]
+                for at in range(len(number)) for key in DIGIT_NEIGHBOURS[number[at]]])
         if number.startswith("0") and self.chance("id_lost_leading_zero"):
             number = number.lstrip("0")
             self.notes.append((column, "id_lost_leading_zero"))
         return self.formatted_id(column, number)
+
+    def _retyped(self, column: str, kind: str, number: str, typos: list[str]) -> str:
+        """One of the typos of a number that still reads as one: a mistyped ID is another
+        person's, or no one's, never a malformed one."""
+        typos = [t for t in typos if len(t) == 9 or reads_as_personal_id(t)]
+        if not typos:
+            return number
+        self.notes.append((column, kind))
+        return self.rng.choice(typos)
 
     def formatted_id(self, column: str, number: str) -> str:
         """An identity number as written on a form, perhaps in groups of digits."""
