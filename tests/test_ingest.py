@@ -98,6 +98,28 @@ def holds_row(source: str, table: str, column: str) -> bool:
     return contract.essential(next(c for c in contract.columns if c.name == column))
 
 
+def lost_zero_values(site: Site) -> list[tuple[str, str, str, str, int]]:
+    """(source, table, key, column, digits) of each ID the noise dropped leading zeros of."""
+    found = []
+    for source, table, key, column in rows(site.truth, """
+            select source, table_name, record_key, column_name from source_noise
+            where kind = 'id_lost_leading_zero'"""):
+        contract = next(c for c in CONTRACTS if (c.source, c.table) == (source, table))
+        (value,) = rows(site.sources[source], sql.SQL("select {}::text from {} where {}::text = %s")
+                        .format(sql.Identifier(column), sql.Identifier(table),
+                                sql.Identifier(contract.key)), (key,))[0]
+        found.append((source, table, key, column, sum(ch.isdigit() for ch in value)))
+    return found
+
+
+def rule_of_defect(source: str, table: str, defect: str, column: str) -> str:
+    """The rule a planted defect breaks: a name left empty is a missing value to report,
+    a required one a reason to hold the row."""
+    if defect == "missing_required" and not holds_row(source, table, column):
+        return "missing_value"
+    return RULE_OF_DEFECT.get(defect, defect)
+
+
 def raw_state(url: str) -> dict[str, set[tuple]]:
     """Every raw table's data as (key, row hash, deleted?) and the quarantine and watermarks,
     without batch ids and load times, which differ between equal warehouses."""
@@ -117,13 +139,19 @@ def test_first_load_quarantines_broken_rows_and_sets_aside_broken_values(site):
     commune, a right's holder) holds the row in quarantine; any other broken value is set
     aside and the row lands."""
     results = site.load_all()
-    planted = {(s, t, k, RULE_OF_DEFECT.get(d, d), c) for s, t, k, d, c in rows(
+    planted = {(s, t, k, rule_of_defect(s, t, d, c), c) for s, t, k, d, c in rows(
         site.truth, "select source, table_name, record_key, defect, column_name "
                     "from source_defects where corrected_on is null")}
     held = {p for p in planted if holds_row(p[0], p[1], p[4])}
     assert held and planted - held, "the default noise plants both kinds of defect"
     assert open_quarantine(site.warehouse) == held
-    assert set_aside_values(site.warehouse) == planted - held
+    # Noise kho cannot read with certainty is set aside too: a CMND that lost its leading
+    # zero (8 digits) is as likely one with a digit lost. A personal ID that lost its zeros
+    # (10 or 11 digits) is read, so not set aside.
+    lost_zero = {(s, t, k, "malformed_id", c) for s, t, k, c, digits in lost_zero_values(site)
+                 if digits == 8}
+    assert lost_zero, "the default noise drops a CMND's leading zero somewhere"
+    assert set_aside_values(site.warehouse) == (planted - held) | lost_zero
     for table, result in results.items():
         assert result.mode == "full" and result.keys_reconciled, table
         assert result.rows_extracted == result.source_rows > 0, table
@@ -525,15 +553,16 @@ def test_first_load_and_merge_agree_on_duplicate_and_missing_keys(site):
     figures = [(r.rows_extracted, r.rows_valid, r.rows_inserted, r.rows_updated,
                 r.rows_quarantined, r.source_rows, r.warehouse_rows, r.stamped_rows)
                for r in results.values()]
-    assert figures[0] == figures[1] == (16, 5, 5, 0, 11, 16, 16, 5)
+    assert figures[0] == figures[1] == (16, 6, 6, 0, 10, 16, 16, 6)
     raw_keys, held = state(fast)
-    assert {k for k, _, _, _ in raw_keys} == {"D", "E", "F", " F", "H"}
-    # A broken value that the row can do without is set aside; the row lands.
-    assert {k: p for k, _, _, p in raw_keys if p} == {"H": '{"ma_dvhc": "unknown_code"}'}
+    assert {k for k, _, _, _ in raw_keys} == {"C", "D", "E", "F", " F", "H"}
+    # A broken value, or a missing expected one, that the row can do without is set aside;
+    # the row lands.
+    assert {k: p for k, _, _, p in raw_keys if p} == {
+        "H": '{"ma_dvhc": "unknown_code"}', "C": '{"ten_co_quan": "missing_value"}'}
     by_key = {k: (rule, n) for k, rule, _, _, _, n, open_ in held if open_}
     assert by_key["A"] == by_key["B"] == ("duplicate_key", 2)
     assert by_key["G"] == ("duplicate_key", 3)
-    assert by_key["C"] == ("missing_required", 1)
     assert sorted(rule for k, (rule, _) in by_key.items() if k.startswith("null:")) == [
         "duplicate_key", "duplicate_key", "missing_key"]
     # A second load of the same rows changes nothing and keeps the quarantine open.

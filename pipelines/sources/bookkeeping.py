@@ -113,22 +113,37 @@ returns boolean language sql immutable parallel safe as $$
     select v ~ '^\d{4}-\d{2}-\d{2}([ T]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,6})?)?)?$'
         and ingest.iso_date(v) is not null
 $$;
+-- The province codes a 12-digit personal ID begins with (the place of birth registration,
+-- Circular 59/2021/TT-BCA): 001 Hà Nội ... 080 Long An ... 096 Cà Mau.
+create or replace function ingest.is_id_province_code(code text)
+returns boolean language sql immutable parallel safe as $$
+    select code = any(array[
+        '001', '002', '004', '006', '008', '010', '011', '012', '014', '015', '017', '019',
+        '020', '022', '024', '025', '026', '027', '030', '031', '033', '034', '035', '036',
+        '037', '038', '040', '042', '044', '045', '046', '048', '049', '051', '052', '054',
+        '056', '058', '060', '062', '064', '066', '067', '068', '070', '072', '074', '075',
+        '077', '079', '080', '082', '083', '084', '086', '087', '089', '091', '092', '093',
+        '094', '095', '096'
+    ])
+$$;
 -- An identity number as agencies write it, read as the number it is: separators and
 -- invisible characters between the digits ("080 123 456 789", "301-234-567", a no-break
--- space) are dropped, and a 12-digit personal ID that a spreadsheet kept as a number gets
--- back the leading zero it lost: every personal ID begins with a province code from 001
--- to 096 and then its century digit (0 to 3), so 11 digits not beginning with 0 that read
--- that way once the zero is back can be nothing else (10 digits could be a CMND with a
--- digit too many, and stay unread). The 9-digit CMND, or the 12-digit ID beginning with
--- a province code; else null.
+-- space, full-width digits) are dropped, and a 12-digit personal ID that a spreadsheet
+-- kept as a number gets back the leading zeros it lost: every personal ID begins with a
+-- province code (all of them begin with 0) and then its century digit (0 to 3), so 10 or
+-- 11 digits not beginning with 0 that read that way once the zeros are back can be nothing
+-- else. A 9-digit CMND that lost its zero is not restored: 8 digits are as likely a CMND
+-- with a digit lost. The 9-digit CMND, or the 12-digit ID beginning with a code from 001
+-- to 096; else null.
 create or replace function ingest.identity_number(v text)
 returns text language sql immutable parallel safe as $$
     select case
         when length(d) = 9 then d
         when length(d) = 12 and left(d, 3) between '001' and '096' then d
-        when length(d) = 11 and left(d, 1) <> '0' and left(d, 2) <= '96'
-            and substr(d, 3, 1) between '0' and '3'
-            then '0' || d
+        when length(d) in (10, 11) and left(d, 1) <> '0'
+            and ingest.is_id_province_code(left(lpad(d, 12, '0'), 3))
+            and substr(lpad(d, 12, '0'), 4, 1) between '0' and '3'
+            then lpad(d, 12, '0')
     end
     from (
         select nullif(s, '') as d
@@ -149,7 +164,7 @@ $$;
 # Serialises DDL between concurrent loads (CREATE ... IF NOT EXISTS is not race-free).
 DDL_LOCK = 0x6B686F01
 # Recorded as the ingest schema's comment once DDL has run; bump it when DDL changes.
-SCHEMA_VERSION = "kho ingest schema 3"
+SCHEMA_VERSION = "kho ingest schema 4"
 
 
 def ensure_schemas(conn: psycopg.Connection) -> None:

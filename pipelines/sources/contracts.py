@@ -2,10 +2,12 @@
 
 These are the agencies' own designs, declared once; extraction, validation, loading and the
 raw layer are generic over them. A column is declared ``name:type``, with ``!`` after the
-type when a value is required. Types name what a value must be, not how the agency stores
-it (the civil registry keeps dates as ``dd/mm/yyyy`` text): each type carries the rules a
-value breaks when it is not (``malformed_id``, ``impossible_date``, ``unknown_code``, ...),
-checked in the warehouse in one pass over each batch. Empty values pass unless required.
+type when a value is required, ``?`` when it is expected (a name: the row still describes
+its entity by its key without it, so a missing one is reported, not held). Types name
+what a value must be, not how the agency stores it (the civil registry keeps dates as
+``dd/mm/yyyy`` text): each type carries the rules a value breaks when it is not
+(``malformed_id``, ``impossible_date``, ``unknown_code``, ...), checked in the warehouse in
+one pass over each batch. Empty values pass unless required.
 A broken key or required value holds the row in quarantine; any other broken value is set
 aside (named in the raw row's ``_value_problems``), and the row lands.
 """
@@ -131,6 +133,8 @@ class Column:
     name: str
     type: str
     required: bool = False
+    # Expected (``?``): a missing value is a problem to report, not a reason to hold the row.
+    expected: bool = False
 
     def checks(self, source_family: str | None = None) -> list[tuple[str, sql.Composable]]:
         """(rule, predicate) pairs for a present value of this column; ``source_family`` is
@@ -264,20 +268,23 @@ class TableContract:
                                   today: date | None = None, shortcuts: bool = True
                                   ) -> sql.Composable:
         """SQL for the values a row keeps but must not use: a JSON object naming, per
-        column that is not essential, the first rule its present value breaks; null when
-        none does. The row lands; staging reads those values as null and reports them."""
+        column that is not essential, the first rule its present value breaks, or
+        ``missing_value`` when an expected value (``?``) is missing; null when there is
+        none. The row lands; staging reads those values as null and reports them."""
         families = source_families or {}
         pairs = []
         for column in self.columns:
             checks = column.checks(families.get(column.name))
-            if self.essential(column) or not checks:
+            if self.essential(column) or not (checks or column.expected):
                 continue
-            broken = sql.SQL(" ").join(
-                sql.SQL("when not coalesce({}, false) then {}").format(
-                    predicate, sql.Literal(rule)) for rule, predicate in checks)
-            pairs.append(sql.SQL("{}, case when nullif(btrim({}), '') is not null then "
-                                 "case {} end end").format(
-                sql.Literal(column.name), sql.Identifier(column.name), broken))
+            present = sql.SQL("nullif(btrim({}), '') is not null").format(
+                sql.Identifier(column.name))
+            whens = [sql.SQL("when not {} then {}").format(
+                present, sql.Literal("missing_value" if column.expected else None))]
+            whens += [sql.SQL("when not coalesce({}, false) then {}").format(
+                predicate, sql.Literal(rule)) for rule, predicate in checks]
+            pairs.append(sql.SQL("{}, case {} end").format(
+                sql.Literal(column.name), sql.SQL(" ").join(whens)))
         if not pairs:
             return sql.SQL("null::jsonb")
         problems = sql.SQL("nullif(jsonb_strip_nulls(jsonb_build_object({})), '{{}}')").format(
@@ -300,7 +307,8 @@ class TableContract:
         today = today or date.today()
         valid, digit_valid, digit_shapes = [], [], []
         for column in self.columns:
-            family, required = families.get(column.name), column.required or column.name == self.key
+            family = families.get(column.name)
+            required = column.required or column.expected or column.name == self.key
             if (column_valid := column.valid(family, today, required)) is None:
                 continue
             if (shape := column.digit_shape(family, required)) is None:
@@ -326,13 +334,13 @@ def _table(source: str, table: str, key: str, watermark: str, columns: str) -> T
     parsed = []
     for spec in columns.split():
         name, type_ = spec.split(":", 1)
-        required = type_.endswith("!")
-        type_ = type_.rstrip("!")
+        required, expected = type_.endswith("!"), type_.endswith("?")
+        type_ = type_.rstrip("!?")
         if type_ not in TYPES and not (type_.startswith(CODE_TYPE_PREFIX)
                                        and type_[len(CODE_TYPE_PREFIX):] in
                                        (*codes.CODE_SETS, "commune")):
             raise ValueError(f"{source}.{table}.{name}: unknown type {type_!r}")
-        parsed.append(Column(name, type_, required or name == key))
+        parsed.append(Column(name, type_, required or name == key, expected))
     return TableContract(source, table, key, watermark, tuple(parsed))
 
 
@@ -342,7 +350,7 @@ CONTRACTS: tuple[TableContract, ...] = (
            "dien_tich:amount ma_loai_dat:code=land_use khu_quy_hoach:text ranh_gioi:text "
            "ngay_cap_nhat:timestamp"),
     _table("land", "chu_su_dung", "id", "ngay_cap_nhat",
-           "id:integer loai_chu:text! ho_ten:text! loai_giay_to:text so_giay_to:document_no "
+           "id:integer loai_chu:text! ho_ten:text? loai_giay_to:text so_giay_to:document_no "
            "ngay_sinh:dmy_event_date gioi_tinh:text dia_chi:text ngay_cap_nhat:timestamp"),
     _table("land", "giay_chung_nhan", "id", "ngay_cap_nhat",
            "id:integer so_phat_hanh:text! so_vao_so:text ngay_cap:event_date co_quan_cap:text "
@@ -356,33 +364,33 @@ CONTRACTS: tuple[TableContract, ...] = (
            "ngay_cap_nhat:timestamp"),
     _table("enterprise", "enterprises", "enterprise_code", "updated_at",
            "enterprise_code:enterprise_code parent_enterprise_code:enterprise_code "
-           "unit_type:text! name:text! legal_form_code:code=legal_form main_vsic_code:vsic "
+           "unit_type:text! name:text? legal_form_code:code=legal_form main_vsic_code:vsic "
            "status_code:code=enterprise_status charter_capital_vnd:amount address_line:text "
            "ward_code:code=commune registration_date:event_date legal_rep_name:text "
            "legal_rep_id_no:personal_id legal_rep_dob:event_date updated_at:timestamp"),
     _table("enterprise", "household_businesses", "registration_no", "updated_at",
-           "registration_no:text business_name:text! owner_name:text owner_id_no:personal_id "
+           "registration_no:text business_name:text? owner_name:text owner_id_no:personal_id "
            "owner_dob:event_date vsic_code:vsic address_line:text ward_code:code=commune "
            "registration_date:event_date status_code:code=enterprise_status "
            "updated_at:timestamp"),
     _table("civil_registry", "khai_sinh", "so_dang_ky", "thoi_diem_cap_nhat",
-           "so_dang_ky:text so_dinh_danh:personal_id ho_ten:text! gioi_tinh:text "
+           "so_dang_ky:text so_dinh_danh:personal_id ho_ten:text? gioi_tinh:text "
            "ngay_sinh:dmy_event_date noi_sinh_ma_xa:code=commune "
            "cha_so_dinh_danh:personal_id me_so_dinh_danh:personal_id "
            "ngay_dang_ky:dmy_event_date thoi_diem_cap_nhat:timestamp"),
     _table("civil_registry", "khai_tu", "so_dang_ky", "thoi_diem_cap_nhat",
-           "so_dang_ky:text so_dinh_danh:personal_id ho_ten:text! ngay_mat:dmy_event_date "
+           "so_dang_ky:text so_dinh_danh:personal_id ho_ten:text? ngay_mat:dmy_event_date "
            "noi_mat_ma_xa:code=commune ngay_dang_ky:dmy_event_date "
            "thoi_diem_cap_nhat:timestamp"),
     _table("civil_registry", "ket_hon", "so_dang_ky", "thoi_diem_cap_nhat",
-           "so_dang_ky:text chong_so_dinh_danh:personal_id chong_ho_ten:text! "
-           "vo_so_dinh_danh:personal_id vo_ho_ten:text! ngay_dang_ky:dmy_event_date "
+           "so_dang_ky:text chong_so_dinh_danh:personal_id chong_ho_ten:text? "
+           "vo_so_dinh_danh:personal_id vo_ho_ten:text? ngay_dang_ky:dmy_event_date "
            "noi_dang_ky_ma_xa:code=commune thoi_diem_cap_nhat:timestamp"),
     _table("cadre", "dm_co_quan", "ma_co_quan", "ngay_sua",
-           "ma_co_quan:text ten_co_quan:text! ma_co_quan_cha:text cap_hanh_chinh:text "
+           "ma_co_quan:text ten_co_quan:text? ma_co_quan_cha:text cap_hanh_chinh:text "
            "ma_dvhc:code=commune ngay_sua:timestamp"),
     _table("cadre", "ho_so_can_bo", "ma_can_bo", "ngay_sua",
-           "ma_can_bo:text ho_ten:text! ngay_sinh:event_date gioi_tinh:integer "
+           "ma_can_bo:text ho_ten:text? ngay_sinh:event_date gioi_tinh:integer "
            "so_cccd:personal_id ma_co_quan:text ma_ngach:code=grade bac_luong:integer "
            "he_so_luong:amount chuc_vu:text ngay_tuyen_dung:event_date trang_thai:text "
            "ngay_sua:timestamp"),
