@@ -36,7 +36,7 @@ EMBEDDED_SERVER_SETTINGS = {
     "timezone": "UTC",
 }
 
-EXTENSIONS = ("unaccent", "pg_trgm")
+EXTENSIONS = ("unaccent", "pg_trgm", "fuzzystrmatch")
 # Reads what the warehouse publishes (marts, the master-ID registry, publication records);
 # the API's login role is a member. Publishing re-grants it on each new marts schema.
 READER_ROLE = "kho_reader"

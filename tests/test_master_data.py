@@ -378,12 +378,12 @@ def test_a_merge_keeps_the_old_id_resolvable(deployment, advanced):
     assert {advanced.mapped[r] for r in person.records} == {old_id}
 
     (link,) = query(deployment, """
-        select anchor_key, evidence, outcome, is_accepted, match_score, candidates_at_best
-        from intermediate.int_persons__links where identity_key = %s""",
+        select anchor_key, evidence, outcome, is_accepted, match_score, candidate_rank
+        from intermediate.int_persons__links where identity_key = %s and is_accepted""",
                     (f"id_card:{person.cmnd}",))
     assert link[:4] == (f"personal_id:{person.personal_id}", "name_and_birth_date", "linked",
                         True)
-    assert link[4] >= 0.9 and link[5] == 1
+    assert link[4] >= 0.95 and link[5] == 1
     assert {advanced.published[r] for r in person.records} == {new_id}
     assert advanced.published[("chu_su_dung", person.land_user_key, "holder")] == new_id
     rules = match_rules(deployment)

@@ -232,6 +232,90 @@ returns date language sql immutable parallel safe as $$
     ) end
 $$;
 
+-- How alike two names are, as entity resolution grades them (names without diacritics,
+-- lower case, words as written: full_name_key): 4 the same words in any order, 3 one
+-- keystroke apart (two for names of 10 letters or more: a letter swapped with the next is
+-- two edits), 2 the same family and given name with the middle names differing or left
+-- out ("tran trong hao", "tran hao"), 0 different; null when either is unknown.
+create or replace function util.name_level(a text, b text)
+returns integer language sql immutable parallel safe as $$
+    select case
+        when a is null or b is null then null
+        when util.name_match_key(a) = util.name_match_key(b) then 4
+        when public.levenshtein_less_equal(a, b, 2)
+            <= case when least(length(a), length(b)) >= 10 then 2 else 1 end then 3
+        when split_part(a, ' ', 1) = split_part(b, ' ', 1)
+            and reverse(split_part(reverse(a), ' ', 1)) = reverse(split_part(reverse(b), ' ', 1))
+            and position(' ' in a) > 0 and position(' ' in b) > 0 then 2
+        else 0
+    end
+$$;
+
+-- How well two birth dates agree, as entity resolution grades them. Each side is a day
+-- (known to the day, else null) and a year: 6 the same day, 5 day and month swapped (a
+-- silent entry error), 4 a day apart, 3 the same month of the same year, 2 the same day
+-- and month in another year (a mistyped year), 1 only a year known on a side and the
+-- years agree, 0 disagreeing; null when a side knows nothing.
+create or replace function util.birth_date_level(day_a date, year_a integer, day_b date,
+                                                 year_b integer)
+returns integer language sql immutable parallel safe as $$
+    select case
+        when coalesce(extract(year from day_a)::integer, year_a) is null
+            or coalesce(extract(year from day_b)::integer, year_b) is null then null
+        when day_a = day_b then 6
+        when day_a = util.day_month_swapped(day_b) then 5
+        when abs(day_a - day_b) = 1 then 4
+        when date_trunc('month', day_a) = date_trunc('month', day_b) then 3
+        when to_char(day_a, 'MMDD') = to_char(day_b, 'MMDD') then 2
+        when (day_a is null or day_b is null)
+            and coalesce(extract(year from day_a)::integer, year_a)
+            = coalesce(extract(year from day_b)::integer, year_b) then 1
+        else 0
+    end
+$$;
+
+-- A link's evidence in words, from its name and birth-date levels: name_and_birth_date,
+-- similar_name_and_birth_year, name_only, ...
+create or replace function util.link_evidence(name_level integer, birth_date_level integer)
+returns text language sql immutable parallel safe as $$
+    select concat(
+        case name_level
+            when 4 then 'name' when 3 then 'similar_name'
+            when 2 then 'name_but_middle_name' when 0 then 'other_name' else 'no_name'
+        end,
+        case birth_date_level
+            when 6 then '_and_birth_date'
+            when 5 then '_and_swapped_birth_date'
+            when 4 then '_and_birth_date_a_day_off'
+            when 3 then '_and_birth_month'
+            when 2 then '_and_birth_day_and_month'
+            when 1 then '_and_birth_year'
+            when 0 then '_and_other_birth_date'
+            else '_only'
+        end
+    )
+$$;
+
+-- Whether two identity numbers of one length are one keystroke apart: two adjacent
+-- digits swapped ('transposed_digits') or one digit mistyped ('mistyped_digit'); null if
+-- neither.
+create or replace function util.identity_number_typo(a text, b text)
+returns text language sql immutable parallel safe as $$
+    select case
+        when length(a) <> length(b) or a = b then null
+        when (
+            select count(*) from generate_series(1, length(a)) as i
+            where substr(a, i, 1) <> substr(b, i, 1)
+        ) = 1 then 'mistyped_digit'
+        when exists (
+            select from generate_series(1, length(a) - 1) as i
+            where substr(a, i, 1) = substr(b, i + 1, 1) and substr(a, i + 1, 1) = substr(b, i, 1)
+                and left(a, i - 1) = left(b, i - 1) and substr(a, i + 2) = substr(b, i + 2)
+                and substr(a, i, 1) <> substr(a, i + 1, 1)
+        ) then 'transposed_digits'
+    end
+$$;
+
 -- What a 12-digit personal ID number itself says: its fourth digit is the century and sex
 -- (0 male / 1 female born 1900-1999, 2 / 3 born 2000-2099), the next two the birth year.
 create or replace function util.sex_of_personal_id(personal_id text)

@@ -196,15 +196,16 @@ def _record(conn, entity: Entity) -> dict[str, int]:
 
 
 def _keep_person_links(conn) -> dict[str, int]:
-    """Keep the links between CMND groups and personal-ID groups that this publication
-    carried (dbt's int_persons__links holds them in later builds while the evidence allows)
-    and forget those it broke."""
+    """Keep the links between groups without a personal ID (CMND groups, records with no
+    or a disputed ID) and personal-ID groups that this publication carried (dbt's
+    int_persons__links holds them in later builds while the evidence allows) and forget
+    those it broke."""
     kept = conn.execute("""
         insert into master_data.person_links (identity_key, anchor_key, evidence)
         select distinct on (identity_key) identity_key, anchor_key,
-               regexp_replace(match_rule, '^(id_card|name)_linked_by_', '')
+               regexp_replace(match_rule, '^(id_card|name|disputed_id)_linked_by_', '')
         from marts.xref_person
-        where match_rule ~ '^(id_card|name)_linked_by_'
+        where match_rule ~ '^(id_card|name|disputed_id)_linked_by_'
         order by identity_key
         on conflict (identity_key) do update
             set anchor_key = excluded.anchor_key, evidence = excluded.evidence,

@@ -3,25 +3,35 @@
     indexes=[{'columns': ['identity_key'], 'unique': true}],
 ) }}
 
--- Person mentions grouped by the identity number they carry (int_persons__mentions'
--- identity_key), with what each group says about the person. Linking the groups to each
--- other is int_persons__links' job.
+-- Person mentions grouped by the identity they are resolved from (int_persons__identities:
+-- the identity number they carry, unless disputed), with what each group says about its
+-- person. Linking the groups to each other is int_persons__links' job.
 with
 
 mentions as (
     select * from {{ ref('int_persons__mentions') }}
 ),
 
+identities as (
+    select * from {{ ref('int_persons__identities') }}
+),
+
 keyed as (
     select
-        identity_key,
-        split_part(identity_key, ':', 1) as identity_kind,
-        personal_id_number,
-        util.name_match_key(full_name_key) as name_match_key,
-        sex,
-        birth_date,
-        util.birth_day(birth_date, birth_date_precision) as birth_day
+        identities.identity_key,
+        split_part(identities.identity_key, ':', 1) as identity_kind,
+        identities.personal_id_number,
+        identities.has_disputed_identity_number,
+        mentions.full_name_key,
+        util.name_match_key(mentions.full_name_key) as name_match_key,
+        mentions.sex,
+        mentions.birth_date,
+        util.birth_day(mentions.birth_date, mentions.birth_date_precision) as birth_day,
+        mentions.source_table = 'khai_sinh' and mentions.role = 'subject'
+            as is_registered_birth,
+        mentions.source_rank
     from mentions
+    inner join identities on mentions.person_mention_id = identities.person_mention_id
 ),
 
 groups as (
@@ -29,17 +39,31 @@ groups as (
         identity_key,
         identity_kind,
         count(*) as mention_count,
+        bool_or(is_registered_birth) as has_registered_birth,
+        min(source_rank) as best_source_rank,
+        bool_or(has_disputed_identity_number) as has_disputed_identity_number,
+        -- A disputed record's ID number, which its group does not stand for.
+        case when identity_kind = 'personal_id' then min(personal_id_number) end
+            as personal_id_number,
+        array_agg(distinct full_name_key) filter (where full_name_key is not null)
+            as name_keys,
         array_agg(distinct name_match_key) filter (where name_match_key is not null)
             as name_match_keys,
         -- What the ID number itself says beats what any record states.
         coalesce(
-            util.sex_of_personal_id(min(personal_id_number)),
+            case
+                when identity_kind = 'personal_id' then
+                    util.sex_of_personal_id(min(personal_id_number))
+            end,
             case when count(distinct sex) = 1 then min(sex) end
         ) as sex,
         count(distinct sex) > 1 as has_conflicting_sex,
         array_agg(distinct extract(year from birth_date)::integer)
         filter (where birth_date is not null) as stated_birth_years,
-        util.birth_year_of_personal_id(min(personal_id_number)) as id_birth_year,
+        case
+            when identity_kind = 'personal_id' then
+                util.birth_year_of_personal_id(min(personal_id_number))
+        end as id_birth_year,
         array_agg(distinct birth_day) filter (where birth_day is not null) as birth_days
     from keyed
     group by identity_key, identity_kind

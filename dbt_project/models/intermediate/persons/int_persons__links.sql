@@ -3,250 +3,295 @@
     indexes=[{'columns': ['identity_key']}, {'columns': ['anchor_key']}],
 ) }}
 
--- Which person a group without a 12-digit personal ID is (a CMND group, or a mention with no
--- ID at all): the candidates are the personal-ID groups with the same name (words in any
--- order) whose sex and birth year do not contradict it. Their evidence, best first:
---   name_and_birth_date          a birth date agrees to the day
---   name_and_swapped_birth_date  it agrees with day and month swapped (a silent entry error)
---   name_and_birth_year          only the year is known on one side, and it agrees
---   name_only                    the group states no birth date
--- Two dates known to the day that disagree rule the candidate out. The birth year and sex of
--- a personal-ID group come from the ID number itself, so they are never wrong.
+-- Which person a group without a 12-digit personal ID is (a CMND group, a record with no
+-- ID, a record whose ID was disputed), and which personal-ID groups are another's mistyped
+-- ID. One row per candidate worth showing a data steward, with why.
 --
--- A link is accepted when exactly one candidate has the best evidence and that evidence is
--- unlikely to be a coincidence. The expected number λ of people with the same name, sex
--- and evidence (the candidate included: it errs cautious) is counted from the personal-ID
--- groups (people with that name and sex, times the share born in that year, times 1/365
--- for a day); with p the share of CMND groups whose person has a personal-ID record at all
--- (estimated below), a lone candidate is the person with probability match_score = p / (p
--- + (1 - p) λ). A personal-ID group claimed by two CMND groups is linked to neither (one
--- person holds one CMND), unless one of them was linked before. Every candidate at the
--- best evidence is kept, accepted or not, so a data steward can see why a group was left
--- alone.
-with
+-- A candidate pair (int_persons__candidate_pairs) has a Bayes factor: the product of m / u
+-- over its comparison levels (int_persons__match_weights), with the name's own frequency
+-- among personal-ID groups as u where the names agree (agreeing on a common name is weak
+-- evidence). A group is one of its N candidates' persons, or of nobody known: with p the
+-- share of such groups whose person has a personal ID (estimated below from the factors
+-- themselves, per kind of group) and r = p / ((1 - p) N) the prior odds of one given
+-- person, candidate i is the person with probability
+--   match_probability_i = r BF_i / (1 + r sum_j BF_j),
+-- so that two good candidates share the belief and neither is taken.
+--
+-- The best candidate is linked when its probability is at least person_link_accept_probability
+-- (dbt var); between person_link_review_probability and that it waits in the review queue
+-- (review_person_links), as does a personal ID two CMND groups would both take (one person
+-- holds one CMND). A steward's decision (master_data.person_link_reviews) outranks the
+-- model in every later build. A link published before (master_data.person_links) holds
+-- while its anchor is still the best candidate and at least reviewable: new records
+-- elsewhere must not move a person's ID, only evidence against the link itself.
+with recursive
+
+pairs as (
+    select * from {{ ref('int_persons__candidate_pairs') }}
+),
+
+weights as (
+    select * from {{ ref('int_persons__match_weights') }}
+),
 
 groups as (
     select * from {{ ref('int_persons__identity_groups') }}
 ),
 
-anchor_names as (
-    select
-        identity_key as anchor_key,
-        unnest(name_match_keys) as name_match_key,
-        sex,
-        id_birth_year as birth_year,
-        birth_days
-    from groups
-    where identity_kind = 'personal_id'
+mistyped_ids as (
+    select * from {{ ref('int_persons__mistyped_ids') }}
 ),
 
--- Each anchor with the number of people of its name and sex (window functions throughout,
--- not joins back: the planner cannot estimate these intermediate sets, and a join it
--- believes tiny becomes a nested loop over millions of rows).
-anchors as (
-    select
-        *,
-        count(*) over (partition by name_match_key, sex) as people
-    from anchor_names
-),
-
-year_shares as (
-    select
-        id_birth_year as birth_year,
-        count(*)::double precision / sum(count(*)) over () as birth_year_share
-    from groups
-    where identity_kind = 'personal_id'
-    group by id_birth_year
-),
-
-unanchored as (
-    -- One row per name and stated birth year (or none), so that the join below hashes on
-    -- both: a common name alone would pair every CMND group with thousands of anchors.
-    select
-        groups.identity_key,
-        groups.identity_kind,
-        spellings.name_match_key,
-        groups.sex,
-        stated_years.birth_year,
-        groups.stated_birth_years,
-        groups.birth_days
-    from groups
-    cross join lateral unnest(groups.name_match_keys) as spellings (name_match_key)
-    cross join
-        lateral unnest(
-            coalesce(groups.stated_birth_years, array[null::integer])
-        ) as stated_years (birth_year)
-    where groups.identity_kind <> 'personal_id' and not groups.has_conflicting_sex
-),
-
-matched as (
-    select
-        unanchored.*,
-        anchors.anchor_key,
-        anchors.sex as anchor_sex,
-        anchors.birth_year as anchor_birth_year,
-        anchors.birth_days as anchor_birth_days,
-        anchors.people
-    from unanchored
-    inner join anchors
-        on
-            unanchored.name_match_key = anchors.name_match_key
-            and unanchored.birth_year = anchors.birth_year
-    union all
-    select
-        unanchored.*,
-        anchors.anchor_key,
-        anchors.sex as anchor_sex,
-        anchors.birth_year as anchor_birth_year,
-        anchors.birth_days as anchor_birth_days,
-        anchors.people
-    from unanchored
-    inner join anchors on unanchored.name_match_key = anchors.name_match_key
-    where unanchored.birth_year is null
-),
-
-pairs as (
-    select
-        identity_key,
-        identity_kind,
-        anchor_key,
-        name_match_key,
-        anchor_sex as sex,
-        anchor_birth_year as birth_year,
-        people,
-        case
-            when birth_days && anchor_birth_days then 3
-            when exists (
-                select
-                from unnest(birth_days) as stated (birth_day)
-                where util.day_month_swapped(stated.birth_day) = any(anchor_birth_days)
-            ) then 2
-            when birth_days is not null and anchor_birth_days is not null then 0
-            when stated_birth_years is not null then 1
-            else -1
-        end as evidence_rank
-    from matched
-    where sex is null or sex = anchor_sex
-),
-
-candidates as (
-    -- A group with several spellings meets the same anchor once per shared name: keep one.
-    select distinct on (pairs.identity_key, pairs.anchor_key)
-        pairs.identity_key,
-        pairs.identity_kind,
-        pairs.anchor_key,
-        pairs.evidence_rank,
-        pairs.people
-        * case
-            when pairs.evidence_rank >= 1 then coalesce(year_shares.birth_year_share, 0)
-            else 1
-        end
-        * case when pairs.evidence_rank >= 2 then 1.0 / 365 else 1 end
-            as expected_coincidences
-    from pairs
-    left join year_shares on pairs.birth_year = year_shares.birth_year
-    where pairs.evidence_rank <> 0
-    order by pairs.identity_key asc, pairs.anchor_key asc, pairs.evidence_rank desc
-),
-
-best as (
-    select
-        *,
-        max(evidence_rank) over (partition by identity_key) as best_rank
-    from candidates
-),
-
--- How often a CMND group's person is known by a personal ID at all: among the CMND groups
--- that state a birth date to the day, the share that found a candidate agreeing to the day.
--- (A lower bound: some people have no personal-ID record with a day, so it errs cautious.)
-known as (
-    select
-        greatest(
-            0.5,
-            least(
-                0.99,
-                (
-                    select count(distinct identity_key)
-                    from candidates
-                    where evidence_rank >= 2 and identity_kind = 'id_card'
-                )::double precision
-                / nullif((
-                    select count(*)
-                    from groups
-                    where identity_kind = 'id_card' and birth_days is not null
-                ), 0)
-            )
-        ) as known_share
-),
-
-ranked as (
-    select
-        best.identity_key,
-        best.identity_kind,
-        best.anchor_key,
-        best.evidence_rank,
-        -- A single candidate is either the person (p) or, the person having no
-        -- personal-ID record, a look-alike (1 - p, times the expected look-alikes).
-        round((
-            known.known_share
-            / (known.known_share + (1 - known.known_share) * best.expected_coincidences)
-        )::numeric, 4) as match_score,
-        count(*) over (partition by best.identity_key) as candidates_at_best
-    from best
-    cross join known
-    where best.evidence_rank = best.best_rank
-),
-
--- Links published before (master_data.person_links, kept by the master_data/master_ids
--- asset) hold while their anchor is still among the best candidates: new records elsewhere
--- (a look-alike, another CMND group claiming the same person) change the statistics, and
--- must not move a person's ID. Only evidence against the link itself (a contradicting date
--- or sex, a better candidate) breaks it.
 previous_links as (
     select * from {{ source('master_data', 'person_links') }}
 ),
 
-judged as (
+reviews as (
+    select * from {{ source('master_data', 'person_link_reviews') }}
+),
+
+anchor_count as (
+    select count(*)::double precision as anchors
+    from groups
+    where identity_kind = 'personal_id'
+),
+
+factors as (
     select
-        ranked.*,
-        ranked.candidates_at_best = 1
-        and ranked.match_score >= {{ var('person_link_min_score') }} as is_unique_and_likely,
-        previous_links.identity_key is not null as was_linked
-    from ranked
+        pairs.*,
+        -- log2 of the Bayes factor: each known level's weight; agreeing names weigh by
+        -- their own frequency.
+        coalesce(case
+            when pairs.name_level = 4
+                then ln(
+                    name_weights.m_probability * anchor_count.anchors
+                    / greatest(pairs.anchors_with_name, 1)
+                ) / ln(2
+                )
+            else name_weights.match_weight
+        end, 0)
+        + coalesce(date_weights.match_weight, 0)
+        + coalesce(sex_weights.match_weight, 0) as match_weight,
+        anchor_count.anchors
+    from pairs
+    cross join anchor_count
+    left join weights as name_weights
+        on name_weights.comparison = 'name' and pairs.name_level = name_weights.level
+    left join weights as date_weights
+        on date_weights.comparison = 'birth_date' and pairs.birth_date_level = date_weights.level
+    left join weights as sex_weights
+        on sex_weights.comparison = 'sex' and pairs.sex_level = sex_weights.level
+    -- A pair a steward rejected is no candidate.
+    where not exists (
+        select from reviews
+        where
+            reviews.identity_key = pairs.identity_key
+            and reviews.anchor_key = pairs.anchor_key
+            and reviews.decision = 'reject'
+    )
+),
+
+-- Each group's total evidence, as the expected number of its persons among the anchors.
+totals as (
+    select
+        identity_key,
+        identity_kind,
+        sum(power(2, least(match_weight, 1000)) / anchors) as evidence
+    from factors
+    group by identity_key, identity_kind
+),
+
+-- p per kind of group, by expectation maximisation over the groups (those with no
+-- candidate included): p is the mean probability that a group's person is an anchor.
+group_evidence as (
+    select
+        groups.identity_kind,
+        coalesce(totals.evidence, 0) as evidence
+    from groups
+    left join totals on groups.identity_key = totals.identity_key
+    where groups.identity_kind <> 'personal_id'
+),
+
+evidence_bins as (
+    select
+        identity_kind,
+        count(*) as group_count,
+        avg(evidence) as evidence
+    from group_evidence
+    group by identity_kind, case when evidence > 0 then round(ln(evidence) / ln(2) * 4) end
+),
+
+known_share (identity_kind, step, share_known) as (
+    select distinct
+        identity_kind,
+        0 as step,
+        0.5::double precision as share_known
+    from evidence_bins
+    union all
+    select
+        known_share.identity_kind,
+        known_share.step + 1 as step,
+        next_step.share_known
+    from known_share
+    cross join
+        lateral (
+            select
+                least(0.999, greatest(
+                    0.001,
+                    sum(
+                        evidence_bins.group_count * known_share.share_known
+                        * evidence_bins.evidence
+                        / (
+                            1 - known_share.share_known
+                            + known_share.share_known * evidence_bins.evidence
+                        )
+                    ) / sum(evidence_bins.group_count)
+                )) as share_known
+            from evidence_bins
+            where evidence_bins.identity_kind = known_share.identity_kind
+        ) as next_step
+    where known_share.step < 50
+),
+
+scored as (
+    select
+        factors.*,
+        known_share.share_known,
+        -- r BF_i / (1 + r sum_j BF_j), with r = p / ((1 - p) N) and evidence = sum BF / N.
+        (known_share.share_known / (1 - known_share.share_known))
+        * power(2, least(factors.match_weight, 1000)) / factors.anchors
+        / (1 + known_share.share_known / (1 - known_share.share_known) * totals.evidence)
+            as match_probability
+    from factors
+    inner join totals on factors.identity_key = totals.identity_key
+    inner join known_share
+        on factors.identity_kind = known_share.identity_kind and known_share.step = 50
+),
+
+ranked as (
+    select
+        scored.*,
+        row_number() over (
+            partition by scored.identity_key
+            order by scored.match_probability desc, scored.anchor_key asc
+        ) as candidate_rank,
+        count(*) over (partition by scored.identity_key) as candidates,
+        previous_links.identity_key is not null as was_linked,
+        accepted.identity_key is not null as was_accepted_in_review
+    from scored
     left join previous_links
         on
-            ranked.identity_key = previous_links.identity_key
-            and ranked.anchor_key = previous_links.anchor_key
+            scored.identity_key = previous_links.identity_key
+            and scored.anchor_key = previous_links.anchor_key
+    left join reviews as accepted
+        on
+            scored.identity_key = accepted.identity_key
+            and scored.anchor_key = accepted.anchor_key
+            and accepted.decision = 'accept'
+),
+
+judged as (
+    select
+        *,
+        was_accepted_in_review
+        or (
+            candidate_rank = 1
+            and (
+                match_probability >= {{ var('person_link_accept_probability') }}
+                or (was_linked and match_probability >= {{ var('person_link_review_probability') }})
+            )
+        ) as is_likely
+    from ranked
 ),
 
 claimed as (
-    -- How many CMND groups claim each anchor (kept before, or unique and likely now).
+    -- A personal ID that two CMND groups would take: neither, unless one was linked or
+    -- accepted before. A steward's accepted candidate is the only one taken.
     select
         *,
+        bool_or(was_accepted_in_review) over (partition by identity_key)
+        and not was_accepted_in_review as is_overruled,
         identity_kind = 'id_card'
-        and count(*) filter (
-            where (is_unique_and_likely or was_linked) and identity_kind = 'id_card'
-        ) over (partition by anchor_key) > 1 as is_contested
+        and not (was_linked or was_accepted_in_review)
+        and count(*) filter (where is_likely and identity_kind = 'id_card')
+            over (partition by anchor_key)
+        > 1 as is_contested
     from judged
+),
+
+links as (
+    select
+        identity_key,
+        anchor_key,
+        case
+            when was_accepted_in_review then 'review'
+            else util.link_evidence(name_level, birth_date_level)
+        end as evidence,
+        name_level,
+        birth_date_level,
+        sex_level,
+        round(match_weight::numeric, 3) as match_weight,
+        round(match_probability::numeric, 4) as match_score,
+        candidate_rank,
+        candidates,
+        is_likely and not is_contested and not is_overruled as is_accepted,
+        case
+            when was_accepted_in_review then 'review_accepted'
+            when is_overruled then 'not_best'
+            when is_likely and is_contested then 'anchor_claimed_twice'
+            when
+                is_likely and was_linked
+                and match_probability < {{ var('person_link_accept_probability') }}
+                then 'linked_before'
+            when is_likely then 'linked'
+            when candidate_rank > 1 then 'not_best'
+            when match_probability >= {{ var('person_link_review_probability') }} then 'review'
+            else 'unlikely'
+        end as outcome
+    from claimed
+    where candidate_rank <= 3 or was_linked or was_accepted_in_review
+),
+
+-- What a steward decided against stays visible.
+rejected as (
+    select
+        reviews.identity_key,
+        reviews.anchor_key,
+        util.link_evidence(pairs.name_level, pairs.birth_date_level) as evidence,
+        pairs.name_level,
+        pairs.birth_date_level,
+        pairs.sex_level,
+        null::numeric as match_weight,
+        null::numeric as match_score,
+        null::bigint as candidate_rank,
+        null::bigint as candidates,
+        false as is_accepted,
+        'review_rejected' as outcome
+    from reviews
+    left join pairs
+        on reviews.identity_key = pairs.identity_key and reviews.anchor_key = pairs.anchor_key
+    where reviews.decision = 'reject'
+),
+
+typo_links as (
+    select
+        identity_key,
+        anchor_key,
+        typo as evidence,
+        null::integer as name_level,
+        null::integer as birth_date_level,
+        null::integer as sex_level,
+        null::numeric as match_weight,
+        1.0::numeric as match_score,
+        1::bigint as candidate_rank,
+        1::bigint as candidates,
+        true as is_accepted,
+        'identity_number_typo' as outcome
+    from mistyped_ids
 )
 
-select
-    identity_key,
-    anchor_key,
-    case evidence_rank
-        when 3 then 'name_and_birth_date'
-        when 2 then 'name_and_swapped_birth_date'
-        when 1 then 'name_and_birth_year'
-        else 'name_only'
-    end as evidence,
-    match_score,
-    candidates_at_best,
-    was_linked or (is_unique_and_likely and not is_contested) as is_accepted,
-    case
-        when was_linked then 'linked_before'
-        when candidates_at_best > 1 then 'ambiguous'
-        when not is_unique_and_likely then 'likely_coincidence'
-        when is_contested then 'anchor_claimed_twice'
-        else 'linked'
-    end as outcome
-from claimed
+select * from links
+union all
+select * from rejected
+union all
+select * from typo_links

@@ -1,13 +1,28 @@
 -- 12-digit personal ID numbers whose records look like two different people: the name
 -- differs (without diacritics, case, tone placement or word order) and so does the birth
 -- date known to the day (not by a day/month swap), or a record states a sex or birth year
--- that the ID number itself contradicts. The records keep resolving to one master (the ID
--- decides) until the owning agencies correct them; this lists what they must check.
+-- that the ID number itself contradicts. Records that are plainly not the ID's holder
+-- (int_persons__identities: another name, and another birth date or sex) no longer resolve
+-- to the ID's person (disputed_records); the others keep resolving to one master until the
+-- owning agencies correct them. This lists what they must check.
 with
 
 mentions as (
     select * from {{ ref('int_persons__mentions') }}
     where personal_id_number is not null
+),
+
+identities as (
+    select * from {{ ref('int_persons__identities') }}
+),
+
+disputed as (
+    select
+        personal_id_number,
+        count(*) as disputed_records
+    from identities
+    where has_disputed_identity_number
+    group by personal_id_number
 ),
 
 agencies as (
@@ -64,13 +79,16 @@ select
     different_dates.personal_id_number is not null as has_two_people_by_name_and_date,
     contradictions.contradicts_id_sex,
     contradictions.contradicts_id_birth_year,
+    coalesce(disputed.disputed_records, 0) as disputed_records,
     contradictions.source_systems,
     contradictions.owning_agencies_vi,
     contradictions.owning_agencies_en
 from contradictions
 left join different_dates
     on contradictions.personal_id_number = different_dates.personal_id_number
+left join disputed on contradictions.personal_id_number = disputed.personal_id_number
 where
     different_dates.personal_id_number is not null
+    or disputed.personal_id_number is not null
     or contradictions.contradicts_id_sex
     or contradictions.contradicts_id_birth_year

@@ -52,6 +52,10 @@ agencies as (
 
 final as (
     select
+        {{ row_id(
+            'noted.source_system', 'noted.source_table', 'noted.source_record_key',
+            "note.value ->> 'column_name'", "note.value ->> 'rule'"
+        ) }} as source_value_note_id,
         noted.source_system,
         agencies.agency_name_vi as owning_agency_vi,
         agencies.agency_name_en as owning_agency_en,

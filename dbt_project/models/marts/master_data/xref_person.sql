@@ -35,6 +35,7 @@ select
     clusters.anchor_key,
     clusters.match_rule,
     clusters.match_score,
+    clusters.match_weight,
     mentions.source_updated_at
 from clusters
 inner join mentions on clusters.person_mention_id = mentions.person_mention_id

@@ -1,0 +1,220 @@
+{{ config(
+    tags=['entity_resolution'],
+    indexes=[{'columns': ['identity_key']}, {'columns': ['anchor_key']}],
+) }}
+
+-- Pairs worth comparing: a group without a 12-digit personal ID (a CMND group, a record with
+-- no ID, a disputed record) and a personal-ID group that may be the same person, found by
+-- any of three blocking rules, each tolerant of what the others miss:
+--   same_name               the same words in any order (and the same birth year, unless
+--                           the name is rare or the group states no year)
+--   same_family_given_year  the same family and given name and birth year (a middle name
+--                           dropped, added or mistyped)
+--   same_birth_day_and_word the same birth date and family or given name (a typo elsewhere)
+-- Each pair carries its comparison levels (util.name_level, util.birth_date_level, sex),
+-- the best over the spellings and dates each side holds; int_persons__match_weights says
+-- what each level is worth and int_persons__links decides.
+with
+
+groups as (
+    select * from {{ ref('int_persons__identity_groups') }}
+),
+
+anchors as (
+    select * from groups
+    where identity_kind = 'personal_id'
+),
+
+unanchored as (
+    select * from groups
+    where identity_kind <> 'personal_id' and name_keys is not null and not has_conflicting_sex
+),
+
+-- How many personal-ID groups give each name: the term frequency that makes agreeing on a
+-- common name weaker evidence than on a rare one.
+name_frequencies as (
+    select
+        spellings.name_match_key,
+        count(*) as anchors_with_name
+    from anchors
+    cross join lateral unnest(anchors.name_match_keys) as spellings (name_match_key)
+    group by spellings.name_match_key
+),
+
+anchor_names as (
+    select
+        anchors.identity_key as anchor_key,
+        spellings.name_key,
+        util.name_match_key(spellings.name_key) as name_match_key,
+        split_part(spellings.name_key, ' ', 1) as family_word,
+        reverse(split_part(reverse(spellings.name_key), ' ', 1)) as given_word,
+        anchors.id_birth_year
+    from anchors
+    cross join lateral unnest(anchors.name_keys) as spellings (name_key)
+),
+
+anchor_days as (
+    select
+        anchors.identity_key as anchor_key,
+        day_list.birth_day
+    from anchors
+    cross join lateral unnest(anchors.birth_days) as day_list (birth_day)
+),
+
+unanchored_names as (
+    select
+        unanchored.identity_key,
+        spellings.name_key,
+        util.name_match_key(spellings.name_key) as name_match_key,
+        split_part(spellings.name_key, ' ', 1) as family_word,
+        reverse(split_part(reverse(spellings.name_key), ' ', 1)) as given_word,
+        stated.birth_year
+    from unanchored
+    cross join lateral unnest(unanchored.name_keys) as spellings (name_key)
+    cross join
+        lateral unnest(
+            coalesce(unanchored.stated_birth_years, array[null::integer])
+        ) as stated (birth_year)
+),
+
+blocked as (
+    select
+        unanchored_names.identity_key,
+        anchor_names.anchor_key,
+        'same_name' as blocking_rule
+    from unanchored_names
+    inner join anchor_names
+        on unanchored_names.name_match_key = anchor_names.name_match_key
+    inner join name_frequencies
+        on unanchored_names.name_match_key = name_frequencies.name_match_key
+    where
+        unanchored_names.birth_year = anchor_names.id_birth_year
+        or unanchored_names.birth_year is null
+        or name_frequencies.anchors_with_name <= {{ var('person_rare_name_anchors') }}
+    union all
+    select
+        unanchored_names.identity_key,
+        anchor_names.anchor_key,
+        'same_family_given_year' as blocking_rule
+    from unanchored_names
+    inner join anchor_names
+        on
+            unanchored_names.family_word = anchor_names.family_word
+            and unanchored_names.given_word = anchor_names.given_word
+            and unanchored_names.birth_year = anchor_names.id_birth_year
+    union all
+    select
+        unanchored_words.identity_key,
+        anchor_names.anchor_key,
+        'same_birth_day_and_word' as blocking_rule
+    from (
+        select
+            unanchored.identity_key,
+            day_list.birth_day,
+            words.word
+        from unanchored
+        cross join lateral unnest(unanchored.birth_days) as day_list (birth_day)
+        cross join lateral unnest(unanchored.name_keys) as spellings (name_key)
+        cross join lateral (
+            values
+            (split_part(spellings.name_key, ' ', 1)),
+            (reverse(split_part(reverse(spellings.name_key), ' ', 1)))
+        ) as words (word)
+    ) as unanchored_words
+    inner join anchor_days on unanchored_words.birth_day = anchor_days.birth_day
+    inner join anchor_names
+        on
+            anchor_days.anchor_key = anchor_names.anchor_key
+            and unanchored_words.word in (anchor_names.family_word, anchor_names.given_word)
+),
+
+pairs as (
+    select
+        identity_key,
+        anchor_key,
+        array_agg(distinct blocking_rule order by blocking_rule) as blocking_rules
+    from blocked
+    group by identity_key, anchor_key
+),
+
+compared as (
+    select
+        pairs.identity_key,
+        split_part(pairs.identity_key, ':', 1) as identity_kind,
+        pairs.anchor_key,
+        pairs.blocking_rules,
+        -- Most groups give one spelling and one date: those are compared directly, the
+        -- others spelling by spelling and date by date.
+        case
+            when cardinality(unanchored.name_keys) = 1 and cardinality(anchors.name_keys) = 1
+                then util.name_level(unanchored.name_keys[1], anchors.name_keys[1])
+            else (
+                select max(util.name_level(u.name_key, a.name_key))
+                from unnest(unanchored.name_keys) as u (name_key)
+                cross join unnest(anchors.name_keys) as a (name_key)
+            )
+        end as name_level,
+        case
+            when
+                coalesce(cardinality(unanchored.birth_days), 0) <= 1
+                and coalesce(cardinality(unanchored.stated_birth_years), 0) <= 1
+                and coalesce(cardinality(anchors.birth_days), 0) <= 1
+                then util.birth_date_level(
+                    unanchored.birth_days[1],
+                    coalesce(
+                        extract(year from unanchored.birth_days[1])::integer,
+                        unanchored.stated_birth_years[1]
+                    ),
+                    anchors.birth_days[1],
+                    coalesce(
+                        extract(year from anchors.birth_days[1])::integer, anchors.id_birth_year
+                    )
+                )
+            else (
+                select
+                    max(util.birth_date_level(
+                        u.birth_day, u.birth_year, a.birth_day, a.birth_year
+                    ))
+                from (
+                    select
+                        day_known.birth_day,
+                        extract(year from day_known.birth_day)::integer as birth_year
+                    from unnest(unanchored.birth_days) as day_known (birth_day)
+                    union all
+                    select
+                        null::date as birth_day,
+                        year_only.birth_year
+                    from unnest(unanchored.stated_birth_years) as year_only (birth_year)
+                    where
+                        year_only.birth_year not in (
+                            select extract(year from d.birth_day)::integer
+                            from unnest(unanchored.birth_days) as d (birth_day)
+                        )
+                ) as u
+                cross join (
+                    select
+                        day_known.birth_day,
+                        extract(year from day_known.birth_day)::integer as birth_year
+                    from unnest(anchors.birth_days) as day_known (birth_day)
+                    union all
+                    select
+                        null::date as birth_day,
+                        anchors.id_birth_year as birth_year
+                    where anchors.birth_days is null
+                ) as a
+            )
+        end as birth_date_level,
+        case when unanchored.sex is not null then (unanchored.sex = anchors.sex)::integer end
+            as sex_level,
+        (
+            select min(name_frequencies.anchors_with_name)
+            from unnest(unanchored.name_match_keys) as u (name_match_key)
+            inner join name_frequencies on u.name_match_key = name_frequencies.name_match_key
+            where u.name_match_key = any(anchors.name_match_keys)
+        ) as anchors_with_name
+    from pairs
+    inner join unanchored on pairs.identity_key = unanchored.identity_key
+    inner join anchors on pairs.anchor_key = anchors.identity_key
+)
+
+select * from compared

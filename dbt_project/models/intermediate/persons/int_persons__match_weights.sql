@@ -1,0 +1,211 @@
+{{ config(
+    tags=['entity_resolution'],
+) }}
+
+-- What each comparison level is worth, as Fellegi and Sunter defined it, from this build's
+-- own data: for each comparison (name, birth_date, sex) and level (util.name_level,
+-- util.birth_date_level; sex 1 agrees, 0 differs),
+--   m  the chance that two records of one person compare at that level, counted on pairs
+--      of records that share a personal ID;
+--   u  the chance that two different people do, counted on pairs drawn at random (a fixed
+--      sample, so rebuilds agree).
+-- A pair's Bayes factor is the product of m / u over its levels (a level not known on
+-- either side counts 1); int_persons__links turns it into a match probability, with the
+-- name's own frequency as u where the names agree, and estimates by expectation
+-- maximisation how many groups have a personal-ID record at all.
+{%- set sample_size = 2000 %}
+with
+
+groups as (
+    select * from {{ ref('int_persons__identity_groups') }}
+),
+
+identities as (
+    select * from {{ ref('int_persons__identities') }}
+),
+
+mentions as (
+    select * from {{ ref('int_persons__mentions') }}
+),
+
+-- u: random pairs of a group without a personal ID and a personal-ID group, each side
+-- by its first spelling and date.
+unanchored_sample as (
+    select
+        identity_key,
+        name_keys[1] as name_key,
+        birth_days[1] as birth_day,
+        coalesce(extract(year from birth_days[1])::integer, stated_birth_years[1])
+            as birth_year,
+        sex
+    from groups
+    where identity_kind <> 'personal_id' and name_keys is not null
+    order by md5(identity_key)
+    limit {{ sample_size }}
+),
+
+anchor_sample as (
+    select
+        identity_key,
+        name_keys[1] as name_key,
+        birth_days[1] as birth_day,
+        coalesce(extract(year from birth_days[1])::integer, id_birth_year) as birth_year,
+        sex
+    from groups
+    where identity_kind = 'personal_id' and name_keys is not null
+    order by md5(identity_key)
+    limit {{ sample_size }}
+),
+
+random_pairs as (
+    select
+        util.name_level(sampled.name_key, anchor.name_key) as name_level,
+        util.birth_date_level(
+            sampled.birth_day, sampled.birth_year, anchor.birth_day, anchor.birth_year
+        ) as birth_date_level,
+        case
+            when sampled.sex is not null and anchor.sex is not null
+                then (sampled.sex = anchor.sex)::integer
+        end as sex_level
+    from unanchored_sample as sampled
+    cross join anchor_sample as anchor
+),
+
+random_levels as (
+    select
+        levels.comparison,
+        levels.level,
+        count(*) as pairs
+    from random_pairs
+    cross join
+        lateral (
+            values
+            ('name', random_pairs.name_level),
+            ('birth_date', random_pairs.birth_date_level),
+            ('sex', random_pairs.sex_level)
+        ) as levels (comparison, level)
+    where levels.level is not null
+    group by levels.comparison, levels.level
+),
+
+-- Every level each comparison can give.
+comparison_levels as (
+    select
+        'name' as comparison,
+        level
+    from unnest(array[0, 2, 3, 4]) as name_levels (level)
+    union all
+    select
+        'birth_date' as comparison,
+        level
+    from generate_series(0, 6) as date_levels (level)
+    union all
+    select
+        'sex' as comparison,
+        level
+    from generate_series(0, 1) as sex_levels (level)
+),
+
+u_probabilities as (
+    select
+        comparison_levels.comparison,
+        comparison_levels.level,
+        -- A level no random pair reached is rarer than one in the sample, not impossible.
+        greatest(coalesce(random_levels.pairs, 0), 0.5)
+        / sum(greatest(coalesce(random_levels.pairs, 0), 0.5))
+            over (partition by comparison_levels.comparison)
+        ::double precision as u
+    from comparison_levels
+    left join random_levels
+        on
+            comparison_levels.comparison = random_levels.comparison
+            and comparison_levels.level = random_levels.level
+),
+
+-- m: pairs of records that share a 12-digit personal ID are one person (as good as
+-- labelled: the few exceptions are what int_persons__identities disputes), so how often
+-- such pairs compare at each level is how often one person's records do, whatever the
+-- noise in this province's registers. (Splink estimates m from a label column the same
+-- way; expectation maximisation on unlabelled pairs cannot tell apart the names and sexes
+-- that go together, and drifts.) Groups of at most 10 records, a fixed sample of them.
+labelled_groups as (
+    select identity_key
+    from groups
+    where identity_kind = 'personal_id' and mention_count between 2 and 10
+    order by md5(identity_key)
+    limit {{ sample_size * 10 }}
+),
+
+labelled_records as (
+    select
+        identities.identity_key,
+        mentions.person_mention_id,
+        mentions.full_name_key as name_key,
+        util.birth_day(mentions.birth_date, mentions.birth_date_precision) as birth_day,
+        extract(year from mentions.birth_date)::integer as birth_year,
+        mentions.sex
+    from labelled_groups
+    inner join identities on labelled_groups.identity_key = identities.identity_key
+    inner join mentions on identities.person_mention_id = mentions.person_mention_id
+),
+
+labelled_pairs as (
+    select
+        util.name_level(one.name_key, other.name_key) as name_level,
+        util.birth_date_level(one.birth_day, one.birth_year, other.birth_day, other.birth_year)
+            as birth_date_level,
+        case
+            when one.sex is not null and other.sex is not null
+                then (one.sex = other.sex)::integer
+        end as sex_level
+    from labelled_records as one
+    inner join labelled_records as other
+        on
+            one.identity_key = other.identity_key
+            and one.person_mention_id < other.person_mention_id
+),
+
+labelled_levels as (
+    select
+        levels.comparison,
+        levels.level,
+        count(*) as pairs
+    from labelled_pairs
+    cross join
+        lateral (
+            values
+            ('name', labelled_pairs.name_level),
+            ('birth_date', labelled_pairs.birth_date_level),
+            ('sex', labelled_pairs.sex_level)
+        ) as levels (comparison, level)
+    where levels.level is not null
+    group by levels.comparison, levels.level
+),
+
+m_probabilities as (
+    select
+        comparison_levels.comparison,
+        comparison_levels.level,
+        -- A level one person's records never showed is rare for a match, not impossible.
+        greatest(coalesce(labelled_levels.pairs, 0), 0.5)
+        / sum(greatest(coalesce(labelled_levels.pairs, 0), 0.5))
+            over (partition by comparison_levels.comparison)
+        ::double precision as m
+    from comparison_levels
+    left join labelled_levels
+        on
+            comparison_levels.comparison = labelled_levels.comparison
+            and comparison_levels.level = labelled_levels.level
+)
+
+select
+    u_probabilities.comparison,
+    u_probabilities.level,
+    m_probabilities.m as m_probability,
+    u_probabilities.u as u_probability,
+    ln(m_probabilities.m / u_probabilities.u) / ln(2) as match_weight
+from u_probabilities
+inner join m_probabilities
+    on
+        u_probabilities.comparison = m_probabilities.comparison
+        and u_probabilities.level = m_probabilities.level
