@@ -345,6 +345,112 @@ def audit_verify(anchors_file: Path | None, record: bool) -> None:
         click.echo(f"recorded head entry {result.head_entry_id} in {anchors_file}")
 
 
+# -- review ---------------------------------------------------------------------------------------
+
+@main.group("review")
+def review_group() -> None:
+    """The data stewards' queue of person links entity resolution would not decide alone."""
+
+
+def _case_id(case_id: str | None, identity_key: str | None, anchor_key: str | None):
+    import uuid
+
+    from pipelines.master_data import reviews
+
+    if case_id is not None:
+        try:
+            return uuid.UUID(case_id)
+        except ValueError:
+            _fail(f"{case_id!r} is not a review ID (a UUID, as kho review list prints it)")
+    if identity_key and anchor_key:
+        return reviews.review_id(identity_key, anchor_key)
+    _fail("name the case: its review ID, or --identity KEY --anchor KEY (as xref_person and "
+          "int_persons__links give them)")
+
+
+def _dates(values) -> str:
+    return ", ".join(str(v) for v in values or []) or "-"
+
+
+@review_group.command("list")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+def review_list(limit: int) -> None:
+    """The waiting cases, most likely first."""
+    from pipelines.master_data import reviews
+
+    try:
+        cases = reviews.queue(warehouse.ensure_warehouse(), limit)
+    except reviews.ReviewError as err:
+        _fail(str(err))
+    if not cases:
+        click.echo("nothing waits for review")
+    for c in cases:
+        sides = [f"{' / '.join(c[f'{side}_full_names'] or ['-'])} "
+                 f"({_dates(c[f'{side}_birth_dates'])})" for side in ("record", "candidate")]
+        click.echo(f"{c['review_id']}  {c['match_probability']:.3f}  {c['reason']:<20} "
+                   f"{sides[0]}  ->  {sides[1]}")
+
+
+@review_group.command("show")
+@click.argument("case_id", required=False)
+@click.option("--identity", "identity_key", default=None, help="The group's identity key.")
+@click.option("--anchor", "anchor_key", default=None, help="The candidate's anchor key.")
+def review_show(case_id: str | None, identity_key: str | None, anchor_key: str | None) -> None:
+    """Both sides of a candidate link, with the evidence."""
+    from pipelines.master_data import reviews
+
+    try:
+        found = reviews.case(warehouse.ensure_warehouse(),
+                             _case_id(case_id, identity_key, anchor_key))
+    except reviews.ReviewError as err:
+        _fail(str(err))
+    facts = found.facts
+    click.echo(f"case {found.review_id}: {found.identity_key} -> {found.anchor_key}")
+    click.echo(f"  {facts['outcome']}, evidence {facts['evidence']}, match probability "
+               f"{facts['match_score']}, weight {facts['match_weight']} (levels: name "
+               f"{facts['name_level']}, birth date {facts['birth_date_level']}, sex "
+               f"{facts['sex_level']}), candidate {facts['candidate_rank']} of "
+               f"{facts['candidates']}")
+    for title, side in (("records", found.record_side), ("candidate", found.candidate_side)):
+        click.echo(f"  {title}:")
+        for r in side:
+            click.echo(f"    {r['record']}: {r['full_name'] or '-'}, born {r['birth_date'] or '-'}"
+                       f"{' (year only)' if r['birth_date_precision'] == 'year' else ''}, "
+                       f"{r['sex'] or '-'}; person {r['person_id']}")
+
+
+def _decide(decision: str, case_id, identity_key, anchor_key, reviewed_by, note) -> None:
+    from pipelines.master_data import reviews
+
+    try:
+        found = reviews.decide(warehouse.ensure_warehouse(),
+                               _case_id(case_id, identity_key, anchor_key), decision,
+                               reviewed_by, note)
+    except reviews.ReviewError as err:
+        _fail(str(err))
+    click.echo(f"{decision}ed {found.identity_key} -> {found.anchor_key} "
+               f"(case {found.review_id}); it applies from the next kho materialize")
+
+
+def _decision_command(decision: str, summary: str):
+    @review_group.command(decision, help=summary)
+    @click.argument("case_id", required=False)
+    @click.option("--identity", "identity_key", default=None)
+    @click.option("--anchor", "anchor_key", default=None)
+    @click.option("--by", "reviewed_by", required=True, help="Who decides (kept with it).")
+    @click.option("--note", default=None, help="Why.")
+    def command(case_id, identity_key, anchor_key, reviewed_by, note) -> None:
+        _decide(decision, case_id, identity_key, anchor_key, reviewed_by, note)
+
+    return command
+
+
+review_accept = _decision_command(
+    "accept", "Link the records to the candidate person, whatever the model says.")
+review_reject = _decision_command(
+    "reject", "Never link the records to the candidate person (a published link splits).")
+
+
 # -- API -----------------------------------------------------------------------------------------
 
 @main.command("serve")
