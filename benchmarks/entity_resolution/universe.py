@@ -223,6 +223,7 @@ class Missing:
 class Outcome:
     sizes: dict[str, GroupSizes]  # per mark (scoring.ALL, noise:<kind>, clean, named)
     missing: list[Missing]
+    entities_lost: int  # true entities none of whose records the matcher resolved
 
 
 def score(url: str, kind: str, clusters_sql: str) -> Outcome:
@@ -257,4 +258,7 @@ def score(url: str, kind: str, clusters_sql: str) -> Outcome:
             group by u.source, u.table_name, u.role
             order by u.source, u.table_name, u.role
         """).format(universe=_table(kind, "universe"))).fetchall()]
-    return Outcome(gather(rows), missing)
+        (entities_lost,) = conn.execute(
+            "select count(*) from (select truth from labelled group by truth "
+            "having bool_and(missing)) as lost").fetchone()
+    return Outcome(gather(rows), missing, entities_lost)
