@@ -150,7 +150,6 @@ def test_first_load_quarantines_broken_rows_and_sets_aside_broken_values(site):
     # (10 or 11 digits) is read, so not set aside.
     lost_zero = {(s, t, k, "malformed_id", c) for s, t, k, c, digits in lost_zero_values(site)
                  if digits == 8}
-    assert lost_zero, "the default noise drops a CMND's leading zero somewhere"
     assert set_aside_values(site.warehouse) == (planted - held) | lost_zero
     for table, result in results.items():
         assert result.mode == "full" and result.keys_reconciled, table

@@ -17,6 +17,7 @@ with
 mentions as (
     select
         clusters.person_id,
+        clusters.anchor_key,
         mentions.*
     from {{ ref('int_persons__mentions') }} as mentions
     inner join {{ ref('int_persons__clusters') }} as clusters
@@ -90,9 +91,11 @@ birth_places as (
 sources_per_person as (
     select
         person_id,
-        -- A master holds at most one personal ID (its anchor) and, people being issued one
-        -- each, one CMND; min() picks it.
-        min(personal_id_number) as personal_id_number,
+        -- A master holds at most one personal ID, its anchor's: a record under another
+        -- number (a mistyped one, or a disputed one, someone else's) does not make it the
+        -- person's. People being issued one CMND each, min() picks it.
+        min(substr(anchor_key, 13)) filter (where anchor_key like 'personal_id:%')
+            as personal_id_number,
         min(id_card_number) as id_card_number,
         count(*) as mention_count,
         array_agg(distinct source_system order by source_system) as source_systems,
