@@ -102,6 +102,12 @@ returns text language sql immutable parallel safe as $$
     ), nfc), '[\s\u00a0\u2007\u202f]+', ' ', 'g')), '')
 $$;
 
+-- A person's name with any punctuation taken for a space.
+create or replace function util.name_without_punctuation(value text)
+returns text language sql immutable parallel safe as $$
+    select regexp_replace(value, '[.,;:_\-/\\()"''`*]+', ' ', 'g')
+$$;
+
 -- Family names of Vietnam (without diacritics), for telling an honorific from a name.
 create or replace function util.is_family_name(word text)
 returns boolean language sql immutable parallel safe as $$
@@ -150,11 +156,20 @@ begin
 end;
 $$;
 
--- A person's name as a register wrote it, clean and without an honorific.
+-- Punctuation in a person's name ("Nguyễn Văn An.", "Nguyễn-Văn An"): Vietnamese names
+-- have none, so it is a stray keystroke or a separator.
+create or replace function util.has_name_punctuation(value text)
+returns boolean language sql immutable parallel safe as $$
+    select value ~ '[.,;:_\-/\\()"''`*]'
+$$;
+
+-- A person's name as a register wrote it, clean, without punctuation or an honorific.
 create or replace function util.person_name(value text)
 returns text language sql immutable parallel safe as $$
     select nullif(array_to_string(
-        (string_to_array(util.clean_text(value), ' '))[util.honorific_words(value) + 1:],
+        (string_to_array(util.clean_text(util.name_without_punctuation(value)), ' '))[
+            util.honorific_words(util.name_without_punctuation(value)) + 1:
+        ],
         ' '
     ), '')
 $$;
@@ -165,7 +180,11 @@ returns text language sql immutable parallel safe as $$
     select nullif(concat_ws(
         ',',
         case when util.has_invisible_characters(value) then 'invisible_characters_removed' end,
-        case when util.honorific_words(value) > 0 then 'honorific_removed' end
+        case when util.has_name_punctuation(value) then 'punctuation_removed' end,
+        case
+            when util.honorific_words(util.name_without_punctuation(value)) > 0
+                then 'honorific_removed'
+        end
     ), '')
 $$;
 

@@ -204,19 +204,41 @@ judged as (
     from ranked
 ),
 
-claimed as (
-    -- A personal ID that two CMND groups would take: neither, unless one was linked or
-    -- accepted before. A steward's accepted candidate is the only one taken.
+-- A personal ID that two CMND groups would take: one person holds one CMND, so neither
+-- is taken, unless one was linked or accepted before, or the two numbers are one
+-- keystroke apart (the same card, mistyped once).
+claimants as (
     select
-        *,
-        bool_or(was_accepted_in_review) over (partition by identity_key)
-        and not was_accepted_in_review as is_overruled,
-        identity_kind = 'id_card'
-        and not (was_linked or was_accepted_in_review)
-        and count(*) filter (where is_likely and identity_kind = 'id_card')
-            over (partition by anchor_key)
-        > 1 as is_contested
+        anchor_key,
+        identity_key
     from judged
+    where is_likely and identity_kind = 'id_card'
+),
+
+contested_anchors as (
+    select distinct one.anchor_key
+    from claimants as one
+    inner join claimants as other
+        on
+            one.anchor_key = other.anchor_key
+            and one.identity_key < other.identity_key
+    where
+        util.identity_number_typo(
+            substr(one.identity_key, 9), substr(other.identity_key, 9)
+        ) is null
+),
+
+claimed as (
+    -- A steward's accepted candidate is the only one taken.
+    select
+        judged.*,
+        bool_or(judged.was_accepted_in_review) over (partition by judged.identity_key)
+        and not judged.was_accepted_in_review as is_overruled,
+        judged.identity_kind = 'id_card'
+        and not (judged.was_linked or judged.was_accepted_in_review)
+        and contested_anchors.anchor_key is not null as is_contested
+    from judged
+    left join contested_anchors on judged.anchor_key = contested_anchors.anchor_key
 ),
 
 links as (

@@ -13,7 +13,13 @@ typed as (
         case
             when upper(btrim(source.loai_giay_to)) in ('CCCD', 'CMND')
                 then util.identity_number(source.so_giay_to)
-        end as identity_number
+        end as identity_number,
+        -- A person's name is read as one (honorifics, punctuation); an organization's is
+        -- its registered name, punctuation and all.
+        case
+            when upper(btrim(source.loai_chu)) = 'TC' then util.clean_text(source.ho_ten)
+            else util.person_name(source.ho_ten)
+        end as holder_name
     from source
 ),
 
@@ -24,9 +30,9 @@ renamed as (
             when 'CN' then 'person'
             when 'TC' then 'organization'
         end as holder_type,
-        util.person_name(typed.ho_ten) as holder_name,
-        util.name_normalized(util.person_name(typed.ho_ten)) as holder_name_normalized,
-        util.name_key(util.person_name(typed.ho_ten)) as holder_name_key,
+        typed.holder_name,
+        util.name_normalized(typed.holder_name) as holder_name_normalized,
+        util.name_key(typed.holder_name) as holder_name_key,
         case
             when typed.document_type_as_written = 'CCCD' and length(typed.identity_number) = 9
                 then 'CMND'
@@ -54,7 +60,13 @@ renamed as (
         case btrim(typed.gioi_tinh) when 'Nam' then 'male' when 'Nữ' then 'female' end as sex,
         util.clean_text(typed.dia_chi) as address,
         util.try_timestamp(typed.ngay_cap_nhat) as source_updated_at,
-        {{ value_notes('typed', names=['ho_ten'], normalised=[
+        {{ value_notes('typed', normalised=[
+            (
+                'ho_ten',
+                'typed.holder_name',
+                "case when upper(btrim(typed.loai_chu)) <> 'TC'"
+                ~ ' then util.person_name_notes(typed.ho_ten) end'
+            ),
             (
                 'so_giay_to',
                 'typed.identity_number',
