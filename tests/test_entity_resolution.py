@@ -144,14 +144,14 @@ def plant(deployment: Deployment) -> Planted:
         deployment, borrower.name, "CCCD", p["id_holder"].personal_id,
         borrower.birth_date.strftime("%d/%m/%Y"), borrower.sex_vi)
     # Normalisations: a personal ID a spreadsheet kept as a number, a CMND filed as a
-    # CCCD, a name with a no-break space and a zero-width space pasted in.
+    # CCCD, a name with a no-break space and a zero-width space pasted in, a stray full stop.
     lz = p["leading_zero"]
     planted.land_users["leading_zero"] = insert_land_user(
         deployment, lz.name.replace(" ", "\u00a0", 1) + "\u200b", "CCCD",
         lz.personal_id.lstrip("0"), lz.birth_date.strftime("%d/%m/%Y"), lz.sex_vi)
     planted.cmnds["cmnd_as_cccd"] = f"98{rng.randrange(10**7):07d}"
     planted.land_users["cmnd_as_cccd"] = insert_land_user(
-        deployment, "Lâm Thị Thu Cúc", "CCCD", planted.cmnds["cmnd_as_cccd"], "1961",
+        deployment, "Lâm Thị Thu Cúc.", "CCCD", planted.cmnds["cmnd_as_cccd"], "1961",
         "Nữ")
     # The review case: the same family and given name, another middle name, a year only.
     ra = p["review_accept"]
@@ -262,8 +262,9 @@ def test_normalised_ids_and_names_keep_the_row_and_are_reported(deployment):
                                    "where land_user_source_id = %s", (int(lz_key),))
     assert name == person.name
     cccd_key = planted.land_users["cmnd_as_cccd"]
-    assert ("loai_giay_to", "normalised", "document_type_corrected") in notes(
-        deployment, "chu_su_dung", cccd_key)
+    assert notes(deployment, "chu_su_dung", cccd_key) == {
+        ("loai_giay_to", "normalised", "document_type_corrected"),
+        ("ho_ten", "normalised", "punctuation_removed")}
     assert query(deployment, "select id_document_type, id_card_number, personal_id_number "
                              "from staging.stg_land__land_users where land_user_source_id = %s",
                  (int(cccd_key),)) == [("CMND", planted.cmnds["cmnd_as_cccd"], None)]
