@@ -7,8 +7,8 @@ import datetime
 
 import strawberry
 
-from graphql_api.context import PROVINCE_TIME_ZONE, Info
-from graphql_api.errors import BAD_USER_INPUT, CodedError, parse_uuid
+from graphql_api.core.context import PROVINCE_TIME_ZONE, Info
+from graphql_api.core.errors import BAD_USER_INPUT, CodedError, parse_uuid
 from graphql_api.permissions import AUDIT, Classification, DataClass, Need, Rule
 
 MAX_ENTRIES = 1_000

@@ -17,9 +17,9 @@ from strawberry.asgi import GraphQL
 from graphql_api import audit, opendata, ratelimit
 from graphql_api.audit import AccessLog
 from graphql_api.auth import Authenticator, AuthError
-from graphql_api.context import Context
-from graphql_api.database import Database
-from graphql_api.errors import NOT_FOUND, CodedError, with_code
+from graphql_api.core.context import Context
+from graphql_api.core.database import Database
+from graphql_api.core.errors import NOT_FOUND, CodedError, with_code
 from graphql_api.permissions import Caller
 from graphql_api.schema import PERSONAL_INPUTS, schema
 from kho import warehouse

@@ -47,7 +47,7 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
-from graphql_api.errors import INTERNAL_SERVER_ERROR, SERVICE_UNAVAILABLE, CodedError, code_of
+from graphql_api.core.errors import INTERNAL_SERVER_ERROR, SERVICE_UNAVAILABLE, CodedError, code_of
 from kho import db
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ import time
 from starlette.requests import Request
 
 from graphql_api.clients import secret_digest, split_key
-from graphql_api.database import Database
+from graphql_api.core.database import Database
 from graphql_api.permissions import MAX_PURPOSE_LENGTH, PURPOSE_HEADER, Caller, DataClass
 
 KEY_CACHE_SECONDS = 10.0

@@ -21,12 +21,12 @@ from dataclasses import dataclass
 
 import strawberry
 
-from graphql_api.common import AdminUnitGeneration, AdminUnitRef
-from graphql_api.context import Info, Loaders
-from graphql_api.database import Database
-from graphql_api.errors import BAD_USER_INPUT, CodedError
+from graphql_api.core.common import AdminUnitGeneration, AdminUnitRef
+from graphql_api.core.context import Info, Loaders
+from graphql_api.core.database import Database
+from graphql_api.core.errors import BAD_USER_INPUT, CodedError
+from graphql_api.core.pagination import Filtered
 from graphql_api.land.queries import LandParcelFilter, land_parcel_query
-from graphql_api.pagination import Filtered
 from graphql_api.permissions import ANY, Classification, DataClass, Need, open_
 
 LICENCE = "CC BY 4.0"

@@ -31,7 +31,7 @@ from graphql import (
     get_named_type,
 )
 
-from graphql_api.errors import CodedError
+from graphql_api.core.errors import CodedError
 
 FORBIDDEN = "FORBIDDEN"
 DATASETS = ("land", "enterprise", "civil_registry", "cadre")

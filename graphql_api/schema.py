@@ -16,11 +16,11 @@ from graphql_api.audit import AccessLogging
 from graphql_api.cadre import permissions as cadre_permissions
 from graphql_api.cadre.queries import CadreQueries
 from graphql_api.civil_registry import permissions as civil_registry_permissions
-from graphql_api.errors import is_coded
+from graphql_api.core.errors import is_coded
+from graphql_api.core.limits import QueryLimits
 from graphql_api.land import permissions as land_permissions
 from graphql_api.land.queries import LandQueries
 from graphql_api.land.types import LandParcel
-from graphql_api.limits import QueryLimits
 from graphql_api.node import NodeQueries
 from graphql_api.opendata import OpenDataQueries
 from graphql_api.organizations import permissions as organizations_permissions

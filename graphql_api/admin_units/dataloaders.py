@@ -7,8 +7,8 @@ from graphql_api.admin_units.types import (
     ADMIN_UNIT_SOURCE,
     AdminUnitSuccession,
 )
-from graphql_api.database import Session
-from graphql_api.loaders import many_per_key, one_per_key
+from graphql_api.core.batching import many_per_key, one_per_key
+from graphql_api.core.database import Session
 
 # Communes are linked one by one (the crosswalk); a legacy district or province is linked to
 # the current units its communes went to.

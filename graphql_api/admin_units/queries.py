@@ -3,15 +3,15 @@ from __future__ import annotations
 import strawberry
 
 from graphql_api.admin_units.types import ADMIN_UNIT_COLUMNS, ADMIN_UNIT_SOURCE, AdminUnit
-from graphql_api.common import (
+from graphql_api.core.common import (
     AdminUnitGeneration,
     AdminUnitLevel,
     AdminUnitRef,
     commune_set,
     name_condition,
 )
-from graphql_api.context import Info
-from graphql_api.pagination import Connection, Filtered, Order, fetch_page
+from graphql_api.core.context import Info
+from graphql_api.core.pagination import Connection, Filtered, Order, fetch_page
 
 BY_CODE = Order("code", (("generation", "text"), ("level", "text"), ("admin_unit_code", "text"),
                          ("admin_unit_id", "text")))

@@ -4,8 +4,8 @@ import datetime
 
 import strawberry
 
-from graphql_api.common import AdminUnitGeneration, AdminUnitLevel, Node, row_fields
-from graphql_api.context import Info, each, resolved
+from graphql_api.core.common import AdminUnitGeneration, AdminUnitLevel, Node, row_fields
+from graphql_api.core.context import Info, each, resolved
 
 ADMIN_UNIT_SOURCE = "marts.dim_admin_unit"
 ADMIN_UNIT_COLUMNS = (

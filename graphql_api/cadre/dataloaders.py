@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from strawberry.dataloader import DataLoader
 
-from graphql_api.asof import in_force
 from graphql_api.cadre.types import EMPLOYMENT_COLUMNS, EMPLOYMENT_SOURCE, Employment
-from graphql_api.database import Session
-from graphql_api.loaders import many_per_key
-from graphql_api.pagination import Order, pages_per_key
+from graphql_api.core.asof import in_force
+from graphql_api.core.batching import many_per_key
+from graphql_api.core.database import Session
+from graphql_api.core.pagination import Order, pages_per_key
 
 STAFF_ORDER = Order("staff_by_name", (("coalesce(full_name, '')", "text"),
                                       ("employment_id", "uuid")))

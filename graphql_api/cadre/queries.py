@@ -6,14 +6,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from graphql_api.aggregates import aggregate
-from graphql_api.asof import in_force
 from graphql_api.cadre.types import EMPLOYMENT_SOURCE
-from graphql_api.common import AdminUnitRef, commune_set
-from graphql_api.context import Info, settle
-from graphql_api.errors import NOT_FOUND, CodedError, parse_uuid
+from graphql_api.core.aggregates import aggregate
+from graphql_api.core.asof import in_force
+from graphql_api.core.common import AdminUnitRef, commune_set
+from graphql_api.core.context import Info, settle
+from graphql_api.core.errors import NOT_FOUND, CodedError, parse_uuid
+from graphql_api.core.pagination import Filtered
 from graphql_api.organizations.types import OrganizationType
-from graphql_api.pagination import Filtered
 from graphql_api.permissions import personal
 
 if TYPE_CHECKING:

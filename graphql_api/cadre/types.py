@@ -5,8 +5,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from graphql_api.common import row_fields
-from graphql_api.context import Info
+from graphql_api.core.common import row_fields
+from graphql_api.core.context import Info
 
 if TYPE_CHECKING:
     from graphql_api.organizations.types import Organization

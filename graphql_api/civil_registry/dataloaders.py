@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from strawberry.dataloader import DataLoader
 
-from graphql_api.asof import happened_by
 from graphql_api.civil_registry.types import CIVIL_EVENT_COLUMNS, CIVIL_EVENT_SOURCE
-from graphql_api.database import Session
-from graphql_api.loaders import many_per_key
+from graphql_api.core.asof import happened_by
+from graphql_api.core.batching import many_per_key
+from graphql_api.core.database import Session
 
 
 def civil_events_by_person(session: Session) -> DataLoader:

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from strawberry.dataloader import DataLoader
 
-from graphql_api.asof import happened_by, in_force
-from graphql_api.database import Session
+from graphql_api.core.asof import happened_by, in_force
+from graphql_api.core.batching import many_per_key, one_per_key
+from graphql_api.core.database import Session
 from graphql_api.land.types import (
     LAND_PARCEL_COLUMNS,
     LAND_PARCEL_SOURCE,
@@ -12,7 +13,6 @@ from graphql_api.land.types import (
     LAND_TRANSFER_COLUMNS,
     LAND_TRANSFER_SOURCE,
 )
-from graphql_api.loaders import many_per_key, one_per_key
 
 RIGHTS_ORDER = "valid_from nulls first, land_right_id"
 TRANSFERS_ORDER = "transferred_on nulls first, land_transfer_id"

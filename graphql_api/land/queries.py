@@ -5,18 +5,18 @@ import enum
 
 import strawberry
 
-from graphql_api import prefetch
-from graphql_api.aggregates import aggregate
-from graphql_api.common import AdminUnitRef, commune_set, date_range, day_after
-from graphql_api.context import Info, Loaders, settle
-from graphql_api.errors import BAD_USER_INPUT, CodedError, parse_uuid
+from graphql_api.core import prefetch
+from graphql_api.core.aggregates import aggregate
+from graphql_api.core.common import AdminUnitRef, commune_set, date_range, day_after
+from graphql_api.core.context import Info, Loaders, settle
+from graphql_api.core.errors import BAD_USER_INPUT, CodedError, parse_uuid
+from graphql_api.core.pagination import Connection, Filtered, Order, fetch_page
 from graphql_api.land.types import (
     LAND_PARCEL_COLUMNS,
     LAND_PARCEL_SOURCE,
     LAND_PARCEL_VERSION_COLUMNS,
     LandParcel,
 )
-from graphql_api.pagination import Connection, Filtered, Order, fetch_page
 
 LAND_PARCEL_HISTORY_SOURCE = "marts.dim_land_parcel_history"
 

@@ -6,16 +6,17 @@ import re
 
 import strawberry
 
-from graphql_api.aggregates import aggregate
-from graphql_api.common import (
+from graphql_api.core.aggregates import aggregate
+from graphql_api.core.common import (
     AdminUnitRef,
     commune_set,
     date_range,
     day_after,
     name_condition,
 )
-from graphql_api.context import Info, settle
-from graphql_api.errors import BAD_USER_INPUT, CodedError, parse_uuid
+from graphql_api.core.context import Info, settle
+from graphql_api.core.errors import BAD_USER_INPUT, CodedError, parse_uuid
+from graphql_api.core.pagination import Connection, Filtered, Order, fetch_page
 from graphql_api.organizations.types import (
     ORGANIZATION_AS_OF_SOURCE,
     ORGANIZATION_COLUMNS,
@@ -23,7 +24,6 @@ from graphql_api.organizations.types import (
     Organization,
     OrganizationType,
 )
-from graphql_api.pagination import Connection, Filtered, Order, fetch_page
 
 ENTERPRISE_CODE = re.compile(r"^\d{10}(-\d{3})?$")
 BUSINESS_TYPES = (OrganizationType.ENTERPRISE, OrganizationType.BRANCH,

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from strawberry.dataloader import DataLoader
 
-from graphql_api.database import Session
-from graphql_api.loaders import one_per_key
-from graphql_api.master_ids import id_status
+from graphql_api.core.batching import one_per_key
+from graphql_api.core.database import Session
+from graphql_api.core.master_ids import id_status
 from graphql_api.persons.types import PERSON_COLUMNS, PERSON_SOURCE
 
 

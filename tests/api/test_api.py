@@ -21,8 +21,8 @@ import httpx
 import psycopg
 import pytest
 
-from graphql_api.limits import MAX_ALIASES, MAX_COST, MAX_DEPTH, MAX_FIELDS, MAX_TOKENS
-from graphql_api.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from graphql_api.core.limits import MAX_ALIASES, MAX_COST, MAX_DEPTH, MAX_FIELDS, MAX_TOKENS
+from graphql_api.core.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from tests.api.conftest import FULL_ACCESS
 from tests.conftest import running_api
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from strawberry.types.nodes import SelectedField
 
-from graphql_api.context import Context
+from graphql_api.core.context import Context
 
 
 @dataclass

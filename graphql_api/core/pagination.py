@@ -23,8 +23,8 @@ import psycopg
 import strawberry
 from strawberry.dataloader import DataLoader
 
-from graphql_api.database import Session
-from graphql_api.errors import BAD_USER_INPUT, CodedError
+from graphql_api.core.database import Session
+from graphql_api.core.errors import BAD_USER_INPUT, CodedError
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from graphql_api.database import Session
-from graphql_api.errors import BAD_USER_INPUT, CodedError
-from graphql_api.pagination import Filtered
+from graphql_api.core.database import Session
+from graphql_api.core.errors import BAD_USER_INPUT, CodedError
+from graphql_api.core.pagination import Filtered
 
 MAX_GROUPS = 10_000
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import psycopg
 from strawberry.dataloader import DataLoader
 
-from graphql_api.common import RecordStatus
-from graphql_api.database import Session
+from graphql_api.core.common import RecordStatus
+from graphql_api.core.database import Session
 
 
 def id_status(session: Session, entity: str) -> DataLoader:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import strawberry
 
-from graphql_api.errors import BAD_USER_INPUT, NOT_FOUND, CodedError
+from graphql_api.core.errors import BAD_USER_INPUT, NOT_FOUND, CodedError
 
 
 def row_fields(row: dict) -> dict:

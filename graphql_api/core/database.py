@@ -10,7 +10,7 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
-from graphql_api.errors import TIMEOUT, CodedError
+from graphql_api.core.errors import TIMEOUT, CodedError
 from kho import db
 
 

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import strawberry
 from strawberry.dataloader import DataLoader
 
-from graphql_api.database import Database, Session
+from graphql_api.core.database import Database, Session
 from graphql_api.permissions import Access, Caller
 
 PROVINCE_TIME_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -40,7 +40,7 @@ class Loaders:
         return loader
 
     # The related record of a kind by its ID, as a resolver returns it: at once when a parent
-    # already primed the loader (graphql_api.prefetch), else awaitable.
+    # already primed the loader (graphql_api.core.prefetch), else awaitable.
 
     def person(self, person_id: Any):
         from graphql_api.persons.types import Person
@@ -89,7 +89,7 @@ class Loaders:
     def staff_page(self, organization_id: Any, day: datetime.date, first: int | None,
                    after: str | None):
         from graphql_api.cadre.dataloaders import STAFF_ORDER, STAFF_ORDER_BY_ID
-        from graphql_api.pagination import decode_cursor, page_size
+        from graphql_api.core.pagination import decode_cursor, page_size
 
         by_name = self.staff_by_name
         page_size(first)  # a bad page of one parent must not fail its siblings' batch

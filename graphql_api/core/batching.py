@@ -13,7 +13,7 @@ from typing import Any
 
 from strawberry.dataloader import DataLoader
 
-from graphql_api.database import Session
+from graphql_api.core.database import Session
 
 # A condition on a relation's rows for one variant of a key (its asOf date, or None).
 Variant = Callable[[Any], tuple[str, list[Any]]]

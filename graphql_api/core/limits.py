@@ -33,8 +33,8 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
-from graphql_api.errors import ALIAS_LIMIT, COST_LIMIT, DEPTH_LIMIT, CodedError
-from graphql_api.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from graphql_api.core.errors import ALIAS_LIMIT, COST_LIMIT, DEPTH_LIMIT, CodedError
+from graphql_api.core.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 MAX_TOKENS = 2_000
 MAX_DEPTH = 10
