@@ -14,18 +14,16 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
 
-from graphql_api import audit, opendata, ratelimit
-from graphql_api.audit import AccessLog
-from graphql_api.auth import Authenticator, AuthError
+from graphql_api import opendata
+from graphql_api.access import log_writer
+from graphql_api.access.gate import Gate, refusal
+from graphql_api.access.log_writer import AccessLog
 from graphql_api.core.context import Context
 from graphql_api.core.database import Database
 from graphql_api.core.errors import NOT_FOUND, CodedError, with_code
-from graphql_api.permissions import Caller
 from graphql_api.schema import PERSONAL_INPUTS, schema
 from kho import warehouse
 from kho.settings import load_settings
-
-RATE_LIMITED = "RATE_LIMITED"
 
 STATIC_DIR = Path(__file__).with_name("static")
 CDN_PREFIX = "https://unpkg.com/"
@@ -61,50 +59,6 @@ class KhoGraphQL(GraphQL):
         return HTMLResponse(self.graphiql_html)
 
 
-class Gate:
-    """What every request passes before it is read: who calls (auth), whether they are
-    over their rate, and the access-log entry of a request refused here."""
-
-    def __init__(self, database: Database, settings, access_log: AccessLog | None):
-        self.auth = Authenticator(database)
-        self.limiter = ratelimit.limiter(settings.redis_url)
-        self.settings = settings
-        self.access_log = access_log
-
-    async def admit(self, request: Request, operation: str) -> Caller | Response:
-        try:
-            caller = await self.auth.caller(request)
-        except AuthError as err:
-            # A refused key counts against its address's limit, like an anonymous request:
-            # guessing keys is as limited as anything else.
-            anonymous = Caller(remote_addr=request.client.host if request.client else None)
-            limited = await self._over_limit(anonymous, operation)
-            if limited is not None:
-                return limited
-            self.record(anonymous, operation, "unauthenticated", err.code, key_id=err.key_id)
-            headers = {"WWW-Authenticate": "Bearer"} if err.status == 401 else {}
-            return refusal(err.message, err.code, err.status, headers)
-        return await self._over_limit(caller, operation) or caller
-
-    async def _over_limit(self, caller: Caller, operation: str) -> Response | None:
-        key, per_minute = ratelimit.bucket_of(caller, self.settings.rate_limit_anonymous,
-                                              self.settings.rate_limit_client)
-        wait = await self.limiter.wait_seconds(key, per_minute)
-        if wait <= 0:
-            return None
-        self.record(caller, operation, "rate_limited", RATE_LIMITED)
-        return refusal(f"more than {per_minute} requests a minute; retry after "
-                       f"{ratelimit.retry_after(wait)} s", RATE_LIMITED, 429,
-                       {"Retry-After": ratelimit.retry_after(wait)})
-
-    def record(self, caller: Caller, operation: str, outcome: str, code: str | None,
-             key_id: str | None = None) -> None:
-        if self.access_log is not None:
-            self.access_log.record(audit.entry(caller, outcome, operation_type=operation,
-                                               error_codes=[code] if code else [],
-                                               key_id=key_id))
-
-
 class GatedGraphQL:
     """The GraphQL endpoint behind the gate (an ASGI app, as strawberry's view is)."""
 
@@ -133,11 +87,6 @@ class GatedGraphQL:
                            f"HTTP_{status[0] if status else 'NONE'}")
 
 
-def refusal(message: str, code: str, status: int, headers: dict | None = None) -> Response:
-    return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]},
-                        status_code=status, headers=headers)
-
-
 def create_app(warehouse_url: str | None = None) -> Starlette:
     """Build the app; the warehouse URL defaults to kho's settings (embedded or configured).
     The API connects as its own role (KHO_API_DATABASE_URL, by default kho_api): it reads
@@ -147,7 +96,7 @@ def create_app(warehouse_url: str | None = None) -> Starlette:
         warehouse_url = warehouse.server_url(settings)
     api_url = warehouse.api_database_url(warehouse_url, settings)
     database = Database(api_url, statement_timeout_ms=settings.api_statement_timeout_ms)
-    access_log = AccessLog(api_url, lambda key: audit.Pseudonymiser(
+    access_log = AccessLog(api_url, lambda key: log_writer.Pseudonymiser(
         schema._schema, PERSONAL_INPUTS, key)) if settings.access_log else None
     graphql = KhoGraphQL(database, access_log)
     gate = Gate(database, settings, access_log)
@@ -170,13 +119,13 @@ def create_app(warehouse_url: str | None = None) -> Starlette:
         except CodedError as err:
             code = err.extensions["code"]
             if access_log is not None:
-                access_log.record(audit.entry(admitted, "failed", operation_type=operation,
-                                              variables=parameters or None,
-                                              error_codes=[code]))
+                access_log.record(log_writer.entry(admitted, "failed", operation_type=operation,
+                                                   variables=parameters or None,
+                                                   error_codes=[code]))
             return refusal(err.message, code, 404 if code == NOT_FOUND else 400)
         if access_log is not None:
-            access_log.record(audit.entry(admitted, "ok", operation_type=operation,
-                                          variables=parameters or None))
+            access_log.record(log_writer.entry(admitted, "ok", operation_type=operation,
+                                               variables=parameters or None))
         if extension == "csv":
             return StreamingResponse(opendata.stream_csv(database, spec, query),
                                      media_type="text/csv; charset=utf-8",

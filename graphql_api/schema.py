@@ -7,12 +7,13 @@ from pathlib import Path
 import strawberry
 from strawberry.extensions import ParserCache, ValidationCache
 
-from graphql_api import access_log, opendata, permissions
-from graphql_api.access_log import AccessLogQueries
+from graphql_api import opendata
+from graphql_api.access import field_rules, log_query
+from graphql_api.access.log_query import AccessLogQueries
+from graphql_api.access.log_writer import AccessLogging
 from graphql_api.admin_units import permissions as admin_units_permissions
 from graphql_api.admin_units.queries import AdminUnitQueries
 from graphql_api.admin_units.types import AdminUnit
-from graphql_api.audit import AccessLogging
 from graphql_api.cadre import permissions as cadre_permissions
 from graphql_api.cadre.queries import CadreQueries
 from graphql_api.civil_registry import permissions as civil_registry_permissions
@@ -60,11 +61,11 @@ schema = KhoSchema(
 
 
 # Every field's classification; fields a caller could lack are guarded from here on.
-FIELD_RULES = permissions.apply(schema._schema, [
+FIELD_RULES = field_rules.apply(schema._schema, [
     persons_permissions.CLASSIFICATION, land_permissions.CLASSIFICATION,
     organizations_permissions.CLASSIFICATION, cadre_permissions.CLASSIFICATION,
     civil_registry_permissions.CLASSIFICATION, admin_units_permissions.CLASSIFICATION,
-    opendata.CLASSIFICATION, access_log.CLASSIFICATION])
+    opendata.CLASSIFICATION, log_query.CLASSIFICATION])
 # Arguments and input fields whose values are personal data (hashed in the access log).
 PERSONAL_INPUTS = persons_permissions.PERSONAL_INPUTS
 

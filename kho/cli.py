@@ -235,7 +235,7 @@ def _show_key(new_key) -> None:
 def clients_create(name: str, agency: str, grants: tuple[str, ...],
                    expires_in_days: int | None, rate_limit: int | None) -> None:
     """Create a client with its first API key."""
-    from graphql_api import clients
+    from graphql_api.access import clients
 
     try:
         parsed = [clients.parse_grant(g) for g in grants]
@@ -251,7 +251,7 @@ def clients_create(name: str, agency: str, grants: tuple[str, ...],
 @clients_group.command("list")
 def clients_list() -> None:
     """Every client: agency, grants, active keys, when last seen."""
-    from graphql_api import clients
+    from graphql_api.access import clients
 
     rows = clients.list_clients(_clients_url())
     if not rows:
@@ -270,7 +270,7 @@ def clients_list() -> None:
 @click.option("--key", "key_id", default=None, help="Revoke only this key (its key id).")
 def clients_revoke(name: str, key_id: str | None) -> None:
     """Revoke a client and all its keys, or one key."""
-    from graphql_api import clients
+    from graphql_api.access import clients
 
     try:
         revoked = clients.revoke(_clients_url(), name, key_id)
@@ -286,7 +286,7 @@ def clients_revoke(name: str, key_id: str | None) -> None:
               help="Keep the old keys working this long, for the switch-over.")
 def clients_rotate_key(name: str, expires_in_days: int | None, grace_hours: float) -> None:
     """Issue a new key; the client's other keys stop (after the grace time)."""
-    from graphql_api import clients
+    from graphql_api.access import clients
 
     try:
         new_key = clients.rotate_key(_clients_url(), name, expires_in_days, grace_hours)
@@ -309,7 +309,7 @@ def audit_group() -> None:
               help="Once the log is found intact, append its head to the anchors file.")
 def audit_verify(anchors_file: Path | None, record: bool) -> None:
     """Check the access log's hash chain; name the first entry that breaks it."""
-    from graphql_api import audit, clients
+    from graphql_api.access import clients, log_verification
 
     if record and anchors_file is None:
         _fail("--record needs --anchors FILE (or KHO_AUDIT_ANCHORS): where to record the head")
@@ -323,13 +323,13 @@ def audit_verify(anchors_file: Path | None, record: bool) -> None:
         if record and not os.access(anchors_file, os.W_OK):
             _fail(f"cannot record the head: {anchors_file} is not writable")
         try:
-            anchors = audit.read_anchors(anchors_file.read_text(encoding="utf-8"),
-                                         str(anchors_file))
-        except (OSError, UnicodeDecodeError, audit.AnchorError) as err:
+            anchors = log_verification.read_anchors(anchors_file.read_text(encoding="utf-8"),
+                                                    str(anchors_file))
+        except (OSError, UnicodeDecodeError, log_verification.AnchorError) as err:
             _fail(f"cannot read the anchors: {err}")
     url = _clients_url()
     clients.prepare(url)
-    result = audit.verify(url, anchors)
+    result = log_verification.verify(url, anchors)
     if not result.ok:
         _fail(f"the access log is broken at entry {result.broken_entry_id}: {result.reason} "
               f"({result.entries:,} entries read)")
@@ -339,7 +339,7 @@ def audit_verify(anchors_file: Path | None, record: bool) -> None:
     if record:
         try:
             with anchors_file.open("a", encoding="utf-8") as out:
-                out.write(audit.anchor_line(result))
+                out.write(log_verification.anchor_line(result))
         except OSError as err:
             _fail(f"cannot record the head in {anchors_file}: {err}")
         click.echo(f"recorded head entry {result.head_entry_id} in {anchors_file}")

@@ -63,7 +63,7 @@ def run_demo(scale: int, seed_value: int, echo: Callable[[str], None]) -> bool:
 
 def demo_key(url: str) -> str:
     """A key for the demo client with every grant: made on the first run, rotated after."""
-    from graphql_api import clients
+    from graphql_api.access import clients
 
     grants = [clients.parse_grant(g) for g in (
         "land:personal", "enterprise:personal", "civil_registry:personal", "cadre:personal",

@@ -12,7 +12,7 @@ def run_server(host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
                echo: Callable[[str], None] = print) -> None:
     import uvicorn
 
-    from graphql_api import clients
+    from graphql_api.access import clients
 
     # Start the embedded server before the workers need it, and prepare what the API's
     # role may read and write (the workers connect as that role, which cannot).

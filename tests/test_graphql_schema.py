@@ -5,8 +5,9 @@ import pytest
 import strawberry
 from graphql import get_named_type
 
-from graphql_api import permissions
-from graphql_api.permissions import ANY, Classification, DataClass, Rule, open_, personal
+from graphql_api.access import field_rules
+from graphql_api.access.field_rules import Classification, Rule
+from graphql_api.access.grants import ANY, DataClass, open_, personal
 from graphql_api.schema import FIELD_RULES, SCHEMA_FILE, schema, schema_sdl
 
 ACCESS_DOC = Path(__file__).resolve().parent.parent / "docs" / "access.md"
@@ -71,9 +72,9 @@ def test_a_type_without_classification_or_a_refusable_non_null_field_is_refused(
         secret: Secret | None = None
 
     with pytest.raises(TypeError, match="without a classification: Secret"):
-        permissions.apply(strawberry.Schema(Query)._schema, [])
+        field_rules.apply(strawberry.Schema(Query)._schema, [])
     with pytest.raises(TypeError, match=r"must be nullable: Secret\.value"):
-        permissions.apply(strawberry.Schema(Query)._schema, [Classification(
+        field_rules.apply(strawberry.Schema(Query)._schema, [Classification(
             types={"Secret": open_()}, fields={"Secret.value": Rule(personal("land"))})])
 
 
@@ -81,8 +82,8 @@ def test_docs_list_the_classification_of_every_field_that_is_not_open():
     text = ACCESS_DOC.read_text(encoding="utf-8")
     table = re.search(r"<!-- classification:begin -->\n(.*?)<!-- classification:end -->",
                       text, re.DOTALL)
-    assert table and table.group(1) == permissions.classification_table(FIELD_RULES), (
+    assert table and table.group(1) == field_rules.classification_table(FIELD_RULES), (
         "docs/access.md's classification table is stale: regenerate it with "
-        "python -c \"from graphql_api import permissions; from graphql_api.schema import "
-        "FIELD_RULES; print(permissions.classification_table(FIELD_RULES), end='')\"")
+        "python -c \"from graphql_api.access import field_rules; from graphql_api.schema import "
+        "FIELD_RULES; print(field_rules.classification_table(FIELD_RULES), end='')\"")
     assert DataClass.PERSONAL.label in table.group(1)

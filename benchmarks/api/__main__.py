@@ -106,7 +106,7 @@ def graphql_request(scenario: Scenario, variables: dict, port: int) -> bytes:
 
 def bench_client(url: str) -> dict[str, str]:
     """Headers of the client 'bench' (made on the first run, a new key each run)."""
-    from graphql_api import clients
+    from graphql_api.access import clients
 
     clients.prepare(url)
     grants = [clients.parse_grant(f"{dataset}:personal") for dataset in (

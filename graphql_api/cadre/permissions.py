@@ -2,7 +2,8 @@
 within the cadre dataset; a civil servant's name and salary are personal. Statistics are
 open, with small counts suppressed (graphql_api/cadre/queries.py)."""
 
-from graphql_api.permissions import ANY, Classification, Rule, open_, personal, shared
+from graphql_api.access.field_rules import Classification, Rule
+from graphql_api.access.grants import ANY, open_, personal, shared
 
 CLASSIFICATION = Classification(
     types={"Employment": shared("cadre"), "CivilServantStatisticsRow": open_()},

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from graphql_api.access.grants import personal
 from graphql_api.cadre.types import EMPLOYMENT_SOURCE
 from graphql_api.core.aggregates import aggregate
 from graphql_api.core.asof import in_force
@@ -14,7 +15,6 @@ from graphql_api.core.context import Info, settle
 from graphql_api.core.errors import NOT_FOUND, CodedError, parse_uuid
 from graphql_api.core.pagination import Filtered
 from graphql_api.organizations.types import OrganizationType
-from graphql_api.permissions import personal
 
 if TYPE_CHECKING:
     from graphql_api.organizations.types import Organization

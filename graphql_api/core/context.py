@@ -15,8 +15,9 @@ from zoneinfo import ZoneInfo
 import strawberry
 from strawberry.dataloader import DataLoader
 
+from graphql_api.access.caller import Caller
+from graphql_api.access.field_rules import Access
 from graphql_api.core.database import Database, Session
-from graphql_api.permissions import Access, Caller
 
 PROVINCE_TIME_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -82,7 +83,7 @@ class Loaders:
     @property
     def staff_by_name(self) -> bool:
         """Staff pages go by name only for callers who may see the names."""
-        from graphql_api.permissions import personal
+        from graphql_api.access.grants import personal
 
         return self.caller.refusal(personal("cadre"), "staff names") is None
 
@@ -137,7 +138,7 @@ class Context:
     today: datetime.date = field(
         default_factory=lambda: datetime.datetime.now(PROVINCE_TIME_ZONE).date())
     cost: int | None = None
-    access_log: Any = None  # graphql_api.audit.AccessLog, when the server keeps one
+    access_log: Any = None  # access.log_writer.AccessLog, when the server keeps one
     request_state: Any = None  # the HTTP request's state, which learns the entry was written
 
     @property

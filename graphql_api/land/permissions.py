@@ -1,7 +1,8 @@
 """Classification of land data: parcels (place, size, use, planning, boundary) are open;
 who holds them is shared within the land dataset, and holders' names are personal."""
 
-from graphql_api.permissions import Classification, Rule, open_, personal, shared
+from graphql_api.access.field_rules import Classification, Rule
+from graphql_api.access.grants import open_, personal, shared
 
 CLASSIFICATION = Classification(
     types={"LandParcel": open_(), "LandAreaRow": open_(), "LandRight": shared("land"),

@@ -3,7 +3,8 @@ household businesses and agencies are open (the register publishes them); who re
 or owns a business is shared within the enterprise dataset, and their names are personal.
 Which parcels an organization holds is shared land data."""
 
-from graphql_api.permissions import Classification, Rule, open_, personal, shared
+from graphql_api.access.field_rules import Classification, Rule
+from graphql_api.access.grants import open_, personal, shared
 
 CLASSIFICATION = Classification(
     types={**{name: open_() for name in (

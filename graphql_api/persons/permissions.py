@@ -2,7 +2,8 @@
 death) is personal data; that a kho ID is a person, and where their record comes from,
 is shared. It belongs to every sectoral dataset alike (``any``)."""
 
-from graphql_api.permissions import ANY, Classification, Rule, mask_id_number, personal, shared
+from graphql_api.access.field_rules import Classification, Rule, mask_id_number
+from graphql_api.access.grants import ANY, personal, shared
 
 _MASKED_ID = Rule(personal(ANY), masked=shared(ANY), masker=mask_id_number)
 

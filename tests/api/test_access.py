@@ -23,7 +23,7 @@ import psycopg.types.json
 import pytest
 import redis
 
-from graphql_api.audit import LINGER_SECONDS
+from graphql_api.access.log_writer import LINGER_SECONDS
 from graphql_api.cadre.queries import SMALL_COUNT
 from kho import db
 from tests.conftest import bearer, create_client, running_api

@@ -10,13 +10,13 @@ answers null with a ``FORBIDDEN`` error on its path (or a masked value, where th
 allows that), every other field of the answer stays. Because fields are guarded where they
 resolve, aliases and fragments reach the same guard.
 
-Personal data also needs a declared purpose (the ``X-Purpose`` header). Each release of a
-personal field records whose data it was, for the access log.
+Whether the caller holds a field's grant, and declared a purpose for personal data, is the
+caller's rule (``caller.Caller.refusal``). Each release of a personal field records whose
+data it was, for the access log.
 """
 
 from __future__ import annotations
 
-import enum
 import inspect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -31,47 +31,9 @@ from graphql import (
     get_named_type,
 )
 
+from graphql_api.access.caller import Caller
+from graphql_api.access.grants import DataClass, Need, open_
 from graphql_api.core.errors import CodedError
-
-FORBIDDEN = "FORBIDDEN"
-DATASETS = ("land", "enterprise", "civil_registry", "cadre")
-ANY = "any"  # any of the sectoral datasets
-AUDIT = "audit"  # the data protection officer's grant: reading the access log
-PURPOSE_HEADER = "X-Purpose"
-MAX_PURPOSE_LENGTH = 500
-
-
-class DataClass(enum.IntEnum):
-    OPEN = 0
-    SHARED = 1
-    PERSONAL = 2
-
-    @property
-    def label(self) -> str:
-        return self.name.lower()
-
-
-@dataclass(frozen=True)
-class Need:
-    """One grant a field needs: a class (or a stronger one) on a dataset."""
-
-    dataset: str
-    data_class: DataClass
-
-    def __str__(self) -> str:
-        return f"{self.dataset}:{self.data_class.label}"
-
-
-def open_() -> Need:
-    return Need(ANY, DataClass.OPEN)
-
-
-def shared(dataset: str) -> Need:
-    return Need(dataset, DataClass.SHARED)
-
-
-def personal(dataset: str) -> Need:
-    return Need(dataset, DataClass.PERSONAL)
 
 
 @dataclass(frozen=True)
@@ -92,62 +54,6 @@ class Classification:
     fields: dict[str, Rule] = field(default_factory=dict)
     # Whose personal data a type's object is (person IDs), for the access log.
     subjects: dict[str, Callable[[Any], Iterable[Any]]] = field(default_factory=dict)
-
-
-# --- the caller ---------------------------------------------------------------------------
-
-@dataclass
-class Caller:
-    """Who sends a request and what they hold."""
-
-    client_id: str | None = None
-    client_name: str | None = None
-    key_id: str | None = None
-    grants: dict[str, DataClass] = field(default_factory=dict)
-    purpose: str | None = None
-    remote_addr: str | None = None
-    rate_limit_per_minute: int | None = None
-
-    @property
-    def is_anonymous(self) -> bool:
-        return self.client_id is None
-
-    def holds(self, need: Need) -> bool:
-        if need.data_class is DataClass.OPEN:
-            return True
-        if need.dataset == ANY:
-            return any(data_class >= need.data_class for dataset, data_class
-                       in self.grants.items() if dataset in DATASETS)
-        return self.grants.get(need.dataset, DataClass.OPEN) >= need.data_class
-
-    def refusal(self, need: Need, what: str) -> CodedError | None:
-        """Why the caller may not have ``what`` under ``need``; None when they may."""
-        if not self.holds(need):
-            holder = "anonymous callers see open data only" if self.is_anonymous else \
-                f"client {self.client_name} holds no {_grant_text(need)} grant"
-            return CodedError(f"{what} is {need.data_class.label} data of "
-                              f"{_dataset_text(need)}: {holder}", FORBIDDEN,
-                              required=str(need), missing="grant")
-        if need.data_class is DataClass.PERSONAL and not self.purpose:
-            return CodedError(f"{what} is personal data: declare the purpose of this request "
-                              f"in the {PURPOSE_HEADER} header", FORBIDDEN, required=str(need),
-                              missing="purpose")
-        return None
-
-    def require(self, need: Need, what: str) -> None:
-        refusal = self.refusal(need, what)
-        if refusal is not None:
-            raise refusal
-
-
-def _dataset_text(need: Need) -> str:
-    return "the person master record" if need.dataset == ANY else f"the {need.dataset} dataset"
-
-
-def _grant_text(need: Need) -> str:
-    if need.dataset == ANY:
-        return f"{need.data_class.label} (on any dataset)"
-    return f"{need.dataset}:{need.data_class.label}"
 
 
 class Access:

@@ -16,9 +16,10 @@ import time
 
 from starlette.requests import Request
 
-from graphql_api.clients import secret_digest, split_key
+from graphql_api.access.caller import MAX_PURPOSE_LENGTH, PURPOSE_HEADER, Caller
+from graphql_api.access.clients import secret_digest, split_key
+from graphql_api.access.grants import DataClass
 from graphql_api.core.database import Database
-from graphql_api.permissions import MAX_PURPOSE_LENGTH, PURPOSE_HEADER, Caller, DataClass
 
 KEY_CACHE_SECONDS = 10.0
 KEY_CACHE_SIZE = 10_000

@@ -7,9 +7,10 @@ import datetime
 
 import strawberry
 
+from graphql_api.access.field_rules import Classification, Rule
+from graphql_api.access.grants import AUDIT, DataClass, Need
 from graphql_api.core.context import PROVINCE_TIME_ZONE, Info
 from graphql_api.core.errors import BAD_USER_INPUT, CodedError, parse_uuid
-from graphql_api.permissions import AUDIT, Classification, DataClass, Need, Rule
 
 MAX_ENTRIES = 1_000
 AUDIT_NEED = Need(AUDIT, DataClass.PERSONAL)

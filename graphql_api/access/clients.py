@@ -18,10 +18,10 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from graphql_api.permissions import AUDIT, DATASETS, DataClass
+from graphql_api.access.grants import AUDIT, DATASETS, DataClass
 from kho import db, warehouse
 
-ACCESS_DDL = Path(__file__).with_name("access.sql")
+ACCESS_DDL = Path(__file__).with_name("api_schema.sql")
 KEY_PATTERN = re.compile(r"^kho_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$")
 
 

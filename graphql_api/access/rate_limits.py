@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import time
 
-from graphql_api.permissions import Caller
+from graphql_api.access.caller import Caller
 
 BUCKETS = 100_000
 

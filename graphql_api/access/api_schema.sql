@@ -1,6 +1,6 @@
 -- The API's own tables in the warehouse (schema api): agency clients, their keys and
 -- grants, and the access log. Run by kho as the warehouse owner, never by the API's role;
--- idempotent. {api_role} and {reader_role} are filled in by graphql_api/clients.py.
+-- idempotent. {api_role} and {reader_role} are filled in by graphql_api/access/clients.py.
 
 create schema if not exists api;
 revoke all on schema api from public;

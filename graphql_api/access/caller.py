@@ -1,0 +1,67 @@
+"""Who sends a request and what they hold, and the rule that personal data also needs a
+declared purpose (the ``X-Purpose`` header)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from graphql_api.access.grants import ANY, DATASETS, DataClass, Need
+from graphql_api.core.errors import CodedError
+
+FORBIDDEN = "FORBIDDEN"
+PURPOSE_HEADER = "X-Purpose"
+MAX_PURPOSE_LENGTH = 500
+
+
+@dataclass
+class Caller:
+    """Who sends a request and what they hold."""
+
+    client_id: str | None = None
+    client_name: str | None = None
+    key_id: str | None = None
+    grants: dict[str, DataClass] = field(default_factory=dict)
+    purpose: str | None = None
+    remote_addr: str | None = None
+    rate_limit_per_minute: int | None = None
+
+    @property
+    def is_anonymous(self) -> bool:
+        return self.client_id is None
+
+    def holds(self, need: Need) -> bool:
+        if need.data_class is DataClass.OPEN:
+            return True
+        if need.dataset == ANY:
+            return any(data_class >= need.data_class for dataset, data_class
+                       in self.grants.items() if dataset in DATASETS)
+        return self.grants.get(need.dataset, DataClass.OPEN) >= need.data_class
+
+    def refusal(self, need: Need, what: str) -> CodedError | None:
+        """Why the caller may not have ``what`` under ``need``; None when they may."""
+        if not self.holds(need):
+            holder = "anonymous callers see open data only" if self.is_anonymous else \
+                f"client {self.client_name} holds no {_grant_text(need)} grant"
+            return CodedError(f"{what} is {need.data_class.label} data of "
+                              f"{_dataset_text(need)}: {holder}", FORBIDDEN,
+                              required=str(need), missing="grant")
+        if need.data_class is DataClass.PERSONAL and not self.purpose:
+            return CodedError(f"{what} is personal data: declare the purpose of this request "
+                              f"in the {PURPOSE_HEADER} header", FORBIDDEN, required=str(need),
+                              missing="purpose")
+        return None
+
+    def require(self, need: Need, what: str) -> None:
+        refusal = self.refusal(need, what)
+        if refusal is not None:
+            raise refusal
+
+
+def _dataset_text(need: Need) -> str:
+    return "the person master record" if need.dataset == ANY else f"the {need.dataset} dataset"
+
+
+def _grant_text(need: Need) -> str:
+    if need.dataset == ANY:
+        return f"{need.data_class.label} (on any dataset)"
+    return f"{need.dataset}:{need.data_class.label}"

@@ -1,0 +1,65 @@
+"""The gate of every HTTP request, GraphQL and downloads alike, and the answer of a request
+refused there."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from graphql_api.access import log_writer, rate_limits
+from graphql_api.access.authentication import Authenticator, AuthError
+from graphql_api.access.caller import Caller
+from graphql_api.access.log_writer import AccessLog
+from graphql_api.core.database import Database
+
+RATE_LIMITED = "RATE_LIMITED"
+
+
+class Gate:
+    """What every request passes before it is read: who calls (auth), whether they are
+    over their rate, and the access-log entry of a request refused here."""
+
+    def __init__(self, database: Database, settings, access_log: AccessLog | None):
+        self.auth = Authenticator(database)
+        self.limiter = rate_limits.limiter(settings.redis_url)
+        self.settings = settings
+        self.access_log = access_log
+
+    async def admit(self, request: Request, operation: str) -> Caller | Response:
+        try:
+            caller = await self.auth.caller(request)
+        except AuthError as err:
+            # A refused key counts against its address's limit, like an anonymous request:
+            # guessing keys is as limited as anything else.
+            anonymous = Caller(remote_addr=request.client.host if request.client else None)
+            limited = await self._over_limit(anonymous, operation)
+            if limited is not None:
+                return limited
+            self.record(anonymous, operation, "unauthenticated", err.code, key_id=err.key_id)
+            headers = {"WWW-Authenticate": "Bearer"} if err.status == 401 else {}
+            return refusal(err.message, err.code, err.status, headers)
+        return await self._over_limit(caller, operation) or caller
+
+    async def _over_limit(self, caller: Caller, operation: str) -> Response | None:
+        key, per_minute = rate_limits.bucket_of(caller, self.settings.rate_limit_anonymous,
+                                                self.settings.rate_limit_client)
+        wait = await self.limiter.wait_seconds(key, per_minute)
+        if wait <= 0:
+            return None
+        self.record(caller, operation, "rate_limited", RATE_LIMITED)
+        return refusal(f"more than {per_minute} requests a minute; retry after "
+                       f"{rate_limits.retry_after(wait)} s", RATE_LIMITED, 429,
+                       {"Retry-After": rate_limits.retry_after(wait)})
+
+    def record(self, caller: Caller, operation: str, outcome: str, code: str | None,
+               key_id: str | None = None) -> None:
+        if self.access_log is not None:
+            self.access_log.record(log_writer.entry(caller, outcome, operation_type=operation,
+                                                    error_codes=[code] if code else [],
+                                                    key_id=key_id))
+
+
+def refusal(message: str, code: str, status: int, headers: dict | None = None) -> Response:
+    """A request refused before GraphQL reads it, answered in the shape of a GraphQL error."""
+    return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]},
+                        status_code=status, headers=headers)
