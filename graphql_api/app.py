@@ -19,8 +19,9 @@ from graphql_api.access import log_writer
 from graphql_api.access.gate import Gate, refusal
 from graphql_api.access.log_writer import AccessLog
 from graphql_api.core.context import Context
-from graphql_api.core.database import Database
+from graphql_api.core.database import Database, Session
 from graphql_api.core.errors import NOT_FOUND, CodedError, with_code
+from graphql_api.loaders import Loaders
 from graphql_api.schema import PERSONAL_INPUTS, schema
 from kho import warehouse
 from kho.settings import load_settings
@@ -45,7 +46,7 @@ class KhoGraphQL(GraphQL):
         self.graphiql_html = self.graphql_ide_html.replace(CDN_PREFIX, "/static/vendor/")
 
     async def get_context(self, request, response) -> Context:
-        context = Context.for_request(self.database, request.state.caller)
+        context = Context.for_request(self.database, request.state.caller, Loaders)
         context.access_log = self.access_log
         context.request_state = request.state
         return context
@@ -114,8 +115,8 @@ def create_app(warehouse_url: str | None = None) -> Starlette:
         operation = f"download {name}.{extension}"
         parameters = {key: request.query_params.getlist(key) for key in request.query_params}
         try:
-            query = await opendata.filtered(Context.for_request(database, admitted).loaders,
-                                            spec, request.query_params)
+            query = await opendata.filtered(Loaders(Session(database), admitted), spec,
+                                            request.query_params)
         except CodedError as err:
             code = err.extensions["code"]
             if access_log is not None:

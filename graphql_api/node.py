@@ -9,8 +9,9 @@ import psycopg
 import strawberry
 
 from graphql_api.admin_units.types import AdminUnit
+from graphql_api.core.batching import settle
 from graphql_api.core.common import Node
-from graphql_api.core.context import Info, settle
+from graphql_api.core.context import Info
 from graphql_api.core.errors import BAD_USER_INPUT, CodedError, parse_uuid
 from graphql_api.organizations.queries import resolve_organization
 from graphql_api.persons.permissions import CLASSIFICATION as PERSON_CLASSIFICATION

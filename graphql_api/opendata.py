@@ -24,11 +24,12 @@ import strawberry
 from graphql_api.access.field_rules import Classification
 from graphql_api.access.grants import ANY, DataClass, Need, open_
 from graphql_api.core.common import AdminUnitGeneration, AdminUnitRef
-from graphql_api.core.context import Info, Loaders
+from graphql_api.core.context import Info
 from graphql_api.core.database import Database
 from graphql_api.core.errors import BAD_USER_INPUT, CodedError
 from graphql_api.core.pagination import Filtered
 from graphql_api.land.queries import LandParcelFilter, land_parcel_query
+from graphql_api.loaders import Loaders
 
 LICENCE = "CC BY 4.0"
 STREAM_BLOCK_BYTES = 64 * 1024  # what a CSV download sends at a time

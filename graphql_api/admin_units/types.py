@@ -4,8 +4,9 @@ import datetime
 
 import strawberry
 
+from graphql_api.core.batching import each, resolved
 from graphql_api.core.common import AdminUnitGeneration, AdminUnitLevel, Node, row_fields
-from graphql_api.core.context import Info, each, resolved
+from graphql_api.core.context import Info
 
 ADMIN_UNIT_SOURCE = "marts.dim_admin_unit"
 ADMIN_UNIT_COLUMNS = (

@@ -10,8 +10,9 @@ from graphql_api.access.grants import personal
 from graphql_api.cadre.types import EMPLOYMENT_SOURCE
 from graphql_api.core.aggregates import aggregate
 from graphql_api.core.asof import in_force
+from graphql_api.core.batching import settle
 from graphql_api.core.common import AdminUnitRef, commune_set
-from graphql_api.core.context import Info, settle
+from graphql_api.core.context import Info
 from graphql_api.core.errors import NOT_FOUND, CodedError, parse_uuid
 from graphql_api.core.pagination import Filtered
 from graphql_api.organizations.types import OrganizationType

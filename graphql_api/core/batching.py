@@ -1,14 +1,17 @@
-"""Batching reads by key: one SQL statement per relation per request, whatever the fan-out.
+"""Batching reads by key: one SQL statement per relation per request, whatever the fan-out;
+and a loader's answer handed to a resolver without a task when it is already there.
 
-DataLoaders are made per request (``context.Loaders``), so nothing is cached across
-requests or callers. A relation that takes an ``asOf`` date batches per date: the keys are
-``(id, as_of)`` and each distinct date is one statement.
+DataLoaders are made per request (``graphql_api.loaders.Loaders``), so nothing is cached
+across requests or callers. A relation that takes an ``asOf`` date batches per date: the
+keys are ``(id, as_of)`` and each distinct date is one statement.
 """
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 from collections import defaultdict
-from collections.abc import Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
 from strawberry.dataloader import DataLoader
@@ -17,7 +20,6 @@ from graphql_api.core.database import Session
 
 # A condition on a relation's rows for one variant of a key (its asOf date, or None).
 Variant = Callable[[Any], tuple[str, list[Any]]]
-
 
 
 def one_per_key(session: Session, source: str, columns: str, key: str
@@ -54,3 +56,24 @@ def many_per_key(session: Session, source: str, columns: str, key: str, order_by
         return [found.get(k, []) for k in keys]
 
     return DataLoader(load_fn=load)
+
+
+def resolved(answer: Awaitable, convert: Callable[[Any], Any]) -> Any:
+    """``convert(answer)`` now if the loader already has the answer (no task, no await for
+    graphql-core to schedule), else an awaitable of it."""
+    if isinstance(answer, asyncio.Future) and answer.done():
+        return convert(answer.result())
+    return _converted(answer, convert)
+
+
+async def _converted(answer: Awaitable, convert: Callable[[Any], Any]) -> Any:
+    return convert(await answer)
+
+
+def each(build: Callable[[dict], Any]) -> Callable[[list[dict]], list]:
+    return lambda rows: [build(row) for row in rows]
+
+
+async def settle(value: Any) -> Any:
+    """What a resolver-style value comes to, for code that awaits it."""
+    return await value if inspect.isawaitable(value) else value

@@ -2,7 +2,7 @@
 their DataLoaders for the whole page at once, level by level, before it returns.
 
 The relations' resolvers then find their answers already loaded and return them at once
-(``context.resolved``), so graphql-core completes the page without scheduling a task per
+(``batching.resolved``), so graphql-core completes the page without scheduling a task per
 field. Without priming the same resolvers load through the same DataLoaders, batched per
 relation as before: priming changes how often Python waits, never which statements run or
 what they return. Only relations asked for without arguments (or with the defaults) are

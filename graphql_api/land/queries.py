@@ -2,13 +2,15 @@ from __future__ import annotations
 
 import datetime
 import enum
+from typing import TYPE_CHECKING
 
 import strawberry
 
 from graphql_api.core import prefetch
 from graphql_api.core.aggregates import aggregate
+from graphql_api.core.batching import settle
 from graphql_api.core.common import AdminUnitRef, commune_set, date_range, day_after
-from graphql_api.core.context import Info, Loaders, settle
+from graphql_api.core.context import Info
 from graphql_api.core.errors import BAD_USER_INPUT, CodedError, parse_uuid
 from graphql_api.core.pagination import Connection, Filtered, Order, fetch_page
 from graphql_api.land.types import (
@@ -17,6 +19,9 @@ from graphql_api.land.types import (
     LAND_PARCEL_VERSION_COLUMNS,
     LandParcel,
 )
+
+if TYPE_CHECKING:
+    from graphql_api.loaders import Loaders
 
 LAND_PARCEL_HISTORY_SOURCE = "marts.dim_land_parcel_history"
 

@@ -7,6 +7,7 @@ import re
 import strawberry
 
 from graphql_api.core.aggregates import aggregate
+from graphql_api.core.batching import settle
 from graphql_api.core.common import (
     AdminUnitRef,
     commune_set,
@@ -14,7 +15,7 @@ from graphql_api.core.common import (
     day_after,
     name_condition,
 )
-from graphql_api.core.context import Info, settle
+from graphql_api.core.context import Info
 from graphql_api.core.errors import BAD_USER_INPUT, CodedError, parse_uuid
 from graphql_api.core.pagination import Connection, Filtered, Order, fetch_page
 from graphql_api.organizations.types import (

@@ -6,8 +6,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from graphql_api.core.batching import each, resolved, settle
 from graphql_api.core.common import Node, Provenance, RecordStatus, provenance, row_fields
-from graphql_api.core.context import Info, each, resolved, settle
+from graphql_api.core.context import Info
 from graphql_api.core.pagination import Connection
 
 if TYPE_CHECKING:

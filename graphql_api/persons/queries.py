@@ -9,8 +9,9 @@ import strawberry
 
 from graphql_api.access.grants import ANY, personal
 from graphql_api.core import prefetch
+from graphql_api.core.batching import settle
 from graphql_api.core.common import AdminUnitRef, commune_set, date_range, name_condition
-from graphql_api.core.context import Info, settle
+from graphql_api.core.context import Info
 from graphql_api.core.errors import BAD_USER_INPUT, CodedError, parse_uuid
 from graphql_api.core.pagination import Connection, Filtered, Order, fetch_page
 from graphql_api.persons.types import PERSON_COLUMNS, PERSON_SOURCE, Person

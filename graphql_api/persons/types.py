@@ -6,8 +6,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from graphql_api.core.batching import each, resolved
 from graphql_api.core.common import Node, Provenance, RecordStatus, provenance, row_fields
-from graphql_api.core.context import Info, each, resolved
+from graphql_api.core.context import Info
 
 if TYPE_CHECKING:
     from graphql_api.admin_units.types import AdminUnit
