@@ -19,6 +19,7 @@ import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+import psycopg
 import strawberry
 
 from graphql_api.access.field_rules import Classification
@@ -136,8 +137,6 @@ class OpenDataQueries:
     @strawberry.field(description="The catalogue: every dataset, its owner, licence, "
                                   "classification, size and freshness.")
     async def datasets(self, info: Info) -> list[Dataset]:
-        import psycopg
-
         try:
             row = await info.context.session.fetch_one(LAST_PUBLICATION)
         except psycopg.errors.UndefinedTable:

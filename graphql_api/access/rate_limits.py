@@ -67,7 +67,7 @@ class LocalLimiter:
 
 class RedisLimiter:
     def __init__(self, url: str):
-        import redis.asyncio
+        import redis.asyncio  # imported here: only a server given KHO_REDIS_URL loads it
 
         self.redis = redis.asyncio.Redis.from_url(url)
         self.script = self.redis.register_script(TOKEN_BUCKET)

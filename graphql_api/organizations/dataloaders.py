@@ -4,6 +4,7 @@ from strawberry.dataloader import DataLoader
 
 from graphql_api.core.asof import happened_by
 from graphql_api.core.batching import many_per_key, one_per_key
+from graphql_api.core.common import day_after
 from graphql_api.core.database import Session
 from graphql_api.core.master_ids import id_status
 from graphql_api.organizations.types import (
@@ -61,8 +62,6 @@ def enterprise_roles_by_organization(session: Session) -> DataLoader:
 
 def representatives_as_of(session: Session) -> DataLoader:
     def at_end_of(day):
-        from graphql_api.core.common import day_after
-
         moment = day_after(day)
         return "valid_from < %s and (valid_to is null or valid_to >= %s)", [moment, moment]
 

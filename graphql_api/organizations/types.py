@@ -10,11 +10,11 @@ from graphql_api.core.batching import each, resolved, settle
 from graphql_api.core.common import Node, Provenance, RecordStatus, provenance, row_fields
 from graphql_api.core.context import Info
 from graphql_api.core.pagination import Connection
+from graphql_api.land.types import LandParcel, LandRight
 
 if TYPE_CHECKING:
     from graphql_api.admin_units.types import AdminUnit
     from graphql_api.cadre.types import Employment
-    from graphql_api.land.types import LandParcel, LandRight
     from graphql_api.persons.types import Person
 
 ORGANIZATION_SOURCE = "marts.dim_organization"
@@ -254,9 +254,7 @@ class Organization(Node):
     )
     async def land_rights(
         self, info: Info, as_of: datetime.date | None = None
-    ) -> list[Annotated["LandRight", strawberry.lazy("graphql_api.land.types")]] | None:
-        from graphql_api.land.types import LandRight
-
+    ) -> list[LandRight] | None:
         rows = await info.context.loaders.land_rights_by_organization.load(
             (self.id, as_of or self.as_of)
         )
@@ -268,7 +266,7 @@ class Organization(Node):
     )
     async def land_parcels(
         self, info: Info, as_of: datetime.date | None = None
-    ) -> list[Annotated["LandParcel", strawberry.lazy("graphql_api.land.types")]] | None:
+    ) -> list[LandParcel] | None:
         day = as_of or self.as_of or info.context.today
         rows = await info.context.loaders.land_rights_by_organization.load((self.id, day))
         ids = list(dict.fromkeys(row["land_parcel_id"] for row in rows))

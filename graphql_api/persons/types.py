@@ -6,16 +6,16 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from graphql_api.cadre.types import Employment
+from graphql_api.civil_registry.types import CivilEvent
 from graphql_api.core.batching import each, resolved
 from graphql_api.core.common import Node, Provenance, RecordStatus, provenance, row_fields
 from graphql_api.core.context import Info
+from graphql_api.land.types import LandRight, LandTransfer
+from graphql_api.organizations.types import EnterpriseRole
 
 if TYPE_CHECKING:
     from graphql_api.admin_units.types import AdminUnit
-    from graphql_api.cadre.types import Employment
-    from graphql_api.civil_registry.types import CivilEvent
-    from graphql_api.land.types import LandRight, LandTransfer
-    from graphql_api.organizations.types import EnterpriseRole
 
 PERSON_SOURCE = "marts.dim_person"
 PERSON_COLUMNS = (
@@ -118,9 +118,7 @@ class Person(Node):
     )
     def land_rights(
         self, info: Info, as_of: datetime.date | None = None
-    ) -> list[Annotated["LandRight", strawberry.lazy("graphql_api.land.types")]] | None:
-        from graphql_api.land.types import LandRight
-
+    ) -> list[LandRight] | None:
         return resolved(
             info.context.loaders.land_rights_by_person.load((self.id, as_of)),
             each(LandRight.from_row),
@@ -131,9 +129,7 @@ class Person(Node):
     )
     def land_transfers(
         self, info: Info, as_of: datetime.date | None = None
-    ) -> list[Annotated["LandTransfer", strawberry.lazy("graphql_api.land.types")]] | None:
-        from graphql_api.land.types import LandTransfer
-
+    ) -> list[LandTransfer] | None:
         return resolved(
             info.context.loaders.land_transfers_by_person.load((self.id, as_of)),
             each(LandTransfer.from_row),
@@ -145,10 +141,7 @@ class Person(Node):
     )
     def enterprise_roles(
         self, info: Info, as_of: datetime.date | None = None
-    ) -> (list[Annotated["EnterpriseRole", strawberry.lazy("graphql_api.organizations.types")]]
-          | None):
-        from graphql_api.organizations.types import EnterpriseRole
-
+    ) -> list[EnterpriseRole] | None:
         return resolved(
             info.context.loaders.enterprise_roles_by_person.load((self.id, as_of)),
             each(EnterpriseRole.from_row),
@@ -160,9 +153,7 @@ class Person(Node):
     )
     def employment(
         self, info: Info, as_of: datetime.date | None = None
-    ) -> list[Annotated["Employment", strawberry.lazy("graphql_api.cadre.types")]] | None:
-        from graphql_api.cadre.types import Employment
-
+    ) -> list[Employment] | None:
         return resolved(
             info.context.loaders.employment_by_person.load((self.id, as_of)),
             each(Employment.from_row),
@@ -174,9 +165,7 @@ class Person(Node):
     )
     def civil_events(
         self, info: Info, as_of: datetime.date | None = None
-    ) -> list[Annotated["CivilEvent", strawberry.lazy("graphql_api.civil_registry.types")]] | None:
-        from graphql_api.civil_registry.types import CivilEvent
-
+    ) -> list[CivilEvent] | None:
         return resolved(
             info.context.loaders.civil_events_by_person.load((self.id, as_of)),
             each(CivilEvent.from_row),
