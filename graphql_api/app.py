@@ -1,4 +1,5 @@
-"""The ASGI application: ``/graphql`` (POST, and GraphiQL on GET), ``/healthz``, the UI at ``/``."""
+"""The ASGI application: ``/graphql`` (POST, and GraphiQL on GET), the open-data downloads
+at ``/opendata/``, ``/healthz``, the UI at ``/``."""
 
 from __future__ import annotations
 
@@ -9,19 +10,19 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
 
-from graphql_api import opendata
 from graphql_api.access import log_writer
-from graphql_api.access.gate import Gate, refusal
+from graphql_api.access.gate import Gate
 from graphql_api.access.log_writer import AccessLog
 from graphql_api.core.context import Context
-from graphql_api.core.database import Database, Session
-from graphql_api.core.errors import NOT_FOUND, CodedError, with_code
+from graphql_api.core.database import Database
+from graphql_api.core.errors import with_code
 from graphql_api.loaders import Loaders
+from graphql_api.opendata.downloads import Downloads
 from graphql_api.schema import PERSONAL_INPUTS, schema
 from kho import warehouse
 from kho.settings import load_settings
@@ -85,7 +86,7 @@ class GatedGraphQL:
             # Refused by strawberry before any operation ran (a body that is not JSON, no
             # query): still a request to account for.
             self.gate.record(admitted, "graphql", "failed",
-                           f"HTTP_{status[0] if status else 'NONE'}")
+                             f"HTTP_{status[0] if status else 'NONE'}")
 
 
 def create_app(warehouse_url: str | None = None) -> Starlette:
@@ -101,39 +102,7 @@ def create_app(warehouse_url: str | None = None) -> Starlette:
         schema._schema, PERSONAL_INPUTS, key)) if settings.access_log else None
     graphql = KhoGraphQL(database, access_log)
     gate = Gate(database, settings, access_log)
-
-
-    async def download(request: Request) -> Response:
-        name, extension = request.path_params["name"], request.path_params["format"]
-        admitted = await gate.admit(request, f"download {name}.{extension}")
-        if isinstance(admitted, Response):
-            return admitted
-        spec = opendata.open_spec(name, extension)
-        if spec is None:
-            return refusal(f"no open dataset {name}.{extension}; the catalogue (query "
-                           f"datasets) lists the downloads", NOT_FOUND, 404)
-        operation = f"download {name}.{extension}"
-        parameters = {key: request.query_params.getlist(key) for key in request.query_params}
-        try:
-            query = await opendata.filtered(Loaders(Session(database), admitted), spec,
-                                            request.query_params)
-        except CodedError as err:
-            code = err.extensions["code"]
-            if access_log is not None:
-                access_log.record(log_writer.entry(admitted, "failed", operation_type=operation,
-                                                   variables=parameters or None,
-                                                   error_codes=[code]))
-            return refusal(err.message, code, 404 if code == NOT_FOUND else 400)
-        if access_log is not None:
-            access_log.record(log_writer.entry(admitted, "ok", operation_type=operation,
-                                               variables=parameters or None))
-        if extension == "csv":
-            return StreamingResponse(opendata.stream_csv(database, spec, query),
-                                     media_type="text/csv; charset=utf-8",
-                                     headers=_attachment(f"{name}.csv"))
-        return StreamingResponse(opendata.stream_geojson(database, spec, query),
-                                 media_type="application/geo+json",
-                                 headers=_attachment(f"{name}.geojson"))
+    downloads = Downloads(database, gate, access_log)
 
     async def healthz(request: Request) -> Response:
         try:
@@ -167,7 +136,7 @@ def create_app(warehouse_url: str | None = None) -> Starlette:
             Route("/", index),
             Route("/healthz", healthz),
             Route("/graphql", GatedGraphQL(gate, graphql), methods=["GET", "POST"]),
-            Route("/opendata/{name}.{format}", download, methods=["GET"],
+            Route("/opendata/{name}.{format}", downloads.download, methods=["GET"],
                   middleware=GZIPPED),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static",
                   middleware=GZIPPED),
@@ -175,6 +144,3 @@ def create_app(warehouse_url: str | None = None) -> Starlette:
         lifespan=lifespan,
     )
 
-
-def _attachment(filename: str) -> dict[str, str]:
-    return {"Content-Disposition": f'attachment; filename="{filename}"'}

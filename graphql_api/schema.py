@@ -7,7 +7,6 @@ from pathlib import Path
 import strawberry
 from strawberry.extensions import ParserCache, ValidationCache
 
-from graphql_api import opendata
 from graphql_api.access import field_rules, log_query
 from graphql_api.access.log_query import AccessLogQueries
 from graphql_api.access.log_writer import AccessLogging
@@ -23,7 +22,8 @@ from graphql_api.land import permissions as land_permissions
 from graphql_api.land.queries import LandQueries
 from graphql_api.land.types import LandParcel
 from graphql_api.node import NodeQueries
-from graphql_api.opendata import OpenDataQueries
+from graphql_api.opendata import catalogue
+from graphql_api.opendata.catalogue import OpenDataQueries
 from graphql_api.organizations import permissions as organizations_permissions
 from graphql_api.organizations.queries import OrganizationQueries
 from graphql_api.organizations.types import Organization
@@ -65,7 +65,7 @@ FIELD_RULES = field_rules.apply(schema._schema, [
     persons_permissions.CLASSIFICATION, land_permissions.CLASSIFICATION,
     organizations_permissions.CLASSIFICATION, cadre_permissions.CLASSIFICATION,
     civil_registry_permissions.CLASSIFICATION, admin_units_permissions.CLASSIFICATION,
-    opendata.CLASSIFICATION, log_query.CLASSIFICATION])
+    catalogue.CLASSIFICATION, log_query.CLASSIFICATION])
 # Arguments and input fields whose values are personal data (hashed in the access log).
 PERSONAL_INPUTS = persons_permissions.PERSONAL_INPUTS
 

@@ -10,7 +10,7 @@ import httpx
 import orjson
 from psycopg import sql
 
-from graphql_api.opendata import BY_NAME
+from graphql_api.opendata.catalogue import BY_NAME
 from kho import db
 
 PARCELS = BY_NAME["land_parcels"]

@@ -1,4 +1,4 @@
-"""Open data: the catalogue (``datasets``) and bulk downloads of the open datasets.
+"""Bulk downloads of the open datasets: ``GET /opendata/{name}.{csv|geojson}``.
 
 Downloads stream: CSV is PostgreSQL's own ``COPY ... TO STDOUT`` passed through as it
 arrives, GeoJSON is built feature by feature from a server-side cursor, so neither holds
@@ -12,158 +12,72 @@ its table asks ``landParcels`` with the same filter): one condition builder serv
 from __future__ import annotations
 
 import datetime
-import enum
 import json
 import math
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
-import psycopg
-import strawberry
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
 
-from graphql_api.access.field_rules import Classification
-from graphql_api.access.grants import ANY, DataClass, Need, open_
+from graphql_api.access import log_writer
+from graphql_api.access.gate import Gate, refusal
+from graphql_api.access.grants import DataClass
+from graphql_api.access.log_writer import AccessLog
 from graphql_api.core.common import AdminUnitGeneration, AdminUnitRef
-from graphql_api.core.context import Info
-from graphql_api.core.database import Database
-from graphql_api.core.errors import BAD_USER_INPUT, CodedError
+from graphql_api.core.database import Database, Session
+from graphql_api.core.errors import BAD_USER_INPUT, NOT_FOUND, CodedError
 from graphql_api.core.pagination import Filtered
 from graphql_api.land.queries import LandParcelFilter, land_parcel_query
 from graphql_api.loaders import Loaders
+from graphql_api.opendata.catalogue import BY_NAME, DatasetSpec
 
-LICENCE = "CC BY 4.0"
 STREAM_BLOCK_BYTES = 64 * 1024  # what a CSV download sends at a time
 
 
-@dataclass(frozen=True)
-class DatasetSpec:
-    name: str
-    title_vi: str
-    title_en: str
-    description: str
-    owner: str
-    dataset: str  # the grant that governs it
-    data_class: DataClass
-    mart: str
-    # For open datasets: the columns published, in order.
-    columns: tuple[str, ...] = ()
-    where: str = "true"
-    geojson: bool = False
+class Downloads:
+    """The download endpoint: admitted by the gate like a GraphQL request, and logged with
+    its parameters, refused or not."""
 
+    def __init__(self, database: Database, gate: Gate, access_log: AccessLog | None):
+        self.database, self.gate, self.access_log = database, gate, access_log
 
-CATALOGUE = (
-    DatasetSpec(
-        "admin_units", "Đơn vị hành chính", "Administrative units",
-        "Provinces, legacy districts and communes of both generations (before and after "
-        "1 July 2025), with codes, names, parents and centre coordinates.",
-        "Sở Nội vụ (Department of Home Affairs)", ANY, DataClass.OPEN, "dim_admin_unit",
-        ("admin_unit_id", "generation", "level", "admin_unit_code", "admin_unit_name",
-         "short_name", "unit_type", "parent_admin_unit_id", "province_code", "latitude",
-         "longitude", "area_km2")),
-    DatasetSpec(
-        "land_parcels", "Thửa đất", "Land parcels",
-        "Every parcel of the land register: commune (legacy and current), map sheet, parcel "
-        "number, area, land use, planning zone and boundary. No holders.",
-        "Sở Nông nghiệp và Môi trường (Department of Agriculture and Environment)", "land",
-        DataClass.OPEN, "dim_land_parcel",
-        ("land_parcel_id", "legacy_commune_code", "current_commune_code", "map_sheet_number",
-         "parcel_number", "area_m2", "land_use_code", "land_use_group", "land_use_name_vi",
-         "land_use_name_en", "planning_zone", "boundary_wkt"), geojson=True),
-    DatasetSpec(
-        "enterprises", "Doanh nghiệp và hộ kinh doanh", "Enterprises and household businesses",
-        "Public registration facts of enterprises, branches and household businesses: code, "
-        "name, legal form, industry, status, address, registration date.",
-        "Sở Tài chính (Department of Finance)", "enterprise", DataClass.OPEN,
-        "dim_organization",
-        ("organization_id", "organization_type", "enterprise_code", "registration_number",
-         "organization_name", "legal_form_code", "industry_code", "status",
-         "legacy_commune_code", "current_commune_code", "address_line", "registered_on",
-         "charter_capital_vnd"),
-        where="organization_type <> 'state_agency'"),
-    DatasetSpec(
-        "land_rights", "Quyền sử dụng đất", "Land-use rights",
-        "Who holds each parcel, in what share, from and until when; holders' names are "
-        "personal data.", "Sở Nông nghiệp và Môi trường (Department of Agriculture and "
-        "Environment)", "land", DataClass.SHARED, "fct_land_right"),
-    DatasetSpec(
-        "persons", "Công dân", "Persons",
-        "The person master record: one per real person across the agency systems, with "
-        "name, ID numbers, birth and death.", "Công an tỉnh (Provincial Police)", ANY,
-        DataClass.PERSONAL, "dim_person"),
-    DatasetSpec(
-        "civil_events", "Hộ tịch", "Civil registry events",
-        "Births, marriages and deaths as registered.", "Sở Tư pháp (Department of Justice)",
-        "civil_registry", DataClass.PERSONAL, "fct_civil_event"),
-    DatasetSpec(
-        "employment", "Cán bộ, công chức", "Civil servants",
-        "Assignments of civil servants to state agencies: position, grade and salary.",
-        "Sở Nội vụ (Department of Home Affairs)", "cadre", DataClass.SHARED, "fct_employment"),
-)
-BY_NAME = {spec.name: spec for spec in CATALOGUE}
-
-
-@strawberry.enum
-class DataClassification(enum.Enum):
-    OPEN = "open"
-    SHARED = "shared"
-    PERSONAL = "personal"
-
-
-@strawberry.type(description="A dataset kho publishes or shares, with how to get it.")
-class Dataset:
-    name: str
-    title_vi: str
-    title_en: str
-    description: str
-    owning_agency: str
-    licence: str | None = strawberry.field(description="For open datasets.")
-    classification: DataClassification
-    grant: str | None = strawberry.field(
-        description="The grant an agency client needs (DATASET:CLASS); null for open data.")
-    row_count: int | None = strawberry.field(description="Rows in the last publication.")
-    last_refreshed_at: datetime.datetime | None = strawberry.field(
-        description="When the data was last published.")
-    download_urls: list[str] = strawberry.field(
-        description="Bulk downloads (open datasets): CSV, and GeoJSON for parcels.")
-
-
-LAST_PUBLICATION = ("select marts, published_at from kho_meta.publications "
-                    "order by publication_id desc limit 1")
-
-
-@strawberry.type
-class OpenDataQueries:
-    @strawberry.field(description="The catalogue: every dataset, its owner, licence, "
-                                  "classification, size and freshness.")
-    async def datasets(self, info: Info) -> list[Dataset]:
+    async def download(self, request: Request) -> Response:
+        name, extension = request.path_params["name"], request.path_params["format"]
+        admitted = await self.gate.admit(request, f"download {name}.{extension}")
+        if isinstance(admitted, Response):
+            return admitted
+        spec = open_spec(name, extension)
+        if spec is None:
+            return refusal(f"no open dataset {name}.{extension}; the catalogue (query "
+                           f"datasets) lists the downloads", NOT_FOUND, 404)
+        operation = f"download {name}.{extension}"
+        parameters = {key: request.query_params.getlist(key) for key in request.query_params}
         try:
-            row = await info.context.session.fetch_one(LAST_PUBLICATION)
-        except psycopg.errors.UndefinedTable:
-            row = None
-        counts, published_at = (row["marts"], row["published_at"]) if row else ({}, None)
-        return [Dataset(
-            name=spec.name, title_vi=spec.title_vi, title_en=spec.title_en,
-            description=spec.description, owning_agency=spec.owner,
-            licence=LICENCE if spec.data_class is DataClass.OPEN else None,
-            classification=DataClassification(spec.data_class.label),
-            grant=None if spec.data_class is DataClass.OPEN else str(
-                Need(spec.dataset, spec.data_class)),
-            row_count=counts.get(spec.mart), last_refreshed_at=published_at,
-            download_urls=download_urls(spec)) for spec in CATALOGUE]
+            query = await filtered(Loaders(Session(self.database), admitted), spec,
+                                   request.query_params)
+        except CodedError as err:
+            code = err.extensions["code"]
+            if self.access_log is not None:
+                self.access_log.record(log_writer.entry(
+                    admitted, "failed", operation_type=operation, variables=parameters or None,
+                    error_codes=[code]))
+            return refusal(err.message, code, 404 if code == NOT_FOUND else 400)
+        if self.access_log is not None:
+            self.access_log.record(log_writer.entry(admitted, "ok", operation_type=operation,
+                                                    variables=parameters or None))
+        if extension == "csv":
+            return StreamingResponse(stream_csv(self.database, spec, query),
+                                     media_type="text/csv; charset=utf-8",
+                                     headers=_attachment(f"{name}.csv"))
+        return StreamingResponse(stream_geojson(self.database, spec, query),
+                                 media_type="application/geo+json",
+                                 headers=_attachment(f"{name}.geojson"))
 
 
-def download_urls(spec: DatasetSpec) -> list[str]:
-    if spec.data_class is not DataClass.OPEN:
-        return []
-    return [f"/opendata/{spec.name}.csv"] + ([f"/opendata/{spec.name}.geojson"]
-                                             if spec.geojson else [])
+def _attachment(filename: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{filename}"'}
 
-
-CLASSIFICATION = Classification(types={"Dataset": open_()})
-
-
-# --- downloads ------------------------------------------------------------------------
 
 def open_spec(name: str, extension: str) -> DatasetSpec | None:
     spec = BY_NAME.get(name)

@@ -1,0 +1,1 @@
+"""Open data: the catalogue of datasets, and bulk downloads of the open ones."""

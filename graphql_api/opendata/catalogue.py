@@ -1,0 +1,144 @@
+"""The open-data catalogue (``datasets``): every dataset kho publishes or shares, who owns it,
+the grant it needs, its size and freshness, and where the open ones download."""
+
+from __future__ import annotations
+
+import datetime
+import enum
+from dataclasses import dataclass
+
+import psycopg
+import strawberry
+
+from graphql_api.access.field_rules import Classification
+from graphql_api.access.grants import ANY, DataClass, Need, open_
+from graphql_api.core.context import Info
+
+LICENCE = "CC BY 4.0"
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    name: str
+    title_vi: str
+    title_en: str
+    description: str
+    owner: str
+    dataset: str  # the grant that governs it
+    data_class: DataClass
+    mart: str
+    # For open datasets: the columns published, in order.
+    columns: tuple[str, ...] = ()
+    where: str = "true"
+    geojson: bool = False
+
+
+CATALOGUE = (
+    DatasetSpec(
+        "admin_units", "Đơn vị hành chính", "Administrative units",
+        "Provinces, legacy districts and communes of both generations (before and after "
+        "1 July 2025), with codes, names, parents and centre coordinates.",
+        "Sở Nội vụ (Department of Home Affairs)", ANY, DataClass.OPEN, "dim_admin_unit",
+        ("admin_unit_id", "generation", "level", "admin_unit_code", "admin_unit_name",
+         "short_name", "unit_type", "parent_admin_unit_id", "province_code", "latitude",
+         "longitude", "area_km2")),
+    DatasetSpec(
+        "land_parcels", "Thửa đất", "Land parcels",
+        "Every parcel of the land register: commune (legacy and current), map sheet, parcel "
+        "number, area, land use, planning zone and boundary. No holders.",
+        "Sở Nông nghiệp và Môi trường (Department of Agriculture and Environment)", "land",
+        DataClass.OPEN, "dim_land_parcel",
+        ("land_parcel_id", "legacy_commune_code", "current_commune_code", "map_sheet_number",
+         "parcel_number", "area_m2", "land_use_code", "land_use_group", "land_use_name_vi",
+         "land_use_name_en", "planning_zone", "boundary_wkt"), geojson=True),
+    DatasetSpec(
+        "enterprises", "Doanh nghiệp và hộ kinh doanh", "Enterprises and household businesses",
+        "Public registration facts of enterprises, branches and household businesses: code, "
+        "name, legal form, industry, status, address, registration date.",
+        "Sở Tài chính (Department of Finance)", "enterprise", DataClass.OPEN,
+        "dim_organization",
+        ("organization_id", "organization_type", "enterprise_code", "registration_number",
+         "organization_name", "legal_form_code", "industry_code", "status",
+         "legacy_commune_code", "current_commune_code", "address_line", "registered_on",
+         "charter_capital_vnd"),
+        where="organization_type <> 'state_agency'"),
+    DatasetSpec(
+        "land_rights", "Quyền sử dụng đất", "Land-use rights",
+        "Who holds each parcel, in what share, from and until when; holders' names are "
+        "personal data.", "Sở Nông nghiệp và Môi trường (Department of Agriculture and "
+        "Environment)", "land", DataClass.SHARED, "fct_land_right"),
+    DatasetSpec(
+        "persons", "Công dân", "Persons",
+        "The person master record: one per real person across the agency systems, with "
+        "name, ID numbers, birth and death.", "Công an tỉnh (Provincial Police)", ANY,
+        DataClass.PERSONAL, "dim_person"),
+    DatasetSpec(
+        "civil_events", "Hộ tịch", "Civil registry events",
+        "Births, marriages and deaths as registered.", "Sở Tư pháp (Department of Justice)",
+        "civil_registry", DataClass.PERSONAL, "fct_civil_event"),
+    DatasetSpec(
+        "employment", "Cán bộ, công chức", "Civil servants",
+        "Assignments of civil servants to state agencies: position, grade and salary.",
+        "Sở Nội vụ (Department of Home Affairs)", "cadre", DataClass.SHARED, "fct_employment"),
+)
+BY_NAME = {spec.name: spec for spec in CATALOGUE}
+
+
+@strawberry.enum
+class DataClassification(enum.Enum):
+    OPEN = "open"
+    SHARED = "shared"
+    PERSONAL = "personal"
+
+
+@strawberry.type(description="A dataset kho publishes or shares, with how to get it.")
+class Dataset:
+    name: str
+    title_vi: str
+    title_en: str
+    description: str
+    owning_agency: str
+    licence: str | None = strawberry.field(description="For open datasets.")
+    classification: DataClassification
+    grant: str | None = strawberry.field(
+        description="The grant an agency client needs (DATASET:CLASS); null for open data.")
+    row_count: int | None = strawberry.field(description="Rows in the last publication.")
+    last_refreshed_at: datetime.datetime | None = strawberry.field(
+        description="When the data was last published.")
+    download_urls: list[str] = strawberry.field(
+        description="Bulk downloads (open datasets): CSV, and GeoJSON for parcels.")
+
+
+LAST_PUBLICATION = ("select marts, published_at from kho_meta.publications "
+                    "order by publication_id desc limit 1")
+
+
+@strawberry.type
+class OpenDataQueries:
+    @strawberry.field(description="The catalogue: every dataset, its owner, licence, "
+                                  "classification, size and freshness.")
+    async def datasets(self, info: Info) -> list[Dataset]:
+        try:
+            row = await info.context.session.fetch_one(LAST_PUBLICATION)
+        except psycopg.errors.UndefinedTable:
+            row = None
+        counts, published_at = (row["marts"], row["published_at"]) if row else ({}, None)
+        return [Dataset(
+            name=spec.name, title_vi=spec.title_vi, title_en=spec.title_en,
+            description=spec.description, owning_agency=spec.owner,
+            licence=LICENCE if spec.data_class is DataClass.OPEN else None,
+            classification=DataClassification(spec.data_class.label),
+            grant=None if spec.data_class is DataClass.OPEN else str(
+                Need(spec.dataset, spec.data_class)),
+            row_count=counts.get(spec.mart), last_refreshed_at=published_at,
+            download_urls=download_urls(spec)) for spec in CATALOGUE]
+
+
+def download_urls(spec: DatasetSpec) -> list[str]:
+    if spec.data_class is not DataClass.OPEN:
+        return []
+    return [f"/opendata/{spec.name}.csv"] + ([f"/opendata/{spec.name}.geojson"]
+                                             if spec.geojson else [])
+
+
+CLASSIFICATION = Classification(types={"Dataset": open_()})
