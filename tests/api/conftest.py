@@ -1,5 +1,6 @@
-"""One deployment for the API's tests (test_api.py: the graph; test_access.py: who sees
-what), built once for this package and stopped after it.
+"""One deployment for the API's tests (the graph: test_root_queries.py, test_relations.py,
+test_filters.py and the others beside them, sharing helpers.py; test_access.py: who sees
+what; test_ui.py: the planners' pages), built once for this package and stopped after it.
 
 On the embedded warehouse: seeded with noise, materialized, advanced 60 days (plus one
 parcel and one enterprise changed in their sources, since the simulated days never change
@@ -19,6 +20,9 @@ from tests.conftest import (
     running_api,
     teardown_deployment,
 )
+
+# The graph's tests assert inside helpers.py too: its failures are explained like theirs.
+pytest.register_assert_rewrite("tests.api.helpers")
 
 SCALE = "1500"
 SEED = "7"
