@@ -38,6 +38,11 @@ def inside(valid_from: datetime.datetime, valid_to: datetime.datetime) -> dateti
     return day
 
 
+def area(value):
+    """An area as the API answers it: null where the register's was set aside."""
+    return None if value is None else pytest.approx(float(value))
+
+
 def test_land_parcel_as_of(api, wh):
     changed = column(wh, "select land_parcel_id from marts.dim_land_parcel_history "
                          "group by 1 having count(*) > 1 order by 1")
@@ -55,10 +60,9 @@ def test_land_parcel_as_of(api, wh):
         got = ok(api, query, {"id": str(parcel), "d": day.isoformat()})["landParcel"]
         assert got["asOf"] == day.isoformat()
         assert (got["areaM2"], got["landUseCode"], got["landUseGroup"], got["planningZone"]) == (
-            pytest.approx(float(first[2])), first[3], first[4], first[5])
+            area(first[2]), first[3], first[4], first[5])
         today = ok(api, query, {"id": str(parcel), "d": TODAY.isoformat()})["landParcel"]
-        assert (today["areaM2"], today["landUseCode"]) == (pytest.approx(float(current[2])),
-                                                           current[3])
+        assert (today["areaM2"], today["landUseCode"]) == (area(current[2]), current[3])
         now = ok(api, query, {"id": str(parcel), "d": None})["landParcel"]
         assert now["asOf"] is None
         assert (now["areaM2"], now["landUseCode"]) == (today["areaM2"], today["landUseCode"])
