@@ -30,6 +30,8 @@ from graphql_api.organizations.types import Organization
 from graphql_api.persons import permissions as persons_permissions
 from graphql_api.persons.queries import PersonQueries
 from graphql_api.persons.types import Person
+from graphql_api.stewardship import permissions as stewardship_permissions
+from graphql_api.stewardship.queries import StewardshipQueries
 
 SCHEMA_FILE = Path(__file__).with_name("schema.graphql")
 PARSED_DOCUMENTS = 1_000
@@ -37,7 +39,7 @@ PARSED_DOCUMENTS = 1_000
 
 @strawberry.type(description="The province's shared master data.")
 class Query(PersonQueries, OrganizationQueries, LandQueries, AdminUnitQueries, CadreQueries,
-            NodeQueries, OpenDataQueries, AccessLogQueries):
+            NodeQueries, OpenDataQueries, AccessLogQueries, StewardshipQueries):
     pass
 
 
@@ -65,7 +67,7 @@ FIELD_RULES = field_rules.apply(schema._schema, [
     persons_permissions.CLASSIFICATION, land_permissions.CLASSIFICATION,
     organizations_permissions.CLASSIFICATION, cadre_permissions.CLASSIFICATION,
     civil_registry_permissions.CLASSIFICATION, admin_units_permissions.CLASSIFICATION,
-    catalogue.CLASSIFICATION, log_query.CLASSIFICATION])
+    catalogue.CLASSIFICATION, log_query.CLASSIFICATION, stewardship_permissions.CLASSIFICATION])
 # Arguments and input fields whose values are personal data (hashed in the access log).
 PERSONAL_INPUTS = persons_permissions.PERSONAL_INPUTS
 

@@ -227,7 +227,8 @@ def _show_key(new_key) -> None:
 @click.option("--agency", required=True, help="The agency that owns the client.")
 @click.option("--grant", "grants", multiple=True, metavar="DATASET:CLASS",
               help="Repeatable: land, enterprise, civil_registry or cadre, with open, shared "
-                   "or personal (e.g. land:shared); or audit (reads the access log).")
+                   "or personal (e.g. land:shared); or audit (reads the access log); or "
+                   "steward (reads the review queue of person links).")
 @click.option("--expires-in-days", type=click.IntRange(min=1), default=None,
               help="The key stops working after this many days (default: no expiry).")
 @click.option("--rate-limit", type=click.IntRange(min=1), default=None,

@@ -8,7 +8,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 API = ROOT / "graphql_api"
-DOMAINS = ("persons", "organizations", "land", "admin_units", "cadre", "civil_registry")
+DOMAINS = ("persons", "organizations", "land", "admin_units", "cadre", "civil_registry",
+           "stewardship")
 
 
 def api_files(*suffixes: str) -> list[Path]:

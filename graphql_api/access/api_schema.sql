@@ -27,11 +27,28 @@ create table if not exists api.clients (
 create table if not exists api.client_grants (
     client_id uuid not null references api.clients on delete cascade,
     dataset text not null
-        check (dataset in ('land', 'enterprise', 'civil_registry', 'cadre', 'audit')),
+        constraint client_grants_dataset_check
+        check (dataset in ('land', 'enterprise', 'civil_registry', 'cadre', 'audit', 'steward')),
     data_class text not null check (data_class in ('open', 'shared', 'personal')),
     granted_at timestamptz not null default now(),
     primary key (client_id, dataset)
 );
+-- An api schema made before the steward grant existed learns it (once: the lock the
+-- change takes would hold up every key check of a running API).
+do $$
+begin
+    if not exists (
+        select from pg_constraint
+        where conname = 'client_grants_dataset_check'
+            and pg_get_constraintdef(oid) like '%steward%'
+    ) then
+        alter table api.client_grants drop constraint if exists client_grants_dataset_check;
+        alter table api.client_grants add constraint client_grants_dataset_check
+            check (dataset in ('land', 'enterprise', 'civil_registry', 'cadre', 'audit',
+                               'steward'));
+    end if;
+end
+$$;
 
 create table if not exists api.api_keys (
     -- The public half of the key (kho_<key_id>_<secret>), shown in logs and listings.

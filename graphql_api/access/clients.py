@@ -18,7 +18,7 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from graphql_api.access.grants import AUDIT, DATASETS, DataClass
+from graphql_api.access.grants import DATASETS, ROLE_GRANTS, DataClass
 from kho import db, warehouse
 
 ACCESS_DDL = Path(__file__).with_name("api_schema.sql")
@@ -35,21 +35,22 @@ class Grant:
     data_class: DataClass
 
     def __str__(self) -> str:
-        return self.dataset if self.dataset == AUDIT else \
+        return self.dataset if self.dataset in ROLE_GRANTS else \
             f"{self.dataset}:{self.data_class.label}"
 
 
 def parse_grant(text: str) -> Grant:
     """``DATASET:CLASS`` (land, enterprise, civil_registry, cadre; open, shared, personal),
-    or ``audit``: the data protection officer's reading of the access log."""
+    ``audit`` (the data protection officer's reading of the access log) or ``steward`` (a
+    data steward's reading of the review queue of person links)."""
     text = text.strip().lower()
-    if text == AUDIT:
-        return Grant(AUDIT, DataClass.PERSONAL)
+    if text in ROLE_GRANTS:
+        return Grant(text, DataClass.PERSONAL)
     dataset, _, data_class = text.partition(":")
     if dataset not in DATASETS or data_class not in ("open", "shared", "personal"):
         raise ClientError(f"{text!r} is not a grant: use DATASET:CLASS with a dataset of "
                           f"{', '.join(DATASETS)} and a class of open, shared, personal; "
-                          f"or audit")
+                          f"or {' or '.join(ROLE_GRANTS)}")
     return Grant(dataset, DataClass[data_class.upper()])
 
 
@@ -189,7 +190,8 @@ def list_clients(url: str) -> list[dict]:
     with db.connect(url, row_factory=dict_row) as conn:
         return conn.execute("""
             select c.name, c.agency, c.created_at, c.revoked_at, c.rate_limit_per_minute,
-                   coalesce((select array_agg(case when g.dataset = 'audit' then 'audit'
+                   coalesce((select array_agg(case when g.dataset in ('audit', 'steward')
+                                                   then g.dataset
                                                    else g.dataset || ':' || g.data_class end
                                               order by g.dataset)
                              from api.client_grants g where g.client_id = c.client_id),

@@ -10,6 +10,9 @@ from dataclasses import dataclass
 DATASETS = ("land", "enterprise", "civil_registry", "cadre")
 ANY = "any"  # any of the sectoral datasets
 AUDIT = "audit"  # the data protection officer's grant: reading the access log
+STEWARD = "steward"  # a data steward's grant: reading the review queue of person links
+# Grants that name a role, not a dataset: each is personal data of its own kind.
+ROLE_GRANTS = (AUDIT, STEWARD)
 
 
 class DataClass(enum.IntEnum):
