@@ -29,6 +29,8 @@ SEED = "7"
 ADVANCE_DAYS = "60"
 ALL_GRANTS = ("land:personal", "enterprise:personal", "civil_registry:personal",
               "cadre:personal", "audit")
+# Two CMNDs far apart (not one mistyped for the other), of the review queue's planted case.
+CONTESTING_CMNDS = ("970000001", "961234598")
 # Headers of a client holding every grant, with a purpose: filled in when the deployment
 # is made (the graph's own tests read as this client).
 FULL_ACCESS: dict[str, str] = {}
@@ -37,7 +39,23 @@ FULL_ACCESS: dict[str, str] = {}
 def change_sources(deployment: Deployment) -> None:
     """Changes the simulated days do not make: a parcel's area and land use, and an
     enterprise's name and legal representative, each one day after the latest update of
-    its table (so the next extraction picks them up and the snapshots version them)."""
+    its table (so the next extraction picks them up and the snapshots version them); and
+    a case for the stewards' review queue: two land holdings under two CMNDs giving one
+    person's name and birth date (one person holds one CMND)."""
+    with psycopg.connect(deployment.warehouse_url) as warehouse:
+        name, born, sex = warehouse.execute(
+            "select full_name, birth_date, sex from marts.dim_person p "
+            "where personal_id_number is not null and birth_date_precision = 'day' "
+            "and extract(day from birth_date) > 12 and not exists (select from "
+            "marts.dim_person o where o.full_name_key = p.full_name_key "
+            "and o.person_id <> p.person_id) order by person_id limit 1").fetchone()
+    with psycopg.connect(deployment.source_url("land")) as land:
+        for cmnd in CONTESTING_CMNDS:
+            land.execute(
+                "insert into chu_su_dung (id, loai_chu, ho_ten, loai_giay_to, so_giay_to, "
+                "ngay_sinh, gioi_tinh, dia_chi, ngay_cap_nhat) select max(id) + 1, 'CN', %s, "
+                "'CMND', %s, %s, %s, 'Ấp 1, Xã Tân Lập', now() from chu_su_dung",
+                (name, cmnd, born.strftime("%d/%m/%Y"), "Nam" if sex == "male" else "Nữ"))
     with psycopg.connect(deployment.warehouse_url) as warehouse:
         source_id, land_use = warehouse.execute(
             "select land_parcel_source_id, land_use_code from marts.dim_land_parcel "

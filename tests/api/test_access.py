@@ -26,6 +26,7 @@ import redis
 from graphql_api.access.log_writer import LINGER_SECONDS
 from graphql_api.cadre.queries import SMALL_COUNT
 from kho import db
+from tests.api.conftest import CONTESTING_CMNDS
 from tests.conftest import bearer, create_client, running_api
 
 PURPOSE = "xác minh hồ sơ đất đai số 123/2026"
@@ -43,6 +44,8 @@ def keys(deployment) -> dict[str, str]:
         "personal": create_client(deployment, "access-personal", *personal),
         "land": create_client(deployment, "access-land", "land:personal"),
         "dpo": create_client(deployment, "access-dpo", "audit", agency="Data protection"),
+        "steward": create_client(deployment, "access-steward", "steward",
+                                 agency="Master data stewards"),
         "revoked": create_client(deployment, "access-revoked", *personal),
         "expired": create_client(deployment, "access-expired", *personal),
     }
@@ -746,3 +749,39 @@ def test_parcel_downloads_take_the_filter_the_api_takes(api, wh):
         "select count(*) from api.access_log where operation_type = "
         "'download land_parcels.geojson' and outcome = 'ok' and variables @> %s",
         (psycopg.types.json.Jsonb({"planning_zone": [zone]}),)).fetchone()[0] > 0
+
+
+REVIEWS = """{ personLinkReviews(first: 500) { reviewId identityKey reason matchProbability
+               record { personId fullNames birthDates records }
+               candidate { personId fullNames birthDates } } }"""
+
+
+def test_stewards_read_the_review_queue_and_nobody_else(api, wh, keys):
+    cases = {str(r[0]): r[1:] for r in wh.execute(
+        "select review_id, identity_key, reason, record_person_id, candidate_person_id "
+        "from marts.review_person_links").fetchall()}
+    planted = {f"id_card:{cmnd}" for cmnd in CONTESTING_CMNDS}
+    assert planted <= {identity for identity, *_ in cases.values()}
+    before = wh.execute("select coalesce(max(entry_id), 0) from api.access_log").fetchone()[0]
+    body = body_of(api, REVIEWS, headers=bearer(keys["steward"], "weekly review of links"))
+    listed = body["data"]["personLinkReviews"]
+    assert {case["reviewId"]: case["identityKey"] for case in listed} == {
+        review_id: identity for review_id, (identity, *_) in cases.items()}
+    for case in listed:
+        if case["identityKey"] in planted:
+            assert case["reason"] == "anchor_claimed_twice"
+            # Both sides give the same name and birth date: a steward sees why.
+            assert case["record"]["fullNames"] == case["candidate"]["fullNames"]
+            assert set(case["record"]["birthDates"]) <= set(case["candidate"]["birthDates"])
+    # The read is logged under the persons of both sides.
+    entry = latest_entry(wh, "entry_id > %s and client_name = 'access-steward'", (before,))
+    logged = {str(p) for p in entry["person_ids"]}
+    assert logged == {str(p) for _, _, *persons in cases.values() for p in persons if p}
+    # Personal grants on every dataset are not the steward's; nor is the officer's.
+    for key in ("personal", "dpo"):
+        body = body_of(api, REVIEWS, headers=bearer(keys[key], PURPOSE))
+        assert body["data"] == {"personLinkReviews": None}
+        assert forbidden_paths(body) == {("personLinkReviews",)}
+    body = body_of(api, REVIEWS)
+    assert body["data"] == {"personLinkReviews": None}
+
