@@ -117,6 +117,9 @@ class EnterpriseDimension(enum.Enum):
     ORGANIZATION_TYPE = (("organization_type", "organization_type"),)
     INDUSTRY = (("industry_code", "industry_code"),)
     INDUSTRY_DIVISION = (("industry_division_code", "industry_division_code"),)
+    INDUSTRY_SECTION = (("industry_section_code", "industry_section_code"),
+                        ("industry_section_name_vi", "industry_section_name_vi"),
+                        ("industry_section_name_en", "industry_section_name_en"))
     LEGAL_FORM = (("legal_form_code", "legal_form_code"),
                   ("legal_form_name_vi", "legal_form_name_vi"),
                   ("legal_form_name_en", "legal_form_name_en"))
@@ -132,6 +135,9 @@ class EnterpriseStatisticsRow:
     organization_type: str | None = None
     industry_code: str | None = None
     industry_division_code: str | None = None
+    industry_section_code: str | None = None
+    industry_section_name_vi: str | None = None
+    industry_section_name_en: str | None = None
     legal_form_code: str | None = None
     legal_form_name_vi: str | None = None
     legal_form_name_en: str | None = None

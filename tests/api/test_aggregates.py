@@ -4,6 +4,9 @@ against the same groups computed in SQL.
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 import pytest
 
 from tests.api.helpers import (
@@ -16,6 +19,8 @@ from tests.api.helpers import (
     rows,
     value,
 )
+
+SECTIONS_SEED = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds" / "vsic_sections.csv"
 
 
 def test_land_area_by_use_by_default_groups_by_land_use(api, wh):
@@ -84,6 +89,39 @@ def test_enterprise_statistics_by_industry_division_of_active_enterprises(api, w
     got = {(r["industryDivisionCode"], r["legalFormCode"], r["legalFormNameEn"]):
            r["organizationCount"] for r in data["enterpriseStatistics"]}
     assert got == expected and len(got) > 1
+
+
+def test_enterprise_statistics_by_industry_section_name_the_section_of_each_division(api, wh):
+    with SECTIONS_SEED.open(encoding="utf-8") as seed:
+        sections = list(csv.DictReader(seed))
+
+    def section_of(division: str | None) -> dict | None:
+        return next((s for s in sections if division and division.isdigit()
+                     and int(s["first_division"]) <= int(division) <= int(s["last_division"])),
+                    None)
+
+    expected: dict = {}
+    for division, n in rows(wh, """
+            select industry_division_code, count(*) from marts.dim_organization
+            where organization_type in ('enterprise', 'branch', 'household_business')
+            group by 1"""):
+        section = section_of(division)
+        key = (section["section_code"], section["name_vi"], section["name_en"]) if section \
+            else (None, None, None)
+        expected[key] = expected.get(key, 0) + n
+    data = ok(api, "{ enterpriseStatistics(groupBy: [INDUSTRY_SECTION]) { industrySectionCode "
+                   "industrySectionNameVi industrySectionNameEn organizationCount } }")
+    got = {(r["industrySectionCode"], r["industrySectionNameVi"], r["industrySectionNameEn"]):
+           r["organizationCount"] for r in data["enterpriseStatistics"]}
+    assert got == expected and len(got) > 2
+    # Wholesale and retail (G) covers divisions 45 to 47: one section, three divisions.
+    trade = ok(api, """{ organizations(filter: {industryCode: "46"}, first: 1) {
+                          nodes { industryDivisionCode industrySectionCode
+                                  industrySectionNameEn } } }""")["organizations"]["nodes"]
+    has_trade = value(wh, "select count(*) > 0 from marts.dim_organization "
+                          "where left(industry_code, 2) = '46'")
+    assert [(o["industryDivisionCode"], o["industrySectionCode"], o["industrySectionNameEn"])
+            for o in trade] == ([("46", "G", section_of("46")["name_en"])] if has_trade else [])
 
 
 def test_civil_servant_statistics_by_agency_today(api, wh):

@@ -114,6 +114,10 @@ organizations as (
     from agencies
 ),
 
+sections as (
+    select * from {{ ref('vsic_sections') }}
+),
+
 final as (
     select
         organizations.organization_id,
@@ -128,6 +132,9 @@ final as (
         legal_forms.name_en as legal_form_name_en,
         organizations.industry_code,
         organizations.industry_division_code,
+        sections.section_code as industry_section_code,
+        sections.name_vi as industry_section_name_vi,
+        sections.name_en as industry_section_name_en,
         organizations.status,
         statuses.name_vi as status_name_vi,
         statuses.name_en as status_name_en,
@@ -143,6 +150,10 @@ final as (
     from organizations
     left join legal_forms on organizations.legal_form_code = legal_forms.legal_form_code
     left join statuses on organizations.status = statuses.status
+    left join sections
+        on
+            {{ vsic_division('organizations.industry_code') }}
+            between sections.first_division and sections.last_division
 )
 
 select * from final

@@ -63,6 +63,10 @@ statuses as (
     select * from {{ ref('enterprise_status_codes') }}
 ),
 
+sections as (
+    select * from {{ ref('vsic_sections') }}
+),
+
 final as (
     select
         versions.dbt_scd_id as organization_version_id,
@@ -73,6 +77,9 @@ final as (
         legal_forms.name_vi as legal_form_name_vi,
         legal_forms.name_en as legal_form_name_en,
         versions.industry_code,
+        sections.section_code as industry_section_code,
+        sections.name_vi as industry_section_name_vi,
+        sections.name_en as industry_section_name_en,
         versions.status,
         statuses.name_vi as status_name_vi,
         statuses.name_en as status_name_en,
@@ -90,6 +97,10 @@ final as (
     from versions
     left join legal_forms on versions.legal_form_code = legal_forms.legal_form_code
     left join statuses on versions.status = statuses.status
+    left join sections
+        on
+            {{ vsic_division('versions.industry_code') }}
+            between sections.first_division and sections.last_division
 )
 
 select * from final
