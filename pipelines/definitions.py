@@ -13,10 +13,9 @@ Jobs and schedules:
 
 from __future__ import annotations
 
-import os
-
 import dagster as dg
 
+from kho.settings import load_settings
 from pipelines.dbt.assets import build_defs as build_dbt_defs
 from pipelines.master_data import assets as master_data_assets
 from pipelines.reference import assets as reference_assets
@@ -26,6 +25,7 @@ from pipelines.sources import assets as source_assets
 MATERIALIZE_ALL_JOB = "materialize_all"
 INGEST_INCREMENTAL_JOB = "ingest_incremental"
 TIMEZONE = "Asia/Ho_Chi_Minh"
+SETTINGS = load_settings()
 
 materialize_all = dg.define_asset_job(
     MATERIALIZE_ALL_JOB,
@@ -48,7 +48,7 @@ def full_refresh_run_config() -> dict:
 daily_full_refresh = dg.ScheduleDefinition(
     name="daily_full_refresh",
     job=materialize_all,
-    cron_schedule=os.environ.get("KHO_FULL_REFRESH_CRON") or "0 2 * * *",
+    cron_schedule=SETTINGS.full_refresh_cron,
     execution_timezone=TIMEZONE,
     run_config=full_refresh_run_config(),
     default_status=dg.DefaultScheduleStatus.RUNNING,
@@ -59,7 +59,7 @@ daily_full_refresh = dg.ScheduleDefinition(
 frequent_incremental_ingest = dg.ScheduleDefinition(
     name="frequent_incremental_ingest",
     job=ingest_incremental,
-    cron_schedule=os.environ.get("KHO_INCREMENTAL_CRON") or "*/15 * * * *",
+    cron_schedule=SETTINGS.incremental_cron,
     execution_timezone=TIMEZONE,
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="Load what changed in the sources since the last run.",
