@@ -1,8 +1,5 @@
 import ast
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -320,17 +317,30 @@ def test_the_cli_says_what_is_wrong_in_one_line():
                              "got 'abc'\n")
 
 
+def test_audit_verify_takes_its_anchors_file_from_the_settings(tmp_path):
+    """Both refusals come before the warehouse is reached."""
+    from click.testing import CliRunner
+
+    from kho.cli import main
+
+    missing = tmp_path / "anchors"
+    result = CliRunner().invoke(main, ["audit", "verify"],
+                                env={"KHO_AUDIT_ANCHORS": str(missing)})
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: no anchors file at {missing};")
+    result = CliRunner().invoke(main, ["audit", "verify", "--record"],
+                                env={"KHO_AUDIT_ANCHORS": ""})
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: --record needs --anchors FILE")
+
+
 def test_the_schedules_take_their_cron_from_the_settings():
-    """In a process of its own: the definitions read the settings at import."""
-    show = ("import pipelines.definitions as d; "
-            "print(d.daily_full_refresh.cron_schedule); "
-            "print(d.frequent_incremental_ingest.cron_schedule)")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KHO_")}
-    env["KHO_INCREMENTAL_CRON"] = "*/5 * * * *"
-    done = subprocess.run([sys.executable, "-c", show], cwd=REPO_ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines() == ["0 2 * * *", "*/5 * * * *"]
+    from pipelines.definitions import schedules
+
+    crons = {s.name: s.cron_schedule
+             for s in schedules(load_settings({"KHO_INCREMENTAL_CRON": "*/5 * * * *"}))}
+    assert crons == {"daily_full_refresh": "0 2 * * *",
+                     "frequent_incremental_ingest": "*/5 * * * *"}
 
 
 def test_the_ingest_resource_falls_back_to_the_settings(monkeypatch):
