@@ -11,7 +11,7 @@ import psycopg
 import sqlalchemy
 
 from kho import db, warehouse
-from kho.settings import load_settings
+from kho.settings import SettingsError, load_settings
 
 
 def _fail(message: str) -> None:
@@ -25,7 +25,18 @@ def _stdout_echo():
     return lambda line: click.echo(line, file=stream)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    """Says what is wrong with a setting in one line, not a traceback, whichever command
+    reads it."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except SettingsError as err:
+            _fail(str(err))
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="kho")
 def main() -> None:
     """kho: the provincial shared master-data warehouse."""
@@ -303,15 +314,16 @@ def audit_group() -> None:
 
 @audit_group.command("verify")
 @click.option("--anchors", "anchors_file", type=click.Path(dir_okay=False, path_type=Path),
-              envvar="KHO_AUDIT_ANCHORS", show_envvar=True,
               help="A file of heads recorded earlier ('<entry id> <hash>' per line), kept "
-                   "where lines can only be added: each must still be in the chain.")
+                   "where lines can only be added: each must still be in the chain "
+                   "(default: KHO_AUDIT_ANCHORS).")
 @click.option("--record", is_flag=True,
               help="Once the log is found intact, append its head to the anchors file.")
 def audit_verify(anchors_file: Path | None, record: bool) -> None:
     """Check the access log's hash chain; name the first entry that breaks it."""
     from graphql_api.access import clients, log_verification
 
+    anchors_file = anchors_file or load_settings().audit_anchors
     if record and anchors_file is None:
         _fail("--record needs --anchors FILE (or KHO_AUDIT_ANCHORS): where to record the head")
     anchors: dict[int, str] = {}

@@ -1,7 +1,12 @@
-"""Settings read from environment variables, the one place every layer asks for them."""
+"""Settings read from environment variables, the one place every layer asks for them.
+
+Every ``KHO_`` variable is read and checked here, and listed in the README's table; a value
+that cannot be used raises :class:`SettingsError` naming the variable and what it accepts.
+An empty variable counts as unset."""
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +16,10 @@ SOURCES: tuple[str, ...] = ("land", "enterprise", "civil_registry", "cadre")
 DEFAULT_WAREHOUSE_DATABASE = "kho"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value kho cannot use."""
 
 
 @dataclass(frozen=True)
@@ -26,6 +35,22 @@ class Settings:
     rate_limit_anonymous: int = 300
     rate_limit_client: int = 6_000
     access_log: bool = True
+    audit_anchors: Path | None = None
+    # Extract and load: tries per source table, the first backoff (doubling), the connect
+    # timeout; tables loaded side by side (None: one per core the process may run on).
+    source_attempts: int = 3
+    source_retry_delay_seconds: float = 2.0
+    source_connect_timeout_seconds: float = 10.0
+    load_concurrency: int | None = None
+    # Master data: the share of master IDs one publication may retire, the largest master
+    # person (source records) before a warning, the least share of linked records per source.
+    max_retired_share: float = 0.2
+    max_person_records: int = 200
+    min_linked_share: float = 0.5
+    full_refresh_cron: str = "0 2 * * *"
+    incremental_cron: str = "*/15 * * * *"
+    # The Chromium the UI benchmark drives.
+    chromium: str = "/usr/bin/chromium"
 
     @property
     def uses_embedded_warehouse(self) -> bool:
@@ -49,6 +74,7 @@ def source_url_variable(source: str) -> str:
 def load_settings(environ: os._Environ[str] | dict[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
     home = Path(env.get("KHO_HOME") or Path.cwd() / ".kho").expanduser().resolve()
+    anchors = env.get("KHO_AUDIT_ANCHORS")
     return Settings(
         home=home,
         warehouse_url=env.get("KHO_WAREHOUSE_URL") or None,
@@ -59,22 +85,80 @@ def load_settings(environ: os._Environ[str] | dict[str, str] | None = None) -> S
         rate_limit_anonymous=_positive_int(env, "KHO_RATE_LIMIT_ANONYMOUS", 300),
         rate_limit_client=_positive_int(env, "KHO_RATE_LIMIT_CLIENT", 6_000),
         access_log=_switch(env, "KHO_ACCESS_LOG", True),
+        audit_anchors=Path(anchors).expanduser() if anchors else None,
+        source_attempts=_positive_int(env, "KHO_SOURCE_ATTEMPTS", 3),
+        source_retry_delay_seconds=_seconds(env, "KHO_SOURCE_RETRY_DELAY", 2.0, zero=True),
+        source_connect_timeout_seconds=_seconds(env, "KHO_SOURCE_CONNECT_TIMEOUT", 10.0),
+        load_concurrency=_positive_int(env, "KHO_LOAD_CONCURRENCY", None),
+        max_retired_share=_fraction(env, "KHO_MAX_RETIRED_SHARE", 0.2),
+        max_person_records=_positive_int(env, "KHO_MAX_PERSON_RECORDS", 200),
+        min_linked_share=_fraction(env, "KHO_MIN_LINKED_SHARE", 0.5),
+        full_refresh_cron=_cron(env, "KHO_FULL_REFRESH_CRON", "0 2 * * *"),
+        incremental_cron=_cron(env, "KHO_INCREMENTAL_CRON", "*/15 * * * *"),
+        chromium=env.get("KHO_CHROMIUM") or "/usr/bin/chromium",
     )
 
 
+def _value(env, name: str) -> str | None:
+    return (env.get(name) or "").strip() or None
+
+
 def _switch(env, name: str, default: bool) -> bool:
-    value = (env.get(name) or "").strip().lower()
-    if not value:
+    value = _value(env, name)
+    if value is None:
         return default
-    if value not in ("on", "off"):
-        raise ValueError(f"{name} must be on or off, got {value!r}")
-    return value == "on"
+    if value.lower() not in ("on", "off"):
+        raise SettingsError(f"{name} must be on or off, got {value!r}")
+    return value.lower() == "on"
 
 
-def _positive_int(env, name: str, default: int) -> int:
-    value = env.get(name)
-    if not value:
+def _positive_int(env, name: str, default: int | None) -> int | None:
+    value = _value(env, name)
+    if value is None:
         return default
     if not value.isdigit() or int(value) < 1:
-        raise ValueError(f"{name} must be a positive whole number, got {value!r}")
+        raise SettingsError(f"{name} must be a positive whole number, got {value!r}")
     return int(value)
+
+
+def _number(value: str) -> float | None:
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _fraction(env, name: str, default: float) -> float:
+    value = _value(env, name)
+    if value is None:
+        return default
+    number = _number(value)
+    if number is None or not 0 <= number <= 1:
+        raise SettingsError(f"{name} must be a number between 0 and 1, got {value!r}")
+    return number
+
+
+def _seconds(env, name: str, default: float, zero: bool = False) -> float:
+    value = _value(env, name)
+    if value is None:
+        return default
+    number = _number(value)
+    if number is None or number < 0 or (number == 0 and not zero):
+        least = "0 or more" if zero else "more than 0"
+        raise SettingsError(f"{name} must be a number of seconds, {least}, got {value!r}")
+    return number
+
+
+def _cron(env, name: str, default: str) -> str:
+    value = _value(env, name)
+    if value is None:
+        return default
+    # Dagster's own check, so that what passes here is what a schedule accepts; imported
+    # only when a schedule is set, as Dagster is slow to import.
+    from dagster._utils.schedules import is_valid_cron_string
+
+    if not is_valid_cron_string(value):
+        raise SettingsError(f"{name} must be a cron schedule of five fields (minute hour "
+                            f"day-of-month month day-of-week), e.g. {default!r}, got {value!r}")
+    return value

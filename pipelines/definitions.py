@@ -13,10 +13,9 @@ Jobs and schedules:
 
 from __future__ import annotations
 
-import os
-
 import dagster as dg
 
+from kho.settings import Settings, load_settings
 from pipelines.dbt.assets import build_defs as build_dbt_defs
 from pipelines.master_data import assets as master_data_assets
 from pipelines.reference import assets as reference_assets
@@ -45,25 +44,28 @@ def full_refresh_run_config() -> dict:
     return {"resources": {"ingest": {"config": {"full_refresh": True}}}}
 
 
-daily_full_refresh = dg.ScheduleDefinition(
-    name="daily_full_refresh",
-    job=materialize_all,
-    cron_schedule=os.environ.get("KHO_FULL_REFRESH_CRON") or "0 2 * * *",
-    execution_timezone=TIMEZONE,
-    run_config=full_refresh_run_config(),
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Every night: re-read every source in full (deletes reconciled, every row "
-                "compared), reference data, dbt build and all checks.",
-)
-
-frequent_incremental_ingest = dg.ScheduleDefinition(
-    name="frequent_incremental_ingest",
-    job=ingest_incremental,
-    cron_schedule=os.environ.get("KHO_INCREMENTAL_CRON") or "*/15 * * * *",
-    execution_timezone=TIMEZONE,
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Load what changed in the sources since the last run.",
-)
+def schedules(settings: Settings) -> list[dg.ScheduleDefinition]:
+    """The two schedules, at the times the settings give."""
+    return [
+        dg.ScheduleDefinition(
+            name="daily_full_refresh",
+            job=materialize_all,
+            cron_schedule=settings.full_refresh_cron,
+            execution_timezone=TIMEZONE,
+            run_config=full_refresh_run_config(),
+            default_status=dg.DefaultScheduleStatus.RUNNING,
+            description="Every night: re-read every source in full (deletes reconciled, every "
+                        "row compared), reference data, dbt build and all checks.",
+        ),
+        dg.ScheduleDefinition(
+            name="frequent_incremental_ingest",
+            job=ingest_incremental,
+            cron_schedule=settings.incremental_cron,
+            execution_timezone=TIMEZONE,
+            default_status=dg.DefaultScheduleStatus.RUNNING,
+            description="Load what changed in the sources since the last run.",
+        ),
+    ]
 
 
 @dg.definitions
@@ -74,7 +76,7 @@ def defs() -> dg.Definitions:
         build_dbt_defs(),
         master_data_assets.defs,
         dg.Definitions(jobs=[materialize_all, ingest_incremental],
-                       schedules=[daily_full_refresh, frequent_incremental_ingest],
+                       schedules=schedules(load_settings()),
                        resources={"warehouse": WarehouseResource(),
                                   "ingest": IngestResource()}),
     )

@@ -27,16 +27,6 @@ class WarehouseResource(dg.ConfigurableResource):
         os.environ.update(warehouse.dbt_environment(self.url()))
 
 
-def _env_float(name: str, default: float) -> float:
-    value = os.environ.get(name)
-    if not value:
-        return default
-    try:
-        return float(value)
-    except ValueError:
-        raise ValueError(f"{name}={value!r} is not a number") from None
-
-
 class IngestResource(dg.ConfigurableResource):
     """How extract-and-load behaves in a run; set fields in the run config (the daily
     schedule sets ``full_refresh``). Left unset, the retry and timeout fields come from
@@ -55,15 +45,15 @@ class IngestResource(dg.ConfigurableResource):
 
         from pipelines.sources.extract_load import IngestSettings
 
-        defaults = IngestSettings()
+        defaults = load_settings()
         return IngestSettings(
             full_refresh=self.full_refresh,
             overlap=timedelta(minutes=self.overlap_minutes),
             key_reconciliation_every=timedelta(hours=self.key_reconciliation_hours),
-            attempts=self.attempts or int(_env_float("KHO_SOURCE_ATTEMPTS", defaults.attempts)),
+            attempts=self.attempts or defaults.source_attempts,
             retry_delay_seconds=self.retry_delay_seconds if self.retry_delay_seconds is not None
-            else _env_float("KHO_SOURCE_RETRY_DELAY", defaults.retry_delay_seconds),
-            connect_timeout_seconds=self.connect_timeout_seconds or _env_float(
-                "KHO_SOURCE_CONNECT_TIMEOUT", defaults.connect_timeout_seconds),
+            else defaults.source_retry_delay_seconds,
+            connect_timeout_seconds=self.connect_timeout_seconds
+            or defaults.source_connect_timeout_seconds,
             statement_timeout_seconds=self.statement_timeout_seconds,
         )

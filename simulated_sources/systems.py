@@ -65,10 +65,6 @@ class SourceTable:
     def key_index(self) -> int:
         return self.column_names.index(self.primary_key)
 
-    @property
-    def qualified_name(self) -> str:
-        return f"{self.source}.{self.name}"
-
     def ddl(self, dialect: str) -> str:
         def column_type(t: str) -> str:
             if dialect == "mysql" and t == "timestamp":

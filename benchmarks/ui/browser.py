@@ -12,14 +12,15 @@ Everything else comes from the page's Performance API: navigation and resource t
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass
 
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from kho.settings import load_settings
+
 # Debian's Chromium, as the browser tests use it (KHO_CHROMIUM points elsewhere).
-CHROMIUM = os.environ.get("KHO_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM = load_settings().chromium
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]

@@ -14,11 +14,10 @@ Its checks (WARN: they ask a person to look, they do not stop the pipeline):
   ``KHO_MIN_LINKED_SHARE`` (default 0.5) of linkable records fails the check.
 """
 
-import os
-
 import dagster as dg
 
 from kho import db
+from kho.settings import load_settings
 from pipelines.master_data.ids import record_master_ids
 from pipelines.resources import WarehouseResource
 
@@ -46,7 +45,7 @@ def master_ids(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
 @dg.asset_check(asset=MASTER_IDS, name="cluster_sizes",
                 description="Source records per master person; none above the limit.")
 def cluster_sizes(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    limit = int(os.environ.get("KHO_MAX_PERSON_RECORDS") or 200)
+    limit = load_settings().max_person_records
     with db.connect(warehouse.url()) as conn:
         buckets = conn.execute("""
             select case when n = 1 then '1' when n <= 3 then '2-3' when n <= 10 then '4-10'
@@ -64,7 +63,7 @@ def cluster_sizes(warehouse: WarehouseResource) -> dg.AssetCheckResult:
                 description="Per source: records whose master another source also knows, "
                             "and CMND-only records linked to a personal ID.")
 def share_matched_per_source(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    floor = float(os.environ.get("KHO_MIN_LINKED_SHARE") or 0.5)
+    floor = load_settings().min_linked_share
     with db.connect(warehouse.url()) as conn:
         rows = conn.execute("""
             with masters as (

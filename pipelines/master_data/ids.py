@@ -23,13 +23,13 @@ Tables, in schema ``master_data`` (kept by every rebuild; dbt never touches it):
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import psycopg
 from psycopg import sql
 
 from kho import db
+from kho.settings import load_settings
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class MassRetirement(RuntimeError):
 
 
 def max_retired_share() -> float:
-    return float(os.environ.get("KHO_MAX_RETIRED_SHARE") or 0.2)
+    return load_settings().max_retired_share
 
 
 def _ddl(entity: Entity) -> list[sql.Composable]:

@@ -43,6 +43,7 @@ import psycopg
 from psycopg import sql
 
 from kho import db
+from kho.settings import load_settings
 from pipelines.sources import bookkeeping
 from pipelines.sources.contracts import TableContract
 from pipelines.sources.readers import SourceReader, SourceUnavailable, open_reader
@@ -185,8 +186,7 @@ def load_table(warehouse_url: str, source_url: str, contract: TableContract,
 def load_concurrency() -> int:
     """Tables loaded side by side: ``KHO_LOAD_CONCURRENCY``, else one per core this process
     may run on (a container's CPU set, not the host's count)."""
-    value = os.environ.get("KHO_LOAD_CONCURRENCY")
-    return max(1, int(value)) if value else max(1, len(os.sched_getaffinity(0)))
+    return load_settings().load_concurrency or max(1, len(os.sched_getaffinity(0)))
 
 
 _worker_log: Callable[[str], None] = print
