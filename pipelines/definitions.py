@@ -18,6 +18,7 @@ import os
 import dagster as dg
 
 from pipelines.dbt.assets import build_defs as build_dbt_defs
+from pipelines.dbt.assets import build_source_specs as build_dbt_source_specs
 from pipelines.master_data import assets as master_data_assets
 from pipelines.reference import assets as reference_assets
 from pipelines.resources import IngestResource, WarehouseResource
@@ -66,9 +67,16 @@ frequent_incremental_ingest = dg.ScheduleDefinition(
 )
 
 
+def _asset_keys(definitions: dg.Definitions) -> set[dg.AssetKey]:
+    keys: set[dg.AssetKey] = set()
+    for asset in definitions.assets or []:
+        keys.update(asset.keys if isinstance(asset, dg.AssetsDefinition) else [asset.key])
+    return keys
+
+
 @dg.definitions
 def defs() -> dg.Definitions:
-    return dg.Definitions.merge(
+    kho = dg.Definitions.merge(
         source_assets.defs,
         reference_assets.defs,
         build_dbt_defs(),
@@ -78,3 +86,5 @@ def defs() -> dg.Definitions:
                        resources={"warehouse": WarehouseResource(),
                                   "ingest": IngestResource()}),
     )
+    return dg.Definitions.merge(
+        kho, dg.Definitions(assets=build_dbt_source_specs(_asset_keys(kho))))
