@@ -17,6 +17,7 @@ import dagster as dg
 
 from kho.settings import Settings, load_settings
 from pipelines.dbt.assets import build_defs as build_dbt_defs
+from pipelines.dbt.assets import build_source_specs as build_dbt_source_specs
 from pipelines.master_data import assets as master_data_assets
 from pipelines.reference import assets as reference_assets
 from pipelines.resources import IngestResource, WarehouseResource
@@ -68,9 +69,16 @@ def schedules(settings: Settings) -> list[dg.ScheduleDefinition]:
     ]
 
 
+def _asset_keys(definitions: dg.Definitions) -> set[dg.AssetKey]:
+    keys: set[dg.AssetKey] = set()
+    for asset in definitions.assets or []:
+        keys.update(asset.keys if isinstance(asset, dg.AssetsDefinition) else [asset.key])
+    return keys
+
+
 @dg.definitions
 def defs() -> dg.Definitions:
-    return dg.Definitions.merge(
+    kho = dg.Definitions.merge(
         source_assets.defs,
         reference_assets.defs,
         build_dbt_defs(),
@@ -80,3 +88,5 @@ def defs() -> dg.Definitions:
                        resources={"warehouse": WarehouseResource(),
                                   "ingest": IngestResource()}),
     )
+    return dg.Definitions.merge(
+        kho, dg.Definitions(assets=build_dbt_source_specs(_asset_keys(kho))))

@@ -7,7 +7,7 @@ serves.
 """
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import dagster as dg
@@ -19,12 +19,22 @@ from pipelines.resources import WarehouseResource
 
 
 class KhoDbtTranslator(DagsterDbtTranslator):
-    """Groups follow the dbt layout: ``staging_<source>``, ``marts_<area>``."""
+    """Groups follow the dbt layout: models ``staging_<source>``, ``intermediate_<area>``,
+    ``marts_<area>``; the seeds (code lists) ``reference``, beside the administrative units;
+    the snapshots ``snapshots``; a source its source name (``raw_land``, ``master_data``),
+    the group of the assets that load it."""
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        resource_type = dbt_resource_props.get("resource_type")
         fqn = dbt_resource_props.get("fqn", [])
-        if dbt_resource_props.get("resource_type") == "model" and len(fqn) >= 3:
+        if resource_type == "model" and len(fqn) >= 3:
             return f"{fqn[1]}_{fqn[2]}"
+        if resource_type == "seed":
+            return "reference"
+        if resource_type == "snapshot":
+            return "snapshots"
+        if resource_type == "source":
+            return dbt_resource_props["source_name"]
         return super().get_group_name(dbt_resource_props)
 
 
@@ -64,6 +74,25 @@ def build_publish_asset(dbt_models: dg.AssetsDefinition) -> dg.AssetsDefinition:
         })
 
     return published_marts
+
+
+def build_source_specs(loaded_elsewhere: Collection[dg.AssetKey]) -> list[dg.AssetSpec]:
+    """The dbt sources no Dagster asset writes, as external assets in their source's group:
+    tables kho keeps across builds that something else writes (``master_data.
+    person_link_reviews`` by ``kho review``), which the UI would otherwise leave ungrouped."""
+    project = dbt_project()
+    manifest = json.loads(project.manifest_path.read_text())
+    translator = KhoDbtTranslator()
+    specs = []
+    for unique_id in sorted(manifest["sources"]):
+        spec = translator.get_asset_spec(manifest, unique_id, project)
+        if spec.key in loaded_elsewhere:
+            continue
+        specs.append(dg.AssetSpec(
+            spec.key, group_name=spec.group_name, description=spec.description,
+            kinds={"postgres"},
+            metadata={"dagster/table_name": spec.metadata.get("dagster/table_name")}))
+    return specs
 
 
 def build_defs() -> dg.Definitions:
