@@ -328,6 +328,14 @@ def test_an_enterprise_is_found_by_its_name_typed_without_diacritics(ui, page, w
     page.goto(f"{ui}/?view=enterprises")
     expect(page.get_by_test_id("enterprise-table")).to_have_attribute("data-state", "ready")
     expect(page.get_by_test_id("chart-industry")).to_be_visible()
+    # The largest division's bar names its section as the warehouse's seed does.
+    division, section_name = wh.execute(
+        "select industry_division_code, industry_section_name_vi from marts.dim_organization "
+        "where organization_type in ('enterprise', 'branch', 'household_business') "
+        "and industry_section_code is not null "
+        "group by 1, 2 order by count(*) desc, 1 limit 1").fetchone()
+    expect(page.get_by_test_id("chart-industry")).to_contain_text(
+        f"{division} · {section_name}")
     screenshot(page, "enterprise-overview.png")
 
     # Two of its words, unaccented and in the other order.

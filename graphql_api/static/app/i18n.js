@@ -309,39 +309,6 @@ const STRINGS = {
   },
 };
 
-// VSIC 2018 sections and the divisions (first two digits of a code) each covers.
-const VSIC_SECTIONS = [
-  ['A', 1, 3, 'Nông nghiệp, lâm nghiệp và thủy sản', 'Agriculture, forestry and fishing'],
-  ['B', 5, 9, 'Khai khoáng', 'Mining and quarrying'],
-  ['C', 10, 33, 'Công nghiệp chế biến, chế tạo', 'Manufacturing'],
-  ['D', 35, 35, 'Sản xuất và phân phối điện, khí đốt, nước nóng, hơi nước và điều hòa không khí',
-    'Electricity, gas, steam and air conditioning supply'],
-  ['E', 36, 39, 'Cung cấp nước; quản lý và xử lý rác thải, nước thải',
-    'Water supply; sewerage, waste management and remediation'],
-  ['F', 41, 43, 'Xây dựng', 'Construction'],
-  ['G', 45, 47, 'Bán buôn và bán lẻ; sửa chữa ô tô, mô tô, xe máy',
-    'Wholesale and retail trade; repair of motor vehicles and motorcycles'],
-  ['H', 49, 53, 'Vận tải kho bãi', 'Transportation and storage'],
-  ['I', 55, 56, 'Dịch vụ lưu trú và ăn uống', 'Accommodation and food service activities'],
-  ['J', 58, 63, 'Thông tin và truyền thông', 'Information and communication'],
-  ['K', 64, 66, 'Hoạt động tài chính, ngân hàng và bảo hiểm', 'Financial and insurance activities'],
-  ['L', 68, 68, 'Hoạt động kinh doanh bất động sản', 'Real estate activities'],
-  ['M', 69, 75, 'Hoạt động chuyên môn, khoa học và công nghệ',
-    'Professional, scientific and technical activities'],
-  ['N', 77, 82, 'Hoạt động hành chính và dịch vụ hỗ trợ',
-    'Administrative and support service activities'],
-  ['O', 84, 84, 'Quản lý nhà nước, an ninh quốc phòng; bảo đảm xã hội bắt buộc',
-    'Public administration and defence; compulsory social security'],
-  ['P', 85, 85, 'Giáo dục và đào tạo', 'Education'],
-  ['Q', 86, 88, 'Y tế và hoạt động trợ giúp xã hội', 'Human health and social work activities'],
-  ['R', 90, 93, 'Nghệ thuật, vui chơi và giải trí', 'Arts, entertainment and recreation'],
-  ['S', 94, 96, 'Hoạt động dịch vụ khác', 'Other service activities'],
-  ['T', 97, 98, 'Hoạt động làm thuê trong các hộ gia đình',
-    'Activities of households as employers'],
-  ['U', 99, 99, 'Hoạt động của các tổ chức và cơ quan quốc tế',
-    'Activities of extraterritorial organizations and bodies'],
-];
-
 const LANGUAGES = ['vi', 'en'];
 let current = initialLanguage();
 
@@ -401,13 +368,6 @@ export function date(iso) {
   if (!iso) return '';
   const [y, m, d] = iso.slice(0, 10).split('-');
   return current === 'vi' ? `${d}/${m}/${y}` : `${y}-${m}-${d}`;
-}
-
-export function industrySection(divisionCode) {
-  const division = Number.parseInt(divisionCode, 10);
-  const section = VSIC_SECTIONS.find(([, from, to]) => division >= from && division <= to);
-  if (!section) return { code: '?', name: t('industry.other') };
-  return { code: section[0], name: current === 'en' ? section[4] : section[3] };
 }
 
 // Static labels in the page shell (data-i18n) and the navigation.

@@ -12,6 +12,7 @@ import { loadPart } from './parts.js';
 const ORGANIZATION = `query Organization($id: ID!) {
   organization(id: $id) {
     id name organizationType enterpriseCode industryCode industryDivisionCode status
+    industrySectionCode industrySectionNameVi industrySectionNameEn
     statusNameVi statusNameEn addressLine registeredOn sourceSystem sourceUpdatedAt
     recordStatus mergedInto { id }
     enterprise { legalFormNameVi legalFormNameEn charterCapitalVnd }
@@ -70,7 +71,7 @@ export class EnterprisePage {
         [t('col.type'), t(`type.${o.organizationType}`)],
         [t('enterprise.parent'), o.branch?.parent ? link(href({ view: 'enterprise', id: o.branch.parent.id }),
           o.branch.parent.name) : null],
-        [t('col.industry'), o.industryCode ? `${o.industryCode} (${industryLabel(o.industryDivisionCode)})` : null],
+        [t('col.industry'), o.industryCode ? `${o.industryCode} (${industryLabel(o)})` : null],
         [t('col.legalForm'), pick(o.enterprise, 'legalFormName')],
         [t('enterprise.capital'), number(o.enterprise?.charterCapitalVnd)],
         [t('col.status'), pick(o, 'statusName') || o.status],

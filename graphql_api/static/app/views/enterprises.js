@@ -5,7 +5,7 @@ import { aborted, gql, Latest } from '../api.js';
 import { AreaPicker, linkedUnit } from '../areas.js';
 import { barChart } from '../charts.js';
 import { debounce, empty, failure, h, link, loading, replace, table } from '../dom.js';
-import { date, industrySection, number, pick, t } from '../i18n.js';
+import { date, number, pick, t } from '../i18n.js';
 import { href, unitParam, update } from '../state.js';
 import { Cursors, pager, staleCursor } from './paging.js';
 import { loadPart } from './parts.js';
@@ -16,8 +16,9 @@ const ORDERS = ['NAME', 'REGISTERED_ON', 'ID'];
 const ENTERPRISE_CODE = /^\d{10}(-\d{3})?$/;
 
 const OPTIONS = `query EnterpriseOptions($filter: OrganizationFilter) {
-  industries: enterpriseStatistics(groupBy: [INDUSTRY_DIVISION], filter: $filter) {
-    industryDivisionCode organizationCount
+  industries: enterpriseStatistics(groupBy: [INDUSTRY_DIVISION, INDUSTRY_SECTION],
+    filter: $filter) {
+    industryDivisionCode industrySectionCode industrySectionNameVi industrySectionNameEn organizationCount
   }
   forms: enterpriseStatistics(groupBy: [LEGAL_FORM], filter: $filter) {
     legalFormCode legalFormNameVi legalFormNameEn organizationCount
@@ -41,10 +42,10 @@ const LIST = `query Enterprises($filter: OrganizationFilter, $orderBy: Organizat
 
 const BY_CODE = `query EnterpriseByCode($code: String!) { enterprise(code: $code) { ${ROW} } }`;
 
-export function industryLabel(divisionCode) {
-  if (!divisionCode) return t('industry.other');
-  const section = industrySection(divisionCode);
-  return `${divisionCode} · ${section.name}`;
+// A division with the name of its VSIC section, as the warehouse's seed gives it.
+export function industryLabel(record) {
+  if (!record?.industryDivisionCode) return t('industry.other');
+  return `${record.industryDivisionCode} · ${pick(record, 'industrySectionName') || t('industry.other')}`;
 }
 
 export class EnterprisesPage {
@@ -155,12 +156,12 @@ export class EnterprisesPage {
     const byStatus = [...statuses].sort((a, b) => b.organizationCount - a.organizationCount);
     replace(this.charts,
       barChart({ title: t('enterprises.byIndustry'), testid: 'chart-industry',
-        rows: byIndustry.map((r) => ({ label: industryLabel(r.industryDivisionCode),
+        rows: byIndustry.map((r) => ({ label: industryLabel(r),
           value: r.organizationCount })),
         csv: { filename: 'enterprises-by-industry.csv',
           header: ['industry_division_code', 'industry_section', 'organization_count'],
           rows: byIndustry.map((r) => [r.industryDivisionCode,
-            industrySection(r.industryDivisionCode).name, r.organizationCount]) } }),
+            pick(r, 'industrySectionName'), r.organizationCount]) } }),
       barChart({ title: t('enterprises.byStatus'), testid: 'chart-status',
         rows: byStatus.map((r) => ({ label: pick(r, 'statusName') || r.status || '?',
           value: r.organizationCount })),
@@ -182,7 +183,7 @@ export class EnterprisesPage {
     };
     options(this.industry, t('enterprises.anyIndustry'),
       [...industries].sort((a, b) => (a.industryDivisionCode ?? '').localeCompare(b.industryDivisionCode ?? '')),
-      (r) => r.industryDivisionCode, (r) => industryLabel(r.industryDivisionCode), values.industry);
+      (r) => r.industryDivisionCode, (r) => industryLabel(r), values.industry);
     options(this.form, t('enterprises.anyForm'), forms, (r) => r.legalFormCode,
       (r) => pick(r, 'legalFormName') || r.legalFormCode, values.form);
     options(this.status, t('enterprises.anyStatus'), statuses, (r) => r.status,

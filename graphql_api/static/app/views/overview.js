@@ -5,7 +5,7 @@ import { aborted, gql, Latest } from '../api.js';
 import { AreaPicker, describeUnit, linkedUnit } from '../areas.js';
 import { barChart } from '../charts.js';
 import { failure, h, link, loading, replace } from '../dom.js';
-import { industrySection, number, pick, t } from '../i18n.js';
+import { number, pick, t } from '../i18n.js';
 import { landUseColour } from '../map.js';
 import { href, unitParam, update } from '../state.js';
 import { industryLabel } from './enterprises.js';
@@ -14,8 +14,8 @@ const FIGURES = `query Overview($land: LandParcelFilter, $business: Organization
   landAreaByUse(filter: $land, groupBy: [LAND_USE]) {
     landUseCode landUseNameVi landUseNameEn parcelCount totalAreaM2
   }
-  enterpriseStatistics(groupBy: [INDUSTRY_DIVISION], filter: $business) {
-    industryDivisionCode organizationCount
+  enterpriseStatistics(groupBy: [INDUSTRY_DIVISION, INDUSTRY_SECTION], filter: $business) {
+    industryDivisionCode industrySectionCode industrySectionNameVi industrySectionNameEn organizationCount
   }
 }`;
 
@@ -86,13 +86,13 @@ export class OverviewPage {
           link(href({ view: 'land', unit: here }), `${t('nav.land')} ›`)),
         h('div', null,
           barChart({ title: t('overview.enterprisesByIndustry'), testid: 'chart-industry',
-            rows: byCount.map((r) => ({ label: industryLabel(r.industryDivisionCode),
+            rows: byCount.map((r) => ({ label: industryLabel(r),
               value: r.organizationCount })),
             csv: { filename: `enterprises-by-industry-${unit.code}.csv`,
               header: ['admin_unit_code', 'generation', 'industry_division_code',
                 'industry_section', 'organization_count'],
               rows: byCount.map((r) => [unit.code, unit.generation.toLowerCase(),
-                r.industryDivisionCode, industrySection(r.industryDivisionCode).name,
+                r.industryDivisionCode, pick(r, 'industrySectionName'),
                 r.organizationCount]) } }),
           link(href({ view: 'enterprises', unit: here }), `${t('nav.enterprises')} ›`))));
   }
