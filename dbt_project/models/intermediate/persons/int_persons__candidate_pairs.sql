@@ -53,12 +53,34 @@ anchor_names as (
     cross join lateral unnest(anchors.name_keys) as spellings (name_key)
 ),
 
-anchor_days as (
-    select
-        anchors.identity_key as anchor_key,
-        day_list.birth_day
+-- Each personal-ID group's birth dates with its family and given words: the third rule
+-- joins on both at once (an equality the planner can hash, not a filter per pair).
+anchor_day_words as (
+    select distinct
+        anchor_names.anchor_key,
+        day_list.birth_day,
+        words.word
     from anchors
     cross join lateral unnest(anchors.birth_days) as day_list (birth_day)
+    inner join anchor_names on anchors.identity_key = anchor_names.anchor_key
+    cross join lateral (
+        values (anchor_names.family_word), (anchor_names.given_word)
+    ) as words (word)
+),
+
+unanchored_day_words as (
+    select distinct
+        unanchored.identity_key,
+        day_list.birth_day,
+        words.word
+    from unanchored
+    cross join lateral unnest(unanchored.birth_days) as day_list (birth_day)
+    cross join lateral unnest(unanchored.name_keys) as spellings (name_key)
+    cross join lateral (
+        values
+        (split_part(spellings.name_key, ' ', 1)),
+        (reverse(split_part(reverse(spellings.name_key), ' ', 1)))
+    ) as words (word)
 ),
 
 unanchored_names as (
@@ -104,28 +126,14 @@ blocked as (
             and unanchored_names.birth_year = anchor_names.id_birth_year
     union all
     select
-        unanchored_words.identity_key,
-        anchor_names.anchor_key,
+        unanchored_day_words.identity_key,
+        anchor_day_words.anchor_key,
         'same_birth_day_and_word' as blocking_rule
-    from (
-        select
-            unanchored.identity_key,
-            day_list.birth_day,
-            words.word
-        from unanchored
-        cross join lateral unnest(unanchored.birth_days) as day_list (birth_day)
-        cross join lateral unnest(unanchored.name_keys) as spellings (name_key)
-        cross join lateral (
-            values
-            (split_part(spellings.name_key, ' ', 1)),
-            (reverse(split_part(reverse(spellings.name_key), ' ', 1)))
-        ) as words (word)
-    ) as unanchored_words
-    inner join anchor_days on unanchored_words.birth_day = anchor_days.birth_day
-    inner join anchor_names
+    from unanchored_day_words
+    inner join anchor_day_words
         on
-            anchor_days.anchor_key = anchor_names.anchor_key
-            and unanchored_words.word in (anchor_names.family_word, anchor_names.given_word)
+            unanchored_day_words.birth_day = anchor_day_words.birth_day
+            and unanchored_day_words.word = anchor_day_words.word
 ),
 
 pairs as (
