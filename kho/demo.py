@@ -67,7 +67,7 @@ def demo_key(url: str) -> str:
 
     grants = [clients.parse_grant(g) for g in (
         "land:personal", "enterprise:personal", "civil_registry:personal", "cadre:personal",
-        "audit")]
+        "audit", "steward")]
     try:
         return clients.create_client(url, "demo", "kho demo", grants).key
     except clients.ClientError:
