@@ -25,17 +25,8 @@ def noise_settings(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
     """The settings the options ask for; a bad option ends the run with its message."""
     if args.noise_level < 0:
         parser.error(f"--noise-level {args.noise_level} is negative")
-    rates = {}
-    for item in args.noise:
-        kind, sep, value = item.partition("=")
-        try:
-            if not sep:
-                raise ValueError
-            rates[kind.strip()] = float(value)
-        except ValueError:
-            parser.error(f"--noise {item!r} is not KIND=RATE")
     try:
-        return NoiseSettings().scaled(args.noise_level).with_rates(rates)
+        return NoiseSettings.from_options(args.noise, args.noise_level)
     except ValueError as err:
         parser.error(f"--noise: {err}")
 

@@ -106,17 +106,8 @@ def _first_line(err: Exception) -> str:
 def _noise_settings(noise: tuple[str, ...], level: float):
     from simulated_sources.noise import NoiseSettings
 
-    rates: dict[str, float] = {}
-    for item in noise:
-        kind, sep, value = item.partition("=")
-        try:
-            if not sep:
-                raise ValueError
-            rates[kind.strip()] = float(value)
-        except ValueError:
-            raise click.BadParameter(f"{item!r} is not KIND=RATE", param_hint="--noise") from None
     try:
-        return NoiseSettings().scaled(level).with_rates(rates)
+        return NoiseSettings.from_options(noise, level)
     except ValueError as err:
         raise click.BadParameter(str(err), param_hint="--noise") from None
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import random
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, timedelta
 
@@ -123,6 +124,21 @@ class NoiseSettings:
             if not 0.0 <= rate <= 1.0:
                 raise ValueError(f"noise rate {kind}={rate} is not between 0 and 1")
         return replace(self, **rates)
+
+    @classmethod
+    def from_options(cls, items: Iterable[str], level: float = 1.0) -> NoiseSettings:
+        """The settings ``--noise KIND=RATE`` (each item) and ``--noise-level`` ask for;
+        ValueError names what is wrong."""
+        rates: dict[str, float] = {}
+        for item in items:
+            kind, sep, value = item.partition("=")
+            try:
+                if not sep:
+                    raise ValueError
+                rates[kind.strip()] = float(value)
+            except ValueError:
+                raise ValueError(f"{item!r} is not KIND=RATE") from None
+        return cls().scaled(level).with_rates(rates)
 
     def as_dict(self) -> dict[str, float]:
         return {k: getattr(self, k) for k in self.kinds()}
