@@ -50,11 +50,17 @@ def create_app(warehouse_url: str | None = None) -> Starlette:
     downloads = Downloads(database, gate, access_log)
 
     async def healthz(request: Request) -> Response:
+        """503 when the warehouse cannot be reached or this process's access-log writer
+        is behind (docs/operations.md); the body says which."""
+        body: dict = {"status": "ok", "database": "ok",
+                      "access_log": access_log.state() if access_log else {"state": "off"}}
         try:
             await database.ping()
         except Exception as err:  # the body says why the probe fails
-            return JSONResponse({"status": "unavailable", "database": str(err)}, status_code=503)
-        return JSONResponse({"status": "ok"})
+            body.update(status="unavailable", database=str(err))
+        if body["access_log"].get("behind"):
+            body["status"] = "unavailable"
+        return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)
 
     index_html = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
 

@@ -11,6 +11,7 @@ from graphql_api.access.authentication import Authenticator, AuthError
 from graphql_api.access.caller import Caller
 from graphql_api.access.log_writer import AccessLog
 from graphql_api.core.database import Database
+from graphql_api.core.errors import SERVICE_UNAVAILABLE
 
 RATE_LIMITED = "RATE_LIMITED"
 
@@ -26,6 +27,12 @@ class Gate:
         self.access_log = access_log
 
     async def admit(self, request: Request, operation: str) -> Caller | Response:
+        if self.access_log is not None and self.access_log.full:
+            # Nothing is answered that the log could not take (what it cannot is counted).
+            self.record(Caller(remote_addr=request.client.host if request.client else None),
+                        operation, "failed", SERVICE_UNAVAILABLE)
+            return refusal("the access log cannot record requests at the moment; try again "
+                           "shortly", SERVICE_UNAVAILABLE, 503)
         try:
             caller = await self.auth.caller(request)
         except AuthError as err:

@@ -2,15 +2,19 @@
 
 Each API process writes its entries through one connection of its own, in batches (one
 statement per batch, the entries as one JSON array): an entry is queued when its request is
-answered, and the writer gathers what is queued over 50 ms into one statement, so logging
-costs a request almost nothing and nobody waits for it. While the log cannot be written
-(the warehouse refuses the entries, the connection is down), the queued entries are kept
-and retried, and answers that would release personal data are withheld: no personal data
-leaves while its trace cannot be kept. What a crash of the process loses is what it had
-queued and not yet written: at most the last 50 ms or so. The database numbers, times and
-chains the entries (a trigger under a lock on the head row), so the workers and replicas of
-one warehouse make one chain; ``log_verification`` re-checks it from the rows alone.
+answered. An answer that releases personal data waits for its entry to be committed (the
+writer takes it at once, with whatever else is queued: a group commit), so no personal data
+leaves unlogged, whatever happens to the process afterwards; the writer gathers other
+entries over 50 ms, and nobody waits for them (a crash of the process can lose the last
+50 ms or so of those). While the log cannot be written (the warehouse refuses the entries,
+the connection is down) the queued entries are kept and retried, and personal answers are
+withheld and logged so. One entry PostgreSQL refuses cannot hold up the others: the batch is
+halved until it stands alone, and is written as a placeholder. Past ``MAX_PENDING`` entries
+waiting, the gate refuses every request rather than drop one. The database numbers, times
+and chains the entries (a trigger under a lock on the head row), so the workers and replicas
+of one warehouse make one chain; ``log_verification`` re-checks it from the rows alone.
 
+What a caller sent is made storable and bounded before its entry is queued (``log_values``).
 Variables are logged with the values that carry personal data (an ID number searched for,
 a name filter) replaced by their HMAC under the installation's key: the log shows that
 the same value was asked again, and an officer holding the key can test a value, without
@@ -20,6 +24,7 @@ the log itself holding personal data.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
 import hashlib
 import hmac
@@ -27,6 +32,7 @@ import json
 import logging
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -46,6 +52,8 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
+from graphql_api.access import log_values
+from graphql_api.access.caller import Caller
 from graphql_api.core.errors import INTERNAL_SERVER_ERROR, SERVICE_UNAVAILABLE, CodedError, code_of
 from kho import db
 
@@ -61,9 +69,16 @@ INSERT = (f"insert into api.access_log ({', '.join(n for n, _ in FIELDS)}) "
           f"select {', '.join(n for n, _ in FIELDS)} from jsonb_to_recordset(%s::jsonb) as "
           f"entry({', '.join(f'{n} {t}' for n, t in FIELDS)})")
 MAX_BATCH = 1_000
-LINGER_SECONDS = 0.05  # how long the writer gathers entries before it writes them
-MAX_PENDING = 100_000  # entries queued while the warehouse is unreachable
+LINGER_SECONDS = 0.05  # how long the writer gathers entries nobody waits for
+MAX_PENDING = 100_000  # entries queued while they cannot be written; then the gate closes
 RETRY_SECONDS = 1.0
+WRITE_TIMEOUT_SECONDS = 10
+CONNECT_TIMEOUT_SECONDS = 5
+CLOSING_GRACE_SECONDS = 5.0  # how long a stopping process still tries to write its entries
+BEHIND_SECONDS = 10.0  # /healthz answers 503 once an entry has waited longer,
+BEHIND_QUEUED = 10_000  # or more entries wait
+UNSTORABLE_ENTRY = "UNSTORABLE_ENTRY"  # the error code of a placeholder entry
+ENTRIES_NOT_QUEUED = "ENTRIES_NOT_QUEUED"  # the error code of the count of those not queued
 DOCUMENTS_REMEMBERED = 1_000  # which variables of a document are personal, per document
 
 
@@ -73,29 +88,48 @@ def entry(caller, outcome: str, *, operation_type: str | None = None,
           operation_name: str | None = None, query_hash: str | None = None,
           variables: dict | None = None, error_codes: list[str] | None = None,
           duration_ms: float | None = None, person_ids=(), key_id: str | None = None) -> dict:
-    """One access-log entry, timed now; NUL characters (which PostgreSQL text cannot hold)
-    are dropped from what the caller sent."""
+    """One access-log entry, timed now, with what the caller sent storable and bounded
+    (``log_values``)."""
     return {
         "logged_at": datetime.datetime.now(datetime.UTC).isoformat(),
-        "client_id": caller.client_id, "client_name": caller.client_name,
-        "key_id": _clean(key_id or caller.key_id), "remote_addr": caller.remote_addr,
-        "operation_type": operation_type, "operation_name": _clean(operation_name),
-        "query_hash": query_hash, "variables": _clean(variables),
-        "purpose": _clean(caller.purpose), "outcome": outcome,
+        "client_id": caller.client_id, "client_name": log_values.text(caller.client_name),
+        "key_id": log_values.text(key_id or caller.key_id),
+        "remote_addr": log_values.text(caller.remote_addr),
+        "operation_type": log_values.text(operation_type),
+        "operation_name": log_values.text(operation_name),
+        "query_hash": query_hash, "variables": log_values.variables(variables),
+        "purpose": log_values.text(caller.purpose), "outcome": outcome,
         "error_codes": sorted(set(error_codes or ())),
         "duration_ms": None if duration_ms is None else round(duration_ms, 3),
         "person_ids": sorted(person_ids),
     }
 
 
-def _clean(value: Any) -> Any:
-    if isinstance(value, str):
-        return value.replace("\x00", "") if "\x00" in value else value
-    if isinstance(value, dict):
-        return {_clean(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_clean(v) for v in value]
-    return value
+def withheld(row: dict) -> dict:
+    """The entry of an answer whose personal data was withheld because its entry could not
+    be written (in time)."""
+    return {**row, "outcome": "failed", "error_codes": [SERVICE_UNAVAILABLE], "person_ids": []}
+
+
+def placeholder(row: dict) -> dict:
+    """What is kept of an entry PostgreSQL refused even so: that the request happened, who
+    made it, its outcome and the persons it released, with the digest of the whole entry;
+    only values kho made itself."""
+    return {
+        "logged_at": row["logged_at"], "client_id": row["client_id"],
+        "client_name": row["client_name"], "key_id": None,
+        "remote_addr": _ascii(row["remote_addr"]), "operation_type": None,
+        "operation_name": None, "query_hash": row["query_hash"],
+        "variables": {"$unstorable": "sha256:" + hashlib.sha256(
+            log_values.canonical_json(row).encode()).hexdigest()},
+        "purpose": None, "outcome": row["outcome"],
+        "error_codes": sorted({*row["error_codes"], UNSTORABLE_ENTRY}),
+        "duration_ms": row["duration_ms"], "person_ids": row["person_ids"],
+    }
+
+
+def _ascii(value: str | None) -> str | None:
+    return None if value is None else value.encode("ascii", "backslashreplace")[:64].decode()
 
 
 class Pseudonymiser:
@@ -108,14 +142,16 @@ class Pseudonymiser:
 
     def digest(self, value: Any) -> str:
         text = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
-        return "hmac-sha256:" + hmac.new(self.key, text.encode(), hashlib.sha256).hexdigest()
+        return "hmac-sha256:" + hmac.new(self.key, text.encode("utf-8", "surrogatepass"),
+                                         hashlib.sha256).hexdigest()
 
     def document_hash(self, query: str | None) -> str | None:
         """The document's HMAC: equal documents match, but a value written into one (an ID
         number inline) cannot be found by trying candidates without the key."""
         if not query:
             return None
-        return hmac.new(self.key, query.encode(), hashlib.sha256).hexdigest()
+        return hmac.new(self.key, query.encode("utf-8", "surrogatepass"),
+                        hashlib.sha256).hexdigest()
 
     def variables(self, query_hash: str, document: DocumentNode | None,
                   operation: OperationDefinitionNode | None, variables: dict | None) -> dict:
@@ -202,6 +238,14 @@ class Pseudonymiser:
 
 # --- writing --------------------------------------------------------------------------
 
+@dataclass(eq=False)
+class _Queued:
+    row: dict
+    queued_at: float  # time.monotonic()
+    written: asyncio.Future | None = None  # an answer waiting for its entry
+    done: bool = False
+
+
 class AccessLog:
     """One process's writer: entries are queued and written in batches by one task."""
 
@@ -209,12 +253,16 @@ class AccessLog:
         self.url = url
         self.pseudonymiser_factory = pseudonymiser_factory
         self.pseudonymiser: Pseudonymiser | None = None
-        self._pending: list[dict] = []
+        self._pending: list[_Queued] = []
+        self._in_flight: list[_Queued] = []
         self._wake = asyncio.Event()
-        self._closing = False
+        self._urgent = asyncio.Event()  # an answer waits: write without gathering more
+        self._closing_at: float | None = None
         self._task: asyncio.Task | None = None
         self._conn: psycopg.AsyncConnection | None = None
-        self._failing = False
+        self._failing_since: datetime.datetime | None = None
+        self._last_written_at: datetime.datetime | None = None
+        self._not_queued: tuple[int, str, str] | None = None  # count, first and last time
 
     async def open(self) -> None:
         await self._connect()
@@ -224,56 +272,145 @@ class AccessLog:
 
     async def _connect(self) -> None:
         self._conn = await psycopg.AsyncConnection.connect(
-            db.libpq_url(self.url), autocommit=True, application_name="kho-api-audit")
+            db.libpq_url(self.url), autocommit=True, application_name="kho-api-audit",
+            connect_timeout=CONNECT_TIMEOUT_SECONDS)
+        # A write that hangs (a lock, a full disk) fails, and counts as failing, in time.
+        await self._conn.execute(f"set statement_timeout = {WRITE_TIMEOUT_SECONDS * 1000}")
 
     async def close(self) -> None:
-        self._closing = True
+        self._closing_at = time.monotonic()
         self._wake.set()
+        self._urgent.set()
         if self._task is not None:
             await self._task
         if self._conn is not None:
             await self._conn.close()
 
     @property
+    def _running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    @property
     def healthy(self) -> bool:
         """Entries are being written: the last write succeeded and the writer runs."""
-        return (not self._failing and not self._closing and self._task is not None
-                and not self._task.done())
+        return self._failing_since is None and self._closing_at is None and self._running
+
+    @property
+    def full(self) -> bool:
+        """So far behind that no more entries are queued: the gate refuses every request."""
+        return len(self._pending) + len(self._in_flight) >= MAX_PENDING
+
+    def state(self) -> dict:
+        """The writer's state as ``/healthz`` reports it; ``behind`` when it stopped, an
+        entry has waited more than ``BEHIND_SECONDS`` or more than ``BEHIND_QUEUED`` wait."""
+        queued = len(self._pending) + len(self._in_flight)
+        oldest = (self._in_flight or self._pending or [None])[0]
+        waited = 0.0 if oldest is None else time.monotonic() - oldest.queued_at
+        return {
+            "state": ("stopped" if not self._running
+                      else "failing" if self._failing_since else "writing"),
+            "queued": queued,
+            "oldest_queued_seconds": round(waited, 3),
+            "last_written_at": _iso(self._last_written_at),
+            "failing_since": _iso(self._failing_since),
+            "not_queued": self._not_queued[0] if self._not_queued else 0,
+            "behind": (not self._running or waited > BEHIND_SECONDS
+                       or queued > BEHIND_QUEUED),
+        }
 
     def record(self, row: dict) -> None:
-        """Queue an entry; the writer takes it at once."""
-        if self._closing or self._task is None or self._task.done():
-            log.error("access log entry after the writer stopped: %s", row)
+        """Queue an entry; the writer takes it within ``LINGER_SECONDS``."""
+        if self._closing_at is not None or not self._running:
+            log.error("access log entry after the writer stopped: %s", _line(row))
             return
-        if len(self._pending) >= MAX_PENDING:
-            del self._pending[: len(self._pending) - MAX_PENDING + 1]
-            log.error("the access log is %d entries behind: dropped the oldest", MAX_PENDING)
-        self._pending.append(row)
+        if self.full:
+            # Never drop an entry queued: the gate refuses requests meanwhile, and what it
+            # and the requests already admitted log is counted (and kept in this log).
+            log.error("the access log is %d entries behind; entry not queued: %s",
+                      MAX_PENDING, _line(row))
+            count, first, _ = self._not_queued or (0, row["logged_at"], None)
+            self._not_queued = count + 1, first, row["logged_at"]
+            return
+        self._pending.append(_Queued(row, time.monotonic()))
         self._wake.set()
 
+    async def record_durably(self, row: dict) -> bool:
+        """Queue the entry of an answer that releases personal data and wait until it is
+        written: True once it is. False when it cannot be (the writer fails, or stopped):
+        the entry is then logged as withheld, and so must the answer be."""
+        if not self.healthy or self.full:
+            self.record(withheld(row))
+            return False
+        written = asyncio.get_running_loop().create_future()
+        self._pending.append(_Queued(row, time.monotonic(), written))
+        self._wake.set()
+        self._urgent.set()
+        return await written
+
     async def _run(self) -> None:
-        while not (self._closing and not self._pending):
-            await self._wake.wait()
-            if not self._closing and len(self._pending) < MAX_BATCH:
-                # Nobody waits for an entry: gathering a moment's worth makes one statement
+        while True:
+            if not self._pending:
+                if self._closing_at is not None:
+                    return
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            if not self._urgent.is_set() and len(self._pending) < MAX_BATCH:
+                # An entry nobody waits for: gathering a moment's worth makes one statement
                 # (and one commit) of many under load.
-                await asyncio.sleep(LINGER_SECONDS)
-            self._wake.clear()
-            while self._pending:
-                batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
-                try:
-                    await self._write(batch)
-                except Exception:  # the writer must outlive any failure
-                    log.exception("could not write %d access log entries", len(batch))
-                    self._failing = True
-                    if self._closing:
-                        return
-                    # The entries are kept and retried once the warehouse answers again.
-                    self._pending[:0] = batch
-                    await self._reconnect()
-                    await asyncio.sleep(RETRY_SECONDS)
-                    continue
-                self._failing = False
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._urgent.wait(), LINGER_SECONDS)
+            batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+            if self._closing_at is None and not any(q.written for q in self._pending):
+                self._urgent.clear()
+            self._in_flight = batch
+            try:
+                await self._write(batch)
+            except Exception:  # the writer must outlive any failure
+                self._in_flight = []
+                log.exception("could not write %d access log entries",
+                              sum(not q.done for q in batch))
+                self._failed(batch)
+                if (self._closing_at is not None
+                        and time.monotonic() - self._closing_at > CLOSING_GRACE_SECONDS):
+                    self._spill()
+                    return
+                await self._reconnect()
+                await asyncio.sleep(RETRY_SECONDS)
+                continue
+            self._in_flight = []
+            self._failing_since = None
+            if self._not_queued is not None and not self.full:
+                self._pending.append(_Queued(self._not_queued_entry(), time.monotonic()))
+                self._not_queued = None
+
+    def _failed(self, batch: list[_Queued]) -> None:
+        """The unwritten entries go back to the head of the queue; an answer waiting for
+        one is told it cannot go out, and its entry says so."""
+        if self._failing_since is None:
+            self._failing_since = datetime.datetime.now(datetime.UTC)
+        unwritten = [q for q in batch if not q.done]
+        for queued in unwritten:
+            if queued.written is not None:
+                if not queued.written.done():
+                    queued.written.set_result(False)
+                queued.row, queued.written = withheld(queued.row), None
+        self._pending[:0] = unwritten
+
+    def _spill(self) -> None:
+        """Shutting down and the warehouse still refuses: what is left goes to the
+        process's log (JSON lines to the service manager), not nowhere."""
+        for queued in self._pending:
+            log.error("access log entry not written before the process stopped: %s",
+                      _line(queued.row))
+        self._pending = []
+
+    def _not_queued_entry(self) -> dict:
+        count, first, last = self._not_queued
+        return entry(Caller(), "failed", operation_type="access log overflow",
+                     variables={"entries": count, "first_logged_at": first,
+                                "last_logged_at": last},
+                     error_codes=[ENTRIES_NOT_QUEUED])
 
     async def _reconnect(self) -> None:
         try:
@@ -282,22 +419,40 @@ class AccessLog:
         except psycopg.Error:
             log.warning("the access log's connection is down; retrying")
 
-    async def _write(self, rows: list[dict]) -> None:
+    async def _write(self, batch: list[_Queued]) -> None:
+        """Write the entries. One that PostgreSQL refuses (or that cannot be serialised)
+        must not hold up the others: the batch is halved until it stands alone, and is
+        written as its placeholder. Raises when the fault is not an entry's: the
+        connection is down, or even a placeholder is refused."""
         try:
-            await self._conn.execute(INSERT, [orjson.dumps(rows).decode()])
-        except psycopg.DataError:
-            # One entry PostgreSQL refuses must not hold up the others: write them one by
-            # one, and a refused one as a trace of the request without what it sent.
-            for row in rows:
-                try:
-                    await self._conn.execute(INSERT, [orjson.dumps([row]).decode()])
-                except psycopg.DataError as err:
-                    log.error("access log entry refused (%s); writing it without its "
-                              "variables, operation name and purpose", err)
-                    bare = {**row, "variables": None, "operation_name": None,
-                            "purpose": None, "error_codes": [*row["error_codes"],
-                                                             "UNLOGGABLE_INPUT"]}
-                    await self._conn.execute(INSERT, [orjson.dumps([bare]).decode()])
+            await self._insert([queued.row for queued in batch])
+        except (psycopg.Error, orjson.JSONEncodeError) as err:
+            if isinstance(err, psycopg.OperationalError) or self._conn.broken:
+                raise
+            if len(batch) > 1:
+                middle = len(batch) // 2
+                await self._write(batch[:middle])
+                await self._write(batch[middle:])
+                return
+            log.error("access log entry refused (%s); writing its placeholder", err)
+            await self._insert([placeholder(batch[0].row)])
+        self._last_written_at = datetime.datetime.now(datetime.UTC)
+        for queued in batch:
+            queued.done = True
+            if queued.written is not None and not queued.written.done():
+                queued.written.set_result(True)
+
+    async def _insert(self, rows: list[dict]) -> None:
+        entries = ",".join(orjson.dumps(row).decode() for row in rows)
+        await self._conn.execute(INSERT, [f"[{entries}]"])
+
+
+def _iso(moment: datetime.datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def _line(row: dict) -> str:
+    return json.dumps(row, ensure_ascii=True, default=str)
 
 
 def outcome_of(result) -> tuple[str, list[str]]:
@@ -337,19 +492,18 @@ class AccessLogging(SchemaExtension):
                                     or (d.name and d.name.value == ctx.operation_name))), None)
         outcome, codes = outcome_of(ctx.result)
         access = context.access
-        released = access.released_persons
-        if access.released_personal and not access_log.healthy:
-            # The result is already on its way out of strawberry: change it in place.
-            ctx.result.data = None
-            ctx.result.errors = [CodedError(
-                "the access log cannot record requests at the moment, so personal data is "
-                "withheld; try again shortly", SERVICE_UNAVAILABLE)]
-            outcome, codes = outcome_of(ctx.result)
-            released = ()
         row = entry(context.caller, outcome, operation_type=operation,
                     operation_name=ctx.operation_name, query_hash=query_hash,
                     variables=pseudonymiser.variables(query_hash, document, definition,
                                                       ctx.variables),
                     error_codes=codes, duration_ms=(time.perf_counter() - started) * 1000,
-                    person_ids=released)
-        access_log.record(row)
+                    person_ids=access.released_persons)
+        if not access.released_personal:
+            access_log.record(row)
+        elif not await access_log.record_durably(row):
+            # No personal data leaves before its entry is written. The result is already
+            # on its way out of strawberry: change it in place.
+            ctx.result.data = None
+            ctx.result.errors = [CodedError(
+                "the access log cannot record requests at the moment, so personal data is "
+                "withheld; try again shortly", SERVICE_UNAVAILABLE)]
