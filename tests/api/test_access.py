@@ -43,6 +43,8 @@ def keys(deployment) -> dict[str, str]:
         "shared": create_client(deployment, "access-shared", *shared),
         "personal": create_client(deployment, "access-personal", *personal),
         "land": create_client(deployment, "access-land", "land:personal"),
+        "land_enterprise": create_client(deployment, "access-land-enterprise",
+                                         "land:personal", "enterprise:shared"),
         "dpo": create_client(deployment, "access-dpo", "audit", agency="Data protection"),
         "steward": create_client(deployment, "access-steward", "steward",
                                  agency="Master data stewards"),
@@ -179,6 +181,63 @@ def test_grants_are_per_dataset(api, wh, keys):
     assert person["fullName"] == name and all(r["holderName"] for r in person["landRights"])
     assert forbidden_paths(body) == {("person", "civilEvents")}
     assert body["errors"][0]["extensions"]["required"] == "civil_registry:personal"
+
+
+def test_a_personal_grant_shows_only_the_persons_reached_through_its_dataset(api, wh, keys):
+    """land:personal with enterprise:shared: a legal representative reads as for a shared
+    client, through the register or at the root, and is not released to the log; a name or
+    a number only another dataset knows finds nobody; a listing names the land register's
+    persons only."""
+    code, person_id, number, name = wh.execute("""
+        select o.enterprise_code, p.person_id, p.personal_id_number, p.full_name
+        from marts.fct_enterprise_role r
+        join marts.dim_organization o using (organization_id)
+        join marts.dim_person p using (person_id)
+        where o.organization_type = 'enterprise' and not 'land' = any(p.source_systems)
+          and p.personal_id_number is not null and p.full_name is not null
+        order by 1, 2 limit 1""").fetchone()
+    person_id = str(person_id)
+    headers = bearer(keys["land_enterprise"], PURPOSE)
+    before = wh.execute("select coalesce(max(entry_id), 0) from api.access_log").fetchone()[0]
+    body = body_of(api, """query Representatives($c: String!) { enterprise(code: $c) {
+        legalRepresentatives { person { id fullName birthDate personalIdNumber } } } }""",
+                   {"c": code}, headers)
+    persons = [r["person"] for r in body["data"]["enterprise"]["legalRepresentatives"]
+               if r["person"]]
+    assert person_id in {p["id"] for p in persons}
+    for person in persons:
+        assert (person["fullName"], person["birthDate"]) == (None, None)
+        assert MASKED.match(person["personalIdNumber"])
+    assert {e["extensions"]["required"] for e in body["errors"]} == {"enterprise:personal"}
+    [entry] = entries(wh, "entry_id > %s and operation_name = 'Representatives'", (before,))
+    assert entry["person_ids"] == []
+
+    body = body_of(api, PERSON, {"id": person_id}, headers)
+    assert body["data"]["person"]["fullName"] is None
+    assert MASKED.match(body["data"]["person"]["personalIdNumber"])
+    body = body_of(api, f'{{ personByIdNumber(number: "{number}") {{ id }} }}',
+                   headers=headers)
+    assert body["data"] == {"personByIdNumber": None} and "errors" not in body, body
+    body = body_of(api, f'{{ persons(filter: {{name: "{name}"}}) {{ nodes {{ id }} }} }}',
+                   headers=headers)
+    assert person_id not in {n["id"] for n in body["data"]["persons"]["nodes"]}
+
+    # The land register's persons show, at the root and through the register.
+    held_id, held_number, held_name, parcel_id = held_person(wh)
+    body = body_of(api, f'{{ personByIdNumber(number: "{held_number}") {{ id fullName }} }}',
+                   headers=headers)
+    assert body["data"]["personByIdNumber"] == {"id": held_id, "fullName": held_name}
+    body = body_of(api, """query Holders($p: ID!) { landParcel(id: $p) {
+        holders { person { id fullName } } } }""", {"p": parcel_id}, headers)
+    holders = [h["person"] for h in body["data"]["landParcel"]["holders"] if h["person"]]
+    assert {"id": held_id, "fullName": held_name} in holders
+    [entry] = entries(wh, "entry_id > %s and operation_name = 'Holders'", (before,))
+    assert held_id in {str(p) for p in entry["person_ids"]}
+    listed = body_of(api, "{ persons(first: 100) { nodes { sourceSystems fullName } } }",
+                     headers=headers)["data"]["persons"]["nodes"]
+    assert all(p["fullName"] is None for p in listed if "land" not in p["sourceSystems"])
+    assert any(p["fullName"] for p in listed if "land" in p["sourceSystems"])
+    assert any("land" not in p["sourceSystems"] for p in listed)
 
 
 def test_aliases_and_fragments_reach_the_same_guard(api, wh, keys):
