@@ -129,10 +129,13 @@ class Loaders:
     # The related record of a kind by its ID, as a resolver returns it: at once when a parent
     # already primed the loader (core.prefetch), else awaitable.
 
-    def person(self, person_id: Any):
+    def person(self, person_id: Any, reached_via: str | None):
+        """``reached_via``: the dataset whose relation leads to the person (None: the root),
+        whose personal grant shows their personal fields."""
         if person_id is None:
             return None
-        return resolved(self.person_by_id.load(_uuid(person_id)), _or_none(Person.from_row))
+        return resolved(self.person_by_id.load(_uuid(person_id)),
+                        _or_none(lambda row: Person.from_row(row, reached_via)))
 
     def organization(self, organization_id: Any):
         if organization_id is None:

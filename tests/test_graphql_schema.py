@@ -7,7 +7,7 @@ from graphql import get_named_type
 
 from graphql_api.access import field_rules
 from graphql_api.access.field_rules import Classification, Rule
-from graphql_api.access.grants import ANY, DataClass, open_, personal
+from graphql_api.access.grants import ANY, THROUGH, DataClass, open_, personal, shared
 from graphql_api.schema import FIELD_RULES, SCHEMA_FILE, schema, schema_sdl
 
 ACCESS_DOC = Path(__file__).resolve().parent.parent / "docs" / "access.md"
@@ -47,8 +47,9 @@ def test_every_field_of_the_schema_carries_a_classification():
 
 
 @pytest.mark.parametrize(("coordinate", "need"), [
-    ("Person.fullName", personal(ANY)), ("Person.personalIdNumber", personal(ANY)),
-    ("Person.birthDate", personal(ANY)), ("Person.civilEvents", personal("civil_registry")),
+    ("Person.fullName", personal(THROUGH)), ("Person.personalIdNumber", personal(THROUGH)),
+    ("Person.birthDate", personal(THROUGH)), ("Person.civilEvents", personal("civil_registry")),
+    ("Person.id", shared(ANY)), ("Employment.isActiveAfterDeath", personal("cadre")),
     ("CivilEvent.fullName", personal("civil_registry")),
     ("CivilEvent.eventDate", personal("civil_registry")),
     ("LandRight.holderName", personal("land")), ("EnterpriseRole.fullName",
@@ -76,6 +77,23 @@ def test_a_type_without_classification_or_a_refusable_non_null_field_is_refused(
     with pytest.raises(TypeError, match=r"must be nullable: Secret\.value"):
         field_rules.apply(strawberry.Schema(Query)._schema, [Classification(
             types={"Secret": open_()}, fields={"Secret.value": Rule(personal("land"))})])
+
+
+def test_a_field_that_needs_the_dataset_its_object_was_reached_through_needs_its_type_to_say():
+    @strawberry.type
+    class Holder:
+        name: str | None = None
+
+    @strawberry.type
+    class Query:
+        holder: Holder | None = None
+
+    classification = Classification(types={"Holder": shared(ANY)},
+                                    fields={"Holder.name": Rule(personal(THROUGH))})
+    with pytest.raises(TypeError, match=r"reached through.*: Holder\.name"):
+        field_rules.apply(strawberry.Schema(Query)._schema, [classification])
+    classification.reached["Holder"] = lambda holder: ("land",)
+    field_rules.apply(strawberry.Schema(Query)._schema, [classification])
 
 
 def test_docs_list_the_classification_of_every_field_that_is_not_open():

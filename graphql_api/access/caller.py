@@ -3,6 +3,7 @@ declared purpose (the ``X-Purpose`` header)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from graphql_api.access.grants import ANY, DATASETS, DataClass, Need
@@ -37,6 +38,10 @@ class Caller:
                        in self.grants.items() if dataset in DATASETS)
         return self.grants.get(need.dataset, DataClass.OPEN) >= need.data_class
 
+    def datasets_held(self, data_class: DataClass) -> tuple[str, ...]:
+        """The sectoral datasets on which the caller holds ``data_class`` (or more)."""
+        return tuple(d for d in DATASETS if self.grants.get(d, DataClass.OPEN) >= data_class)
+
     def refusal(self, need: Need, what: str) -> CodedError | None:
         """Why the caller may not have ``what`` under ``need``; None when they may."""
         if not self.holds(need):
@@ -50,6 +55,25 @@ class Caller:
                               f"in the {PURPOSE_HEADER} header", FORBIDDEN, required=str(need),
                               missing="purpose")
         return None
+
+    def refusal_through(self, need: Need, datasets: Iterable[str],
+                        what: str) -> CodedError | None:
+        """Why the caller may not have ``what`` under ``need`` held on one of ``datasets``
+        (those its object was reached through); None when they may."""
+        datasets = tuple(datasets)
+        refusals = [self.refusal(Need(dataset, need.data_class), what) for dataset in datasets]
+        if any(refusal is None for refusal in refusals):
+            return None
+        unpurposed = [r for r in refusals if r.extensions["missing"] == "purpose"]
+        if unpurposed or len(refusals) == 1:
+            return (unpurposed or refusals)[0]
+        label = need.data_class.label
+        wanted = " or ".join(f"{dataset}:{label}" for dataset in datasets) or str(need)
+        holder = "anonymous callers see open data only" if self.is_anonymous else \
+            f"client {self.client_name} holds no {wanted} grant"
+        return CodedError(f"{what} is {label} data, released under a grant on the dataset "
+                          f"it was reached through ({', '.join(datasets) or 'none'}): {holder}",
+                          FORBIDDEN, required=wanted, missing="grant")
 
     def require(self, need: Need, what: str) -> None:
         refusal = self.refusal(need, what)

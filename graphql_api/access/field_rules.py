@@ -1,11 +1,13 @@
 """What each caller may see: the classification of every field, and its enforcement.
 
 Every field of the schema has a classification: the dataset it belongs to (``land``,
-``enterprise``, ``civil_registry``, ``cadre``; ``any`` for the person master record, which
-every sectoral dataset shares) and its data class (``open``, ``shared``, ``personal``).
-A type has one for all its fields; a field may be stricter. The domain folders declare
-them (``<domain>/permissions.py``); ``apply`` checks that the schema has no field without
-one and guards the fields a caller could lack: a guarded field the caller may not see
+``enterprise``, ``civil_registry``, ``cadre``; ``any`` for what every sectoral dataset
+shares; ``through`` for the person master record's personal fields, which belong to the
+dataset the person was reached through) and its data class (``open``, ``shared``,
+``personal``). A type has one for all its fields; a field may be stricter. The domain
+folders declare them (``<domain>/permissions.py``), and for a type with ``through`` fields
+which datasets its object was reached through; ``apply`` checks that the schema has no
+field without one and guards the fields a caller could lack: a guarded field the caller may not see
 answers null with a ``FORBIDDEN`` error on its path (or a masked value, where the field
 allows that), every other field of the answer stays. Because fields are guarded where they
 resolve, aliases and fragments reach the same guard.
@@ -32,7 +34,7 @@ from graphql import (
 )
 
 from graphql_api.access.caller import Caller
-from graphql_api.access.grants import DataClass, Need, open_
+from graphql_api.access.grants import THROUGH, DataClass, Need, open_
 from graphql_api.core.errors import CodedError
 
 
@@ -54,6 +56,9 @@ class Classification:
     fields: dict[str, Rule] = field(default_factory=dict)
     # Whose personal data a type's object is (person IDs), for the access log.
     subjects: dict[str, Callable[[Any], Iterable[Any]]] = field(default_factory=dict)
+    # The datasets a type's object was reached through, for its fields that need a grant
+    # on one of them (``through``).
+    reached: dict[str, Callable[[Any], Iterable[str]]] = field(default_factory=dict)
 
 
 class Access:
@@ -68,19 +73,25 @@ class Access:
         self._verdicts: dict[tuple, tuple[str, CodedError | None]] = {}
 
     def verdict(self, key: tuple, needs: tuple[Need, ...], masked: Need | None,
-                what: str) -> tuple[str, CodedError | None]:
+                what: str, through: tuple[str, ...] = ()) -> tuple[str, CodedError | None]:
+        """``through``: the datasets the object was reached through, for ``through`` needs."""
         known = self._verdicts.get(key)
         if known is not None:
             return known
         verdict: tuple[str, CodedError | None] = (ALLOW, None)
         for need in needs:
-            refusal = self.caller.refusal(need, what)
+            refusal = self._refusal(need, what, through)
             if refusal is not None:
-                ok_masked = masked is not None and self.caller.refusal(masked, what) is None
+                ok_masked = masked is not None and self._refusal(masked, what, through) is None
                 verdict = (MASK, None) if ok_masked else (REFUSE, refusal)
                 break
         self._verdicts[key] = verdict
         return verdict
+
+    def _refusal(self, need: Need, what: str, through: tuple[str, ...]) -> CodedError | None:
+        if need.dataset == THROUGH:
+            return self.caller.refusal_through(need, through, what)
+        return self.caller.refusal(need, what)
 
     def release(self, persons: Iterable[Any]) -> None:
         self.released_personal = True
@@ -124,11 +135,13 @@ def apply(schema: GraphQLSchema, classifications: Iterable[Classification]) -> d
     types: dict[str, Need] = {}
     fields: dict[str, Rule] = {}
     subjects: dict[str, Callable[[Any], Iterable[Any]]] = {}
+    reached: dict[str, Callable[[Any], Iterable[str]]] = {}
     for classification in classifications:
         types.update(classification.types)
         fields.update(classification.fields)
         subjects.update(classification.subjects)
-    unclassified, nullable_needed, every_rule = [], [], {}
+        reached.update(classification.reached)
+    unclassified, nullable_needed, unreached, every_rule = [], [], [], {}
     known = {f"{t}.{f}" for t, graphql_type in schema.type_map.items()
              if isinstance(graphql_type, GraphQLObjectType | GraphQLInterfaceType)
              for f in graphql_type.fields}
@@ -160,12 +173,21 @@ def apply(schema: GraphQLSchema, classifications: Iterable[Classification]) -> d
             if _is_non_null(graphql_field.type):
                 nullable_needed.append(coordinate)
                 continue
+            through = any(n.dataset == THROUGH for n in (*needs, rule.masked) if n is not None)
+            if through and type_name not in reached:
+                unreached.append(coordinate)
+                continue
             graphql_field.resolve = _guard(
                 graphql_field.resolve or default_field_resolver, coordinate, needs,
                 rule.masked, rule.masker, subjects.get(type_name),
-                personal=any(n.data_class is DataClass.PERSONAL for n in needs))
+                personal=any(n.data_class is DataClass.PERSONAL for n in needs),
+                reached=reached.get(type_name) if through else None)
     if unclassified:
         raise TypeError(f"types without a classification: {', '.join(sorted(unclassified))}")
+    if unreached:
+        raise TypeError("fields that need a grant on the dataset their object was reached "
+                        "through, of a type that does not say which: "
+                        + ", ".join(sorted(unreached)))
     if nullable_needed:
         raise TypeError("fields a caller may be refused must be nullable: "
                         + ", ".join(sorted(nullable_needed)))
@@ -173,13 +195,18 @@ def apply(schema: GraphQLSchema, classifications: Iterable[Classification]) -> d
 
 
 def _guard(resolve, coordinate: str, needs: tuple[Need, ...], masked: Need | None,
-           masker, subjects, personal: bool):
+           masker, subjects, personal: bool, reached=None):
     what = coordinate
     key = (coordinate,)
 
     def guarded(source, info, **args):
         access: Access = info.context.access
-        verdict, refusal = access.verdict(key, needs, masked, what)
+        if reached is None:
+            verdict, refusal = access.verdict(key, needs, masked, what)
+        else:
+            through = tuple(reached(source)) if source is not None else ()
+            verdict, refusal = access.verdict((coordinate, through), needs, masked, what,
+                                              through)
         if verdict is ALLOW:
             if personal:
                 access.release(subjects(source) if subjects is not None and source is not None

@@ -9,6 +9,9 @@ from dataclasses import dataclass
 
 DATASETS = ("land", "enterprise", "civil_registry", "cadre")
 ANY = "any"  # any of the sectoral datasets
+# The sectoral dataset an object was reached through (a person reached from a land right:
+# land); the object's type says which (``field_rules.Classification.reached``).
+THROUGH = "through"
 AUDIT = "audit"  # the data protection officer's grant: reading the access log
 STEWARD = "steward"  # a data steward's grant: reading the review queue of person links
 # Grants that name a role, not a dataset: each is personal data of its own kind.

@@ -3,15 +3,15 @@ within the cadre dataset; a civil servant's name and salary are personal. Statis
 open, with small counts suppressed (graphql_api/cadre/queries.py)."""
 
 from graphql_api.access.field_rules import Classification, Rule
-from graphql_api.access.grants import ANY, open_, personal, shared
+from graphql_api.access.grants import open_, personal, shared
 
 CLASSIFICATION = Classification(
     types={"Employment": shared("cadre"), "CivilServantStatisticsRow": open_()},
     fields={
         "Employment.fullName": Rule(personal("cadre")),
         "Employment.salaryCoefficient": Rule(personal("cadre")),
-        # Says the person has died, which the person master record keeps personal.
-        "Employment.isActiveAfterDeath": Rule(personal(ANY)),
+        # Says the person has died: personal, and reached through the cadre dataset.
+        "Employment.isActiveAfterDeath": Rule(personal("cadre")),
     },
     subjects={"Employment": lambda employment: (employment.person_id,)},
 )

@@ -8,7 +8,7 @@ import strawberry
 
 from graphql_api.access.grants import personal
 from graphql_api.cadre.types import EMPLOYMENT_SOURCE
-from graphql_api.core.aggregates import aggregate
+from graphql_api.core.aggregates import ROUNDING_BASE, SMALL_COUNT, aggregate, disclosed_count
 from graphql_api.core.asof import in_force
 from graphql_api.core.batching import settle
 from graphql_api.core.common import AdminUnitRef, commune_set
@@ -19,10 +19,6 @@ from graphql_api.organizations.types import OrganizationType
 
 if TYPE_CHECKING:
     from graphql_api.organizations.types import Organization
-
-
-# Counts of persons below this are withheld from callers who may not see the persons.
-SMALL_COUNT = 5
 
 
 @strawberry.enum
@@ -55,8 +51,11 @@ class CivilServantStatisticsRow:
     grade_name_vi: str | None = None
     grade_name_en: str | None = None
     civil_servant_count: int | None = strawberry.field(
-        default=0, description=f"Null when suppressed: fewer than {SMALL_COUNT} persons, "
-        f"for callers without a cadre:personal grant and a declared purpose.")
+        default=0, description=f"Exact for callers with a cadre:personal grant and a "
+        f"declared purpose. For the others null when suppressed (fewer than {SMALL_COUNT} "
+        f"persons) and otherwise rounded to the nearest multiple of {ROUNDING_BASE}, so that "
+        f"no difference of two answers (a total and its parts, two dates) gives a small "
+        f"count.")
     suppressed: bool = strawberry.field(
         default=False, description="The count is withheld because it is small enough to "
         "point at individuals.")
@@ -104,8 +103,8 @@ class CadreQueries:
             "count(distinct person_id) as civil_servant_count",
         )
         result = [CivilServantStatisticsRow(**row) for row in rows]
-        if info.context.caller.refusal(personal("cadre"), "small counts") is not None:
+        if info.context.caller.refusal(personal("cadre"), "exact counts") is not None:
             for row in result:
-                if row.civil_servant_count < SMALL_COUNT:
-                    row.civil_servant_count, row.suppressed = None, True
+                row.civil_servant_count = disclosed_count(row.civil_servant_count)
+                row.suppressed = row.civil_servant_count is None
         return result

@@ -53,7 +53,7 @@ class Employment:
     def person(
         self, info: Info
     ) -> Annotated["Person", strawberry.lazy("graphql_api.persons.types")] | None:
-        return info.context.loaders.person(self.person_id)
+        return info.context.loaders.person(self.person_id, "cadre")
 
     @strawberry.field(description="The agency.")
     def organization(

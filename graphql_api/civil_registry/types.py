@@ -46,7 +46,7 @@ class CivilEvent:
     def person(
         self, info: Info
     ) -> Annotated["Person", strawberry.lazy("graphql_api.persons.types")] | None:
-        return info.context.loaders.person(self.person_id)
+        return info.context.loaders.person(self.person_id, "civil_registry")
 
     @strawberry.field(description="Where the event was registered, on the current map.")
     def commune(

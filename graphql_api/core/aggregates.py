@@ -1,4 +1,14 @@
-"""Grouped counts and sums over a filtered mart: the caller picks the dimensions."""
+"""Grouped counts and sums over a filtered mart: the caller picks the dimensions; and the
+disclosure control of counts of persons, for callers who may not see the persons.
+
+Withholding small counts alone does not protect them: a total minus its visible parts
+gives the one withheld, and a count on two dates gives who joined in between. So a count
+of persons such a caller gets is also rounded to the nearest multiple of
+``ROUNDING_BASE``, in every answer, totals included (deterministic rounding, as statistical
+offices publish small-area tables): the difference of two published counts is then a
+multiple of the base, and a difference of fewer than ``SMALL_COUNT`` persons reads as 0
+or as ``ROUNDING_BASE``, whichever side of a rounding boundary the counts fall on.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +19,18 @@ from graphql_api.core.errors import BAD_USER_INPUT, CodedError
 from graphql_api.core.pagination import Filtered
 
 MAX_GROUPS = 10_000
+# Counts of persons below this are withheld from callers who may not see the persons.
+SMALL_COUNT = 5
+# ... and the others rounded to a multiple of this.
+ROUNDING_BASE = 5
+
+
+def disclosed_count(count: int) -> int | None:
+    """A count of persons as a caller who may not see the persons gets it: None below
+    ``SMALL_COUNT``, else rounded to the nearest multiple of ``ROUNDING_BASE``."""
+    if count < SMALL_COUNT:
+        return None
+    return (count + ROUNDING_BASE // 2) // ROUNDING_BASE * ROUNDING_BASE
 
 
 async def aggregate(session: Session, query: Filtered,

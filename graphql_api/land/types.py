@@ -169,7 +169,7 @@ class LandRight:
     def person(
         self, info: Info
     ) -> Annotated["Person", strawberry.lazy("graphql_api.persons.types")] | None:
-        return info.context.loaders.person(self.person_id)
+        return info.context.loaders.person(self.person_id, "land")
 
     @strawberry.field(description="The holder, when an organization.")
     def organization(
@@ -206,7 +206,7 @@ class LandTransfer:
     def from_person(
         self, info: Info
     ) -> Annotated["Person", strawberry.lazy("graphql_api.persons.types")] | None:
-        return info.context.loaders.person(self.from_person_id)
+        return info.context.loaders.person(self.from_person_id, "land")
 
     @strawberry.field
     def from_organization(
@@ -218,7 +218,7 @@ class LandTransfer:
     def to_person(
         self, info: Info
     ) -> Annotated["Person", strawberry.lazy("graphql_api.persons.types")] | None:
-        return info.context.loaders.person(self.to_person_id)
+        return info.context.loaders.person(self.to_person_id, "land")
 
     @strawberry.field
     def to_organization(

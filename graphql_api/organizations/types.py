@@ -330,4 +330,4 @@ class EnterpriseRole:
     def person(
         self, info: Info
     ) -> Annotated["Person", strawberry.lazy("graphql_api.persons.types")] | None:
-        return info.context.loaders.person(self.person_id)
+        return info.context.loaders.person(self.person_id, "enterprise")

@@ -7,7 +7,7 @@ import re
 
 import strawberry
 
-from graphql_api.access.grants import ANY, personal
+from graphql_api.access.grants import ANY, DataClass, personal
 from graphql_api.core import prefetch
 from graphql_api.core.batching import settle
 from graphql_api.core.common import AdminUnitRef, commune_set, date_range, name_condition
@@ -20,6 +20,8 @@ ID_NUMBER = re.compile(r"^(\d{9}|\d{12})$")
 # Filters on personal attributes: only for callers who may see those attributes.
 PERSONAL_FILTERS = ("name", "sex", "birth_date_from", "birth_date_to", "is_deceased",
                     "birth_admin_unit")
+# A person mentioned by one of the datasets given: those whose personal grants show them.
+MENTIONED_BY = "source_systems && %s::text[]"
 
 
 @strawberry.enum
@@ -48,7 +50,7 @@ class PersonFilter:
 
 async def resolve_person(info: Info, person_id) -> Person | None:
     """A person by ID, following the registry for an ID that is no longer in the marts."""
-    person = await settle(info.context.loaders.person(person_id))
+    person = await settle(info.context.loaders.person(person_id, None))
     if person is not None:
         return person
     status = await info.context.loaders.person_id_status.load(person_id)
@@ -74,16 +76,21 @@ class PersonQueries:
         return person
 
     @strawberry.field(description="A person by a 12-digit personal ID number or a 9-digit "
-                                  "identity card (CMND) number; null when there is none.")
+                                  "identity card (CMND) number, among the persons mentioned "
+                                  "by the datasets the caller holds personal grants on; null "
+                                  "when there is none.")
     async def person_by_id_number(self, info: Info, number: str) -> Person | None:
         digits = re.sub(r"[\s.-]", "", number)
         if not ID_NUMBER.match(digits):
             raise CodedError("number must be a 12-digit personal ID or a 9-digit identity "
                              "card number", BAD_USER_INPUT)
         column = "personal_id_number" if len(digits) == 12 else "id_card_number"
+        # Only where the caller could read the number: a person of another dataset stays
+        # unknown, as reaching them would show nothing personal.
         row = await info.context.session.fetch_one(
             f"select {PERSON_COLUMNS} from {PERSON_SOURCE} where {column} = %s "
-            f"order by person_id limit 1", [digits])
+            f"and {MENTIONED_BY} order by person_id limit 1",
+            [digits, list(info.context.caller.datasets_held(DataClass.PERSONAL))])
         if row is None:
             return None
         # Finding a person by their number discloses whose number it is, whatever fields
@@ -91,7 +98,9 @@ class PersonQueries:
         info.context.access.release([row["id"]])
         return Person.from_row(row)
 
-    @strawberry.field(description="Persons matching a filter, in a stable order.")
+    @strawberry.field(description="Persons matching a filter, in a stable order. Filtered "
+                                  "or ordered by personal values, only persons mentioned by "
+                                  "the datasets the caller holds personal grants on.")
     async def persons(self, info: Info, filter: PersonFilter | None = None,
                       order_by: PersonOrder = PersonOrder.ID, first: int | None = None,
                       after: str | None = None) -> Connection[Person] | None:
@@ -105,6 +114,9 @@ class PersonQueries:
         if order_by is not PersonOrder.ID:
             access.caller.require(personal(ANY), f"ordering persons by {order_by.name}")
         query = Filtered(PERSON_SOURCE, PERSON_COLUMNS)
+        if personal_filter or order_by is not PersonOrder.ID:
+            # Matched (or placed) by personal values only where the caller may read them.
+            query.add(MENTIONED_BY, list(access.caller.datasets_held(DataClass.PERSONAL)))
         if filter is not None:
             if filter.name is not None:
                 query.add_condition(name_condition("full_name_key", filter.name))

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from graphql_api.access.grants import DATASETS
 from graphql_api.cadre.types import Employment
 from graphql_api.civil_registry.types import CivilEvent
 from graphql_api.core.batching import each, resolved
@@ -72,10 +73,23 @@ class Person(Node):
     sex_source_system: strawberry.Private[str | None] = None
     attributes_source_system: strawberry.Private[str | None] = None
     merged_into_id: strawberry.Private[str | None] = None
+    # The dataset whose relation led to this person (a land right's holder: land); None for
+    # a person looked up at the root.
+    reached_via: strawberry.Private[str | None] = None
+
+    def reached_through(self) -> tuple[str, ...]:
+        """The datasets whose personal grants show this person's personal fields: the one
+        it was reached through, or at the root every dataset that mentions them (a merged or
+        retired ID shows nothing personal, under any)."""
+        if self.reached_via is not None:
+            return (self.reached_via,)
+        if self.record_status is not RecordStatus.ACTIVE:
+            return DATASETS
+        return tuple(d for d in DATASETS if d in (self.source_systems or ()))
 
     @strawberry.field(description="For a MERGED ID: the person it belongs to now.")
     def merged_into(self, info: Info) -> Person | None:
-        return info.context.loaders.person(self.merged_into_id)
+        return info.context.loaders.person(self.merged_into_id, self.reached_via)
 
     @strawberry.field(description="Where each master attribute comes from.")
     def provenance(self) -> list[Provenance]:
@@ -172,8 +186,8 @@ class Person(Node):
         )
 
     @classmethod
-    def from_row(cls, row: dict) -> Person:
-        return cls(**row_fields(row))
+    def from_row(cls, row: dict, reached_via: str | None = None) -> Person:
+        return cls(**row_fields(row), reached_via=reached_via)
 
     @classmethod
     def tombstone(cls, person_id: str, status: RecordStatus, merged_into: str | None) -> Person:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import datetime
 import io
 import json
 import re
@@ -25,6 +26,7 @@ import redis
 
 from graphql_api.access.log_writer import LINGER_SECONDS
 from graphql_api.cadre.queries import SMALL_COUNT
+from graphql_api.core.aggregates import ROUNDING_BASE
 from kho import db
 from tests.api.conftest import CONTESTING_CMNDS
 from tests.conftest import bearer, create_client, running_api
@@ -43,6 +45,8 @@ def keys(deployment) -> dict[str, str]:
         "shared": create_client(deployment, "access-shared", *shared),
         "personal": create_client(deployment, "access-personal", *personal),
         "land": create_client(deployment, "access-land", "land:personal"),
+        "land_enterprise": create_client(deployment, "access-land-enterprise",
+                                         "land:personal", "enterprise:shared"),
         "dpo": create_client(deployment, "access-dpo", "audit", agency="Data protection"),
         "steward": create_client(deployment, "access-steward", "steward",
                                  agency="Master data stewards"),
@@ -181,6 +185,63 @@ def test_grants_are_per_dataset(api, wh, keys):
     assert body["errors"][0]["extensions"]["required"] == "civil_registry:personal"
 
 
+def test_a_personal_grant_shows_only_the_persons_reached_through_its_dataset(api, wh, keys):
+    """land:personal with enterprise:shared: a legal representative reads as for a shared
+    client, through the register or at the root, and is not released to the log; a name or
+    a number only another dataset knows finds nobody; a listing names the land register's
+    persons only."""
+    code, person_id, number, name = wh.execute("""
+        select o.enterprise_code, p.person_id, p.personal_id_number, p.full_name
+        from marts.fct_enterprise_role r
+        join marts.dim_organization o using (organization_id)
+        join marts.dim_person p using (person_id)
+        where o.organization_type = 'enterprise' and not 'land' = any(p.source_systems)
+          and p.personal_id_number is not null and p.full_name is not null
+        order by 1, 2 limit 1""").fetchone()
+    person_id = str(person_id)
+    headers = bearer(keys["land_enterprise"], PURPOSE)
+    before = wh.execute("select coalesce(max(entry_id), 0) from api.access_log").fetchone()[0]
+    body = body_of(api, """query Representatives($c: String!) { enterprise(code: $c) {
+        legalRepresentatives { person { id fullName birthDate personalIdNumber } } } }""",
+                   {"c": code}, headers)
+    persons = [r["person"] for r in body["data"]["enterprise"]["legalRepresentatives"]
+               if r["person"]]
+    assert person_id in {p["id"] for p in persons}
+    for person in persons:
+        assert (person["fullName"], person["birthDate"]) == (None, None)
+        assert MASKED.match(person["personalIdNumber"])
+    assert {e["extensions"]["required"] for e in body["errors"]} == {"enterprise:personal"}
+    [entry] = entries(wh, "entry_id > %s and operation_name = 'Representatives'", (before,))
+    assert entry["person_ids"] == []
+
+    body = body_of(api, PERSON, {"id": person_id}, headers)
+    assert body["data"]["person"]["fullName"] is None
+    assert MASKED.match(body["data"]["person"]["personalIdNumber"])
+    body = body_of(api, f'{{ personByIdNumber(number: "{number}") {{ id }} }}',
+                   headers=headers)
+    assert body["data"] == {"personByIdNumber": None} and "errors" not in body, body
+    body = body_of(api, f'{{ persons(filter: {{name: "{name}"}}) {{ nodes {{ id }} }} }}',
+                   headers=headers)
+    assert person_id not in {n["id"] for n in body["data"]["persons"]["nodes"]}
+
+    # The land register's persons show, at the root and through the register.
+    held_id, held_number, held_name, parcel_id = held_person(wh)
+    body = body_of(api, f'{{ personByIdNumber(number: "{held_number}") {{ id fullName }} }}',
+                   headers=headers)
+    assert body["data"]["personByIdNumber"] == {"id": held_id, "fullName": held_name}
+    body = body_of(api, """query Holders($p: ID!) { landParcel(id: $p) {
+        holders { person { id fullName } } } }""", {"p": parcel_id}, headers)
+    holders = [h["person"] for h in body["data"]["landParcel"]["holders"] if h["person"]]
+    assert {"id": held_id, "fullName": held_name} in holders
+    [entry] = entries(wh, "entry_id > %s and operation_name = 'Holders'", (before,))
+    assert held_id in {str(p) for p in entry["person_ids"]}
+    listed = body_of(api, "{ persons(first: 100) { nodes { sourceSystems fullName } } }",
+                     headers=headers)["data"]["persons"]["nodes"]
+    assert all(p["fullName"] is None for p in listed if "land" not in p["sourceSystems"])
+    assert any(p["fullName"] for p in listed if "land" in p["sourceSystems"])
+    assert any("land" not in p["sourceSystems"] for p in listed)
+
+
 def test_aliases_and_fragments_reach_the_same_guard(api, wh, keys):
     person_id, *_ = held_person(wh)
     query = """query($id: ID!) {
@@ -245,7 +306,12 @@ def test_a_staff_cursor_carries_no_name_for_callers_who_may_not_see_names(api, w
     assert all(node["fullName"] for node in staff["nodes"])
 
 
-def test_small_counts_of_civil_servants_are_suppressed(api, keys):
+def rounded(count: int) -> int:
+    """The nearest multiple of the rounding base."""
+    return (count + ROUNDING_BASE // 2) // ROUNDING_BASE * ROUNDING_BASE
+
+
+def test_small_counts_of_civil_servants_are_suppressed_and_the_others_rounded(api, keys):
     def statistics(group_by: str, headers) -> dict[tuple, dict]:
         rows = body_of(api, f"{{ civilServantStatistics(groupBy: [{group_by}]) {{ agencyCode "
                             f"gradeCode civilServantCount suppressed }} }}",
@@ -264,7 +330,61 @@ def test_small_counts_of_civil_servants_are_suppressed(api, keys):
             if key in small:
                 assert (row["civilServantCount"], row["suppressed"]) == (None, True)
             else:
-                assert (row["civilServantCount"], row["suppressed"]) == (exact[key], False)
+                assert (row["civilServantCount"], row["suppressed"]) == (rounded(exact[key]),
+                                                                         False)
+    assert any(rounded(n) != n for k, n in exact.items() if k not in small)
+
+
+def civil_servant_counts(api, day: datetime.date, headers) -> dict[tuple, int | None]:
+    """Civil servants in force on ``day``: the province's total, by grade and by agency."""
+    data = body_of(api, """query($f: CivilServantFilter) {
+        total: civilServantStatistics(groupBy: [], filter: $f) { civilServantCount }
+        grades: civilServantStatistics(groupBy: [GRADE], filter: $f) {
+            gradeCode civilServantCount }
+        agencies: civilServantStatistics(groupBy: [AGENCY], filter: $f) {
+            agencyCode civilServantCount } }""", {"f": {"asOf": day.isoformat()}},
+                   headers)["data"]
+    counts: dict[tuple, int | None] = {("total",): data["total"][0]["civilServantCount"]}
+    counts.update({("grade", r["gradeCode"]): r["civilServantCount"] for r in data["grades"]})
+    counts.update({("agency", r["agencyCode"]): r["civilServantCount"]
+                   for r in data["agencies"]})
+    return counts
+
+
+def test_differences_of_civil_servant_counts_reveal_no_small_count(api, keys):
+    """The two subtractions that undid suppression: the province's total minus the grades
+    (or agencies) shown gives the suppressed ones; a count on two dates gives who joined
+    or left. On every date of the last two years where either gives a small count from
+    exact figures, the figures a shared client gets give no such count."""
+    exact_headers, shared = bearer(keys["personal"], PURPOSE), bearer(keys["shared"])
+    days = [datetime.date.today() - datetime.timedelta(days=10 * k) for k in range(73)]
+    exact = {day: civil_servant_counts(api, day, exact_headers) for day in days}
+    seen = {day: civil_servant_counts(api, day, shared) for day in days}
+    remainders = changes = 0
+    for day in days:
+        assert seen[day].keys() == exact[day].keys()
+        for breakdown in ("grade", "agency"):
+            parts = [k for k in exact[day] if k[0] == breakdown]
+            hidden = exact[day][("total",)] - sum(
+                exact[day][k] for k in parts if seen[day][k] is not None)
+            if exact[day][("total",)] < SMALL_COUNT or not 0 < hidden < SMALL_COUNT:
+                continue
+            remainders += 1
+            recovered = seen[day][("total",)] - sum(
+                seen[day][k] for k in parts if seen[day][k] is not None)
+            assert recovered != hidden, (day, breakdown, hidden)
+            assert recovered % ROUNDING_BASE == 0
+    for earlier, later in zip(days[1:], days, strict=False):
+        for key, count in exact[later].items():
+            before = exact[earlier].get(key)
+            if before is None or min(before, count) < SMALL_COUNT or \
+                    not 0 < abs(count - before) < SMALL_COUNT:
+                continue
+            changes += 1
+            difference = seen[later][key] - seen[earlier][key]
+            assert difference != count - before, (earlier, later, key)
+            assert difference % ROUNDING_BASE == 0
+    assert remainders and changes, (remainders, changes)
 
 
 def test_revoked_expired_and_unknown_keys_are_refused(api, keys):
