@@ -53,6 +53,7 @@ class Planted:
     land_users: dict[str, str] = field(default_factory=dict)  # case -> chu_su_dung key
     cmnds: dict[str, str] = field(default_factory=dict)  # case -> CMND number
     enterprises: dict[str, str] = field(default_factory=dict)  # case -> enterprise code
+    partners: dict[str, str] = field(default_factory=dict)  # husband, wife -> personal ID
 
 
 def query(deployment: Deployment, statement: str, params: tuple = ()) -> list[tuple]:
@@ -171,6 +172,20 @@ def plant(deployment: Deployment) -> Planted:
         enterprise.execute("update enterprises set legal_rep_id_no = '08O12345678x', "
                            "updated_at = now() where enterprise_code = %s", (unreadable,))
     planted.enterprises = {"grouped_id": grouped, "unreadable_id": unreadable}
+    # A birth registration naming the mother by her ID alone, two digits swapped; the
+    # father is her husband by their marriage record.
+    with psycopg.connect(deployment.source_url("civil_registry")) as registry:
+        husband, wife = registry.execute(
+            "select chong_so_dinh_danh, vo_so_dinh_danh from ket_hon "
+            "where chong_so_dinh_danh ~ '^[0-9]{12}$' and vo_so_dinh_danh ~ '^[0-9]{12}$' "
+            "order by so_dang_ky limit 1").fetchone()
+        registry.execute(
+            "insert into khai_sinh (so_dang_ky, so_dinh_danh, ho_ten, gioi_tinh, ngay_sinh, "
+            "noi_sinh_ma_xa, cha_so_dinh_danh, me_so_dinh_danh, ngay_dang_ky, "
+            "thoi_diem_cap_nhat) select 'KS.2024.PLANTED1', null, 'Trần Thị Ngọc Hân', 'Nữ', "
+            "'03/02/2024', noi_sinh_ma_xa, %s, %s, '05/02/2024', now() from khai_sinh "
+            "where noi_sinh_ma_xa is not null limit 1", (husband, transposed(wife)))
+    planted.partners = {"husband": husband, "wife": wife}
     return planted
 
 
@@ -231,6 +246,19 @@ def test_a_transposed_personal_id_links_with_its_own_rule_and_is_reported(deploy
                              "where source_table = 'chu_su_dung' and source_record_key = %s",
                  (key,)) == [(transposed(person.personal_id), person.personal_id,
                               "transposed_digits")]
+
+
+def test_a_mother_named_by_a_mistyped_id_alone_links_through_her_husband(deployment):
+    wife = deployment.planted.partners["wife"]
+    assert query(deployment, "select person_id::text, match_rule from marts.xref_person "
+                             "where source_table = 'khai_sinh' and source_record_key = "
+                             "'KS.2024.PLANTED1' and role = 'mother'"
+                 ) == [(person_id(deployment.warehouse_url, wife),
+                        "personal_id_typo_linked_by_transposed_digits")]
+    assert query(deployment, "select recorded_personal_id_number, personal_id_number, typo, "
+                             "evidence from marts.dq_mistyped_identity_numbers "
+                             "where source_record_key = 'KS.2024.PLANTED1'"
+                 ) == [(transposed(wife), wife, "transposed_digits", "shared_partner")]
 
 
 def test_two_people_sharing_one_id_are_not_merged(deployment):

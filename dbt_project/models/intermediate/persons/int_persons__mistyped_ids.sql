@@ -3,13 +3,20 @@
     indexes=[{'columns': ['identity_key'], 'unique': true}],
 ) }}
 
--- 12-digit personal IDs that are another person's ID mistyped: two personal-ID groups with
--- the same name and the same birth date known to the day, whose ID numbers are one
--- keystroke apart (two adjacent digits swapped, or one digit mistyped:
--- util.identity_number_typo). Two people of one name and birthday are rare, and their IDs
--- one keystroke apart rarer still (twins share a birthday, not a name). The weaker group
--- (no birth registration, fewer records) is the typo and resolves to the stronger one's
--- person; dq_mistyped_identity_numbers tells the agency that wrote it.
+-- 12-digit personal IDs that are another person's ID mistyped: two personal-ID groups whose
+-- ID numbers are one keystroke apart (two adjacent digits swapped, or one digit mistyped:
+-- util.identity_number_typo) and that say they are one person, by either evidence:
+--   name_and_birth_date  the same name and the same birth date known to the day. Two
+--                        people of one name and birthday are rare, and their IDs one
+--                        keystroke apart rarer still (twins share a birthday, not a name).
+--   shared_partner       the same spouse or co-parent (a marriage, or a birth registration
+--                        naming both parents by their IDs), where the records do not
+--                        disagree: no two names stated that differ, no two birth years.
+--                        A parent named on a birth registration by the ID alone has no
+--                        other evidence; two people with one partner and IDs one keystroke
+--                        apart are as rare as a chance neighbour among a million numbers.
+-- The weaker group (no birth registration, fewer records) is the typo and resolves to the
+-- stronger one's person; dq_mistyped_identity_numbers tells the agency that wrote it.
 with
 
 groups as (
@@ -31,10 +38,73 @@ keyed as (
     cross join lateral unnest(groups.birth_days) as day_list (birth_day)
 ),
 
-pairs as (
-    select distinct on (one.identity_key, other.identity_key)
+marriages as (
+    select * from {{ ref('stg_civil_registry__marriages') }}
+),
+
+births as (
+    select * from {{ ref('stg_civil_registry__births') }}
+),
+
+-- Who is whose partner, by 12-digit personal ID, both ways round.
+partnerships as (
+    select
+        husband_personal_id_number as personal_id_number,
+        wife_personal_id_number as partner_personal_id_number
+    from marriages
+    union
+    select
+        wife_personal_id_number as personal_id_number,
+        husband_personal_id_number as partner_personal_id_number
+    from marriages
+    union
+    select
+        father_id_number as personal_id_number,
+        mother_id_number as partner_personal_id_number
+    from births
+    where length(father_id_number) = 12 and length(mother_id_number) = 12
+    union
+    select
+        mother_id_number as personal_id_number,
+        father_id_number as partner_personal_id_number
+    from births
+    where length(father_id_number) = 12 and length(mother_id_number) = 12
+),
+
+candidates as (
+    select
         one.identity_key,
         other.identity_key as other_key,
+        'name_and_birth_date' as evidence
+    from keyed as one
+    inner join keyed as other
+        on
+            one.name_match_key = other.name_match_key
+            and one.birth_day = other.birth_day
+            and one.identity_key <> other.identity_key
+    union
+    select
+        'personal_id:' || one.personal_id_number as identity_key,
+        'personal_id:' || other.personal_id_number as other_key,
+        'shared_partner' as evidence
+    from partnerships as one
+    inner join partnerships as other
+        on
+            one.partner_personal_id_number = other.partner_personal_id_number
+            and one.personal_id_number <> other.personal_id_number
+    where
+        one.personal_id_number is not null
+        and other.personal_id_number is not null
+        and util.identity_number_typo(one.personal_id_number, other.personal_id_number)
+        is not null
+),
+
+pairs as (
+    -- Where both evidences hold, the pair's name and birth date is the one said.
+    select distinct on (candidates.identity_key, candidates.other_key)
+        candidates.identity_key,
+        candidates.other_key,
+        candidates.evidence,
         util.identity_number_typo(one.personal_id_number, other.personal_id_number) as typo,
         -- The stronger group is the person; the other wrote the ID wrong.
         (one.has_registered_birth, one.mention_count, -one.best_source_rank)
@@ -44,20 +114,36 @@ pairs as (
             = (other.has_registered_birth, other.mention_count, -other.best_source_rank)
             and one.personal_id_number > other.personal_id_number
         ) as one_is_the_typo
-    from keyed as one
-    inner join keyed as other
-        on
-            one.name_match_key = other.name_match_key
-            and one.birth_day = other.birth_day
-            and one.identity_key <> other.identity_key
-    where util.identity_number_typo(one.personal_id_number, other.personal_id_number) is not null
+    from candidates
+    inner join groups as one on candidates.identity_key = one.identity_key
+    inner join groups as other on candidates.other_key = other.identity_key
+    where
+        util.identity_number_typo(one.personal_id_number, other.personal_id_number) is not null
+        and (
+            candidates.evidence = 'name_and_birth_date'
+            or (
+                (
+                    cardinality(array_remove(one.name_match_keys, '')) = 0
+                    or cardinality(array_remove(other.name_match_keys, '')) = 0
+                    or array_remove(one.name_match_keys, '')
+                    && array_remove(other.name_match_keys, '')
+                )
+                and (
+                    one.stated_birth_years is null
+                    or other.stated_birth_years is null
+                    or one.stated_birth_years && other.stated_birth_years
+                )
+            )
+        )
+    order by candidates.identity_key, candidates.other_key, candidates.evidence
 ),
 
 typos as (
     select
         identity_key,
         other_key as anchor_key,
-        typo
+        typo,
+        evidence
     from pairs
     where one_is_the_typo
 ),

@@ -1,7 +1,8 @@
 -- Source records whose 12-digit personal ID is another person's ID one keystroke off (two
 -- adjacent digits swapped, or one digit mistyped), known because the records give that
--- person's name and birth date (int_persons__mistyped_ids). kho resolves them to that
--- person; the owning agency should correct the number at the source.
+-- person's name and birth date or the same spouse or co-parent (int_persons__mistyped_ids:
+-- evidence). kho resolves them to that person; the owning agency should correct the
+-- number at the source.
 with
 
 mistyped_ids as (
@@ -32,7 +33,8 @@ final as (
         clusters.role,
         identities.personal_id_number as recorded_personal_id_number,
         substr(mistyped_ids.anchor_key, 13) as personal_id_number,
-        mistyped_ids.typo
+        mistyped_ids.typo,
+        mistyped_ids.evidence
     from mistyped_ids
     inner join identities on mistyped_ids.identity_key = identities.identity_key
     inner join clusters on identities.person_mention_id = clusters.person_mention_id
