@@ -202,6 +202,41 @@ def materialize(full_refresh: bool, ingest_only: bool) -> None:
         _fail(f"run {result.run_id} failed: {result.failure}")
 
 
+# -- migrations and backups ---------------------------------------------------------------------
+
+@main.command("migrate")
+@click.option("--status", "show_status", is_flag=True,
+              help="Show the warehouse's revision and the migrations pending; change nothing.")
+def migrate(show_status: bool) -> None:
+    """Bring the kho-owned schemas to this release's revision (run it, with the API stopped,
+    after installing a new release; the pipelines and kho demo do it themselves)."""
+    from kho import migrations
+
+    try:
+        url = warehouse.ensure_warehouse(migrate=False)
+        found = migrations.status(url)
+        if show_status:
+            current = migrations.describe(found.current) if found.current else \
+                "none (a release before versioned migrations)" if found.previous_release \
+                else "none (no kho schema yet)"
+            click.echo(f"current: {current}")
+            click.echo(f"head:    {migrations.describe(found.head)}")
+            click.echo("pending: " + (", ".join(map(migrations.describe, found.pending))
+                                      or "none"))
+            return
+        before, after = migrations.upgrade(url, echo=click.echo)
+    except (migrations.MigrationRequired, warehouse.WarehouseError) as err:
+        _fail(str(err))
+    if before == after:
+        click.echo(f"the warehouse is at {migrations.describe(after)}: nothing to migrate")
+    else:
+        origin = migrations.describe(before) if before else \
+            "the release before versioned migrations" if found.previous_release \
+            else "an empty warehouse"
+        click.echo(f"migrated from {origin} to {migrations.describe(after)} "
+                   f"({len(found.pending)} migration(s))")
+
+
 # -- clients and audit ---------------------------------------------------------------------------
 
 @main.group("clients")
@@ -460,9 +495,13 @@ review_reject = _decision_command(
 @click.option("--workers", type=int, default=1, show_default=True)
 def serve(host: str, port: int, workers: int) -> None:
     """Serve the GraphQL API, GraphiQL and the web UI."""
+    from kho.migrations import MigrationRequired
     from kho.server import run_server
 
-    run_server(host=host, port=port, workers=workers, echo=click.echo)
+    try:
+        run_server(host=host, port=port, workers=workers, echo=click.echo)
+    except (MigrationRequired, warehouse.WarehouseError) as err:
+        _fail(str(err))
 
 
 @main.command("demo")
