@@ -21,6 +21,29 @@ from tests.conftest import (
 PREVIOUS_RELEASE_SCHEMA = Path(__file__).with_name("previous_release") / "schema.sql"
 
 
+def catalog(url: str) -> dict[str, list[tuple]]:
+    """The kho-owned schemas' tables, columns, constraints, indexes and functions."""
+    schemas = ["kho_secrets", "ingest", "quarantine", "master_data", "kho_meta",
+               "reference", "api"]
+    queries = {
+        "columns": "select table_schema, table_name, column_name, data_type, is_nullable, "
+                   "column_default from information_schema.columns where table_schema = any(%s)",
+        "constraints": "select n.nspname, c.conname, pg_get_constraintdef(c.oid) from "
+                       "pg_constraint c join pg_namespace n on n.oid = c.connamespace "
+                       "where n.nspname = any(%s)",
+        "indexes": "select schemaname, indexname, indexdef from pg_indexes "
+                   "where schemaname = any(%s)",
+        "functions": "select n.nspname, p.proname, md5(pg_get_functiondef(p.oid)) from pg_proc p "
+                     "join pg_namespace n on n.oid = p.pronamespace where n.nspname = any(%s)",
+        "triggers": "select tgname, tgrelid::regclass::text from pg_trigger "
+                    "where not tgisinternal and tgrelid::regclass::text like 'api.%%'",
+    }
+    with psycopg.connect(url) as conn:
+        return {name: sorted(conn.execute(query, (schemas,) if "%s" in query else ()
+                                          ).fetchall(), key=repr)
+                for name, query in queries.items()}
+
+
 def rows(url: str, query: str) -> list[tuple]:
     with psycopg.connect(url) as conn:
         return conn.execute(query).fetchall()
@@ -90,7 +113,7 @@ def test_kho_serve_refuses_a_warehouse_it_has_not_been_migrated_to(previous_rele
     assert migrations.status(url).current is None  # serve changed nothing
 
 
-def test_kho_migrate_adopts_the_previous_release_keeping_every_row(previous_release):
+def test_kho_migrate_adopts_the_previous_release_keeping_every_row(previous_release, server):
     url = previous_release.env["KHO_WAREHOUSE_URL"]
     before = {t: sorted(rows(url, f"select * from {t}"), key=repr) for t in PREVIOUS_TABLES}
     status = previous_release.kho("migrate", "--status").stdout
@@ -105,6 +128,9 @@ def test_kho_migrate_adopts_the_previous_release_keeping_every_row(previous_rele
             for t in PREVIOUS_TABLES} == before
     assert "3 entries" in previous_release.kho("audit", "verify").stdout
     assert "nothing to migrate" in previous_release.kho("migrate").stdout
+    # Adopted, it is the schema a new warehouse gets (the server's own, migrated).
+    adopted = catalog(url)
+    assert all(adopted.values()) and adopted == catalog(server.warehouse_url)
     # The adopted log chains on.
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("insert into api.access_log (client_name, outcome) values ('x', 'ok')")
