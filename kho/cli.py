@@ -237,6 +237,49 @@ def migrate(show_status: bool) -> None:
                    f"({len(found.pending)} migration(s))")
 
 
+_ANCHORS_OPTION = click.option(
+    "--anchors", "anchors_file", type=click.Path(dir_okay=False, path_type=Path),
+    envvar="KHO_AUDIT_ANCHORS", show_envvar=True,
+    help="The audit anchors file (kho audit verify --anchors), kept with the backup.")
+
+
+@main.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@_ANCHORS_OPTION
+def backup_command(file: Path, anchors_file: Path | None) -> None:
+    """Write what cannot be rebuilt from the sources to FILE, as of one moment."""
+    from kho import backup
+
+    try:
+        manifest = backup.backup(warehouse.ensure_warehouse(migrate=False), file, anchors_file,
+                                 echo=lambda line: click.echo(f"  {line}"))
+    except (backup.BackupError, warehouse.WarehouseError) as err:
+        _fail(str(err))
+    size = file.stat().st_size
+    click.echo(f"wrote {file}: {len(manifest.tables)} tables, "
+               f"{sum(t.rows for t in manifest.tables):,} rows, {size:,} bytes, revision "
+               f"{manifest.revision}, as of {manifest.created_at}"
+               + ("; with the anchors file" if manifest.anchors else ""))
+
+
+@main.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_ANCHORS_OPTION
+def restore_command(file: Path, anchors_file: Path | None) -> None:
+    """Restore what FILE holds (after checking every member), replacing it in the
+    warehouse; then run kho materialize to rebuild the rest from the sources."""
+    from kho import backup, migrations
+
+    try:
+        manifest = backup.restore(warehouse.ensure_warehouse(migrate=False), file,
+                                  anchors_file, echo=lambda line: click.echo(f"  {line}"))
+    except (backup.BackupError, migrations.MigrationRequired, warehouse.WarehouseError) as err:
+        _fail(str(err))
+    click.echo(f"restored {len(manifest.tables)} tables as of {manifest.created_at}; now run "
+               f"kho materialize (it rebuilds the raw layer and the marts from the sources, "
+               f"with the restored key and IDs)")
+
+
 # -- clients and audit ---------------------------------------------------------------------------
 
 @main.group("clients")
