@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from kho import db, warehouse
+from kho import db, migrations, warehouse
 from pipelines.reference.admin_units import load_reference
 from pipelines.sources.contracts import CONTRACTS
 from pipelines.sources.extract_load import IngestSettings, load_tables
@@ -27,6 +27,7 @@ def ensure_loaded(url: str, sources: dict[str, str], scale: int, *, reload: bool
     reference data into the warehouse at ``url``, unless it already holds ``scale``
     (``reload``: the sources were just seeded again). Seconds taken, or None if kept."""
     warehouse.prepare_database(url)
+    migrations.upgrade(url)
     with db.connect(url) as conn:
         conn.execute("create table if not exists public.bench_info (scale integer)")
     if not reload and _loaded_scale(url) == scale:

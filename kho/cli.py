@@ -204,6 +204,84 @@ def materialize(full_refresh: bool, ingest_only: bool) -> None:
         _fail(f"run {result.run_id} failed: {result.failure}")
 
 
+# -- migrations and backups ---------------------------------------------------------------------
+
+@main.command("migrate")
+@click.option("--status", "show_status", is_flag=True,
+              help="Show the warehouse's revision and the migrations pending; change nothing.")
+def migrate(show_status: bool) -> None:
+    """Bring the kho-owned schemas to this release's revision (run it, with the API stopped,
+    after installing a new release; the pipelines and kho demo do it themselves)."""
+    from kho import migrations
+
+    try:
+        url = warehouse.ensure_warehouse(migrate=False)
+        found = migrations.status(url)
+        if show_status:
+            current = migrations.describe(found.current) if found.current else \
+                "none (a release before versioned migrations)" if found.previous_release \
+                else "none (no kho schema yet)"
+            click.echo(f"current: {current}")
+            click.echo(f"head:    {migrations.describe(found.head)}")
+            click.echo("pending: " + (", ".join(map(migrations.describe, found.pending))
+                                      or "none"))
+            return
+        before, after = migrations.upgrade(url, echo=click.echo)
+    except (migrations.MigrationRequired, warehouse.WarehouseError) as err:
+        _fail(str(err))
+    if before == after:
+        click.echo(f"the warehouse is at {migrations.describe(after)}: nothing to migrate")
+    else:
+        origin = migrations.describe(before) if before else \
+            "the release before versioned migrations" if found.previous_release \
+            else "an empty warehouse"
+        click.echo(f"migrated from {origin} to {migrations.describe(after)} "
+                   f"({len(found.pending)} migration(s))")
+
+
+_ANCHORS_OPTION = click.option(
+    "--anchors", "anchors_file", type=click.Path(dir_okay=False, path_type=Path),
+    envvar="KHO_AUDIT_ANCHORS", show_envvar=True,
+    help="The audit anchors file (kho audit verify --anchors), kept with the backup.")
+
+
+@main.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@_ANCHORS_OPTION
+def backup_command(file: Path, anchors_file: Path | None) -> None:
+    """Write what cannot be rebuilt from the sources to FILE, as of one moment."""
+    from kho import backup
+
+    try:
+        manifest = backup.backup(warehouse.ensure_warehouse(migrate=False), file, anchors_file,
+                                 echo=lambda line: click.echo(f"  {line}"))
+    except (backup.BackupError, warehouse.WarehouseError) as err:
+        _fail(str(err))
+    size = file.stat().st_size
+    click.echo(f"wrote {file}: {len(manifest.tables)} tables, "
+               f"{sum(t.rows for t in manifest.tables):,} rows, {size:,} bytes, revision "
+               f"{manifest.revision}, as of {manifest.created_at}"
+               + ("; with the anchors file" if manifest.anchors else ""))
+
+
+@main.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_ANCHORS_OPTION
+def restore_command(file: Path, anchors_file: Path | None) -> None:
+    """Restore what FILE holds (after checking every member), replacing it in the
+    warehouse; then run kho materialize to rebuild the rest from the sources."""
+    from kho import backup, migrations
+
+    try:
+        manifest = backup.restore(warehouse.ensure_warehouse(migrate=False), file,
+                                  anchors_file, echo=lambda line: click.echo(f"  {line}"))
+    except (backup.BackupError, migrations.MigrationRequired, warehouse.WarehouseError) as err:
+        _fail(str(err))
+    click.echo(f"restored {len(manifest.tables)} tables as of {manifest.created_at}; now run "
+               f"kho materialize (it rebuilds the raw layer and the marts from the sources, "
+               f"with the restored key and IDs)")
+
+
 # -- clients and audit ---------------------------------------------------------------------------
 
 @main.group("clients")
@@ -463,9 +541,13 @@ review_reject = _decision_command(
 @click.option("--workers", type=int, default=1, show_default=True)
 def serve(host: str, port: int, workers: int) -> None:
     """Serve the GraphQL API, GraphiQL and the web UI."""
+    from kho.migrations import MigrationRequired
     from kho.server import run_server
 
-    run_server(host=host, port=port, workers=workers, echo=click.echo)
+    try:
+        run_server(host=host, port=port, workers=workers, echo=click.echo)
+    except (MigrationRequired, warehouse.WarehouseError) as err:
+        _fail(str(err))
 
 
 @main.command("demo")

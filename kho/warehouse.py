@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import secrets
 import subprocess
 import warnings
 from dataclasses import dataclass
@@ -144,29 +143,13 @@ def ground_truth_url(warehouse_url: str) -> str:
     return db.with_database(warehouse_url, f"{db.database_name(warehouse_url)}_ground_truth")
 
 
-# Secrets of this installation, readable by the warehouse owner only (the dbt build runs as
-# the owner; neither the reader nor the API role is granted the schema). person_id_key keys
-# the derivation of person IDs, so that an ID cannot be traced back to the ID number it
-# was derived from.
-SECRETS_DDL = """
-create schema if not exists kho_secrets;
-revoke all on schema kho_secrets from public;
-create table if not exists kho_secrets.keys (name text primary key, value text not null);
-"""
-
-
 def prepare_database(url: str) -> None:
-    """Create the warehouse database at ``url`` if missing, with the extensions it needs
-    and the installation's secrets."""
+    """Create the warehouse database at ``url`` if missing, with the extensions it needs.
+    (Its kho-owned schemas are made by the migrations: :mod:`kho.migrations`.)"""
     db.ensure_database(url)
     with db.connect(url, autocommit=True) as conn:
         for extension in EXTENSIONS:
             conn.execute(f"create extension if not exists {extension}")
-        with conn.transaction():
-            conn.execute("select pg_advisory_xact_lock(hashtext('kho secrets'))")
-            conn.execute(SECRETS_DDL)
-            conn.execute("insert into kho_secrets.keys values ('person_id_key', %s) "
-                         "on conflict do nothing", (secrets.token_hex(32),))
 
 
 def _ensure_role(conn: psycopg.Connection, role: str, login: bool,
@@ -227,14 +210,20 @@ def prepare_roles(url: str, settings: Settings | None = None) -> None:
         grant_reads(conn)
 
 
-def ensure_warehouse(settings: Settings | None = None) -> str:
-    """Start (if embedded) and prepare the warehouse database; return its URL."""
+def ensure_warehouse(settings: Settings | None = None, migrate: bool = True) -> str:
+    """Start (if embedded) and prepare the warehouse database; return its URL. With
+    ``migrate`` (every command that runs as the warehouse owner, except ``kho serve``), its
+    kho-owned schemas are brought to this release's head first."""
     settings = settings or load_settings()
     url = server_url(settings)
     try:
         prepare_database(url)
     except Exception as err:
         raise WarehouseError(f"cannot reach the warehouse at {db.redact(url)}: {err}") from err
+    if migrate:
+        from kho import migrations
+
+        migrations.upgrade(url)
     return url
 
 

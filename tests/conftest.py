@@ -188,3 +188,12 @@ def bearer(key: str, purpose: str | None = None) -> dict[str, str | bytes]:
     if purpose:
         headers["X-Purpose"] = purpose.encode()
     return headers
+
+
+def kho_fails(deployment: Deployment, *args: str, timeout: float = 120
+              ) -> subprocess.CompletedProcess:
+    """A ``kho`` command that must fail; its output."""
+    result = subprocess.run([sys.executable, "-m", "kho.cli", *args], env=deployment.env,
+                            capture_output=True, text=True, timeout=timeout)
+    assert result.returncode != 0, f"kho {' '.join(args)} succeeded:\n{result.stdout}"
+    return result

@@ -23,10 +23,9 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from kho import db
+from kho import db, migrations
 from kho.settings import SOURCES, source_url_variable
 from pipelines.reference import codes
-from pipelines.sources import bookkeeping
 from pipelines.sources.contracts import CONTRACTS
 from pipelines.sources.extract_load import (
     IngestSettings,
@@ -54,10 +53,11 @@ class Site:
         self.truth = db.with_database(self.warehouse, f"{name}_ground_truth")
 
     def sibling(self, suffix: str) -> str:
-        """An empty warehouse database beside the main one, on the same server."""
+        """An empty, migrated warehouse database beside the main one, on the same server."""
         url = db.with_database(self.warehouse, f"{db.database_name(self.warehouse)}_{suffix}")
         db.drop_database(url)
         db.ensure_database(url)
+        migrations.upgrade(url)
         return url
 
     def load_all(self, warehouse: str | None = None, **settings) -> dict[str, LoadResult]:
@@ -469,7 +469,6 @@ def test_validation_shortcuts_name_the_same_rule_as_the_rules_alone(site):
     """Every contract, its columns as text and as the source's own types: each edge value
     in each column (the others kept valid) gets the same verdict and rule either way."""
     with psycopg.connect(db.libpq_url(site.warehouse), autocommit=True) as conn:
-        bookkeeping.ensure_schemas(conn)  # the ingest.* functions the checks use
         today = conn.execute("select current_date").fetchone()[0]
         edge = _edge_values(today)
         compared = broken = 0
@@ -538,7 +537,6 @@ def test_first_load_and_merge_agree_on_duplicate_and_missing_keys(site):
     fast = site.sibling("keys_fast")
     merge = site.sibling("keys_merge")
     with psycopg.connect(db.libpq_url(merge), autocommit=True) as conn:
-        bookkeeping.ensure_schemas(conn)
         ensure_raw_table(conn, contract)  # exists, empty: the merge route
     results = {url: load_table(url, source, contract) for url in (fast, merge)}
 

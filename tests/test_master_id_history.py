@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from kho import db
+from kho import db, migrations
 from pipelines.master_data.ids import MassRetirement, record_master_ids, resolve
 from tests.conftest import make_deployment, teardown_deployment
 
@@ -25,18 +25,14 @@ def deployment(request, tmp_path_factory):
 
 @pytest.fixture
 def warehouse(deployment):
-    """A scratch database on the deployment's warehouse server, with the marts and tables
+    """A scratch database on the deployment's warehouse server, migrated, with the marts
     the ID map reads."""
     server = deployment.warehouse_url
     url = db.with_database(server, f"{db.database_name(server)}_ids_{uuid.uuid4().hex[:8]}")
     db.ensure_database(url)
+    migrations.upgrade(url)
     with db.connect(url, autocommit=True) as conn:
         conn.execute("create schema marts")
-        conn.execute("create schema master_data")
-        conn.execute("""create table master_data.person_links (
-            identity_key text primary key, anchor_key text not null, evidence text not null,
-            first_published_at timestamptz not null default now(),
-            last_published_at timestamptz not null default now())""")
         for entity in ("person", "organization"):
             conn.execute(f"""create table marts.xref_{entity} (
                 {entity}_id uuid, source_system text, source_table text,

@@ -21,7 +21,7 @@ from psycopg.rows import dict_row
 from graphql_api.access.grants import DATASETS, ROLE_GRANTS, DataClass
 from kho import db, warehouse
 
-ACCESS_DDL = Path(__file__).with_name("api_schema.sql")
+API_GRANTS = Path(__file__).with_name("api_grants.sql")
 KEY_PATTERN = re.compile(r"^kho_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$")
 
 
@@ -70,14 +70,14 @@ def _new_key() -> tuple[str, str, str]:
 
 
 def prepare(url: str) -> None:
-    """Create or update the api schema, the roles and their grants (idempotent)."""
+    """Create the roles if missing and grant the API's role what it may do in the api
+    schema (idempotent; the schema itself is the migrations')."""
     warehouse.prepare_roles(url)
-    ddl = ACCESS_DDL.read_text(encoding="utf-8")
+    grants = API_GRANTS.read_text(encoding="utf-8")
     with db.connect(url, autocommit=True) as conn:
-        statement = sql.SQL(ddl).format(
+        statement = sql.SQL(grants).format(
             api_role=sql.Identifier(warehouse.api_role()),
-            reader_role=sql.Identifier(warehouse.READER_ROLE),
-            audit_hash_key=sql.Literal(secrets.token_bytes(32)))
+            reader_role=sql.Identifier(warehouse.READER_ROLE))
         # Two processes preparing at once (kho serve's workers) take turns.
         with conn.transaction():
             conn.execute("select pg_advisory_xact_lock(hashtext('kho api schema'))")

@@ -27,18 +27,6 @@ BUILD_TABLE = "kho_build"
 # Readers of the old marts finish their statements; a publish waits for them this long.
 LOCK_WAIT = timedelta(minutes=2)
 
-LOG_DDL = """
-create schema if not exists kho_meta;
-create table if not exists kho_meta.publications (
-    publication_id bigserial primary key,
-    invocation_id text not null,
-    build_started_at timestamptz not null,
-    build_finished_at timestamptz not null,
-    published_at timestamptz not null default now(),
-    marts jsonb not null
-);
-"""
-
 
 class PublishRefused(RuntimeError):
     """The build cannot be published; what is published stays as it was."""
@@ -72,7 +60,6 @@ def _tables(conn: psycopg.Connection, schema: str) -> set[str]:
 def publish(warehouse_url: str, expected_marts: list[str]) -> Publication:
     """Publish the build in ``marts_build`` as ``marts``, or raise ``PublishRefused``."""
     with db.connect(warehouse_url) as conn:
-        conn.execute(LOG_DDL)
         if not _schema_exists(conn, BUILD_SCHEMA):
             raise PublishRefused(f"there is no build to publish (schema {BUILD_SCHEMA} does "
                                  f"not exist; run dbt build first)")

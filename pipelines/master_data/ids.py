@@ -18,7 +18,7 @@ person. After each publication, :func:`record_master_ids` compares the published
 Tables, in schema ``master_data`` (kept by every rebuild; dbt never touches it):
 ``<entity>_ids`` (ID, anchor, status, merged_into, first/last published),
 ``<entity>_id_map`` (source record -> ID, first/last published) and
-``<entity>_id_events``.
+``<entity>_id_events``, made by the migrations (:mod:`kho.migrations`).
 """
 
 from __future__ import annotations
@@ -56,48 +56,6 @@ class MassRetirement(RuntimeError):
 
 def max_retired_share() -> float:
     return load_settings().max_retired_share
-
-
-def _ddl(entity: Entity) -> list[sql.Composable]:
-    names = {"ids": entity.table("ids"), "map": entity.table("id_map"),
-             "events": entity.table("id_events")}
-    return [sql.SQL(statement).format(**names) for statement in (
-        """create table if not exists {ids} (
-            id uuid primary key,
-            anchor_key text not null,
-            status text not null default 'active'
-                check (status in ('active', 'merged', 'retired')),
-            merged_into uuid references {ids} (id),
-            first_published_at timestamptz not null default now(),
-            last_published_at timestamptz not null default now(),
-            check ((status = 'merged') = (merged_into is not null)))""",
-        """create table if not exists {map} (
-            source_system text not null,
-            source_table text not null,
-            source_record_key text not null,
-            role text not null,
-            id uuid not null references {ids} (id),
-            first_published_at timestamptz not null default now(),
-            last_published_at timestamptz not null default now(),
-            primary key (source_table, source_record_key, role))""",
-        """create table if not exists {events} (
-            event_id bigserial primary key,
-            happened_at timestamptz not null default now(),
-            event text not null
-                check (event in ('merged', 'split', 'moved', 'reinstated', 'retired')),
-            id uuid not null,
-            other_id uuid,
-            records integer not null default 0)""",
-    )]
-
-
-def ensure_tables(conn) -> None:
-    conn.execute("create schema if not exists master_data")
-    for entity in ENTITIES:
-        for statement in _ddl(entity):
-            conn.execute(statement)
-        conn.execute(sql.SQL("create index if not exists {} on {} (id)").format(
-            sql.Identifier(f"{entity.name}_id_map_id_idx"), entity.table("id_map")))
 
 
 def _record(conn, entity: Entity) -> dict[str, int]:
@@ -225,7 +183,6 @@ def record_master_ids(warehouse_url: str) -> dict[str, dict[str, int]]:
     with db.connect(warehouse_url) as conn:
         conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         conn.execute("select pg_advisory_xact_lock(%s)", (LOCK_ID,))
-        ensure_tables(conn)
         figures = {entity.name: _record(conn, entity) for entity in ENTITIES}
         figures["person"].update(_keep_person_links(conn))
         conn.commit()

@@ -1,5 +1,6 @@
 """Both generations of Vietnam's administrative units and the 2025 crosswalk between them,
-read from the ``vietnamadminunits`` package (no network)."""
+read from the ``vietnamadminunits`` package (no network), into ``reference.admin_units``
+and ``reference.admin_unit_crosswalk`` (made by the migrations: :mod:`kho.migrations`)."""
 
 from __future__ import annotations
 
@@ -14,31 +15,6 @@ from vietnamadminunits.database import query
 from kho import db
 
 REORGANIZATION_DATE = date(2025, 7, 1)
-
-DDL = """
-create schema if not exists reference;
-create table if not exists reference.admin_units (
-    generation text not null check (generation in ('legacy', 'current')),
-    level text not null check (level in ('province', 'district', 'commune')),
-    code text not null,
-    name text not null,
-    short_name text not null,
-    unit_type text,
-    parent_code text,
-    province_code text not null,
-    latitude double precision,
-    longitude double precision,
-    area_km2 double precision,
-    primary key (generation, level, code)
-);
-create table if not exists reference.admin_unit_crosswalk (
-    legacy_commune_code text not null,
-    current_commune_code text not null,
-    is_default boolean not null,
-    effective_date date not null,
-    primary key (legacy_commune_code, current_commune_code)
-);
-"""
 
 
 def admin_unit_rows() -> list[tuple]:
@@ -99,7 +75,6 @@ def crosswalk_rows() -> list[tuple]:
 def load_reference(warehouse_url: str) -> dict[str, int]:
     units, crosswalk = admin_unit_rows(), crosswalk_rows()
     with db.connect(warehouse_url) as conn:
-        conn.execute(DDL)
         conn.execute("truncate reference.admin_units, reference.admin_unit_crosswalk")
         cur = conn.cursor()
         with cur.copy("copy reference.admin_units from stdin") as copy:

@@ -159,7 +159,6 @@ def load_table(warehouse_url: str, source_url: str, contract: TableContract,
     """Load one table as one batch, retrying an unreachable source with backoff."""
     mode = "full" if settings.full_refresh else "incremental"
     with db.connect(warehouse_url, autocommit=True) as control:
-        bookkeeping.ensure_schemas(control)
         bookkeeping.ensure_schema(control, contract.raw_schema)
         for attempt in range(1, settings.attempts + 1):
             started = time.perf_counter()
