@@ -241,8 +241,8 @@ def migrate(show_status: bool) -> None:
 
 _ANCHORS_OPTION = click.option(
     "--anchors", "anchors_file", type=click.Path(dir_okay=False, path_type=Path),
-    envvar="KHO_AUDIT_ANCHORS", show_envvar=True,
-    help="The audit anchors file (kho audit verify --anchors), kept with the backup.")
+    help="The audit anchors file (kho audit verify --anchors), kept with the backup "
+         "(default: KHO_AUDIT_ANCHORS).")
 
 
 @main.command("backup")
@@ -252,6 +252,7 @@ def backup_command(file: Path, anchors_file: Path | None) -> None:
     """Write what cannot be rebuilt from the sources to FILE, as of one moment."""
     from kho import backup
 
+    anchors_file = anchors_file or load_settings().audit_anchors
     try:
         manifest = backup.backup(warehouse.ensure_warehouse(migrate=False), file, anchors_file,
                                  echo=lambda line: click.echo(f"  {line}"))
@@ -272,6 +273,7 @@ def restore_command(file: Path, anchors_file: Path | None) -> None:
     warehouse; then run kho materialize to rebuild the rest from the sources."""
     from kho import backup, migrations
 
+    anchors_file = anchors_file or load_settings().audit_anchors
     try:
         manifest = backup.restore(warehouse.ensure_warehouse(migrate=False), file,
                                   anchors_file, echo=lambda line: click.echo(f"  {line}"))
