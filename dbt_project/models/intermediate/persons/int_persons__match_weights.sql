@@ -29,8 +29,9 @@ mentions as (
 ),
 
 -- u: random pairs of a group without a personal ID and a personal-ID group, each side
--- by its first spelling and date.
-unanchored_sample as (
+-- by its first spelling and date. The samples are materialized: inlined, each would be
+-- sorted again for every row of the other.
+unanchored_sample as materialized (
     select
         identity_key,
         name_keys[1] as name_key,
@@ -44,7 +45,7 @@ unanchored_sample as (
     limit {{ sample_size }}
 ),
 
-anchor_sample as (
+anchor_sample as materialized (
     select
         identity_key,
         name_keys[1] as name_key,
@@ -71,18 +72,30 @@ random_pairs as (
     cross join anchor_sample as anchor
 ),
 
+-- Counted by the three levels at once first: millions of pairs make a few dozen rows to
+-- take apart by comparison.
+random_combinations as (
+    select
+        name_level,
+        birth_date_level,
+        sex_level,
+        count(*) as pairs
+    from random_pairs
+    group by name_level, birth_date_level, sex_level
+),
+
 random_levels as (
     select
         levels.comparison,
         levels.level,
-        count(*) as pairs
-    from random_pairs
+        sum(random_combinations.pairs) as pairs
+    from random_combinations
     cross join
         lateral (
             values
-            ('name', random_pairs.name_level),
-            ('birth_date', random_pairs.birth_date_level),
-            ('sex', random_pairs.sex_level)
+            ('name', random_combinations.name_level),
+            ('birth_date', random_combinations.birth_date_level),
+            ('sex', random_combinations.sex_level)
         ) as levels (comparison, level)
     where levels.level is not null
     group by levels.comparison, levels.level
@@ -165,18 +178,30 @@ labelled_pairs as (
             and one.person_mention_id < other.person_mention_id
 ),
 
+-- Counted by the three levels at once first: millions of pairs make a few dozen rows to
+-- take apart by comparison.
+labelled_combinations as (
+    select
+        name_level,
+        birth_date_level,
+        sex_level,
+        count(*) as pairs
+    from labelled_pairs
+    group by name_level, birth_date_level, sex_level
+),
+
 labelled_levels as (
     select
         levels.comparison,
         levels.level,
-        count(*) as pairs
-    from labelled_pairs
+        sum(labelled_combinations.pairs) as pairs
+    from labelled_combinations
     cross join
         lateral (
             values
-            ('name', labelled_pairs.name_level),
-            ('birth_date', labelled_pairs.birth_date_level),
-            ('sex', labelled_pairs.sex_level)
+            ('name', labelled_combinations.name_level),
+            ('birth_date', labelled_combinations.birth_date_level),
+            ('sex', labelled_combinations.sex_level)
         ) as levels (comparison, level)
     where levels.level is not null
     group by levels.comparison, levels.level
