@@ -329,6 +329,9 @@ create or replace function util.identity_number_typo(a text, b text)
 returns text language sql immutable parallel safe as $$
     select case
         when length(a) <> length(b) or a = b then null
+        -- One keystroke is at most two edits: most pairs stop here, before the digits are
+        -- walked one by one.
+        when public.levenshtein_less_equal(a, b, 2) > 2 then null
         when (
             select count(*) from generate_series(1, length(a)) as i
             where substr(a, i, 1) <> substr(b, i, 1)
