@@ -54,6 +54,7 @@ class Planted:
     cmnds: dict[str, str] = field(default_factory=dict)  # case -> CMND number
     enterprises: dict[str, str] = field(default_factory=dict)  # case -> enterprise code
     partners: dict[str, str] = field(default_factory=dict)  # husband, wife -> personal ID
+    transfer: int | None = None  # a land transfer of an unknown kind
 
 
 def query(deployment: Deployment, statement: str, params: tuple = ()) -> list[tuple]:
@@ -186,6 +187,11 @@ def plant(deployment: Deployment) -> Planted:
             "'03/02/2024', noi_sinh_ma_xa, %s, %s, '05/02/2024', now() from khai_sinh "
             "where noi_sinh_ma_xa is not null limit 1", (husband, transposed(wife)))
     planted.partners = {"husband": husband, "wife": wife}
+    # A land transfer of a kind the Land Law does not know.
+    with psycopg.connect(deployment.source_url("land")) as land:
+        planted.transfer = land.execute(
+            "update bien_dong set loai_bien_dong = 'ZZ', ngay_cap_nhat = now() "
+            "where id = (select min(id) from bien_dong) returning id").fetchone()[0]
     return planted
 
 
@@ -314,6 +320,16 @@ def test_an_enterprise_whose_representative_id_is_unreadable_still_lands(deploym
                  ) == [("set_aside", "malformed_id", "08O12345678x")]
     assert query(deployment, "select count(*) from quarantine.rows where record_key = %s",
                  (code,)) == [(0,)]
+
+
+def test_a_land_transfer_of_an_unknown_kind_still_lands(deployment):
+    transfer = deployment.planted.transfer
+    assert query(deployment, "select transfer_kind from marts.fct_land_transfer "
+                             "where land_transfer_source_id = %s", (transfer,)) == [(None,)]
+    assert query(deployment, "select outcome, rule, raw_value from marts.dq_source_values "
+                             "where source_table = 'bien_dong' and source_record_key = %s "
+                             "and column_name = 'loai_bien_dong'", (str(transfer),)
+                 ) == [("set_aside", "unknown_code", "ZZ")]
 
 
 def test_the_match_weights_are_estimated_from_the_data(deployment):
