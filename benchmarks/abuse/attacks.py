@@ -2,7 +2,9 @@
 fixed schedule, and what each got back.
 
 Each kind is sent from a loopback address of its own (127.0.0.11 to 127.0.0.15; Linux
-answers the whole of 127.0.0.0/8), so the access log's ``remote_addr`` tells its rows apart.
+answers the whole of 127.0.0.0/8), so the access log's ``remote_addr`` tells its rows apart;
+together they send what one address may (each address a fifth of it, so none is refused
+for its rate: what is measured is what the limit lets through).
 Every request opens a connection of its own, writes its head, then streams its body while the
 answer is awaited: a server may answer (413, say) or cut the connection before the body is
 all sent, and both count as the server's answer, not as a failure of the benchmark.
