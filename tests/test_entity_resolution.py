@@ -105,12 +105,17 @@ def transposed(number: str) -> str:
     raise AssertionError(f"no two adjacent serial digits differ in {number}")
 
 
+def mistyped(number: str) -> str:
+    """The number with its last digit typed one higher (9 wraps to 0)."""
+    return number[:-1] + str((int(number[-1]) + 1) % 10)
+
+
 def plant(deployment: Deployment) -> Planted:
     planted = Planted()
     people, taken = persons_to_plant(deployment), set()
     rng = random.Random(5)
     for case in ("typo", "middle_dropped", "honorific", "day_off", "transposed", "id_holder",
-                 "review_accept"):
+                 "review_accept", "bare_father"):
         planted.persons[case] = pick(people, taken)
     holder = planted.persons["id_holder"]
     planted.persons["id_borrower"] = pick(people, taken, lambda p: p.sex != holder.sex)
@@ -186,6 +191,14 @@ def plant(deployment: Deployment) -> Planted:
             "thoi_diem_cap_nhat) select 'KS.2024.PLANTED1', null, 'Trần Thị Ngọc Hân', 'Nữ', "
             "'03/02/2024', noi_sinh_ma_xa, %s, %s, '05/02/2024', now() from khai_sinh "
             "where noi_sinh_ma_xa is not null limit 1", (husband, transposed(wife)))
+        # A father named by his number alone, its last digit mistyped, and no mother.
+        registry.execute(
+            "insert into khai_sinh (so_dang_ky, so_dinh_danh, ho_ten, gioi_tinh, ngay_sinh, "
+            "noi_sinh_ma_xa, cha_so_dinh_danh, me_so_dinh_danh, ngay_dang_ky, "
+            "thoi_diem_cap_nhat) select 'KS.2024.PLANTED2', null, 'Lê Văn Khôi', 'Nam', "
+            "'04/03/2024', noi_sinh_ma_xa, %s, null, '06/03/2024', now() from khai_sinh "
+            "where noi_sinh_ma_xa is not null limit 1",
+            (mistyped(p["bare_father"].personal_id),))
     planted.partners = {"husband": husband, "wife": wife}
     # A land transfer of a kind the Land Law does not know.
     with psycopg.connect(deployment.source_url("land")) as land:
@@ -265,6 +278,20 @@ def test_a_mother_named_by_a_mistyped_id_alone_links_through_her_husband(deploym
                              "evidence from marts.dq_mistyped_identity_numbers "
                              "where source_record_key = 'KS.2024.PLANTED1'"
                  ) == [(transposed(wife), wife, "transposed_digits", "shared_partner")]
+
+
+def test_a_father_named_by_a_mistyped_number_alone_links_to_its_only_named_neighbour(
+        deployment):
+    father = deployment.planted.persons["bare_father"]
+    assert query(deployment, "select person_id::text, match_rule from marts.xref_person "
+                             "where source_table = 'khai_sinh' and source_record_key = "
+                             "'KS.2024.PLANTED2' and role = 'father'"
+                 ) == [(own_id(deployment, father), "personal_id_typo_linked_by_mistyped_digit")]
+    assert query(deployment, "select recorded_personal_id_number, personal_id_number, typo, "
+                             "evidence from marts.dq_mistyped_identity_numbers "
+                             "where source_record_key = 'KS.2024.PLANTED2'"
+                 ) == [(mistyped(father.personal_id), father.personal_id, "mistyped_digit",
+                        "sole_neighbour")]
 
 
 def test_two_people_sharing_one_id_are_not_merged(deployment):

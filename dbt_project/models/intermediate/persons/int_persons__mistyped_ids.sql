@@ -15,6 +15,10 @@
 --                        A parent named on a birth registration by the ID alone has no
 --                        other evidence; two people with one partner and IDs one keystroke
 --                        apart are as rare as a chance neighbour among a million numbers.
+--   sole_neighbour       a single record that states nothing but the ID (a parent named on
+--                        a birth registration by number alone, with no partner elsewhere)
+--                        whose number is one keystroke from exactly one personal ID of a
+--                        person known by name: that record is the typo.
 -- The weaker group (no birth registration, fewer records) is the typo and resolves to the
 -- stronger one's person; dq_mistyped_identity_numbers tells the agency that wrote it.
 with
@@ -71,6 +75,52 @@ partnerships as (
     where length(father_id_number) = 12 and length(mother_id_number) = 12
 ),
 
+-- Personal-ID groups of one record that states nothing but the number, with every number
+-- one keystroke from it (each digit mistyped, each two adjacent digits swapped).
+bare_numbers as (
+    select
+        identity_key,
+        personal_id_number
+    from groups
+    where
+        mention_count = 1
+        and coalesce(cardinality(array_remove(name_match_keys, '')), 0) = 0
+        and birth_days is null
+        and stated_birth_years is null
+),
+
+keystroke_variants as (
+    select
+        bare_numbers.identity_key,
+        left(bare_numbers.personal_id_number, positions.position - 1)
+        || digits.digit::text
+        || substr(bare_numbers.personal_id_number, positions.position + 1) as variant
+    from bare_numbers
+    cross join generate_series(1, 12) as positions (position)
+    cross join generate_series(0, 9) as digits (digit)
+    where substr(bare_numbers.personal_id_number, positions.position, 1) <> digits.digit::text
+    union all
+    select
+        bare_numbers.identity_key,
+        left(bare_numbers.personal_id_number, positions.position - 1)
+        || substr(bare_numbers.personal_id_number, positions.position + 1, 1)
+        || substr(bare_numbers.personal_id_number, positions.position, 1)
+        || substr(bare_numbers.personal_id_number, positions.position + 2) as variant
+    from bare_numbers
+    cross join generate_series(1, 11) as positions (position)
+),
+
+named_neighbours as (
+    select
+        keystroke_variants.identity_key,
+        min(groups.identity_key) as other_key,
+        count(*) as neighbours
+    from keystroke_variants
+    inner join groups on keystroke_variants.variant = groups.personal_id_number
+    where cardinality(array_remove(groups.name_match_keys, '')) > 0
+    group by keystroke_variants.identity_key
+),
+
 candidates as (
     select
         one.identity_key,
@@ -97,6 +147,13 @@ candidates as (
         and other.personal_id_number is not null
         and util.identity_number_typo(one.personal_id_number, other.personal_id_number)
         is not null
+    union
+    select
+        identity_key,
+        other_key,
+        'sole_neighbour' as evidence
+    from named_neighbours
+    where neighbours = 1
 ),
 
 pairs as (
@@ -106,14 +163,17 @@ pairs as (
         candidates.other_key,
         candidates.evidence,
         util.identity_number_typo(one.personal_id_number, other.personal_id_number) as typo,
-        -- The stronger group is the person; the other wrote the ID wrong.
-        (one.has_registered_birth, one.mention_count, -one.best_source_rank)
+        -- The stronger group is the person; the other wrote the ID wrong (a bare number
+        -- is the typo of its sole named neighbour).
+        candidates.evidence = 'sole_neighbour'
+        or (one.has_registered_birth, one.mention_count, -one.best_source_rank)
         < (other.has_registered_birth, other.mention_count, -other.best_source_rank)
         or (
             (one.has_registered_birth, one.mention_count, -one.best_source_rank)
             = (other.has_registered_birth, other.mention_count, -other.best_source_rank)
             and one.personal_id_number > other.personal_id_number
-        ) as one_is_the_typo
+        )
+            as one_is_the_typo
     from candidates
     inner join groups as one on candidates.identity_key = one.identity_key
     inner join groups as other on candidates.other_key = other.identity_key
