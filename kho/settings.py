@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,10 @@ class Settings:
     rate_limit_anonymous: int = 300
     rate_limit_client: int = 6_000
     access_log: bool = True
+    # Browser origins allowed to call the API (KHO_CORS_ORIGINS); none by default.
+    cors_origins: tuple[str, ...] = ()
+    # Peers whose X-Forwarded-For is believed (KHO_TRUSTED_PROXIES); none by default.
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
 
     @property
     def uses_embedded_warehouse(self) -> bool:
@@ -59,6 +64,8 @@ def load_settings(environ: os._Environ[str] | dict[str, str] | None = None) -> S
         rate_limit_anonymous=_positive_int(env, "KHO_RATE_LIMIT_ANONYMOUS", 300),
         rate_limit_client=_positive_int(env, "KHO_RATE_LIMIT_CLIENT", 6_000),
         access_log=_switch(env, "KHO_ACCESS_LOG", True),
+        cors_origins=_origins(env, "KHO_CORS_ORIGINS"),
+        trusted_proxies=_networks(env, "KHO_TRUSTED_PROXIES"),
     )
 
 
@@ -78,3 +85,30 @@ def _positive_int(env, name: str, default: int) -> int:
     if not value.isdigit() or int(value) < 1:
         raise ValueError(f"{name} must be a positive whole number, got {value!r}")
     return int(value)
+
+
+def _listed(env, name: str) -> list[str]:
+    return [item.strip() for item in (env.get(name) or "").split(",") if item.strip()]
+
+
+def _origins(env, name: str) -> tuple[str, ...]:
+    origins = []
+    for origin in _listed(env, name):
+        origin = origin.removesuffix("/")
+        scheme, _, host = origin.partition("://")
+        if origin != "*" and (scheme not in ("http", "https") or not host or "/" in host):
+            raise ValueError(f"{name} lists origins such as https://planning.example.gov.vn "
+                             f"(scheme and host, no path) or *, got {origin!r}")
+        origins.append(origin)
+    return tuple(origins)
+
+
+def _networks(env, name: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    networks = []
+    for item in _listed(env, name):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ValueError(f"{name} lists IP addresses or networks (10.0.0.5, 10.0.0.0/24, "
+                             f"fd00::/8), got {item!r}") from None
+    return tuple(networks)
