@@ -88,7 +88,6 @@ class GatedGraphQL:
         except ClientDisconnect:
             self._record_failure(request, caller, BAD_REQUEST)
             return Response(status_code=400)
-        request.state.caller = caller
         context = Context.for_request(self.database, caller, Loaders)
         context.access_log = self.access_log
         context.request_state = request.state

@@ -25,6 +25,7 @@ from graphql import get_introspection_query
 from graphql_api.access.caller import Caller
 from graphql_api.access.rate_limits import BUCKETS, LocalLimiter, bucket_of
 from graphql_api.access.remote_address import parse_address
+from graphql_api.core.document_cache import MAX_BYTES, Documents
 from graphql_api.core.http import GRAPHQL_RESPONSE, response_media_type
 from graphql_api.core.limits import (
     MAX_ALIASES,
@@ -185,6 +186,18 @@ def test_introspection_counts_in_the_alias_and_cost_limits(api):
         schema_description=True, input_value_deprecation=True)}, timeout=30).json()
     assert "errors" not in body, body
     assert body["data"]["__schema"]["queryType"]["name"] == "Query"
+
+
+def test_the_document_cache_is_bounded_in_bytes():
+    cache = Documents()
+    small = "{ __typename }"
+    large = "{ " + " ".join(f"a{i}: __typename" for i in range(600)) + " }"
+    kept = cache.parsed(small, {"max_tokens": 2_000})
+    for i in range(200):
+        cache.parsed(f"{large} # {i}", {"max_tokens": 2_000})
+        assert cache.parsed(small, {"max_tokens": 2_000}) is kept  # in use, so kept
+    assert cache.size_bytes <= MAX_BYTES
+    assert 10 < len(cache) < 100
 
 
 # --- bad bodies, content types and characters ---------------------------------------------
