@@ -1,6 +1,7 @@
 """The ASGI application: its parts built once per process and wired to their routes:
 ``/graphql`` (POST, and GraphiQL on GET), the open-data downloads at ``/opendata/``,
-``/healthz``, the UI at ``/``."""
+``/healthz``, the UI at ``/``; cross-origin calls from the origins of ``KHO_CORS_ORIGINS``
+only."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -16,10 +18,12 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from graphql_api.access import log_writer
-from graphql_api.access.gate import Gate
+from graphql_api.access.caller import PURPOSE_HEADER
+from graphql_api.access.gate import Gate, refusal
 from graphql_api.access.log_writer import AccessLog
 from graphql_api.core.database import Database
-from graphql_api.graphql_endpoint import GatedGraphQL, KhoGraphQL
+from graphql_api.core.errors import INTERNAL_MESSAGE, INTERNAL_SERVER_ERROR
+from graphql_api.graphql_endpoint import GatedGraphQL
 from graphql_api.opendata.downloads import Downloads
 from graphql_api.schema import PERSONAL_INPUTS, schema
 from kho import warehouse
@@ -32,6 +36,21 @@ STATIC_DIR = Path(__file__).with_name("static")
 GZIPPED = [Middleware(GZipMiddleware, compresslevel=6, minimum_size=1024)]
 INDEX_POLICY = ("default-src 'self'; img-src 'self' data:; object-src 'none'; "
                 "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+CORS_MAX_AGE_SECONDS = 600  # how long a browser may keep a preflight's answer
+
+
+def cors(origins: tuple[str, ...]) -> Middleware:
+    """Browsers on the allowed origins may call the API with a key and a purpose; no cookie
+    is ever involved, so no credentials are allowed."""
+    return Middleware(CORSMiddleware, allow_origins=list(origins),
+                      allow_methods=["GET", "POST"],
+                      allow_headers=["Authorization", "Content-Type", PURPOSE_HEADER],
+                      max_age=CORS_MAX_AGE_SECONDS)
+
+
+async def internal_error(request: Request, exc: Exception) -> Response:
+    """What escapes a route: answered coded, in JSON, the cause only in the server's log."""
+    return refusal(INTERNAL_MESSAGE, INTERNAL_SERVER_ERROR, 500)
 
 
 def create_app(warehouse_url: str | None = None) -> Starlette:
@@ -45,7 +64,6 @@ def create_app(warehouse_url: str | None = None) -> Starlette:
     database = Database(api_url, statement_timeout_ms=settings.api_statement_timeout_ms)
     access_log = AccessLog(api_url, lambda key: log_writer.Pseudonymiser(
         schema._schema, PERSONAL_INPUTS, key)) if settings.access_log else None
-    graphql = KhoGraphQL(database, access_log)
     gate = Gate(database, settings, access_log)
     downloads = Downloads(database, gate, access_log)
 
@@ -86,11 +104,14 @@ def create_app(warehouse_url: str | None = None) -> Starlette:
         routes=[
             Route("/", index),
             Route("/healthz", healthz),
-            Route("/graphql", GatedGraphQL(gate, graphql), methods=["GET", "POST"]),
+            # Every method reaches the endpoint, which answers the ones it does not take.
+            Route("/graphql", GatedGraphQL(gate, database, access_log), methods=None),
             Route("/opendata/{name}.{format}", downloads.download, methods=["GET"],
                   middleware=GZIPPED),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static",
                   middleware=GZIPPED),
         ],
+        middleware=[cors(settings.cors_origins)],
+        exception_handlers={Exception: internal_error},
         lifespan=lifespan,
     )

@@ -1,71 +1,120 @@
-"""The GraphQL endpoint: strawberry's ASGI view with kho's per-request context, every error
-coded, GraphiQL served from kho; behind the gate, and accounted for in the access log even
-when strawberry refuses a request before any operation runs."""
+"""The GraphQL endpoint: behind the gate, a POST's request read within the limits at the edge
+(``core/http.py``), executed by the schema with kho's per-request context, every error coded,
+answered in the media type the caller accepts; GraphiQL (strawberry's page, its scripts
+served from kho) on a browser's GET. Every request is accounted for in the access log, the
+ones refused before any operation ran included."""
 
 from __future__ import annotations
 
-from starlette.requests import Request
+import json
+import logging
+
+from graphql import GraphQLError
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
 from strawberry.asgi import GraphQL
+from strawberry.http import process_result
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
-from graphql_api.access.gate import Gate
+from graphql_api.access.caller import Caller
+from graphql_api.access.gate import RETRY_AFTER_SECONDS, Gate, refusal
 from graphql_api.access.log_writer import AccessLog
+from graphql_api.core import http
 from graphql_api.core.context import Context
 from graphql_api.core.database import Database
-from graphql_api.core.errors import with_code
+from graphql_api.core.errors import (
+    BAD_REQUEST,
+    INTERNAL_MESSAGE,
+    INTERNAL_SERVER_ERROR,
+    code_of,
+    with_code,
+)
 from graphql_api.loaders import Loaders
 from graphql_api.schema import schema
+
+log = logging.getLogger(__name__)
 
 CDN_PREFIX = "https://unpkg.com/"
 
 
-class KhoGraphQL(GraphQL):
-    def __init__(self, database: Database, access_log: AccessLog | None):
-        # Queries only by POST: a GET's variables would land in every proxy's access log.
+class GraphiQL(GraphQL):
+    """strawberry's GraphiQL page, with its scripts served from kho instead of a CDN."""
+
+    def __init__(self):
         super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=False)
-        self.database = database
-        self.access_log = access_log
-        # strawberry's GraphiQL page, with its scripts served from kho instead of a CDN.
         self.graphiql_html = self.graphql_ide_html.replace(CDN_PREFIX, "/static/vendor/")
-
-    async def get_context(self, request, response) -> Context:
-        context = Context.for_request(self.database, request.state.caller, Loaders)
-        context.access_log = self.access_log
-        context.request_state = request.state
-        return context
-
-    async def process_result(self, request, result):
-        if result.errors:
-            result.errors = [with_code(error) for error in result.errors]
-        return await super().process_result(request, result)
 
     async def render_graphql_ide(self, request) -> HTMLResponse:
         return HTMLResponse(self.graphiql_html)
 
 
 class GatedGraphQL:
-    """The GraphQL endpoint behind the gate (an ASGI app, as strawberry's view is)."""
+    """The GraphQL endpoint behind the gate (an ASGI app). Queries only by POST: a GET's
+    variables would land in every proxy's access log."""
 
-    def __init__(self, gate: Gate, graphql: KhoGraphQL):
-        self.gate, self.graphql = gate, graphql
+    def __init__(self, gate: Gate, database: Database, access_log: AccessLog | None):
+        self.gate, self.database, self.access_log = gate, database, access_log
+        self.graphiql = GraphiQL()
 
     async def __call__(self, scope, receive, send) -> None:
         request = Request(scope, receive)
-        admitted = await self.gate.admit(request, "graphql")
+        media_type = http.response_media_type(", ".join(request.headers.getlist("accept")))
+        admitted = await self.gate.admit(request, "graphql", media_type)
         if isinstance(admitted, Response):
             await admitted(scope, receive, send)
             return
-        request.state.caller = admitted
-        status = []
+        if self.graphiql.should_render_graphql_ide(request):
+            await self.graphiql(scope, receive, send)
+            return
+        try:
+            response = await self.answer(request, admitted, media_type)
+        except Exception:  # whatever failed, the answer is coded and the request logged
+            log.exception("the GraphQL endpoint failed")
+            self._record_failure(request, admitted, INTERNAL_SERVER_ERROR)
+            response = refusal(INTERNAL_MESSAGE, INTERNAL_SERVER_ERROR, 500,
+                               media_type=media_type)
+        await response(scope, receive, send)
 
-        async def sending(message) -> None:
-            if message["type"] == "http.response.start":
-                status.append(message["status"])
-            await send(message)
+    async def answer(self, request: Request, caller: Caller, media_type: str) -> Response:
+        try:
+            if request.method != "POST":
+                raise http.Refused("send GraphQL requests by POST (GraphiQL answers a "
+                                   "browser's GET)", BAD_REQUEST, 405, {"Allow": "POST"})
+            graphql_request = await http.read_request(request)
+        except http.Refused as refused:
+            self._record_failure(request, caller, refused.code)
+            return refusal(refused.message, refused.code, refused.status, refused.headers,
+                           media_type)
+        except ClientDisconnect:
+            self._record_failure(request, caller, BAD_REQUEST)
+            return Response(status_code=400)
+        context = Context.for_request(self.database, caller, Loaders)
+        context.access_log = self.access_log
+        context.request_state = request.state
+        try:
+            result = await schema.execute(
+                graphql_request.query, variable_values=graphql_request.variables,
+                context_value=context, operation_name=graphql_request.operation_name,
+                operation_extensions=graphql_request.extensions)
+        except (CannotGetOperationTypeError, InvalidOperationTypeError) as err:
+            # The document names no operation to run (or several, and operationName none).
+            message = err.as_http_error_reason() if isinstance(
+                err, CannotGetOperationTypeError) else err.as_http_error_reason("POST")
+            self._record_failure(request, caller, BAD_REQUEST)
+            return refusal(message, BAD_REQUEST, 400, media_type=media_type)
+        errors: list[GraphQLError] = list(result.errors or ())
+        if errors:
+            result.errors = [with_code(error) for error in errors]
+        status = http.answer_status(media_type, result.data, errors)
+        payload = http.shape(process_result(result), media_type, errors)
+        if errors:  # when the operation could not write its own entry
+            self._record_failure(request, caller, code_of(errors[0]))
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else None
+        return Response(json.dumps(payload, separators=(",", ":")), status_code=status,
+                        media_type=media_type, headers=headers)
 
-        await self.graphql(scope, receive, sending)
-        if not getattr(request.state, "logged", False) and request.method == "POST":
-            # Refused by strawberry before any operation ran (a body that is not JSON, no
-            # query): still a request to account for.
-            self.gate.record(admitted, "graphql", "failed",
-                             f"HTTP_{status[0] if status else 'NONE'}")
+    def _record_failure(self, request: Request, caller: Caller, code: str) -> None:
+        """The entry of a request no operation wrote one for."""
+        if not getattr(request.state, "logged", False):
+            request.state.logged = True
+            self.gate.record(caller, "graphql", "failed", code)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import strawberry
-from strawberry.extensions import ParserCache, ValidationCache
 
 from graphql_api.access import field_rules, log_query
 from graphql_api.access.log_query import AccessLogQueries
@@ -16,6 +15,7 @@ from graphql_api.admin_units.types import AdminUnit
 from graphql_api.cadre import permissions as cadre_permissions
 from graphql_api.cadre.queries import CadreQueries
 from graphql_api.civil_registry import permissions as civil_registry_permissions
+from graphql_api.core.document_cache import DocumentCache
 from graphql_api.core.errors import is_coded
 from graphql_api.core.limits import QueryLimits
 from graphql_api.land import permissions as land_permissions
@@ -34,7 +34,6 @@ from graphql_api.stewardship import permissions as stewardship_permissions
 from graphql_api.stewardship.queries import StewardshipQueries
 
 SCHEMA_FILE = Path(__file__).with_name("schema.graphql")
-PARSED_DOCUMENTS = 1_000
 
 
 @strawberry.type(description="The province's shared master data.")
@@ -55,10 +54,9 @@ class KhoSchema(strawberry.Schema):
 schema = KhoSchema(
     query=Query,
     types=[Person, Organization, LandParcel, AdminUnit],
-    # Agencies send the same few documents over and over: parse and validate each once.
-    # (their caches live at module level, shared by every request).
-    extensions=[AccessLogging, lambda: ParserCache(maxsize=PARSED_DOCUMENTS),
-                lambda: ValidationCache(maxsize=PARSED_DOCUMENTS), QueryLimits],
+    # Agencies send the same few documents over and over: parse and validate each once
+    # (the cache lives at module level, shared by every request, bounded in bytes).
+    extensions=[AccessLogging, DocumentCache, QueryLimits],
 )
 
 

@@ -27,5 +27,7 @@ def run_server(host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
              "(for measuring its cost only)")
     echo(f"serving kho on http://{host}:{port}/  (GraphQL and GraphiQL at /graphql, "
          f"health at /healthz); Ctrl+C stops")
+    # X-Forwarded-For is read by the app, from KHO_TRUSTED_PROXIES only: uvicorn's own
+    # reading would believe any request from loopback.
     uvicorn.run("graphql_api.app:create_app", factory=True, host=host, port=port,
-                workers=workers, log_level="info", access_log=False)
+                workers=workers, log_level="info", access_log=False, proxy_headers=False)

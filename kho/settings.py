@@ -6,6 +6,7 @@ An empty variable counts as unset."""
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 from dataclasses import dataclass
@@ -51,6 +52,10 @@ class Settings:
     incremental_cron: str = "*/15 * * * *"
     # The Chromium the UI benchmark drives.
     chromium: str = "/usr/bin/chromium"
+    # Browser origins allowed to call the API (KHO_CORS_ORIGINS); none by default.
+    cors_origins: tuple[str, ...] = ()
+    # Peers whose X-Forwarded-For is believed (KHO_TRUSTED_PROXIES); none by default.
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
 
     @property
     def uses_embedded_warehouse(self) -> bool:
@@ -96,6 +101,8 @@ def load_settings(environ: os._Environ[str] | dict[str, str] | None = None) -> S
         full_refresh_cron=_cron(env, "KHO_FULL_REFRESH_CRON", "0 2 * * *"),
         incremental_cron=_cron(env, "KHO_INCREMENTAL_CRON", "*/15 * * * *"),
         chromium=env.get("KHO_CHROMIUM") or "/usr/bin/chromium",
+        cors_origins=_origins(env, "KHO_CORS_ORIGINS"),
+        trusted_proxies=_networks(env, "KHO_TRUSTED_PROXIES"),
     )
 
 
@@ -162,3 +169,28 @@ def _cron(env, name: str, default: str) -> str:
         raise SettingsError(f"{name} must be a cron schedule of five fields (minute hour "
                             f"day-of-month month day-of-week), e.g. {default!r}, got {value!r}")
     return value
+def _listed(env, name: str) -> list[str]:
+    return [item.strip() for item in (env.get(name) or "").split(",") if item.strip()]
+
+
+def _origins(env, name: str) -> tuple[str, ...]:
+    origins = []
+    for origin in _listed(env, name):
+        origin = origin.removesuffix("/")
+        scheme, _, host = origin.partition("://")
+        if origin != "*" and (scheme not in ("http", "https") or not host or "/" in host):
+            raise ValueError(f"{name} lists origins such as https://planning.example.gov.vn "
+                             f"(scheme and host, no path) or *, got {origin!r}")
+        origins.append(origin)
+    return tuple(origins)
+
+
+def _networks(env, name: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    networks = []
+    for item in _listed(env, name):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ValueError(f"{name} lists IP addresses or networks (10.0.0.5, 10.0.0.0/24, "
+                             f"fd00::/8), got {item!r}") from None
+    return tuple(networks)

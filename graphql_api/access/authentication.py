@@ -1,6 +1,7 @@
 """Who is calling: no ``Authorization`` header is an anonymous caller (open data only); an
 agency client sends ``Authorization: Bearer kho_<key id>_<secret>`` and, for personal data,
-the purpose of the request in ``X-Purpose``.
+the purpose of the request in ``X-Purpose``. A header that is sent must be usable: an empty
+``Authorization``, or two of them, is refused rather than read as anonymous or as either.
 
 Keys are checked against ``api.api_keys`` (their SHA-256; the comparison takes constant
 time) and remembered per process for ``KEY_CACHE_SECONDS``: revoking a key or a client
@@ -19,7 +20,8 @@ from starlette.requests import Request
 from graphql_api.access.caller import MAX_PURPOSE_LENGTH, PURPOSE_HEADER, Caller
 from graphql_api.access.clients import secret_digest, split_key
 from graphql_api.access.grants import DataClass
-from graphql_api.core.database import Database
+from graphql_api.core.database import UNAVAILABLE, Database
+from graphql_api.core.errors import BAD_USER_INPUT, SERVICE_UNAVAILABLE
 
 KEY_CACHE_SECONDS = 10.0
 KEY_CACHE_SIZE = 10_000
@@ -49,13 +51,18 @@ class Authenticator:
         self.database = database
         self._records: dict[str, tuple[float, dict | None]] = {}
 
-    async def caller(self, request: Request) -> Caller:
-        remote_addr = request.client.host if request.client else None
-        purpose = _purpose(request.headers.get(PURPOSE_HEADER))
-        header = request.headers.get("authorization")
-        if not header:
+    async def caller(self, request: Request, remote_addr: str | None) -> Caller:
+        purposes = request.headers.getlist(PURPOSE_HEADER)
+        if len(purposes) > 1:
+            raise AuthError(f"send one {PURPOSE_HEADER} header, not {len(purposes)}",
+                            code=BAD_USER_INPUT, status=400)
+        purpose = _purpose(purposes[0] if purposes else None)
+        headers = request.headers.getlist("authorization")
+        if not headers:
             return Caller(remote_addr=remote_addr, purpose=purpose)
-        scheme, _, key = header.partition(" ")
+        if len(headers) > 1:
+            raise AuthError(f"send one Authorization header, not {len(headers)}")
+        scheme, _, key = headers[0].strip().partition(" ")
         parts = split_key(key) if scheme.lower() == "bearer" else None
         if parts is None:
             raise AuthError("send the API key as Authorization: Bearer kho_<key id>_<secret>")
@@ -84,9 +91,14 @@ class Authenticator:
         cached = self._records.get(key_id)
         if cached is not None and now - cached[0] < KEY_CACHE_SECONDS:
             return cached[1]
-        async with self.database.pool.connection() as conn:
-            cursor = await conn.execute(KEY_RECORD, (key_id,))
-            record = await cursor.fetchone()
+        try:
+            async with self.database.pool.connection() as conn:
+                cursor = await conn.execute(KEY_RECORD, (key_id,))
+                record = await cursor.fetchone()
+        except UNAVAILABLE:
+            raise AuthError("the warehouse cannot be reached to check the API key; retry "
+                            "shortly", code=SERVICE_UNAVAILABLE, status=503,
+                            key_id=key_id) from None
         # Least recently fetched first out; unknown key IDs are remembered too, so that
         # guessing costs the warehouse one lookup per ID and cannot flush real keys out.
         self._records.pop(key_id, None)
@@ -104,5 +116,5 @@ def _purpose(value: str | None) -> str | None:
         value = value.encode("latin-1").decode("utf-8")
     if len(value) > MAX_PURPOSE_LENGTH:
         raise AuthError(f"{PURPOSE_HEADER} is longer than {MAX_PURPOSE_LENGTH} characters",
-                        code="BAD_USER_INPUT", status=400)
+                        code=BAD_USER_INPUT, status=400)
     return value

@@ -1,5 +1,5 @@
 """The gate of every HTTP request, GraphQL and downloads alike, and the answer of a request
-refused there."""
+refused there (or at the edge, before GraphQL reads it)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,13 @@ from graphql_api.access import log_writer, rate_limits
 from graphql_api.access.authentication import Authenticator, AuthError
 from graphql_api.access.caller import Caller
 from graphql_api.access.log_writer import AccessLog
+from graphql_api.access.remote_address import remote_address
 from graphql_api.core.database import Database
 from graphql_api.core.errors import SERVICE_UNAVAILABLE
 
 RATE_LIMITED = "RATE_LIMITED"
+JSON = "application/json"
+RETRY_AFTER_SECONDS = 5  # what a caller refused while the warehouse is unreachable waits
 
 
 class Gate:
@@ -26,28 +29,33 @@ class Gate:
         self.settings = settings
         self.access_log = access_log
 
-    async def admit(self, request: Request, operation: str) -> Caller | Response:
+    async def admit(self, request: Request, operation: str,
+                    media_type: str = JSON) -> Caller | Response:
+        address = remote_address(request, self.settings.trusted_proxies)
         if self.access_log is not None and self.access_log.full:
             # Nothing is answered that the log could not take (what it cannot is counted).
-            self.record(Caller(remote_addr=request.client.host if request.client else None),
-                        operation, "failed", SERVICE_UNAVAILABLE)
+            self.record(Caller(remote_addr=address), operation, "failed", SERVICE_UNAVAILABLE)
             return refusal("the access log cannot record requests at the moment; try again "
-                           "shortly", SERVICE_UNAVAILABLE, 503)
+                           "shortly", SERVICE_UNAVAILABLE, 503,
+                           {"Retry-After": str(RETRY_AFTER_SECONDS)}, media_type)
         try:
-            caller = await self.auth.caller(request)
+            caller = await self.auth.caller(request, address)
         except AuthError as err:
             # A refused key counts against its address's limit, like an anonymous request:
             # guessing keys is as limited as anything else.
-            anonymous = Caller(remote_addr=request.client.host if request.client else None)
-            limited = await self._over_limit(anonymous, operation)
+            anonymous = Caller(remote_addr=address)
+            limited = await self._over_limit(anonymous, operation, media_type)
             if limited is not None:
                 return limited
-            self.record(anonymous, operation, "unauthenticated", err.code, key_id=err.key_id)
-            headers = {"WWW-Authenticate": "Bearer"} if err.status == 401 else {}
-            return refusal(err.message, err.code, err.status, headers)
-        return await self._over_limit(caller, operation) or caller
+            outcome = "failed" if err.status == 503 else "unauthenticated"
+            self.record(anonymous, operation, outcome, err.code, key_id=err.key_id)
+            headers = {"WWW-Authenticate": "Bearer"} if err.status == 401 else \
+                {"Retry-After": str(RETRY_AFTER_SECONDS)} if err.status == 503 else {}
+            return refusal(err.message, err.code, err.status, headers, media_type)
+        return await self._over_limit(caller, operation, media_type) or caller
 
-    async def _over_limit(self, caller: Caller, operation: str) -> Response | None:
+    async def _over_limit(self, caller: Caller, operation: str,
+                          media_type: str) -> Response | None:
         key, per_minute = rate_limits.bucket_of(caller, self.settings.rate_limit_anonymous,
                                                 self.settings.rate_limit_client)
         wait = await self.limiter.wait_seconds(key, per_minute)
@@ -56,7 +64,7 @@ class Gate:
         self.record(caller, operation, "rate_limited", RATE_LIMITED)
         return refusal(f"more than {per_minute} requests a minute; retry after "
                        f"{rate_limits.retry_after(wait)} s", RATE_LIMITED, 429,
-                       {"Retry-After": rate_limits.retry_after(wait)})
+                       {"Retry-After": rate_limits.retry_after(wait)}, media_type)
 
     def record(self, caller: Caller, operation: str, outcome: str, code: str | None,
                key_id: str | None = None) -> None:
@@ -66,7 +74,9 @@ class Gate:
                                                     key_id=key_id))
 
 
-def refusal(message: str, code: str, status: int, headers: dict | None = None) -> Response:
-    """A request refused before GraphQL reads it, answered in the shape of a GraphQL error."""
+def refusal(message: str, code: str, status: int, headers: dict | None = None,
+            media_type: str = JSON) -> Response:
+    """A request refused before GraphQL reads it, answered in the shape of a GraphQL error
+    (without ``data``: no operation ran), in the media type the caller accepts."""
     return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]},
-                        status_code=status, headers=headers)
+                        status_code=status, headers=headers, media_type=media_type)

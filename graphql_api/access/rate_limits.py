@@ -3,18 +3,26 @@ bucket holding a minute's worth, refilled continuously. Past it, HTTP 429 with
 ``Retry-After``.
 
 In process by default: each worker counts on its own, so ``kho serve --workers N`` lets
-up to N times the limit through. With ``KHO_REDIS_URL`` every worker and replica shares
+up to N times the limit through, and a worker keeps at most ``BUCKETS`` buckets, forgetting
+first those untouched the longest (a bucket untouched for a minute is full again, so
+forgetting it changes nothing). With ``KHO_REDIS_URL`` every worker and replica shares
 one bucket per caller in Redis (one atomic script per request, Redis's clock).
+
+An IPv6 caller is counted per /64 network, the block one subscriber line holds: its
+addresses are too many to count one by one.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import time
+from collections import OrderedDict
 
 from graphql_api.access.caller import Caller
 
 BUCKETS = 100_000
+IPV6_PREFIX = 64
 
 # KEYS[1] the bucket; ARGV: capacity (= the per-minute limit), tokens per second.
 # Returns 0, or the milliseconds until a token is there.
@@ -37,13 +45,24 @@ return wait
 
 def bucket_of(caller: Caller, anonymous_limit: int, client_limit: int) -> tuple[str, int]:
     if caller.is_anonymous:
-        return f"ip:{caller.remote_addr}", anonymous_limit
+        return f"ip:{_network(caller.remote_addr)}", anonymous_limit
     return f"client:{caller.client_id}", caller.rate_limit_per_minute or client_limit
 
 
+def _network(address: str | None) -> str | None:
+    if address is None or ":" not in address:
+        return address
+    try:
+        return str(ipaddress.IPv6Network(f"{address}/{IPV6_PREFIX}", strict=False))
+    except ValueError:
+        return address
+
+
 class LocalLimiter:
-    def __init__(self):
-        self._buckets: dict[str, tuple[float, float]] = {}
+    def __init__(self, size: int = BUCKETS):
+        self.size = size
+        # Least recently touched first: the first to be forgotten.
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
 
     async def wait_seconds(self, key: str, per_minute: int) -> float:
         """0 when the request may go now, else how long until it could."""
@@ -56,9 +75,10 @@ class LocalLimiter:
             tokens -= 1
         else:
             wait = (1 - tokens) / rate
-        if len(self._buckets) >= BUCKETS and key not in self._buckets:
-            self._buckets.clear()
         self._buckets[key] = (tokens, now)
+        self._buckets.move_to_end(key)
+        while len(self._buckets) > self.size:
+            self._buckets.popitem(last=False)
         return wait
 
     async def close(self) -> None:

@@ -2,7 +2,9 @@
 
 Every error kho answers has a code: the ones raised on purpose (``CodedError``) carry their
 own; parse, validation and variable errors from graphql-core get one here; anything else is
-an internal fault, masked so that no SQL, path or stack reaches the caller.
+an internal fault, masked so that no SQL, path or stack reaches the caller. A few errors
+also decide the answer's HTTP status (``http_status``): input refused as unusable (400) and
+a warehouse that cannot be reached (503).
 """
 
 from __future__ import annotations
@@ -23,14 +25,33 @@ GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+# Refused at the edge, before GraphQL reads the request: not a GraphQL request over HTTP
+# (body, content type, method), or larger than the limits.
+BAD_REQUEST = "BAD_REQUEST"
+REQUEST_TOO_LARGE = "REQUEST_TOO_LARGE"
 
 INTERNAL_MESSAGE = "Internal server error"
 _VARIABLE_ERROR = re.compile(r"^Variable '\$\w+' (got invalid value|of required type|of non-null)")
 
 
 class CodedError(GraphQLError):
-    def __init__(self, message: str, code: str, **extensions):
+    def __init__(self, message: str, code: str, *, http_status: int | None = None,
+                 **extensions):
         super().__init__(message, extensions={"code": code, **extensions})
+        self.http_status = http_status
+
+
+def warehouse_unavailable() -> CodedError:
+    """The warehouse cannot be reached (no connection within the pool's timeout, or the
+    connection broke): HTTP 503, for the caller to retry."""
+    return CodedError("the warehouse cannot be reached at the moment; retry shortly",
+                      SERVICE_UNAVAILABLE, http_status=503)
+
+
+def http_status_of(error: GraphQLError) -> int | None:
+    """The HTTP status an error asks its answer to carry, if any."""
+    original = error.original_error if error.original_error is not None else error
+    return getattr(original, "http_status", None)
 
 
 def parse_uuid(value: str, what: str) -> uuid.UUID:

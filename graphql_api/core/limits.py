@@ -1,24 +1,34 @@
-"""What a request may ask for, decided before anything is read: the document's size
-(tokens), depth, aliases and estimated cost.
+"""What a request may ask for, decided before anything is read: at the edge, before GraphQL
+parses anything, the sizes of the body, the document (comments and whitespace included) and
+the variables; then the document's tokens, depth, aliases and estimated cost.
 
 The cost counts the objects a query can return: every field returning objects costs one per
 object, a connection's fields count ``first`` (default 20) times, a list relation counts
-``LIST_FANOUT`` times. A request above the budget is refused whole (``COST_LIMIT``), with its
-estimate, so an agency can size its pages before it ever times out. Every response reports
-the estimate and the SQL statements the request ran in ``extensions``.
+``LIST_FANOUT`` times. Introspection counts too (its aliases and its objects; only its depth
+is not limited, type references nest deep): a list of the schema's types counts as many as
+the schema has, and the other introspection lists as many as they hold on average in this
+schema, so the estimate of a whole introspection query is about what it returns. A request
+above the budget is refused whole (``COST_LIMIT``), with its estimate, so an agency can size
+its pages before it ever times out. Every response reports the estimate and the SQL
+statements the request ran in ``extensions``.
 """
 
 from __future__ import annotations
 
+import functools
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     ExecutionResult,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLInputObjectType,
+    GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -26,16 +36,35 @@ from graphql import (
     InlineFragmentNode,
     IntValueNode,
     OperationDefinitionNode,
+    SchemaMetaFieldDef,
     SelectionSetNode,
+    StringValueNode,
+    TypeMetaFieldDef,
+    TypeNameMetaFieldDef,
     VariableNode,
     get_named_type,
+    is_abstract_type,
     is_composite_type,
+    is_enum_type,
+    visit,
 )
+from graphql.language import Visitor
 from strawberry.extensions import SchemaExtension
 
-from graphql_api.core.errors import ALIAS_LIMIT, COST_LIMIT, DEPTH_LIMIT, CodedError
+from graphql_api.core.errors import (
+    ALIAS_LIMIT,
+    BAD_USER_INPUT,
+    COST_LIMIT,
+    DEPTH_LIMIT,
+    CodedError,
+)
 from graphql_api.core.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
+# At the edge, in bytes (UTF-8): HTTP 413 with REQUEST_TOO_LARGE.
+MAX_BODY_BYTES = 256 * 1024
+MAX_DOCUMENT_BYTES = 64 * 1024
+MAX_VARIABLES_BYTES = 64 * 1024
+MAX_JSON_DEPTH = 64  # nesting of the body's objects and lists: deeper is BAD_REQUEST
 MAX_TOKENS = 2_000
 MAX_DEPTH = 10
 MAX_ALIASES = 30
@@ -43,6 +72,8 @@ MAX_COST = 10_000
 LIST_FANOUT = 10
 # Field selections after spreading fragments: what graphql-core and the look-ahead walk.
 MAX_FIELDS = 2_000
+META_FIELDS = {"__schema": SchemaMetaFieldDef, "__type": TypeMetaFieldDef,
+               "__typename": TypeNameMetaFieldDef}
 
 
 @dataclass(frozen=True)
@@ -51,7 +82,7 @@ class Analysis:
     field selections once every fragment is expanded (counted, never expanded for real, so
     a fragment used twice per level cannot make the count itself explode)."""
 
-    cost: int = 0
+    cost: float = 0
     depth: int = 0
     aliases: int = 0
     fields: int = 0
@@ -69,6 +100,7 @@ class _Walker:
         self.variables = variables
         self.defaults = defaults
         self.fragment_analyses: dict[str, Analysis] = {}
+        self.introspection_fanouts = introspection_fanouts(schema)
 
     def first(self, field: FieldNode) -> int:
         for argument in field.arguments:
@@ -114,10 +146,10 @@ class _Walker:
 
     def field(self, field: FieldNode, parent) -> Analysis:
         name = field.name.value
-        if name.startswith("__"):  # introspection: GraphiQL's own, bounded by the schema
-            return Analysis(fields=1)
-        own = Analysis(depth=1, aliases=int(field.alias is not None), fields=1)
-        definition = getattr(parent, "fields", {}).get(name)
+        introspection = name.startswith("__") or getattr(parent, "name", "").startswith("__")
+        own = Analysis(depth=0 if introspection else 1, aliases=int(field.alias is not None),
+                       fields=1)
+        definition = META_FIELDS.get(name) or getattr(parent, "fields", {}).get(name)
         if definition is None:
             return own
         field_type = definition.type
@@ -127,6 +159,11 @@ class _Walker:
         if not is_composite_type(named):
             return own
         children = self.selection_set(field.selection_set, named)
+        if introspection:
+            fanout = self.introspection_fanouts.get((parent.name, name), LIST_FANOUT) \
+                if isinstance(field_type, GraphQLList) else 1
+            return Analysis(fanout * (1 + children.cost), 0, own.aliases + children.aliases,
+                            1 + children.fields)
         if named.name.endswith("Connection"):
             cost = 1 + self.first(field) * children.cost
         elif isinstance(field_type, GraphQLList) and not (
@@ -137,6 +174,36 @@ class _Walker:
             cost = 1 + children.cost
         return Analysis(cost, 1 + children.depth, own.aliases + children.aliases,
                         1 + children.fields)
+
+
+@functools.cache
+def introspection_fanouts(schema: GraphQLSchema) -> dict[tuple[str, str], float]:
+    """How many items each introspection list holds in this schema: all its types and
+    directives, and on average a type's fields, interfaces, possible types, enum values and
+    input fields, a field's and a directive's arguments."""
+    types = list(schema.type_map.values())
+    with_fields = [t for t in types if isinstance(t, GraphQLObjectType | GraphQLInterfaceType)]
+    fields = [f for t in with_fields for f in t.fields.values()]
+    directives = schema.directives
+
+    def per(total: int, count: int) -> float:
+        return total / count if count else 0.0
+
+    return {
+        ("__Schema", "types"): len(types),
+        ("__Schema", "directives"): len(directives),
+        ("__Type", "fields"): per(len(fields), len(types)),
+        ("__Type", "interfaces"): per(sum(len(t.interfaces) for t in with_fields), len(types)),
+        ("__Type", "possibleTypes"): per(sum(len(schema.get_possible_types(t)) for t in types
+                                             if is_abstract_type(t)), len(types)),
+        ("__Type", "enumValues"): per(sum(len(t.values) for t in types if is_enum_type(t)),
+                                      len(types)),
+        ("__Type", "inputFields"): per(sum(len(t.fields) for t in types
+                                           if isinstance(t, GraphQLInputObjectType)),
+                                       len(types)),
+        ("__Field", "args"): per(sum(len(f.args) for f in fields), len(fields)),
+        ("__Directive", "args"): per(sum(len(d.args) for d in directives), len(directives)),
+    }
 
 
 def analyse(schema: GraphQLSchema, document, operation_name: str | None,
@@ -158,6 +225,11 @@ def analyse(schema: GraphQLSchema, document, operation_name: str | None,
                                 schema.get_root_type(operation.operation))
 
 
+def estimate(analysis: Analysis) -> int:
+    """The cost as reported: objects, rounded up."""
+    return math.ceil(analysis.cost)
+
+
 def refusal(analysis: Analysis) -> CodedError | None:
     if analysis.depth > MAX_DEPTH:
         return CodedError(f"the query is {analysis.depth} levels deep; at most {MAX_DEPTH} "
@@ -170,12 +242,30 @@ def refusal(analysis: Analysis) -> CodedError | None:
         return CodedError(f"the query expands to {analysis.fields} field selections once its "
                           f"fragments are spread; at most {MAX_FIELDS} are allowed",
                           COST_LIMIT, fields=analysis.fields, limit=MAX_FIELDS)
-    if analysis.cost > MAX_COST:
-        return CodedError(f"the query could return about {analysis.cost} objects, above the "
+    cost = estimate(analysis)
+    if cost > MAX_COST:
+        return CodedError(f"the query could return about {cost} objects, above the "
                           f"budget of {MAX_COST}: ask for smaller pages (first) or fewer "
-                          f"nested relations", COST_LIMIT, cost=analysis.cost,
-                          budget=MAX_COST)
+                          f"nested relations", COST_LIMIT, cost=cost, budget=MAX_COST)
     return None
+
+
+def has_nul_literal(query: str | None, document: DocumentNode) -> bool:
+    """Whether a string written in the document holds a NUL character (an escape such as
+    ``\\u0000``), which PostgreSQL text cannot hold."""
+    if not query or "\\u" not in query:
+        return False
+    found = []
+
+    class Finder(Visitor):
+        def enter_string_value(self, node: StringValueNode, *_):
+            if "\x00" in node.value:
+                found.append(node)
+                return Visitor.BREAK
+            return None
+
+    visit(document, Finder())
+    return bool(found)
 
 
 class QueryLimits(SchemaExtension):
@@ -187,8 +277,11 @@ class QueryLimits(SchemaExtension):
         context = self.execution_context
         analysis = analyse(context.schema._schema, context.graphql_document,
                            context.operation_name, context.variables or {})
-        context.context.cost = analysis.cost
+        context.context.cost = estimate(analysis)
         error = refusal(analysis)
+        if error is None and has_nul_literal(context.query, context.graphql_document):
+            error = CodedError("text may not contain NUL characters (U+0000)", BAD_USER_INPUT,
+                               http_status=400)
         if error is not None:
             context.result = ExecutionResult(data=None, errors=[error])
         yield

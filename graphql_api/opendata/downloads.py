@@ -2,7 +2,11 @@
 
 Downloads stream: CSV is PostgreSQL's own ``COPY ... TO STDOUT`` passed through as it
 arrives, GeoJSON is built feature by feature from a server-side cursor, so neither holds
-the dataset in memory. Both read the published marts, like the API.
+the dataset in memory. Both read the published marts, like the API. The answer starts only
+once the warehouse has begun sending rows, so a refused parameter, a warehouse that cannot
+be reached or a statement that fails is answered with its code and status (400, 503, ...)
+rather than a file cut short; a download is logged when it ends, ``ok`` only when the whole
+file went out.
 
 The parcels can be filtered by query parameters that mirror ``LandParcelFilter`` (the
 planners' map draws a commune's parcels from ``land_parcels.geojson?admin_unit=...``, and
@@ -13,26 +17,36 @@ from __future__ import annotations
 
 import datetime
 import json
+import logging
 import math
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from graphql_api.access import log_writer
-from graphql_api.access.gate import Gate, refusal
+from graphql_api.access.gate import RETRY_AFTER_SECONDS, Gate, refusal
 from graphql_api.access.grants import DataClass
 from graphql_api.access.log_writer import AccessLog
 from graphql_api.core.common import AdminUnitGeneration, AdminUnitRef
 from graphql_api.core.database import Database, Session
-from graphql_api.core.errors import BAD_USER_INPUT, NOT_FOUND, CodedError
+from graphql_api.core.errors import (
+    BAD_USER_INPUT,
+    INTERNAL_MESSAGE,
+    INTERNAL_SERVER_ERROR,
+    NOT_FOUND,
+    CodedError,
+    code_of,
+)
 from graphql_api.core.pagination import Filtered
 from graphql_api.land.queries import LandParcelFilter, land_parcel_query
 from graphql_api.loaders import Loaders
 from graphql_api.opendata.catalogue import BY_NAME, DatasetSpec
 
 STREAM_BLOCK_BYTES = 64 * 1024  # what a CSV download sends at a time
+
+log = logging.getLogger(__name__)
 
 
 class Downloads:
@@ -53,26 +67,58 @@ class Downloads:
                            f"datasets) lists the downloads", NOT_FOUND, 404)
         operation = f"download {name}.{extension}"
         parameters = {key: request.query_params.getlist(key) for key in request.query_params}
-        try:
-            query = await filtered(Loaders(Session(self.database), admitted), spec,
-                                   request.query_params)
-        except CodedError as err:
-            code = err.extensions["code"]
+
+        def record(outcome: str, code: str | None = None) -> None:
             if self.access_log is not None:
                 self.access_log.record(log_writer.entry(
-                    admitted, "failed", operation_type=operation, variables=parameters or None,
-                    error_codes=[code]))
-            return refusal(err.message, code, 404 if code == NOT_FOUND else 400)
-        if self.access_log is not None:
-            self.access_log.record(log_writer.entry(admitted, "ok", operation_type=operation,
-                                                    variables=parameters or None))
-        if extension == "csv":
-            return StreamingResponse(stream_csv(self.database, spec, query),
-                                     media_type="text/csv; charset=utf-8",
-                                     headers=_attachment(f"{name}.csv"))
-        return StreamingResponse(stream_geojson(self.database, spec, query),
-                                 media_type="application/geo+json",
-                                 headers=_attachment(f"{name}.geojson"))
+                    admitted, outcome, operation_type=operation, variables=parameters or None,
+                    error_codes=[code] if code else []))
+
+        stream = None
+        try:
+            if any("\x00" in text for item in request.query_params.multi_items()
+                   for text in item):
+                raise CodedError("parameters may not contain NUL characters (U+0000)",
+                                 BAD_USER_INPUT)
+            query = await filtered(Loaders(Session(self.database), admitted), spec,
+                                   request.query_params)
+            stream = (stream_csv if extension == "csv" else stream_geojson)(
+                self.database, spec, query)
+            first = await anext(stream, b"")
+        except Exception as err:
+            if stream is not None:
+                await stream.aclose()
+            coded = err if isinstance(err, CodedError) else self.database.coded_error(err)
+            if coded is None:
+                log.exception("download %s failed before it started", operation)
+                record("failed", INTERNAL_SERVER_ERROR)
+                return refusal(INTERNAL_MESSAGE, INTERNAL_SERVER_ERROR, 500)
+            code = code_of(coded)
+            record("failed", code)
+            status = coded.http_status or (404 if code == NOT_FOUND else 400)
+            return refusal(coded.message, code, status,
+                           {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else None)
+        media_type = "text/csv; charset=utf-8" if extension == "csv" else "application/geo+json"
+        return StreamingResponse(self._logged(first, stream, record, operation),
+                                 media_type=media_type,
+                                 headers=_attachment(f"{name}.{extension}"))
+
+    async def _logged(self, first: bytes, rest: AsyncIterator[bytes],
+                      record: Callable[..., None], operation: str) -> AsyncIterator[bytes]:
+        """The file, logged once it has all gone out (or as failed, when it could not)."""
+        outcome, code = "failed", "CLIENT_DISCONNECTED"
+        try:
+            yield first
+            async for chunk in rest:
+                yield chunk
+            outcome, code = "ok", None
+        except Exception as err:
+            coded = self.database.coded_error(err)
+            code = code_of(coded) if coded is not None else INTERNAL_SERVER_ERROR
+            log.exception("download %s failed on its way out", operation)
+            raise
+        finally:
+            record(outcome, code)
 
 
 def _attachment(filename: str) -> dict[str, str]:
@@ -188,11 +234,11 @@ async def stream_geojson(database: Database, spec: DatasetSpec, query: Filtered
     properties = [c for c in spec.columns if c != "boundary_wkt"]
     statement = (f"select {', '.join(properties)}, boundary_wkt from {query.source}"
                  f"{query.where()} order by 1")
-    yield b'{"type":"FeatureCollection","features":[\n'
     first = True
     async with database.pool.connection() as conn, conn.transaction(), \
             conn.cursor(name="kho_geojson") as cursor:
         await cursor.execute(statement, query.params)
+        yield b'{"type":"FeatureCollection","features":[\n'
         while rows := await cursor.fetchmany(2_000):
             parts = []
             for row in rows:
