@@ -72,35 +72,6 @@ random_pairs as (
     cross join anchor_sample as anchor
 ),
 
--- Counted by the three levels at once first: millions of pairs make a few dozen rows to
--- take apart by comparison.
-random_combinations as (
-    select
-        name_level,
-        birth_date_level,
-        sex_level,
-        count(*) as pairs
-    from random_pairs
-    group by name_level, birth_date_level, sex_level
-),
-
-random_levels as (
-    select
-        levels.comparison,
-        levels.level,
-        sum(random_combinations.pairs) as pairs
-    from random_combinations
-    cross join
-        lateral (
-            values
-            ('name', random_combinations.name_level),
-            ('birth_date', random_combinations.birth_date_level),
-            ('sex', random_combinations.sex_level)
-        ) as levels (comparison, level)
-    where levels.level is not null
-    group by levels.comparison, levels.level
-),
-
 -- Every level each comparison can give.
 comparison_levels as (
     select
@@ -117,22 +88,6 @@ comparison_levels as (
         'sex' as comparison,
         level
     from generate_series(0, 1) as sex_levels (level)
-),
-
-u_probabilities as (
-    select
-        comparison_levels.comparison,
-        comparison_levels.level,
-        -- A level no random pair reached is rarer than one in the sample, not impossible.
-        greatest(coalesce(random_levels.pairs, 0), 0.5)
-        / sum(greatest(coalesce(random_levels.pairs, 0), 0.5))
-            over (partition by comparison_levels.comparison)
-        ::double precision as u
-    from comparison_levels
-    left join random_levels
-        on
-            comparison_levels.comparison = random_levels.comparison
-            and comparison_levels.level = random_levels.level
 ),
 
 -- m: pairs of records that share a 12-digit personal ID are one person (as good as
@@ -178,10 +133,20 @@ labelled_pairs as (
             and one.person_mention_id < other.person_mention_id
 ),
 
--- Counted by the three levels at once first: millions of pairs make a few dozen rows to
--- take apart by comparison.
-labelled_combinations as (
+-- Both samples counted by the three levels at once first (millions of pairs make a few
+-- dozen rows), then by comparison and level.
+combinations as (
     select
+        'u' as sample,
+        name_level,
+        birth_date_level,
+        sex_level,
+        count(*) as pairs
+    from random_pairs
+    group by name_level, birth_date_level, sex_level
+    union all
+    select
+        'm' as sample,
         name_level,
         birth_date_level,
         sex_level,
@@ -190,47 +155,58 @@ labelled_combinations as (
     group by name_level, birth_date_level, sex_level
 ),
 
-labelled_levels as (
+level_counts as (
     select
+        combinations.sample,
         levels.comparison,
         levels.level,
-        sum(labelled_combinations.pairs) as pairs
-    from labelled_combinations
+        sum(combinations.pairs) as pairs
+    from combinations
     cross join
         lateral (
             values
-            ('name', labelled_combinations.name_level),
-            ('birth_date', labelled_combinations.birth_date_level),
-            ('sex', labelled_combinations.sex_level)
+            ('name', combinations.name_level),
+            ('birth_date', combinations.birth_date_level),
+            ('sex', combinations.sex_level)
         ) as levels (comparison, level)
     where levels.level is not null
-    group by levels.comparison, levels.level
+    group by combinations.sample, levels.comparison, levels.level
 ),
 
-m_probabilities as (
+probabilities as (
     select
+        samples.sample,
         comparison_levels.comparison,
         comparison_levels.level,
-        -- A level one person's records never showed is rare for a match, not impossible.
-        greatest(coalesce(labelled_levels.pairs, 0), 0.5)
-        / sum(greatest(coalesce(labelled_levels.pairs, 0), 0.5))
-            over (partition by comparison_levels.comparison)
-        ::double precision as m
+        -- A level no pair of the sample reached is rarer than one in the sample, not
+        -- impossible.
+        greatest(coalesce(level_counts.pairs, 0), 0.5)
+        / sum(greatest(coalesce(level_counts.pairs, 0), 0.5))
+            over (partition by samples.sample, comparison_levels.comparison)
+        ::double precision as probability
     from comparison_levels
-    left join labelled_levels
+    cross join (values ('m'), ('u')) as samples (sample)
+    left join level_counts
         on
-            comparison_levels.comparison = labelled_levels.comparison
-            and comparison_levels.level = labelled_levels.level
+            samples.sample = level_counts.sample
+            and comparison_levels.comparison = level_counts.comparison
+            and comparison_levels.level = level_counts.level
+),
+
+final as (
+    select
+        comparison,
+        level,
+        max(probability) filter (where sample = 'm') as m_probability,
+        max(probability) filter (where sample = 'u') as u_probability
+    from probabilities
+    group by comparison, level
 )
 
 select
-    u_probabilities.comparison,
-    u_probabilities.level,
-    m_probabilities.m as m_probability,
-    u_probabilities.u as u_probability,
-    ln(m_probabilities.m / u_probabilities.u) / ln(2) as match_weight
-from u_probabilities
-inner join m_probabilities
-    on
-        u_probabilities.comparison = m_probabilities.comparison
-        and u_probabilities.level = m_probabilities.level
+    comparison,
+    level,
+    m_probability,
+    u_probability,
+    ln(m_probability / u_probability) / ln(2) as match_weight
+from final
