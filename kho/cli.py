@@ -51,9 +51,10 @@ def warehouse_group() -> None:
 
 @warehouse_group.command("url")
 def warehouse_url() -> None:
-    """Print the warehouse URL in use, starting the embedded server if needed."""
+    """Print the warehouse URL in use (password masked), starting the embedded server if
+    needed."""
     try:
-        click.echo(warehouse.ensure_warehouse())
+        click.echo(db.redact(warehouse.ensure_warehouse()))
     except warehouse.WarehouseError as err:
         _fail(str(err))
 

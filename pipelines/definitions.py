@@ -46,7 +46,10 @@ def full_refresh_run_config() -> dict:
 
 
 def schedules(settings: Settings) -> list[dg.ScheduleDefinition]:
-    """The two schedules, at the times the settings give."""
+    """The two schedules, at the times the settings give; stopped unless KHO_SCHEDULES is
+    on, so that a ``dagster dev`` or a new daemon writes to no warehouse by itself."""
+    status = dg.DefaultScheduleStatus.RUNNING if settings.schedules \
+        else dg.DefaultScheduleStatus.STOPPED
     return [
         dg.ScheduleDefinition(
             name="daily_full_refresh",
@@ -54,7 +57,7 @@ def schedules(settings: Settings) -> list[dg.ScheduleDefinition]:
             cron_schedule=settings.full_refresh_cron,
             execution_timezone=TIMEZONE,
             run_config=full_refresh_run_config(),
-            default_status=dg.DefaultScheduleStatus.RUNNING,
+            default_status=status,
             description="Every night: re-read every source in full (deletes reconciled, every "
                         "row compared), reference data, dbt build and all checks.",
         ),
@@ -63,7 +66,7 @@ def schedules(settings: Settings) -> list[dg.ScheduleDefinition]:
             job=ingest_incremental,
             cron_schedule=settings.incremental_cron,
             execution_timezone=TIMEZONE,
-            default_status=dg.DefaultScheduleStatus.RUNNING,
+            default_status=status,
             description="Load what changed in the sources since the last run.",
         ),
     ]
