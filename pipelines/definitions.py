@@ -9,12 +9,16 @@ Jobs and schedules:
 - ``ingest_incremental``: extract and load only what changed since each table's watermark,
   with the loads' own checks; the ``frequent_incremental_ingest`` schedule runs it every
   15 minutes (``KHO_INCREMENTAL_CRON``).
+
+Both schedules are stopped unless ``KHO_SCHEDULES`` is on; both jobs carry the tag the run
+queue limits to one run at a time (:mod:`kho.dagster_instance`).
 """
 
 from __future__ import annotations
 
 import dagster as dg
 
+from kho.dagster_instance import WAREHOUSE_WRITER_TAG
 from kho.settings import Settings, load_settings
 from pipelines.dbt.assets import build_defs as build_dbt_defs
 from pipelines.dbt.assets import build_source_specs as build_dbt_source_specs
@@ -26,10 +30,13 @@ from pipelines.sources import assets as source_assets
 MATERIALIZE_ALL_JOB = "materialize_all"
 INGEST_INCREMENTAL_JOB = "ingest_incremental"
 TIMEZONE = "Asia/Ho_Chi_Minh"
+# Both jobs write the warehouse: the run queue lets one of them run at a time.
+WRITES_WAREHOUSE = dict([WAREHOUSE_WRITER_TAG])
 
 materialize_all = dg.define_asset_job(
     MATERIALIZE_ALL_JOB,
     selection=dg.AssetSelection.all(),
+    tags=WRITES_WAREHOUSE,
     description="Extract and load every agency table, load reference data, then dbt build.",
 )
 
@@ -37,6 +44,7 @@ ingest_incremental = dg.define_asset_job(
     INGEST_INCREMENTAL_JOB,
     selection=dg.AssetSelection.assets(*source_assets.raw_table_assets)
     - dg.AssetSelection.checks(*source_assets.checksum_checks),
+    tags=WRITES_WAREHOUSE,
     description="Extract and load what changed in every agency table since its watermark.",
 )
 
