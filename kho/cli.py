@@ -51,9 +51,10 @@ def warehouse_group() -> None:
 
 @warehouse_group.command("url")
 def warehouse_url() -> None:
-    """Print the warehouse URL in use, starting the embedded server if needed."""
+    """Print the warehouse URL in use (password masked), starting the embedded server if
+    needed."""
     try:
-        click.echo(warehouse.ensure_warehouse())
+        click.echo(db.redact(warehouse.ensure_warehouse()))
     except warehouse.WarehouseError as err:
         _fail(str(err))
 
@@ -202,6 +203,51 @@ def materialize(full_refresh: bool, ingest_only: bool) -> None:
                                  ingest_only=ingest_only)
     if not result.success:
         _fail(f"run {result.run_id} failed: {result.failure}")
+
+
+@main.group("pipelines")
+def pipelines_group() -> None:
+    """Dagster's long-lived processes, in the foreground, for a service manager."""
+
+
+def _exec_dagster(command: list[str]) -> None:
+    from kho.services import exec_dagster
+
+    try:
+        exec_dagster(load_settings(), command)
+    except (FileNotFoundError, *_DATABASE_ERRORS) as err:
+        _fail(f"cannot start {Path(command[0]).name}: {_first_line(err)}")
+
+
+@pipelines_group.command("daemon")
+def pipelines_daemon() -> None:
+    """Run the Dagster daemon: schedules, sensors and the run queue (one warehouse-writing
+    run at a time)."""
+    from kho.services import daemon_command
+
+    _exec_dagster(daemon_command())
+
+
+@pipelines_group.command("ui")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=3000, show_default=True)
+def pipelines_ui(host: str, port: int) -> None:
+    """Run the Dagster webserver (assets, runs, schedules) on the same instance."""
+    from kho.services import webserver_command
+
+    _exec_dagster(webserver_command(host, port))
+
+
+@pipelines_group.command("home")
+def pipelines_home() -> None:
+    """Prepare and print the DAGSTER_HOME kho uses, for `dagster dev` and other Dagster
+    tools: export DAGSTER_HOME=$(kho pipelines home)."""
+    from kho.dagster_instance import prepare_dagster_home
+
+    try:
+        click.echo(prepare_dagster_home(load_settings()))
+    except _DATABASE_ERRORS as err:
+        _fail(f"cannot prepare Dagster's storage: {_first_line(err)}")
 
 
 # -- migrations and backups ---------------------------------------------------------------------
@@ -550,6 +596,39 @@ def serve(host: str, port: int, workers: int) -> None:
         run_server(host=host, port=port, workers=workers, echo=click.echo)
     except (MigrationRequired, warehouse.WarehouseError) as err:
         _fail(str(err))
+
+
+@main.group("deploy")
+def deploy_group() -> None:
+    """Files that install kho's processes as services."""
+
+
+@deploy_group.command("systemd")
+@click.option("--user", default="kho", show_default=True,
+              help="The system user the services run as (owner of KHO_HOME).")
+@click.option("--prefix", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where kho is installed: the units run PREFIX/bin/kho "
+                   "[default: this kho's installation]")
+@click.option("--output", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("/etc/systemd/system"), show_default=True,
+              help="Where to write the unit files.")
+def deploy_systemd(user: str, prefix: Path | None, output: Path) -> None:
+    """Write kho-api.service, kho-pipelines-daemon.service and kho-pipelines-ui.service,
+    configured by /etc/kho/kho.env, with KHO_HOME (from the environment now) writable."""
+    from kho.services import ENVIRONMENT_FILE, write_systemd_units
+
+    prefix = (prefix or Path(sys.prefix)).absolute()
+    home = load_settings().home
+    try:
+        written = write_systemd_units(output, str(prefix / "bin" / "kho"), user, home)
+    except OSError as err:
+        _fail(f"cannot write the unit files to {output}: {err.strerror or err}")
+    for path in written:
+        click.echo(f"wrote {path}")
+    click.echo(f"they run {prefix / 'bin' / 'kho'} as {user}, with KHO_HOME={home} and the "
+               f"settings in {ENVIRONMENT_FILE}; then: install -d -o {user} {home}; "
+               f"systemctl daemon-reload; systemctl enable --now "
+               + " ".join(p.name for p in written))
 
 
 @main.command("demo")

@@ -1,13 +1,12 @@
 """Running kho's Dagster jobs from the command line through a real Dagster instance.
 
-Runs are recorded in ``$DAGSTER_HOME`` (default ``$KHO_HOME/dagster``), so ``dagster dev``
-started with the same ``DAGSTER_HOME`` shows them. Progress is read back from the run's
-event log while the job executes.
+Runs are recorded in the instance in ``$DAGSTER_HOME`` (:mod:`kho.dagster_instance`), so
+the Dagster webserver and ``dagster dev`` started with the same ``DAGSTER_HOME`` show them.
+Progress is read back from the run's event log while the job executes.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 import uuid
@@ -16,12 +15,8 @@ from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 
 from kho import warehouse
-from kho.settings import Settings, load_settings
-
-DAGSTER_YAML = """\
-telemetry:
-  enabled: false
-"""
+from kho.dagster_instance import prepare_dagster_home
+from kho.settings import load_settings
 
 
 @dataclass
@@ -36,20 +31,6 @@ class RunOutcome:
     checks_warned: list[str] = field(default_factory=list)
     failure: str | None = None
     failed_steps: list[str] = field(default_factory=list)
-
-
-def prepare_dagster_home(settings: Settings) -> str:
-    """Use ``DAGSTER_HOME`` if set, else ``$KHO_HOME/dagster`` (created with telemetry off)."""
-    home = os.environ.get("DAGSTER_HOME")
-    if not home:
-        home = str(settings.dagster_home)
-        os.environ["DAGSTER_HOME"] = home
-    os.makedirs(home, exist_ok=True)
-    config = os.path.join(home, "dagster.yaml")
-    if not os.path.exists(config):
-        with open(config, "w") as f:
-            f.write(DAGSTER_YAML)
-    return home
 
 
 def _is_warning(evaluation) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 SOURCES: tuple[str, ...] = ("land", "enterprise", "civil_registry", "cadre")
@@ -26,12 +26,13 @@ class SettingsError(ValueError):
 @dataclass(frozen=True)
 class Settings:
     home: Path
-    warehouse_url: str | None
-    source_urls: dict[str, str | None]
+    # URLs may hold a password (read from a *_PASSWORD_FILE): kept out of the repr.
+    warehouse_url: str | None = field(repr=False)
+    source_urls: dict[str, str | None] = field(repr=False)
     api_statement_timeout_ms: int = 5_000
     # The API's own login role (KHO_API_DATABASE_URL); None: the warehouse URL's server as
     # the role kho_api.
-    api_database_url: str | None = None
+    api_database_url: str | None = field(default=None, repr=False)
     redis_url: str | None = None
     rate_limit_anonymous: int = 300
     rate_limit_client: int = 6_000
@@ -56,6 +57,8 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     # Peers whose X-Forwarded-For is believed (KHO_TRUSTED_PROXIES); none by default.
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    # Whether the Dagster schedules start running by themselves (KHO_SCHEDULES).
+    schedules: bool = False
 
     @property
     def uses_embedded_warehouse(self) -> bool:
@@ -76,16 +79,21 @@ def source_url_variable(source: str) -> str:
     return f"KHO_SOURCE_{source.upper()}_URL"
 
 
+def source_password_file_variable(source: str) -> str:
+    return source_url_variable(source).removesuffix("_URL") + "_PASSWORD_FILE"
+
+
 def load_settings(environ: os._Environ[str] | dict[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
     home = Path(env.get("KHO_HOME") or Path.cwd() / ".kho").expanduser().resolve()
     anchors = env.get("KHO_AUDIT_ANCHORS")
     return Settings(
         home=home,
-        warehouse_url=env.get("KHO_WAREHOUSE_URL") or None,
-        source_urls={s: env.get(source_url_variable(s)) or None for s in SOURCES},
+        warehouse_url=_url(env, "KHO_WAREHOUSE_URL", "KHO_WAREHOUSE_PASSWORD_FILE"),
+        source_urls={s: _url(env, source_url_variable(s), source_password_file_variable(s))
+                     for s in SOURCES},
         api_statement_timeout_ms=_positive_int(env, "KHO_API_STATEMENT_TIMEOUT_MS", 5_000),
-        api_database_url=env.get("KHO_API_DATABASE_URL") or None,
+        api_database_url=_url(env, "KHO_API_DATABASE_URL", "KHO_API_DATABASE_PASSWORD_FILE"),
         redis_url=env.get("KHO_REDIS_URL") or None,
         rate_limit_anonymous=_positive_int(env, "KHO_RATE_LIMIT_ANONYMOUS", 300),
         rate_limit_client=_positive_int(env, "KHO_RATE_LIMIT_CLIENT", 6_000),
@@ -103,11 +111,44 @@ def load_settings(environ: os._Environ[str] | dict[str, str] | None = None) -> S
         chromium=env.get("KHO_CHROMIUM") or "/usr/bin/chromium",
         cors_origins=_origins(env, "KHO_CORS_ORIGINS"),
         trusted_proxies=_networks(env, "KHO_TRUSTED_PROXIES"),
+        schedules=_switch(env, "KHO_SCHEDULES", False),
     )
 
 
 def _value(env, name: str) -> str | None:
     return (env.get(name) or "").strip() or None
+
+
+def _url(env, name: str, password_file: str) -> str | None:
+    """The URL in ``name``, with the password read from the file ``password_file`` names
+    (its trailing newline dropped), so that the secret need not sit in the environment."""
+    url = env.get(name) or None
+    path = _value(env, password_file)
+    if path is None:
+        return url
+    if url is None:
+        raise SettingsError(f"{password_file} is set but {name} is not: the password is for "
+                            f"the server {name} names")
+    try:
+        password = Path(path).expanduser().read_text(encoding="utf-8").rstrip("\r\n")
+    except (OSError, UnicodeDecodeError) as err:
+        reason = err.strerror if isinstance(err, OSError) and err.strerror else err
+        raise SettingsError(f"{password_file} names {path!r}, which cannot be read: "
+                            f"{reason}") from None
+    if not password:
+        raise SettingsError(f"{password_file} names {path!r}, which holds no password")
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise SettingsError(f"{name} must be a database URL such as "
+                            f"postgresql://kho@db.internal:5432/kho") from None
+    if parsed.password:
+        raise SettingsError(f"{name} holds a password and {password_file} names another: "
+                            f"give it in one place")
+    return parsed.set(password=password).render_as_string(hide_password=False)
 
 
 def _switch(env, name: str, default: bool) -> bool:

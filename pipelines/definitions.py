@@ -9,12 +9,16 @@ Jobs and schedules:
 - ``ingest_incremental``: extract and load only what changed since each table's watermark,
   with the loads' own checks; the ``frequent_incremental_ingest`` schedule runs it every
   15 minutes (``KHO_INCREMENTAL_CRON``).
+
+Both schedules are stopped unless ``KHO_SCHEDULES`` is on; both jobs carry the tag the run
+queue limits to one run at a time (:mod:`kho.dagster_instance`).
 """
 
 from __future__ import annotations
 
 import dagster as dg
 
+from kho.dagster_instance import WAREHOUSE_WRITER_TAG
 from kho.settings import Settings, load_settings
 from pipelines.dbt.assets import build_defs as build_dbt_defs
 from pipelines.dbt.assets import build_source_specs as build_dbt_source_specs
@@ -26,10 +30,13 @@ from pipelines.sources import assets as source_assets
 MATERIALIZE_ALL_JOB = "materialize_all"
 INGEST_INCREMENTAL_JOB = "ingest_incremental"
 TIMEZONE = "Asia/Ho_Chi_Minh"
+# Both jobs write the warehouse: the run queue lets one of them run at a time.
+WRITES_WAREHOUSE = dict([WAREHOUSE_WRITER_TAG])
 
 materialize_all = dg.define_asset_job(
     MATERIALIZE_ALL_JOB,
     selection=dg.AssetSelection.all(),
+    tags=WRITES_WAREHOUSE,
     description="Extract and load every agency table, load reference data, then dbt build.",
 )
 
@@ -37,6 +44,7 @@ ingest_incremental = dg.define_asset_job(
     INGEST_INCREMENTAL_JOB,
     selection=dg.AssetSelection.assets(*source_assets.raw_table_assets)
     - dg.AssetSelection.checks(*source_assets.checksum_checks),
+    tags=WRITES_WAREHOUSE,
     description="Extract and load what changed in every agency table since its watermark.",
 )
 
@@ -46,7 +54,10 @@ def full_refresh_run_config() -> dict:
 
 
 def schedules(settings: Settings) -> list[dg.ScheduleDefinition]:
-    """The two schedules, at the times the settings give."""
+    """The two schedules, at the times the settings give; stopped unless KHO_SCHEDULES is
+    on, so that a ``dagster dev`` or a new daemon writes to no warehouse by itself."""
+    status = dg.DefaultScheduleStatus.RUNNING if settings.schedules \
+        else dg.DefaultScheduleStatus.STOPPED
     return [
         dg.ScheduleDefinition(
             name="daily_full_refresh",
@@ -54,7 +65,7 @@ def schedules(settings: Settings) -> list[dg.ScheduleDefinition]:
             cron_schedule=settings.full_refresh_cron,
             execution_timezone=TIMEZONE,
             run_config=full_refresh_run_config(),
-            default_status=dg.DefaultScheduleStatus.RUNNING,
+            default_status=status,
             description="Every night: re-read every source in full (deletes reconciled, every "
                         "row compared), reference data, dbt build and all checks.",
         ),
@@ -63,7 +74,7 @@ def schedules(settings: Settings) -> list[dg.ScheduleDefinition]:
             job=ingest_incremental,
             cron_schedule=settings.incremental_cron,
             execution_timezone=TIMEZONE,
-            default_status=dg.DefaultScheduleStatus.RUNNING,
+            default_status=status,
             description="Load what changed in the sources since the last run.",
         ),
     ]

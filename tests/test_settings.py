@@ -245,6 +245,7 @@ DEFAULTS = {
     "KHO_FULL_REFRESH_CRON": ("full_refresh_cron", "0 2 * * *", "`0 2 * * *`"),
     "KHO_INCREMENTAL_CRON": ("incremental_cron", "*/15 * * * *", "`*/15 * * * *`"),
     "KHO_CHROMIUM": ("chromium", "/usr/bin/chromium", "`/usr/bin/chromium`"),
+    "KHO_SCHEDULES": ("schedules", False, "`off`"),
 }
 
 
@@ -351,3 +352,96 @@ def test_the_ingest_resource_falls_back_to_the_settings(monkeypatch):
     settings = IngestResource().settings()
     assert (settings.attempts, settings.retry_delay_seconds) == (5, 0.5)
     assert IngestResource(attempts=2).settings().attempts == 2
+
+
+# -- secrets from files ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("url_variable", "file_variable", "read"), [
+    ("KHO_WAREHOUSE_URL", "KHO_WAREHOUSE_PASSWORD_FILE", lambda s: s.warehouse_url),
+    ("KHO_API_DATABASE_URL", "KHO_API_DATABASE_PASSWORD_FILE", lambda s: s.api_database_url),
+    ("KHO_SOURCE_CADRE_URL", "KHO_SOURCE_CADRE_PASSWORD_FILE",
+     lambda s: s.source_urls["cadre"]),
+    ("KHO_SOURCE_ENTERPRISE_URL", "KHO_SOURCE_ENTERPRISE_PASSWORD_FILE",
+     lambda s: s.source_urls["enterprise"]),
+])
+def test_a_password_is_read_from_its_file_into_the_url(tmp_path, url_variable, file_variable,
+                                                        read):
+    secret = tmp_path / "password"
+    secret.write_text("s3cr@t/:x\n", encoding="utf-8")
+    settings = load_settings({url_variable: "postgresql://kho@db.internal:5432/kho",
+                              file_variable: str(secret)})
+    url = read(settings)
+    assert db.parse(url).password == "s3cr@t/:x"  # the newline dropped, the rest kept
+    assert (db.parse(url).host, db.parse(url).database) == ("db.internal", "kho")
+    assert "s3cr" not in db.redact(url)
+    assert "s3cr" not in repr(settings)
+
+
+@pytest.mark.parametrize(("environment", "message"), [
+    ({"KHO_WAREHOUSE_URL": "postgresql://kho@db/kho",
+      "KHO_WAREHOUSE_PASSWORD_FILE": "{missing}"},
+     "KHO_WAREHOUSE_PASSWORD_FILE names '{missing}', which cannot be read: No such file"),
+    ({"KHO_API_DATABASE_URL": "postgresql://kho_api@db/kho",
+      "KHO_API_DATABASE_PASSWORD_FILE": "{directory}"},
+     "KHO_API_DATABASE_PASSWORD_FILE names '{directory}', which cannot be read"),
+    ({"KHO_SOURCE_LAND_URL": "postgresql://land@db/land",
+      "KHO_SOURCE_LAND_PASSWORD_FILE": "{empty}"},
+     "KHO_SOURCE_LAND_PASSWORD_FILE names '{empty}', which holds no password"),
+    ({"KHO_WAREHOUSE_PASSWORD_FILE": "{secret}"},
+     "KHO_WAREHOUSE_PASSWORD_FILE is set but KHO_WAREHOUSE_URL is not"),
+    ({"KHO_WAREHOUSE_URL": "postgresql://kho:other@db/kho",
+      "KHO_WAREHOUSE_PASSWORD_FILE": "{secret}"},
+     "KHO_WAREHOUSE_URL holds a password and KHO_WAREHOUSE_PASSWORD_FILE names another"),
+])
+def test_a_password_file_kho_cannot_use_names_its_variable(tmp_path, environment, message):
+    paths = {"missing": tmp_path / "missing", "directory": tmp_path, "empty": tmp_path / "e",
+             "secret": tmp_path / "secret"}
+    paths["empty"].write_text("\n", encoding="utf-8")
+    paths["secret"].write_text("s3cret", encoding="utf-8")
+    environment = {k: v.format(**paths) for k, v in environment.items()}
+    with pytest.raises(SettingsError) as raised:
+        load_settings(environment)
+    assert str(raised.value).startswith(message.format(**paths))
+    assert "s3cret" not in str(raised.value)
+
+
+def test_warehouse_url_and_status_mask_the_password(tmp_path):
+    """The local server trusts every connection, so it takes the password and kho prints
+    the URL it uses."""
+    import uuid
+
+    from click.testing import CliRunner
+
+    from kho.cli import main
+    from tests.conftest import LOCAL_SERVER, local_server_available
+
+    if not local_server_available():
+        pytest.skip("no PostgreSQL server on 127.0.0.1:5432")
+    secret = tmp_path / "password"
+    secret.write_text("s3cret\n", encoding="utf-8")
+    url = db.with_database(LOCAL_SERVER, f"kho_test_{uuid.uuid4().hex[:8]}")
+    env = {"KHO_HOME": str(tmp_path), "KHO_WAREHOUSE_URL": url,
+           "KHO_WAREHOUSE_PASSWORD_FILE": str(secret)}
+    masked = db.redact(db.parse(url).set(password="s3cret").render_as_string(False))
+    try:
+        result = CliRunner().invoke(main, ["warehouse", "status"], env=env)
+        assert result.stdout == f"external warehouse: {masked}\n"
+        result = CliRunner().invoke(main, ["warehouse", "url"], env=env)
+        assert result.exit_code == 0, result.output
+        assert result.stdout == f"{masked}\n"
+        assert ":***@" in masked and "s3cret" not in result.output
+    finally:
+        db.drop_database(url)
+
+
+def test_the_schedules_are_stopped_unless_switched_on():
+    from dagster import DefaultScheduleStatus
+
+    from pipelines.definitions import schedules
+
+    for environment, status in (({}, DefaultScheduleStatus.STOPPED),
+                                ({"KHO_SCHEDULES": "off"}, DefaultScheduleStatus.STOPPED),
+                                ({"KHO_SCHEDULES": "on"}, DefaultScheduleStatus.RUNNING)):
+        assert {s.default_status for s in schedules(load_settings(environment))} == {status}
+    with pytest.raises(SettingsError, match="KHO_SCHEDULES must be on or off"):
+        load_settings({"KHO_SCHEDULES": "true"})
