@@ -19,8 +19,9 @@ from starlette.staticfiles import StaticFiles
 
 from graphql_api.access import log_writer
 from graphql_api.access.caller import PURPOSE_HEADER
-from graphql_api.access.gate import Gate, refusal
+from graphql_api.access.gate import Gate, RateLimitHeaders, refusal
 from graphql_api.access.log_writer import AccessLog
+from graphql_api.access.rate_limits import RATE_LIMIT_HEADERS
 from graphql_api.core.database import Database
 from graphql_api.core.errors import INTERNAL_MESSAGE, INTERNAL_SERVER_ERROR
 from graphql_api.graphql_endpoint import GatedGraphQL
@@ -40,11 +41,12 @@ CORS_MAX_AGE_SECONDS = 600  # how long a browser may keep a preflight's answer
 
 
 def cors(origins: tuple[str, ...]) -> Middleware:
-    """Browsers on the allowed origins may call the API with a key and a purpose; no cookie
-    is ever involved, so no credentials are allowed."""
+    """Browsers on the allowed origins may call the API with a key and a purpose, and read
+    their rate limit; no cookie is ever involved, so no credentials are allowed."""
     return Middleware(CORSMiddleware, allow_origins=list(origins),
                       allow_methods=["GET", "POST"],
                       allow_headers=["Authorization", "Content-Type", PURPOSE_HEADER],
+                      expose_headers=[*RATE_LIMIT_HEADERS, "Retry-After"],
                       max_age=CORS_MAX_AGE_SECONDS)
 
 
@@ -111,7 +113,7 @@ def create_app(warehouse_url: str | None = None) -> Starlette:
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static",
                   middleware=GZIPPED),
         ],
-        middleware=[cors(settings.cors_origins)],
+        middleware=[cors(settings.cors_origins), Middleware(RateLimitHeaders)],
         exception_handlers={Exception: internal_error},
         lifespan=lifespan,
     )

@@ -1,8 +1,9 @@
 """The GraphQL endpoint: behind the gate, a POST's request read within the limits at the edge
 (``core/http.py``), executed by the schema with kho's per-request context, every error coded,
-answered in the media type the caller accepts; GraphiQL (strawberry's page, its scripts
-served from kho) on a browser's GET. Every request is accounted for in the access log, the
-ones refused before any operation ran included."""
+answered in the media type the caller accepts; GraphiQL (``graphiql.py``) on a browser's
+GET. A purpose may come in the body's ``extensions.purpose`` when no ``X-Purpose`` header
+declared one (the header wins). Every request is accounted for in the access log, the ones
+refused before any operation ran included."""
 
 from __future__ import annotations
 
@@ -11,12 +12,11 @@ import logging
 
 from graphql import GraphQLError
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import HTMLResponse, Response
-from strawberry.asgi import GraphQL
+from starlette.responses import Response
 from strawberry.http import process_result
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
-from graphql_api.access.caller import Caller
+from graphql_api.access.caller import PURPOSE_EXTENSION, Caller, PurposeError, declared_purpose
 from graphql_api.access.gate import RETRY_AFTER_SECONDS, Gate, refusal
 from graphql_api.access.log_writer import AccessLog
 from graphql_api.core import http
@@ -24,33 +24,23 @@ from graphql_api.core.context import Context
 from graphql_api.core.database import Database
 from graphql_api.core.errors import (
     BAD_REQUEST,
+    BAD_USER_INPUT,
     INTERNAL_MESSAGE,
     INTERNAL_SERVER_ERROR,
     code_of,
     with_code,
 )
+from graphql_api.graphiql import GraphiQL, wants_graphiql
 from graphql_api.loaders import Loaders
 from graphql_api.schema import schema
 
 log = logging.getLogger(__name__)
 
-CDN_PREFIX = "https://unpkg.com/"
-
-
-class GraphiQL(GraphQL):
-    """strawberry's GraphiQL page, with its scripts served from kho instead of a CDN."""
-
-    def __init__(self):
-        super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=False)
-        self.graphiql_html = self.graphql_ide_html.replace(CDN_PREFIX, "/static/vendor/")
-
-    async def render_graphql_ide(self, request) -> HTMLResponse:
-        return HTMLResponse(self.graphiql_html)
-
 
 class GatedGraphQL:
     """The GraphQL endpoint behind the gate (an ASGI app). Queries only by POST: a GET's
-    variables would land in every proxy's access log."""
+    variables would land in every proxy's access log (a browser's GET opens GraphiQL, the
+    query filled in, and nothing runs until it is sent by POST)."""
 
     def __init__(self, gate: Gate, database: Database, access_log: AccessLog | None):
         self.gate, self.database, self.access_log = gate, database, access_log
@@ -63,8 +53,8 @@ class GatedGraphQL:
         if isinstance(admitted, Response):
             await admitted(scope, receive, send)
             return
-        if self.graphiql.should_render_graphql_ide(request):
-            await self.graphiql(scope, receive, send)
+        if wants_graphiql(request):
+            await self.graphiql.response()(scope, receive, send)
             return
         try:
             response = await self.answer(request, admitted, media_type)
@@ -81,6 +71,12 @@ class GatedGraphQL:
                 raise http.Refused("send GraphQL requests by POST (GraphiQL answers a "
                                    "browser's GET)", BAD_REQUEST, 405, {"Allow": "POST"})
             graphql_request = await http.read_request(request)
+            if caller.purpose is None and graphql_request.extensions:
+                try:
+                    caller.purpose = declared_purpose(
+                        graphql_request.extensions.get(PURPOSE_EXTENSION))
+                except PurposeError as err:
+                    raise http.Refused(str(err), BAD_USER_INPUT, 400) from None
         except http.Refused as refused:
             self._record_failure(request, caller, refused.code)
             return refusal(refused.message, refused.code, refused.status, refused.headers,

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import strawberry
 
-from graphql_api.access import field_rules, log_query
+from graphql_api.access import field_rules, log_query, viewer
 from graphql_api.access.log_query import AccessLogQueries
 from graphql_api.access.log_writer import AccessLogging
+from graphql_api.access.viewer import ViewerQueries
 from graphql_api.admin_units import permissions as admin_units_permissions
 from graphql_api.admin_units.queries import AdminUnitQueries
 from graphql_api.admin_units.types import AdminUnit
@@ -38,7 +39,7 @@ SCHEMA_FILE = Path(__file__).with_name("schema.graphql")
 
 @strawberry.type(description="The province's shared master data.")
 class Query(PersonQueries, OrganizationQueries, LandQueries, AdminUnitQueries, CadreQueries,
-            NodeQueries, OpenDataQueries, AccessLogQueries, StewardshipQueries):
+            NodeQueries, OpenDataQueries, AccessLogQueries, StewardshipQueries, ViewerQueries):
     pass
 
 
@@ -65,7 +66,8 @@ FIELD_RULES = field_rules.apply(schema._schema, [
     persons_permissions.CLASSIFICATION, land_permissions.CLASSIFICATION,
     organizations_permissions.CLASSIFICATION, cadre_permissions.CLASSIFICATION,
     civil_registry_permissions.CLASSIFICATION, admin_units_permissions.CLASSIFICATION,
-    catalogue.CLASSIFICATION, log_query.CLASSIFICATION, stewardship_permissions.CLASSIFICATION])
+    catalogue.CLASSIFICATION, log_query.CLASSIFICATION, stewardship_permissions.CLASSIFICATION,
+    viewer.CLASSIFICATION])
 # Arguments and input fields whose values are personal data (hashed in the access log).
 PERSONAL_INPUTS = persons_permissions.PERSONAL_INPUTS
 

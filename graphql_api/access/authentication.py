@@ -1,6 +1,7 @@
 """Who is calling: no ``Authorization`` header is an anonymous caller (open data only); an
 agency client sends ``Authorization: Bearer kho_<key id>_<secret>`` and, for personal data,
-the purpose of the request in ``X-Purpose``. A header that is sent must be usable: an empty
+the purpose of the request in ``X-Purpose`` (or the body's ``extensions.purpose``:
+``caller.declared_purpose``). A header that is sent must be usable: an empty
 ``Authorization``, or two of them, is refused rather than read as anonymous or as either.
 
 Keys are checked against ``api.api_keys`` (their SHA-256; the comparison takes constant
@@ -10,14 +11,13 @@ takes effect on every replica within that time.
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import hmac
 import time
 
 from starlette.requests import Request
 
-from graphql_api.access.caller import MAX_PURPOSE_LENGTH, PURPOSE_HEADER, Caller
+from graphql_api.access.caller import PURPOSE_HEADER, Caller, PurposeError, declared_purpose
 from graphql_api.access.clients import secret_digest, split_key
 from graphql_api.access.grants import DataClass
 from graphql_api.core.database import UNAVAILABLE, Database
@@ -29,7 +29,8 @@ UNAUTHENTICATED = "UNAUTHENTICATED"
 
 KEY_RECORD = """
 select k.key_id, k.secret_sha256, k.expires_at, k.revoked_at as key_revoked_at,
-       c.client_id::text, c.name, c.revoked_at as client_revoked_at, c.rate_limit_per_minute,
+       c.client_id::text, c.name, c.agency, c.revoked_at as client_revoked_at,
+       c.rate_limit_per_minute,
        coalesce((select jsonb_object_agg(g.dataset, g.data_class) from api.client_grants g
                  where g.client_id = c.client_id), '{}') as grants
 from api.api_keys k join api.clients c using (client_id)
@@ -56,7 +57,10 @@ class Authenticator:
         if len(purposes) > 1:
             raise AuthError(f"send one {PURPOSE_HEADER} header, not {len(purposes)}",
                             code=BAD_USER_INPUT, status=400)
-        purpose = _purpose(purposes[0] if purposes else None)
+        try:
+            purpose = declared_purpose(purposes[0] if purposes else None, header=True)
+        except PurposeError as err:
+            raise AuthError(str(err), code=BAD_USER_INPUT, status=400) from None
         headers = request.headers.getlist("authorization")
         if not headers:
             return Caller(remote_addr=remote_addr, purpose=purpose)
@@ -84,7 +88,8 @@ class Authenticator:
             grants={dataset: DataClass[data_class.upper()]
                     for dataset, data_class in record["grants"].items()},
             purpose=purpose, remote_addr=remote_addr,
-            rate_limit_per_minute=record["rate_limit_per_minute"])
+            rate_limit_per_minute=record["rate_limit_per_minute"], agency=record["agency"],
+            key_expires_at=expires_at)
 
     async def _record(self, key_id: str) -> dict | None:
         now = time.monotonic()
@@ -107,14 +112,3 @@ class Authenticator:
         self._records[key_id] = (now, record)
         return record
 
-
-def _purpose(value: str | None) -> str | None:
-    if value is None or not value.strip():
-        return None
-    value = value.strip()
-    with contextlib.suppress(UnicodeError):  # header bytes: a Vietnamese purpose is UTF-8
-        value = value.encode("latin-1").decode("utf-8")
-    if len(value) > MAX_PURPOSE_LENGTH:
-        raise AuthError(f"{PURPOSE_HEADER} is longer than {MAX_PURPOSE_LENGTH} characters",
-                        code=BAD_USER_INPUT, status=400)
-    return value

@@ -1,17 +1,61 @@
 """Who sends a request and what they hold, and the rule that personal data also needs a
-declared purpose (the ``X-Purpose`` header)."""
+declared purpose (the ``X-Purpose`` header, or the body's ``extensions.purpose``)."""
 
 from __future__ import annotations
 
+import contextlib
+import datetime
+import re
+import urllib.parse
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from graphql_api.access.grants import ANY, DATASETS, DataClass, Need
 from graphql_api.core.errors import CodedError
 
+if TYPE_CHECKING:
+    from graphql_api.access.rate_limits import Quota
+
 FORBIDDEN = "FORBIDDEN"
 PURPOSE_HEADER = "X-Purpose"
+PURPOSE_EXTENSION = "purpose"
 MAX_PURPOSE_LENGTH = 500
+PERCENT_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
+
+
+class PurposeError(ValueError):
+    """A purpose that was sent but cannot be used; the message says why."""
+
+
+def declared_purpose(value, header: bool = False) -> str | None:
+    """The purpose a request declares, as text; None when none was sent (or only blanks).
+
+    Header values travel as bytes that Python's own clients (http.client, urllib, requests)
+    refuse to send outside Latin-1, so a header may carry the purpose three ways: raw UTF-8
+    bytes (which the ASGI server hands over decoded as Latin-1, undone here), percent-encoded
+    UTF-8 (a value holding ``%`` and two hex digits is percent-decoded: ``ph%C3%A1t%20tri
+    %E1%BB%83n``), or plain ASCII. The body's ``extensions.purpose`` is JSON text, taken as
+    it is."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise PurposeError(f"extensions.{PURPOSE_EXTENSION} must be a string")
+    value = value.strip()
+    if not value:
+        return None
+    if header:
+        with contextlib.suppress(UnicodeError):
+            value = value.encode("latin-1").decode("utf-8")
+        if PERCENT_ESCAPE.search(value):
+            try:
+                value = urllib.parse.unquote(value, errors="strict").strip()
+            except UnicodeDecodeError:
+                raise PurposeError(f"{PURPOSE_HEADER} is percent-encoded, but not as UTF-8"
+                                   ) from None
+    if len(value) > MAX_PURPOSE_LENGTH:
+        raise PurposeError(f"the purpose is longer than {MAX_PURPOSE_LENGTH} characters")
+    return value or None
 
 
 @dataclass
@@ -25,6 +69,9 @@ class Caller:
     purpose: str | None = None
     remote_addr: str | None = None
     rate_limit_per_minute: int | None = None
+    agency: str | None = None
+    key_expires_at: datetime.datetime | None = None
+    quota: Quota | None = None  # the caller's rate limit after this request (the gate's)
 
     @property
     def is_anonymous(self) -> bool:

@@ -1,5 +1,6 @@
 """The gate of every HTTP request, GraphQL and downloads alike, and the answer of a request
-refused there (or at the edge, before GraphQL reads it)."""
+refused there (or at the edge, before GraphQL reads it). The caller's rate-limit quota goes
+out with whatever the request is answered (``RateLimitHeaders``)."""
 
 from __future__ import annotations
 
@@ -44,7 +45,7 @@ class Gate:
             # A refused key counts against its address's limit, like an anonymous request:
             # guessing keys is as limited as anything else.
             anonymous = Caller(remote_addr=address)
-            limited = await self._over_limit(anonymous, operation, media_type)
+            limited = await self._over_limit(request, anonymous, operation, media_type)
             if limited is not None:
                 return limited
             outcome = "failed" if err.status == 503 else "unauthenticated"
@@ -52,19 +53,21 @@ class Gate:
             headers = {"WWW-Authenticate": "Bearer"} if err.status == 401 else \
                 {"Retry-After": str(RETRY_AFTER_SECONDS)} if err.status == 503 else {}
             return refusal(err.message, err.code, err.status, headers, media_type)
-        return await self._over_limit(caller, operation, media_type) or caller
+        return await self._over_limit(request, caller, operation, media_type) or caller
 
-    async def _over_limit(self, caller: Caller, operation: str,
+    async def _over_limit(self, request: Request, caller: Caller, operation: str,
                           media_type: str) -> Response | None:
         key, per_minute = rate_limits.bucket_of(caller, self.settings.rate_limit_anonymous,
                                                 self.settings.rate_limit_client)
-        wait = await self.limiter.wait_seconds(key, per_minute)
-        if wait <= 0:
+        quota = await self.limiter.take(key, per_minute)
+        caller.quota = quota
+        request.state.rate_limit = quota
+        if quota.allowed:
             return None
         self.record(caller, operation, "rate_limited", RATE_LIMITED)
-        return refusal(f"more than {per_minute} requests a minute; retry after "
-                       f"{rate_limits.retry_after(wait)} s", RATE_LIMITED, 429,
-                       {"Retry-After": rate_limits.retry_after(wait)}, media_type)
+        wait = rate_limits.retry_after(quota.wait)
+        return refusal(f"more than {per_minute} requests a minute; retry after {wait} s",
+                       RATE_LIMITED, 429, {"Retry-After": wait}, media_type)
 
     def record(self, caller: Caller, operation: str, outcome: str, code: str | None,
                key_id: str | None = None) -> None:
@@ -80,3 +83,29 @@ def refusal(message: str, code: str, status: int, headers: dict | None = None,
     (without ``data``: no operation ran), in the media type the caller accepts."""
     return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]},
                         status_code=status, headers=headers, media_type=media_type)
+
+
+class RateLimitHeaders:
+    """ASGI middleware: the ``RateLimit-*`` headers of the quota the gate left on the
+    request's state, on its answer whatever produced it (GraphQL, GraphiQL, a download, a
+    refusal)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state = scope.setdefault("state", {})
+
+        async def send_with_quota(message) -> None:
+            quota = state.get("rate_limit")
+            if message["type"] == "http.response.start" and quota is not None:
+                message = {**message, "headers": [
+                    *message.get("headers", ()),
+                    *((name.lower().encode("latin-1"), value.encode("latin-1"))
+                      for name, value in quota.headers().items())]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_quota)

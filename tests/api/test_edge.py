@@ -429,12 +429,12 @@ def test_the_settings_of_the_edge_are_read_and_checked():
 def test_the_limiter_forgets_the_least_recently_seen_buckets_not_all():
     async def run() -> tuple[float, int]:
         limiter = LocalLimiter()
-        await limiter.wait_seconds("ip:victim", 1)  # its one request a minute, spent
+        await limiter.take("ip:victim", 1)  # its one request a minute, spent
         for i in range(BUCKETS + 10):
-            await limiter.wait_seconds(f"ip:other-{i}", 1)
+            await limiter.take(f"ip:other-{i}", 1)
             if i % 1_000 == 0:
-                await limiter.wait_seconds("ip:victim", 1)
-        return await limiter.wait_seconds("ip:victim", 1), len(limiter._buckets)
+                await limiter.take("ip:victim", 1)
+        return (await limiter.take("ip:victim", 1)).wait, len(limiter._buckets)
 
     wait, kept = asyncio.run(run())
     assert wait > 0  # still limited: its bucket was kept
