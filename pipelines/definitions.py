@@ -9,16 +9,21 @@ Jobs and schedules:
 - ``ingest_incremental``: extract and load only what changed since each table's watermark,
   with the loads' own checks; the ``frequent_incremental_ingest`` schedule runs it every
   15 minutes (``KHO_INCREMENTAL_CRON``).
+
+Sensors (``monitoring/``): ``run_failure_alert`` and ``publication_freshness`` alert through
+``KHO_ALERT_WEBHOOK_URL``.
 """
 
 from __future__ import annotations
 
 import dagster as dg
 
+from kho import logs
 from kho.settings import Settings, load_settings
 from pipelines.dbt.assets import build_defs as build_dbt_defs
 from pipelines.dbt.assets import build_source_specs as build_dbt_source_specs
 from pipelines.master_data import assets as master_data_assets
+from pipelines.monitoring import sensors as monitoring_sensors
 from pipelines.reference import assets as reference_assets
 from pipelines.resources import IngestResource, WarehouseResource
 from pipelines.sources import assets as source_assets
@@ -78,11 +83,13 @@ def _asset_keys(definitions: dg.Definitions) -> set[dg.AssetKey]:
 
 @dg.definitions
 def defs() -> dg.Definitions:
+    logs.configure(load_settings(), whole_process=False)
     kho = dg.Definitions.merge(
         source_assets.defs,
         reference_assets.defs,
         build_dbt_defs(),
         master_data_assets.defs,
+        monitoring_sensors.defs,
         dg.Definitions(jobs=[materialize_all, ingest_incremental],
                        schedules=schedules(load_settings()),
                        resources={"warehouse": WarehouseResource(),
