@@ -1,11 +1,12 @@
 """The ASGI application: its parts built once per process and wired to their routes:
 ``/graphql`` (POST, and GraphiQL on GET), the open-data downloads at ``/opendata/``,
-``/healthz``, the UI at ``/``; cross-origin calls from the origins of ``KHO_CORS_ORIGINS``
-only."""
+``/healthz``, ``/readyz`` and ``/metrics`` (``core/metrics.py``), the UI at ``/``;
+cross-origin calls from the origins of ``KHO_CORS_ORIGINS`` only."""
 
 from __future__ import annotations
 
 import contextlib
+import datetime
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -22,6 +23,7 @@ from graphql_api.access.caller import PURPOSE_HEADER
 from graphql_api.access.gate import Gate, RateLimitHeaders, refusal
 from graphql_api.access.log_writer import AccessLog
 from graphql_api.access.rate_limits import RATE_LIMIT_HEADERS
+from graphql_api.core import metrics
 from graphql_api.core.database import Database
 from graphql_api.core.errors import INTERNAL_MESSAGE, INTERNAL_SERVER_ERROR
 from graphql_api.graphql_endpoint import GatedGraphQL
@@ -68,6 +70,7 @@ def create_app(warehouse_url: str | None = None) -> Starlette:
         schema._schema, PERSONAL_INPUTS, key)) if settings.access_log else None
     gate = Gate(database, settings, access_log)
     downloads = Downloads(database, gate, access_log)
+    scrape = metrics.MetricsEndpoint(database, access_log, settings)
 
     async def healthz(request: Request) -> Response:
         """503 when the warehouse cannot be reached or this process's access-log writer
@@ -82,6 +85,25 @@ def create_app(warehouse_url: str | None = None) -> Starlette:
             body["status"] = "unavailable"
         return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)
 
+    async def readyz(request: Request) -> Response:
+        """200 only when this process can serve what it is for: the warehouse answers, a
+        build is published and the access log is writing; else 503, naming what is not."""
+        state = await scrape.warehouse.read()
+        log_state = access_log.state()["state"] if access_log else "off"
+        body = {"status": "ready",
+                "warehouse": "ok" if state.reachable else state.error,
+                "publication": "none" if state.published_at is None else {
+                    "published_at": datetime.datetime.fromtimestamp(
+                        state.published_at, datetime.UTC).isoformat(),
+                    "age_seconds": round(state.publication_age_seconds, 3)},
+                "access_log": log_state}
+        not_ready = [name for name, ready in (
+            ("warehouse", state.reachable), ("publication", state.published_at is not None),
+            ("access_log", log_state == "writing")) if not ready]
+        if not_ready:
+            body.update(status="not_ready", not_ready=not_ready)
+        return JSONResponse(body, status_code=503 if not_ready else 200)
+
     index_html = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
 
     async def index(request: Request) -> Response:
@@ -95,7 +117,8 @@ def create_app(warehouse_url: str | None = None) -> Starlette:
         if access_log is not None:
             await access_log.open()
         try:
-            yield
+            async with metrics.refreshing(database, access_log):
+                yield
         finally:
             if access_log is not None:
                 await access_log.close()
@@ -106,6 +129,8 @@ def create_app(warehouse_url: str | None = None) -> Starlette:
         routes=[
             Route("/", index),
             Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/metrics", scrape.answer, methods=["GET"]),
             # Every method reaches the endpoint, which answers the ones it does not take.
             Route("/graphql", GatedGraphQL(gate, database, access_log), methods=None),
             Route("/opendata/{name}.{format}", downloads.download, methods=["GET"],
@@ -113,7 +138,9 @@ def create_app(warehouse_url: str | None = None) -> Starlette:
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static",
                   middleware=GZIPPED),
         ],
-        middleware=[cors(settings.cors_origins), Middleware(RateLimitHeaders)],
+        middleware=[Middleware(metrics.RequestMetrics, trusted_proxies=settings.trusted_proxies,
+                               access_lines=settings.log_format == "json"),
+                    cors(settings.cors_origins), Middleware(RateLimitHeaders)],
         exception_handlers={Exception: internal_error},
         lifespan=lifespan,
     )

@@ -10,7 +10,7 @@ import click
 import psycopg
 import sqlalchemy
 
-from kho import db, warehouse
+from kho import db, logs, warehouse
 from kho.settings import SettingsError, load_settings
 
 
@@ -31,6 +31,7 @@ class _Main(click.Group):
 
     def invoke(self, ctx: click.Context):
         try:
+            logs.configure(load_settings())
             return super().invoke(ctx)
         except SettingsError as err:
             _fail(str(err))

@@ -59,6 +59,12 @@ class Settings:
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     # Whether the Dagster schedules start running by themselves (KHO_SCHEDULES).
     schedules: bool = False
+    # Monitoring (docs/operations.md#monitoring): log lines as text or JSON, who besides
+    # loopback may read /metrics, where alerts go, how old the publication may grow.
+    log_format: str = "text"
+    metrics_allow: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    alert_webhook_url: str | None = None
+    max_publication_age_hours: float = 26.0
 
     @property
     def uses_embedded_warehouse(self) -> bool:
@@ -112,6 +118,10 @@ def load_settings(environ: os._Environ[str] | dict[str, str] | None = None) -> S
         cors_origins=_origins(env, "KHO_CORS_ORIGINS"),
         trusted_proxies=_networks(env, "KHO_TRUSTED_PROXIES"),
         schedules=_switch(env, "KHO_SCHEDULES", False),
+        log_format=_choice(env, "KHO_LOG_FORMAT", ("text", "json")),
+        metrics_allow=_networks(env, "KHO_METRICS_ALLOW"),
+        alert_webhook_url=_webhook(env, "KHO_ALERT_WEBHOOK_URL"),
+        max_publication_age_hours=_hours(env, "KHO_MAX_PUBLICATION_AGE_HOURS", 26.0),
     )
 
 
@@ -196,6 +206,36 @@ def _seconds(env, name: str, default: float, zero: bool = False) -> float:
         least = "0 or more" if zero else "more than 0"
         raise SettingsError(f"{name} must be a number of seconds, {least}, got {value!r}")
     return number
+
+
+def _choice(env, name: str, choices: tuple[str, ...]) -> str:
+    """One of ``choices``, the first by default."""
+    value = _value(env, name)
+    if value is None:
+        return choices[0]
+    if value.lower() not in choices:
+        raise SettingsError(f"{name} must be {' or '.join(choices)}, got {value!r}")
+    return value.lower()
+
+
+def _hours(env, name: str, default: float) -> float:
+    value = _value(env, name)
+    if value is None:
+        return default
+    number = _number(value)
+    if number is None or number <= 0:
+        raise SettingsError(f"{name} must be a number of hours, more than 0, got {value!r}")
+    return number
+
+
+def _webhook(env, name: str) -> str | None:
+    value = _value(env, name)
+    if value is None:
+        return None
+    scheme, _, rest = value.partition("://")
+    if scheme.lower() not in ("http", "https") or not rest.split("/")[0]:
+        raise SettingsError(f"{name} must be an http:// or https:// URL, got {value!r}")
+    return value
 
 
 def _cron(env, name: str, default: str) -> str:

@@ -12,17 +12,21 @@ Jobs and schedules:
 
 Both schedules are stopped unless ``KHO_SCHEDULES`` is on; both jobs carry the tag the run
 queue limits to one run at a time (:mod:`kho.dagster_instance`).
+Sensors (``monitoring/``): ``run_failure_alert`` and ``publication_freshness`` alert through
+``KHO_ALERT_WEBHOOK_URL``.
 """
 
 from __future__ import annotations
 
 import dagster as dg
 
+from kho import logs
 from kho.dagster_instance import WAREHOUSE_WRITER_TAG
 from kho.settings import Settings, load_settings
 from pipelines.dbt.assets import build_defs as build_dbt_defs
 from pipelines.dbt.assets import build_source_specs as build_dbt_source_specs
 from pipelines.master_data import assets as master_data_assets
+from pipelines.monitoring import sensors as monitoring_sensors
 from pipelines.reference import assets as reference_assets
 from pipelines.resources import IngestResource, WarehouseResource
 from pipelines.sources import assets as source_assets
@@ -89,11 +93,13 @@ def _asset_keys(definitions: dg.Definitions) -> set[dg.AssetKey]:
 
 @dg.definitions
 def defs() -> dg.Definitions:
+    logs.configure(load_settings(), whole_process=False)
     kho = dg.Definitions.merge(
         source_assets.defs,
         reference_assets.defs,
         build_dbt_defs(),
         master_data_assets.defs,
+        monitoring_sensors.defs,
         dg.Definitions(jobs=[materialize_all, ingest_incremental],
                        schedules=schedules(load_settings()),
                        resources={"warehouse": WarehouseResource(),

@@ -246,6 +246,10 @@ DEFAULTS = {
     "KHO_INCREMENTAL_CRON": ("incremental_cron", "*/15 * * * *", "`*/15 * * * *`"),
     "KHO_CHROMIUM": ("chromium", "/usr/bin/chromium", "`/usr/bin/chromium`"),
     "KHO_SCHEDULES": ("schedules", False, "`off`"),
+    "KHO_LOG_FORMAT": ("log_format", "text", "`text`"),
+    "KHO_METRICS_ALLOW": ("metrics_allow", (), "loopback only"),
+    "KHO_ALERT_WEBHOOK_URL": ("alert_webhook_url", None, "none"),
+    "KHO_MAX_PUBLICATION_AGE_HOURS": ("max_publication_age_hours", 26.0, "26"),
 }
 
 
@@ -276,6 +280,10 @@ def test_ingest_defaults_agree_with_the_settings():
     ("KHO_INCREMENTAL_CRON", "*/5 6-22 * * 1-5", "incremental_cron", "*/5 6-22 * * 1-5"),
     ("KHO_FULL_REFRESH_CRON", "", "full_refresh_cron", "0 2 * * *"),  # empty: unset
     ("KHO_AUDIT_ANCHORS", "/srv/anchors", "audit_anchors", Path("/srv/anchors")),
+    ("KHO_LOG_FORMAT", "JSON", "log_format", "json"),
+    ("KHO_MAX_PUBLICATION_AGE_HOURS", "0.5", "max_publication_age_hours", 0.5),
+    ("KHO_ALERT_WEBHOOK_URL", "https://soc.example.gov.vn/hook", "alert_webhook_url",
+     "https://soc.example.gov.vn/hook"),
 ])
 def test_values_are_read(variable, value, attribute, expected):
     assert getattr(load_settings({variable: value}), attribute) == expected
@@ -293,6 +301,9 @@ def test_values_are_read(variable, value, attribute, expected):
     ("KHO_SOURCE_RETRY_DELAY", "-1", "a number of seconds, 0 or more"),
     ("KHO_SOURCE_CONNECT_TIMEOUT", "0", "a number of seconds, more than 0"),
     ("KHO_ACCESS_LOG", "yes", "on or off"),
+    ("KHO_LOG_FORMAT", "yaml", "text or json"),
+    ("KHO_MAX_PUBLICATION_AGE_HOURS", "0", "a number of hours, more than 0"),
+    ("KHO_ALERT_WEBHOOK_URL", "soc.example.gov.vn/hook", "an http:// or https:// URL"),
     ("KHO_FULL_REFRESH_CRON", "0 2 * *", "a cron schedule of five fields"),
     ("KHO_INCREMENTAL_CRON", "*/15 25 * * *", "a cron schedule of five fields"),
     ("KHO_INCREMENTAL_CRON", "0 0 30 2 *", "a cron schedule of five fields"),

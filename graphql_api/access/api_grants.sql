@@ -10,3 +10,11 @@ grant usage on schema api to {api_role};
 grant select on api.installation, api.clients, api.client_grants, api.api_keys to {api_role};
 grant select, insert on api.access_log to {api_role};
 revoke update, delete, truncate on api.access_log from {api_role};
+
+-- /metrics and /readyz (graphql_api/core/warehouse_state.py): per source table, how many
+-- rows were loaded and are in quarantine and when the last load finished; counts and times
+-- only, never a row's values or a load's error text.
+grant usage on schema ingest, quarantine to {api_role};
+grant select (source, table_name, status, finished_at, rows_inserted, rows_updated)
+    on ingest.batches to {api_role};
+grant select (source, table_name, released_at) on quarantine.rows to {api_role};

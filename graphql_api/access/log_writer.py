@@ -54,6 +54,7 @@ from strawberry.extensions import SchemaExtension
 
 from graphql_api.access import log_values
 from graphql_api.access.caller import Caller
+from graphql_api.core import metrics
 from graphql_api.core.errors import INTERNAL_SERVER_ERROR, SERVICE_UNAVAILABLE, CodedError, code_of
 from kho import db
 
@@ -89,8 +90,8 @@ def entry(caller, outcome: str, *, operation_type: str | None = None,
           variables: dict | None = None, error_codes: list[str] | None = None,
           duration_ms: float | None = None, person_ids=(), key_id: str | None = None) -> dict:
     """One access-log entry, timed now, with what the caller sent storable and bounded
-    (``log_values``)."""
-    return {
+    (``log_values``); the request's metrics are labelled with what it says."""
+    row = {
         "logged_at": datetime.datetime.now(datetime.UTC).isoformat(),
         "client_id": caller.client_id, "client_name": log_values.text(caller.client_name),
         "key_id": log_values.text(key_id or caller.key_id),
@@ -103,6 +104,8 @@ def entry(caller, outcome: str, *, operation_type: str | None = None,
         "duration_ms": None if duration_ms is None else round(duration_ms, 3),
         "person_ids": sorted(person_ids),
     }
+    metrics.account(caller, operation_type, outcome, row["error_codes"])
+    return row
 
 
 def withheld(row: dict) -> dict:

@@ -1,0 +1,1 @@
+"""Alerts for the security-operations centre: a failed run, a stale publication."""
