@@ -40,6 +40,8 @@ keyed as (
     from groups
     cross join lateral unnest(groups.name_match_keys) as spellings (name_match_key)
     cross join lateral unnest(groups.birth_days) as day_list (birth_day)
+    -- A record that states no name shares no name with anyone.
+    where spellings.name_match_key <> ''
 ),
 
 marriages as (
@@ -56,11 +58,13 @@ partnerships as (
         husband_personal_id_number as personal_id_number,
         wife_personal_id_number as partner_personal_id_number
     from marriages
+    where husband_personal_id_number is not null and wife_personal_id_number is not null
     union
     select
         wife_personal_id_number as personal_id_number,
         husband_personal_id_number as partner_personal_id_number
     from marriages
+    where husband_personal_id_number is not null and wife_personal_id_number is not null
     union
     select
         father_id_number as personal_id_number,
@@ -143,8 +147,8 @@ candidates as (
             one.partner_personal_id_number = other.partner_personal_id_number
             and one.personal_id_number <> other.personal_id_number
     where
-        one.personal_id_number is not null
-        and other.personal_id_number is not null
+        -- One keystroke is at most two edits: a cheap test first, on millions of pairs.
+        public.levenshtein_less_equal(one.personal_id_number, other.personal_id_number, 2) <= 2
         and util.identity_number_typo(one.personal_id_number, other.personal_id_number)
         is not null
     union
