@@ -200,10 +200,14 @@ def materialize(full_refresh: bool, ingest_only: bool) -> None:
     """Run the job that materializes every asset (extract, load, dbt build)."""
     from kho.runner import run_materialize_all
 
-    result = run_materialize_all(echo=_stdout_echo(), full_refresh=full_refresh,
-                                 ingest_only=ingest_only)
+    stderr = click.get_text_stream("stderr")  # the run redirects sys.stderr to its log
+    result = run_materialize_all(
+        echo=_stdout_echo(), full_refresh=full_refresh, ingest_only=ingest_only,
+        echo_failure=lambda line: click.secho(f"error: {line}", fg="red", file=stderr))
     if not result.success:
-        _fail(f"run {result.run_id} failed: {result.failure}")
+        if result.failed_steps:  # each told as it failed, and counted in the summary
+            sys.exit(1)
+        _fail(f"run {result.run_id} failed before any step did; see {result.log_path}")
 
 
 @main.group("pipelines")

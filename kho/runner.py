@@ -24,13 +24,35 @@ class RunOutcome:
     run_id: str
     success: bool
     seconds: float
+    log_path: str
     materialized: list[str] = field(default_factory=list)
     checks_passed: int = 0
     checks_failed: list[str] = field(default_factory=list)
     # Checks of WARN severity that did not pass: reported, but they fail nothing.
     checks_warned: list[str] = field(default_factory=list)
-    failure: str | None = None
-    failed_steps: list[str] = field(default_factory=list)
+    # Each failed step's key and cause, in the order they failed.
+    failed_steps: list[tuple[str, str]] = field(default_factory=list)
+    # Steps of the plan that never started (downstream of a failure).
+    steps_skipped: int = 0
+
+    @property
+    def summary(self) -> str:
+        """One line whose every count names what it counts: steps and checks apart."""
+        def count(n: int, noun: str, verb: str) -> str:
+            return f"{n} {noun}{'' if n == 1 else 's'} {verb}"
+
+        parts = []
+        if self.failed_steps:
+            keys = ", ".join(key for key, _ in self.failed_steps)
+            parts.append(f"{count(len(self.failed_steps), 'step', 'failed')} ({keys})")
+        if self.steps_skipped:
+            parts.append(count(self.steps_skipped, "step", "skipped"))
+        parts += [count(len(self.materialized), "asset", "materialized"),
+                  count(self.checks_passed, "check", "passed"),
+                  count(len(self.checks_warned), "check", "warned"),
+                  count(len(self.checks_failed), "check", "failed")]
+        verdict = "succeeded" if self.success else "FAILED"
+        return f"{verdict} in {self.seconds:.1f} s: {', '.join(parts)}"
 
 
 def _is_warning(evaluation) -> bool:
@@ -40,12 +62,17 @@ def _is_warning(evaluation) -> bool:
 
 
 def _root_cause(error) -> str:
-    """The message of the error kho raised, not of Dagster's wrappers around it."""
+    """The message of the error kho raised, not of Dagster's wrappers around it; kho's own
+    errors without their class name, as they are written to be read."""
     if error is None:
         return "failed"
     while (error.cls_name or "").startswith("Dagster") and error.cause is not None:
         error = error.cause
-    return error.message.strip()
+    message = error.message.strip()
+    qualified, _, rest = message.partition(": ")
+    if qualified.endswith(f".{error.cls_name}") and qualified.startswith(("kho.", "pipelines.")):
+        return rest
+    return message
 
 
 def _describe_event(event) -> str | None:
@@ -76,19 +103,25 @@ def _describe_event(event) -> str | None:
         return None
     if kind == DagsterEventType.STEP_START:
         return f"- step {dagster_event.step_key} started"
-    if kind == DagsterEventType.STEP_FAILURE:
-        error = dagster_event.event_specific_data.error
-        return f"- step {dagster_event.step_key} FAILED: {_root_cause(error)}"
     return None
 
 
-def _follow(instance, run_id: str, echo: Callable[[str], None], stop: threading.Event) -> None:
-    """Print the run's notable events as they are written to the instance's event log."""
+def _follow(instance, run_id: str, echo: Callable[[str], None],
+            echo_failure: Callable[[str], None], stop: threading.Event) -> None:
+    """Print the run's notable events as they are written to the instance's event log; a
+    failed step's cause goes to ``echo_failure``, once."""
+    from dagster import DagsterEventType
+
     cursor = None
     while True:
         finished = stop.is_set()
         page = instance.get_records_for_run(run_id, cursor=cursor)
         for record in page.records:
+            event = record.event_log_entry.dagster_event
+            if event is not None and event.event_type == DagsterEventType.STEP_FAILURE:
+                echo_failure(f"step {event.step_key} failed: "
+                             f"{_root_cause(event.event_specific_data.error)}")
+                continue
             line = _describe_event(record.event_log_entry)
             if line:
                 echo(line)
@@ -99,11 +132,18 @@ def _follow(instance, run_id: str, echo: Callable[[str], None], stop: threading.
             stop.wait(0.5)
 
 
-def run_materialize_all(echo: Callable[[str], None] = print, *, full_refresh: bool = False,
-                        ingest_only: bool = False) -> RunOutcome:
+def run_materialize_all(echo: Callable[[str], None] = print, *,
+                        echo_failure: Callable[[str], None] | None = None,
+                        full_refresh: bool = False, ingest_only: bool = False) -> RunOutcome:
     """Run ``materialize_all`` (or ``ingest_incremental`` with ``ingest_only``); ``echo``
-    gets progress lines, dbt's and Dagster's own output goes to a log file under
-    ``$KHO_HOME/logs``. ``full_refresh`` re-reads every source row."""
+    gets progress lines and, last, the summary; ``echo_failure`` (default: ``echo``) each
+    failed step's cause as it fails, the only place the cause is told. dbt's and Dagster's
+    own output goes to a log file under ``$KHO_HOME/logs``. ``full_refresh`` re-reads
+    every source row."""
+    if echo_failure is None:
+        def echo_failure(line: str) -> None:
+            echo(f"- {line}")
+
     settings = load_settings()
     warehouse.ensure_warehouse(settings)
     prepare_dagster_home(settings)
@@ -131,8 +171,8 @@ def run_materialize_all(echo: Callable[[str], None] = print, *, full_refresh: bo
         mode = "full refresh" if full_refresh else "incremental"
         echo(f"running {job_name}, {mode} (run {run_id}); full log in {log_path}")
         stop = threading.Event()
-        follower = threading.Thread(target=_follow, args=(instance, run_id, echo, stop),
-                                    daemon=True)
+        follower = threading.Thread(
+            target=_follow, args=(instance, run_id, echo, echo_failure, stop), daemon=True)
         follower.start()
         try:
             with redirect_stdout(log_file), redirect_stderr(log_file):
@@ -144,9 +184,13 @@ def run_materialize_all(echo: Callable[[str], None] = print, *, full_refresh: bo
             stop.set()
             follower.join()
         outcome = RunOutcome(run_id=run_id, success=result.success,
-                             seconds=time.perf_counter() - started)
+                             seconds=time.perf_counter() - started, log_path=str(log_path))
+        planned = {step.key for step in instance.get_execution_plan_snapshot(
+            result.dagster_run.execution_plan_snapshot_id).steps}
         for event in result.all_events:
-            if event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
+            if event.event_type == DagsterEventType.STEP_START:
+                planned.discard(event.step_key)
+            elif event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
                 outcome.materialized.append(event.asset_key.to_user_string())
             elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
                 evaluation = event.event_specific_data
@@ -159,12 +203,7 @@ def run_materialize_all(echo: Callable[[str], None] = print, *, full_refresh: bo
                     outcome.checks_failed.append(name)
             elif event.event_type == DagsterEventType.STEP_FAILURE:
                 outcome.failed_steps.append(
-                    f"step {event.step_key}: {_root_cause(event.event_specific_data.error)}")
-    if outcome.failed_steps:
-        outcome.failure = "; ".join(outcome.failed_steps)
-    echo(f"{'succeeded' if outcome.success else 'FAILED'} in {outcome.seconds:.1f} s: "
-         f"{len(outcome.materialized)} assets materialized, {outcome.checks_passed} checks "
-         f"passed, {len(outcome.checks_warned)} warned, {len(outcome.checks_failed)} failed")
-    if not outcome.success and outcome.failure is None:
-        outcome.failure = "see the run's event log"
+                    (event.step_key, _root_cause(event.event_specific_data.error)))
+        outcome.steps_skipped = len(planned)
+    echo(outcome.summary)
     return outcome

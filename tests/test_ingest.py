@@ -10,6 +10,7 @@ source, a silent source.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -383,6 +384,19 @@ def test_an_unreachable_source_fails_clearly_while_the_others_load(site):
     assert result.returncode == 1
     assert "source 'cadre'" in result.stderr and "unavailable" in result.stderr
     assert "gave up after 2 attempt(s)" in result.stderr
+    # Said once, with the step and every table it stopped; the summary counts steps and
+    # checks apart, so nothing in it reads "0 failed" beside a failure.
+    said = result.stdout + result.stderr
+    assert said.count("Connection refused") == 1, said
+    assert re.search(r"error: step load_sources failed: .*source 'cadre' \(postgresql://"
+                     r"kho@127\.0\.0\.1:\d+/cadre\) is unavailable while connecting to read "
+                     r"(dm_co_quan|ho_so_can_bo|qua_trinh_cong_tac)(, | and )", result.stderr)
+    assert all(said.count(table) == 1
+               for table in ("dm_co_quan", "ho_so_can_bo", "qua_trinh_cong_tac")), said
+    summary = result.stdout.strip().splitlines()[-1]
+    assert re.fullmatch(r"FAILED in [\d.]+ s: 1 step failed \(load_sources\), "
+                        r"(\d+ steps? skipped, )?\d+ assets? materialized, \d+ checks? passed, "
+                        r"0 checks warned, 0 checks failed", summary), summary
     statuses = defaultdict(list)
     for source, status in rows(warehouse, "select source, status from ingest.batches "
                                           "order by batch_id"):

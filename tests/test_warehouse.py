@@ -6,12 +6,14 @@ build whose tests fail is not published; the API keeps answering from the last g
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from collections import Counter, defaultdict
 
 import psycopg
 import pytest
+from dagster import AssetCheckSeverity, DagsterEventType, DagsterInstance
 
 from kho.settings import DBT_PROJECT_DIR
 from pipelines.dbt.project import run_dbt
@@ -49,7 +51,7 @@ def manifest() -> dict:
 
 def test_build_publishes_every_mart_with_no_failed_test(deployment):
     summary = deployment.first_run.strip().splitlines()[-1]
-    assert summary.startswith("succeeded") and summary.endswith(" 0 failed"), summary
+    assert summary.startswith("succeeded") and summary.endswith(" 0 checks failed"), summary
     assert "materialized marts/published" in deployment.first_run
     nodes = manifest()["nodes"].values()
     marts = {n["name"] for n in nodes if n["resource_type"] == "model" and n["fqn"][1] == "marts"}
@@ -198,7 +200,25 @@ def test_a_merged_commune_is_found_under_its_legacy_and_its_current_code(deploym
     assert per_current[current] <= absorbed
 
 
+def check_evaluations(deployment: Deployment, output: str, asset: str) -> dict:
+    """The asset's check evaluations in the Dagster event log of the run ``output`` names."""
+    run_id = re.search(r"\(run ([0-9a-f-]{36})\)", output).group(1)
+    with DagsterInstance.from_config(str(deployment.home / "dagster")) as instance:
+        records = instance.get_records_for_run(
+            run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION, limit=10_000).records
+    return {e.check_name: e for e in (r.event_log_entry.dagster_event.event_specific_data
+                                      for r in records)
+            if e.asset_key.to_user_string() == asset}
+
+
 def test_a_failed_build_is_not_published_and_the_next_good_one_is(deployment):
+    # An assignment to an agency the cadre system does not list: its organization_id
+    # resolves to no organization, which the relationships test on fct_employment warns of.
+    with psycopg.connect(deployment.source_url("cadre")) as conn:
+        conn.execute("update qua_trinh_cong_tac set ma_co_quan = 'X9999', ngay_sua = now() "
+                     "where id = (select min(id) from qua_trinh_cong_tac)")
+    dangling_agency = ("relationships_fct_employment_organization_id__organization_id__"
+                       "ref_dim_organization_")
     land = deployment.source_url("land")
     with psycopg.connect(land) as conn:
         parcel_id, commune, sheet, number, area = conn.execute("""
@@ -231,8 +251,27 @@ def test_a_failed_build_is_not_published_and_the_next_good_one_is(deployment):
         failed = subprocess.run([sys.executable, "-m", "kho.cli", "materialize"],
                                 env=deployment.env, capture_output=True, text=True, timeout=900)
         assert failed.returncode != 0
-        assert "assert_parcel_shares_sum_to_at_most_one" in failed.stdout + failed.stderr
+        said = failed.stdout + failed.stderr
+        assert "assert_parcel_shares_sum_to_at_most_one" in said
+        assert said.count("configured to fail if != 0") == 1, said  # dbt's message, once
+        assert re.search(r"^error: step kho_dbt_models failed: dbt build failed: test "
+                         r"assert_parcel_shares_sum_to_at_most_one \(Got 1 result, configured "
+                         r"to fail if != 0\); dbt's log: \S+/dbt\.log$", failed.stderr,
+                         re.MULTILINE), failed.stderr
         assert "materialized marts/published" not in failed.stdout
+        summary = failed.stdout.strip().splitlines()[-1]
+        assert re.fullmatch(r"FAILED in [\d.]+ s: 1 step failed \(kho_dbt_models\), "
+                            r"\d+ steps? skipped, \d+ assets materialized, \d+ checks passed, "
+                            r"[1-9]\d* checks? warned, 1 check failed", summary), summary
+        # In Dagster the warning is a failed check of severity WARN (the UI shows it as a
+        # warning), the failure one of severity ERROR.
+        warned = check_evaluations(deployment, failed.stdout, "marts/fct_employment")
+        assert not warned[dangling_agency].passed
+        assert warned[dangling_agency].severity == AssetCheckSeverity.WARN
+        errors = check_evaluations(deployment, failed.stdout, "marts/fct_land_right")
+        assert not errors["assert_parcel_shares_sum_to_at_most_one"].passed
+        assert errors["assert_parcel_shares_sum_to_at_most_one"].severity == \
+            AssetCheckSeverity.ERROR
         # The new area reached the build schema, but the API still serves the last good build.
         assert query(deployment, "select area_m2 from marts_build.dim_land_parcel "
                                  "where land_parcel_id = %s", (parcel,))[0][0] == area + 1000
@@ -244,7 +283,12 @@ def test_a_failed_build_is_not_published_and_the_next_good_one_is(deployment):
         with psycopg.connect(land) as conn:  # the agency corrects its register
             conn.execute("delete from quyen_su_dung where id = %s", (planted,))
         output = deployment.kho("materialize").stdout
-        assert "materialized marts/published" in output
+        assert "materialized marts/published" in output  # a warning does not hold it back
+        assert f"check WARNING marts/fct_employment: {dangling_agency}" in output
+        assert re.search(r"^succeeded .* [1-9]\d* checks? warned, 0 checks failed$",
+                         output.strip().splitlines()[-1])
+        assert check_evaluations(deployment, output, "marts/fct_employment")[
+            dangling_agency].severity == AssetCheckSeverity.WARN
         served = graphql(api, area_query, {"id": parcel})["data"]["landParcel"]["areaM2"]
         assert served == pytest.approx(float(area) + 1000)
     after = query(deployment, "select invocation_id from kho_meta.publications "

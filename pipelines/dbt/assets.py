@@ -38,6 +38,23 @@ class KhoDbtTranslator(DagsterDbtTranslator):
         return super().get_group_name(dbt_resource_props)
 
 
+class DbtBuildFailed(Exception):
+    """``dbt build`` ended with errors; the message names each node that failed."""
+
+
+def describe_build_failure(run_results: Mapping[str, Any], log_path: str) -> str | None:
+    """One line naming each model, seed, snapshot or error-severity test that failed, with
+    dbt's message, from the build's ``run_results.json``; None if it names none (dbt
+    stopped before running anything)."""
+    failed = [f"{r['unique_id'].split('.')[0]} {r['unique_id'].split('.')[2]} ("
+              + " ".join((r.get("message") or r["status"]).split()) + ")"
+              for r in run_results.get("results", [])
+              if r.get("status") in ("error", "fail", "runtime error")]
+    if not failed:
+        return None
+    return f"dbt build failed: {'; '.join(failed)}; dbt's log: {log_path}"
+
+
 def build_dbt_assets() -> dg.AssetsDefinition:
     project = dbt_project()
 
@@ -46,7 +63,19 @@ def build_dbt_assets() -> dg.AssetsDefinition:
     def kho_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
                        warehouse: WarehouseResource):
         warehouse.export_dbt_environment()
-        yield from dbt.cli(["build"], context=context).stream()
+        build = dbt.cli(["build"], context=context, raise_on_error=False)
+        yield from build.stream()
+        error = build.get_error()
+        if error is None:
+            return
+        try:
+            failure = describe_build_failure(build.get_artifact("run_results.json"),
+                                             str(build.target_path / "dbt.log"))
+        except FileNotFoundError:
+            failure = None
+        if failure is None:
+            raise error
+        raise DbtBuildFailed(failure) from error
 
     return kho_dbt_models
 

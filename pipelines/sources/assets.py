@@ -15,6 +15,7 @@ import dagster as dg
 from pipelines.resources import IngestResource, WarehouseResource
 from pipelines.sources.contracts import CONTRACTS, TableContract
 from pipelines.sources.extract_load import LoadResult, compare_versions, load_tables
+from pipelines.sources.readers import SourceUnavailable, describe_unavailable
 
 BATCH_CHECK = "batch_reconciles"
 COUNT_CHECK = "row_count_matches_source"
@@ -68,7 +69,27 @@ def reconciliation_results(result: LoadResult) -> list[dg.AssetCheckResult]:
 
 
 class IngestFailed(Exception):
-    """More than one table failed to load; the message names each."""
+    """More than one table failed to load; the message names each, and tells what stopped
+    several of them (a source down, the warehouse refusing) once."""
+
+
+def describe_failures(failures: list[tuple[TableContract, BaseException]]) -> str:
+    """The failures grouped by cause, in the order they came: a source that is down stops
+    all its tables with one error, said once with the tables it stopped."""
+    groups: dict[tuple, list[tuple[TableContract, BaseException]]] = {}
+    for contract, err in failures:
+        key = ((err.source, err.url, err.doing, err.cause) if isinstance(err, SourceUnavailable)
+               else (type(err).__name__, str(err)))
+        groups.setdefault(key, []).append((contract, err))
+    sentences = []
+    for group in groups.values():
+        first = group[0][1]
+        if isinstance(first, SourceUnavailable):
+            sentences.append(describe_unavailable([err for _, err in group]))
+        else:
+            tables = ", ".join(contract.raw_table for contract, _ in group)
+            sentences.append(f"{tables}: {first}")
+    return f"{len(failures)} tables did not load: " + "; ".join(sentences)
 
 
 def build_raw_tables_asset(contracts: list[TableContract]) -> dg.AssetsDefinition:
@@ -104,12 +125,12 @@ def build_raw_tables_asset(contracts: list[TableContract]) -> dg.AssetsDefinitio
         tables = [(c, warehouse.source_url(c.source, url)) for c in contracts
                   if raw_asset_key(c) in context.selected_asset_keys]
         checks = context.selected_asset_check_keys
-        failures: list[BaseException] = []
+        failures: list[tuple[TableContract, BaseException]] = []
         for contract, result in load_tables(url, tables, ingest.settings(),
                                             run_id=context.run_id, log=context.log.warning):
             if isinstance(result, BaseException):  # the others still load; raised below
                 context.log.error(f"{contract.raw_table}: {result}")
-                failures.append(result)
+                failures.append((contract, result))
                 continue
             context.log.info(
                 f"{contract.raw_table} ({result.mode}): {result.rows_extracted} extracted, "
@@ -122,10 +143,9 @@ def build_raw_tables_asset(contracts: list[TableContract]) -> dg.AssetsDefinitio
                 if dg.AssetCheckKey(raw_asset_key(contract), check.check_name) in checks:
                     yield check
         if len(failures) == 1:
-            raise failures[0]
+            raise failures[0][1]
         if failures:
-            raise IngestFailed(f"{len(failures)} tables did not load: "
-                               + "; ".join(str(f) for f in failures)) from failures[0]
+            raise IngestFailed(describe_failures(failures)) from failures[0][1]
 
     return _load_sources
 

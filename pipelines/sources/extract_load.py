@@ -170,8 +170,7 @@ def load_table(warehouse_url: str, source_url: str, contract: TableContract,
             except SourceUnavailable as err:
                 bookkeeping.fail_batch(control, batch_id, err, time.perf_counter() - started)
                 if attempt == settings.attempts:
-                    raise SourceUnavailable(
-                        f"{err} (gave up after {attempt} attempt(s))") from err
+                    raise err.gave_up(attempt) from err
                 delay = settings.retry_delay_seconds * 2 ** (attempt - 1)
                 log(f"{contract.raw_table}: {err}; retrying in {delay:g} s "
                     f"(attempt {attempt + 1} of {settings.attempts})")

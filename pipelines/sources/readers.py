@@ -27,7 +27,38 @@ STREAM_BATCH_ROWS = 10_000
 
 
 class SourceUnavailable(RuntimeError):
-    """The agency system could not be reached or read (refused, timed out, dropped)."""
+    """The agency system could not be reached or read (refused, timed out, dropped).
+
+    Its parts are kept apart so that the tables one outage stopped can be told as one
+    failure (``describe_unavailable``) rather than once per table."""
+
+    def __init__(self, source: str, url: str, doing: str, table: str, reason: str,
+                 attempts: int | None = None):
+        super().__init__(source, url, doing, table, reason, attempts)
+        self.source, self.url, self.doing = source, url, doing
+        self.table, self.reason, self.attempts = table, reason, attempts
+
+    def gave_up(self, attempts: int) -> SourceUnavailable:
+        return SourceUnavailable(self.source, self.url, self.doing, self.table, self.reason,
+                                 attempts)
+
+    @property
+    def cause(self) -> str:
+        """What went wrong, without the table: the same for every table one outage stops."""
+        tried = f" (gave up after {self.attempts} attempt(s))" if self.attempts else ""
+        return f"{self.reason}{tried}"
+
+    def __str__(self) -> str:
+        return describe_unavailable([self])
+
+
+def describe_unavailable(errors: list[SourceUnavailable]) -> str:
+    """One sentence for errors of one source, URL, action and cause, naming their tables."""
+    first = errors[0]
+    tables = [e.table for e in errors]
+    named = tables[0] if len(tables) == 1 else f"{', '.join(tables[:-1])} and {tables[-1]}"
+    return (f"source {first.source!r} ({first.url}) is unavailable while {first.doing} "
+            f"{named}: {first.cause}")
 
 
 class SourceReader:
@@ -42,9 +73,9 @@ class SourceReader:
 
     def unavailable(self, err: BaseException, doing: str) -> SourceUnavailable:
         reason = str(getattr(err, "orig", None) or err).strip().splitlines()
-        return SourceUnavailable(
-            f"source {self.contract.source!r} ({db.redact(self.url)}) is unavailable while "
-            f"{doing} {self.contract.table}: {reason[0] if reason else type(err).__name__}")
+        return SourceUnavailable(self.contract.source, db.redact(self.url), doing,
+                                 self.contract.table,
+                                 reason[0] if reason else type(err).__name__)
 
     def copy_rows(self, into: psycopg.Copy, since: datetime | None) -> int:
         """Write the table's rows (those with a watermark from ``since`` on, and those with
