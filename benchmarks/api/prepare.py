@@ -61,16 +61,22 @@ def _built(url: str) -> tuple[int, str] | None:
 def build(url: str, scale: int, digest: str) -> float:
     """From the raw tables to published marts and master IDs, from scratch; seconds taken.
 
-    Snapshots and the master-ID map of an earlier build are dropped too: they would carry
-    the other scale's persons along (and the map refuses to retire them all at once)."""
+    Snapshots and the master-ID map of an earlier build go too (the map is emptied): they
+    would carry the other scale's persons along (and the map refuses to retire them all at
+    once)."""
     started = time.perf_counter()
     with db.connect(url) as conn:
         conn.execute(f"drop table if exists {BUILD_TABLE}")
         conn.execute(f"create table {BUILD_TABLE} (scale integer not null, project_digest "
                      "text not null, built_at timestamptz not null default now())")
-        for schema in (*DBT_SCHEMAS, "master_data"):
+        for schema in DBT_SCHEMAS:
             conn.execute(sql.SQL("drop schema if exists {} cascade").format(
                 sql.Identifier(schema)))
+        # master_data is the migrations' (made when the sources were loaded): emptied.
+        tables = [sql.Identifier("master_data", name) for (name,) in conn.execute(
+            "select tablename from pg_tables where schemaname = 'master_data'")]
+        if tables:
+            conn.execute(sql.SQL("truncate {} cascade").format(sql.SQL(", ").join(tables)))
     with tempfile.TemporaryDirectory() as target:
         result = run_dbt(url, Path(target), "build", "--threads", "2")
         if result.returncode != 0:

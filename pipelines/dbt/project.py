@@ -15,9 +15,9 @@ from kho.settings import DBT_PROJECT_DIR
 from kho.warehouse import dbt_environment
 
 # The schemas dbt builds: a rebuild from raw data drops these and keeps raw_*, quarantine,
-# ingest, reference and master_data.
+# ingest, reference, master_data and kho_meta (the migrations' own, with the publications).
 DBT_SCHEMAS = ("staging", "intermediate", "marts", "marts_build", "marts_previous",
-               "snapshots", "reference_codes", "kho_meta", "util")
+               "snapshots", "reference_codes", "util")
 
 
 def ensure_dbt_on_path() -> None:
