@@ -72,7 +72,7 @@ def assert_raw_matches_the_register(deployment: Deployment) -> None:
 
 def materialize(deployment: Deployment) -> None:
     summary = deployment.kho("materialize").stdout.strip().splitlines()[-1]
-    assert summary.startswith("succeeded") and summary.endswith(" 0 failed"), summary
+    assert summary.startswith("succeeded") and summary.endswith(" 0 checks failed"), summary
 
 
 def test_the_enterprise_register_on_mariadb_loads_and_follows_change(deployment):
