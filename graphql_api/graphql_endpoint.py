@@ -80,7 +80,7 @@ class GatedGraphQL:
         except http.Refused as refused:
             self._record_failure(request, caller, refused.code)
             return refusal(refused.message, refused.code, refused.status, refused.headers,
-                           media_type)
+                           media_type, refused.extensions)
         except ClientDisconnect:
             self._record_failure(request, caller, BAD_REQUEST)
             return Response(status_code=400)

@@ -78,10 +78,11 @@ class Gate:
 
 
 def refusal(message: str, code: str, status: int, headers: dict | None = None,
-            media_type: str = JSON) -> Response:
+            media_type: str = JSON, extensions: dict | None = None) -> Response:
     """A request refused before GraphQL reads it, answered in the shape of a GraphQL error
     (without ``data``: no operation ran), in the media type the caller accepts."""
-    return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]},
+    return JSONResponse({"errors": [{"message": message,
+                                     "extensions": {"code": code, **(extensions or {})}}]},
                         status_code=status, headers=headers, media_type=media_type)
 
 

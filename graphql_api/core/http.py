@@ -26,6 +26,7 @@ import orjson
 from graphql import GraphQLError
 from starlette.requests import Request
 
+from graphql_api.core.document_cache import count_tokens
 from graphql_api.core.errors import (
     ALIAS_LIMIT,
     BAD_REQUEST,
@@ -43,6 +44,7 @@ from graphql_api.core.limits import (
     MAX_BODY_BYTES,
     MAX_DOCUMENT_BYTES,
     MAX_JSON_DEPTH,
+    MAX_TOKENS,
     MAX_VARIABLES_BYTES,
 )
 
@@ -57,9 +59,11 @@ REQUEST_ERRORS = frozenset({GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED, BAD
 class Refused(Exception):
     """A request refused at the edge: HTTP ``status`` and a coded error."""
 
-    def __init__(self, message: str, code: str, status: int, headers: dict | None = None):
+    def __init__(self, message: str, code: str, status: int, headers: dict | None = None,
+                 extensions: dict | None = None):
         super().__init__(message)
         self.message, self.code, self.status, self.headers = message, code, status, headers
+        self.extensions = extensions
 
 
 @dataclass(frozen=True)
@@ -130,6 +134,13 @@ async def read_request(request: Request) -> GraphQLRequest:
     if variables_bytes > MAX_VARIABLES_BYTES:
         raise Refused(f"the variables are {variables_bytes} bytes as JSON; at most "
                       f"{MAX_VARIABLES_BYTES} are allowed", REQUEST_TOO_LARGE, 413)
+    tokens = count_tokens(query)
+    if tokens > MAX_TOKENS:
+        # Counted by one regular expression: graphql-core's parser would spend some 13 µs a
+        # token before giving up at the limit.
+        raise Refused(f"the document has {tokens} tokens; at most {MAX_TOKENS} are allowed "
+                      f"(comments are not tokens)", TOKEN_LIMIT, 400,
+                      extensions={"limit": MAX_TOKENS, "tokens": tokens})
     return GraphQLRequest(query, variables, operation_name, extensions)
 
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 import base64
 import datetime
 import json
+import time
 import unicodedata
 import uuid
 
 import httpx
+import psycopg
 
 from tests.api.conftest import FULL_ACCESS
 
@@ -251,3 +253,16 @@ def persons_with(wh, relation: str, n: int = 4) -> list[str]:
     return ids(column(wh, f"""
         select p from {table}, unnest({persons}) as p where p is not null
         group by p order by count(*) desc, p limit %s""", (n,)))
+
+
+def logged(wh, purpose_sent: str, count: int = 1) -> list[dict]:
+    """The access-log entries of the requests sent with a purpose, once there are
+    ``count`` of them (the server writes each just after its answer)."""
+    cursor = wh.cursor(row_factory=psycopg.rows.dict_row)
+    for _ in range(200):
+        rows = cursor.execute("select * from api.access_log where purpose = %s "
+                              "order by entry_id", (purpose_sent,)).fetchall()
+        if len(rows) >= count:
+            return rows
+        time.sleep(0.05)
+    raise AssertionError(f"no access-log entry with purpose {purpose_sent!r}")

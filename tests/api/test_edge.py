@@ -18,7 +18,6 @@ import time
 import uuid
 
 import httpx
-import psycopg
 import pytest
 from graphql import get_introspection_query
 
@@ -36,6 +35,7 @@ from graphql_api.core.limits import (
 from kho import db
 from kho.settings import load_settings
 from tests.api.conftest import FULL_ACCESS
+from tests.api.helpers import logged
 from tests.conftest import create_client, running_api
 
 ORIGIN = "https://planning.example.gov.vn"
@@ -45,19 +45,6 @@ SMALL = "{ adminUnits(first: 1) { totalCount } }"
 def purpose() -> str:
     """A purpose no other request sends: its access-log entries are this request's."""
     return f"edge test {uuid.uuid4().hex}"
-
-
-def logged(wh, purpose_sent: str, count: int = 1) -> list[dict]:
-    """The access-log entries of the requests sent with a purpose, once there are
-    ``count`` of them (the server writes each just after its answer)."""
-    cursor = wh.cursor(row_factory=psycopg.rows.dict_row)
-    for _ in range(200):
-        rows = cursor.execute("select * from api.access_log where purpose = %s "
-                              "order by entry_id", (purpose_sent,)).fetchall()
-        if len(rows) >= count:
-            return rows
-        time.sleep(0.05)
-    raise AssertionError(f"no access-log entry with purpose {purpose_sent!r}")
 
 
 def last_entry_id(wh) -> int:
