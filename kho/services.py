@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from kho.dagster_instance import prepare_dagster_home
-from kho.settings import DBT_PROJECT_DIR, Settings
+from kho.settings import DBT_PROJECT_DIR, REPO_ROOT, Settings
 
 CODE_LOCATION = "pipelines.definitions"
 ENVIRONMENT_FILE = "/etc/kho/kho.env"
@@ -67,6 +67,12 @@ _TIMED = {"kho-pipelines-prune.service": (
 PRUNE_TIMER = "kho-pipelines-prune.timer"
 
 
+def _documentation() -> str:
+    """The operator's manual, when kho runs from a tree that has it (a wheel has none)."""
+    manual = REPO_ROOT / "docs" / "operations.md"
+    return f"Documentation=file://{manual}\n" if manual.is_file() else ""
+
+
 def _service(name: str, description: str, command: str, writable: list[str], kho: str,
              user: str, home: Path, timed: bool) -> str:
     how = "Type=oneshot" if timed else "Type=simple"
@@ -77,8 +83,7 @@ def _service(name: str, description: str, command: str, writable: list[str], kho
 # docs/operations.md); after a change: systemctl restart {name}
 [Unit]
 Description={description}
-Documentation=file://{DBT_PROJECT_DIR.parent}/docs/operations.md
-Wants=network-online.target
+{_documentation()}Wants=network-online.target
 After=network-online.target postgresql.service
 
 [Service]

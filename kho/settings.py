@@ -16,7 +16,11 @@ SOURCES: tuple[str, ...] = ("land", "enterprise", "civil_registry", "cadre")
 
 DEFAULT_WAREHOUSE_DATABASE = "kho"
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+# The dbt project: in the package when kho is installed from a wheel (setup.py puts it
+# there), else in the source tree kho runs from (a checkout, an editable install).
+PACKAGED_DBT_PROJECT_DIR = Path(__file__).resolve().parent / "dbt_project"
+DBT_PROJECT_DIR = PACKAGED_DBT_PROJECT_DIR if PACKAGED_DBT_PROJECT_DIR.is_dir() \
+    else REPO_ROOT / "dbt_project"
 
 
 class SettingsError(ValueError):
