@@ -11,7 +11,7 @@ and holds the warehouse around that (:mod:`kho.runner`).
 from __future__ import annotations
 
 import dagster as dg
-from dagster._core.events import DagsterEvent
+from dagster._core.events import DagsterEvent, EngineEventData
 
 from kho import warehouse
 from kho.settings import load_settings
@@ -39,7 +39,7 @@ class _HoldingTheWarehouse(dg.Executor):
         name = holder_name(run.run_id, run.job_name, "launched by Dagster")
         with writing_the_warehouse(url, name, on_wait=lambda busy: plan_context.log.info(
                 f"waiting: {busy}; this run's steps start when it ends")):
-            yield DagsterEvent.engine_event(plan_context, HOLDING)
+            yield DagsterEvent.engine_event(plan_context, HOLDING, EngineEventData())
             yield from self._executor.execute(plan_context, execution_plan)
 
 

@@ -47,24 +47,26 @@ def installed(tmp_path_factory) -> Path:
     venv = work / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = venv / "bin" / "python"
+    install = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install",
+                              "--no-deps", "--quiet", str(wheel)], capture_output=True,
+                             text=True, env=_environment(venv, {}))
+    assert install.returncode == 0, install.stderr
+    # Only now: with this virtualenv's kho (editable) in sight, pip would take the wheel's
+    # as installed already.
     site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()"
                            "['purelib'])"], capture_output=True, text=True, check=True)
     Path(site.stdout.strip(), "kho-dependencies.pth").write_text(
         sysconfig.get_paths()["purelib"] + "\n")
-    install = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install",
-                              "--no-deps", "--quiet", str(wheel)], capture_output=True,
-                             text=True)
-    assert install.returncode == 0, install.stderr
     return venv
 
 
 def _environment(venv: Path, extra: dict[str, str]) -> dict[str, str]:
     """The installed kho only: no PYTHONPATH to a tree; dbt and Dagster's programs from
     the virtualenv the dependencies come from."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env = {k: v for k, v in {**os.environ, **extra}.items() if k != "PYTHONPATH"}
     env["PATH"] = os.pathsep.join([str(venv / "bin"), str(Path(sys.executable).parent),
                                    env.get("PATH", "")])
-    return {**env, **extra}
+    return env
 
 
 def test_the_wheel_carries_the_dbt_project_and_the_web_assets(installed):
@@ -106,8 +108,13 @@ def test_the_installed_kho_runs_the_pipelines_from_its_own_dbt_project(installed
     try:
         run("sources", "seed", "--scale", "20", "--seed", "4")
         output = run("materialize")
+        assert output.splitlines()[-1].startswith("succeeded in "), output
         assert "0 checks failed" in output.splitlines()[-1], output
         project = next(installed.glob("lib/python*/site-packages/kho/dbt_project"))
-        assert (project / "target" / "manifest.json").is_file()
+        assert (project / "target" / "manifest.json").is_file()  # parsed from this copy
+        imported = subprocess.run([str(installed / "bin" / "python"), "-c",
+                                   "import kho.runner; print(kho.runner.__file__)"],
+                                  env=env, cwd=tmp_path, capture_output=True, text=True)
+        assert Path(imported.stdout.strip()).is_relative_to(installed), imported
     finally:
         teardown_deployment(deployment)
