@@ -164,7 +164,7 @@ def run_materialize_all(echo: Callable[[str], None] = print, *,
 
 def _run(settings, job_name: str, run_id: str, echo: Callable[[str], None],
          echo_failure: Callable[[str], None], full_refresh: bool) -> RunOutcome:
-
+    """The run itself, once it holds the warehouse."""
     from dagster import DagsterEventType, DagsterInstance
 
     from pipelines.dbt.project import prepare_manifest
