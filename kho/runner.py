@@ -133,6 +133,30 @@ def _follow(instance, run_id: str, echo: Callable[[str], None],
             stop.wait(0.5)
 
 
+# The tag of the runs kho materialize runs in process.
+STARTED_BY_KHO_MATERIALIZE = ("kho/started-by", "kho materialize")
+
+
+def fail_abandoned_runs(instance) -> list[str]:
+    """Mark failed the runs of earlier kho materialize commands still recorded as under way
+    (the process was killed, the machine went down); their IDs.
+
+    Called while holding the warehouse: a kho materialize holds it from before its run is
+    recorded to after it ends, so none of those runs can still be going. Left as they were,
+    they would count against the run queue's limit forever and no scheduled run would start.
+    """
+    from dagster import DagsterRunStatus, RunsFilter
+
+    under_way = instance.get_runs(RunsFilter(
+        statuses=[DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING,
+                  DagsterRunStatus.STARTED, DagsterRunStatus.CANCELING],
+        tags=dict([STARTED_BY_KHO_MATERIALIZE])))
+    for run in under_way:
+        instance.report_run_failed(run, "the kho materialize running it stopped before the run "
+                                        "ended; marked failed by the next kho materialize")
+    return [run.run_id for run in under_way]
+
+
 def run_materialize_all(echo: Callable[[str], None] = print, *,
                         echo_failure: Callable[[str], None] | None = None,
                         full_refresh: bool = False, ingest_only: bool = False,
@@ -178,6 +202,9 @@ def _run(settings, job_name: str, run_id: str, echo: Callable[[str], None],
     log_path.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     with DagsterInstance.get() as instance, open(log_path, "w") as log_file:
+        for abandoned in fail_abandoned_runs(instance):
+            echo(f"marked run {abandoned} failed: the kho materialize that ran it stopped "
+                 f"before it ended")
         mode = "full refresh" if full_refresh else "incremental"
         echo(f"running {job_name}, {mode} (run {run_id}); full log in {log_path}")
         stop = threading.Event()
@@ -188,7 +215,7 @@ def _run(settings, job_name: str, run_id: str, echo: Callable[[str], None],
             with redirect_stdout(log_file), redirect_stderr(log_file):
                 result = job.execute_in_process(
                     instance=instance, run_id=run_id, raise_on_error=False,
-                    run_config=run_config,
+                    run_config=run_config, tags=dict([STARTED_BY_KHO_MATERIALIZE]),
                 )
         finally:
             stop.set()

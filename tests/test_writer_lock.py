@@ -95,3 +95,28 @@ def test_a_dagster_run_starts_its_steps_only_once_it_holds_the_warehouse(warehou
         assert any(m.startswith("waiting: run 0badcafe of ingest_incremental (test) writes "
                                 "the warehouse since ") for m in messages), messages
         assert any(HOLDING in m for m in messages), messages
+
+
+def test_runs_of_a_killed_kho_materialize_are_marked_failed(tmp_path):
+    """A kho materialize killed mid-run leaves its run recorded as started, which would
+    hold the run queue's one warehouse-writing place forever; the next one (holding the
+    warehouse, so sure no such run is alive) marks it failed, and only those runs."""
+    from dagster._core.test_utils import create_run_for_test
+
+    from kho.runner import STARTED_BY_KHO_MATERIALIZE, fail_abandoned_runs
+
+    writes, started_by = {"kho/writes": "warehouse"}, dict([STARTED_BY_KHO_MATERIALIZE])
+    with dg.DagsterInstance.local_temp(str(tmp_path)) as instance:
+        def run(status: dg.DagsterRunStatus, tags: dict) -> str:
+            return create_run_for_test(instance, job_name="materialize_all", status=status,
+                                       tags=tags).run_id
+
+        abandoned = run(dg.DagsterRunStatus.STARTED, {**writes, **started_by})
+        finished = run(dg.DagsterRunStatus.SUCCESS, {**writes, **started_by})
+        launched = run(dg.DagsterRunStatus.STARTED, writes)  # by the daemon: not kho's to end
+        assert fail_abandoned_runs(instance) == [abandoned]
+        status = {i: instance.get_run_by_id(i).status for i in (abandoned, finished, launched)}
+        assert status == {abandoned: dg.DagsterRunStatus.FAILURE,
+                          finished: dg.DagsterRunStatus.SUCCESS,
+                          launched: dg.DagsterRunStatus.STARTED}
+        assert fail_abandoned_runs(instance) == []
