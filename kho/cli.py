@@ -196,14 +196,25 @@ def sources_describe() -> None:
                    "changed since each table's watermark.")
 @click.option("--ingest-only", is_flag=True,
               help="Run the ingest_incremental job: extract and load only, no dbt build.")
-def materialize(full_refresh: bool, ingest_only: bool) -> None:
-    """Run the job that materializes every asset (extract, load, dbt build)."""
+@click.option("--no-wait", is_flag=True,
+              help="While another run writes the warehouse, fail at once instead of waiting "
+                   "for it to end.")
+def materialize(full_refresh: bool, ingest_only: bool, no_wait: bool) -> None:
+    """Run the job that materializes every asset (extract, load, dbt build). One run writes
+    the warehouse at a time: while another does (a scheduled run, another kho materialize),
+    this one waits for it."""
     from kho.runner import run_materialize_all
+    from kho.writer_lock import WarehouseBusy
 
     stderr = click.get_text_stream("stderr")  # the run redirects sys.stderr to its log
-    result = run_materialize_all(
-        echo=_stdout_echo(), full_refresh=full_refresh, ingest_only=ingest_only,
-        echo_failure=lambda line: click.secho(f"error: {line}", fg="red", file=stderr))
+    try:
+        result = run_materialize_all(
+            echo=_stdout_echo(), full_refresh=full_refresh, ingest_only=ingest_only,
+            wait=not no_wait,
+            echo_failure=lambda line: click.secho(f"error: {line}", fg="red", file=stderr))
+    except WarehouseBusy as err:
+        _fail(f"{err}; kho materialize does not write beside it (run it again when that run "
+              f"has ended, or without --no-wait to wait for it)")
     if not result.success:
         if result.failed_steps:  # each told as it failed, and counted in the summary
             sys.exit(1)
@@ -253,6 +264,26 @@ def pipelines_home() -> None:
         click.echo(prepare_dagster_home(load_settings()))
     except _DATABASE_ERRORS as err:
         _fail(f"cannot prepare Dagster's storage: {_first_line(err)}")
+
+
+@pipelines_group.command("prune")
+@click.option("--older-than", "older_than", type=click.IntRange(min=1), default=None,
+              metavar="DAYS",
+              help="Delete finished runs created more than DAYS days ago "
+                   "[default: KHO_RUN_RETENTION_DAYS, 90].")
+def pipelines_prune(older_than: int | None) -> None:
+    """Delete old finished runs with their event logs from Dagster's instance (Dagster never
+    does); queued and running runs stay. Daily under systemd (kho-pipelines-prune.timer)."""
+    from kho.dagster_instance import prune_runs
+
+    settings = load_settings()
+    try:
+        pruned = prune_runs(settings, older_than or settings.run_retention_days)
+    except _DATABASE_ERRORS as err:
+        _fail(f"cannot reach Dagster's storage: {_first_line(err)}")
+    click.echo(f"deleted {pruned.deleted:,} finished run(s) created before "
+               f"{pruned.created_before:%Y-%m-%d %H:%M} UTC, with their event logs; "
+               f"{pruned.kept:,} run(s) kept")
 
 
 # -- migrations and backups ---------------------------------------------------------------------
@@ -618,9 +649,10 @@ def deploy_group() -> None:
               default=Path("/etc/systemd/system"), show_default=True,
               help="Where to write the unit files.")
 def deploy_systemd(user: str, prefix: Path | None, output: Path) -> None:
-    """Write kho-api.service, kho-pipelines-daemon.service and kho-pipelines-ui.service,
-    configured by /etc/kho/kho.env, with KHO_HOME (from the environment now) writable."""
-    from kho.services import ENVIRONMENT_FILE, write_systemd_units
+    """Write kho-api.service, kho-pipelines-daemon.service, kho-pipelines-ui.service and
+    kho-pipelines-prune.service with its daily timer, configured by /etc/kho/kho.env, with
+    KHO_HOME (from the environment now) writable."""
+    from kho.services import ENVIRONMENT_FILE, units_to_enable, write_systemd_units
 
     prefix = (prefix or Path(sys.prefix)).absolute()
     home = load_settings().home
@@ -633,7 +665,7 @@ def deploy_systemd(user: str, prefix: Path | None, output: Path) -> None:
     click.echo(f"they run {prefix / 'bin' / 'kho'} as {user}, with KHO_HOME={home} and the "
                f"settings in {ENVIRONMENT_FILE}; then: install -d -o {user} {home}; "
                f"systemctl daemon-reload; systemctl enable --now "
-               + " ".join(p.name for p in written))
+               + " ".join(units_to_enable([p.name for p in written])))
 
 
 @main.command("demo")

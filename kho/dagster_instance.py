@@ -15,6 +15,8 @@ is left as it is.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import yaml
@@ -23,14 +25,16 @@ from kho import db
 from kho.settings import Settings
 
 MARK = "# Written by kho from its settings"
+# kho's jobs that write the warehouse (pipelines.definitions), named here for the CLI, which
+# starts without importing Dagster.
+MATERIALIZE_ALL_JOB = "materialize_all"
+INGEST_INCREMENTAL_JOB = "ingest_incremental"
 # The tag both warehouse-writing jobs carry, and the run queue's limit on it.
 WAREHOUSE_WRITER_TAG = ("kho/writes", "warehouse")
 # Dagster reads the storage password from this variable, so dagster.yaml holds none.
 PASSWORD_VARIABLE = "DAGSTER_PG_PASSWORD"
 # What kho wrote before it marked its file.
 UNMARKED_KHO_YAML = "telemetry:\n  enabled: false\n"
-# Days Dagster keeps schedule and sensor ticks (Dagster's ``retention``).
-TICK_RETENTION_DAYS = 90
 
 
 def dagster_home(settings: Settings) -> Path:
@@ -55,7 +59,8 @@ def instance_config(settings: Settings) -> dict:
                 {"key": WAREHOUSE_WRITER_TAG[0], "value": WAREHOUSE_WRITER_TAG[1],
                  "limit": 1}]},
         },
-        "retention": {kind: {"purge_after_days": TICK_RETENTION_DAYS}
+        # Dagster drops schedule and sensor ticks by itself; runs, kho pipelines prune.
+        "retention": {kind: {"purge_after_days": settings.run_retention_days}
                       for kind in ("schedule", "sensor")},
     }
     url = storage_url(settings)
@@ -105,3 +110,27 @@ def prepare_dagster_home(settings: Settings) -> str:
         if password:
             os.environ[PASSWORD_VARIABLE] = password
     return str(home)
+
+
+@dataclass(frozen=True)
+class Pruned:
+    deleted: int
+    kept: int
+    created_before: datetime
+
+
+def prune_runs(settings: Settings, older_than_days: int) -> Pruned:
+    """Delete the finished runs (succeeded, failed, canceled) created more than
+    ``older_than_days`` ago, each with its event log: Dagster keeps every run forever.
+    Queued and running runs stay whatever their age."""
+    prepare_dagster_home(settings)
+    from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
+
+    finished = [DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED]
+    cutoff = datetime.now(UTC) - timedelta(days=older_than_days)
+    with DagsterInstance.get() as instance:
+        old = instance.get_run_ids(RunsFilter(created_before=cutoff, statuses=finished))
+        for run_id in old:
+            instance.delete_run(run_id)
+        kept = instance.get_runs_count()
+    return Pruned(deleted=len(old), kept=kept, created_before=cutoff)

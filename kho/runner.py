@@ -15,8 +15,9 @@ from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 
 from kho import warehouse
-from kho.dagster_instance import prepare_dagster_home
+from kho.dagster_instance import INGEST_INCREMENTAL_JOB, MATERIALIZE_ALL_JOB, prepare_dagster_home
 from kho.settings import load_settings
+from kho.writer_lock import holder_name, writing_the_warehouse
 
 
 @dataclass
@@ -132,42 +133,78 @@ def _follow(instance, run_id: str, echo: Callable[[str], None],
             stop.wait(0.5)
 
 
+# The tag of the runs kho materialize runs in process.
+STARTED_BY_KHO_MATERIALIZE = ("kho/started-by", "kho materialize")
+
+
+def fail_abandoned_runs(instance) -> list[str]:
+    """Mark failed the runs of earlier kho materialize commands still recorded as under way
+    (the process was killed, the machine went down); their IDs.
+
+    Called while holding the warehouse: a kho materialize holds it from before its run is
+    recorded to after it ends, so none of those runs can still be going. Left as they were,
+    they would count against the run queue's limit forever and no scheduled run would start.
+    """
+    from dagster import DagsterRunStatus, RunsFilter
+
+    under_way = instance.get_runs(RunsFilter(
+        statuses=[DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING,
+                  DagsterRunStatus.STARTED, DagsterRunStatus.CANCELING],
+        tags=dict([STARTED_BY_KHO_MATERIALIZE])))
+    for run in under_way:
+        instance.report_run_failed(run, "the kho materialize running it stopped before the run "
+                                        "ended; marked failed by the next kho materialize")
+    return [run.run_id for run in under_way]
+
+
 def run_materialize_all(echo: Callable[[str], None] = print, *,
                         echo_failure: Callable[[str], None] | None = None,
-                        full_refresh: bool = False, ingest_only: bool = False) -> RunOutcome:
+                        full_refresh: bool = False, ingest_only: bool = False,
+                        wait: bool = True) -> RunOutcome:
     """Run ``materialize_all`` (or ``ingest_incremental`` with ``ingest_only``); ``echo``
     gets progress lines and, last, the summary; ``echo_failure`` (default: ``echo``) each
     failed step's cause as it fails, the only place the cause is told. dbt's and Dagster's
     own output goes to a log file under ``$KHO_HOME/logs``. ``full_refresh`` re-reads
-    every source row."""
+    every source row.
+
+    The run holds the warehouse (:mod:`kho.writer_lock`) from before it parses the dbt
+    project to its end: while another run writes it, this one waits (told through
+    ``echo``), or with ``wait`` False raises :class:`~kho.writer_lock.WarehouseBusy`."""
     if echo_failure is None:
         def echo_failure(line: str) -> None:
             echo(f"- {line}")
 
     settings = load_settings()
-    warehouse.ensure_warehouse(settings)
+    url = warehouse.ensure_warehouse(settings)
     prepare_dagster_home(settings)
+    job_name = INGEST_INCREMENTAL_JOB if ingest_only else MATERIALIZE_ALL_JOB
+    run_id = str(uuid.uuid4())
+    with writing_the_warehouse(
+            url, holder_name(run_id, job_name, "kho materialize"), wait=wait,
+            on_wait=lambda busy: echo(f"waiting: {busy}; kho materialize starts when it "
+                                      f"ends (Ctrl-C gives up)")):
+        return _run(settings, job_name, run_id, echo, echo_failure, full_refresh)
 
+
+def _run(settings, job_name: str, run_id: str, echo: Callable[[str], None],
+         echo_failure: Callable[[str], None], full_refresh: bool) -> RunOutcome:
+    """The run itself, once it holds the warehouse."""
     from dagster import DagsterEventType, DagsterInstance
 
     from pipelines.dbt.project import prepare_manifest
-    from pipelines.definitions import (
-        INGEST_INCREMENTAL_JOB,
-        MATERIALIZE_ALL_JOB,
-        defs,
-        full_refresh_run_config,
-    )
+    from pipelines.definitions import defs, full_refresh_run_config
 
     prepare_manifest()
-    job_name = INGEST_INCREMENTAL_JOB if ingest_only else MATERIALIZE_ALL_JOB
     job = defs().resolve_job_def(job_name)
     run_config = {"loggers": {"console": {"config": {"log_level": "INFO"}}},
                   **(full_refresh_run_config() if full_refresh else {})}
-    run_id = str(uuid.uuid4())
     log_path = settings.home / "logs" / f"materialize-{run_id}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     with DagsterInstance.get() as instance, open(log_path, "w") as log_file:
+        for abandoned in fail_abandoned_runs(instance):
+            echo(f"marked run {abandoned} failed: the kho materialize that ran it stopped "
+                 f"before it ended")
         mode = "full refresh" if full_refresh else "incremental"
         echo(f"running {job_name}, {mode} (run {run_id}); full log in {log_path}")
         stop = threading.Event()
@@ -178,7 +215,7 @@ def run_materialize_all(echo: Callable[[str], None] = print, *,
             with redirect_stdout(log_file), redirect_stderr(log_file):
                 result = job.execute_in_process(
                     instance=instance, run_id=run_id, raise_on_error=False,
-                    run_config=run_config,
+                    run_config=run_config, tags=dict([STARTED_BY_KHO_MATERIALIZE]),
                 )
         finally:
             stop.set()

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from kho.dagster_instance import prepare_dagster_home
-from kho.settings import DBT_PROJECT_DIR, Settings
+from kho.settings import DBT_PROJECT_DIR, REPO_ROOT, Settings
 
 CODE_LOCATION = "pipelines.definitions"
 ENVIRONMENT_FILE = "/etc/kho/kho.env"
@@ -55,40 +55,45 @@ def exec_dagster(settings: Settings, command: list[str]) -> None:
 
 # -- systemd ------------------------------------------------------------------------------------
 
-_UNITS = {
+_SERVICES = {
     "kho-api.service": ("kho's GraphQL API, open data and web UI", "serve", False),
     "kho-pipelines-daemon.service": ("kho's Dagster daemon (schedules, sensors, run queue)",
                                      "pipelines daemon", True),
     "kho-pipelines-ui.service": ("kho's Dagster webserver", "pipelines ui", True),
 }
+# A service the timer of the same name starts, not started by itself.
+_TIMED = {"kho-pipelines-prune.service": (
+    "delete kho's old Dagster runs (KHO_RUN_RETENTION_DAYS)", "pipelines prune", False)}
+PRUNE_TIMER = "kho-pipelines-prune.timer"
 
 
-def systemd_units(kho: str, user: str, home: Path) -> dict[str, str]:
-    """The unit files by name: each runs ``kho`` (the installed program) as ``user``,
-    configured by the environment file, restarted on failure, with only ``home`` (and,
-    for the pipelines, the dbt project's build output) writable."""
-    units = {}
-    for name, (description, command, pipelines) in _UNITS.items():
-        writable = [str(home)] + ([str(DBT_PROJECT_DIR)] if pipelines else [])
-        units[name] = f"""\
+def _documentation() -> str:
+    """The operator's manual, when kho runs from a tree that has it (a wheel has none)."""
+    manual = REPO_ROOT / "docs" / "operations.md"
+    return f"Documentation=file://{manual}\n" if manual.is_file() else ""
+
+
+def _service(name: str, description: str, command: str, writable: list[str], kho: str,
+             user: str, home: Path, timed: bool) -> str:
+    how = "Type=oneshot" if timed else "Type=simple"
+    restart = "" if timed else "Restart=on-failure\nRestartSec=5\n"
+    install = "" if timed else "\n[Install]\nWantedBy=multi-user.target\n"
+    return f"""\
 # Written by kho deploy systemd. Settings go in {ENVIRONMENT_FILE} (KHO_* variables,
 # docs/operations.md); after a change: systemctl restart {name}
 [Unit]
 Description={description}
-Documentation=file://{DBT_PROJECT_DIR.parent}/docs/operations.md
-Wants=network-online.target
+{_documentation()}Wants=network-online.target
 After=network-online.target postgresql.service
 
 [Service]
-Type=simple
+{how}
 User={user}
 Environment=KHO_HOME={home}
 EnvironmentFile={ENVIRONMENT_FILE}
 WorkingDirectory={home}
 ExecStart={kho} {command}
-Restart=on-failure
-RestartSec=5
-TimeoutStopSec=60
+{restart}TimeoutStopSec=60
 NoNewPrivileges=yes
 PrivateTmp=yes
 PrivateDevices=yes
@@ -101,11 +106,39 @@ ProtectControlGroups=yes
 RestrictSUIDSGID=yes
 LockPersonality=yes
 UMask=0027
+{install}"""
+
+
+def systemd_units(kho: str, user: str, home: Path) -> dict[str, str]:
+    """The unit files by name: each service runs ``kho`` (the installed program) as
+    ``user``, configured by the environment file, restarted on failure, with only ``home``
+    (and, for the pipelines, the dbt project's build output) writable; a timer runs
+    ``kho pipelines prune`` daily."""
+    units = {}
+    for timed, services in ((False, _SERVICES), (True, _TIMED)):
+        for name, (description, command, pipelines) in services.items():
+            writable = [str(home)] + ([str(DBT_PROJECT_DIR)] if pipelines else [])
+            units[name] = _service(name, description, command, writable, kho, user, home,
+                                   timed)
+    units[PRUNE_TIMER] = """\
+# Written by kho deploy systemd: kho pipelines prune every day at 03:30.
+[Unit]
+Description=Daily: delete kho's old Dagster runs
+
+[Timer]
+OnCalendar=*-*-* 03:30:00
+Persistent=true
 
 [Install]
-WantedBy=multi-user.target
+WantedBy=timers.target
 """
     return units
+
+
+def units_to_enable(names: list[str]) -> list[str]:
+    """What ``systemctl enable --now`` takes: the services, and the timer instead of the
+    service it starts."""
+    return [name for name in names if name not in _TIMED]
 
 
 def write_systemd_units(output: Path, kho: str, user: str, home: Path) -> list[Path]:

@@ -16,7 +16,11 @@ SOURCES: tuple[str, ...] = ("land", "enterprise", "civil_registry", "cadre")
 
 DEFAULT_WAREHOUSE_DATABASE = "kho"
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+# The dbt project: in the package when kho is installed from a wheel (setup.py puts it
+# there), else in the source tree kho runs from (a checkout, an editable install).
+PACKAGED_DBT_PROJECT_DIR = Path(__file__).resolve().parent / "dbt_project"
+DBT_PROJECT_DIR = PACKAGED_DBT_PROJECT_DIR if PACKAGED_DBT_PROJECT_DIR.is_dir() \
+    else REPO_ROOT / "dbt_project"
 
 
 class SettingsError(ValueError):
@@ -59,6 +63,8 @@ class Settings:
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     # Whether the Dagster schedules start running by themselves (KHO_SCHEDULES).
     schedules: bool = False
+    # Days Dagster keeps finished runs (kho pipelines prune) and schedule and sensor ticks.
+    run_retention_days: int = 90
     # Monitoring (docs/operations.md#monitoring): log lines as text or JSON, who besides
     # loopback may read /metrics, where alerts go, how old the publication may grow.
     log_format: str = "text"
@@ -118,6 +124,7 @@ def load_settings(environ: os._Environ[str] | dict[str, str] | None = None) -> S
         cors_origins=_origins(env, "KHO_CORS_ORIGINS"),
         trusted_proxies=_networks(env, "KHO_TRUSTED_PROXIES"),
         schedules=_switch(env, "KHO_SCHEDULES", False),
+        run_retention_days=_positive_int(env, "KHO_RUN_RETENTION_DAYS", 90),
         log_format=_choice(env, "KHO_LOG_FORMAT", ("text", "json")),
         metrics_allow=_networks(env, "KHO_METRICS_ALLOW"),
         alert_webhook_url=_webhook(env, "KHO_ALERT_WEBHOOK_URL"),

@@ -11,7 +11,9 @@ Jobs and schedules:
   15 minutes (``KHO_INCREMENTAL_CRON``).
 
 Both schedules are stopped unless ``KHO_SCHEDULES`` is on; both jobs carry the tag the run
-queue limits to one run at a time (:mod:`kho.dagster_instance`).
+queue limits to one run at a time (:mod:`kho.dagster_instance`), and every run (an asset
+materialized from the UI too) holds the warehouse while its steps run
+(:mod:`pipelines.warehouse_writer`).
 Sensors (``monitoring/``): ``run_failure_alert`` and ``publication_freshness`` alert through
 ``KHO_ALERT_WEBHOOK_URL``.
 """
@@ -21,7 +23,7 @@ from __future__ import annotations
 import dagster as dg
 
 from kho import logs
-from kho.dagster_instance import WAREHOUSE_WRITER_TAG
+from kho.dagster_instance import INGEST_INCREMENTAL_JOB, MATERIALIZE_ALL_JOB, WAREHOUSE_WRITER_TAG
 from kho.settings import Settings, load_settings
 from pipelines.dbt.assets import build_defs as build_dbt_defs
 from pipelines.dbt.assets import build_source_specs as build_dbt_source_specs
@@ -30,9 +32,8 @@ from pipelines.monitoring import sensors as monitoring_sensors
 from pipelines.reference import assets as reference_assets
 from pipelines.resources import IngestResource, WarehouseResource
 from pipelines.sources import assets as source_assets
+from pipelines.warehouse_writer import warehouse_writer_executor
 
-MATERIALIZE_ALL_JOB = "materialize_all"
-INGEST_INCREMENTAL_JOB = "ingest_incremental"
 TIMEZONE = "Asia/Ho_Chi_Minh"
 # Both jobs write the warehouse: the run queue lets one of them run at a time.
 WRITES_WAREHOUSE = dict([WAREHOUSE_WRITER_TAG])
@@ -101,6 +102,7 @@ def defs() -> dg.Definitions:
         master_data_assets.defs,
         monitoring_sensors.defs,
         dg.Definitions(jobs=[materialize_all, ingest_incremental],
+                       executor=warehouse_writer_executor,
                        schedules=schedules(load_settings()),
                        resources={"warehouse": WarehouseResource(),
                                   "ingest": IngestResource()}),

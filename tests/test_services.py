@@ -4,9 +4,14 @@ systemd units of ``kho deploy systemd``."""
 from __future__ import annotations
 
 import configparser
+import itertools
+import os
+import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -18,10 +23,18 @@ from kho import db
 from kho.cli import main
 from kho.dagster_instance import MARK, prepare_dagster_home
 from kho.settings import load_settings
-from tests.conftest import LOCAL_SERVER, local_server_available
+from tests.conftest import (
+    LOCAL_SERVER,
+    kho_fails,
+    local_server_available,
+    make_deployment,
+    teardown_deployment,
+)
 
 UNITS = {"kho-api.service": "serve", "kho-pipelines-daemon.service": "pipelines daemon",
-         "kho-pipelines-ui.service": "pipelines ui"}
+         "kho-pipelines-ui.service": "pipelines ui",
+         "kho-pipelines-prune.service": "pipelines prune"}
+TIMED = {"kho-pipelines-prune.service"}
 
 
 @pytest.fixture
@@ -92,21 +105,26 @@ def server_settings(tmp_path, no_dagster_home):
     db.drop_database(db.with_database(url, f"{db.database_name(url)}_dagster"))
 
 
-def _submit(instance, tags: dict) -> str:
-    """A run submitted to the instance's coordinator, as the schedule daemon submits it."""
+def _job_origin():
+    """Where a run of materialize_all comes from, as the daemon records it."""
     from dagster._core.remote_origin import (
         RegisteredCodeLocationOrigin,
         RemoteJobOrigin,
         RemoteRepositoryOrigin,
     )
+
+    return RemoteJobOrigin(RemoteRepositoryOrigin(
+        RegisteredCodeLocationOrigin("pipelines.definitions"), "__repository__"),
+        "materialize_all")
+
+
+def _submit(instance, tags: dict) -> str:
+    """A run submitted to the instance's coordinator, as the schedule daemon submits it."""
     from dagster._core.run_coordinator import SubmitRunContext
     from dagster._core.test_utils import create_run_for_test
 
-    origin = RemoteJobOrigin(RemoteRepositoryOrigin(
-        RegisteredCodeLocationOrigin("pipelines.definitions"), "__repository__"),
-        "materialize_all")
     run = create_run_for_test(instance, job_name="materialize_all", tags=tags,
-                              remote_job_origin=origin)
+                              remote_job_origin=_job_origin())
     instance.run_coordinator.submit_run(SubmitRunContext(run, workspace=None))
     return run.run_id
 
@@ -183,27 +201,43 @@ def test_deploy_systemd_writes_units_that_verify(tmp_path):
     for name, command in UNITS.items():
         path = tmp_path / "units" / name
         assert f"wrote {path}\n" in result.stdout
-        unit = configparser.ConfigParser(interpolation=None, strict=True)
-        unit.optionxform = str
-        unit.read_string(path.read_text())
+        unit = _unit(path)
         service = unit["Service"]
         assert service["ExecStart"] == f"{kho} {command}"
         assert service["User"] == "root"
         assert service["EnvironmentFile"] == "/etc/kho/kho.env"
         assert service["Environment"] == f"KHO_HOME={home}"
-        assert service["Restart"] == "on-failure"
         for option, value in (("NoNewPrivileges", "yes"), ("PrivateTmp", "yes"),
                               ("ProtectSystem", "strict")):
             assert service[option] == value
         assert str(home) in service["ReadWritePaths"].split()
-        assert unit["Install"]["WantedBy"] == "multi-user.target"
+        if name in TIMED:  # started by its timer, once each time
+            assert service["Type"] == "oneshot"
+            assert "Restart" not in service and "Install" not in unit
+        else:
+            assert service["Restart"] == "on-failure"
+            assert unit["Install"]["WantedBy"] == "multi-user.target"
+    timer = _unit(tmp_path / "units" / "kho-pipelines-prune.timer")
+    assert timer["Timer"]["OnCalendar"] == "*-*-* 03:30:00"
+    assert timer["Install"]["WantedBy"] == "timers.target"
+    assert result.stdout.rstrip().endswith(
+        "systemctl enable --now kho-api.service kho-pipelines-daemon.service "
+        "kho-pipelines-ui.service kho-pipelines-prune.timer")
     if shutil.which("systemd-analyze"):
         home.mkdir()
         verified = subprocess.run(["systemd-analyze", "verify",
-                                   *(str(tmp_path / "units" / n) for n in UNITS)],
+                                   *(str(tmp_path / "units" / n) for n in UNITS),
+                                   str(tmp_path / "units" / "kho-pipelines-prune.timer")],
                                   capture_output=True, text=True)
         assert verified.returncode == 0, verified.stderr
         assert "kho" not in verified.stderr, verified.stderr
+
+
+def _unit(path: Path) -> configparser.ConfigParser:
+    unit = configparser.ConfigParser(interpolation=None, strict=True)
+    unit.optionxform = str
+    unit.read_string(path.read_text())
+    return unit
 
 
 @pytest.mark.parametrize(("arguments", "program", "rest"), [
@@ -215,8 +249,6 @@ def test_the_pipelines_services_become_dagsters_programs(tmp_path, monkeypatch, 
                                                         arguments, program, rest):
     """kho hands its process to Dagster's program (so signals and the exit code are
     Dagster's), with the instance under KHO_HOME and the code location prepared."""
-    import os
-
     from pipelines.dbt import project
 
     execs, parsed = [], []
@@ -229,3 +261,147 @@ def test_the_pipelines_services_become_dagsters_programs(tmp_path, monkeypatch, 
     assert execs == [(path, [path, *rest], str(tmp_path / "dagster"))]
     assert parsed == [True]
     assert Path(path).exists()
+
+
+# -- the daemon on PostgreSQL storage, and kho materialize beside it -----------------------------
+
+def _scheduled_runs(instance) -> list:
+    from dagster._core.storage.tags import SCHEDULE_NAME_TAG
+
+    return [r for r in instance.get_run_records()
+            if SCHEDULE_NAME_TAG in r.dagster_run.tags]
+
+
+def _stop_schedules(instance) -> None:
+    """As the UI's stop button does: the schedules' stored state becomes stopped."""
+    from dagster._core.definitions.run_request import InstigatorType
+
+    for state in instance.all_instigator_state(instigator_type=InstigatorType.SCHEDULE):
+        instance.stop_schedule(state.instigator_origin_id, state.selector_id)
+
+
+def _lock_holder(url: str) -> str | None:
+    """The application_name of the session holding the warehouse writers' lock."""
+    from kho.writer_lock import LOCK_KEYS
+
+    with db.connect(url) as conn:
+        row = conn.execute(
+            "select a.application_name from pg_locks l join pg_stat_activity a using (pid) "
+            "where l.locktype = 'advisory' and l.granted and l.classid = %s "
+            "and l.objid = %s", LOCK_KEYS).fetchone()
+    return row[0] if row else None
+
+
+def _writing_interval(instance, run_id: str) -> tuple[float, float] | None:
+    """While the run could write: from when it held the warehouse (the daemon's runs say
+    so in their event log; kho materialize holds it before its run starts) to its end.
+    None: it never held it."""
+    from dagster import DagsterEventType
+
+    from pipelines.warehouse_writer import HOLDING
+
+    record = instance.get_run_record_by_id(run_id)
+    held = [e.timestamp for e in instance.all_logs(run_id, of_type=DagsterEventType.ENGINE_EVENT)
+            if e.dagster_event.message == HOLDING]
+    if record.dagster_run.remote_job_origin is None:  # run in process by kho materialize
+        held = [record.start_time]
+    return (min(held), record.end_time) if held else None
+
+
+def _wait_for(what: str, predicate, timeout: float, process: subprocess.Popen, log: Path):
+    deadline = time.monotonic() + timeout
+    while True:
+        found = predicate()
+        if found:
+            return found
+        if process.poll() is not None:
+            raise AssertionError(f"the daemon exited {process.returncode} before {what}:\n"
+                                 f"{log.read_text()}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no {what} within {timeout:.0f} s; daemon log:\n"
+                                 f"{log.read_text()[-5000:]}")
+        time.sleep(0.5)
+
+
+def test_the_daemon_starts_scheduled_runs_one_at_a_time_and_kho_materialize_waits(tmp_path):
+    """kho pipelines daemon on PostgreSQL storage, both schedules due every minute: at the
+    minute it submits a run of each job; one starts and holds the warehouse, the other stays
+    queued; kho materialize refuses (--no-wait) or waits. Once the first run is canceled,
+    the others follow one at a time, and no run started a step while another could write.
+    (A run of the daemon takes minutes even on a small warehouse, a process per step: the
+    test cancels them rather than waits.)"""
+    from dagster import DagsterInstance, DagsterRunStatus
+
+    deployment = make_deployment("server", tmp_path / "home")
+    env = {**deployment.env, "KHO_SCHEDULES": "on", "KHO_FULL_REFRESH_CRON": "* * * * *",
+           "KHO_INCREMENTAL_CRON": "* * * * *"}
+    url = deployment.env["KHO_WAREHOUSE_URL"]
+    log = tmp_path / "daemon.log"
+    daemon = waiting = None
+    try:
+        deployment.kho("sources", "seed", "--scale", "20", "--seed", "3")
+        deployment.kho("migrate")
+        home = deployment.kho("pipelines", "home").stdout.strip()
+        with log.open("w") as out:
+            daemon = subprocess.Popen([sys.executable, "-m", "kho.cli", "pipelines", "daemon"],
+                                      env=env, stdout=out, stderr=subprocess.STDOUT,
+                                      start_new_session=True)
+        with DagsterInstance.from_config(home) as instance:
+            assert type(instance.run_storage).__name__ == "PostgresRunStorage"
+            pair = _wait_for("scheduled runs", lambda: len(_scheduled_runs(instance)) >= 2 and
+                             _scheduled_runs(instance), 240, daemon, log)
+            _stop_schedules(instance)  # no more runs each minute
+            assert sorted(r.dagster_run.job_name for r in pair) == ["ingest_incremental",
+                                                                    "materialize_all"]
+            ids = [r.dagster_run.run_id for r in pair]
+
+            def one_running_one_queued():
+                status = {i: instance.get_run_by_id(i).status for i in ids}
+                running = [i for i, s in status.items() if s == DagsterRunStatus.STARTED]
+                queued = [i for i, s in status.items() if s == DagsterRunStatus.QUEUED]
+                return (running[0], queued[0]) if running and queued else None
+
+            first, second = _wait_for("run started beside a queued one",
+                                      one_running_one_queued, 120, daemon, log)
+            holder = (f"run {first[:8]} of {instance.get_run_by_id(first).job_name} "
+                      f"(launched by Dagster)")
+            _wait_for("daemon run holding the warehouse",
+                      lambda: _lock_holder(url) == holder, 120, daemon, log)
+            assert instance.get_run_by_id(second).status == DagsterRunStatus.QUEUED
+
+            refused = kho_fails(deployment, "materialize", "--ingest-only", "--no-wait")
+            assert f"error: {holder} writes the warehouse since " in refused.stderr
+            assert "kho materialize does not write beside it" in refused.stderr
+            waiting = subprocess.Popen(
+                [sys.executable, "-m", "kho.cli", "materialize", "--ingest-only"],
+                env=deployment.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            told = waiting.stdout.readline()
+            assert told.startswith(f"waiting: {holder} writes the warehouse since "), told
+            assert instance.get_run_by_id(first).status == DagsterRunStatus.STARTED
+            assert instance.get_run_by_id(second).status == DagsterRunStatus.QUEUED
+
+            instance.run_coordinator.cancel_run(first)  # as the UI's Terminate does
+            out, err = waiting.communicate(timeout=900)
+            assert waiting.returncode == 0, told + out + err
+            manual = re.search(r"\(run ([0-9a-f-]{36})\)", out).group(1)
+            instance.run_coordinator.cancel_run(second)
+            _wait_for("the daemon's runs ended", lambda: all(
+                instance.get_run_by_id(i).is_finished for i in ids), 300, daemon, log)
+
+            first_record = instance.get_run_record_by_id(first)
+            assert first_record.dagster_run.status == DagsterRunStatus.CANCELED
+            second_record = instance.get_run_record_by_id(second)
+            if second_record.start_time is not None:  # dequeued before it was canceled
+                assert second_record.start_time >= first_record.end_time
+            intervals = sorted(filter(None, (_writing_interval(instance, i)
+                                             for i in (first, second, manual))))
+            assert len(intervals) >= 2, intervals  # the first run and kho materialize's
+            for (_, end), (start, _) in itertools.pairwise(intervals):
+                assert end <= start, intervals
+    finally:
+        for process in (waiting, daemon):
+            if process is not None and process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM) if process is daemon \
+                    else process.terminate()
+                process.wait(timeout=60)
+        teardown_deployment(deployment)

@@ -246,6 +246,7 @@ DEFAULTS = {
     "KHO_INCREMENTAL_CRON": ("incremental_cron", "*/15 * * * *", "`*/15 * * * *`"),
     "KHO_CHROMIUM": ("chromium", "/usr/bin/chromium", "`/usr/bin/chromium`"),
     "KHO_SCHEDULES": ("schedules", False, "`off`"),
+    "KHO_RUN_RETENTION_DAYS": ("run_retention_days", 90, "90"),
     "KHO_LOG_FORMAT": ("log_format", "text", "`text`"),
     "KHO_METRICS_ALLOW": ("metrics_allow", (), "loopback only"),
     "KHO_ALERT_WEBHOOK_URL": ("alert_webhook_url", None, "none"),
@@ -281,6 +282,7 @@ def test_ingest_defaults_agree_with_the_settings():
     ("KHO_FULL_REFRESH_CRON", "", "full_refresh_cron", "0 2 * * *"),  # empty: unset
     ("KHO_AUDIT_ANCHORS", "/srv/anchors", "audit_anchors", Path("/srv/anchors")),
     ("KHO_LOG_FORMAT", "JSON", "log_format", "json"),
+    ("KHO_RUN_RETENTION_DAYS", "30", "run_retention_days", 30),
     ("KHO_MAX_PUBLICATION_AGE_HOURS", "0.5", "max_publication_age_hours", 0.5),
     ("KHO_ALERT_WEBHOOK_URL", "https://soc.example.gov.vn/hook", "alert_webhook_url",
      "https://soc.example.gov.vn/hook"),
@@ -298,6 +300,7 @@ def test_values_are_read(variable, value, attribute, expected):
     ("KHO_LOAD_CONCURRENCY", "two", "a positive whole number"),
     ("KHO_SOURCE_ATTEMPTS", "2.5", "a positive whole number"),
     ("KHO_RATE_LIMIT_CLIENT", "-1", "a positive whole number"),
+    ("KHO_RUN_RETENTION_DAYS", "0", "a positive whole number"),
     ("KHO_SOURCE_RETRY_DELAY", "-1", "a number of seconds, 0 or more"),
     ("KHO_SOURCE_CONNECT_TIMEOUT", "0", "a number of seconds, more than 0"),
     ("KHO_ACCESS_LOG", "yes", "on or off"),
