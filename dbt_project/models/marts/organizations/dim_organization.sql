@@ -118,6 +118,10 @@ sections as (
     select * from {{ ref('vsic_sections') }}
 ),
 
+divisions as (
+    select * from {{ ref('vsic_divisions') }}
+),
+
 final as (
     select
         organizations.organization_id,
@@ -132,6 +136,8 @@ final as (
         legal_forms.name_en as legal_form_name_en,
         organizations.industry_code,
         organizations.industry_division_code,
+        divisions.name_vi as industry_division_name_vi,
+        divisions.name_en as industry_division_name_en,
         sections.section_code as industry_section_code,
         sections.name_vi as industry_section_name_vi,
         sections.name_en as industry_section_name_en,
@@ -150,6 +156,8 @@ final as (
     from organizations
     left join legal_forms on organizations.legal_form_code = legal_forms.legal_form_code
     left join statuses on organizations.status = statuses.status
+    left join divisions
+        on organizations.industry_division_code = divisions.division_code
     left join sections
         on
             {{ vsic_division('organizations.industry_code') }}
