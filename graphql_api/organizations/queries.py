@@ -27,15 +27,6 @@ from graphql_api.organizations.types import (
 )
 
 ENTERPRISE_CODE = re.compile(r"^\d{10}(-\d{3})?$")
-# The address as the register wrote it, with the names of its commune on both maps: a
-# street, a ward or a former commune typed without diacritics finds the business.
-ADDRESS_KEY = (
-    "util.name_key(concat_ws(' ', address_line, "
-    "(select c.admin_unit_name from marts.dim_admin_unit as c where c.generation = 'current' "
-    "and c.level = 'commune' and c.admin_unit_code = dim_organization.current_commune_code), "
-    "(select l.admin_unit_name from marts.dim_admin_unit as l where l.generation = 'legacy' "
-    "and l.level = 'commune' and l.admin_unit_code = dim_organization.legacy_commune_code)))"
-)
 BUSINESS_TYPES = (OrganizationType.ENTERPRISE, OrganizationType.BRANCH,
                   OrganizationType.HOUSEHOLD_BUSINESS)
 
@@ -82,7 +73,7 @@ async def organization_query(info: Info, filter: OrganizationFilter | None,
     if filter.name is not None:
         query.add_condition(name_condition("organization_name_key", filter.name))
     if filter.address is not None:
-        query.add_condition(name_condition(ADDRESS_KEY, filter.address))
+        query.add_condition(name_condition("address_key", filter.address))
     if filter.admin_unit is not None:
         communes = await commune_set(info.context.loaders, filter.admin_unit)
         query.add_condition(communes.condition("legacy_commune_code", "current_commune_code"))

@@ -8,6 +8,7 @@
         {'columns': ['industry_code']},
         {'columns': ['parent_organization_id']},
         {'columns': ['organization_name_key gin_trgm_ops'], 'type': 'gin'},
+        {'columns': ['address_key gin_trgm_ops'], 'type': 'gin'},
     ],
 ) }}
 
@@ -122,6 +123,11 @@ divisions as (
     select * from {{ ref('vsic_divisions') }}
 ),
 
+communes as (
+    select * from {{ ref('stg_reference__admin_units') }}
+    where level = 'commune'
+),
+
 final as (
     select
         organizations.organization_id,
@@ -150,6 +156,12 @@ final as (
         organizations.legacy_commune_code,
         organizations.current_commune_code,
         organizations.address_line,
+        -- The address with the names of its commune on both maps, for a search by street,
+        -- ward or former commune typed without diacritics (trigram index).
+        util.name_key(concat_ws(
+            ' ', organizations.address_line, current_communes.admin_unit_name,
+            legacy_communes.admin_unit_name
+        )) as address_key,
         organizations.registered_on,
         organizations.source_system,
         organizations.source_updated_at
@@ -158,6 +170,14 @@ final as (
     left join statuses on organizations.status = statuses.status
     left join divisions
         on organizations.industry_division_code = divisions.division_code
+    left join communes as current_communes
+        on
+            current_communes.generation = 'current'
+            and organizations.current_commune_code = current_communes.admin_unit_code
+    left join communes as legacy_communes
+        on
+            legacy_communes.generation = 'legacy'
+            and organizations.legacy_commune_code = legacy_communes.admin_unit_code
     left join sections
         on
             {{ vsic_division('organizations.industry_code') }}
