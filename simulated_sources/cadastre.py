@@ -38,7 +38,8 @@ WGS84 = CRS.from_epsg(4326)
 # running back from the street (4 m by 20 m), a field closer to a square.
 DEPTH_TO_WIDTH = {"ODT": 5.0, "ONT": 4.0, "TMD": 3.0}
 DEFAULT_DEPTH_TO_WIDTH = 1.5
-SHEET_ASPECT = 1.5  # width to height of a sheet's filled rectangle
+# Widths to heights a sheet's filled rectangle may have.
+SHEET_ASPECTS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0)
 SHEET_COLUMNS = 8  # sheets 1 to 8 form the first row of the commune's grid, 9 to 16 the next
 SHEET_SPACING = 1.4  # a grid cell, in the commune's largest sheets (turned, sheared)
 MAX_TURN = math.radians(12)
@@ -54,39 +55,59 @@ def to_vn2000() -> Transformer:
 
 
 def natural_depth(parcel: Parcel) -> float:
-    """How deep the parcel would be drawn alone, in metres."""
+    """How deep the parcel would be drawn in its own shape, in metres."""
     return math.sqrt(parcel.area_m2 * DEPTH_TO_WIDTH.get(parcel.land_use,
                                                          DEFAULT_DEPTH_TO_WIDTH))
 
 
+def misshape(row: list[Parcel], width: float) -> float:
+    """How far the row's worst parcel is from its land use's shape, drawn in a row across a
+    sheet ``width`` wide (0: as deep to wide as it should be)."""
+    depth = sum(p.area_m2 for p in row) / width
+    return max(abs(math.log(depth * depth / p.area_m2
+                            / DEPTH_TO_WIDTH.get(p.land_use, DEFAULT_DEPTH_TO_WIDTH)))
+               for p in row)
+
+
 def sheet_rows(parcels: list[Parcel], width: float) -> list[list[Parcel]]:
-    """The parcels in rows across a sheet ``width`` wide: a row closes once it is as deep as
-    its parcels would be drawn alone; a last row too shallow joins the one before. Parcels
-    come sorted by that depth, so that a row holds parcels of a like depth."""
+    """The parcels in rows across a sheet ``width`` wide (the squarified treemap's rule, on
+    rows that span the sheet): a parcel joins the row unless that makes the row's worst
+    shape worse. A last row that would be better off in the one before joins it."""
     rows: list[list[Parcel]] = []
     row: list[Parcel] = []
-    area = depth = 0.0
     for parcel in parcels:
-        row.append(parcel)
-        area += parcel.area_m2
-        depth += natural_depth(parcel)
-        if area / width >= depth / len(row):
+        if row and misshape([*row, parcel], width) > misshape(row, width):
             rows.append(row)
-            row, area, depth = [], 0.0, 0.0
+            row = []
+        row.append(parcel)
     if row:
-        shallow = rows and sum(p.area_m2 for p in row) / width < 0.5 * depth / len(row)
-        if shallow:
+        if rows and misshape(rows[-1] + row, width) <= max(misshape(rows[-1], width),
+                                                          misshape(row, width)):
             rows[-1].extend(row)
         else:
             rows.append(row)
     return rows
 
 
+def sheet_width(parcels: list[Parcel]) -> float:
+    """The sheet width, among a few from tall to wide, whose rows give the parcels the shapes
+    closest to their land uses' (a few parcels of unlike sizes need another width than
+    hundreds of like ones), for a sheet not far from the usual shape."""
+    total = sum(p.area_m2 for p in parcels)
+
+    def cost(aspect: float) -> float:
+        width = math.sqrt(total * aspect)
+        shapes = sum(misshape(row, width) * len(row) for row in sheet_rows(parcels, width))
+        # Sheets are drawn about half again as wide as tall unless their parcels need more.
+        return shapes + len(parcels) * abs(math.log(aspect / SHEET_ASPECTS[4]))
+
+    return math.sqrt(total * min(SHEET_ASPECTS, key=cost))
+
+
 def sheet_rectangles(parcels: list[Parcel]) -> tuple[float, float, dict[int, list]]:
     """Width, height and each parcel's rectangle (by parcel_no, corners in metres from the
     sheet's lower left corner) of a sheet its parcels fill exactly."""
-    total = sum(p.area_m2 for p in parcels)
-    width = math.sqrt(total * SHEET_ASPECT)
+    width = sheet_width(parcels)
     rectangles: dict[int, list] = {}
     y = 0.0
     for row in sheet_rows(parcels, width):
