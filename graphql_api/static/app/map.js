@@ -69,6 +69,22 @@ export function communeOutlines(features, label = null) {
     .map((points) => ({ rings: [convexHull(points)], label: byCommune.size === 1 ? label : null }));
 }
 
+// The outline of each map sheet (tờ bản đồ) the parcels are on, by former commune and sheet
+// number: the convex hull of its parcels (a surveyed sheet's parcels fill it), labelled with
+// the sheet's number.
+export function sheetOutlines(features) {
+  const bySheet = new Map();
+  for (const feature of features) {
+    const p = feature.properties ?? {};
+    if (p.map_sheet_number == null) continue;
+    const key = `${p.legacy_commune_code}:${p.map_sheet_number}`;
+    if (!bySheet.has(key)) bySheet.set(key, { sheet: p.map_sheet_number, points: [] });
+    for (const ring of ringsOf(feature.geometry)) bySheet.get(key).points.push(...ring);
+  }
+  return [...bySheet.values()].filter(({ points }) => points.length >= 3)
+    .map(({ sheet, points }) => ({ rings: [convexHull(points)], label: t('map.sheet', { n: sheet }) }));
+}
+
 // The length a scale bar shows for at most `metres`: 1, 2 or 5 times a power of ten.
 export function niceLength(metres) {
   const power = 10 ** Math.floor(Math.log10(metres));
@@ -95,6 +111,7 @@ export class ParcelMap {
     this.parcels = [];
     this.context = [];
     this.outlines = [];
+    this.sheets = [];
     this.highlighted = new Set();
     this.hover = null;
     this.view = null;
@@ -160,11 +177,22 @@ export class ParcelMap {
 
   // Outlines drawn over the parcels: [{ rings: [[[lon, lat], ...]], label }].
   setOutlines(outlines) {
-    this.outlines = outlines.map(({ rings, label }) => {
+    this.outlines = this.outlineShapes(outlines);
+    this.draw();
+  }
+
+  // The map sheets' grid, drawn finer than the outlines, as setOutlines takes them.
+  setSheets(sheets) {
+    this.sheets = this.outlineShapes(sheets);
+    this.element.dataset.sheets = String(this.sheets.length);
+    this.draw();
+  }
+
+  outlineShapes(outlines) {
+    return outlines.map(({ rings, label }) => {
       const [shape] = this.shapes([{ geometry: { type: 'Polygon', coordinates: rings } }]);
       return shape ? { ...shape, label } : null;
     }).filter(Boolean);
-    this.draw();
   }
 
   // Replace the parcels drawn (GeoJSON features); keepView leaves the view where it is, and
@@ -293,6 +321,12 @@ export class ParcelMap {
   }
 
   drawOutlines(context, scale) {
+    context.save();
+    context.lineWidth = 1 / scale;
+    context.setLineDash([3 / scale, 3 / scale]);
+    context.strokeStyle = 'rgba(11, 92, 173, 0.7)';
+    for (const sheet of this.sheets) context.stroke(sheet.path);
+    context.restore();
     if (!this.outlines.length) return;
     context.save();
     context.lineWidth = 1.8 / scale;
@@ -333,6 +367,19 @@ export class ParcelMap {
       if (drawn >= 400) break;
     }
     this.element.dataset.labels = String(drawn);
+    // A sheet's number at its top left corner, once the sheet is large enough on screen.
+    context.font = '600 11px system-ui, sans-serif';
+    context.textAlign = 'left';
+    context.fillStyle = 'rgba(11, 92, 173, 0.95)';
+    for (const sheet of this.sheets) {
+      const [minX, minY, maxX, maxY] = sheet.bbox;
+      if ((maxX - minX) * scale < 70 || (maxY - minY) * scale < 40) continue;
+      const [x, y] = this.toScreen(minX, minY);
+      if (x > width || y > height || x < -200 || y < -40) continue;
+      context.strokeText(sheet.label, Math.max(4, x + 4), Math.max(10, y + 10));
+      context.fillText(sheet.label, Math.max(4, x + 4), Math.max(10, y + 10));
+    }
+    context.textAlign = 'center';
     context.font = '600 13px system-ui, sans-serif';
     context.fillStyle = 'rgba(120, 30, 90, 0.95)';
     for (const outline of this.outlines) {

@@ -3,7 +3,7 @@
 
 import { aborted, gql, Latest } from '../api.js';
 import { AreaPicker, linkedUnit } from '../areas.js';
-import { barChart } from '../charts.js';
+import { barChart, downloadCsv } from '../charts.js';
 import { debounce, empty, failure, h, link, loading, replace, table } from '../dom.js';
 import { date, number, pick, t } from '../i18n.js';
 import { href, unitParam, update } from '../state.js';
@@ -59,6 +59,17 @@ const LIST = `query Enterprises($filter: OrganizationFilter, $orderBy: Organizat
   }
 }`;
 
+// Pages of the list as the CSV download walks them.
+const EXPORT = `query EnterpriseExport($filter: OrganizationFilter, $orderBy: OrganizationOrder!,
+  $after: String) {
+  organizations(filter: $filter, orderBy: $orderBy, first: 100, after: $after) {
+    pageInfo { hasNextPage endCursor }
+    nodes { ${ROW} }
+  }
+}`;
+// The most rows a download of the list holds; a larger list asks for a narrower search.
+const EXPORT_LIMIT = 10000;
+
 const BY_CODE = `query EnterpriseByCode($code: String!) { enterprise(code: $code) { ${ROW} } }`;
 
 // A division by its VSIC 2018 name (its section's when the seed has none), as the
@@ -101,6 +112,10 @@ export class EnterprisesPage {
       t('enterprises.codeSearch'));
     this.charts = h('div', { class: 'charts', 'data-testid': 'enterprise-charts' });
     this.count = h('p', { class: 'count', 'data-testid': 'enterprise-count' });
+    this.exportButton = h('button', { type: 'button', 'data-testid': 'export-csv',
+      onclick: () => this.export() }, t('export.csv'));
+    this.exportNote = h('p', { class: 'note error', 'data-testid': 'export-error', role: 'alert',
+      hidden: true });
     this.table = h('div', { 'data-testid': 'enterprise-table', 'data-state': 'loading' });
     // The results first; the charts below them count the same search.
     container.append(this.title, this.picker.element,
@@ -113,7 +128,8 @@ export class EnterprisesPage {
         h('label', null, h('span', null, t('col.type')), this.type),
         h('label', null, h('span', null, t('land.sort')), this.order)),
       this.note,
-      h('section', null, this.count, this.table),
+      h('section', null, h('div', { class: 'list-head' }, this.count,
+        h('div', { class: 'exports' }, this.exportButton)), this.exportNote, this.table),
       h('section', { class: 'charts-section' }, h('h2', null, t('enterprises.charts')), this.charts));
   }
 
@@ -140,6 +156,7 @@ export class EnterprisesPage {
       return;
     }
     if (values !== this.values) return;
+    this.ref = ref;
     if (document.activeElement !== this.search) this.search.value = values.q ?? '';
     this.searchIn.value = values.in === 'address' ? 'address' : '';
     const unit = unitParam(ref);
@@ -267,6 +284,49 @@ export class EnterprisesPage {
     this.note.hidden = !byCode;
   }
 
+  // The list of the search and filters as CSV, page by page (open registration facts only).
+  async export() {
+    const values = this.values;
+    const total = Number(this.count.dataset.total);
+    this.exportNote.hidden = true;
+    if (!this.ref || total > EXPORT_LIMIT) {
+      this.exportNote.textContent = t('export.tooMany', { n: number(EXPORT_LIMIT) });
+      this.exportNote.hidden = false;
+      return;
+    }
+    this.exportButton.disabled = true;
+    const rows = [];
+    try {
+      if (ENTERPRISE_CODE.test(values.q ?? '')) {
+        const found = (await gql(BY_CODE, { code: values.q })).field('enterprise');
+        if (found) rows.push(found);
+      } else {
+        let after = null;
+        do {
+          const page = (await gql(EXPORT, { filter: this.filterOf(this.ref, values),
+            orderBy: ORDERS.includes(values.sort) ? values.sort : 'NAME', after }))
+            .field('organizations');
+          rows.push(...page.nodes);
+          after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
+        } while (after && rows.length < EXPORT_LIMIT);
+      }
+    } catch (error) {
+      this.exportNote.textContent = t('export.failed', { message: error.message });
+      this.exportNote.hidden = false;
+      return;
+    } finally {
+      this.exportButton.disabled = false;
+    }
+    downloadCsv({ filename: `doanh-nghiep-${unitParam(this.ref).replace(':', '-')}.csv`,
+      header: ['organization_id', 'name', 'enterprise_code', 'registration_number',
+        'organization_type', 'industry_code', 'industry_division', 'legal_form', 'status',
+        'address_line', 'commune', 'registered_on'],
+      rows: rows.map((o) => [o.id, o.name, o.enterpriseCode, o.householdBusiness?.registrationNumber,
+        o.organizationType, o.industryCode, pick(o, 'industryDivisionName'),
+        pick(o.enterprise, 'legalFormName'), o.status, o.addressLine, o.commune?.name,
+        o.registeredOn]) });
+  }
+
   filterOf(ref, values) {
     const filter = { adminUnit: ref, organizationType: TYPES.includes(values.type) ? [values.type] : TYPES };
     if (values.q) filter[values.in === 'address' ? 'address' : 'name'] = values.q;
@@ -315,7 +375,8 @@ export class EnterprisesPage {
     this.count.textContent = t('enterprises.count', { n: number(total) });
     this.count.dataset.total = String(total);
     replace(this.table, nodes.length ? [table([
-      { label: t('col.name'), cell: (o) => link(href(enterpriseLink(o.id, values)), o.name ?? '') },
+      { label: t('col.name'), cell: (o) => link(href(enterpriseLink(o.id,
+        { ...values, unit: unitParam(ref) })), o.name ?? '') },
       { label: t('col.code'), cell: (o) => o.enterpriseCode ?? o.householdBusiness?.registrationNumber },
       { label: t('col.type'), secondary: true, cell: (o) => t(`type.${o.organizationType}`) },
       { label: t('col.industry'), cell: (o) => (o.industryCode ? h('span', { title: o.industryCode },

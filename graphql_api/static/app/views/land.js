@@ -3,10 +3,10 @@
 // filter, the table pages through landParcels with the same filter.
 
 import { aborted, download, gql, Latest, saveFile } from '../api.js';
-import { AreaPicker, linkedUnit } from '../areas.js';
+import { AreaPicker, describeUnit, linkedUnit } from '../areas.js';
 import { empty, failure, h, link, loading, replace, table } from '../dom.js';
 import { date, number, pick, t, zoneName } from '../i18n.js';
-import { communeOutlines, landUseColour, ParcelMap } from '../map.js';
+import { communeOutlines, landUseColour, ParcelMap, sheetOutlines } from '../map.js';
 import { go, href, unitParam, update } from '../state.js';
 import { Cursors, pager, staleCursor } from './paging.js';
 import { loadPart } from './parts.js';
@@ -137,7 +137,7 @@ export class LandPage {
     this.picker = new AreaPicker((unit) => update({ unit, after: null, from: null, use: null,
       zone: null }));
     this.map = new ParcelMap({ describe: describeParcel,
-      onSelect: (feature) => go(parcelLink(feature.id, this.values)) });
+      onSelect: (feature) => go(parcelLink(feature.id, { ...this.values, unit: this.unit })) });
     this.mapCount = h('p', { class: 'count', 'data-testid': 'map-count' });
     this.legend = h('fieldset', { class: 'legend', 'data-testid': 'land-use-filter' });
     this.areaMin = h('input', { type: 'number', min: 0, step: 'any', 'data-testid': 'area-min',
@@ -399,14 +399,17 @@ export class LandPage {
       this.map.showMessage(error.message);
       return;
     }
+    // A commune's outline carries its name.
+    const unitName = this.ref.code.length === 5
+      ? (await describeUnit(this.ref).catch(() => null))?.name : null;
     if (!run.current()) return;
     const drawn = this.map.setParcels(collection.features,
       { keepView: this.drawnUnit === this.unit });
     this.map.setContext(context?.features ?? []);
     // Filtered, a province's parcels are not its communes' outlines.
     const outlined = context ?? (mapKey === wholeKey ? collection : null);
-    this.map.setOutlines(outlined ? communeOutlines(outlined.features,
-      this.ref.code.length === 5 ? this.picker.unit?.name : null) : []);
+    this.map.setOutlines(outlined ? communeOutlines(outlined.features, unitName) : []);
+    this.map.setSheets(sheetOutlines((context ?? collection).features));
     this.drawnUnit = this.unit;
     this.map.showMessage(drawn ? null : t('land.empty'));
     this.mapCount.textContent = t('land.mapCount', { n: number(drawn) });
@@ -460,7 +463,8 @@ export class LandPage {
       replace(this.table, table([
         { label: t('col.sheet'), numeric: true, cell: (p) => p.mapSheetNumber },
         { label: t('col.parcel'), numeric: true,
-          cell: (p) => link(href(parcelLink(p.id, values)), p.parcelNumber ?? '?') },
+          cell: (p) => link(href(parcelLink(p.id, { ...values, unit: this.unit })),
+            p.parcelNumber ?? '?') },
         { label: t('col.area'), numeric: true, cell: (p) => number(p.areaM2, 1) },
         { label: t('col.landUse'), cell: (p) => h('span', null,
           h('span', { class: 'swatch', style: `background:${landUseColour(p.landUseCode)}` }),

@@ -4,7 +4,7 @@
 import { download, Latest } from '../api.js';
 import { empty, facts, guarded, h, link, notFound, replace, table } from '../dom.js';
 import { date, number, pick, sourceName, t, zoneName } from '../i18n.js';
-import { ParcelMap, wktPolygon } from '../map.js';
+import { ParcelMap, sheetOutlines, wktPolygon } from '../map.js';
 import { go, href } from '../state.js';
 import { LAND_SELECTION } from './land.js';
 import { asOfDate, asOfPicker, loadPart } from './parts.js';
@@ -48,6 +48,7 @@ export class ParcelPage {
         { signal: run.signal });
       if (!run.current()) return;
       map.setContext(collection.features);
+      map.setSheets(sheetOutlines(collection.features));
       map.element.dataset.neighbours = String(map.context.length);
     } catch {
       map.element.dataset.neighbours = 'failed';
