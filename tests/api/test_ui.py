@@ -868,6 +868,12 @@ def test_enterprises_are_found_by_street_or_commune(ui, page, wh):
     shown = page.locator("[data-testid=enterprise-rows] tr[data-organization-id]").evaluate_all(
         "rows => rows.map(row => row.dataset.organizationId)")
     assert set(shown) <= expected and len(shown) == min(len(expected), 50)
+    # The whole list of the search downloads, not only its first page.
+    with page.expect_download() as download:
+        page.get_by_test_id("export-csv").click()
+    rows = list(csv.DictReader(io.StringIO(
+        Path(download.value.path()).read_text(encoding="utf-8-sig"))))
+    assert {r["organization_id"] for r in rows} == expected
 
     # By the commune's name, typed without diacritics: the enterprises addressed there.
     commune, name = wh.execute(
