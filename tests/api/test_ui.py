@@ -961,6 +961,15 @@ def test_the_province_overview_breaks_down_by_commune(ui, page, wh):
     got = {code: int(count.replace(".", "")) for code, count in rows.evaluate_all(
         "rows => rows.map(r => [r.dataset.commune, r.cells[1].textContent])") if count != "0"}
     assert got == expected
+    # The map: every commune of the province placed by its centre, the busiest in the
+    # darkest class, drawn without a single parcel.
+    placed = wh.execute("select count(*) from marts.dim_admin_unit where generation = "
+                        "'current' and level = 'commune' and province_code = %s and latitude "
+                        "is not null", (province,)).fetchone()[0]
+    shown = page.get_by_test_id("commune-map")
+    expect(shown).to_have_attribute("data-communes", str(placed))
+    busiest = max(expected, key=lambda code: (expected[code], code))
+    expect(shown.locator(f"a[data-commune='{busiest}']")).to_have_attribute("data-class", "4")
     page.get_by_test_id("measure-select").select_option("enterprises")
     expect(page.get_by_test_id("overview")).to_have_attribute("data-state", "ready")
     assert query(page)["measure"] == "enterprises"

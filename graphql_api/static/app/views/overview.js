@@ -4,6 +4,7 @@
 import { aborted, gql, Latest } from '../api.js';
 import { AreaPicker, describeUnit, linkedUnit } from '../areas.js';
 import { barChart, downloadCsv } from '../charts.js';
+import { communeMap } from '../choropleth.js';
 import { failure, h, link, loading, replace } from '../dom.js';
 import { number, pick, t } from '../i18n.js';
 import { landUseColour } from '../map.js';
@@ -30,7 +31,7 @@ const COMMUNES = `query Communes($within: AdminUnitRef!, $after: String) {
   adminUnits(filter: {generation: CURRENT, level: COMMUNE, within: $within}, first: 100,
     after: $after) {
     pageInfo { hasNextPage endCursor }
-    nodes { code name }
+    nodes { code name latitude longitude areaKm2 }
   }
 }`;
 
@@ -41,7 +42,7 @@ async function communeNames(ref, signal) {
   let after = null;
   do {
     const page = (await gql(COMMUNES, { within: ref, after }, { signal })).field('adminUnits');
-    for (const unit of page.nodes) names.set(unit.code, unit.name);
+    for (const unit of page.nodes) names.set(unit.code, unit);
     after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
   } while (after);
   return names;
@@ -146,9 +147,11 @@ export class OverviewPage {
       entry.area += r.totalAreaM2 / 10000;
     }
     for (const r of business) row(r.communeCode ?? '').enterprises += r.organizationCount;
+    const label = (code) => (code ? names.get(code)?.name ?? code : t('overview.noCommune'));
+    // Every commune of the province, those without parcels or enterprises too.
+    for (const code of names.keys()) row(code);
     const sorted = [...rows.values()].sort((a, b) => b[measure] - a[measure]
-      || (names.get(a.code) ?? a.code).localeCompare(names.get(b.code) ?? b.code));
-    const label = (code) => (code ? names.get(code) ?? code : t('overview.noCommune'));
+      || label(a.code).localeCompare(label(b.code)));
     const select = h('select', { 'data-testid': 'measure-select',
       onchange: () => update({ measure: select.value === 'parcels' ? null : select.value }) },
     MEASURES.map((m) => h('option', { value: m, selected: m === measure }, t(`measure.${m}`))));
@@ -162,17 +165,22 @@ export class OverviewPage {
           h('label', null, h('span', null, t('overview.measure')), ' ', select),
           h('button', { type: 'button', 'data-testid': 'communes-csv', onclick: () => downloadCsv(csv) },
             t('chart.csv')))),
-      h('div', { class: 'table-wrap' }, h('table', { 'data-testid': 'commune-table' },
+      h('div', { class: 'by-commune-layout' },
+        communeMap(sorted.filter((r) => names.has(r.code)).map((r) => ({ ...names.get(r.code),
+          value: r[measure] })), { title: t(`measure.${measure}`),
+          digits: measure === 'area' ? 1 : 0 }),
+        h('div', { class: 'table-wrap' }, h('table', { 'data-testid': 'commune-table' },
         h('thead', null, h('tr', null, h('th', null, t('col.commune')),
-          h('th', { class: 'num' }, t('measure.parcels')), h('th', { class: 'num' }, t('col.areaHa')),
-          h('th', { class: 'num' }, t('measure.enterprises')), h('th', null, t(`measure.${measure}`)))),
+          h('th', { class: 'num' }, t('col.parcels')), h('th', { class: 'num' }, t('col.areaHa')),
+          h('th', { class: 'num', title: t('measure.enterprises') }, t('col.enterprises')),
+          h('th', null, ''))),
         h('tbody', null, sorted.map((r) => h('tr', { 'data-commune': r.code },
-          h('td', null, r.code ? link(href({ view: 'land', unit: `current:${r.code}` }), label(r.code))
+          h('td', { class: 'name' }, r.code ? link(href({ view: 'land', unit: `current:${r.code}` }), label(r.code))
             : label(r.code)),
           h('td', { class: 'num' }, number(r.parcels)),
           h('td', { class: 'num' }, number(r.area, 1)),
           h('td', { class: 'num' }, number(r.enterprises)),
           h('td', { class: 'bar-cell' }, h('span', { class: 'bar',
-            style: `width:${(100 * r[measure]) / max}%` }))))))));
+            style: `width:${(100 * r[measure]) / max}%` })))))))));
   }
 }
