@@ -111,7 +111,8 @@ export class ParcelPage {
         map_sheet_number: parcel.mapSheetNumber, land_use_name_vi: parcel.landUseNameVi,
         land_use_name_en: parcel.landUseNameEn } }] : [], { fitTo: parcel.id });
       map.setState('ready', geometry ? 1 : 0);
-      if (geometry) this.showNeighbours(map, parcel);
+      // The neighbours are today's: a parcel as of a past date is drawn alone.
+      if (geometry && !asOfDate(values)) this.showNeighbours(map, parcel);
     });
   }
 }
