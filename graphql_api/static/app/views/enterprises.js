@@ -120,7 +120,7 @@ export class EnterprisesPage {
     // The results first; the charts below them count the same search.
     container.append(this.title, this.picker.element,
       h('section', { class: 'filters' },
-        h('label', { class: 'wide' }, h('span', null, t('enterprises.search')),
+        h('label', { class: 'wide' }, h('span', null, t('enterprises.searchLabel')),
           h('span', { class: 'search-with-scope' }, this.search, this.searchIn)),
         h('label', null, h('span', null, t('col.industry')), this.industry),
         h('label', null, h('span', null, t('col.legalForm')), this.form),
@@ -159,6 +159,8 @@ export class EnterprisesPage {
     this.ref = ref;
     if (document.activeElement !== this.search) this.search.value = values.q ?? '';
     this.searchIn.value = values.in === 'address' ? 'address' : '';
+    this.search.placeholder = t(values.in === 'address' ? 'enterprises.searchAddress'
+      : 'enterprises.search');
     const unit = unitParam(ref);
     if (unit !== this.unit) {
       this.unit = unit;
