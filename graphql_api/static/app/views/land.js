@@ -406,8 +406,10 @@ export class LandPage {
     const drawn = this.map.setParcels(collection.features,
       { keepView: this.drawnUnit === this.unit });
     this.map.setContext(context?.features ?? []);
-    // Filtered, a province's parcels are not its communes' outlines.
-    const outlined = context ?? (mapKey === wholeKey ? collection : null);
+    // A commune's outline; a province's communes are outlined on the overview instead (a
+    // hull of a few scattered parcels is no commune's shape).
+    const outlined = this.ref.code.length !== 5 ? null
+      : context ?? (mapKey === wholeKey ? collection : null);
     this.map.setOutlines(outlined ? communeOutlines(outlined.features, unitName) : []);
     this.map.setSheets(sheetOutlines((context ?? collection).features));
     this.drawnUnit = this.unit;
