@@ -912,8 +912,10 @@ def test_the_map_shows_the_commune_around_the_filtered_parcels(ui, page, wh):
     target = shown.evaluate(PARCEL_IN_VIEW)
     assert target
     page.mouse.move(target["x"], target["y"])
-    for _ in range(25):
+    for _ in range(30):
         page.mouse.wheel(0, -100)
+        if shown.get_attribute("data-labels") != "0":
+            break
     expect(shown).not_to_have_attribute("data-labels", "0")
 
 

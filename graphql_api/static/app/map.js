@@ -357,8 +357,14 @@ export class ParcelMap {
     for (const parcel of [...this.context, ...this.parcels]) {
       const [minX, minY, maxX, maxY] = parcel.bbox;
       if ((maxX - minX) * scale < 26 || (maxY - minY) * scale < 14) continue;
-      const [x, y] = this.toScreen((minX + maxX) / 2, (minY + maxY) / 2);
-      if (x < 0 || y < 0 || x > width || y > height) continue;
+      // In the middle of the part of the parcel's box on screen (a parcel zoomed in beyond
+      // the screen keeps its number in view).
+      const [left, top] = this.toScreen(minX, minY);
+      const [right, bottom] = this.toScreen(maxX, maxY);
+      const [x0, y0, x1, y1] = [Math.max(left, 0), Math.max(top, 0), Math.min(right, width),
+        Math.min(bottom, height)];
+      if (x1 - x0 < 26 || y1 - y0 < 14) continue;
+      const [x, y] = [(x0 + x1) / 2, (y0 + y1) / 2];
       const number = parcel.feature.properties?.parcel_number;
       if (number == null) continue;
       context.strokeText(String(number), x, y);
