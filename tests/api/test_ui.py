@@ -978,4 +978,16 @@ def test_the_province_overview_breaks_down_by_commune(ui, page, wh):
     counts = rows.evaluate_all("rows => rows.map(r => Number(r.cells[3].textContent"
                                ".replace(/\\./g, '')))")
     assert counts == sorted(counts, reverse=True) and counts[0] > 0
+    # The area of one land use, commune by commune (in hectares, to one decimal).
+    use = wh.execute("select land_use_code from marts.dim_land_parcel where land_use_code is "
+                     "not null group by 1 order by sum(area_m2) desc limit 1").fetchone()[0]
+    hectares = {code: round(area / 10000, 1) for code, area in wh.execute(
+        "select current_commune_code, sum(area_m2)::float8 from marts.dim_land_parcel "
+        "where land_use_code = %s and current_commune_code is not null group by 1", (use,))}
+    page.get_by_test_id("measure-select").select_option(f"use:{use}")
+    expect(page.get_by_test_id("overview")).to_have_attribute("data-state", "ready")
+    shown = {code: float(text.replace(".", "").replace(",", ".")) for code, text in
+             rows.evaluate_all("rows => rows.map(r => [r.dataset.commune, "
+                               "r.querySelector('.bar-value').textContent])") if text != "0"}
+    assert shown == pytest.approx(hectares, abs=0.051)
     screenshot(page, "overview-communes.png")

@@ -12,8 +12,8 @@ import { href, unitParam, update } from '../state.js';
 import { INDUSTRY_FIELDS, industryLabel } from './enterprises.js';
 
 const FIGURES = `query Overview($land: LandParcelFilter, $business: OrganizationFilter) {
-  landByCommune: landAreaByUse(filter: $land, groupBy: [COMMUNE]) {
-    communeCode parcelCount totalAreaM2
+  landByCommune: landAreaByUse(filter: $land, groupBy: [COMMUNE, LAND_USE]) {
+    communeCode landUseCode landUseNameVi landUseNameEn parcelCount totalAreaM2
   }
   businessByCommune: enterpriseStatistics(groupBy: [COMMUNE], filter: $business) {
     communeCode organizationCount
@@ -135,7 +135,12 @@ export class OverviewPage {
   // The province commune by commune, by the measure chosen: parcels, land area or
   // enterprises, from the aggregates (never the parcels themselves).
   byCommune(unit, values, names, land, business) {
-    const measure = MEASURES.includes(values.measure) ? values.measure : 'parcels';
+    // A measure: parcels, area, enterprises, or the area of one land use (use:LUC).
+    const uses = new Map(land.filter((r) => r.landUseCode).map((r) => [r.landUseCode, r]));
+    const measures = [...MEASURES, ...[...uses.keys()].sort().map((code) => `use:${code}`)];
+    const measure = measures.includes(values.measure) ? values.measure : 'parcels';
+    const measureName = (m) => (m.startsWith('use:') ? t('measure.use', {
+      use: pick(uses.get(m.slice(4)), 'landUseName') || m.slice(4) }) : t(`measure.${m}`));
     const rows = new Map();
     const row = (code) => {
       if (!rows.has(code)) rows.set(code, { code, parcels: 0, area: 0, enterprises: 0 });
@@ -145,20 +150,28 @@ export class OverviewPage {
       const entry = row(r.communeCode ?? '');
       entry.parcels += r.parcelCount;
       entry.area += r.totalAreaM2 / 10000;
+      if (r.landUseCode) {
+        entry[`use:${r.landUseCode}`] = (entry[`use:${r.landUseCode}`] ?? 0) + r.totalAreaM2 / 10000;
+      }
     }
     for (const r of business) row(r.communeCode ?? '').enterprises += r.organizationCount;
     const label = (code) => (code ? names.get(code)?.name ?? code : t('overview.noCommune'));
     // Every commune of the province, those without parcels or enterprises too.
     for (const code of names.keys()) row(code);
-    const sorted = [...rows.values()].sort((a, b) => b[measure] - a[measure]
+    const value = (r) => r[measure] ?? 0;
+    const sorted = [...rows.values()].sort((a, b) => value(b) - value(a)
       || label(a.code).localeCompare(label(b.code)));
     const select = h('select', { 'data-testid': 'measure-select',
       onchange: () => update({ measure: select.value === 'parcels' ? null : select.value }) },
-    MEASURES.map((m) => h('option', { value: m, selected: m === measure }, t(`measure.${m}`))));
-    const max = Math.max(...sorted.map((r) => r[measure]), 1e-9);
+    measures.map((m) => h('option', { value: m, selected: m === measure }, measureName(m))));
+    const max = Math.max(...sorted.map(value), 1e-9);
+    const byUse = measure.startsWith('use:');
     const csv = { filename: `communes-${unit.code}.csv`,
-      header: ['commune_code', 'commune_name', 'parcel_count', 'total_area_ha', 'organization_count'],
-      rows: sorted.map((r) => [r.code, label(r.code), r.parcels, r.area, r.enterprises]) };
+      header: ['commune_code', 'commune_name', 'parcel_count', 'total_area_ha', 'organization_count',
+        ...(byUse ? [`area_ha_${measure.slice(4)}`] : [])],
+      rows: sorted.map((r) => [r.code, label(r.code), r.parcels, r.area, r.enterprises,
+        ...(byUse ? [value(r)] : [])]) };
+    const digits = measure === 'area' || byUse ? 1 : 0;
     return h('section', { class: 'by-commune', 'data-testid': 'by-commune' },
       h('div', { class: 'list-head' }, h('h2', null, t('overview.byCommune')),
         h('div', { class: 'exports' },
@@ -167,20 +180,21 @@ export class OverviewPage {
             t('chart.csv')))),
       h('div', { class: 'by-commune-layout' },
         communeMap(sorted.filter((r) => names.has(r.code)).map((r) => ({ ...names.get(r.code),
-          value: r[measure] })), { title: t(`measure.${measure}`),
-          digits: measure === 'area' ? 1 : 0 }),
+          value: value(r) })), { title: measureName(measure), digits }),
         h('div', { class: 'table-wrap' }, h('table', { 'data-testid': 'commune-table' },
         h('thead', null, h('tr', null, h('th', null, t('col.commune')),
           h('th', { class: 'num' }, t('col.parcels')), h('th', { class: 'num' }, t('col.areaHa')),
           h('th', { class: 'num', title: t('measure.enterprises') }, t('col.enterprises')),
-          h('th', null, ''))),
+          h('th', null, measureName(measure)))),
         h('tbody', null, sorted.map((r) => h('tr', { 'data-commune': r.code },
           h('td', { class: 'name' }, r.code ? link(href({ view: 'land', unit: `current:${r.code}` }), label(r.code))
             : label(r.code)),
           h('td', { class: 'num' }, number(r.parcels)),
           h('td', { class: 'num' }, number(r.area, 1)),
           h('td', { class: 'num' }, number(r.enterprises)),
-          h('td', { class: 'bar-cell' }, h('span', { class: 'bar',
-            style: `width:${(100 * r[measure]) / max}%` })))))))));
+          h('td', { class: 'bar-cell' }, h('div', { class: 'bar-line' },
+            h('span', { class: 'bar-track' }, h('span', { class: 'bar',
+              style: `width:${(100 * value(r)) / max}%` })),
+            h('span', { class: 'bar-value' }, number(value(r), digits)))))))))));
   }
 }
