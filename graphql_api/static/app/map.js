@@ -199,6 +199,7 @@ export class ParcelMap {
   // fitTo (a feature id) frames one parcel with its surroundings.
   setParcels(features, { keepView = false, fitTo = null } = {}) {
     this.parcels = this.shapes(features);
+    this.framing = null;
     if (this.contextFeatures) {
       const asked = new Set(this.parcels.map((p) => p.feature.id));
       this.context = this.shapes(this.contextFeatures.filter((f) => !asked.has(f.id)));
@@ -224,10 +225,25 @@ export class ParcelMap {
     this.draw();
   }
 
-  bounds() {
+  // Frame the parcels and their context together (a parcel's whole map sheet), unless the
+  // context is so much larger that the parcels would be lost in it.
+  frameContext(maxRatio = 40) {
+    const span = (shapes) => {
+      const [minX, minY, maxX, maxY] = this.bounds(shapes);
+      return Math.max(maxX - minX, maxY - minY);
+    };
+    if (!this.context.length || span([...this.parcels, ...this.context])
+      > maxRatio * span(this.parcels)) return;
+    this.fitTo = null;
+    this.framing = [...this.parcels, ...this.context];
+    this.fit();
+    this.draw();
+  }
+
+  bounds(shapes = null) {
     let [minX, minY, maxX, maxY] = [Infinity, Infinity, -Infinity, -Infinity];
     const framed = this.fitTo ? this.parcels.filter((p) => p.feature.id === this.fitTo) : [];
-    for (const { bbox } of framed.length ? framed : this.parcels) {
+    for (const { bbox } of shapes ?? (framed.length ? framed : this.framing ?? this.parcels)) {
       minX = Math.min(minX, bbox[0]); minY = Math.min(minY, bbox[1]);
       maxX = Math.max(maxX, bbox[2]); maxY = Math.max(maxY, bbox[3]);
     }

@@ -49,6 +49,8 @@ export class ParcelPage {
       if (!run.current()) return;
       map.setContext(collection.features);
       map.setSheets(sheetOutlines(collection.features));
+      map.highlight([parcel.id]);
+      map.frameContext();
       map.element.dataset.neighbours = String(map.context.length);
     } catch {
       map.element.dataset.neighbours = 'failed';
