@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cached_property
 
+from simulated_sources import cadastre
 from simulated_sources.admin_units import Commune, long_an_communes
 from simulated_sources.names import (
     FAMILY_NAMES,
@@ -524,21 +525,13 @@ class _Generator:
                 area = round(math.exp(rng.gauss(4.8, 0.6)), 1)
             else:
                 area = round(math.exp(rng.gauss(7.4, 0.9)), 1)
-            # A rectangle near the commune's centre, rotated, roughly of the parcel's area.
-            cx = commune.lon + rng.gauss(0, 0.012)
-            cy = commune.lat + rng.gauss(0, 0.012)
-            ratio = rng.uniform(1.0, 3.0)
-            width_m = math.sqrt(area / ratio)
-            length_m = width_m * ratio
-            angle = rng.uniform(0, math.pi)
-            metres_per_deg_lat = 110_574.0
-            metres_per_deg_lon = 111_320.0 * math.cos(math.radians(cy))
-            corners = []
-            for dx, dy in ((-0.5, -0.5), (0.5, -0.5), (0.5, 0.5), (-0.5, 0.5), (-0.5, -0.5)):
-                x = dx * length_m * math.cos(angle) - dy * width_m * math.sin(angle)
-                y = dx * length_m * math.sin(angle) + dy * width_m * math.cos(angle)
-                corners.append((round(cx + x / metres_per_deg_lon, 7),
-                                round(cy + y / metres_per_deg_lat, 7)))
+            # Four draws that once placed a lone rectangle: still drawn, so that the holders,
+            # dates and zones drawn after them stay those every seed gave before the parcels
+            # were laid out on their map sheets (cadastre.lay_out, from a stream of its own).
+            for _ in range(2):
+                rng.gauss(0, 0.012)
+            for _ in range(2):
+                rng.random()
             if rng.random() < 0.9 or not holders_org:
                 owner = rng.choice(adults)
                 wife = spouse.get(owner.person_no)
@@ -553,7 +546,7 @@ class _Generator:
             parcel = Parcel(
                 parcel_no=n + 1, commune=commune.code, map_sheet=sheet, parcel_number=number,
                 area_m2=area, land_use=land_use, planning_zone=rng.choice(PLANNING_ZONES),
-                polygon=corners, holders=holders,
+                polygon=[], holders=holders,
                 certificate_serial=f"C{rng.choice('KLMNOP')} {n + 1:06d}",
                 certificate_issued_on=issued, held_since=issued,
             )
@@ -568,6 +561,7 @@ class _Generator:
         for parcel in parcels:
             for transfer in parcel.transfers:
                 transfer.transfer_no = next(transfer_no)
+        cadastre.lay_out(parcels, self.commune_by_code, self.seed)
         return parcels
 
 

@@ -1,3 +1,4 @@
+import hashlib
 import math
 import random
 import re
@@ -6,9 +7,12 @@ from collections import Counter
 from datetime import date, datetime
 
 import pytest
+from shapely import Polygon
+from shapely.ops import unary_union
 from stdnum.vn import mst
 
 from pipelines.sources.contracts import CONTRACTS
+from simulated_sources import cadastre
 from simulated_sources.admin_units import long_an_communes
 from simulated_sources.changes import TABLE_BY_NAME
 from simulated_sources.noise import (
@@ -31,6 +35,9 @@ from simulated_sources.population import (
     LAND_USE_RURAL,
     LAND_USE_URBAN,
     LEGAL_FORMS,
+    PLANNING_ZONES,
+    Parcel,
+    Weighted,
     enterprise_code,
     generate,
 )
@@ -807,3 +814,107 @@ def test_held_out_kinds_are_listed_and_documented_as_held_out():
     assert "not used when tuning kho; the benchmark scores them separately" in held_out
     assert set(re.findall(r"^\| `(\w+)` \|", held_out, re.M)) == set(HELD_OUT_KINDS)
     assert not set(re.findall(r"^\| `(\w+)` \|", published, re.M)) & set(HELD_OUT_KINDS)
+
+
+def vn2000_polygons(parcels) -> list:
+    """The parcels' polygons back in VN-2000 metres (TM-3, Long An's meridian)."""
+    to_vn2000 = cadastre.to_vn2000()
+    polygons = []
+    for parcel in parcels:
+        lons, lats = zip(*parcel.polygon, strict=True)
+        polygons.append(Polygon(zip(*to_vn2000.transform(lons, lats), strict=True)))
+    return polygons
+
+
+def dense_sheets() -> list[Parcel]:
+    """Two communes' parcels, hundreds to a sheet as in a surveyed commune, with the
+    generator's land uses and areas."""
+    rng = random.Random(4)
+    urban, rural = Weighted(LAND_USE_URBAN), Weighted(LAND_USE_RURAL)
+    communes = [c for c in long_an_communes() if c.kind == "Phường"][:1] \
+        + [c for c in long_an_communes() if c.kind == "Xã"][:1]
+    parcels = []
+    for commune in communes:
+        for sheet in (1, 2, 9, 17):
+            for number in range(1, 301):
+                land_use = (urban if commune.kind == "Phường" else rural)(rng)
+                area = round(math.exp(rng.gauss(4.8, 0.6) if land_use in ("ODT", "ONT", "TMD")
+                                      else rng.gauss(7.4, 0.9)), 1)
+                parcels.append(Parcel(
+                    parcel_no=len(parcels) + 1, commune=commune.code, map_sheet=sheet,
+                    parcel_number=number, area_m2=area, land_use=land_use,
+                    planning_zone=PLANNING_ZONES[0], polygon=[], holders=[],
+                    certificate_serial="", certificate_issued_on=date(2020, 1, 1),
+                    held_since=date(2020, 1, 1)))
+    return parcels
+
+
+@pytest.mark.parametrize("source", ["dense sheets", "a seeded province"])
+def test_the_parcels_of_a_commune_tile_its_map_sheets(source):
+    if source == "dense sheets":
+        parcels = dense_sheets()
+        cadastre.lay_out(parcels, {c.code: c for c in long_an_communes()}, seed=4)
+    else:
+        parcels = generate(4000, 11).parcels
+    sheets: dict[tuple[str, int], list] = {}
+    for parcel in parcels:
+        sheets.setdefault((parcel.commune, parcel.map_sheet), []).append(parcel)
+    assert max(len(on_sheet) for on_sheet in sheets.values()) >= 3
+    outlines: dict[str, list] = {}
+    for (commune, _), on_sheet in sheets.items():
+        polygons = vn2000_polygons(on_sheet)
+        # Each parcel as large as the register says (to the centimetres of the rounding).
+        for parcel, polygon in zip(on_sheet, polygons, strict=True):
+            assert polygon.is_valid
+            assert polygon.area == pytest.approx(parcel.area_m2, rel=2e-3, abs=0.5)
+        # No overlaps: the union is as large as the parts; no gaps: closed up by the
+        # centimetres the published coordinates are rounded to, it is one convex piece.
+        sheet = unary_union(polygons)
+        assert sheet.area == pytest.approx(sum(p.area for p in polygons), rel=1e-4)
+        closed = sheet.buffer(0.05, join_style="mitre").buffer(-0.05, join_style="mitre")
+        assert closed.geom_type == "Polygon" and not closed.interiors
+        assert closed.convex_hull.area == pytest.approx(closed.area, rel=1e-3)
+        outlines.setdefault(commune, []).append(sheet)
+    # A commune's sheets lie apart.
+    for pieces in outlines.values():
+        assert unary_union(pieces).area == pytest.approx(sum(p.area for p in pieces), rel=1e-6)
+    if source == "dense sheets":
+        # Plausible shapes: house plots a few metres wide and a house deep, few slivers.
+        sides = {}
+        for parcel, polygon in zip(parcels, vn2000_polygons(parcels), strict=True):
+            corners = polygon.minimum_rotated_rectangle.exterior.coords
+            sides[parcel.parcel_no] = sorted(math.dist(corners[i], corners[i + 1])
+                                             for i in range(2))
+        slender = sum(long > 12 * short for short, long in sides.values())
+        assert slender < 0.05 * len(parcels)
+        houses = sorted(sides[p.parcel_no][0] for p in parcels if p.land_use in ("ODT", "ONT"))
+        assert 3 < houses[len(houses) // 2] < 15
+
+
+def test_every_parcel_lands_in_its_communes_province():
+    province = generate(2000, 3)
+    communes = {c.code: c for c in long_an_communes()}
+    lons = [c.lon for c in communes.values()]
+    lats = [c.lat for c in communes.values()]
+    for parcel in province.parcels:
+        for lon, lat in parcel.polygon:
+            assert min(lons) - 0.05 < lon < max(lons) + 0.05
+            assert min(lats) - 0.05 < lat < max(lats) + 0.05
+        # Near its own commune: within a few kilometres of the commune's centre.
+        commune = communes[parcel.commune]
+        lon, lat = parcel.polygon[0]
+        assert math.hypot((lon - commune.lon) * 109_000, (lat - commune.lat) * 110_600) < 5_000
+
+
+def test_the_geometry_leaves_every_other_draw_of_a_seed_as_it_was():
+    """The layout draws from a stream of its own: a seed's parcels keep the communes, sheets,
+    numbers, areas, land uses, zones, holders, certificates and transfers they had before
+    the parcels were laid out on map sheets (the digest of seed 5 at 1,000 persons, taken
+    from the generator as it was then)."""
+    province = generate(1000, 5)
+    text = repr([(p.parcel_no, p.commune, p.map_sheet, p.parcel_number, p.area_m2, p.land_use,
+                  p.planning_zone, [(h.holder_kind, h.holder_no, h.share) for h in p.holders],
+                  p.certificate_serial, p.certificate_issued_on.isoformat(), len(p.transfers))
+                 for p in province.parcels])
+    assert hashlib.sha256(text.encode()).hexdigest() \
+        == "9da45bc3850a88a0a30e6379e06c2764cc36e8d5ce9a113d9761d3459a96df06"

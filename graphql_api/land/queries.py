@@ -46,6 +46,10 @@ class LandParcelFilter:
         default=None, description="Any of these land-use codes (LUC, ONT, ODT, ...).")
     land_use_group: str | None = strawberry.field(
         default=None, description="agricultural, residential, non_agricultural, public or unused.")
+    map_sheet_number: int | None = strawberry.field(
+        default=None, description="On this map sheet (số tờ bản đồ).")
+    parcel_number: int | None = strawberry.field(
+        default=None, description="With this parcel number (số thửa).")
     area_min_m2: float | None = None
     area_max_m2: float | None = None
     planning_zone: list[str] | None = None
@@ -64,6 +68,10 @@ async def land_parcel_query(loaders: Loaders, filter: LandParcelFilter | None) -
         query.add("land_use_code = any(%s)", [c.strip().upper() for c in filter.land_use_code])
     if filter.land_use_group is not None:
         query.add("land_use_group = %s", filter.land_use_group)
+    if filter.map_sheet_number is not None:
+        query.add("map_sheet_number = %s", filter.map_sheet_number)
+    if filter.parcel_number is not None:
+        query.add("parcel_number = %s", filter.parcel_number)
     if (filter.area_min_m2 is not None and filter.area_max_m2 is not None
             and filter.area_min_m2 > filter.area_max_m2):
         raise CodedError("areaMinM2 is larger than areaMaxM2", BAD_USER_INPUT)

@@ -138,9 +138,11 @@ def open_spec(name: str, extension: str) -> DatasetSpec | None:
 # Lists repeat the parameter (land_use_code=LUC&land_use_code=ONT); the others come once.
 PARCEL_LISTS = ("land_use_code", "planning_zone")
 PARCEL_NUMBERS = ("area_min_m2", "area_max_m2")
+PARCEL_INTEGERS = ("map_sheet_number", "parcel_number")
 PARCEL_DATES = ("certificate_issued_from", "certificate_issued_to")
 PARCEL_TEXTS = ("admin_unit", "generation", "land_use_group")
-PARCEL_PARAMETERS = (*PARCEL_TEXTS, *PARCEL_NUMBERS, *PARCEL_DATES, *PARCEL_LISTS)
+PARCEL_PARAMETERS = (*PARCEL_TEXTS, *PARCEL_NUMBERS, *PARCEL_INTEGERS, *PARCEL_DATES,
+                     *PARCEL_LISTS)
 
 
 def land_parcel_filter(params) -> LandParcelFilter | None:
@@ -163,6 +165,9 @@ def land_parcel_filter(params) -> LandParcelFilter | None:
             values[name] = _parsed(name, params[name], float, "a number")
             if not math.isfinite(values[name]):
                 raise CodedError(f"{name} must be a finite number", BAD_USER_INPUT)
+    for name in PARCEL_INTEGERS:
+        if name in params:
+            values[name] = _parsed(name, params[name], int, "a whole number")
     for name in PARCEL_DATES:
         if name in params:
             values[name] = _parsed(name, params[name], datetime.date.fromisoformat,

@@ -48,6 +48,10 @@ class OrganizationFilter:
         description="Words of the name (each contained, in any order), with or without diacritics.")
     admin_unit: AdminUnitRef | None = strawberry.field(
         default=None, description="Addressed in this admin unit (or anywhere under it).")
+    address: str | None = strawberry.field(
+        default=None,
+        description="Words of the address (street, commune or ward, current or former "
+                    "name), each contained, in any order, with or without diacritics.")
     industry_code: str | None = strawberry.field(
         default=None, description="A VSIC code or its prefix: 41 matches 4100 and 4101.")
     legal_form_code: list[str] | None = None
@@ -68,6 +72,8 @@ async def organization_query(info: Info, filter: OrganizationFilter | None,
         return query
     if filter.name is not None:
         query.add_condition(name_condition("organization_name_key", filter.name))
+    if filter.address is not None:
+        query.add_condition(name_condition("address_key", filter.address))
     if filter.admin_unit is not None:
         communes = await commune_set(info.context.loaders, filter.admin_unit)
         query.add_condition(communes.condition("legacy_commune_code", "current_commune_code"))
@@ -116,7 +122,9 @@ async def resolve_organization(info: Info, organization_id, as_of: datetime.date
 class EnterpriseDimension(enum.Enum):
     ORGANIZATION_TYPE = (("organization_type", "organization_type"),)
     INDUSTRY = (("industry_code", "industry_code"),)
-    INDUSTRY_DIVISION = (("industry_division_code", "industry_division_code"),)
+    INDUSTRY_DIVISION = (("industry_division_code", "industry_division_code"),
+                         ("industry_division_name_vi", "industry_division_name_vi"),
+                         ("industry_division_name_en", "industry_division_name_en"))
     INDUSTRY_SECTION = (("industry_section_code", "industry_section_code"),
                         ("industry_section_name_vi", "industry_section_name_vi"),
                         ("industry_section_name_en", "industry_section_name_en"))
@@ -135,6 +143,8 @@ class EnterpriseStatisticsRow:
     organization_type: str | None = None
     industry_code: str | None = None
     industry_division_code: str | None = None
+    industry_division_name_vi: str | None = None
+    industry_division_name_en: str | None = None
     industry_section_code: str | None = None
     industry_section_name_vi: str | None = None
     industry_section_name_en: str | None = None

@@ -21,7 +21,8 @@ ORGANIZATION_SOURCE = "marts.dim_organization"
 ORGANIZATION_COLUMNS = (
     "organization_id as id, organization_type, enterprise_code, registration_number, "
     "agency_code, organization_name as name, legal_form_code, legal_form_name_vi, "
-    "legal_form_name_en, industry_code, industry_division_code, industry_section_code, "
+    "legal_form_name_en, industry_code, industry_division_code, industry_division_name_vi, "
+    "industry_division_name_en, industry_section_code, "
     "industry_section_name_vi, industry_section_name_en, status, status_name_vi, "
     "status_name_en, charter_capital_vnd::float8 as charter_capital_vnd, "
     "parent_organization_id, government_level, legacy_commune_code, current_commune_code, "
@@ -34,6 +35,7 @@ ORGANIZATION_AS_OF_SOURCE = """(
         o.organization_id, o.organization_type, o.enterprise_code, o.registration_number,
         o.agency_code, h.organization_name, h.legal_form_code, h.legal_form_name_vi,
         h.legal_form_name_en, h.industry_code, left(h.industry_code, 2) as industry_division_code,
+        h.industry_division_name_vi, h.industry_division_name_en,
         h.industry_section_code, h.industry_section_name_vi, h.industry_section_name_en,
         h.status, h.status_name_vi, h.status_name_en, o.charter_capital_vnd,
         o.parent_organization_id, o.government_level, h.legacy_commune_code,
@@ -117,6 +119,12 @@ class Organization(Node):
     )
     industry_division_code: str | None = strawberry.field(
         default=None, description="The VSIC division (first two digits)."
+    )
+    industry_division_name_vi: str | None = strawberry.field(
+        default=None, description="The division's name in VSIC 2018, in Vietnamese."
+    )
+    industry_division_name_en: str | None = strawberry.field(
+        default=None, description="The division's name in VSIC 2018, in English."
     )
     industry_section_code: str | None = strawberry.field(
         default=None, description="The VSIC section (A to U) the industry code falls in."

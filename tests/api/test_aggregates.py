@@ -124,6 +124,27 @@ def test_enterprise_statistics_by_industry_section_name_the_section_of_each_divi
             for o in trade] == ([("46", "G", section_of("46")["name_en"])] if has_trade else [])
 
 
+def test_enterprises_by_division_are_named_by_division(api, wh):
+    """Divisions 45, 46 and 47 share a section but each has its own name, from the seed."""
+    seed = SECTIONS_SEED.with_name("vsic_divisions.csv")
+    with seed.open(encoding="utf-8") as file:
+        names = {r["division_code"]: (r["name_vi"], r["name_en"]) for r in csv.DictReader(file)}
+    assert len(names) == 88 and len({names[d] for d in ("45", "46", "47")}) == 3
+    expected = {(division, *names.get(division, (None, None))): n for division, n in rows(wh, """
+        select industry_division_code, count(*) from marts.dim_organization
+        where organization_type in ('enterprise', 'branch', 'household_business')
+        group by 1""")}
+    data = ok(api, "{ enterpriseStatistics(groupBy: [INDUSTRY_DIVISION]) { industryDivisionCode "
+                   "industryDivisionNameVi industryDivisionNameEn organizationCount } }")
+    got = {(r["industryDivisionCode"], r["industryDivisionNameVi"], r["industryDivisionNameEn"]):
+           r["organizationCount"] for r in data["enterpriseStatistics"]}
+    assert got == expected and sum(1 for key in got if key[1]) > 2
+    one = ok(api, """{ organizations(filter: {industryCode: "4"}, first: 1) {
+                        nodes { industryDivisionCode industryDivisionNameEn } } }""")
+    for o in one["organizations"]["nodes"]:
+        assert o["industryDivisionNameEn"] == names[o["industryDivisionCode"]][1]
+
+
 def test_civil_servant_statistics_by_agency_today(api, wh):
     data = ok(api, "{ civilServantStatistics(groupBy: [AGENCY]) { agencyCode gradeCode "
                    "civilServantCount agency { id } } }")

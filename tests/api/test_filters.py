@@ -53,6 +53,18 @@ def parcel_filter_case(name: str, wh, units) -> tuple[dict, str, dict]:
         group = value(wh, "select land_use_group from marts.dim_land_parcel group by 1 "
                           "order by count(*) desc, 1 limit 1")
         return {"landUseGroup": group}, "land_use_group = %(group)s", {"group": group}
+    if name in ("map sheet and parcel number", "map sheet"):
+        # The commonest pair: found in more than one commune, it still names few parcels.
+        sheet, number = rows(wh, "select map_sheet_number, parcel_number from "
+                                 "marts.dim_land_parcel where map_sheet_number is not null "
+                                 "and parcel_number is not null group by 1, 2 "
+                                 "order by count(*) desc, 1, 2 limit 1")[0]
+        if name == "map sheet":
+            return ({"mapSheetNumber": sheet}, "map_sheet_number = %(sheet)s",
+                    {"sheet": sheet})
+        return ({"mapSheetNumber": sheet, "parcelNumber": number},
+                "map_sheet_number = %(sheet)s and parcel_number = %(number)s",
+                {"sheet": sheet, "number": number})
     areas = sorted(float(a) for a in column(wh, "select area_m2 from marts.dim_land_parcel"))
     low, high = areas[len(areas) // 4], areas[3 * len(areas) // 4]
     if name == "area range":
@@ -89,7 +101,8 @@ def parcel_filter_case(name: str, wh, units) -> tuple[dict, str, dict]:
 PARCEL_FILTERS = ["current commune", "current province", "legacy commune", "legacy district",
                   "legacy province", "another province", "land-use codes", "land-use group",
                   "area range", "area at least", "area at most", "planning zones",
-                  "certificate issued", "certificate issued from", "combined"]
+                  "certificate issued", "certificate issued from", "map sheet",
+                  "map sheet and parcel number", "combined"]
 
 
 @pytest.mark.parametrize("name", PARCEL_FILTERS)
@@ -271,6 +284,31 @@ def organization_filter_case(name: str, wh, units) -> tuple[dict, list[str]]:
                        else "legacy_commune_code")
         return ({"adminUnit": ref(unit_id)},
                 where(f"{column_name} = any(%s)", (communes_under(wh, unit_id),)))
+    if name.startswith("address"):
+        # The address as written, with the names of its commune on both maps.
+        everything = rows(wh, """
+            select o.organization_id::text, concat_ws(' ', o.address_line, c.admin_unit_name,
+                                                      l.admin_unit_name)
+            from marts.dim_organization as o
+            left join marts.dim_admin_unit as c on c.generation = 'current'
+                and c.level = 'commune' and c.admin_unit_code = o.current_commune_code
+            left join marts.dim_admin_unit as l on l.generation = 'legacy'
+                and l.level = 'commune' and l.admin_unit_code = o.legacy_commune_code
+            order by o.organization_id""")
+        if name == "address street":
+            # A street name of two words or more, as a planner types it: no diacritics, no
+            # house number.
+            street = next(line for line, in rows(
+                wh, "select address_line from marts.dim_organization where address_line "
+                    "~ '^[0-9]+ [^,]+ [^,]+$' group by 1 order by count(*) desc, 1"))
+            search = fold(street.split(" ", 1)[1])
+        else:
+            search = fold(value(wh, "select c.admin_unit_name from marts.dim_organization "
+                                    "as o join marts.dim_admin_unit as c on c.generation = "
+                                    "'current' and c.level = 'commune' and c.admin_unit_code "
+                                    "= o.current_commune_code group by 1 "
+                                    "order by count(*) desc, 1 limit 1"))
+        return {"address": search}, [i for i, a in everything if has_words(a, search)]
     if name.startswith("industry"):
         code = value(wh, "select industry_code from marts.dim_organization "
                          "where industry_code is not null group by 1 "
@@ -307,6 +345,7 @@ def organization_filter_case(name: str, wh, units) -> tuple[dict, list[str]]:
 ORGANIZATION_FILTERS = ["types", "name without diacritics", "name with diacritics",
                         "name in capitals", "current commune", "legacy district",
                         "current province", "industry division", "industry code",
+                        "address street", "address commune",
                         "legal forms", "statuses", "registered between", "combined"]
 
 

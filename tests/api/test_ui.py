@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import datetime
 import io
+import json
 import os
 import re
 import time
@@ -268,10 +270,15 @@ def test_a_parcel_opens_with_its_rights_as_the_viewer_may_see_them(ui, page, wh,
     expect(page.get_by_test_id("parcel-title")).to_contain_text(f"{number}")
     expect(page.get_by_test_id("parcel-title")).to_contain_text(f"{sheet}")
     expect(page.get_by_test_id("parcel-shape")).to_have_attribute("data-parcel-count", "1")
-    assert query(page) == {"view": "parcel", "id": str(parcel_id)}
-    # Anonymous: the holders are shared data of the land dataset.
+    # The parcel's link keeps the list it was opened from.
+    assert query(page) == {"view": "parcel", "id": str(parcel_id), "unit": f"current:{commune}",
+                           "sort": "PARCEL_NUMBER", **{k: v for k, v in query(page).items()
+                                                        if k in ("after", "from")}}
+    # Anonymous: the holders are shared data of the land dataset, said in plain words.
     withheld = page.get_by_test_id("parcel-rights").get_by_test_id("withheld")
     expect(withheld).to_have_attribute("data-required", "land:shared")
+    expect(withheld).to_contain_text("dữ liệu dùng chung về đất đai")
+    expect(withheld).not_to_contain_text("land:shared")
 
     # A shared key: the rights, but a person's name stays withheld inside them.
     sign_in(page, create_client(deployment, "ui-land-officer", "land:shared"))
@@ -328,14 +335,14 @@ def test_an_enterprise_is_found_by_its_name_typed_without_diacritics(ui, page, w
     page.goto(f"{ui}/?view=enterprises")
     expect(page.get_by_test_id("enterprise-table")).to_have_attribute("data-state", "ready")
     expect(page.get_by_test_id("chart-industry")).to_be_visible()
-    # The largest division's bar names its section as the warehouse's seed does.
-    division, section_name = wh.execute(
-        "select industry_division_code, industry_section_name_vi from marts.dim_organization "
+    # The largest division's bar names the division as the warehouse's VSIC seed does.
+    division, division_name = wh.execute(
+        "select industry_division_code, industry_division_name_vi from marts.dim_organization "
         "where organization_type in ('enterprise', 'branch', 'household_business') "
-        "and industry_section_code is not null "
+        "and industry_division_name_vi is not null "
         "group by 1, 2 order by count(*) desc, 1 limit 1").fetchone()
-    expect(page.get_by_test_id("chart-industry")).to_contain_text(
-        f"{division} · {section_name}")
+    expect(page.get_by_test_id("chart-industry").locator("text.label title").filter(
+        has_text=f"{division} · {division_name}")).to_have_count(1)
     screenshot(page, "enterprise-overview.png")
 
     # Two of its words, unaccented and in the other order.
@@ -635,3 +642,353 @@ def test_bad_links_show_an_error_not_a_blank_page(ui, page):
     land_ready(page)
     assert "after" not in query(page) and query(page)["unit"].startswith("current:")
 
+
+
+def test_industries_land_uses_zones_and_sources_are_named_in_words(ui, page, wh):
+    # The enterprises of the commune with most of them, in English: each row's industry by
+    # its division's name, never its code alone.
+    commune = wh.execute("select current_commune_code from marts.dim_organization where "
+                         "organization_type <> 'state_agency' and industry_division_name_en "
+                         "is not null and current_commune_code is not null "
+                         "group by 1 order by count(*) desc, 1 limit 1").fetchone()[0]
+    page.goto(f"{ui}/?view=enterprises&unit=current:{commune}&sort=ID&lang=en")
+    expect(page.get_by_test_id("enterprise-table")).to_have_attribute("data-state", "ready")
+    first = page.locator("[data-testid=enterprise-rows] tr[data-organization-id]").first
+    organization_id = first.get_attribute("data-organization-id")
+    division, name, source = wh.execute(
+        "select industry_division_code, industry_division_name_en, source_system "
+        "from marts.dim_organization where organization_id = %s",
+        (organization_id,)).fetchone()
+    expect(first).to_contain_text(f"{division} · {name}")
+    first.get_by_role("link").click()
+    expect(page.get_by_test_id("enterprise-name")).to_be_visible()
+    expect(page.locator("main")).to_contain_text(f"{division} · {name}")
+    assert source == "enterprise"
+    expect(page.locator("main")).to_contain_text("Business Registration Office")
+
+    # A parcel in English: its land use by name, its planning zone translated, its source by
+    # the agency's name.
+    parcel_id, zone, use_name = wh.execute(
+        "select land_parcel_id, planning_zone, land_use_name_en from marts.dim_land_parcel "
+        "where planning_zone = 'Khu nông nghiệp' and land_use_name_en is not null "
+        "order by 1 limit 1").fetchone()
+    page.goto(f"{ui}/?view=parcel&id={parcel_id}&lang=en")
+    facts = page.locator(".facts")
+    expect(facts).to_contain_text("Agricultural zone")
+    expect(facts).not_to_contain_text(zone)
+    expect(facts).to_contain_text(use_name)
+    expect(facts).to_contain_text("Land Registration Office")
+
+
+def test_every_page_says_when_the_data_was_published(ui, page, wh):
+    published = wh.execute("select published_at from kho_meta.publications "
+                           "order by publication_id desc limit 1").fetchone()[0]
+    for view in ("overview", "land", "enterprises"):
+        page.goto(f"{ui}/?view={view}")
+        shown = page.get_by_test_id("data-as-of")
+        expect(shown).to_contain_text("Dữ liệu công bố lúc")
+        local = published.astimezone(datetime.timezone(datetime.timedelta(hours=7)))
+        expect(shown).to_contain_text(local.strftime("%d/%m/%Y %H:%M"))
+
+
+def test_a_signed_in_key_shows_its_agency_by_name(ui, page, deployment):
+    key = create_client(deployment, "ui-agency-name", "land:shared",
+                        agency="Sở Xây dựng tỉnh Tây Ninh")
+    page.goto(f"{ui}/?view=land")
+    land_ready(page)
+    sign_in(page, key)
+    expect(page.get_by_test_id("who")).to_have_text("Đã đăng nhập: Sở Xây dựng tỉnh Tây Ninh")
+    assert key[:16] not in page.get_by_test_id("who").inner_text()
+
+
+def test_the_back_link_returns_to_the_list_and_filters_it_came_from(ui, page, wh):
+    commune, land_use = busiest_commune(wh)
+    page.goto(f"{ui}/?view=land&unit=current:{commune}&use={land_use}&sort=AREA_DESC&amin=1")
+    land_ready(page)
+    came_from = query(page)
+    shown = table_parcel_ids(page)
+    page.locator("[data-testid=parcel-table] tr[data-parcel-id] a").first.click()
+    expect(page.get_by_test_id("parcel-title")).to_be_visible()
+    page.locator(".back a").click()
+    land_ready(page)
+    assert query(page) == came_from
+    assert table_parcel_ids(page) == shown
+    expect(page.get_by_test_id(f"use-{land_use}")).to_be_checked()
+
+    # The same from an enterprise search.
+    page.goto(f"{ui}/?view=enterprises&q=cong%20ty&status=active&sort=REGISTERED_ON")
+    expect(page.get_by_test_id("enterprise-table")).to_have_attribute("data-state", "ready")
+    came_from = query(page)
+    page.locator("[data-testid=enterprise-rows] tr[data-organization-id] a").first.click()
+    expect(page.get_by_test_id("enterprise-name")).to_be_visible()
+    page.locator(".back a").click()
+    expect(page.get_by_test_id("enterprise-table")).to_have_attribute("data-state", "ready")
+    assert query(page) == came_from
+    expect(page.get_by_test_id("enterprise-search")).to_have_value("cong ty")
+
+
+def test_a_bad_link_ends_in_a_message_with_nothing_left_loading(ui, page):
+    for link in ("/?view=land&unit=current:99999", "/?view=land&unit=nonsense",
+                 "/?view=enterprises&unit=legacy:1", "/?view=overview&unit=current:99999"):
+        page.goto(f"{ui}{link}")
+        expect(page.get_by_test_id("error").or_(page.get_by_test_id("not-found")).first
+               ).to_be_visible()
+        page.wait_for_load_state("networkidle")
+        expect(page.locator("main [data-testid=loading]")).to_have_count(0)
+        expect(page.locator("main")).not_to_contain_text("Đang tải")
+
+
+def test_enterprise_results_come_first_and_the_charts_count_the_search(ui, page, wh):
+    page.goto(f"{ui}/?view=enterprises&q=thuong%20mai")
+    table = page.get_by_test_id("enterprise-table")
+    expect(table).to_have_attribute("data-state", "ready")
+    expect(page.get_by_test_id("enterprise-charts")).to_have_attribute("data-state", "ready")
+    assert table.bounding_box()["y"] < page.get_by_test_id("enterprise-charts").bounding_box()["y"]
+    total = int(page.get_by_test_id("enterprise-count").get_attribute("data-total"))
+    with page.expect_download() as download:
+        page.get_by_test_id("chart-status-csv").click()
+    counts = [int(row["organization_count"]) for row in csv.DictReader(io.StringIO(
+        Path(download.value.path()).read_text(encoding="utf-8-sig")))]
+    assert 0 < sum(counts) == total < wh.execute(
+        "select count(*) from marts.dim_organization where organization_type <> "
+        "'state_agency'").fetchone()[0]
+
+
+def test_pages_fit_a_tablet_in_english(ui, browser, wh):
+    commune, _ = busiest_commune(wh)
+    with fresh_page(browser, TABLET) as tablet:
+        for link in (f"/?view=enterprises&unit=current:{commune}&lang=en",
+                     f"/?view=land&unit=current:{commune}&lang=en", "/?lang=en"):
+            tablet.goto(f"{ui}{link}")
+            tablet.wait_for_load_state("networkidle")
+            assert tablet.evaluate("document.documentElement.scrollWidth") <= TABLET["width"], link
+        screenshot(tablet, "enterprises-tablet-en.png")
+
+
+def test_the_list_downloads_as_csv_and_geojson_with_the_rows_of_the_filter(ui, page, wh):
+    commune, land_use = busiest_commune(wh)
+    page.goto(f"{ui}/?view=land&unit=current:{commune}&use={land_use}")
+    land_ready(page)
+    expected = {str(r[0]) for r in wh.execute(
+        "select land_parcel_id from marts.dim_land_parcel where current_commune_code = %s "
+        "and land_use_code = %s", (commune, land_use))}
+    assert expected and table_total(page) == len(expected)
+    with page.expect_download() as download:
+        page.get_by_test_id("export-csv").click()
+    assert download.value.suggested_filename == f"thua-dat-current-{commune}.csv"
+    text = Path(download.value.path()).read_text(encoding="utf-8")
+    assert text.startswith("\ufeff")  # a spreadsheet reads it as UTF-8
+    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    assert {r["land_parcel_id"] for r in rows} == expected
+    assert {r["land_use_code"] for r in rows} == {land_use}
+    with page.expect_download() as download:
+        page.get_by_test_id("export-geojson").click()
+    features = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))["features"]
+    assert {f["id"] for f in features} == expected
+
+
+def pdf_pages(pdf: bytes) -> int:
+    return len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+
+
+def test_a_printed_land_page_is_one_clean_sheet(ui, page, wh):
+    commune, land_use = busiest_commune(wh)
+    page.goto(f"{ui}/?view=land&unit=current:{commune}&use={land_use}")
+    land_ready(page)
+    page.emulate_media(media="print")
+    for hidden in ("header.top", ".filters", "[data-testid=parcel-table]", ".exports",
+                   ".area-picker input", ".map-controls"):
+        expect(page.locator(hidden).first).to_be_hidden()
+    # What a printed map needs: title, area, filter, legend with its colours, the date of the
+    # data and where it comes from.
+    expect(page.locator("h1")).to_be_visible()
+    expect(page.get_by_test_id("area-name")).to_be_visible()
+    expect(page.get_by_test_id("filter-summary")).to_contain_text("Loại đất")
+    expect(page.get_by_test_id("data-as-of")).to_be_visible()
+    expect(page.get_by_test_id("print-source")).to_be_visible()
+    expect(page.get_by_test_id("print-source")).to_contain_text(ui)
+    swatch = page.locator("[data-testid=land-use-filter] .swatch").first
+    assert swatch.evaluate("s => getComputedStyle(s).printColorAdjust") == "exact"
+    assert page.get_by_test_id("parcel-map").get_attribute("data-scale-bar")
+    pdf = page.pdf(format="A4", landscape=True, print_background=True)
+    assert pdf_pages(pdf) == 1
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "land-print.pdf").write_bytes(pdf)
+
+
+def test_a_parcel_is_found_by_its_map_sheet_and_number(ui, page, wh):
+    # A sheet and number that name one parcel of the commune.
+    commune, sheet, number, parcel_id = wh.execute(
+        "select current_commune_code, map_sheet_number, parcel_number, min(land_parcel_id::text) "
+        "from marts.dim_land_parcel where current_commune_code is not null group by 1, 2, 3 "
+        "having count(*) = 1 order by 1, 2, 3 limit 1").fetchone()
+    page.goto(f"{ui}/?view=land&unit=current:{commune}")
+    land_ready(page)
+    for typed in (f"tờ {sheet} thửa {number}", f"to {sheet} thua {number}",
+                  f"Tờ số {sheet}, thửa số {number}", f"{sheet}/{number}"):
+        page.get_by_test_id("parcel-search").fill(typed)
+        page.get_by_test_id("parcel-search").press("Enter")
+        expect(page).to_have_url(re.compile(f"sheet={sheet}&no={number}|no={number}.*sheet={sheet}"))
+        land_ready(page)
+        assert table_parcel_ids(page) == map_parcel_ids(page) == {parcel_id}, typed
+        page.get_by_test_id("reset-filters").click()
+        land_ready(page)
+        assert table_total(page) > 1
+    page.get_by_test_id("parcel-search").fill("không phải số tờ")
+    page.get_by_test_id("parcel-search").press("Enter")
+    expect(page.get_by_test_id("parcel-search-error")).to_be_visible()
+
+
+def test_enterprises_are_found_by_street_or_commune(ui, page, wh):
+    street = next(line for line, in wh.execute(
+        "select address_line from marts.dim_organization where organization_type <> "
+        "'state_agency' and address_line ~ '^[0-9]+ [^,]+ [^,]+$' "
+        "group by 1 order by count(*) desc, 1"))
+    typed = without_diacritics(street.split(" ", 1)[1])
+    page.goto(f"{ui}/?view=enterprises")
+    expect(page.get_by_test_id("enterprise-table")).to_have_attribute("data-state", "ready")
+    page.get_by_test_id("search-in").select_option("address")
+    page.get_by_test_id("enterprise-search").fill(typed)
+    expect(page).to_have_url(re.compile("in=address"))
+    expect(page.get_by_test_id("enterprise-table")).to_have_attribute("data-state", "ready")
+    # Each word in the address as written or in its commune's names (on both maps).
+    expected = {str(i) for i, address in wh.execute("""
+        select o.organization_id, concat_ws(' ', o.address_line, c.admin_unit_name,
+                                            l.admin_unit_name)
+        from marts.dim_organization as o
+        left join marts.dim_admin_unit as c on c.generation = 'current'
+            and c.level = 'commune' and c.admin_unit_code = o.current_commune_code
+        left join marts.dim_admin_unit as l on l.generation = 'legacy'
+            and l.level = 'commune' and l.admin_unit_code = o.legacy_commune_code
+        where o.organization_type <> 'state_agency'""")
+                if all(word in without_diacritics(address) for word in typed.split())}
+    assert expected
+    expect(page.get_by_test_id("enterprise-count")).to_have_attribute(
+        "data-total", str(len(expected)))
+    shown = page.locator("[data-testid=enterprise-rows] tr[data-organization-id]").evaluate_all(
+        "rows => rows.map(row => row.dataset.organizationId)")
+    assert set(shown) <= expected and len(shown) == min(len(expected), 50)
+    # The whole list of the search downloads, not only its first page.
+    with page.expect_download() as download:
+        page.get_by_test_id("export-csv").click()
+    rows = list(csv.DictReader(io.StringIO(
+        Path(download.value.path()).read_text(encoding="utf-8-sig"))))
+    assert {r["organization_id"] for r in rows} == expected
+
+    # By the commune's name, typed without diacritics: the enterprises addressed there.
+    commune, name = wh.execute(
+        "select o.current_commune_code, c.admin_unit_name from marts.dim_organization as o "
+        "join marts.dim_admin_unit as c on c.generation = 'current' and c.level = 'commune' "
+        "and c.admin_unit_code = o.current_commune_code where o.organization_type <> "
+        "'state_agency' group by 1, 2 order by count(*) desc, 1 limit 1").fetchone()
+    there = wh.execute("select count(*) from marts.dim_organization where "
+                       "current_commune_code = %s and organization_type <> 'state_agency'",
+                       (commune,)).fetchone()[0]
+    page.get_by_test_id("enterprise-search").fill(without_diacritics(name))
+    expect(page.get_by_test_id("enterprise-table")).to_have_attribute("data-state", "ready")
+    expect(page.get_by_test_id("enterprise-count")).to_have_attribute(
+        "data-total", re.compile(r"\d+"))
+    assert int(page.get_by_test_id("enterprise-count").get_attribute("data-total")) >= there
+
+
+def test_the_map_shows_the_commune_around_the_filtered_parcels(ui, page, wh):
+    commune, land_use = busiest_commune(wh)
+    everything, chosen = wh.execute(
+        "select count(*), count(*) filter (where land_use_code = %s) from "
+        "marts.dim_land_parcel where current_commune_code = %s", (land_use, commune)).fetchone()
+    page.goto(f"{ui}/?view=land&unit=current:{commune}&use={land_use}")
+    land_ready(page)
+    shown = page.get_by_test_id("parcel-map")
+    expect(shown).to_have_attribute("data-parcel-count", str(chosen))
+    # The commune's other parcels in grey, its outline derived from them, a scale bar.
+    page.wait_for_function("m => m.parcelMap.context.length > 0", arg=shown.element_handle())
+    assert shown.evaluate("m => m.parcelMap.context.length") == everything - chosen
+    assert shown.evaluate("m => m.parcelMap.outlines.length") == 1
+    expect(shown).to_have_attribute("data-scale-bar", re.compile(r"^\d+ k?m$"))
+    expect(page.get_by_test_id("outline-note")).to_be_visible()
+    screenshot(page, "land-map-context.png")
+    # Zoomed in on a parcel, parcels carry their numbers.
+    page.wait_for_load_state("networkidle")
+    target = shown.evaluate(PARCEL_IN_VIEW)
+    assert target
+    page.mouse.move(target["x"], target["y"])
+    for _ in range(30):
+        page.mouse.wheel(0, -100)
+        if shown.get_attribute("data-labels") != "0":
+            break
+    expect(shown).not_to_have_attribute("data-labels", "0")
+
+
+def test_a_parcel_shows_the_other_parcels_of_its_map_sheet(ui, page, wh):
+    parcel_id, neighbours = wh.execute(
+        "select min(land_parcel_id::text), count(*) - 1 from marts.dim_land_parcel "
+        "where map_sheet_number is not null group by legacy_commune_code, map_sheet_number "
+        "order by count(*) desc, legacy_commune_code, map_sheet_number limit 1").fetchone()
+    assert neighbours > 0
+    page.goto(f"{ui}/?view=parcel&id={parcel_id}")
+    shape = page.get_by_test_id("parcel-shape")
+    expect(shape).to_have_attribute("data-parcel-count", "1")
+    expect(shape).to_have_attribute("data-neighbours", str(neighbours))
+    screenshot(page, "parcel-neighbours.png")
+
+
+def test_a_record_is_shown_as_of_a_past_date(ui, page, wh):
+    # The enterprise renamed in its source: before the rename it shows its former name.
+    organization_id, before, after, changed = wh.execute(
+        "select h.organization_id, h.organization_name, o.organization_name, h.valid_to "
+        "from marts.dim_organization_history as h join marts.dim_organization as o "
+        "using (organization_id) where h.valid_to is not null and h.organization_name "
+        "<> o.organization_name order by h.valid_to desc limit 1").fetchone()
+    page.goto(f"{ui}/?view=enterprise&id={organization_id}")
+    expect(page.get_by_test_id("enterprise-name")).to_have_text(after)
+    day_before = (changed - datetime.timedelta(days=1)).date().isoformat()
+    page.get_by_test_id("as-of").fill(day_before)
+    page.get_by_test_id("as-of").dispatch_event("change")
+    expect(page.get_by_test_id("enterprise-name")).to_have_text(before)
+    expect(page.get_by_test_id("as-of-note")).to_be_visible()
+    assert query(page)["asof"] == day_before
+    page.get_by_test_id("as-of-bar").get_by_role("link").click()
+    expect(page.get_by_test_id("enterprise-name")).to_have_text(after)
+
+
+def test_the_province_overview_breaks_down_by_commune(ui, page, wh):
+    page.goto(f"{ui}/")
+    expect(page.get_by_test_id("overview")).to_have_attribute("data-state", "ready")
+    province = page.get_by_test_id("province-select").input_value()
+    expected = {code: count for code, count in wh.execute(
+        "select current_commune_code, count(*) from marts.dim_land_parcel where "
+        "current_commune_code in (select admin_unit_code from marts.dim_admin_unit where "
+        "generation = 'current' and province_code = %s) group by 1", (province,))}
+    rows = page.locator("[data-testid=commune-table] tbody tr")
+    got = {code: int(count.replace(".", "")) for code, count in rows.evaluate_all(
+        "rows => rows.map(r => [r.dataset.commune, r.cells[1].textContent])") if count != "0"}
+    assert got == expected
+    # The map: every commune of the province placed by its centre, the busiest in the
+    # darkest class, drawn without a single parcel.
+    placed = wh.execute("select count(*) from marts.dim_admin_unit where generation = "
+                        "'current' and level = 'commune' and province_code = %s and latitude "
+                        "is not null", (province,)).fetchone()[0]
+    shown = page.get_by_test_id("commune-map")
+    expect(shown).to_have_attribute("data-communes", str(placed))
+    busiest = max(expected, key=lambda code: (expected[code], code))
+    expect(shown.locator(f"a[data-commune='{busiest}']")).to_have_attribute("data-class", "4")
+    page.get_by_test_id("measure-select").select_option("enterprises")
+    expect(page.get_by_test_id("overview")).to_have_attribute("data-state", "ready")
+    assert query(page)["measure"] == "enterprises"
+    counts = rows.evaluate_all("rows => rows.map(r => Number(r.cells[3].textContent"
+                               ".replace(/\\./g, '')))")
+    assert counts == sorted(counts, reverse=True) and counts[0] > 0
+    # The area of one land use, commune by commune (in hectares, to one decimal).
+    use = wh.execute("select land_use_code from marts.dim_land_parcel where land_use_code is "
+                     "not null group by 1 order by sum(area_m2) desc limit 1").fetchone()[0]
+    hectares = {code: round(area / 10000, 1) for code, area in wh.execute(
+        "select current_commune_code, sum(area_m2)::float8 from marts.dim_land_parcel "
+        "where land_use_code = %s and current_commune_code is not null group by 1", (use,))
+        if round(area / 10000, 1) > 0}
+    page.get_by_test_id("measure-select").select_option(f"use:{use}")
+    expect(page.get_by_test_id("overview")).to_have_attribute("data-state", "ready")
+    shown = {code: float(text.replace(".", "").replace(",", ".")) for code, text in
+             rows.evaluate_all("rows => rows.map(r => [r.dataset.commune, "
+                               "r.querySelector('.bar-value').textContent])") if text != "0"}
+    assert shown == pytest.approx(hectares, abs=0.051)
+    screenshot(page, "overview-communes.png")

@@ -1,6 +1,8 @@
 // The GraphQL client: the signed-in key and purpose (kept in this tab's session storage),
 // answers with the fields the caller may not see, and coded errors.
 
+import { saveBlob } from './dom.js';
+
 export class ApiError extends Error {
   constructor(message, code, status, extensions = {}) {
     super(message);
@@ -137,6 +139,19 @@ async function answerOf(response) {
 
 // An open-data download (JSON), with the same key; refusals come as coded errors.
 export async function download(path, { signal } = {}) {
+  return (await fetchDownload(path, { signal })).json();
+}
+
+// An open-data download saved as a file under a name of the page's choosing (the CSV a
+// spreadsheet opens: the server's bytes with a byte-order mark, so that it reads UTF-8).
+export async function saveFile(path, filename) {
+  const response = await fetchDownload(path);
+  const blob = await response.blob();
+  saveBlob(filename.endsWith('.csv') ? new Blob(['\ufeff', blob], { type: blob.type }) : blob,
+    filename);
+}
+
+async function fetchDownload(path, { signal } = {}) {
   let response;
   try {
     response = await fetch(path, { headers: headers(), signal });
@@ -151,5 +166,5 @@ export async function download(path, { signal } = {}) {
     throw new ApiError(error?.message ?? `HTTP ${response.status}`,
       error?.extensions?.code ?? `HTTP_${response.status}`, response.status);
   }
-  return response.json();
+  return response;
 }

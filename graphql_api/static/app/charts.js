@@ -1,6 +1,6 @@
 // Horizontal bar charts drawn as SVG, each with its figures as a table-like CSV download.
 
-import { empty, h } from './dom.js';
+import { empty, h, saveBlob } from './dom.js';
 import { number, t } from './i18n.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -60,13 +60,7 @@ function csvText({ header, rows }) {
   return [header, ...rows].map((row) => row.map(csvField).join(',')).join('\r\n') + '\r\n';
 }
 
-function downloadCsv(csv) {
+export function downloadCsv(csv) {
   // A byte-order mark, so that spreadsheet programs read the Vietnamese as UTF-8.
-  const blob = new Blob(['\ufeff', csvText(csv)], { type: 'text/csv;charset=utf-8' });
-  const url = URL.createObjectURL(blob);
-  const anchor = h('a', { href: url, download: csv.filename });
-  document.body.append(anchor);
-  anchor.click();
-  anchor.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
+  saveBlob(new Blob(['\ufeff', csvText(csv)], { type: 'text/csv;charset=utf-8' }), csv.filename);
 }

@@ -1,7 +1,7 @@
 // Small DOM helpers: elements from data (text is always text, never HTML), and the
 // loading / empty / error / withheld states every view shows the same way.
 
-import { has, t } from './i18n.js';
+import { grantWords, has, t } from './i18n.js';
 
 export function h(tag, attrs, ...children) {
   const element = document.createElement(tag);
@@ -58,16 +58,18 @@ export function failure(error, retry) {
     t('state.retry')) : null);
 }
 
+// A part the reader may not see, said in plain words (what kind of data it is, and what
+// would show it); the grant itself stays in an attribute.
 export function withheld(error) {
   const purpose = error.missing === 'purpose';
   return h('p', { class: 'state withheld', 'data-testid': 'withheld',
     'data-required': error.required ?? '', 'data-missing': error.missing ?? '' },
-  t(purpose ? 'state.purpose' : 'state.withheld', { required: error.required ?? '?' }));
+  t(purpose ? 'state.purpose' : 'state.withheld', { what: grantWords(error.required) }));
 }
 
-export function notFound() {
+export function notFound(detail = null) {
   return h('div', { class: 'state empty', 'data-testid': 'not-found', 'data-code': 'NOT_FOUND' },
-    h('h1', null, t('state.notfound')));
+    h('h1', null, t('state.notfound')), detail ? h('p', null, detail) : null);
 }
 
 // A section whose content may be withheld from the viewer: the rows, or why not; and what
@@ -79,13 +81,16 @@ export function guarded(answer, path, render) {
   return within ? [withheld(within), render()] : render();
 }
 
+// columns: [{ label, cell(row), numeric?, secondary? }]; a secondary column gives way on a
+// narrow screen (a tablet held upright), where the others need the width.
 export function table(columns, rows, attrs = {}) {
+  const cls = (c) => [c.numeric ? 'num' : null, c.secondary ? 'secondary' : null]
+    .filter(Boolean).join(' ') || null;
   return h('div', { class: 'table-wrap' },
     h('table', attrs,
-      h('thead', null, h('tr', null, columns.map((c) => h('th', { class: c.numeric ? 'num' : null },
-        c.label)))),
+      h('thead', null, h('tr', null, columns.map((c) => h('th', { class: cls(c) }, c.label)))),
       h('tbody', null, rows.map((row) => h('tr', row.attrs ?? null, columns.map((c) =>
-        h('td', { class: c.numeric ? 'num' : null }, c.cell(row.data ?? row))))))));
+        h('td', { class: cls(c) }, c.cell(row.data ?? row))))))));
 }
 
 export function facts(pairs) {
@@ -99,4 +104,14 @@ export function debounce(fn, ms) {
     clearTimeout(timer);
     timer = setTimeout(() => fn(...args), ms);
   };
+}
+
+// A file the page made or fetched, saved as the browser saves a download.
+export function saveBlob(blob, filename) {
+  const url = URL.createObjectURL(blob);
+  const anchor = h('a', { href: url, download: filename });
+  document.body.append(anchor);
+  anchor.click();
+  anchor.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
 }

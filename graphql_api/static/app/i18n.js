@@ -14,14 +14,61 @@ const STRINGS = {
     'signin.submit': 'Đăng nhập',
     'signin.cancel': 'Hủy',
     'signin.signout': 'Đăng xuất',
-    'signin.as': 'Đã đăng nhập: {key}',
+    'signin.as': 'Đã đăng nhập: {name}',
+    'signin.client': 'Khóa của ứng dụng {client}',
+    'footer.asOf': 'Dữ liệu công bố lúc {at}',
+    'land.noLegend': 'Không có chú giải: khu vực không tải được.',
+    'land.noUse': 'Chưa rõ loại đất',
+    'land.noFilter': 'Không lọc: mọi thửa đất của khu vực',
+    'search.parcel': 'Tìm theo số tờ, số thửa',
+    'search.parcelPlaceholder': 'vd. tờ 10 thửa 3',
+    'search.parcelNotUnderstood': 'Không hiểu “{q}”: hãy viết số tờ và số thửa, ví dụ “tờ 10 thửa 3” hoặc “10/3”.',
+    'search.sheetWord': 'tờ',
+    'search.parcelWord': 'thửa',
+    'export.csv': 'Tải danh sách (CSV)',
+    'export.geojson': 'Tải bản đồ (GeoJSON)',
+    'export.print': 'In',
+    'export.failed': 'Không tải được tệp: {message}',
+    'export.tooMany': 'Danh sách tải về tối đa {n} dòng: hãy thu hẹp tìm kiếm hoặc bộ lọc.',
+    'parcel.backToList': '‹ Quay lại danh sách thửa đất',
+    'overview.byCommune': 'Theo xã, phường',
+    'overview.measure': 'Chỉ tiêu',
+    'overview.noCommune': 'Chưa xác định xã, phường',
+    'overview.mapNote': 'Mỗi xã, phường là một hình tròn đặt tại trung tâm, diện tích bằng diện tích tự nhiên (kho chưa có dữ liệu ranh giới); màu theo 5 nhóm có số xã bằng nhau. Bấm để xem đất đai của xã.',
+    'measure.parcels': 'Số thửa đất',
+    'measure.area': 'Diện tích đất (ha)',
+    'measure.enterprises': 'Số doanh nghiệp, hộ kinh doanh',
+    'measure.use': 'Diện tích {use} (ha)',
+    'asOf.label': 'Xem như tại ngày',
+    'asOf.showing': 'Đang xem dữ liệu như tại ngày {date}',
+    'asOf.today': 'Xem hiện tại',
+    'asOf.none': 'Kho chưa có bản ghi nào của đối tượng này vào ngày đó.',
+    'enterprises.searchIn': 'Tìm trong',
+    'enterprises.searchLabel': 'Tìm doanh nghiệp, hộ kinh doanh',
+    'enterprises.searchAddress': 'Tên đường, xã, phường (có dấu hoặc không)',
+    'enterprises.inName': 'tên, mã số',
+    'enterprises.inAddress': 'địa chỉ (đường, xã, phường)',
+    'enterprises.charts': 'Số liệu theo kết quả tìm',
+    'print.source': 'Nguồn: kho dữ liệu dùng chung của tỉnh ({url}); in lúc {at}.',
+    'grant.shared': 'dữ liệu dùng chung về {dataset}',
+    'grant.personal': 'dữ liệu cá nhân về {dataset}',
+    'grant.audit': 'nhật ký truy cập dữ liệu cá nhân',
+    'grant.steward': 'hàng đợi đối chiếu dữ liệu',
+    'dataset.land': 'đất đai',
+    'dataset.enterprise': 'đăng ký kinh doanh',
+    'dataset.civil_registry': 'hộ tịch',
+    'dataset.cadre': 'cán bộ, công chức',
+    'source.land': 'Văn phòng đăng ký đất đai (Sở Nông nghiệp và Môi trường)',
+    'source.enterprise': 'Phòng Đăng ký kinh doanh (Sở Tài chính)',
+    'source.civil_registry': 'Sở Tư pháp',
+    'source.cadre': 'Sở Nội vụ',
     'signin.anonymous': 'Dữ liệu mở (chưa đăng nhập)',
     'signin.change': 'Khóa…',
     'signin.rejected': 'Khóa bị từ chối: {message}',
     'footer.licence': 'Dữ liệu mở theo giấy phép CC BY 4.0',
     'state.loading': 'Đang tải…',
     'state.error': 'Không tải được dữ liệu.',
-    'state.purpose': 'Phần này là dữ liệu cá nhân: khóa của bạn có quyền ({required}) nhưng cần ghi mục đích sử dụng. Đăng nhập lại và ghi mục đích.',
+    'state.purpose': 'Phần này là {what}. Cơ quan của bạn được xem, nhưng luật yêu cầu ghi rõ mục đích sử dụng: đăng nhập lại và ghi mục đích.',
     'error.NOT_FOUND': 'Không tìm thấy.',
     'error.BAD_USER_INPUT': 'Yêu cầu không hợp lệ.',
     'error.RATE_LIMITED': 'Quá nhiều yêu cầu trong một phút; vui lòng thử lại sau.',
@@ -37,7 +84,7 @@ const STRINGS = {
     'aria.pages': 'Trang',
     'map.label': 'Bản đồ {n} thửa đất',
     'state.retry': 'Thử lại',
-    'state.withheld': 'Bạn không có quyền xem phần này (cần quyền {required}). Đăng nhập bằng khóa của cơ quan có quyền đó.',
+    'state.withheld': 'Phần này là {what}, chỉ cơ quan được cấp quyền mới xem được. Nếu cơ quan của bạn được cấp, hãy đăng nhập bằng khóa của cơ quan.',
     'state.notfound': 'Không tìm thấy.',
     'area.province': 'Tỉnh / thành phố',
     'area.search': 'Tìm xã, phường (tên mới hoặc cũ, có dấu hoặc không)',
@@ -80,6 +127,8 @@ const STRINGS = {
     'map.zoomOut': 'Thu nhỏ',
     'map.reset': 'Toàn cảnh',
     'map.help': 'Kéo để di chuyển, cuộn để phóng to; bấm vào thửa để xem chi tiết.',
+    'map.sheet': 'Tờ {n}',
+    'map.outlineNote': 'Màu xám: các thửa khác của xã, phường. Nét xanh: các tờ bản đồ. Nét đứt tím: ranh giới xã, phường ước lượng theo bao lồi các thửa đất (kho chưa có dữ liệu ranh giới hành chính).',
     'col.sheet': 'Tờ',
     'col.parcel': 'Thửa',
     'col.area': 'Diện tích (m²)',
@@ -107,6 +156,7 @@ const STRINGS = {
     'col.role': 'Vai trò',
     'col.count': 'Số lượng',
     'col.parcels': 'Số thửa',
+    'col.enterprises': 'Doanh nghiệp',
     'col.areaHa': 'Diện tích (ha)',
     'page.prev': '‹ Trang trước',
     'page.next': 'Trang sau ›',
@@ -167,14 +217,61 @@ const STRINGS = {
     'signin.submit': 'Sign in',
     'signin.cancel': 'Cancel',
     'signin.signout': 'Sign out',
-    'signin.as': 'Signed in: {key}',
+    'signin.as': 'Signed in: {name}',
+    'signin.client': 'Key of the client {client}',
+    'footer.asOf': 'Data published {at}',
+    'land.noLegend': 'No legend: the area could not be loaded.',
+    'land.noUse': 'Land use unknown',
+    'land.noFilter': 'No filter: every parcel of the area',
+    'search.parcel': 'Find by map sheet and parcel number',
+    'search.parcelPlaceholder': 'e.g. sheet 10 parcel 3, or tờ 10 thửa 3',
+    'search.parcelNotUnderstood': '“{q}” is not understood: type the map sheet and the parcel number, as in “sheet 10 parcel 3” or “10/3”.',
+    'search.sheetWord': 'sheet',
+    'search.parcelWord': 'parcel',
+    'export.csv': 'Download the list (CSV)',
+    'export.geojson': 'Download the map (GeoJSON)',
+    'export.print': 'Print',
+    'export.failed': 'The file could not be downloaded: {message}',
+    'export.tooMany': 'A downloaded list holds at most {n} rows: narrow the search or the filters.',
+    'parcel.backToList': '‹ Back to the list of parcels',
+    'overview.byCommune': 'By commune and ward',
+    'overview.measure': 'Measure',
+    'overview.noCommune': 'Commune not known',
+    'overview.mapNote': 'Each commune or ward is a disc at its centre, as large as its territory (kho holds no boundaries), coloured in five classes of equal counts. Click one for its land.',
+    'measure.parcels': 'Land parcels',
+    'measure.area': 'Land area (ha)',
+    'measure.enterprises': 'Enterprises and household businesses',
+    'measure.use': 'Area of {use} (ha)',
+    'asOf.label': 'As of',
+    'asOf.showing': 'Showing the record as of {date}',
+    'asOf.today': 'Show today',
+    'asOf.none': 'kho holds no record of it on that date.',
+    'enterprises.searchIn': 'Search in',
+    'enterprises.searchLabel': 'Find an enterprise or household business',
+    'enterprises.searchAddress': 'Street, commune or ward (with or without diacritics)',
+    'enterprises.inName': 'name, code',
+    'enterprises.inAddress': 'address (street, commune, ward)',
+    'enterprises.charts': 'Figures of the search',
+    'print.source': "Source: the province's shared data warehouse ({url}); printed {at}.",
+    'grant.shared': 'shared {dataset} data',
+    'grant.personal': 'personal {dataset} data',
+    'grant.audit': 'the log of access to personal data',
+    'grant.steward': 'the data stewards’ review queue',
+    'dataset.land': 'land',
+    'dataset.enterprise': 'business-register',
+    'dataset.civil_registry': 'civil-registry',
+    'dataset.cadre': 'civil-service',
+    'source.land': 'Land Registration Office (Department of Agriculture and Environment)',
+    'source.enterprise': 'Business Registration Office (Department of Finance)',
+    'source.civil_registry': 'Department of Justice',
+    'source.cadre': 'Department of Home Affairs',
     'signin.anonymous': 'Open data (not signed in)',
     'signin.change': 'Key…',
     'signin.rejected': 'The key was refused: {message}',
     'footer.licence': 'Open data under CC BY 4.0',
     'state.loading': 'Loading…',
     'state.error': 'Could not load the data.',
-    'state.purpose': 'This part is personal data: your key holds the grant ({required}) but a purpose must be stated. Sign in again with a purpose.',
+    'state.purpose': 'This part is {what}. Your agency may see it, but the law asks for the purpose to be stated: sign in again with a purpose.',
     'error.NOT_FOUND': 'Not found.',
     'error.BAD_USER_INPUT': 'The request is not valid.',
     'error.RATE_LIMITED': 'Too many requests in a minute; please try again shortly.',
@@ -190,7 +287,7 @@ const STRINGS = {
     'aria.pages': 'Pages',
     'map.label': 'Map of {n} land parcels',
     'state.retry': 'Retry',
-    'state.withheld': "You may not see this part (it needs the grant {required}). Sign in with the key of an agency that holds it.",
+    'state.withheld': "This part is {what}, shown only to agencies granted it. If your agency is, sign in with its key.",
     'state.notfound': 'Not found.',
     'area.province': 'Province / city',
     'area.search': 'Find a commune or ward (current or former name, with or without diacritics)',
@@ -233,6 +330,8 @@ const STRINGS = {
     'map.zoomOut': 'Zoom out',
     'map.reset': 'Fit all',
     'map.help': 'Drag to pan, scroll to zoom; click a parcel for its details.',
+    'map.sheet': 'Sheet {n}',
+    'map.outlineNote': "Grey: the commune's other parcels. Blue: the map sheets. Dashed purple: the commune's outline, estimated as the convex hull of its parcels (kho holds no boundary data).",
     'col.sheet': 'Sheet',
     'col.parcel': 'Parcel',
     'col.area': 'Area (m²)',
@@ -260,6 +359,7 @@ const STRINGS = {
     'col.role': 'Role',
     'col.count': 'Count',
     'col.parcels': 'Parcels',
+    'col.enterprises': 'Enterprises',
     'col.areaHa': 'Area (ha)',
     'page.prev': '‹ Previous',
     'page.next': 'Next ›',
@@ -306,6 +406,12 @@ const STRINGS = {
     'holder.person': 'Person',
     'holder.organization': 'Organization',
     'industry.other': 'Other',
+    'zone.Khu dân cư hiện hữu': 'Existing residential area',
+    'zone.Khu nông nghiệp': 'Agricultural zone',
+    'zone.Khu công nghiệp': 'Industrial zone',
+    'zone.Khu đô thị mới': 'New urban area',
+    'zone.Khu cây xanh': 'Green space',
+    'zone.Khu thương mại dịch vụ': 'Commercial and services zone',
   },
 };
 
@@ -338,6 +444,26 @@ export function followLink() {
   return wanted;
 }
 
+// A planning zone as the register names it (in Vietnamese), in the reader's language.
+export function zoneName(zone) {
+  if (!zone) return '';
+  return current === 'en' && STRINGS.en[`zone.${zone}`] ? STRINGS.en[`zone.${zone}`] : zone;
+}
+
+// The agency a source system belongs to, by name.
+export function sourceName(source) {
+  return source && has(`source.${source}`) ? t(`source.${source}`) : source ?? '';
+}
+
+// A grant in words ("land:shared": shared land data), for the notes on withheld parts.
+export function grantWords(grant) {
+  const [dataset, level] = (grant ?? '').split(':');
+  if (level && has(`grant.${level}`) && has(`dataset.${dataset}`)) {
+    return t(`grant.${level}`, { dataset: t(`dataset.${dataset}`) });
+  }
+  return has(`grant.${dataset}`) ? t(`grant.${dataset}`) : grant ?? '?';
+}
+
 export function has(key) {
   return key in STRINGS[current] || key in STRINGS.vi;
 }
@@ -368,6 +494,15 @@ export function date(iso) {
   if (!iso) return '';
   const [y, m, d] = iso.slice(0, 10).split('-');
   return current === 'vi' ? `${d}/${m}/${y}` : `${y}-${m}-${d}`;
+}
+
+// A moment (the API's ISO date-time) in the province's time zone.
+export function dateTime(iso) {
+  if (!iso) return '';
+  const parts = Object.fromEntries(new Intl.DateTimeFormat('en-GB', { year: 'numeric',
+    month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
+    timeZone: 'Asia/Ho_Chi_Minh' }).formatToParts(new Date(iso)).map((p) => [p.type, p.value]));
+  return `${date(`${parts.year}-${parts.month}-${parts.day}`)} ${parts.hour}:${parts.minute}`;
 }
 
 // Static labels in the page shell (data-i18n) and the navigation.

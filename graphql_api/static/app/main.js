@@ -3,7 +3,8 @@
 
 import { gql, session } from './api.js';
 import { h, replace } from './dom.js';
-import { followLink, lang, setLang, t, translateShell } from './i18n.js';
+import { dateTime, followLink, lang, setLang, t, translateShell } from './i18n.js';
+import { publishedAt, viewer } from './meta.js';
 import { go, href, onChange, params } from './state.js';
 import { EnterprisePage } from './views/enterprise.js';
 import { EnterprisesPage } from './views/enterprises.js';
@@ -27,6 +28,8 @@ function render(values) {
   followLink();
   translateShell();
   showWho();
+  showDataAsOf();
+  showSource();
   const name = VIEWS[values.view] ? values.view : 'overview';
   const section = SECTION[name] ?? name;
   for (const item of document.querySelectorAll('nav a[data-view]')) {
@@ -53,13 +56,38 @@ function rerender() {
   render(params());
 }
 
-function showWho() {
+// The signed-in agency by its name, as the API knows the key's client; until the API has
+// answered, or if it cannot, the key's public prefix.
+async function showWho() {
   const who = document.getElementById('who');
   const key = session.key;
-  who.textContent = key ? t('signin.as', { key: `${key.slice(0, 16)}…` }) : t('signin.anonymous');
+  who.textContent = key ? t('signin.as', { name: `${key.slice(0, 16)}…` }) : t('signin.anonymous');
   who.dataset.signedIn = key ? 'yes' : 'no';
   document.getElementById('signin-button').textContent = key ? t('signin.change')
     : t('signin.open');
+  if (!key) return;
+  let client;
+  try {
+    client = await viewer();
+  } catch {
+    return;
+  }
+  if (session.key !== key || !client?.client) return;
+  who.textContent = t('signin.as', { name: client.agency || client.client });
+  who.title = t('signin.client', { client: client.client });
+}
+
+// When the data on every page was last published, in the footer.
+async function showDataAsOf() {
+  const element = document.getElementById('data-as-of');
+  let at;
+  try {
+    at = await publishedAt();
+  } catch {
+    at = null;
+  }
+  element.textContent = at ? t('footer.asOf', { at: dateTime(at) }) : '';
+  if (at) element.dataset.publishedAt = at;
 }
 
 function banner(text) {
@@ -139,6 +167,13 @@ function setUpLinks() {
 window.addEventListener('kho:unauthenticated', (event) => {
   banner(t('signin.expired', { message: event.detail ?? '' }));
 });
+
+// A printed page says where it comes from and when.
+function showSource() {
+  document.getElementById('print-source').textContent = t('print.source', {
+    url: location.href, at: dateTime(new Date().toISOString()) });
+}
+window.addEventListener('beforeprint', showSource);
 
 setUpSignIn();
 setUpLanguage();

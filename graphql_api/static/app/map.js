@@ -1,6 +1,8 @@
 // A vector map of parcel polygons drawn on a canvas from GeoJSON: no tiles, nothing fetched
 // from elsewhere. Pan by dragging, zoom with the wheel, the buttons or two fingers, click
-// (or tap) a parcel.
+// (or tap) a parcel. Around the parcels asked for: the other parcels of the area in grey
+// (context), the outlines of communes, parcel numbers once they fit, a scale bar and a
+// north arrow.
 
 import { h } from './dom.js';
 import { t } from './i18n.js';
@@ -29,6 +31,66 @@ function ringsOf(geometry) {
   return [];
 }
 
+// Metres in one unit of the map's world (a degree of latitude; longitudes are scaled by the
+// cosine of the latitude, so that a unit is as long east-west as north-south).
+const METRES_PER_UNIT = 110_574;
+const CONTEXT_FILL = '#e6e8e6';
+const CONTEXT_LINE = 'rgba(120, 120, 120, 0.5)';
+
+// The convex hull of points (Andrew's monotone chain), as a closed ring.
+export function convexHull(points) {
+  const sorted = [...points].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  if (sorted.length < 3) return sorted;
+  const cross = (o, a, b) => (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]);
+  const half = (list) => {
+    const chain = [];
+    for (const point of list) {
+      while (chain.length >= 2 && cross(chain.at(-2), chain.at(-1), point) <= 0) chain.pop();
+      chain.push(point);
+    }
+    chain.pop();
+    return chain;
+  };
+  const ring = [...half(sorted), ...half([...sorted].reverse())];
+  return [...ring, ring[0]];
+}
+
+// The outline of each commune the parcels are in (by their current commune): the convex
+// hull of its parcels, for want of boundary data. label names the outline when there is one.
+export function communeOutlines(features, label = null) {
+  const byCommune = new Map();
+  for (const feature of features) {
+    const code = feature.properties?.current_commune_code ?? '';
+    if (!byCommune.has(code)) byCommune.set(code, []);
+    const points = byCommune.get(code);
+    for (const ring of ringsOf(feature.geometry)) points.push(...ring);
+  }
+  return [...byCommune.values()].filter((points) => points.length >= 3)
+    .map((points) => ({ rings: [convexHull(points)], label: byCommune.size === 1 ? label : null }));
+}
+
+// The outline of each map sheet (tờ bản đồ) the parcels are on, by former commune and sheet
+// number: the convex hull of its parcels (a surveyed sheet's parcels fill it), labelled with
+// the sheet's number.
+export function sheetOutlines(features) {
+  const bySheet = new Map();
+  for (const feature of features) {
+    const p = feature.properties ?? {};
+    if (p.map_sheet_number == null) continue;
+    const key = `${p.legacy_commune_code}:${p.map_sheet_number}`;
+    if (!bySheet.has(key)) bySheet.set(key, { sheet: p.map_sheet_number, points: [] });
+    for (const ring of ringsOf(feature.geometry)) bySheet.get(key).points.push(...ring);
+  }
+  return [...bySheet.values()].filter(({ points }) => points.length >= 3)
+    .map(({ sheet, points }) => ({ rings: [convexHull(points)], label: t('map.sheet', { n: sheet }) }));
+}
+
+// The length a scale bar shows for at most `metres`: 1, 2 or 5 times a power of ten.
+export function niceLength(metres) {
+  const power = 10 ** Math.floor(Math.log10(metres));
+  return [5, 2, 1].map((f) => f * power).find((length) => length <= metres) ?? power;
+}
+
 function inRing(x, y, ring) {
   let inside = false;
   for (let i = 0, j = ring.length - 1; i < ring.length; j = i, i += 1) {
@@ -47,6 +109,9 @@ export class ParcelMap {
     this.onSelect = onSelect;
     this.interactive = interactive;
     this.parcels = [];
+    this.context = [];
+    this.outlines = [];
+    this.sheets = [];
     this.highlighted = new Set();
     this.hover = null;
     this.view = null;
@@ -77,11 +142,11 @@ export class ParcelMap {
     this.message.hidden = !text;
   }
 
-  // Replace the parcels drawn (GeoJSON features); keepView leaves the view where it is.
-  setParcels(features, { keepView = false } = {}) {
+  // The parcels of GeoJSON features in the map's world: rings, a path, a bounding box.
+  shapes(features) {
     this.lat0 = this.lat0 ?? this.firstLatitude(features);
     const k = Math.cos((this.lat0 * Math.PI) / 180);
-    this.parcels = [];
+    const shapes = [];
     for (const feature of features) {
       const rings = ringsOf(feature.geometry).map((ring) => ring.map(([lon, lat]) => [lon * k, -lat]));
       if (!rings.length) continue;
@@ -95,9 +160,51 @@ export class ParcelMap {
         });
         path.closePath();
       }
-      this.parcels.push({ feature, rings, path, bbox: [minX, minY, maxX, maxY],
+      shapes.push({ feature, rings, path, bbox: [minX, minY, maxX, maxY],
         colour: landUseColour(feature.properties?.land_use_code) });
     }
+    return shapes;
+  }
+
+  // The area's other parcels, drawn in grey beneath the parcels asked for (GeoJSON features;
+  // those also asked for are left out). They can be clicked when the map opens parcels.
+  setContext(features) {
+    const asked = new Set(this.parcels.map((p) => p.feature.id));
+    this.contextFeatures = features;
+    this.context = this.shapes(features.filter((f) => !asked.has(f.id)));
+    this.draw();
+  }
+
+  // Outlines drawn over the parcels: [{ rings: [[[lon, lat], ...]], label }].
+  setOutlines(outlines) {
+    this.outlines = this.outlineShapes(outlines);
+    this.draw();
+  }
+
+  // The map sheets' grid, drawn finer than the outlines, as setOutlines takes them.
+  setSheets(sheets) {
+    this.sheets = this.outlineShapes(sheets);
+    this.element.dataset.sheets = String(this.sheets.length);
+    this.draw();
+  }
+
+  outlineShapes(outlines) {
+    return outlines.map(({ rings, label }) => {
+      const [shape] = this.shapes([{ geometry: { type: 'Polygon', coordinates: rings } }]);
+      return shape ? { ...shape, label } : null;
+    }).filter(Boolean);
+  }
+
+  // Replace the parcels drawn (GeoJSON features); keepView leaves the view where it is, and
+  // fitTo (a feature id) frames one parcel with its surroundings.
+  setParcels(features, { keepView = false, fitTo = null } = {}) {
+    this.parcels = this.shapes(features);
+    this.framing = null;
+    if (this.contextFeatures) {
+      const asked = new Set(this.parcels.map((p) => p.feature.id));
+      this.context = this.shapes(this.contextFeatures.filter((f) => !asked.has(f.id)));
+    }
+    this.fitTo = fitTo;
     this.hover = null;
     this.canvas.setAttribute('aria-label', t('map.label', { n: this.parcels.length }));
     if (!keepView || !this.view) this.fit();
@@ -118,9 +225,25 @@ export class ParcelMap {
     this.draw();
   }
 
-  bounds() {
+  // Frame the parcels and their context together (a parcel's whole map sheet), unless the
+  // context is so much larger that the parcels would be lost in it.
+  frameContext(maxRatio = 40) {
+    const span = (shapes) => {
+      const [minX, minY, maxX, maxY] = this.bounds(shapes);
+      return Math.max(maxX - minX, maxY - minY);
+    };
+    if (!this.context.length || span([...this.parcels, ...this.context])
+      > maxRatio * span(this.parcels)) return;
+    this.fitTo = null;
+    this.framing = [...this.parcels, ...this.context];
+    this.fit();
+    this.draw();
+  }
+
+  bounds(shapes = null) {
     let [minX, minY, maxX, maxY] = [Infinity, Infinity, -Infinity, -Infinity];
-    for (const { bbox } of this.parcels) {
+    const framed = this.fitTo ? this.parcels.filter((p) => p.feature.id === this.fitTo) : [];
+    for (const { bbox } of shapes ?? (framed.length ? framed : this.framing ?? this.parcels)) {
       minX = Math.min(minX, bbox[0]); minY = Math.min(minY, bbox[1]);
       maxX = Math.max(maxX, bbox[2]); maxY = Math.max(maxY, bbox[3]);
     }
@@ -136,7 +259,9 @@ export class ParcelMap {
     const [minX, minY, maxX, maxY] = this.bounds();
     const spanX = Math.max(maxX - minX, 1e-6);
     const spanY = Math.max(maxY - minY, 1e-6);
-    const scale = 0.92 * Math.min(width / spanX, height / spanY);
+    // One parcel framed shows its neighbours around it.
+    const margin = this.fitTo ? 0.3 : 0.92;
+    const scale = margin * Math.min(width / spanX, height / spanY);
     this.view = { scale, tx: width / 2 - scale * (minX + spanX / 2),
       ty: height / 2 - scale * (minY + spanY / 2) };
   }
@@ -166,6 +291,15 @@ export class ParcelMap {
     }
     const { scale, tx, ty } = this.view;
     context.setTransform(ratio * scale, 0, 0, ratio * scale, ratio * tx, ratio * ty);
+    if (this.context.length) {
+      const grey = new Path2D();
+      for (const parcel of this.context) grey.addPath(parcel.path);
+      context.fillStyle = CONTEXT_FILL;
+      context.fill(grey);
+      context.lineWidth = 0.6 / scale;
+      context.strokeStyle = CONTEXT_LINE;
+      context.stroke(grey);
+    }
     // One fill per colour: thousands of parcels draw in a few calls.
     const byColour = new Map();
     for (const parcel of this.parcels) {
@@ -190,11 +324,135 @@ export class ParcelMap {
     for (const path of byColour.values()) context.stroke(path);
     context.lineWidth = 2.5 / scale;
     context.strokeStyle = '#0b5cad';
-    for (const parcel of this.parcels) {
+    for (const parcel of [...this.parcels, ...this.context]) {
       if (parcel === this.hover || this.highlighted.has(parcel.feature.id)) {
         context.stroke(parcel.path);
       }
     }
+    this.drawOutlines(context, scale);
+    context.setTransform(ratio, 0, 0, ratio, 0, 0);
+    this.drawLabels(context);
+    this.drawScaleBar(context);
+    this.drawNorthArrow(context);
+  }
+
+  drawOutlines(context, scale) {
+    context.save();
+    context.lineWidth = 1 / scale;
+    context.setLineDash([3 / scale, 3 / scale]);
+    context.strokeStyle = 'rgba(11, 92, 173, 0.7)';
+    for (const sheet of this.sheets) context.stroke(sheet.path);
+    context.restore();
+    if (!this.outlines.length) return;
+    context.save();
+    context.lineWidth = 1.8 / scale;
+    context.setLineDash([8 / scale, 4 / scale]);
+    context.strokeStyle = 'rgba(120, 30, 90, 0.85)';
+    for (const outline of this.outlines) context.stroke(outline.path);
+    context.restore();
+  }
+
+  // Screen point of a world point.
+  toScreen(x, y) {
+    const { scale, tx, ty } = this.view;
+    return [tx + scale * x, ty + scale * y];
+  }
+
+  // Parcel numbers on the parcels wide enough on screen to hold them (and the outlines'
+  // names), at most a few hundred at a time.
+  drawLabels(context) {
+    const { width, height } = this.size();
+    const { scale } = this.view;
+    context.font = '11px system-ui, sans-serif';
+    context.textAlign = 'center';
+    context.textBaseline = 'middle';
+    context.lineWidth = 3;
+    context.strokeStyle = 'rgba(255, 255, 255, 0.85)';
+    context.fillStyle = '#1d2733';
+    let drawn = 0;
+    for (const parcel of [...this.context, ...this.parcels]) {
+      const [minX, minY, maxX, maxY] = parcel.bbox;
+      if ((maxX - minX) * scale < 26 || (maxY - minY) * scale < 14) continue;
+      // In the middle of the part of the parcel's box on screen (a parcel zoomed in beyond
+      // the screen keeps its number in view).
+      const [left, top] = this.toScreen(minX, minY);
+      const [right, bottom] = this.toScreen(maxX, maxY);
+      const [x0, y0, x1, y1] = [Math.max(left, 0), Math.max(top, 0), Math.min(right, width),
+        Math.min(bottom, height)];
+      if (x1 - x0 < 26 || y1 - y0 < 14) continue;
+      const [x, y] = [(x0 + x1) / 2, (y0 + y1) / 2];
+      const number = parcel.feature.properties?.parcel_number;
+      if (number == null) continue;
+      context.strokeText(String(number), x, y);
+      context.fillText(String(number), x, y);
+      drawn += 1;
+      if (drawn >= 400) break;
+    }
+    this.element.dataset.labels = String(drawn);
+    // A sheet's number at its top left corner, once the sheet is large enough on screen.
+    context.font = '600 11px system-ui, sans-serif';
+    context.textAlign = 'left';
+    context.fillStyle = 'rgba(11, 92, 173, 0.95)';
+    for (const sheet of this.sheets) {
+      const [minX, minY, maxX, maxY] = sheet.bbox;
+      if ((maxX - minX) * scale < 70 || (maxY - minY) * scale < 40) continue;
+      const [x, y] = this.toScreen(minX, minY);
+      if (x > width || y > height || x < -200 || y < -40) continue;
+      context.strokeText(sheet.label, Math.max(4, x + 4), Math.max(10, y + 10));
+      context.fillText(sheet.label, Math.max(4, x + 4), Math.max(10, y + 10));
+    }
+    context.textAlign = 'center';
+    context.font = '600 13px system-ui, sans-serif';
+    context.fillStyle = 'rgba(120, 30, 90, 0.95)';
+    for (const outline of this.outlines) {
+      if (!outline.label) continue;
+      const [minX, minY, maxX] = outline.bbox;
+      const [x, y] = this.toScreen((minX + maxX) / 2, minY);
+      if (x < 0 || x > width || y + 12 < 0 || y > height) continue;
+      context.strokeText(outline.label, x, Math.max(12, y + 12));
+      context.fillText(outline.label, x, Math.max(12, y + 12));
+    }
+  }
+
+  drawScaleBar(context) {
+    const { height } = this.size();
+    const metresPerPixel = METRES_PER_UNIT / this.view.scale;
+    const metres = niceLength(metresPerPixel * 120);
+    const pixels = metres / metresPerPixel;
+    const [x, y] = [12, height - 14];
+    context.fillStyle = 'rgba(255, 255, 255, 0.8)';
+    context.fillRect(x - 6, y - 20, pixels + 12, 28);
+    context.strokeStyle = '#1d2733';
+    context.lineWidth = 2;
+    context.beginPath();
+    context.moveTo(x, y - 5);
+    context.lineTo(x, y);
+    context.lineTo(x + pixels, y);
+    context.lineTo(x + pixels, y - 5);
+    context.stroke();
+    context.font = '11px system-ui, sans-serif';
+    context.textAlign = 'center';
+    context.textBaseline = 'alphabetic';
+    context.fillStyle = '#1d2733';
+    const text = metres >= 1000 ? `${metres / 1000} km` : `${metres} m`;
+    context.fillText(text, x + pixels / 2, y - 7);
+    this.element.dataset.scaleBar = text;
+  }
+
+  drawNorthArrow(context) {
+    const [x, y] = [22, 16];
+    context.fillStyle = '#1d2733';
+    context.beginPath();
+    context.moveTo(x, y);
+    context.lineTo(x + 7, y + 20);
+    context.lineTo(x, y + 15);
+    context.lineTo(x - 7, y + 20);
+    context.closePath();
+    context.fill();
+    context.font = '600 11px system-ui, sans-serif';
+    context.textAlign = 'center';
+    context.textBaseline = 'top';
+    context.fillText('N', x, y + 22);
   }
 
   toWorld(clientX, clientY) {
@@ -206,8 +464,9 @@ export class ParcelMap {
   parcelAt(clientX, clientY) {
     if (!this.view) return null;
     const [x, y] = this.toWorld(clientX, clientY);
-    for (let i = this.parcels.length - 1; i >= 0; i -= 1) {
-      const parcel = this.parcels[i];
+    const all = [...this.context, ...this.parcels];
+    for (let i = all.length - 1; i >= 0; i -= 1) {
+      const parcel = all[i];
       const [minX, minY, maxX, maxY] = parcel.bbox;
       if (x < minX || x > maxX || y < minY || y > maxY) continue;
       if (inRing(x, y, parcel.rings[0])) return parcel;

@@ -8,6 +8,7 @@
         {'columns': ['industry_code']},
         {'columns': ['parent_organization_id']},
         {'columns': ['organization_name_key gin_trgm_ops'], 'type': 'gin'},
+        {'columns': ['address_key gin_trgm_ops'], 'type': 'gin'},
     ],
 ) }}
 
@@ -118,6 +119,15 @@ sections as (
     select * from {{ ref('vsic_sections') }}
 ),
 
+divisions as (
+    select * from {{ ref('vsic_divisions') }}
+),
+
+communes as (
+    select * from {{ ref('stg_reference__admin_units') }}
+    where level = 'commune'
+),
+
 final as (
     select
         organizations.organization_id,
@@ -132,6 +142,8 @@ final as (
         legal_forms.name_en as legal_form_name_en,
         organizations.industry_code,
         organizations.industry_division_code,
+        divisions.name_vi as industry_division_name_vi,
+        divisions.name_en as industry_division_name_en,
         sections.section_code as industry_section_code,
         sections.name_vi as industry_section_name_vi,
         sections.name_en as industry_section_name_en,
@@ -144,12 +156,28 @@ final as (
         organizations.legacy_commune_code,
         organizations.current_commune_code,
         organizations.address_line,
+        -- The address with the names of its commune on both maps, for a search by street,
+        -- ward or former commune typed without diacritics (trigram index).
+        util.name_key(concat_ws(
+            ' ', organizations.address_line, current_communes.admin_unit_name,
+            legacy_communes.admin_unit_name
+        )) as address_key,
         organizations.registered_on,
         organizations.source_system,
         organizations.source_updated_at
     from organizations
     left join legal_forms on organizations.legal_form_code = legal_forms.legal_form_code
     left join statuses on organizations.status = statuses.status
+    left join divisions
+        on organizations.industry_division_code = divisions.division_code
+    left join communes as current_communes
+        on
+            current_communes.generation = 'current'
+            and organizations.current_commune_code = current_communes.admin_unit_code
+    left join communes as legacy_communes
+        on
+            legacy_communes.generation = 'legacy'
+            and organizations.legacy_commune_code = legacy_communes.admin_unit_code
     left join sections
         on
             {{ vsic_division('organizations.industry_code') }}

@@ -67,6 +67,10 @@ sections as (
     select * from {{ ref('vsic_sections') }}
 ),
 
+divisions as (
+    select * from {{ ref('vsic_divisions') }}
+),
+
 final as (
     select
         versions.dbt_scd_id as organization_version_id,
@@ -77,6 +81,8 @@ final as (
         legal_forms.name_vi as legal_form_name_vi,
         legal_forms.name_en as legal_form_name_en,
         versions.industry_code,
+        divisions.name_vi as industry_division_name_vi,
+        divisions.name_en as industry_division_name_en,
         sections.section_code as industry_section_code,
         sections.name_vi as industry_section_name_vi,
         sections.name_en as industry_section_name_en,
@@ -97,6 +103,8 @@ final as (
     from versions
     left join legal_forms on versions.legal_form_code = legal_forms.legal_form_code
     left join statuses on versions.status = statuses.status
+    left join divisions
+        on left(versions.industry_code, 2) = divisions.division_code
     left join sections
         on
             {{ vsic_division('versions.industry_code') }}

@@ -3,16 +3,15 @@
 
 import { Latest } from '../api.js';
 import { empty, facts, guarded, h, link, notFound, replace, table } from '../dom.js';
-import { date, number, pick, t } from '../i18n.js';
+import { date, number, pick, sourceName, t } from '../i18n.js';
 import { ParcelMap, wktPolygon } from '../map.js';
 import { go, href } from '../state.js';
-import { industryLabel } from './enterprises.js';
-import { loadPart } from './parts.js';
+import { ENTERPRISE_SELECTION, INDUSTRY_FIELDS, industryLabel } from './enterprises.js';
+import { asOfDate, asOfPicker, loadPart } from './parts.js';
 
-const ORGANIZATION = `query Organization($id: ID!) {
-  organization(id: $id) {
-    id name organizationType enterpriseCode industryCode industryDivisionCode status
-    industrySectionCode industrySectionNameVi industrySectionNameEn
+const ORGANIZATION = `query Organization($id: ID!, $asOf: Date) {
+  organization(id: $id, asOf: $asOf) {
+    id name organizationType enterpriseCode industryCode status ${INDUSTRY_FIELDS}
     statusNameVi statusNameEn addressLine registeredOn sourceSystem sourceUpdatedAt
     recordStatus mergedInto { id }
     enterprise { legalFormNameVi legalFormNameEn charterCapitalVnd }
@@ -41,13 +40,15 @@ export class EnterprisePage {
   update(values) {
     return loadPart(this.load, this.container, {
       query: ORGANIZATION,
-      variables: { id: values.id ?? '' },
+      variables: { id: values.id ?? '', asOf: asOfDate(values) },
       show: (answer) => {
         const organization = answer.field('organization');
         if (organization?.mergedInto) {
           go({ view: 'enterprise', id: organization.mergedInto.id }, { replace: true });
         } else if (organization) {
-          this.render(organization, answer);
+          this.render(organization, answer, values);
+        } else if (asOfDate(values)) {
+          replace(this.container, asOfPicker(values), notFound(t('asOf.none')));
         } else {
           replace(this.container, notFound());
         }
@@ -56,28 +57,28 @@ export class EnterprisePage {
     });
   }
 
-  render(o, answer) {
+  render(o, answer, values) {
     document.title = `${o.name} — kho`;
     const parcels = o.landParcels ?? [];
     const map = parcels.length ? new ParcelMap({ testid: 'enterprise-parcels-map', compact: true,
       describe: (f) => `${t('col.parcel')} ${f.properties.parcel_number} · ${f.properties.land_use_code}`,
       onSelect: (f) => go({ view: 'parcel', id: f.id }) }) : null;
     replace(this.container,
-      h('p', null, link(href({ view: 'enterprises', unit: o.commune ? `current:${o.commune.code}` : null }),
-        t('enterprise.back'))),
+      h('p', { class: 'back' }, link(href(backTo(o, values)), t('enterprise.back'))),
       h('h1', { 'data-testid': 'enterprise-name' }, o.name),
+      asOfPicker(values),
       h('section', null, h('h2', null, t('enterprise.facts')), facts([
         [t('col.code'), o.enterpriseCode ?? o.householdBusiness?.registrationNumber],
         [t('col.type'), t(`type.${o.organizationType}`)],
         [t('enterprise.parent'), o.branch?.parent ? link(href({ view: 'enterprise', id: o.branch.parent.id }),
           o.branch.parent.name) : null],
-        [t('col.industry'), o.industryCode ? `${o.industryCode} (${industryLabel(o)})` : null],
+        [t('col.industry'), o.industryCode ? `${industryLabel(o)} (${o.industryCode})` : null],
         [t('col.legalForm'), pick(o.enterprise, 'legalFormName')],
         [t('enterprise.capital'), number(o.enterprise?.charterCapitalVnd)],
         [t('col.status'), pick(o, 'statusName') || o.status],
         [t('enterprise.address'), [o.addressLine, o.commune?.name].filter(Boolean).join(', ')],
         [t('col.registeredOn'), date(o.registeredOn)],
-        [t('parcel.source'), `${o.sourceSystem ?? ''} · ${date(o.sourceUpdatedAt)}`],
+        [t('parcel.source'), `${sourceName(o.sourceSystem)} · ${date(o.sourceUpdatedAt)}`],
       ])),
       h('section', { 'data-testid': 'enterprise-representatives' },
         h('h2', null, t('enterprise.representatives')),
@@ -102,7 +103,7 @@ export class EnterprisePage {
             { label: t('col.parcel'), cell: (p) => link(href({ view: 'parcel', id: p.id }),
               `${p.mapSheetNumber ?? '?'} / ${p.parcelNumber ?? '?'}`) },
             { label: t('col.area'), numeric: true, cell: (p) => number(p.areaM2, 1) },
-            { label: t('col.landUse'), cell: (p) => `${p.landUseCode ?? ''} · ${pick(p, 'landUseName')}` },
+            { label: t('col.landUse'), cell: (p) => pick(p, 'landUseName') || p.landUseCode },
             { label: t('col.commune'), cell: (p) => p.commune?.name },
           ], parcels), map.element) : empty(t('enterprise.noParcels'))))));
     if (map) {
@@ -113,4 +114,12 @@ export class EnterprisePage {
       });
     }
   }
+}
+
+// Back to the list the enterprise was opened from (its search and filters, kept in the
+// enterprise's link), or to the enterprises of its commune.
+function backTo(organization, values) {
+  const kept = Object.fromEntries(ENTERPRISE_SELECTION.map((name) => [name, values[name]]));
+  if (!kept.unit && organization.commune) kept.unit = `current:${organization.commune.code}`;
+  return { ...kept, view: 'enterprises' };
 }

@@ -3,7 +3,7 @@
 
 import { aborted, gql, Latest } from '../api.js';
 import { AreaPicker, linkedUnit } from '../areas.js';
-import { barChart } from '../charts.js';
+import { barChart, downloadCsv } from '../charts.js';
 import { debounce, empty, failure, h, link, loading, replace, table } from '../dom.js';
 import { date, number, pick, t } from '../i18n.js';
 import { href, unitParam, update } from '../state.js';
@@ -11,14 +11,20 @@ import { Cursors, pager, staleCursor } from './paging.js';
 import { loadPart } from './parts.js';
 
 const PAGE_SIZE = 50;
+export const INDUSTRY_FIELDS = `industryDivisionCode industryDivisionNameVi industryDivisionNameEn
+  industrySectionCode industrySectionNameVi industrySectionNameEn`;
 const TYPES = ['ENTERPRISE', 'BRANCH', 'HOUSEHOLD_BUSINESS'];
 const ORDERS = ['NAME', 'REGISTERED_ON', 'ID'];
 const ENTERPRISE_CODE = /^\d{10}(-\d{3})?$/;
+// The parameters of the list's selection: an enterprise opened from it keeps them, so that its
+// back link returns to the same search, filters, order and page.
+export const ENTERPRISE_SELECTION = ['unit', 'q', 'in', 'industry', 'form', 'status', 'type',
+  'sort', 'after', 'from'];
 
 const OPTIONS = `query EnterpriseOptions($filter: OrganizationFilter) {
   industries: enterpriseStatistics(groupBy: [INDUSTRY_DIVISION, INDUSTRY_SECTION],
     filter: $filter) {
-    industryDivisionCode industrySectionCode industrySectionNameVi industrySectionNameEn organizationCount
+    ${INDUSTRY_FIELDS} organizationCount
   }
   forms: enterpriseStatistics(groupBy: [LEGAL_FORM], filter: $filter) {
     legalFormCode legalFormNameVi legalFormNameEn organizationCount
@@ -28,8 +34,21 @@ const OPTIONS = `query EnterpriseOptions($filter: OrganizationFilter) {
   }
 }`;
 
-const ROW = `id name organizationType enterpriseCode industryCode status statusNameVi statusNameEn
-  registeredOn enterprise { legalFormNameVi legalFormNameEn } commune { name }`;
+const ROW = `id name organizationType enterpriseCode industryCode ${INDUSTRY_FIELDS}
+  status statusNameVi statusNameEn addressLine
+  registeredOn enterprise { legalFormNameVi legalFormNameEn } commune { name }
+  householdBusiness { registrationNumber }`;
+
+// The enterprises of the list's search and filters, by industry and by status.
+const CHARTS = `query EnterpriseCharts($filter: OrganizationFilter) {
+  industries: enterpriseStatistics(groupBy: [INDUSTRY_DIVISION, INDUSTRY_SECTION],
+    filter: $filter) {
+    ${INDUSTRY_FIELDS} organizationCount
+  }
+  statuses: enterpriseStatistics(groupBy: [STATUS], filter: $filter) {
+    status statusNameVi statusNameEn organizationCount
+  }
+}`;
 
 const LIST = `query Enterprises($filter: OrganizationFilter, $orderBy: OrganizationOrder!,
   $after: String) {
@@ -40,17 +59,37 @@ const LIST = `query Enterprises($filter: OrganizationFilter, $orderBy: Organizat
   }
 }`;
 
+// Pages of the list as the CSV download walks them.
+const EXPORT = `query EnterpriseExport($filter: OrganizationFilter, $orderBy: OrganizationOrder!,
+  $after: String) {
+  organizations(filter: $filter, orderBy: $orderBy, first: 100, after: $after) {
+    pageInfo { hasNextPage endCursor }
+    nodes { ${ROW} }
+  }
+}`;
+// The most rows a download of the list holds; a larger list asks for a narrower search.
+const EXPORT_LIMIT = 10000;
+
 const BY_CODE = `query EnterpriseByCode($code: String!) { enterprise(code: $code) { ${ROW} } }`;
 
-// A division with the name of its VSIC section, as the warehouse's seed gives it.
+// A division by its VSIC 2018 name (its section's when the seed has none), as the
+// warehouse's seeds give them.
 export function industryLabel(record) {
   if (!record?.industryDivisionCode) return t('industry.other');
-  return `${record.industryDivisionCode} · ${pick(record, 'industrySectionName') || t('industry.other')}`;
+  return `${record.industryDivisionCode} · ${pick(record, 'industryDivisionName')
+    || pick(record, 'industrySectionName') || t('industry.other')}`;
+}
+
+// The link of an enterprise opened from the list: the selection goes with it.
+function enterpriseLink(id, values) {
+  const kept = Object.fromEntries(ENTERPRISE_SELECTION.map((name) => [name, values[name]]));
+  return { ...kept, view: 'enterprise', id };
 }
 
 export class EnterprisesPage {
   constructor(container) {
-    this.loads = { describe: new Latest(), options: new Latest(), list: new Latest() };
+    this.loads = { describe: new Latest(), options: new Latest(), list: new Latest(),
+      charts: new Latest() };
     this.cursors = new Cursors();
     this.options = null;
     this.title = h('h1', null, t('nav.enterprises'));
@@ -59,6 +98,10 @@ export class EnterprisesPage {
     this.search = h('input', { type: 'search', 'data-testid': 'enterprise-search',
       placeholder: t('enterprises.search'), 'aria-label': t('enterprises.search'),
       oninput: debounce(() => this.setFilter({ q: this.search.value.trim() }), 350) });
+    this.searchIn = h('select', { 'data-testid': 'search-in', 'aria-label': t('enterprises.searchIn'),
+      onchange: () => this.setFilter({ in: this.searchIn.value || null }) },
+    h('option', { value: '' }, t('enterprises.inName')),
+    h('option', { value: 'address' }, t('enterprises.inAddress')));
     this.industry = this.select('industry-select', 'industry');
     this.form = this.select('form-select', 'form');
     this.status = this.select('status-select', 'status');
@@ -69,18 +112,25 @@ export class EnterprisesPage {
       t('enterprises.codeSearch'));
     this.charts = h('div', { class: 'charts', 'data-testid': 'enterprise-charts' });
     this.count = h('p', { class: 'count', 'data-testid': 'enterprise-count' });
+    this.exportButton = h('button', { type: 'button', 'data-testid': 'export-csv',
+      onclick: () => this.export() }, t('export.csv'));
+    this.exportNote = h('p', { class: 'note error', 'data-testid': 'export-error', role: 'alert',
+      hidden: true });
     this.table = h('div', { 'data-testid': 'enterprise-table', 'data-state': 'loading' });
+    // The results first; the charts below them count the same search.
     container.append(this.title, this.picker.element,
       h('section', { class: 'filters' },
-        h('label', { class: 'wide' }, h('span', null, t('enterprises.search')), this.search),
+        h('label', { class: 'wide' }, h('span', null, t('enterprises.searchLabel')),
+          h('span', { class: 'search-with-scope' }, this.search, this.searchIn)),
         h('label', null, h('span', null, t('col.industry')), this.industry),
         h('label', null, h('span', null, t('col.legalForm')), this.form),
         h('label', null, h('span', null, t('col.status')), this.status),
         h('label', null, h('span', null, t('col.type')), this.type),
         h('label', null, h('span', null, t('land.sort')), this.order)),
       this.note,
-      this.charts,
-      h('section', null, this.count, this.table));
+      h('section', null, h('div', { class: 'list-head' }, this.count,
+        h('div', { class: 'exports' }, this.exportButton)), this.exportNote, this.table),
+      h('section', { class: 'charts-section' }, h('h2', null, t('enterprises.charts')), this.charts));
   }
 
   select(testid, param) {
@@ -106,7 +156,11 @@ export class EnterprisesPage {
       return;
     }
     if (values !== this.values) return;
+    this.ref = ref;
     if (document.activeElement !== this.search) this.search.value = values.q ?? '';
+    this.searchIn.value = values.in === 'address' ? 'address' : '';
+    this.search.placeholder = t(values.in === 'address' ? 'enterprises.searchAddress'
+      : 'enterprises.search');
     const unit = unitParam(ref);
     if (unit !== this.unit) {
       this.unit = unit;
@@ -116,6 +170,7 @@ export class EnterprisesPage {
     }
     this.syncControls();
     this.loadList(ref, values);
+    this.loadCharts(ref, values);
   }
 
   fail(error) {
@@ -123,6 +178,7 @@ export class EnterprisesPage {
     this.count.textContent = '';
     delete this.count.dataset.total;
     this.table.dataset.state = 'error';
+    replace(this.charts);
     replace(this.table, failure(error, () => {
       this.unit = null;
       this.update(this.values);
@@ -134,24 +190,53 @@ export class EnterprisesPage {
       (error) => this.fail(error));
   }
 
-  // The area's enterprises by industry, legal form and status: the charts, and the choices
-  // of the filters. Kept until the area changes.
-  loadOptions(ref) {
-    return loadPart(this.loads.options, this.charts, {
-      query: OPTIONS,
-      variables: { filter: { adminUnit: ref } },
+  // The area's industries, legal forms and statuses: the choices of the filters, kept until
+  // the area changes.
+  async loadOptions(ref) {
+    const run = this.loads.options.start();
+    try {
+      const answer = await gql(OPTIONS, { filter: { adminUnit: ref } }, { signal: run.signal });
+      if (!run.current()) return;
+      this.options = { industries: answer.field('industries'), forms: answer.field('forms'),
+        statuses: answer.field('statuses') };
+    } catch (error) {
+      if (!run.current() || aborted(error)) return;
+      this.fail(error);
+      return;
+    }
+    this.syncControls();
+  }
+
+  // The charts count what the list shows: the area, the search and the filters.
+  loadCharts(ref, values) {
+    const byCode = ENTERPRISE_CODE.test(values.q ?? '');
+    const short = values.q && values.q.length < 2;
+    if (byCode || short) {
+      this.loads.charts.stop();
+      replace(this.charts);
+      this.charts.dataset.state = 'ready';
+      return null;
+    }
+    const filter = this.filterOf(ref, values);
+    const key = JSON.stringify(filter);
+    if (key === this.chartsKey && this.charts.dataset.state === 'ready') return null;
+    this.chartsKey = key;
+    this.charts.dataset.state = 'loading';
+    return loadPart(this.loads.charts, this.charts, {
+      query: CHARTS,
+      variables: { filter },
       show: (answer) => {
-        this.options = { industries: answer.field('industries'), forms: answer.field('forms'),
-          statuses: answer.field('statuses') };
-        this.renderCharts();
-        this.syncControls();
+        this.renderCharts(answer.field('industries'), answer.field('statuses'));
+        this.charts.dataset.state = 'ready';
       },
-      retry: () => this.loadOptions(ref),
+      retry: () => {
+        this.chartsKey = null;
+        this.loadCharts(ref, values);
+      },
     });
   }
 
-  renderCharts() {
-    const { industries, statuses } = this.options;
+  renderCharts(industries, statuses) {
     const byIndustry = [...industries].sort((a, b) => b.organizationCount - a.organizationCount);
     const byStatus = [...statuses].sort((a, b) => b.organizationCount - a.organizationCount);
     replace(this.charts,
@@ -159,8 +244,9 @@ export class EnterprisesPage {
         rows: byIndustry.map((r) => ({ label: industryLabel(r),
           value: r.organizationCount })),
         csv: { filename: 'enterprises-by-industry.csv',
-          header: ['industry_division_code', 'industry_section', 'organization_count'],
-          rows: byIndustry.map((r) => [r.industryDivisionCode,
+          header: ['industry_division_code', 'industry_division', 'industry_section',
+            'organization_count'],
+          rows: byIndustry.map((r) => [r.industryDivisionCode, pick(r, 'industryDivisionName'),
             pick(r, 'industrySectionName'), r.organizationCount]) } }),
       barChart({ title: t('enterprises.byStatus'), testid: 'chart-status',
         rows: byStatus.map((r) => ({ label: pick(r, 'statusName') || r.status || '?',
@@ -200,9 +286,52 @@ export class EnterprisesPage {
     this.note.hidden = !byCode;
   }
 
+  // The list of the search and filters as CSV, page by page (open registration facts only).
+  async export() {
+    const values = this.values;
+    const total = Number(this.count.dataset.total);
+    this.exportNote.hidden = true;
+    if (!this.ref || total > EXPORT_LIMIT) {
+      this.exportNote.textContent = t('export.tooMany', { n: number(EXPORT_LIMIT) });
+      this.exportNote.hidden = false;
+      return;
+    }
+    this.exportButton.disabled = true;
+    const rows = [];
+    try {
+      if (ENTERPRISE_CODE.test(values.q ?? '')) {
+        const found = (await gql(BY_CODE, { code: values.q })).field('enterprise');
+        if (found) rows.push(found);
+      } else {
+        let after = null;
+        do {
+          const page = (await gql(EXPORT, { filter: this.filterOf(this.ref, values),
+            orderBy: ORDERS.includes(values.sort) ? values.sort : 'NAME', after }))
+            .field('organizations');
+          rows.push(...page.nodes);
+          after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
+        } while (after && rows.length < EXPORT_LIMIT);
+      }
+    } catch (error) {
+      this.exportNote.textContent = t('export.failed', { message: error.message });
+      this.exportNote.hidden = false;
+      return;
+    } finally {
+      this.exportButton.disabled = false;
+    }
+    downloadCsv({ filename: `doanh-nghiep-${unitParam(this.ref).replace(':', '-')}.csv`,
+      header: ['organization_id', 'name', 'enterprise_code', 'registration_number',
+        'organization_type', 'industry_code', 'industry_division', 'legal_form', 'status',
+        'address_line', 'commune', 'registered_on'],
+      rows: rows.map((o) => [o.id, o.name, o.enterpriseCode, o.householdBusiness?.registrationNumber,
+        o.organizationType, o.industryCode, pick(o, 'industryDivisionName'),
+        pick(o.enterprise, 'legalFormName'), o.status, o.addressLine, o.commune?.name,
+        o.registeredOn]) });
+  }
+
   filterOf(ref, values) {
     const filter = { adminUnit: ref, organizationType: TYPES.includes(values.type) ? [values.type] : TYPES };
-    if (values.q) filter.name = values.q;
+    if (values.q) filter[values.in === 'address' ? 'address' : 'name'] = values.q;
     if (values.industry) filter.industryCode = values.industry;
     if (values.form) filter.legalFormCode = [values.form];
     if (values.status) filter.status = [values.status];
@@ -248,14 +377,17 @@ export class EnterprisesPage {
     this.count.textContent = t('enterprises.count', { n: number(total) });
     this.count.dataset.total = String(total);
     replace(this.table, nodes.length ? [table([
-      { label: t('col.name'), cell: (o) => link(href({ view: 'enterprise', id: o.id }), o.name ?? '') },
-      { label: t('col.code'), cell: (o) => o.enterpriseCode },
-      { label: t('col.type'), cell: (o) => t(`type.${o.organizationType}`) },
-      { label: t('col.industry'), cell: (o) => o.industryCode },
-      { label: t('col.legalForm'), cell: (o) => pick(o.enterprise, 'legalFormName') },
+      { label: t('col.name'), cell: (o) => link(href(enterpriseLink(o.id,
+        { ...values, unit: unitParam(ref) })), o.name ?? '') },
+      { label: t('col.code'), cell: (o) => o.enterpriseCode ?? o.householdBusiness?.registrationNumber },
+      { label: t('col.type'), secondary: true, cell: (o) => t(`type.${o.organizationType}`) },
+      { label: t('col.industry'), cell: (o) => (o.industryCode ? h('span', { title: o.industryCode },
+        industryLabel(o)) : '') },
+      { label: t('col.legalForm'), secondary: true, cell: (o) => pick(o.enterprise, 'legalFormName') },
       { label: t('col.status'), cell: (o) => pick(o, 'statusName') || o.status },
-      { label: t('col.commune'), cell: (o) => o.commune?.name },
-      { label: t('col.registeredOn'), cell: (o) => date(o.registeredOn) },
+      { label: t('enterprise.address'), cell: (o) => [o.addressLine, o.commune?.name]
+        .filter(Boolean).join(', ') },
+      { label: t('col.registeredOn'), secondary: true, cell: (o) => date(o.registeredOn) },
     ], nodes.map((o) => ({ data: o, attrs: { 'data-organization-id': o.id } })),
     { 'data-testid': 'enterprise-rows' }),
     connection ? pager({ from, shown: nodes.length, total, pageInfo: connection.pageInfo,

@@ -2,11 +2,11 @@
 // in a table, and the filters both follow. The map draws from the open-data GeoJSON of the
 // filter, the table pages through landParcels with the same filter.
 
-import { aborted, download, gql, Latest } from '../api.js';
-import { AreaPicker, linkedUnit } from '../areas.js';
+import { aborted, download, gql, Latest, saveFile } from '../api.js';
+import { AreaPicker, describeUnit, linkedUnit } from '../areas.js';
 import { empty, failure, h, link, loading, replace, table } from '../dom.js';
-import { date, number, pick, t } from '../i18n.js';
-import { landUseColour, ParcelMap } from '../map.js';
+import { date, number, pick, t, zoneName } from '../i18n.js';
+import { communeOutlines, landUseColour, ParcelMap, sheetOutlines } from '../map.js';
 import { go, href, unitParam, update } from '../state.js';
 import { Cursors, pager, staleCursor } from './paging.js';
 import { loadPart } from './parts.js';
@@ -15,6 +15,10 @@ const PAGE_SIZE = 50;
 // Above this many parcels the map asks for a smaller area instead of drawing.
 const MAP_LIMIT = 20000;
 const ORDERS = ['ID', 'PARCEL_NUMBER', 'AREA_DESC', 'AREA_ASC'];
+// The parameters of a land page's selection: a parcel opened from it keeps them, so that its
+// back link returns to the same area, filters, order and page.
+export const LAND_SELECTION = ['unit', 'use', 'amin', 'amax', 'zone', 'sheet', 'no', 'sort',
+  'after', 'from'];
 
 const OPTIONS = `query LandOptions($filter: LandParcelFilter) {
   uses: landAreaByUse(filter: $filter, groupBy: [LAND_USE]) {
@@ -61,13 +65,65 @@ function landFilter(values, ref) {
     filter.planningZone = [values.zone];
     download.set('planning_zone', values.zone);
   }
+  for (const [param, field, name] of [['sheet', 'mapSheetNumber', 'map_sheet_number'],
+    ['no', 'parcelNumber', 'parcel_number']]) {
+    const value = whole(values[param]);
+    if (value !== null) {
+      filter[field] = value;
+      download.set(name, String(value));
+    }
+  }
   return { filter, download: download.toString() };
+}
+
+function whole(text) {
+  return /^\d{1,9}$/.test(text ?? '') ? Number(text) : null;
+}
+
+// "tờ 10 thửa 3", "to 10 thua 3", "tờ số 10, thửa số 3", "sheet 10 parcel 3", "10/3", "tờ 10"
+// or "thửa 3": the map sheet and parcel number asked for; null for text that is none of them.
+export function sheetAndParcel(text) {
+  const plain = text.normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/[đĐ]/g, 'd')
+    .toLowerCase().replace(/\bso\b/g, ' ').replace(/[,;.:#]/g, ' ').trim();
+  const sheet = '(?:to(?:\\s*ban\\s*do)?|map\\s*sheet|sheet)';
+  const parcel = '(?:thua(?:\\s*dat)?|parcel|lot)';
+  const patterns = [
+    [new RegExp(`^${sheet}\\s*(\\d+)\\s*${parcel}\\s*(\\d+)$`), (m) => ({ sheet: m[1], no: m[2] })],
+    [new RegExp(`^${parcel}\\s*(\\d+)\\s*${sheet}\\s*(\\d+)$`), (m) => ({ sheet: m[2], no: m[1] })],
+    [/^(\d+)\s*[/-]\s*(\d+)$/, (m) => ({ sheet: m[1], no: m[2] })],
+    [new RegExp(`^${sheet}\\s*(\\d+)$`), (m) => ({ sheet: m[1], no: null })],
+    [new RegExp(`^${parcel}\\s*(\\d+)$`), (m) => ({ sheet: null, no: m[1] })],
+  ];
+  for (const [pattern, read] of patterns) {
+    const match = pattern.exec(plain);
+    if (match) {
+      const found = read(match);
+      return { sheet: found.sheet && String(Number(found.sheet)),
+        no: found.no && String(Number(found.no)) };
+    }
+  }
+  return null;
+}
+
+function sheetAndParcelText(values) {
+  const parts = [];
+  if (whole(values.sheet) !== null) parts.push(`${t('search.sheetWord')} ${values.sheet}`);
+  if (whole(values.no) !== null) parts.push(`${t('search.parcelWord')} ${values.no}`);
+  return parts.join(' ');
 }
 
 function describeParcel(feature) {
   const p = feature.properties;
   return `${t('col.sheet')} ${p.map_sheet_number ?? '?'} · ${t('col.parcel')} ${p.parcel_number ?? '?'}`
-    + ` · ${p.land_use_code ?? ''} · ${number(p.area_m2, 1)} m²`;
+    + ` · ${pick({ nameVi: p.land_use_name_vi, nameEn: p.land_use_name_en }, 'name')
+      || p.land_use_code || ''}`
+    + ` · ${number(p.area_m2, 1)} m²`;
+}
+
+// The link of a parcel opened from this page: the selection goes with it.
+function parcelLink(id, values) {
+  const kept = Object.fromEntries(LAND_SELECTION.map((name) => [name, values[name]]));
+  return { ...kept, view: 'parcel', id };
 }
 
 export class LandPage {
@@ -81,7 +137,7 @@ export class LandPage {
     this.picker = new AreaPicker((unit) => update({ unit, after: null, from: null, use: null,
       zone: null }));
     this.map = new ParcelMap({ describe: describeParcel,
-      onSelect: (feature) => go({ view: 'parcel', id: feature.id }) });
+      onSelect: (feature) => go(parcelLink(feature.id, { ...this.values, unit: this.unit })) });
     this.mapCount = h('p', { class: 'count', 'data-testid': 'map-count' });
     this.legend = h('fieldset', { class: 'legend', 'data-testid': 'land-use-filter' });
     this.areaMin = h('input', { type: 'number', min: 0, step: 'any', 'data-testid': 'area-min',
@@ -90,29 +146,81 @@ export class LandPage {
       onchange: () => this.setFilter({ amax: this.areaMax.value }) });
     this.zone = h('select', { 'data-testid': 'zone-select',
       onchange: () => this.setFilter({ zone: this.zone.value }) });
+    this.parcelSearch = h('input', { type: 'search', 'data-testid': 'parcel-search',
+      placeholder: t('search.parcelPlaceholder'), 'aria-label': t('search.parcel'),
+      autocomplete: 'off', onchange: () => this.findParcel() });
+    this.parcelSearchNote = h('p', { class: 'note error', 'data-testid': 'parcel-search-error',
+      role: 'alert', hidden: true });
+    this.exports = h('div', { class: 'exports' },
+      h('button', { type: 'button', 'data-testid': 'export-csv',
+        onclick: () => this.export('csv') }, t('export.csv')),
+      h('button', { type: 'button', 'data-testid': 'export-geojson',
+        onclick: () => this.export('geojson') }, t('export.geojson')),
+      h('button', { type: 'button', 'data-testid': 'print',
+        onclick: () => window.print() }, t('export.print')));
     this.order = h('select', { 'data-testid': 'order-select',
       onchange: () => this.setFilter({ sort: this.order.value }) },
     ORDERS.map((o) => h('option', { value: o }, t(`sort.${o}`))));
     this.tableCount = h('p', { class: 'count', 'data-testid': 'table-count' });
+    this.filterSummary = h('p', { class: 'filter-summary', 'data-testid': 'filter-summary' });
     this.table = h('div', { class: 'parcel-table', 'data-testid': 'parcel-table',
       'data-state': 'loading' });
     container.append(
       this.title,
       this.picker.element,
       h('section', { class: 'filters', 'aria-label': t('land.filters') },
+        h('label', { class: 'wide' }, h('span', null, t('search.parcel')), this.parcelSearch),
         h('label', null, h('span', null, t('land.areaMin')), this.areaMin),
         h('label', null, h('span', null, t('land.areaMax')), this.areaMax),
         h('label', null, h('span', null, t('land.zone')), this.zone),
         h('label', null, h('span', null, t('land.sort')), this.order),
         h('button', { type: 'button', 'data-testid': 'reset-filters',
-          onclick: () => this.setFilter({ use: null, amin: null, amax: null, zone: null }) },
+          onclick: () => this.setFilter({ use: null, amin: null, amax: null, zone: null,
+            sheet: null, no: null }) },
         t('land.reset'))),
+      this.parcelSearchNote,
+      this.filterSummary,
       h('div', { class: 'map-layout' },
         this.map.element,
         h('aside', null, this.mapCount,
           h('h2', null, t('land.legend')), this.legend,
-          h('p', { class: 'muted' }, t('map.help')))),
-      h('section', null, this.tableCount, this.table));
+          h('p', { class: 'muted' }, t('map.help')),
+          h('p', { class: 'muted', 'data-testid': 'outline-note' }, t('map.outlineNote')))),
+      h('section', null, h('div', { class: 'list-head' }, this.tableCount, this.exports),
+        this.table));
+  }
+
+  // The map sheet and parcel number typed: the list and the map narrow to them.
+  findParcel() {
+    const text = this.parcelSearch.value.trim();
+    if (!text) {
+      this.parcelSearchNote.hidden = true;
+      this.setFilter({ sheet: null, no: null });
+      return;
+    }
+    const found = sheetAndParcel(text);
+    this.parcelSearchNote.hidden = Boolean(found);
+    if (!found) {
+      this.parcelSearchNote.textContent = t('search.parcelNotUnderstood', { q: text });
+      return;
+    }
+    this.setFilter(found);
+  }
+
+  // The current filter's parcels as a file (CSV or GeoJSON), with the signed-in key.
+  async export(format) {
+    if (!this.mapKey) return;
+    const button = this.exports.querySelector(`[data-testid=export-${format}]`);
+    button.disabled = true;
+    try {
+      await saveFile(`/opendata/land_parcels.${format}?${this.mapKey}`,
+        `thua-dat-${this.unit.replace(':', '-')}.${format}`);
+    } catch (error) {
+      this.parcelSearchNote.textContent = t('export.failed', { message: error.message });
+      this.parcelSearchNote.hidden = false;
+    } finally {
+      button.disabled = false;
+    }
   }
 
   leave() {
@@ -140,7 +248,9 @@ export class LandPage {
     if (!this.current(values)) return;
     const unit = unitParam(ref);
     const { filter, download: mapKey } = landFilter(values, ref);
+    this.ref = ref;
     this.syncControls(values);
+    this.filterSummary.textContent = this.filterText(values);
     if (unit !== this.unit) {
       this.unit = unit;
       this.uses = null;
@@ -162,12 +272,33 @@ export class LandPage {
     this.loadTable(filter, values);
   }
 
+  // The filter in words, above the list (and on a printed sheet).
+  filterText(values) {
+    const parts = [];
+    const uses = (values.use ?? '').split(',').filter(Boolean);
+    if (uses.length) {
+      const names = uses.map((code) => pick(this.uses?.find((u) => u.landUseCode === code),
+        'landUseName') || code);
+      parts.push(`${t('land.landUse')}: ${names.join(', ')}`);
+    }
+    const [amin, amax] = [finite(values.amin), finite(values.amax)];
+    if (amin !== null || amax !== null) {
+      parts.push(`${t('col.area')}: ${amin === null ? '' : `≥ ${number(amin)}`}${
+        amin !== null && amax !== null ? ', ' : ''}${amax === null ? '' : `≤ ${number(amax)}`}`);
+    }
+    if (values.zone) parts.push(`${t('land.zone')}: ${zoneName(values.zone)}`);
+    const searched = sheetAndParcelText(values);
+    if (searched) parts.push(searched);
+    return parts.length ? `${t('land.filters')}: ${parts.join(' · ')}` : t('land.noFilter');
+  }
+
   describe(ref) {
     return this.picker.present(this.loads.describe, ref, this.title, 'land.title',
       (error) => this.fail(error));
   }
 
   syncControls(values) {
+    if (document.activeElement !== this.parcelSearch) this.parcelSearch.value = sheetAndParcelText(values);
     this.areaMin.value = finite(values.amin) ?? '';
     this.areaMax.value = finite(values.amax) ?? '';
     this.order.value = ORDERS.includes(values.sort) ? values.sort : 'ID';
@@ -177,6 +308,9 @@ export class LandPage {
     this.leave();
     this.map.setState('error');
     this.map.showMessage(error.message);
+    // Nothing below the error goes on saying it loads.
+    replace(this.legend, h('legend', null, t('land.landUse')), empty(t('land.noLegend')));
+    replace(this.zone, h('option', { value: '' }, t('land.anyZone')));
     this.mapCount.textContent = '';
     this.tableCount.textContent = '';
     delete this.tableCount.dataset.total;
@@ -197,6 +331,7 @@ export class LandPage {
         this.zones = answer.field('zones');
         this.renderLegend();
         this.renderZones();
+        this.filterSummary.textContent = this.filterText(this.values);
       },
       retry: () => this.loadOptions(ref),
     });
@@ -222,7 +357,8 @@ export class LandPage {
           checked: chosen.has(use.landUseCode),
           onchange: (event) => toggle(use.landUseCode, event.target.checked) }),
         h('span', { class: 'swatch', style: `background:${landUseColour(use.landUseCode)}` }),
-        h('span', null, `${use.landUseCode}${use.landUseNameVi ? ` · ${pick(use, 'landUseName')}` : ''}`),
+        h('span', null, pick(use, 'landUseName') || use.landUseCode || t('land.noUse'),
+          h('span', { class: 'code' }, ` ${use.landUseCode ?? ''}`)),
         h('span', { class: 'muted' }, ` (${number(use.parcelCount)})`)))
         : empty(t('land.empty')));
   }
@@ -235,7 +371,7 @@ export class LandPage {
     }
     replace(this.zone, h('option', { value: '' }, t('land.anyZone')),
       zones.map((z) => h('option', { value: z.planningZone },
-        `${z.planningZone} (${number(z.parcelCount)})`)));
+        `${zoneName(z.planningZone)} (${number(z.parcelCount)})`)));
     this.zone.value = selected;
   }
 
@@ -248,23 +384,50 @@ export class LandPage {
       return;
     }
     const run = this.loads.map.start();
+    // A commune's other parcels show around those of the filter, and its outline around all.
+    const wholeKey = landFilter({}, this.ref).download;
+    const whole = mapKey !== wholeKey && this.ref.code.length === 5;
     let collection;
+    let context = null;
     try {
-      collection = await download(`/opendata/land_parcels.geojson?${mapKey}`,
-        { signal: run.signal });
+      [collection, context] = await Promise.all([
+        download(`/opendata/land_parcels.geojson?${mapKey}`, { signal: run.signal }),
+        whole ? this.wholeArea(wholeKey) : null]);
     } catch (error) {
       if (!run.current() || aborted(error)) return;
       this.map.setState('error');
       this.map.showMessage(error.message);
       return;
     }
+    // A commune's outline carries its name.
+    const unitName = this.ref.code.length === 5
+      ? (await describeUnit(this.ref).catch(() => null))?.name : null;
     if (!run.current()) return;
     const drawn = this.map.setParcels(collection.features,
       { keepView: this.drawnUnit === this.unit });
+    this.map.setContext(context?.features ?? []);
+    // A commune's outline; a province's communes are outlined on the overview instead (a
+    // hull of a few scattered parcels is no commune's shape).
+    const outlined = this.ref.code.length !== 5 ? null
+      : context ?? (mapKey === wholeKey ? collection : null);
+    this.map.setOutlines(outlined ? communeOutlines(outlined.features, unitName) : []);
+    this.map.setSheets(sheetOutlines((context ?? collection).features));
     this.drawnUnit = this.unit;
     this.map.showMessage(drawn ? null : t('land.empty'));
     this.mapCount.textContent = t('land.mapCount', { n: number(drawn) });
     this.map.setState('ready', drawn);
+  }
+
+  // Every parcel of the area (the map's context), kept while the area stays.
+  wholeArea(key) {
+    if (this.whole?.key !== key) {
+      const promise = download(`/opendata/land_parcels.geojson?${key}`);
+      this.whole = { key, promise };
+      promise.catch(() => {
+        if (this.whole?.promise === promise) this.whole = null;
+      });
+    }
+    return this.whole.promise;
   }
 
   async loadTable(filter, values) {
@@ -302,15 +465,17 @@ export class LandPage {
       replace(this.table, table([
         { label: t('col.sheet'), numeric: true, cell: (p) => p.mapSheetNumber },
         { label: t('col.parcel'), numeric: true,
-          cell: (p) => link(href({ view: 'parcel', id: p.id }), p.parcelNumber ?? '?') },
+          cell: (p) => link(href(parcelLink(p.id, { ...values, unit: this.unit })),
+            p.parcelNumber ?? '?') },
         { label: t('col.area'), numeric: true, cell: (p) => number(p.areaM2, 1) },
         { label: t('col.landUse'), cell: (p) => h('span', null,
           h('span', { class: 'swatch', style: `background:${landUseColour(p.landUseCode)}` }),
-          `${p.landUseCode ?? ''} · ${pick(p, 'landUseName')}`) },
-        { label: t('col.zone'), cell: (p) => p.planningZone },
-        { label: t('col.commune'), cell: (p) => p.commune?.name },
+          pick(p, 'landUseName') || p.landUseCode || '', h('span', { class: 'code' },
+            ` ${p.landUseCode ?? ''}`)) },
+        { label: t('col.zone'), cell: (p) => zoneName(p.planningZone) },
+        { label: t('col.commune'), secondary: true, cell: (p) => p.commune?.name },
         { label: t('col.legacyCommune'), cell: (p) => p.legacyCommune?.name },
-        { label: t('col.certificate'), cell: (p) => date(p.certificateIssuedOn) },
+        { label: t('col.certificate'), secondary: true, cell: (p) => date(p.certificateIssuedOn) },
       ], connection.nodes.map((p) => ({ data: p, attrs: { 'data-parcel-id': p.id,
         'data-legacy-commune': p.legacyCommuneCode,
         onmouseenter: () => this.map.highlight([p.id]),

@@ -3,21 +3,50 @@
 
 import { aborted, gql, Latest } from '../api.js';
 import { AreaPicker, describeUnit, linkedUnit } from '../areas.js';
-import { barChart } from '../charts.js';
+import { barChart, downloadCsv } from '../charts.js';
+import { communeMap } from '../choropleth.js';
 import { failure, h, link, loading, replace } from '../dom.js';
 import { number, pick, t } from '../i18n.js';
 import { landUseColour } from '../map.js';
 import { href, unitParam, update } from '../state.js';
-import { industryLabel } from './enterprises.js';
+import { INDUSTRY_FIELDS, industryLabel } from './enterprises.js';
 
 const FIGURES = `query Overview($land: LandParcelFilter, $business: OrganizationFilter) {
+  landByCommune: landAreaByUse(filter: $land, groupBy: [COMMUNE, LAND_USE]) {
+    communeCode landUseCode landUseNameVi landUseNameEn parcelCount totalAreaM2
+  }
+  businessByCommune: enterpriseStatistics(groupBy: [COMMUNE], filter: $business) {
+    communeCode organizationCount
+  }
   landAreaByUse(filter: $land, groupBy: [LAND_USE]) {
     landUseCode landUseNameVi landUseNameEn parcelCount totalAreaM2
   }
   enterpriseStatistics(groupBy: [INDUSTRY_DIVISION, INDUSTRY_SECTION], filter: $business) {
-    industryDivisionCode industrySectionCode industrySectionNameVi industrySectionNameEn organizationCount
+    ${INDUSTRY_FIELDS} organizationCount
   }
 }`;
+
+// The names of the communes and wards of a province (current map), page by page.
+const COMMUNES = `query Communes($within: AdminUnitRef!, $after: String) {
+  adminUnits(filter: {generation: CURRENT, level: COMMUNE, within: $within}, first: 100,
+    after: $after) {
+    pageInfo { hasNextPage endCursor }
+    nodes { code name latitude longitude areaKm2 }
+  }
+}`;
+
+const MEASURES = ['parcels', 'area', 'enterprises'];
+
+async function communeNames(ref, signal) {
+  const names = new Map();
+  let after = null;
+  do {
+    const page = (await gql(COMMUNES, { within: ref, after }, { signal })).field('adminUnits');
+    for (const unit of page.nodes) names.set(unit.code, unit);
+    after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
+  } while (after);
+  return names;
+}
 
 export class OverviewPage {
   constructor(container) {
@@ -38,11 +67,13 @@ export class OverviewPage {
     replace(this.body, loading());
     let unit;
     let answer;
+    let names = null;
     try {
       const ref = await linkedUnit(values);
-      [unit, answer] = await Promise.all([describeUnit(ref),
+      [unit, answer, names] = await Promise.all([describeUnit(ref),
         gql(FIGURES, { land: { adminUnit: ref }, business: { adminUnit: ref } },
-          { signal: run.signal })]);
+          { signal: run.signal }),
+        ref.code.length === 2 ? communeNames(ref, run.signal) : null]);
       if (!run.current()) return;
       await this.picker.show(unit);
     } catch (error) {
@@ -55,6 +86,10 @@ export class OverviewPage {
     this.title.textContent = t('overview.title', { area: unit.name });
     document.title = `${this.title.textContent} — kho`;
     this.render(unit, answer.field('landAreaByUse'), answer.field('enterpriseStatistics'));
+    if (names) {
+      this.body.append(this.byCommune(unit, values, names, answer.field('landByCommune'),
+        answer.field('businessByCommune')));
+    }
     this.body.dataset.state = 'ready';
   }
 
@@ -76,7 +111,7 @@ export class OverviewPage {
       h('div', { class: 'charts' },
         h('div', null,
           barChart({ title: t('overview.landByUse'), testid: 'chart-land-use', unit: ' ha', digits: 1,
-            rows: byArea.map((r) => ({ label: `${r.landUseCode} · ${pick(r, 'landUseName')}`,
+            rows: byArea.map((r) => ({ label: pick(r, 'landUseName') || r.landUseCode || '?',
               value: r.totalAreaM2 / 10000, colour: landUseColour(r.landUseCode) })),
             csv: { filename: `land-area-by-use-${unit.code}.csv`,
               header: ['admin_unit_code', 'generation', 'land_use_code', 'land_use_name',
@@ -90,10 +125,76 @@ export class OverviewPage {
               value: r.organizationCount })),
             csv: { filename: `enterprises-by-industry-${unit.code}.csv`,
               header: ['admin_unit_code', 'generation', 'industry_division_code',
-                'industry_section', 'organization_count'],
+                'industry_division', 'industry_section', 'organization_count'],
               rows: byCount.map((r) => [unit.code, unit.generation.toLowerCase(),
-                r.industryDivisionCode, pick(r, 'industrySectionName'),
-                r.organizationCount]) } }),
+                r.industryDivisionCode, pick(r, 'industryDivisionName'),
+                pick(r, 'industrySectionName'), r.organizationCount]) } }),
           link(href({ view: 'enterprises', unit: here }), `${t('nav.enterprises')} ›`))));
+  }
+
+  // The province commune by commune, by the measure chosen: parcels, land area or
+  // enterprises, from the aggregates (never the parcels themselves).
+  byCommune(unit, values, names, land, business) {
+    // A measure: parcels, area, enterprises, or the area of one land use (use:LUC).
+    const uses = new Map(land.filter((r) => r.landUseCode).map((r) => [r.landUseCode, r]));
+    const measures = [...MEASURES, ...[...uses.keys()].sort().map((code) => `use:${code}`)];
+    const measure = measures.includes(values.measure) ? values.measure : 'parcels';
+    const measureName = (m) => (m.startsWith('use:') ? t('measure.use', {
+      use: pick(uses.get(m.slice(4)), 'landUseName') || m.slice(4) }) : t(`measure.${m}`));
+    const rows = new Map();
+    const row = (code) => {
+      if (!rows.has(code)) rows.set(code, { code, parcels: 0, area: 0, enterprises: 0 });
+      return rows.get(code);
+    };
+    for (const r of land) {
+      const entry = row(r.communeCode ?? '');
+      entry.parcels += r.parcelCount;
+      entry.area += r.totalAreaM2 / 10000;
+      if (r.landUseCode) {
+        entry[`use:${r.landUseCode}`] = (entry[`use:${r.landUseCode}`] ?? 0) + r.totalAreaM2 / 10000;
+      }
+    }
+    for (const r of business) row(r.communeCode ?? '').enterprises += r.organizationCount;
+    const label = (code) => (code ? names.get(code)?.name ?? code : t('overview.noCommune'));
+    // Every commune of the province, those without parcels or enterprises too.
+    for (const code of names.keys()) row(code);
+    const value = (r) => r[measure] ?? 0;
+    const sorted = [...rows.values()].sort((a, b) => value(b) - value(a)
+      || label(a.code).localeCompare(label(b.code)));
+    const select = h('select', { 'data-testid': 'measure-select',
+      onchange: () => update({ measure: select.value === 'parcels' ? null : select.value }) },
+    measures.map((m) => h('option', { value: m, selected: m === measure }, measureName(m))));
+    const max = Math.max(...sorted.map(value), 1e-9);
+    const byUse = measure.startsWith('use:');
+    const csv = { filename: `communes-${unit.code}.csv`,
+      header: ['commune_code', 'commune_name', 'parcel_count', 'total_area_ha', 'organization_count',
+        ...(byUse ? [`area_ha_${measure.slice(4)}`] : [])],
+      rows: sorted.map((r) => [r.code, label(r.code), r.parcels, r.area, r.enterprises,
+        ...(byUse ? [value(r)] : [])]) };
+    const digits = measure === 'area' || byUse ? 1 : 0;
+    return h('section', { class: 'by-commune', 'data-testid': 'by-commune' },
+      h('div', { class: 'list-head' }, h('h2', null, t('overview.byCommune')),
+        h('div', { class: 'exports' },
+          h('label', null, h('span', null, t('overview.measure')), ' ', select),
+          h('button', { type: 'button', 'data-testid': 'communes-csv', onclick: () => downloadCsv(csv) },
+            t('chart.csv')))),
+      h('div', { class: 'by-commune-layout' },
+        communeMap(sorted.filter((r) => names.has(r.code)).map((r) => ({ ...names.get(r.code),
+          value: value(r) })), { title: measureName(measure), digits }),
+        h('div', { class: 'table-wrap' }, h('table', { 'data-testid': 'commune-table' },
+        h('thead', null, h('tr', null, h('th', null, t('col.commune')),
+          h('th', { class: 'num' }, t('col.parcels')), h('th', { class: 'num' }, t('col.areaHa')),
+          h('th', { class: 'num', title: t('measure.enterprises') }, t('col.enterprises')),
+          h('th', null, measureName(measure)))),
+        h('tbody', null, sorted.map((r) => h('tr', { 'data-commune': r.code },
+          h('td', { class: 'name' }, r.code ? link(href({ view: 'land', unit: `current:${r.code}` }), label(r.code))
+            : label(r.code)),
+          h('td', { class: 'num' }, number(r.parcels)),
+          h('td', { class: 'num' }, number(r.area, 1)),
+          h('td', { class: 'num' }, number(r.enterprises)),
+          h('td', { class: 'bar-cell' }, h('div', { class: 'bar-line' },
+            h('span', { class: 'bar-track' }, h('span', { class: 'bar',
+              style: `width:${(100 * value(r)) / max}%` })),
+            h('span', { class: 'bar-value' }, number(value(r), digits)))))))))));
   }
 }

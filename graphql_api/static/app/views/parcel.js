@@ -1,15 +1,16 @@
 // One parcel: its register facts, a map of it, and its history of rights and transfers as
 // far as the viewer may see them (holders are shared data, names of persons personal).
 
-import { Latest } from '../api.js';
+import { download, Latest } from '../api.js';
 import { empty, facts, guarded, h, link, notFound, replace, table } from '../dom.js';
-import { date, number, pick, t } from '../i18n.js';
-import { ParcelMap, wktPolygon } from '../map.js';
-import { href } from '../state.js';
-import { loadPart } from './parts.js';
+import { date, number, pick, sourceName, t, zoneName } from '../i18n.js';
+import { ParcelMap, sheetOutlines, wktPolygon } from '../map.js';
+import { go, href } from '../state.js';
+import { LAND_SELECTION } from './land.js';
+import { asOfDate, asOfPicker, loadPart } from './parts.js';
 
-const PARCEL = `query Parcel($id: ID!) {
-  landParcel(id: $id) {
+const PARCEL = `query Parcel($id: ID!, $asOf: Date) {
+  landParcel(id: $id, asOf: $asOf) {
     id mapSheetNumber parcelNumber areaM2 landUseCode landUseNameVi landUseNameEn landUseGroup
     planningZone boundaryWkt certificateSerial certificateIssuedOn sourceUpdatedAt
     legacyCommuneCode currentCommuneCode
@@ -27,45 +28,78 @@ export class ParcelPage {
   constructor(container) {
     this.container = container;
     this.load = new Latest();
+    this.neighbours = new Latest();
   }
 
   leave() {
     this.load.stop();
+    this.neighbours.stop();
+  }
+
+  // The other parcels of its map sheet, in grey around it (open data, like the parcel's
+  // own facts); a map without them still shows the parcel.
+  async showNeighbours(map, parcel) {
+    if (parcel.mapSheetNumber == null) return;
+    const query = new URLSearchParams({ admin_unit: parcel.legacyCommuneCode, generation: 'legacy',
+      map_sheet_number: String(parcel.mapSheetNumber) });
+    const run = this.neighbours.start();
+    try {
+      const collection = await download(`/opendata/land_parcels.geojson?${query}`,
+        { signal: run.signal });
+      if (!run.current()) return;
+      map.setContext(collection.features);
+      map.setSheets(sheetOutlines(collection.features));
+      map.highlight([parcel.id]);
+      map.frameContext();
+      map.element.dataset.neighbours = String(map.context.length);
+    } catch {
+      map.element.dataset.neighbours = 'failed';
+    }
   }
 
   update(values) {
     return loadPart(this.load, this.container, {
       query: PARCEL,
-      variables: { id: values.id ?? '' },
+      variables: { id: values.id ?? '', asOf: asOfDate(values) },
       show: (answer) => {
         const parcel = answer.field('landParcel');
-        if (parcel) this.render(parcel, answer); else replace(this.container, notFound());
+        if (parcel) this.render(parcel, answer, values);
+        else if (asOfDate(values)) replace(this.container, asOfPicker(values), notFound(t('asOf.none')));
+        else replace(this.container, notFound());
       },
       retry: () => this.update(values),
     });
   }
 
-  render(parcel, answer) {
+  render(parcel, answer, values) {
     const title = t('parcel.title', { parcel: parcel.parcelNumber ?? '?',
       sheet: parcel.mapSheetNumber ?? '?' });
     document.title = `${title} — kho`;
-    const map = new ParcelMap({ interactive: false, testid: 'parcel-shape' });
+    const map = new ParcelMap({ compact: true, testid: 'parcel-shape',
+      describe: (f) => `${t('col.sheet')} ${f.properties.map_sheet_number ?? '?'} · ${t('col.parcel')} ${
+        f.properties.parcel_number ?? '?'} · ${pick({ nameVi: f.properties.land_use_name_vi,
+        nameEn: f.properties.land_use_name_en }, 'name') || f.properties.land_use_code || ''}`,
+      onSelect: (f) => {
+        if (f.id !== parcel.id) go({ ...values, id: f.id });
+      } });
     const geometry = wktPolygon(parcel.boundaryWkt);
     const commune = parcel.commune ?? parcel.legacyCommune;
-    const unit = parcel.commune ? `current:${parcel.commune.code}` : `legacy:${parcel.legacyCommuneCode}`;
     replace(this.container,
-      h('p', null, link(href({ view: 'land', unit }), t('parcel.back', { area: commune?.name ?? '' }))),
+      h('p', { class: 'back' }, link(href(backTo(parcel, values)), values.unit
+        ? t('parcel.backToList') : t('parcel.back', { area: commune?.name ?? '' }))),
       h('h1', { 'data-testid': 'parcel-title' }, title),
+      asOfPicker(values),
       h('div', { class: 'parcel-layout' },
         h('section', null, h('h2', null, t('parcel.facts')), facts([
           [t('col.commune'), parcel.commune?.name],
           [t('col.legacyCommune'), parcel.legacyCommune?.name],
           [t('col.area'), number(parcel.areaM2, 1)],
-          [t('col.landUse'), `${parcel.landUseCode ?? ''} · ${pick(parcel, 'landUseName')}`],
-          [t('col.zone'), parcel.planningZone],
+          [t('col.landUse'), [pick(parcel, 'landUseName') || parcel.landUseCode,
+            parcel.landUseCode].filter(Boolean).join(' · ')],
+          [t('col.zone'), zoneName(parcel.planningZone)],
           [t('parcel.certificate'), [parcel.certificateSerial, date(parcel.certificateIssuedOn)]
             .filter(Boolean).join(' · ')],
-          [t('parcel.source'), `${parcel.provenance?.[0]?.sourceSystem ?? 'land'} · ${
+          [t('parcel.source'), `${sourceName(parcel.provenance?.[0]?.sourceSystem ?? 'land')} · ${
             date(parcel.sourceUpdatedAt)}`],
         ])),
         map.element),
@@ -74,11 +108,25 @@ export class ParcelPage {
       h('section', { 'data-testid': 'parcel-transfers' }, h('h2', null, t('parcel.transfers')),
         guarded(answer, ['landParcel', 'transfers'], () => transfers(parcel.transfers ?? []))));
     requestAnimationFrame(() => {
-      map.setParcels(geometry ? [{ id: parcel.id, geometry,
-        properties: { land_use_code: parcel.landUseCode } }] : []);
+      map.setParcels(geometry ? [{ id: parcel.id, geometry, properties: {
+        land_use_code: parcel.landUseCode, parcel_number: parcel.parcelNumber,
+        map_sheet_number: parcel.mapSheetNumber, land_use_name_vi: parcel.landUseNameVi,
+        land_use_name_en: parcel.landUseNameEn } }] : [], { fitTo: parcel.id });
       map.setState('ready', geometry ? 1 : 0);
+      // The neighbours are today's: a parcel as of a past date is drawn alone.
+      if (geometry && !asOfDate(values)) this.showNeighbours(map, parcel);
     });
   }
+}
+
+// Back to the land page the parcel was opened from (its area, filters, order and page, kept
+// in the parcel's link), or to the parcel's commune.
+function backTo(parcel, values) {
+  const kept = Object.fromEntries(LAND_SELECTION.map((name) => [name, values[name]]));
+  if (!kept.unit) {
+    kept.unit = parcel.commune ? `current:${parcel.commune.code}` : `legacy:${parcel.legacyCommuneCode}`;
+  }
+  return { ...kept, view: 'land' };
 }
 
 function holder(right) {

@@ -2,7 +2,9 @@
 // says what went wrong with a way to retry.
 
 import { aborted, gql } from '../api.js';
-import { failure, loading, replace } from '../dom.js';
+import { failure, h, link, loading, replace } from '../dom.js';
+import { date, t } from '../i18n.js';
+import { href, update } from '../state.js';
 
 // show(answer) runs unless a newer load of the part took over; an error of the request or
 // of show (a field the answer refused) puts the failure, with retry, in the part.
@@ -15,4 +17,21 @@ export async function loadPart(latest, part, { query, variables, show, retry }) 
   } catch (error) {
     if (run.current() && !aborted(error)) replace(part, failure(error, retry));
   }
+}
+
+// A record's page as of a past date (asof=YYYY-MM-DD in its link): the date picker, and
+// what the page shows when it is set.
+export function asOfDate(values) {
+  return /^\d{4}-\d{2}-\d{2}$/.test(values.asof ?? '') ? values.asof : null;
+}
+
+export function asOfPicker(values) {
+  const asOf = asOfDate(values);
+  const input = h('input', { type: 'date', 'data-testid': 'as-of', value: asOf ?? '',
+    max: new Date().toISOString().slice(0, 10),
+    onchange: () => update({ asof: input.value || null }) });
+  return h('div', { class: asOf ? 'as-of past' : 'as-of', 'data-testid': 'as-of-bar' },
+    h('label', null, h('span', null, t('asOf.label')), input),
+    asOf ? [h('strong', { 'data-testid': 'as-of-note' }, t('asOf.showing', { date: date(asOf) })),
+      link(href({ ...values, asof: null }), t('asOf.today'))] : null);
 }
