@@ -152,7 +152,7 @@ class _Planner:
         if selected.verdict == REFUSE or (selected.verdict == THROUGH_DYNAMIC
                                           and selected.otherwise == REFUSE):
             self.may_refuse = True
-        if guard.personal and selected.verdict in (ALLOW, THROUGH_DYNAMIC):
+        if guard.personal and (selected.verdict == ALLOW or selected.allowed_through):
             self.personal = True
 
     def scalar(self, type_name: str, definition: GraphQLField, coordinate: str

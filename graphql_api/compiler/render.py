@@ -14,11 +14,13 @@ they would refuse is theirs to answer.
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from typing import Any
 
 from graphql import GraphQLSchema, get_argument_values
-from strawberry.types.arguments import convert_arguments
+from strawberry.schema.name_converter import NameConverter
+from strawberry.types.base import StrawberryOptional, has_object_definition
 
 from graphql_api.access.field_rules import REFUSE
 from graphql_api.compiler import catalogue, json_text
@@ -63,14 +65,20 @@ class Statement:
         self._aliases += 1
         return f"{prefix}{self._aliases}"
 
+    def values(self, selected: Selected, parent: str) -> dict[str, Any]:
+        """The field's arguments as graphql-core coerces them (scalars as the resolver
+        receives them)."""
+        definition = self.schema.get_type(parent).fields[selected.name]
+        return get_argument_values(definition, selected.node, self.variables)
+
     def arguments(self, selected: Selected, parent: str) -> dict[str, Any]:
-        """The field's arguments as its resolver receives them (strawberry's inputs)."""
+        """The field's arguments as its resolver receives them: input objects as their
+        strawberry classes (graphql-core has coerced the scalars and enums already)."""
         definition = self.schema.get_type(parent).fields[selected.name]
         values = get_argument_values(definition, selected.node, self.variables)
         strawberry_field = definition.extensions["strawberry-definition"]
-        return convert_arguments(values, strawberry_field.arguments,
-                                 scalar_registry=self.strawberry_schema.schema_converter
-                                 .scalar_registry, config=self.strawberry_schema.config)
+        return {python_name: _input(argument_type, values.get(graphql_name))
+                for graphql_name, python_name, argument_type in _arguments(strawberry_field)}
 
     # --- objects -------------------------------------------------------------------------
 
@@ -129,7 +137,8 @@ class Statement:
                  ) -> tuple[str, str | None, str]:
         relation = catalogue.RELATIONS[selected.coordinate]
         table = catalogue.TABLES[relation.target]
-        day = self.arguments(selected, parent_type).get("as_of")
+        # Every relation's only argument is asOf (a date, or none).
+        day = self.values(selected, parent_type).get("asOf") if selected.node.arguments else None
         if day is None and relation.default_day == "today":
             day = self.today
         condition = "true"
@@ -180,12 +189,12 @@ class Statement:
 
     def person(self, selected: Selected):
         # An ID no longer in the marts (merged, retired) is the resolvers' to answer.
-        person_id = parse_uuid(self.arguments(selected, "Query")["id"], "id")
+        person_id = parse_uuid(self.values(selected, "Query")["id"], "id")
         return self._one(selected, f"person_id = {self.param(person_id)}", found=True)
 
     def land_parcel(self, selected: Selected):
-        arguments = self.arguments(selected, "Query")
-        if arguments.get("as_of") is not None:
+        arguments = self.values(selected, "Query")
+        if arguments.get("asOf") is not None:
             raise NotCompiled("landParcel(asOf) is not compiled")
         parcel_id = parse_uuid(arguments["id"], "id")
         return self._one(selected, f"land_parcel_id = {self.param(parcel_id)}", found=False)
@@ -314,6 +323,30 @@ class Statement:
                 f"cross join lateral (select '[' || coalesce(string_agg({json}, ','{order}), "
                 f"'') || ']' as j, count(*) as groups from (select {select} from "
                 f"{query.source}{where}{grouping}) as {row}) as {lateral}")
+
+
+def _input(annotation: Any, value: Any) -> Any:
+    """A coerced input value as the strawberry input class its annotation names."""
+    while isinstance(annotation, StrawberryOptional):
+        annotation = annotation.of_type
+    if value is None or not has_object_definition(annotation):
+        return value
+    return annotation(**{python_name: _input(field_type, value.get(graphql_name))
+                         for graphql_name, python_name, field_type in _input_fields(annotation)})
+
+
+@functools.cache
+def _input_fields(input_class: type) -> tuple[tuple[str, str, Any], ...]:
+    converter = NameConverter(auto_camel_case=True)
+    return tuple((converter.get_graphql_name(field), field.python_name, field.type)
+                 for field in input_class.__strawberry_definition__.fields)
+
+
+@functools.cache
+def _arguments(strawberry_field: Any) -> tuple[tuple[str, str, Any], ...]:
+    converter = NameConverter(auto_camel_case=True)
+    return tuple((converter.from_argument(argument), argument.python_name, argument.type)
+                 for argument in strawberry_field.arguments)
 
 
 def _object(pieces: list[tuple[str, str]]) -> str:
