@@ -78,8 +78,7 @@ class CompiledQueries(SchemaExtension):
     async def answer(self) -> ExecutionResult | None:
         context = self.execution_context
         request = context.context
-        from graphql_api.schema import schema  # the schema imports this extension
-
+        schema = context.schema
         graphql_schema = schema._schema
         plan = PLANS.get(graphql_schema, context.query, context.graphql_document,
                          context.operation_name, request.caller)

@@ -34,6 +34,14 @@ from graphql_api.land.queries import LandAreaDimension, land_parcel_conditions
 _PLACEHOLDER = re.compile(r"%%|%s")
 LAND_AREA_MEASURES = ("count(*) as parcel_count, "
                       "coalesce(sum(area_m2), 0)::float8 as total_area_m2")
+# The parcels pre-aggregated per commune (both codes) and land use: the same sums, exactly
+# (numeric sums of numeric sums), for the dimensions and filters it holds.
+LAND_AREA_MART = "marts.agg_land_area_by_commune_use"
+LAND_AREA_MART_MEASURES = ("coalesce(sum(parcel_count), 0)::bigint as parcel_count, "
+                           "coalesce(sum(area_m2), 0)::float8 as total_area_m2")
+LAND_AREA_MART_DIMENSIONS = frozenset({
+    LandAreaDimension.COMMUNE, LandAreaDimension.LEGACY_COMMUNE, LandAreaDimension.LAND_USE,
+    LandAreaDimension.LAND_USE_GROUP})
 LAND_AREA_COLUMNS = ("commune_code", "legacy_commune_code", "land_use_code",
                      "land_use_name_vi", "land_use_name_en", "land_use_group", "planning_zone")
 
@@ -309,9 +317,16 @@ class Statement:
         dimensions = group_by if group_by is not None else [LandAreaDimension.LAND_USE]
         pairs = list(dict.fromkeys(pair for d in dimensions for pair in d.value))
         chosen = {alias for _, alias in pairs}
+        filter_ = arguments.get("filter")
+        source, measures = query.source, LAND_AREA_MEASURES
+        if set(dimensions) <= LAND_AREA_MART_DIMENSIONS and (filter_ is None or all(
+                value is None for name, value in vars(filter_).items() if name != "admin_unit")):
+            # Grouped by what the mart holds, filtered by admin unit alone (conditions on
+            # the commune columns it has too): its rows, summed again.
+            source, measures = LAND_AREA_MART, LAND_AREA_MART_MEASURES
         select = ", ".join([*(f"{expression} as {alias}" for expression, alias in pairs),
                             *(f"null::text as {alias}" for alias in LAND_AREA_COLUMNS
-                              if alias not in chosen), LAND_AREA_MEASURES])
+                              if alias not in chosen), measures])
         positions = ", ".join(str(i + 1) for i in range(len(pairs)))
         grouping = f" group by {positions}" if pairs else ""
         row, lateral = self.alias("g"), self.alias("s")
@@ -322,7 +337,7 @@ class Statement:
         return (f"{lateral}.j", None,
                 f"cross join lateral (select '[' || coalesce(string_agg({json}, ','{order}), "
                 f"'') || ']' as j, count(*) as groups from (select {select} from "
-                f"{query.source}{where}{grouping}) as {row}) as {lateral}")
+                f"{source}{where}{grouping}) as {row}) as {lateral}")
 
 
 def _input(annotation: Any, value: Any) -> Any:
