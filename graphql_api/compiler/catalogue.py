@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from graphql_api.admin_units.types import ADMIN_UNIT_COLUMNS, ADMIN_UNIT_SOURCE
 from graphql_api.core.asof import happened_by, in_force
 from graphql_api.land import dataloaders as land
 from graphql_api.land.types import (
@@ -51,7 +52,8 @@ class Table:
 @dataclass(frozen=True)
 class Relation:
     """A relation as its DataLoader reads it: the target's rows whose ``key`` equals the
-    parent row's ``parent`` column, under ``condition(day)``, in ``order_by`` (a list)."""
+    parent row's ``parent`` column (or SQL of the parent ``{row}``), under
+    ``condition(day)``, in ``order_by`` (a list)."""
 
     target: str
     key: str
@@ -73,6 +75,7 @@ TABLES = {
                        subject="person_id"),
     "EnterpriseRole": Table(ENTERPRISE_ROLE_SOURCE, ENTERPRISE_ROLE_COLUMNS,
                             "enterprise_role_id", subject="person_id"),
+    "AdminUnit": Table(ADMIN_UNIT_SOURCE, ADMIN_UNIT_COLUMNS, "admin_unit_id"),
     "Organization": Table(ORGANIZATION_SOURCE, ORGANIZATION_COLUMNS, "organization_id",
                           constants={"record_status": ACTIVE, "as_of": NULL}),
 }
@@ -92,6 +95,15 @@ RELATIONS = {
     "LandRight.organization": Relation("Organization", "organization_id", "organization_id"),
     "EnterpriseRole.organization": Relation("Organization", "organization_id",
                                             "organization_id"),
+    # An admin unit by its ID, generation:level:code (``Loaders.admin_unit``).
+    **{coordinate: Relation("AdminUnit", "admin_unit_id",
+                            f"'{generation}:commune:' || {{row}}.{column}")
+       for coordinate, generation, column in (
+           ("LandParcel.commune", "current", "current_commune_code"),
+           ("LandParcel.legacyCommune", "legacy", "legacy_commune_code"),
+           ("Organization.commune", "current", "current_commune_code"),
+           ("Person.birthCommune", "current", "birth_current_commune_code"),
+           ("Person.birthLegacyCommune", "legacy", "birth_legacy_commune_code"))},
     "EnterpriseRole.person": Relation("Person", "person_id", "person_id",
                                       reached_via="enterprise"),
 }

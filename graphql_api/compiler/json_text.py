@@ -52,7 +52,9 @@ def identifier(expression: str) -> str:
 
 def float_(expression: str) -> str:
     """As Python writes a float: whole numbers with ``.0``; below 1e16 without exponent
-    (PostgreSQL switches to one from 1e15)."""
+    (PostgreSQL switches to one from 1e15). A numeric column is taken as the float nearest
+    it, as the resolvers' ``float()`` takes it."""
+    expression = f"({expression})::float8"
     return (f"(case when ({expression}) is null then 'null' "
             f"when ({expression}) = trunc({expression}) and abs({expression}) < 1e16 "
             f"then trunc({expression})::numeric::text || '.0' "

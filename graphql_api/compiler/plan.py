@@ -119,6 +119,8 @@ class _Planner:
             return selected
         named = get_named_type(definition.type)
         relation = catalogue.RELATIONS.get(coordinate)
+        if relation is not None and selected.verdict == THROUGH_DYNAMIC:
+            raise NotCompiled(f"{coordinate}: a relation shown per person is not compiled")
         if relation is not None:
             selected.kind, selected.target = "relation", relation.target
             selected.children = self.selections(

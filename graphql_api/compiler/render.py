@@ -154,7 +154,9 @@ class Statement:
             condition = self.fragment(*relation.condition(day))
         row, lateral = self.alias("r"), self.alias("s")
         json, released, laterals = self.object_json(selected.children, relation.target, row)
-        where = f"{relation.key} = {parent_row}.{relation.parent} and {condition}"
+        parent = (relation.parent.format(row=parent_row) if "{row}" in relation.parent
+                  else f"{parent_row}.{relation.parent}")
+        where = f"{relation.key} = {parent} and {condition}"
         if not relation.many:
             source = f"(select {table.columns} from {table.source} where {where}) as {row}"
             return (f"coalesce({lateral}.j, 'null')", released and f"{lateral}.rel",

@@ -40,7 +40,7 @@ PERSON_EVERYTHING = """query Everything($id: ID!, $day: Date) {
     ...PersonFields
     rights: landRights { id holderType holderName ownershipShare certificateSerial
       certificateIssuedOn validFrom validTo isCurrent sourceUpdatedAt
-      holder: person { ...PersonFields }
+      holder: person { ...PersonFields birthCommune { name } birthLegacyCommune { code } }
       organization { id name }
       landParcel { id legacyCommuneCode areaM2 boundaryWkt certificateSerial
         holders { id holderName person { id fullName personalIdNumber } } } }
@@ -48,7 +48,7 @@ PERSON_EVERYTHING = """query Everything($id: ID!, $day: Date) {
     enterpriseRoles { id role fullName registeredOn
       person { id fullName idCardNumber }
       organization { id recordStatus organizationType name enterpriseCode industryCode
-        status statusNameVi registeredOn asOf sourceUpdatedAt } }
+        status statusNameVi registeredOn asOf sourceUpdatedAt commune { id name } } }
     rolesThen: enterpriseRoles(asOf: $day) { id }
   }
   again: person(id: $id) { ... on Person { id fullName } }
@@ -77,7 +77,10 @@ PAGES = """query Pages($f: LandParcelFilter, $order: LandParcelOrder!, $first: I
     __typename totalCount
     pageInfo { hasNextPage hasPreviousPage startCursor endCursor __typename }
     edges { cursor __typename node { id areaM2 parcelNumber certificateSerial
-      rights { id validTo holderName } } }
+      rights { id validTo holderName }
+      commune { id code name shortName unitType level generation provinceCode latitude
+        longitude areaKm2 __typename }
+      legacyCommune { name } } }
     n: nodes { ... on LandParcel { id landUseCode asOf certificateIssuedOn sourceUpdatedAt } }
     total: totalCount
   }
@@ -114,7 +117,8 @@ REFUSED = [
 # Documents the compiler does not cover.
 NOT_COVERED = [
     ("{ persons(first: 3) { nodes { id } } }", {}),
-    ("{ landParcels(first: 3) { nodes { id commune { name } } } }", {}),
+    ("{ landParcels(first: 3) { nodes { id provenance { attribute } } } }", {}),
+    ('{ person(id: "00000000-0000-0000-0000-000000000000") { birthCommune { name } } }', {}),
     ("query($skip: Boolean!) { landParcels(first: 3) { nodes { id @skip(if: $skip) } } }",
      {"skip": False}),
 ]
