@@ -101,6 +101,9 @@ class CompiledQueries(SchemaExtension):
             row = await request.session.fetch_one(sql, params)
         except psycopg.DataError:  # a forged cursor whose values do not cast
             raise NotCompiled("an argument is the resolvers' to refuse") from None
+        except CodedError as err:  # past the statement timeout, or no warehouse
+            raise NotCompiled(f"the statement was refused ({err.extensions['code']})"
+                              ) from None
         if not row["ok"]:
             raise NotCompiled("the answer needs the resolvers (an ID no longer in the marts, "
                               "an unknown admin unit, too many groups)")
