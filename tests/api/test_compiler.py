@@ -9,12 +9,17 @@ a document the compiler does not cover, or a request only the resolvers answer, 
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 from graphql import parse
+from hypothesis import given
+from hypothesis import strategies as st
 
 from graphql_api.access.caller import Caller
 from graphql_api.access.grants import DataClass
+from graphql_api.compiler.json_text import ascii_json
 from graphql_api.compiler.plan import Plans
 from graphql_api.schema import schema
 from tests.api.conftest import FULL_ACCESS
@@ -276,3 +281,16 @@ def test_a_plan_is_made_once_per_document_and_caller_class():
     assert full_name(first).allowed_through == ("land",)
     assert full_name(unpurposed).allowed_through == ()
     assert (first.personal, unpurposed.personal) == (True, False)
+
+
+@given(st.text())
+def test_json_text_reads_as_the_resolvers_write_it(text):
+    """PostgreSQL's JSON of a string (control characters, quotes and backslashes escaped,
+    everything else as it is) becomes the bytes ``json.dumps`` writes for it."""
+    written_by_postgres = json.dumps(text, ensure_ascii=False)
+    assert ascii_json(written_by_postgres) == json.dumps(text).encode()
+
+
+def test_json_text_escapes_what_looks_like_an_escape_once():
+    for text in ("\\xe9", "\\\\xe9", "é\\x41", "\\U0001f600😀", "\x7f\\x7f", "Hòa\u0300"):
+        assert ascii_json(json.dumps(text, ensure_ascii=False)) == json.dumps(text).encode()
