@@ -236,7 +236,7 @@ class Statement:
         row, rows, totals, lateral = (self.alias("r"), self.alias("x"), self.alias("a"),
                                       self.alias("s"))
         columns, aggregates, laterals, released = [], [], [], []
-        cursor = self.cursor(order, row)
+        key_count = len(order.keys)
 
         def nodes_column(children: list[Selected]) -> str:
             json, node_released, node_laterals = self.object_json(children, "LandParcel", row)
@@ -278,34 +278,42 @@ class Statement:
                         "hasNextPage": f"case when {totals}.n > {size} then 'true' "
                                        f"else 'false' end",
                         "hasPreviousPage": "'true'" if after is not None else "'false'",
-                        "startCursor": f"coalesce(to_json({totals}.first_cursor)::text, 'null')",
-                        "endCursor": f"coalesce(to_json({totals}.last_cursor)::text, 'null')",
+                        "startCursor": f"coalesce(to_json({self.cursor(order, totals, 'first_k')})"
+                                       f"::text, 'null')",
+                        "endCursor": f"coalesce(to_json({self.cursor(order, totals, 'last_k')})"
+                                     f"::text, 'null')",
                     }.get(info_part.kind, info_part.value)))
                 pieces.append((part.key, _object(info)))
         keys = ", ".join(f"{row}._k{i}{' desc' if order.descending else ''}"
-                         for i in range(len(order.keys)))
+                         for i in range(key_count))
         released_sql = _joined(released)
-        selects = ", ".join([*columns, f"{released_sql or 'null'} as rel"])
-        page_rows = (f"(select {selects}, "
-                     f"{cursor} as cursor, row_number() over (order by {keys}) as _rn "
+        # A row's cursor only where edges ask for it; the page's first and last from their
+        # keys, once.
+        selects = ", ".join([*columns, f"{released_sql or 'null'} as rel",
+                             *(f"{row}._k{i}" for i in range(key_count)),
+                             f"{self.cursor(order, row, '_k')} as cursor" if any(
+                                 edge_part.kind == "cursor" for part in selected.children
+                                 for edge_part in part.children if part.kind == "edges")
+                             else "null as cursor"])
+        page_rows = (f"(select {selects}, row_number() over (order by {keys}) as _rn "
                      f"from {page} as {row} {' '.join(laterals)}) as {rows}")
+        ends = ", ".join(
+            f"(array_agg({rows}._k{i} order by {rows}._rn{direction}) filter "
+            f"(where {rows}._rn <= {size}))[1] as {end}_k{i}"
+            for end, direction in (("first", ""), ("last", " desc")) for i in range(key_count))
         summary = (f"(select {', '.join([*aggregates, ''])}count(*) as n, "
                    f"string_agg({rows}.rel, ',') filter (where {rows}._rn <= {size}) as rel, "
-                   f"(array_agg({rows}.cursor order by {rows}._rn) "
-                   f"filter (where {rows}._rn <= {size}))[1] as first_cursor, "
-                   f"(array_agg({rows}.cursor order by {rows}._rn desc) "
-                   f"filter (where {rows}._rn <= {size}))[1] as last_cursor "
-                   f"from {page_rows}) as {totals}")
+                   f"{ends} from {page_rows}) as {totals}")
         return (f"{lateral}.j", released_sql and f"{lateral}.rel",
                 f"cross join lateral (select {_object(pieces)} as j, {totals}.rel as rel "
                 f"from {summary}) as {lateral}")
 
-    def cursor(self, order: Order, row: str) -> str:
-        """``pagination.encode_cursor`` in SQL: the order's name and key values as compact
-        JSON, base64url without padding."""
+    def cursor(self, order: Order, row: str, prefix: str) -> str:
+        """``pagination.encode_cursor`` in SQL: the order's name and key values (the row's
+        ``<prefix>0``, ``<prefix>1``, ...) as compact JSON, base64url without padding."""
         values = []
         for i, (_, pg_type) in enumerate(order.keys):
-            key = f"{row}._k{i}"
+            key = f"{row}.{prefix}{i}"
             values.append(f"{key}::text" if pg_type in ("integer", "bigint")
                           else f"to_json({key}::text)::text")
         text = " || ',' || ".join([json_text.constant(order.name), *values])
