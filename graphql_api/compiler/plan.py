@@ -87,6 +87,10 @@ class Plan:
     # Whether an answer may hold refused fields (their errors are found by walking it).
     may_refuse: bool = False
     personal: bool = False  # whether the statement returns the persons it released
+    # Whether the statement's text is the same for every request but for the roots' IDs
+    # and today (roots by ID, relations without arguments); then ``template`` keeps it.
+    by_id: bool = False
+    template: tuple[str, dict, dict] | None = None
 
 
 class _Planner:
@@ -292,7 +296,17 @@ def make_plan(schema: GraphQLSchema, document: DocumentNode, operation_name: str
         raise NotCompiled("directives are not compiled")
     planner = _Planner(schema, document, caller)
     roots = planner.root(operation)
-    return Plan(roots, planner.may_refuse, planner.personal)
+    by_id = all(root.kind in ("typename", "person", "land_parcel") for root in roots) and not any(
+        field.arguments for root in roots for selected in _walk(root.children)
+        for field in selected.nodes) and not any(
+        len(root.node.arguments) > 1 for root in roots if root.kind != "typename")
+    return Plan(roots, planner.may_refuse, planner.personal, by_id)
+
+
+def _walk(selections: list[Selected]):
+    for selected in selections:
+        yield selected
+        yield from _walk(selected.children)
 
 
 def caller_class(caller: Caller) -> tuple:

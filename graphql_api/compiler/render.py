@@ -53,21 +53,26 @@ class Statement:
         self.variables = variables
         self.today = today
         self.params: dict[str, Any] = {}
+        # Where a parameter's value comes from, when another request of the plan gives it
+        # anew: "today", or "id:<root key>".
+        self.slots: dict[str, str] = {}
         self.checks: list[str] = []
         self._aliases = 0
 
     # --- parameters and names ---------------------------------------------------------
 
-    def param(self, value: Any, cast: str = "") -> str:
+    def param(self, value: Any, cast: str = "", slot: str | None = None) -> str:
         name = f"p{len(self.params)}"
         self.params[name] = value
+        if slot is not None:
+            self.slots[name] = slot
         return f"%({name})s{cast}"
 
-    def fragment(self, sql: str, params: list[Any]) -> str:
+    def fragment(self, sql: str, params: list[Any], slot: str | None = None) -> str:
         """A condition written with ``%s`` placeholders, with its parameters bound here."""
         values = iter(params)
-        return _PLACEHOLDER.sub(lambda m: "%%" if m.group() == "%%" else self.param(next(values)),
-                                sql)
+        return _PLACEHOLDER.sub(lambda m: "%%" if m.group() == "%%"
+                                else self.param(next(values), slot=slot), sql)
 
     def alias(self, prefix: str) -> str:
         self._aliases += 1
@@ -147,11 +152,12 @@ class Statement:
         table = catalogue.TABLES[relation.target]
         # Every relation's only argument is asOf (a date, or none).
         day = self.values(selected, parent_type).get("asOf") if selected.node.arguments else None
+        slot = None
         if day is None and relation.default_day == "today":
-            day = self.today
+            day, slot = self.today, "today"
         condition = "true"
         if relation.condition is not None:
-            condition = self.fragment(*relation.condition(day))
+            condition = self.fragment(*relation.condition(day), slot=slot)
         row, lateral = self.alias("r"), self.alias("s")
         json, released, laterals = self.object_json(selected.children, relation.target, row)
         parent = (relation.parent.format(row=parent_row) if "{row}" in relation.parent
@@ -199,15 +205,18 @@ class Statement:
 
     def person(self, selected: Selected):
         # An ID no longer in the marts (merged, retired) is the resolvers' to answer.
-        person_id = parse_uuid(self.values(selected, "Query")["id"], "id")
-        return self._one(selected, f"person_id = {self.param(person_id)}", found=True)
+        person_id = self.param(self.root_id(selected), slot=f"id:{selected.key}")
+        return self._one(selected, f"person_id = {person_id}", found=True)
 
     def land_parcel(self, selected: Selected):
         arguments = self.values(selected, "Query")
         if arguments.get("asOf") is not None:
             raise NotCompiled("landParcel(asOf) is not compiled")
-        parcel_id = parse_uuid(arguments["id"], "id")
-        return self._one(selected, f"land_parcel_id = {self.param(parcel_id)}", found=False)
+        parcel_id = self.param(self.root_id(selected), slot=f"id:{selected.key}")
+        return self._one(selected, f"land_parcel_id = {parcel_id}", found=False)
+
+    def root_id(self, selected: Selected):
+        return parse_uuid(self.values(selected, "Query")["id"], "id")
 
     def parcels(self, arguments: dict):
         """The parcels' filter as conditions, the admin unit checked by the statement."""
@@ -390,8 +399,16 @@ def _joined(released: list[str]) -> str | None:
 
 def statement(plan: Plan, schema, strawberry_schema, variables: dict, today: datetime.date
               ) -> tuple[str, dict]:
-    """The plan's statement for these (coerced) variables, and its parameters."""
+    """The plan's statement for these (coerced) variables, and its parameters. A plan whose
+    statement only its roots' IDs and today change (``Plan.by_id``) is rendered once; its
+    other requests bind their values to the same text."""
     built = Statement(schema, strawberry_schema, variables, today)
+    if plan.template is not None:
+        sql, params, slots = plan.template
+        ids = {f"id:{root.key}": built.root_id(root) for root in plan.roots
+               if root.kind in ("person", "land_parcel") and root.verdict != REFUSE}
+        return sql, {name: today if slots.get(name) == "today" else ids.get(
+            slots.get(name), value) for name, value in params.items()}
     pieces, released, laterals = [], [], []
     for selected in plan.roots:
         json, root_released, lateral = built.root(selected)
@@ -403,4 +420,6 @@ def statement(plan: Plan, schema, strawberry_schema, variables: dict, today: dat
     checks = " and ".join(built.checks) or "true"
     sql = (f"select {_object(pieces)} as data, {_joined(released) or 'null'} as released, "
            f"coalesce({checks}, false) as ok from (select 1) as _root {' '.join(laterals)}")
+    if plan.by_id:
+        plan.template = (sql, dict(built.params), dict(built.slots))
     return sql, built.params
