@@ -12,7 +12,6 @@ resolvers; ``extensions.executor`` says which answered and, for the resolvers, w
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -26,7 +25,7 @@ from strawberry.extensions import SchemaExtension
 from graphql_api.access.field_rules import REFUSE, Access
 from graphql_api.access.grants import DATASETS
 from graphql_api.compiler import render
-from graphql_api.compiler.json_text import ascii_json
+from graphql_api.compiler.json_text import dumps
 from graphql_api.compiler.plan import PLANS, THROUGH_DYNAMIC, NotCompiled, Selected
 from graphql_api.core.errors import CodedError
 
@@ -36,7 +35,7 @@ COMPILED, RESOLVERS = "compiled", "resolvers"
 
 
 class CompiledData:
-    """A response's ``data`` as JSON bytes (ASCII, as ``json.dumps`` writes it)."""
+    """A response's ``data`` as JSON bytes, as ``json_text`` writes it."""
 
     __slots__ = ("text",)
 
@@ -45,13 +44,13 @@ class CompiledData:
 
 
 def response_body(payload: dict) -> bytes:
-    """The response as ``json.dumps(payload, separators=(",", ":"))`` writes it, with
-    compiled ``data`` spliced in."""
+    """The response as UTF-8 JSON (``json_text.dumps``), with compiled ``data`` spliced in
+    as PostgreSQL wrote it."""
     data = payload.get("data")
     if not isinstance(data, CompiledData):
-        return json.dumps(payload, separators=(",", ":")).encode()
+        return dumps(payload)
     rest = {key: value for key, value in payload.items() if key != "data"}
-    tail = json.dumps(rest, separators=(",", ":")).encode()[1:] if rest else b"}"
+    tail = dumps(rest)[1:] if rest else b"}"
     return b'{"data":' + data.text + (b"," + tail if rest else tail)
 
 
@@ -110,12 +109,11 @@ class CompiledQueries(SchemaExtension):
         _release(request.access, row["released"])
         text: str = row["data"]
         if not plan.may_refuse:
-            return ExecutionResult(data=CompiledData(ascii_json(text)), errors=None)
+            return ExecutionResult(data=CompiledData(text.encode()), errors=None)
         data = orjson.loads(text)
         errors: list[GraphQLError] = []
         _walk(plan.roots, data, [], request.access, errors)
-        return ExecutionResult(data=CompiledData(json.dumps(data, separators=(",", ":"))
-                                                 .encode()), errors=errors or None)
+        return ExecutionResult(data=CompiledData(dumps(data)), errors=errors or None)
 
     def get_results(self) -> dict[str, Any]:
         executor = getattr(self.execution_context.context, "executor", None)

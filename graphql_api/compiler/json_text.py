@@ -1,41 +1,23 @@
-"""JSON text as PostgreSQL writes it, made to read byte for byte as the resolvers' answers
-read (Python's ``json.dumps`` with its defaults: every character outside printable ASCII
-escaped as ``\\uXXXX``, surrogate pairs beyond the BMP), and the SQL expressions that write
-each GraphQL scalar as Python would (floats keep their ``.0``, timestamps their six
-digits of microseconds)."""
+"""JSON text as the API writes its answers, and the SQL that makes PostgreSQL write each
+GraphQL scalar byte for byte the same (floats keep their ``.0``, timestamps their six digits
+of microseconds).
+
+Answers are UTF-8: ``json.dumps`` with ``ensure_ascii=False`` escapes quotes, backslashes
+and control characters exactly as PostgreSQL's JSON does (``\\n``, ``\\u001f``, lowercase
+hexadecimal) and leaves every other character as it is, so the compiled executor passes
+the statement's text through untouched. A lone surrogate (which only a caller's own input
+can hold, echoed in an error) is written as its ``\\udXXX`` escape.
+"""
 
 from __future__ import annotations
 
-import re
-
-# After ``str.encode("ascii", "backslashreplace")``: the escapes Python wrote that JSON
-# does not read (``\\xe9``, ``\\U0001f600``), each after an even run of backslashes (an
-# odd one would make the backslash itself an escaped character of the text).
-_PYTHON_ESCAPE = re.compile(rb"(?<!\\)((?:\\\\)*)\\(x[0-9a-f]{2}|U[0-9a-f]{8})")
+import json
+from typing import Any
 
 
-def _json_escape(match: re.Match) -> bytes:
-    code = int(match.group(2)[1:], 16)
-    if code <= 0xFFFF:
-        escaped = b"\\u%04x" % code
-    else:
-        code -= 0x10000
-        escaped = b"\\u%04x\\u%04x" % (0xD800 + (code >> 10), 0xDC00 + (code & 0x3FF))
-    return match.group(1) + escaped
-
-
-def ascii_json(text: str) -> bytes:
-    """PostgreSQL's JSON text (control characters, quotes and backslashes already escaped)
-    with every other character outside printable ASCII escaped as Python escapes it."""
-    if text.isascii():
-        encoded = text.encode()
-    else:
-        encoded = text.encode("ascii", "backslashreplace")
-        if b"\\x" in encoded or b"\\U" in encoded:
-            encoded = _PYTHON_ESCAPE.sub(_json_escape, encoded)
-    if b"\x7f" in encoded:
-        encoded = encoded.replace(b"\x7f", b"\\u007f")
-    return encoded
+def dumps(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode(
+        "utf-8", "backslashreplace")
 
 
 # --- SQL writing a value as the resolvers' JSON holds it ----------------------------------

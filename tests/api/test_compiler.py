@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from graphql_api.access.caller import Caller
 from graphql_api.access.grants import DataClass
-from graphql_api.compiler.json_text import ascii_json
+from graphql_api.compiler.json_text import dumps
 from graphql_api.compiler.plan import Plans
 from graphql_api.schema import schema
 from tests.api.conftest import FULL_ACCESS
@@ -284,13 +284,14 @@ def test_a_plan_is_made_once_per_document_and_caller_class():
 
 
 @given(st.text())
-def test_json_text_reads_as_the_resolvers_write_it(text):
-    """PostgreSQL's JSON of a string (control characters, quotes and backslashes escaped,
-    everything else as it is) becomes the bytes ``json.dumps`` writes for it."""
-    written_by_postgres = json.dumps(text, ensure_ascii=False)
-    assert ascii_json(written_by_postgres) == json.dumps(text).encode()
+def test_answers_are_utf8_json_that_reads_back_as_written(text):
+    """Any text, lone surrogates included (a caller's own input echoed in an error), is
+    written as valid UTF-8 JSON that reads back as the same text."""
+    written = dumps({"data": {"text": text}})
+    assert json.loads(written.decode("utf-8")) == {"data": {"text": text}}
 
 
-def test_json_text_escapes_what_looks_like_an_escape_once():
-    for text in ("\\xe9", "\\\\xe9", "é\\x41", "\\U0001f600😀", "\x7f\\x7f", "Hòa\u0300"):
-        assert ascii_json(json.dumps(text, ensure_ascii=False)) == json.dumps(text).encode()
+def test_answers_leave_characters_as_they_are_as_postgresql_does():
+    assert dumps("Nguyễn Thị Hòa\x7f") == '"Nguyễn Thị Hòa\x7f"'.encode()
+    assert dumps("a\nb\x1f\"\\") == b'"a\\nb\\u001f\\"\\\\"'
+    assert dumps("ab\ud800") == b'"ab\\ud800"'  # a lone surrogate, as its escape
