@@ -1,5 +1,4 @@
-"""How fast the GraphQL API answers five typical reads, beside PostGraphile and one
-hand-written SQL query each.
+"""How fast kho answers five typical reads, beside PostGraphile and hand-written SQL.
 
     .venv/bin/python benchmarks/api --scale 100000
 
