@@ -132,7 +132,8 @@ def create_app(warehouse_url: str | None = None) -> Starlette:
             Route("/readyz", readyz),
             Route("/metrics", scrape.answer, methods=["GET"]),
             # Every method reaches the endpoint, which answers the ones it does not take.
-            Route("/graphql", GatedGraphQL(gate, database, access_log), methods=None),
+            Route("/graphql", GatedGraphQL(gate, database, access_log,
+                                                       settings.api_compiler), methods=None),
             Route("/opendata/{name}.{format}", downloads.download, methods=["GET"],
                   middleware=GZIPPED),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static",

@@ -7,7 +7,6 @@ refused before any operation ran included."""
 
 from __future__ import annotations
 
-import json
 import logging
 
 from graphql import GraphQLError
@@ -19,6 +18,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from graphql_api.access.caller import PURPOSE_EXTENSION, Caller, PurposeError, declared_purpose
 from graphql_api.access.gate import RETRY_AFTER_SECONDS, Gate, refusal
 from graphql_api.access.log_writer import AccessLog
+from graphql_api.compiler.executor import response_body
 from graphql_api.core import http
 from graphql_api.core.context import Context
 from graphql_api.core.database import Database
@@ -28,6 +28,7 @@ from graphql_api.core.errors import (
     INTERNAL_MESSAGE,
     INTERNAL_SERVER_ERROR,
     code_of,
+    in_document_order,
     with_code,
 )
 from graphql_api.graphiql import GraphiQL, wants_graphiql
@@ -42,8 +43,10 @@ class GatedGraphQL:
     variables would land in every proxy's access log (a browser's GET opens GraphiQL, the
     query filled in, and nothing runs until it is sent by POST)."""
 
-    def __init__(self, gate: Gate, database: Database, access_log: AccessLog | None):
+    def __init__(self, gate: Gate, database: Database, access_log: AccessLog | None,
+                 compiler: bool = True):
         self.gate, self.database, self.access_log = gate, database, access_log
+        self.compiler = compiler
         self.graphiql = GraphiQL()
 
     async def __call__(self, scope, receive, send) -> None:
@@ -87,6 +90,7 @@ class GatedGraphQL:
         context = Context.for_request(self.database, caller, Loaders)
         context.access_log = self.access_log
         context.request_state = request.state
+        context.compiler = self.compiler
         try:
             result = await schema.execute(
                 graphql_request.query, variable_values=graphql_request.variables,
@@ -100,13 +104,14 @@ class GatedGraphQL:
             return refusal(message, BAD_REQUEST, 400, media_type=media_type)
         errors: list[GraphQLError] = list(result.errors or ())
         if errors:
+            errors = in_document_order(errors, result.data)
             result.errors = [with_code(error) for error in errors]
         status = http.answer_status(media_type, result.data, errors)
         payload = http.shape(process_result(result), media_type, errors)
         if errors:  # when the operation could not write its own entry
             self._record_failure(request, caller, code_of(errors[0]))
         headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else None
-        return Response(json.dumps(payload, separators=(",", ":")), status_code=status,
+        return Response(response_body(payload), status_code=status,
                         media_type=media_type, headers=headers)
 
     def _record_failure(self, request: Request, caller: Caller, code: str) -> None:

@@ -16,6 +16,7 @@ from graphql_api.admin_units.types import AdminUnit
 from graphql_api.cadre import permissions as cadre_permissions
 from graphql_api.cadre.queries import CadreQueries
 from graphql_api.civil_registry import permissions as civil_registry_permissions
+from graphql_api.compiler.executor import CompiledQueries
 from graphql_api.core.document_cache import DocumentCache
 from graphql_api.core.errors import is_coded
 from graphql_api.core.limits import QueryLimits
@@ -57,7 +58,8 @@ schema = KhoSchema(
     types=[Person, Organization, LandParcel, AdminUnit],
     # Agencies send the same few documents over and over: parse and validate each once
     # (the cache lives at module level, shared by every request, bounded in bytes).
-    extensions=[AccessLogging, DocumentCache, QueryLimits],
+    # The compiled executor answers what it covers once the limits have let it through.
+    extensions=[AccessLogging, DocumentCache, QueryLimits, CompiledQueries],
 )
 
 

@@ -41,6 +41,8 @@ class Settings:
     rate_limit_anonymous: int = 300
     rate_limit_client: int = 6_000
     access_log: bool = True
+    # Queries answered by one compiled SQL statement (KHO_API_COMPILER); off: the resolvers.
+    api_compiler: bool = True
     audit_anchors: Path | None = None
     # Extract and load: tries per source table, the first backoff (doubling), the connect
     # timeout; tables loaded side by side (None: one per core the process may run on).
@@ -110,6 +112,7 @@ def load_settings(environ: os._Environ[str] | dict[str, str] | None = None) -> S
         rate_limit_anonymous=_positive_int(env, "KHO_RATE_LIMIT_ANONYMOUS", 300),
         rate_limit_client=_positive_int(env, "KHO_RATE_LIMIT_CLIENT", 6_000),
         access_log=_switch(env, "KHO_ACCESS_LOG", True),
+        api_compiler=_switch(env, "KHO_API_COMPILER", True),
         audit_anchors=Path(anchors).expanduser() if anchors else None,
         source_attempts=_positive_int(env, "KHO_SOURCE_ATTEMPTS", 3),
         source_retry_delay_seconds=_seconds(env, "KHO_SOURCE_RETRY_DELAY", 2.0, zero=True),

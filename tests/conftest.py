@@ -25,6 +25,13 @@ LOCAL_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 LOCAL_MARIADB = "mysql+pymysql://root@127.0.0.1:3306/"
 
 
+def pytest_addoption(parser):
+    parser.addoption("--api-executor", choices=("compiled", "resolvers"), default="compiled",
+                     help="which executor the graph's tests (tests/api) read through: the "
+                          "compiled one (with the resolvers for what it does not cover), or "
+                          "the resolvers alone (KHO_API_COMPILER=off)")
+
+
 def pytest_xdist_make_scheduler(config, log):
     """Under pytest-xdist with ``--dist loadscope``, the tests sharing a deployment run on
     one worker, in order: a module's tests together, and the package tests/api (one

@@ -1,61 +1,72 @@
-"""How fast the GraphQL API answers three typical reads, beside one hand-written SQL query each.
+"""How fast kho answers five typical reads, beside PostGraphile and hand-written SQL.
 
     .venv/bin/python benchmarks/api --scale 100000
 
 On the configured warehouse server (the embedded one unless KHO_WAREHOUSE_URL is set),
 prepares ``<db>_bench_api`` at the scale (seeded, loaded, built and published once per
 scale and dbt project: prepare.py), starts ``kho serve --workers N`` against it in a
-process group of its own (server.py) and, in one run, measures three reads (scenarios.py)
-at 16 concurrent clients:
+process group of its own (server.py), and PostGraphile 4 over the same marts with as many
+workers (postgraphile.py: installed from npm into a scratch folder, relations declared by
+smart comments in the bench database only), and in one run measures five reads
+(scenarios.py) at 16 concurrent clients:
 
 - (a) one person with land rights and enterprise roles, cycling through a sample of persons;
 - (b) the first 100 parcels, with their current holders, of the commune with most parcels;
+- (id) one person by ID, five fields, cycling through the same persons;
+- (open) 100 parcels of a commune, open data without holders, cycling through communes;
 - (c) land area by use for every commune of that commune's province.
 
-Each read is timed twice for the same duration, API then SQL: through the API (HTTP/1.1
-keep-alive, one connection per client, load.py) and as one hand-written SQL query per
-request through the same driver (psycopg 3 async, a pool of one connection per client) in
-this process. Both sides' first answers are checked and compared, and every answer is
-checked (HTTP 200, no GraphQL errors, data present): a wrong answer stops the benchmark
-with its text, with no figures. It prints requests per second, p50 and p99 latency per
-side, the API / SQL ratio of the p50s, and how the API's connections spread over its
-workers (a keep-alive connection stays on the worker that accepted it).
+Each read is timed on each side for the same duration, the sides alternating (kho,
+PostGraphile, SQL, then SQL, PostGraphile, kho, ... for ``--rounds``; the figures are the
+medians of the rounds): through kho and through PostGraphile (HTTP/1.1 keep-alive, one
+connection per client, load.py), and as one hand-written SQL query per request through the
+same driver (psycopg 3 async, a pool of one connection per client) in this process. Every
+side's first answers are checked and compared, and every answer is checked (HTTP 200, no
+GraphQL errors, data present): a wrong answer stops the benchmark with its text, with no
+figures. It prints requests per second, p50 and p99 latency per side, the ratios kho /
+PostGraphile and kho / SQL of the requests per second, how many of kho's answers the
+compiled executor gave (the others fell back to the resolvers), the peak memory of each of
+kho's workers, and how kho's connections spread over its workers.
 
-Goals at 100,000 persons on a 2-core machine (shared by this client, the API and
-PostgreSQL): p50 under 10 ms for (a) and under 50 ms for (b), at least 300 requests per
-second for (a). Each read is measured twice per side. Closed loop: every client sends its
-next request as soon as its answer came, which gives the most requests per second the
-server answers; its p50 is then about 16 / (requests per second), so p50 under 10 ms there
-would take some 1,600 requests per second. Paced (``--paced``, default (a) at 300, (b) at
-20, (c) at 5 requests a second): the 16 clients take turns on a fixed schedule, and each
-latency counts from when its request was due: the latency agencies see at that load.
+Goals at 100,000 persons on a 2-core machine (shared by this client, the servers and
+PostgreSQL): closed loop, kho answers every read at least 1.5 times as often as PostGraphile,
+and (a) at least a third as often as its hand-written SQL. Closed loop: every client sends
+its next request as soon as its answer came, which gives the most requests per second a
+server answers; its p50 is then about 16 / (requests per second). Paced (``--paced``,
+default (a) at 300, (b) at 20, (c) at 5 requests a second): the 16 clients take turns on a
+fixed schedule, and each latency counts from when its request was due: the latency agencies
+see at that load. To compare kho's two executors, run it once with ``--env
+KHO_API_COMPILER=off`` (the resolvers answer every read).
 
-To compare server settings (say, with and without a feature), run it once per setting with
-``--env KEY=VALUE`` (repeatable, the API's environment only), ``--side api`` to leave out
-the SQL side. ``--audit-overhead ROUNDS`` measures what the access log costs: the API alone
-with ``KHO_ACCESS_LOG`` off and on, alternating (off on, on off, ...), and the ratios of
-the medians (goal: reads at most 10 % slower: closed-loop throughput, and p50 when paced at
-a load both settings sustain, e.g. ``--paced a=200,b=20,c=5``; paced at the edge of
-capacity, p50 is queueing).
+``--sides`` leaves sides out; ``--env KEY=VALUE`` (repeatable) sets kho's environment.
+``--audit-overhead ROUNDS`` measures what the access log costs: kho alone with
+``KHO_ACCESS_LOG`` off and on, alternating (off on, on off, ...), and the ratios of the
+medians (goal: reads at most 10 % slower: closed-loop throughput, and p50 when paced at a
+load both settings sustain, e.g. ``--paced a=200,b=20,c=5``; paced at the edge of capacity,
+p50 is queueing).
 
-The API's requests come from an agency client ('bench') holding every personal grant, with
-a purpose: the personal fields are released, and each such answer's access-log entry
-records the persons it released (written by the API's log writer in batches, after the
-answer has gone).
+kho's requests come from an agency client ('bench') holding every personal grant, with a
+purpose: the personal fields are released, and each such answer's access-log entry records
+the persons it released (written by the API's log writer in batches, after the answer has
+gone). PostGraphile reads with no access rules and no log.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import itertools
 import os
 import statistics
 from contextlib import nullcontext
+from dataclasses import dataclass
 
 import orjson
 import psycopg.types.json
 import uvloop
 from load import Call, HttpConnection, Run, measure, post_request
+from postgraphile import VERSION as POSTGRAPHILE_VERSION
+from postgraphile import postgraphile_server
 from prepare import bench_warehouse
 from psycopg_pool import AsyncConnectionPool
 from scenarios import Scenario, scenarios
@@ -63,9 +74,11 @@ from server import HOST, ApiServer, api_server, free_port
 
 from kho import db, warehouse
 
-SIDES = ("API", "SQL")
-# (scenario, figure of its API run, limit): p50 under the limit, requests/s at least it.
-GOALS = (("a", "p50", 10.0), ("b", "p50", 50.0), ("a", "rps", 300.0))
+KHO, POSTGRAPHILE, SQL = "kho", "PostGraphile", "SQL"
+SIDES = (KHO, POSTGRAPHILE, SQL)
+# (scenario, peer, least ratio of kho's closed-loop requests/s to the peer's).
+GOALS = (*((key, POSTGRAPHILE, 1.5) for key in ("a", "b", "id", "open", "c")),
+         ("a", SQL, 1 / 3))
 
 
 # The offered loads of the paced runs: (a) at its goal rate, (b) and (c) at what a busy
@@ -119,15 +132,55 @@ def bench_client(url: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}", "X-Purpose": "benchmark"}
 
 
-def api_calls(scenario: Scenario, connections: list[HttpConnection], port: int) -> list[Call]:
-    requests = [graphql_request(scenario, v, port) for v in scenario.variables]
+def postgraphile_answer(scenario: Scenario, status: int, body: bytes) -> dict:
+    if status != 200:
+        raise WrongAnswer(f"HTTP {status}: {body[:2000].decode(errors='replace')}")
+    answer = orjson.loads(body)
+    if answer.get("errors") or not answer.get("data") or not scenario.postgraphile_has_data(
+            answer["data"]):
+        raise WrongAnswer(f"PostGraphile answered: {body[:2000].decode(errors='replace')}")
+    return answer
+
+
+def postgraphile_request(scenario: Scenario, variables: dict, port: int) -> bytes:
+    return post_request(HOST, port, "/graphql", orjson.dumps(
+        {"query": scenario.postgraphile, "variables": variables}))
+
+
+class Executors:
+    """How many of kho's answers each executor gave (``extensions.executor``)."""
+
+    def __init__(self):
+        self.counts: dict[str, dict[str, int]] = {}
+
+    def count(self, scenario: Scenario, answer: dict) -> None:
+        executor = (answer.get("extensions") or {}).get("executor") or {}
+        counts = self.counts.setdefault(scenario.key, {})
+        name = executor.get("name", "resolvers")
+        counts[name] = counts.get(name, 0) + 1
+
+
+EXECUTORS = Executors()
+
+
+def http_calls(side: str, scenario: Scenario, connections: list[HttpConnection],
+               port: int) -> list[Call]:
+    if side == KHO:
+        requests = [graphql_request(scenario, v, port) for v in scenario.variables]
+    else:
+        requests = [postgraphile_request(scenario, v, port)
+                    for v in scenario.postgraphile_variables]
     counter = itertools.count()
 
     def client(connection: HttpConnection) -> Call:
         async def call() -> str | None:
             request = requests[next(counter) % len(requests)]
             try:
-                api_answer(scenario, *await connection.exchange(request))
+                exchanged = await connection.exchange(request)
+                if side == KHO:
+                    EXECUTORS.count(scenario, api_answer(scenario, *exchanged))
+                else:
+                    postgraphile_answer(scenario, *exchanged)
             except WrongAnswer as err:
                 return str(err)
             return None
@@ -148,131 +201,179 @@ def sql_calls(scenario: Scenario, pool: AsyncConnectionPool, clients: int) -> li
     return [call] * clients
 
 
-async def check_first_answers(chosen: list[Scenario], port: int | None,
-                              pool: AsyncConnectionPool | None) -> None:
-    """Each scenario's first answer on each side holds data, and both sides agree; every
-    failure is reported at once, before anything is timed. Prints the SQL statements the
-    API ran for each, where its answer says (``extensions.sqlStatements``)."""
-    failures, statements = [], []
-    connection = await HttpConnection.open(HOST, port) if port else None
-    for scenario in chosen:
-        api = sql = None
-        if connection is not None:
-            try:
-                answer = api_answer(scenario, *await connection.exchange(
-                    graphql_request(scenario, scenario.variables[0], port)))
-                api = scenario.api_summary(answer["data"])
-                statements.append(f"({scenario.key}) "
-                                  f"{answer.get('extensions', {}).get('sqlStatements', '?')}")
-            except WrongAnswer as err:
-                failures.append(f"{scenario.label}, API: {err}")
-        if pool is not None:
-            async with pool.connection() as conn:
-                rows = await (await conn.execute(scenario.sql, scenario.sql_params[0])
-                              ).fetchall()
-            if scenario.sql_has_data(rows):
-                sql = scenario.sql_summary(rows)
-            else:
-                failures.append(f"{scenario.label}, SQL: no data for {scenario.sql_params[0]}")
-        if api is not None and sql is not None and api != sql:
-            failures.append(f"{scenario.label}: the API and the SQL query disagree on the "
-                            f"same read:\n  API: {str(api)[:600]}\n  SQL: {str(sql)[:600]}")
-    if connection is not None:
+async def first_answer(side: str, scenario: Scenario, ports: dict[str, int],
+                       pool: AsyncConnectionPool | None) -> tuple[object, str | None]:
+    """A side's summary of the scenario's first answer, and what kho says of it."""
+    if side == SQL:
+        async with pool.connection() as conn:
+            rows = await (await conn.execute(scenario.sql, scenario.sql_params[0])).fetchall()
+        if not scenario.sql_has_data(rows):
+            raise WrongAnswer(f"no data for {scenario.sql_params[0]}")
+        return scenario.sql_summary(rows), None
+    connection = await HttpConnection.open(HOST, ports[side])
+    try:
+        if side == KHO:
+            answer = api_answer(scenario, *await connection.exchange(
+                graphql_request(scenario, scenario.variables[0], ports[side])))
+            extensions = answer.get("extensions", {})
+            said = (f"({scenario.key}) {extensions.get('sqlStatements', '?')} statement(s), "
+                    f"{(extensions.get('executor') or {}).get('name', 'resolvers')}")
+            return scenario.api_summary(answer["data"]), said
+        answer = postgraphile_answer(scenario, *await connection.exchange(
+            postgraphile_request(scenario, scenario.postgraphile_variables[0], ports[side])))
+        return scenario.postgraphile_summary(answer["data"]), None
+    finally:
         connection.close()
+
+
+async def check_first_answers(chosen: list[Scenario], ports: dict[str, int],
+                              pool: AsyncConnectionPool | None) -> None:
+    """Each scenario's first answer on each side holds data, and the sides agree; every
+    failure is reported at once, before anything is timed. Prints the SQL statements kho
+    ran for each, and which executor answered (its answer's ``extensions``)."""
+    failures, said = [], []
+    sides = [side for side in SIDES if side in ports or (side == SQL and pool is not None)]
+    for scenario in chosen:
+        summaries = {}
+        for side in sides:
+            try:
+                summaries[side], told = await first_answer(side, scenario, ports, pool)
+            except WrongAnswer as err:
+                failures.append(f"{scenario.label}, {side}: {err}")
+                continue
+            if told:
+                said.append(told)
+        if len({repr(summary) for summary in summaries.values()}) > 1:
+            failures.append(f"{scenario.label}: the sides disagree on the same read:\n" +
+                            "\n".join(f"  {side}: {str(summary)[:600]}"
+                                      for side, summary in summaries.items()))
     if failures:
         raise SystemExit("wrong answers, nothing was timed:\n" + "\n".join(failures))
-    print("first answers checked" + (", API and SQL agree" if connection and pool else "")
-          + ("; SQL statements per API request: " + ", ".join(statements)
-             if statements else ""), flush=True)
+    print(f"first answers checked, {', '.join(sides)} agree"
+          + ("; kho's SQL statements per request: " + ", ".join(said) if said else ""),
+          flush=True)
 
 
-async def api_run(scenario: Scenario, api: ApiServer, args: argparse.Namespace,
-                  rate: float | None) -> tuple[Run, list[int]]:
-    """The run over connections of its own (uvicorn closes those idle for 5 s, as they
-    would be while the SQL side runs), and how they spread over the workers. They are opened
-    one after another, each answering one request before the next opens: opened at once,
-    they tend to pile up on one worker."""
+async def http_run(side: str, scenario: Scenario, port: int, args: argparse.Namespace,
+                   rate: float | None, api: ApiServer | None) -> tuple[Run, str]:
+    """The run over connections of its own (servers close those idle for seconds, as they
+    would be while another side runs). They are opened one after another, each answering
+    one request before the next opens: opened at once, they tend to pile up on one worker.
+    For kho, how the connections spread over its workers and their peak memory."""
     connections = []
+    sampler = None
     try:
         for _ in range(args.clients):
-            connections.append(await HttpConnection.open(HOST, api.port))
-            status, body = await connections[-1].exchange(
-                graphql_request(scenario, scenario.variables[0], api.port))
+            connections.append(await HttpConnection.open(HOST, port))
+            request = (graphql_request(scenario, scenario.variables[0], port) if side == KHO
+                       else postgraphile_request(scenario, scenario.postgraphile_variables[0],
+                                                 port))
+            status, body = await connections[-1].exchange(request)
             if status != 200:
-                raise SystemExit(f"{scenario.label}, API: HTTP {status}: {body[:2000]!r}")
-        spread = api.connections_per_worker()
-        run = await measure(api_calls(scenario, connections, api.port), args.warmup,
+                raise SystemExit(f"{scenario.label}, {side}: HTTP {status}: {body[:2000]!r}")
+        shown = ""
+        if api is not None:
+            shown = f"; connections per worker: {', '.join(map(str, api.connections_per_worker()))}"
+            sampler = asyncio.create_task(api.sample_memory())
+        run = await measure(http_calls(side, scenario, connections, port), args.warmup,
                             args.seconds, rate)
-        return run, spread
+        return run, shown
     finally:
+        if sampler is not None:
+            sampler.cancel()
         for connection in connections:
             connection.close()
 
 
+@dataclass(frozen=True)
+class Figures:
+    """A side's figures for one read: the medians over the rounds."""
+
+    rps: float
+    p50_ms: float
+    p99_ms: float
+
+    @classmethod
+    def of(cls, runs: list[Run]) -> Figures:
+        return cls(*(statistics.median(getattr(run, what) for run in runs)
+                     for what in ("rps", "p50_ms", "p99_ms")))
+
+
 async def run(chosen: list[Scenario], args: argparse.Namespace, api: ApiServer | None,
-              url: str | None) -> dict[tuple[str, str], Run]:
-    """Every scenario on each side asked for, API then SQL; their runs."""
+              url: str | None, postgraphile_port: int | None = None
+              ) -> dict[tuple, Figures]:
+    """Every scenario on each side asked for, alternating the sides' order from round to
+    round; the medians of their runs."""
     psycopg.types.json.set_json_loads(orjson.loads)
     pool = AsyncConnectionPool(db.libpq_url(url), min_size=args.clients,
                                max_size=args.clients, open=False,
                                kwargs={"autocommit": True}) if url else None
+    ports = {side: port for side, port in ((KHO, api and api.port),
+                                           (POSTGRAPHILE, postgraphile_port)) if port}
     try:
         if pool is not None:
             await pool.open(wait=True, timeout=30)
-        await check_first_answers(chosen, api and api.port, pool)
-        runs = {}
+        await check_first_answers(chosen, ports, pool)
+        sides = [side for side in SIDES if side in ports or (side == SQL and pool)]
+        measured: dict[tuple, list[Run]] = {}
+        done = set()
         for scenario in chosen:
-            for side, rate in itertools.product(SIDES, (None, args.paced.get(scenario.key))):
-                if rate is None and (scenario.key, side) in runs:
-                    continue  # no paced rate for this scenario
-                if side == "API" and api is not None:
-                    result, spread = await api_run(scenario, api, args, rate)
-                    shown = f"; connections per worker: {', '.join(map(str, spread))}"
-                elif side == "SQL" and pool is not None:
-                    result = await measure(sql_calls(scenario, pool, args.clients),
-                                           args.warmup, args.seconds, rate)
-                    shown = ""
-                else:
-                    continue
-                mode = f"paced at {rate:g}/s" if rate else "closed loop"
-                if result.errors:
-                    raise SystemExit(f"{scenario.label}, {side}, {mode}: {result.errors:,} "
-                                     f"of {result.requests:,} answers were wrong; the first: "
-                                     f"{result.first_error}")
-                print(f"{scenario.label}, {side}, {mode}: {len(result.latencies):,} requests "
-                      f"in {result.seconds:g} s after a {args.warmup:g} s warm-up, 0 errors"
-                      f"{shown}", flush=True)
-                runs[(scenario.key, side) if rate is None else (scenario.key, side, rate)] = (
-                    result)
-        return runs
+            for round_ in range(args.rounds):
+                order = sides if round_ % 2 == 0 else sides[::-1]
+                for rate, side in itertools.product((None, args.paced.get(scenario.key)),
+                                                    order):
+                    if rate is None and (scenario.key, side, round_) in done:
+                        continue  # no paced rate for this scenario
+                    if side == SQL:
+                        result = await measure(sql_calls(scenario, pool, args.clients),
+                                               args.warmup, args.seconds, rate)
+                        shown = ""
+                    else:
+                        result, shown = await http_run(side, scenario, ports[side], args, rate,
+                                                       api if side == KHO else None)
+                    mode = f"paced at {rate:g}/s" if rate else "closed loop"
+                    if result.errors:
+                        raise SystemExit(f"{scenario.label}, {side}, {mode}: "
+                                         f"{result.errors:,} of {result.requests:,} answers "
+                                         f"were wrong; the first: {result.first_error}")
+                    print(f"{scenario.label}, {side}, {mode}: {len(result.latencies):,} "
+                          f"requests in {result.seconds:g} s after a {args.warmup:g} s "
+                          f"warm-up, 0 errors{shown}", flush=True)
+                    key = (scenario.key, side) if rate is None else (scenario.key, side, rate)
+                    measured.setdefault(key, []).append(result)
+                    done.add((scenario.key, side, round_))
+        return {key: Figures.of(runs) for key, runs in measured.items()}
     finally:
         if pool is not None:
             await pool.close()
 
 
-def print_results(chosen: list[Scenario], runs: dict[tuple, Run], paced: dict[str, float],
-                  clients: int) -> None:
-    print(f"\nclosed loop: {clients} clients, each sending as soon as its answer came")
+def print_results(chosen: list[Scenario], runs: dict[tuple, Figures],
+                  paced: dict[str, float], args: argparse.Namespace,
+                  api: ApiServer | None) -> None:
+    print(f"\nclosed loop: {args.clients} clients, each sending as soon as its answer came; "
+          f"medians of {args.rounds} round(s)")
     _table(chosen, runs, lambda key, side: (key, side))
     if paced:
         print("paced: the same clients sending " + ", ".join(
             f"({k}) {r:g}" for k, r in paced.items()) + " requests a second in all")
         _table([s for s in chosen if s.key in paced], runs,
                lambda key, side: (key, side, paced[key]))
+    if EXECUTORS.counts:
+        print("kho's answers by executor: " + "; ".join(
+            f"({key}) " + ", ".join(f"{n:,} {name}" for name, n in sorted(counts.items()))
+            for key, counts in EXECUTORS.counts.items()))
+    if api is not None:
+        print("kho's peak memory per worker (RSS): " + ", ".join(
+            f"{rss / 2**20:,.0f} MiB" for rss in api.peak_rss()))
     print()
-    for key, what, limit in GOALS:
-        for label, run in (("closed loop", runs.get((key, "API"))),
-                           (f"paced at {paced.get(key, 0):g}/s",
-                            runs.get((key, "API", paced.get(key))))):
-            if run is None or (what == "rps" and label != "closed loop"):
-                continue
-            p50 = what == "p50"
-            stated = f"p50 under {limit:g} ms" if p50 else f"at least {limit:g} requests/s"
-            value = run.p50_ms if p50 else run.rps
-            met = value < limit if p50 else value >= limit
-            verdict = (f"{value:.2f} ms" if p50 else f"{value:,.0f} requests/s") + (
-                ", met" if met else ", NOT MET")
-            print(f"goal ({key}) {stated}, {label}: {verdict}")
+    for key, peer, least in GOALS:
+        ours, theirs = runs.get((key, KHO)), runs.get((key, peer))
+        if ours is None or theirs is None:
+            continue
+        ratio = ours.rps / theirs.rps
+        print(f"goal ({key}) kho at least {least:.2g}x {peer}'s requests/s: {ratio:.2f}x, "
+              f"{'met' if ratio >= least else 'NOT MET'}")
 
 
 # The access log may cost reads at most this much (issue 8): p50 up, or requests/s down.
@@ -306,22 +407,32 @@ def _median(measured: dict[str, list[dict]], setting: str, key: tuple, what: str
     return statistics.median(getattr(runs[key], what) for runs in measured[setting])
 
 
-def _table(chosen: list[Scenario], runs: dict[tuple, Run], key_of) -> None:
+def _table(chosen: list[Scenario], runs: dict[tuple, Figures], key_of) -> None:
     def cell(value: float | None, width: int, digits: int) -> str:
         return f"{'-':>{width}}" if value is None else f"{value:>{width},.{digits}f}"
 
-    print(f"{'':<4}{'API rps':>10}{'p50 ms':>9}{'p99 ms':>9}   "
-          f"{'SQL rps':>10}{'p50 ms':>9}{'p99 ms':>9}   {'API/SQL p50':>11}")
+    head = "".join(f"{side + ' rps':>17}{'p50 ms':>9}{'p99 ms':>9}" for side in SIDES)
+    print(f"{'':<7}{head}{'kho/PostGraphile':>18}{'kho/SQL':>9}")
     for scenario in chosen:
-        line = f"({scenario.key}) "
+        line = f"{'(' + scenario.key + ')':<7}"
         for side in SIDES:
-            run = runs.get(key_of(scenario.key, side))
-            line += "".join(cell(run and getattr(run, what), width, digits) for what, width,
-                            digits in (("rps", 10, 0), ("p50_ms", 9, 2), ("p99_ms", 9, 2)))
-            line += "   "
-        api = runs.get(key_of(scenario.key, "API"))
-        sql = runs.get(key_of(scenario.key, "SQL"))
-        print(line + cell(api and sql and api.p50_ms / sql.p50_ms, 11, 1))
+            figures = runs.get(key_of(scenario.key, side))
+            line += "".join(cell(figures and getattr(figures, what), width, digits)
+                            for what, width, digits in (("rps", 17, 0), ("p50_ms", 9, 2),
+                                                        ("p99_ms", 9, 2)))
+        ours = runs.get(key_of(scenario.key, KHO))
+        for peer, width in ((POSTGRAPHILE, 18), (SQL, 9)):
+            theirs = runs.get(key_of(scenario.key, peer))
+            line += cell(ours and theirs and ours.rps / theirs.rps, width, 2)
+        print(line)
+
+
+def sides(text: str) -> list[str]:
+    names = {side.lower(): side for side in SIDES}
+    chosen = [names.get(name.strip().lower()) for name in text.split(",") if name.strip()]
+    if not chosen or None in chosen:
+        raise argparse.ArgumentTypeError(f"{text!r}: name sides of {', '.join(SIDES)}")
+    return chosen
 
 
 def rates(text: str) -> dict[str, float]:
@@ -357,8 +468,10 @@ def main() -> None:
                         help="persons (a) cycles through")
     parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                         help="set in the API's environment (repeatable)")
-    parser.add_argument("--side", choices=("both", *(s.lower() for s in SIDES)),
-                        default="both", help="measure the API, the SQL baseline or both")
+    parser.add_argument("--sides", type=sides, default=list(SIDES),
+                        help="the sides measured, of " + ", ".join(SIDES) + " (default all)")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="runs per scenario and side, the sides' order alternating")
     parser.add_argument("--paced", type=rates, default=rates(DEFAULT_PACED),
                         metavar="KEY=RPS,...", help="also measure each of these scenarios "
                         f"at a fixed offered load (default {DEFAULT_PACED}; '' for none)")
@@ -380,8 +493,9 @@ def main() -> None:
     with db.connect(url) as conn:
         persons = conn.execute("select count(*) from marts.dim_person").fetchone()[0]
         version = conn.execute("show server_version").fetchone()[0]
-    api, sql = args.side in ("both", "api"), args.side in ("both", "sql")
+    api, postgraphile, sql = (side in args.sides for side in SIDES)
     port = args.port or free_port()
+    postgraphile_port = free_port() if postgraphile else None
     print(f"warehouse {db.redact(url)}, PostgreSQL {version}; scale {args.scale:,}: "
           f"{persons:,} master persons")
     for scenario in chosen:
@@ -390,8 +504,11 @@ def main() -> None:
           f"before the run; {args.clients} clients; {args.warmup:g} s warm-up, then "
           f"{args.seconds:g} s per scenario and side")
     if api:
-        print(f"API: kho serve --workers {args.workers} on port {port}, added environment: "
+        print(f"kho: kho serve --workers {args.workers} on port {port}, added environment: "
               + (", ".join(args.env) or "none"))
+    if postgraphile:
+        print(f"PostGraphile {POSTGRAPHILE_VERSION}: --cluster-workers {args.workers} on port "
+              f"{postgraphile_port}, over the same marts")
     print(flush=True)
 
     if args.audit_overhead:
@@ -406,10 +523,12 @@ def main() -> None:
                     measured[setting].append(uvloop.run(run(chosen, args, served, None)))
         print_overhead(chosen, measured)
         return
-    with api_server(url, port, args.workers, env) if api else nullcontext() as served:
-        runs = uvloop.run(run(chosen, args, served, url if sql else None))
-    print_results(chosen, runs, {k: r for k, r in args.paced.items()
-                                 if k in {s.key for s in chosen}}, args.clients)
+    with (api_server(url, port, args.workers, env) if api else nullcontext() as served,
+          postgraphile_server(url, postgraphile_port, args.workers) if postgraphile
+          else nullcontext() as peer):
+        runs = uvloop.run(run(chosen, args, served, url if sql else None, peer))
+        print_results(chosen, runs, {k: r for k, r in args.paced.items()
+                                     if k in {s.key for s in chosen}}, args, served)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,8 @@ stopped with everything it started when the benchmark ends, fails or is interrup
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -14,7 +16,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import psutil
 
@@ -54,6 +56,26 @@ def _stop(process: subprocess.Popen) -> None:
 class ApiServer:
     process: subprocess.Popen
     port: int
+    # The largest resident memory seen per worker process (pid -> bytes).
+    peaks: dict[int, int] = field(default_factory=dict)
+
+    def workers(self) -> list[psutil.Process]:
+        root = psutil.Process(self.process.pid)
+        return [p for p in root.children(recursive=True)
+                if self._sockets(p, psutil.CONN_LISTEN)] or [root]
+
+    async def sample_memory(self, every: float = 0.25) -> None:
+        """Keep each worker's peak resident memory until cancelled."""
+        workers = self.workers()
+        while True:
+            for worker in workers:
+                with contextlib.suppress(psutil.Error):
+                    rss = worker.memory_info().rss
+                    self.peaks[worker.pid] = max(self.peaks.get(worker.pid, 0), rss)
+            await asyncio.sleep(every)
+
+    def peak_rss(self) -> list[int]:
+        return sorted(self.peaks.values(), reverse=True)
 
     def _sockets(self, process: psutil.Process, status: str) -> int:
         return sum(1 for c in process.net_connections("tcp")
@@ -63,10 +85,7 @@ class ApiServer:
         """Open connections of each worker, most first. uvicorn's workers share one
         listening socket and a keep-alive connection stays with the one that accepted it,
         so this says how evenly the load was spread."""
-        root = psutil.Process(self.process.pid)
-        workers = [p for p in root.children(recursive=True)
-                   if self._sockets(p, psutil.CONN_LISTEN)] or [root]
-        return sorted((self._sockets(p, psutil.CONN_ESTABLISHED) for p in workers),
+        return sorted((self._sockets(p, psutil.CONN_ESTABLISHED) for p in self.workers()),
                       reverse=True)
 
 

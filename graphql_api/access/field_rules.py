@@ -103,6 +103,29 @@ class Access:
 ALLOW, MASK, REFUSE = "allow", "mask", "refuse"
 
 
+@dataclass(frozen=True)
+class Guard:
+    """What guards one field: the needs a caller must hold, what a lesser grant sees, whose
+    data it releases; read by the resolvers' guard and by the query compiler alike, so
+    both decide the same."""
+
+    coordinate: str
+    needs: tuple[Need, ...]
+    masked: Need | None
+    masker: Callable[[Any], Any] | None
+    personal: bool
+    through: bool  # a need on the dataset the object was reached through
+
+    def verdict(self, access: Access, through: tuple[str, ...] = ()
+                ) -> tuple[str, CodedError | None]:
+        key = (self.coordinate, through) if self.through else (self.coordinate,)
+        return access.verdict(key, self.needs, self.masked, self.coordinate, through)
+
+
+# Every guarded field's guard, by coordinate (``Type.field``), as ``apply`` made them.
+GUARDS: dict[str, Guard] = {}
+
+
 def mask_id_number(value: str | None) -> str | None:
     """``080*******45``: the first three digits (the province of registration) and the last
     two, as the shared-data rules allow."""
@@ -177,11 +200,13 @@ def apply(schema: GraphQLSchema, classifications: Iterable[Classification]) -> d
             if through and type_name not in reached:
                 unreached.append(coordinate)
                 continue
-            graphql_field.resolve = _guard(
-                graphql_field.resolve or default_field_resolver, coordinate, needs,
-                rule.masked, rule.masker, subjects.get(type_name),
+            guard = GUARDS[coordinate] = Guard(
+                coordinate, needs, rule.masked, rule.masker,
                 personal=any(n.data_class is DataClass.PERSONAL for n in needs),
-                reached=reached.get(type_name) if through else None)
+                through=through)
+            graphql_field.resolve = _guard(
+                graphql_field.resolve or default_field_resolver, guard,
+                subjects.get(type_name), reached.get(type_name) if through else None)
     if unclassified:
         raise TypeError(f"types without a classification: {', '.join(sorted(unclassified))}")
     if unreached:
@@ -194,21 +219,15 @@ def apply(schema: GraphQLSchema, classifications: Iterable[Classification]) -> d
     return every_rule
 
 
-def _guard(resolve, coordinate: str, needs: tuple[Need, ...], masked: Need | None,
-           masker, subjects, personal: bool, reached=None):
-    what = coordinate
-    key = (coordinate,)
+def _guard(resolve, guard: Guard, subjects, reached=None):
+    masker = guard.masker
 
     def guarded(source, info, **args):
         access: Access = info.context.access
-        if reached is None:
-            verdict, refusal = access.verdict(key, needs, masked, what)
-        else:
-            through = tuple(reached(source)) if source is not None else ()
-            verdict, refusal = access.verdict((coordinate, through), needs, masked, what,
-                                              through)
+        through = tuple(reached(source)) if reached is not None and source is not None else ()
+        verdict, refusal = guard.verdict(access, through)
         if verdict is ALLOW:
-            if personal:
+            if guard.personal:
                 access.release(subjects(source) if subjects is not None and source is not None
                                else ())
             return resolve(source, info, **args)

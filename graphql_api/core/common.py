@@ -103,15 +103,23 @@ class CommuneSet:
                 [self.generation.value, self.code])
 
 
+def unchecked_commune_set(ref: AdminUnitRef) -> tuple[CommuneSet, str]:
+    """The communes under the ref and the admin unit's ID, not yet checked against the
+    admin units kho knows."""
+    unit_id = ref.admin_unit_id()
+    return (CommuneSet(ref.generation, AdminUnitLevel(unit_id.split(":")[1]), ref.code.strip()),
+            unit_id)
+
+
 async def commune_set(loaders, ref: AdminUnitRef) -> CommuneSet:
     """The ref checked against the admin units kho knows: a code that names none is
     NOT_FOUND (a filter on it would silently match nothing)."""
-    unit_id = ref.admin_unit_id()
+    communes, unit_id = unchecked_commune_set(ref)
     row = await loaders.admin_unit_by_id.load(unit_id)
     if row is None:
         raise CodedError(f"no {ref.generation.value} admin unit has the code {ref.code!r}",
                          NOT_FOUND)
-    return CommuneSet(ref.generation, AdminUnitLevel(unit_id.split(":")[1]), ref.code.strip())
+    return communes
 
 
 def date_range(start: datetime.date | None, end: datetime.date | None, what: str) -> None:

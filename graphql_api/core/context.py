@@ -34,6 +34,8 @@ class Context:
     cost: int | None = None
     access_log: AccessLog | None = None  # when the server keeps one
     request_state: Any = None  # the HTTP request's state, which learns the entry was written
+    compiler: bool = False  # whether the compiled executor may answer
+    executor: dict | None = None  # which executor answered (``extensions.executor``)
 
     @property
     def logged(self) -> bool:

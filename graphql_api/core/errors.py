@@ -90,3 +90,27 @@ def with_code(error: GraphQLError) -> GraphQLError:
                             error.path, None, {"code": INTERNAL_SERVER_ERROR})
     error.extensions = {**(error.extensions or {}), "code": code}
     return error
+
+
+def in_document_order(errors: list[GraphQLError], data) -> list[GraphQLError]:
+    """Field errors in the order their paths come in the answer (depth first), the others
+    first: the order does not depend on which of the resolvers' reads came back first, and
+    is the compiled executor's."""
+    if not isinstance(data, dict) or len(errors) < 2:
+        return errors
+
+    def position(error: GraphQLError) -> tuple:
+        if not error.path:
+            return ()
+        rank, value = [], data
+        for step in error.path:
+            if isinstance(step, int):
+                rank.append(step)
+                value = value[step] if isinstance(value, list) and step < len(value) else None
+            else:
+                keys = list(value) if isinstance(value, dict) else []
+                rank.append(keys.index(step) if step in keys else len(keys))
+                value = value.get(step) if isinstance(value, dict) else None
+        return (1, *rank)
+
+    return sorted(errors, key=position)

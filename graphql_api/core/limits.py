@@ -16,7 +16,10 @@ statements the request ran in ``extensions``.
 from __future__ import annotations
 
 import functools
+import hashlib
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -268,6 +271,71 @@ def has_nul_literal(query: str | None, document: DocumentNode) -> bool:
     return bool(found)
 
 
+class _FirstVariables(Visitor):
+    """The variables a document passes as ``first``: all an analysis reads of the
+    variables."""
+
+    def __init__(self):
+        super().__init__()
+        self.names: set[str] = set()
+
+    def enter_argument(self, node, *_):
+        if node.name.value == "first" and isinstance(node.value, VariableNode):
+            self.names.add(node.value.name.value)
+
+
+MAX_CACHED_SIZE_TEXT = 24  # a page size written longer is not remembered
+
+
+class Analyses:
+    """Each document's analysis once per operation and page sizes asked (agencies send the
+    same few documents over and over, with other IDs), least recently used leaving first."""
+
+    def __init__(self, max_entries: int = 1_000):
+        self.max_entries = max_entries
+        self._entries: OrderedDict[tuple, Analysis] = OrderedDict()
+        self._first_variables: OrderedDict[bytes, tuple[str, ...]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, schema: GraphQLSchema, query: str | None, document,
+            operation_name: str | None, variables: dict[str, Any]) -> Analysis:
+        if query is None:
+            return analyse(schema, document, operation_name, variables)
+        # Keyed by a digest, so that the cache holds no documents (they may be 64 KiB).
+        digest = hashlib.blake2b(query.encode("utf-8", "replace"), digest_size=16).digest()
+        names = self._remembered(self._first_variables, digest)
+        if names is None:
+            finder = _FirstVariables()
+            visit(document, finder)
+            names = self._remember(self._first_variables, digest, tuple(sorted(finder.names)))
+        sizes = tuple(repr(variables.get(n)) for n in names)
+        if any(len(size) > MAX_CACHED_SIZE_TEXT for size in sizes):  # no page size: refused
+            return analyse(schema, document, operation_name, variables)
+        key = (digest, operation_name, sizes)
+        analysis = self._remembered(self._entries, key)
+        if analysis is None:
+            analysis = self._remember(self._entries, key, analyse(
+                schema, document, operation_name, variables))
+        return analysis
+
+    def _remembered(self, entries: OrderedDict, key):
+        with self._lock:
+            value = entries.get(key)
+            if value is not None:
+                entries.move_to_end(key)
+            return value
+
+    def _remember(self, entries: OrderedDict, key, value):
+        with self._lock:
+            entries[key] = value
+            while len(entries) > self.max_entries:
+                entries.popitem(last=False)
+        return value
+
+
+ANALYSES = Analyses()
+
+
 class QueryLimits(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         self.execution_context.parse_options["max_tokens"] = MAX_TOKENS
@@ -275,8 +343,9 @@ class QueryLimits(SchemaExtension):
 
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
-        analysis = analyse(context.schema._schema, context.graphql_document,
-                           context.operation_name, context.variables or {})
+        analysis = ANALYSES.get(context.schema._schema, context.query,
+                                context.graphql_document, context.operation_name,
+                                context.variables or {})
         context.context.cost = estimate(analysis)
         error = refusal(analysis)
         if error is None and has_nul_literal(context.query, context.graphql_document):

@@ -9,7 +9,13 @@ import strawberry
 from graphql_api.core import prefetch
 from graphql_api.core.aggregates import aggregate
 from graphql_api.core.batching import settle
-from graphql_api.core.common import AdminUnitRef, commune_set, date_range, day_after
+from graphql_api.core.common import (
+    AdminUnitRef,
+    CommuneSet,
+    commune_set,
+    date_range,
+    day_after,
+)
 from graphql_api.core.context import Info
 from graphql_api.core.errors import BAD_USER_INPUT, CodedError, parse_uuid
 from graphql_api.core.pagination import Connection, Filtered, Order, fetch_page
@@ -58,11 +64,20 @@ class LandParcelFilter:
 
 
 async def land_parcel_query(loaders: Loaders, filter: LandParcelFilter | None) -> Filtered:
+    communes = None
+    if filter is not None and filter.admin_unit is not None:
+        communes = await commune_set(loaders, filter.admin_unit)
+    return land_parcel_conditions(filter, communes)
+
+
+def land_parcel_conditions(filter: LandParcelFilter | None,
+                           communes: CommuneSet | None) -> Filtered:
+    """The filter as conditions on the parcels, the admin unit's communes given (checked by
+    the caller: the resolver asks its loader, the query compiler its one statement)."""
     query = Filtered(LAND_PARCEL_SOURCE, LAND_PARCEL_COLUMNS)
     if filter is None:
         return query
-    if filter.admin_unit is not None:
-        communes = await commune_set(loaders, filter.admin_unit)
+    if communes is not None:
         query.add_condition(communes.condition("legacy_commune_code", "current_commune_code"))
     if filter.land_use_code is not None:
         query.add("land_use_code = any(%s)", [c.strip().upper() for c in filter.land_use_code])

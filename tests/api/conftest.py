@@ -105,8 +105,11 @@ def deployment(tmp_path_factory):
 
 
 @pytest.fixture(scope="package")
-def api(deployment):
-    with running_api(deployment) as base:
+def api(deployment, request):
+    """The API the graph's tests read; ``--api-executor resolvers`` runs them all against the
+    resolvers alone, as ``tests/api/test_compiler.py`` compares the two."""
+    resolvers = request.config.getoption("--api-executor") == "resolvers"
+    with running_api(deployment, {"KHO_API_COMPILER": "off"} if resolvers else None) as base:
         yield base
 
 

@@ -1,0 +1,155 @@
+"""The compiled executor: a schema extension that, once a query is parsed, validated and
+within its limits, answers it with its plan's one statement instead of the resolvers.
+
+The answer's ``data`` is the statement's JSON text, passed through (``CompiledData``); the
+refusals the plan allows for are found by walking it (``refusals``), with the request's own
+``Access``, so their wording, paths and order are the resolvers'. The persons the
+statement released go to the request's ``Access``, which the access log writes as for any
+answer. A document the compiler does not cover, or a request the resolvers must answer
+(their own checks refuse it, or the statement says ``ok`` is false), runs through the
+resolvers; ``extensions.executor`` says which answered and, for the resolvers, why.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+import psycopg
+from graphql import ExecutionResult, GraphQLError, located_error
+from graphql.execution.values import get_variable_values
+from strawberry.extensions import SchemaExtension
+
+from graphql_api.access.field_rules import REFUSE, Access
+from graphql_api.access.grants import DATASETS
+from graphql_api.compiler import render
+from graphql_api.compiler.json_text import dumps
+from graphql_api.compiler.plan import PLANS, THROUGH_DYNAMIC, NotCompiled, Selected
+from graphql_api.core.errors import CodedError
+
+log = logging.getLogger(__name__)
+THROUGH_KEY = "!through"
+COMPILED, RESOLVERS = "compiled", "resolvers"
+
+
+class CompiledData:
+    """A response's ``data`` as JSON bytes, as ``json_text`` writes it."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: bytes):
+        self.text = text
+
+
+def response_body(payload: dict) -> bytes:
+    """The response as UTF-8 JSON (``json_text.dumps``), with compiled ``data`` spliced in
+    as PostgreSQL wrote it."""
+    data = payload.get("data")
+    if not isinstance(data, CompiledData):
+        return dumps(payload)
+    rest = {key: value for key, value in payload.items() if key != "data"}
+    tail = dumps(rest)[1:] if rest else b"}"
+    return b'{"data":' + data.text + (b"," + tail if rest else tail)
+
+
+class CompiledQueries(SchemaExtension):
+    """Runs after the limits (``QueryLimits``): a refused request never reaches it."""
+
+    async def on_execute(self) -> AsyncIterator[None]:  # type: ignore[override]
+        context = self.execution_context
+        request = context.context
+        if context.result is None and getattr(request, "compiler", False):
+            try:
+                result = await self.answer()
+            except NotCompiled as err:
+                request.executor = {"name": RESOLVERS, "reason": str(err)}
+            except Exception:  # a fault of the compiler: the resolvers still answer
+                log.exception("the compiled executor failed; the resolvers answer")
+                request.executor = {"name": RESOLVERS, "reason": "the compiler failed"}
+            else:
+                if result is not None:
+                    context.result = result
+                    request.executor = {"name": COMPILED}
+        yield
+
+    async def answer(self) -> ExecutionResult | None:
+        context = self.execution_context
+        request = context.context
+        schema = context.schema
+        graphql_schema = schema._schema
+        plan = PLANS.get(graphql_schema, context.query, context.graphql_document,
+                         context.operation_name, request.caller)
+        operation = context.graphql_document and next(
+            d for d in context.graphql_document.definitions
+            if getattr(d, "operation", None) is not None and (
+                context.operation_name is None or (d.name and d.name.value ==
+                                                   context.operation_name)))
+        coerced = get_variable_values(graphql_schema, operation.variable_definitions,
+                                      context.variables or {})
+        if isinstance(coerced, list):
+            raise NotCompiled("the variables are the resolvers' to refuse")
+        try:
+            sql, params = render.statement(plan, graphql_schema, schema, coerced,
+                                           request.today)
+        except (CodedError, GraphQLError) as err:
+            raise NotCompiled(f"an argument is the resolvers' to refuse: {err.message}"
+                              ) from None
+        try:
+            row = await request.session.fetch_one(sql, params)
+        except psycopg.DataError:  # a forged cursor whose values do not cast
+            raise NotCompiled("an argument is the resolvers' to refuse") from None
+        except CodedError as err:  # past the statement timeout, or no warehouse
+            raise NotCompiled(f"the statement was refused ({err.extensions['code']})"
+                              ) from None
+        if not row["ok"]:
+            raise NotCompiled("the answer needs the resolvers (an ID no longer in the marts, "
+                              "an unknown admin unit, too many groups)")
+        _release(request.access, row["released"])
+        text: str = row["data"]
+        if not plan.may_refuse:
+            return ExecutionResult(data=CompiledData(text.encode()), errors=None)
+        data = orjson.loads(text)
+        errors: list[GraphQLError] = []
+        _walk(plan.roots, data, [], request.access, errors)
+        return ExecutionResult(data=CompiledData(dumps(data)), errors=errors or None)
+
+    def get_results(self) -> dict[str, Any]:
+        executor = getattr(self.execution_context.context, "executor", None)
+        return {"executor": executor} if executor else {}
+
+
+def _release(access: Access, released: str | None) -> None:
+    if released is None:
+        return
+    tokens = [t for t in released.split(",") if t]
+    if tokens:
+        access.release(t for t in tokens if t != "-")
+
+
+def _walk(selections: list[Selected], value: Any, path: list, access: Access,
+          errors: list[GraphQLError]) -> None:
+    """The refusals of an answer, in the order the resolvers meet them: depth first, in the
+    document's order; the hidden key of a person whose fields the statement refused goes."""
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            _walk(selections, item, [*path, index], access, errors)
+        return
+    if not isinstance(value, dict):
+        return
+    through = value.pop(THROUGH_KEY, None)
+    for selected in selections:
+        child_path = [*path, selected.key]
+        if selected.verdict == REFUSE:
+            errors.append(located_error(selected.guard.verdict(access, selected.reached)[1],
+                                        selected.nodes, child_path))
+            continue
+        if selected.verdict == THROUGH_DYNAMIC and through is not None:
+            datasets = tuple(d for d in DATASETS if d in through)
+            verdict, refusal = selected.guard.verdict(access, datasets)
+            if verdict == REFUSE:
+                errors.append(located_error(refusal, selected.nodes, child_path))
+            continue
+        if selected.children:
+            _walk(selected.children, value.get(selected.key), child_path, access, errors)

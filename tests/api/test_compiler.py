@@ -1,0 +1,297 @@
+"""The compiled executor against the resolvers: the same documents, variables and callers sent
+to the API with the compiler on and to one with it off (``KHO_API_COMPILER=off``) must get
+byte for byte the same ``data`` and ``errors``. Every root the compiler covers is asked,
+with aliases, fragments, variables, nested relations and pages after a cursor, by an
+anonymous caller, a client holding shared grants, clients holding personal grants (one
+dataset, all of them) with and without a purpose. A compiled answer runs one SQL statement;
+a document the compiler does not cover, or a request only the resolvers answer, says so.
+"""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+from graphql import parse
+from hypothesis import given
+from hypothesis import strategies as st
+
+from graphql_api.access.caller import Caller
+from graphql_api.access.grants import DataClass
+from graphql_api.compiler.json_text import dumps
+from graphql_api.compiler.plan import Plans
+from graphql_api.schema import schema
+from tests.api.conftest import FULL_ACCESS
+from tests.api.helpers import parcel_units
+from tests.api.test_access import entries
+from tests.conftest import bearer, create_client, running_api
+
+PURPOSE = "kiểm tra trình biên dịch truy vấn"
+PERSON_FIELDS = """fragment PersonFields on Person {
+    id recordStatus personalIdNumber idCardNumber fullName sex birthDate birthDatePrecision
+    isDeceased deathDate sourceSystems mentionCount lastSourceUpdateAt __typename }"""
+PERSON_WITH_HOLDINGS = """query PersonWithHoldings($id: ID!) {
+  person(id: $id) {
+    id fullName birthDate personalIdNumber
+    landRights {
+      id ownershipShare validFrom landParcel { id landUseCode areaM2 currentCommuneCode }
+    }
+    enterpriseRoles { id role organization { id name enterpriseCode status } }
+  }
+}"""
+PERSON_EVERYTHING = """query Everything($id: ID!, $day: Date) {
+  who: person(id: $id) {
+    ...PersonFields
+    rights: landRights { id holderType holderName ownershipShare certificateSerial
+      certificateIssuedOn validFrom validTo isCurrent sourceUpdatedAt
+      holder: person { ...PersonFields birthCommune { name } birthLegacyCommune { code } }
+      organization { id name }
+      landParcel { id legacyCommuneCode areaM2 boundaryWkt certificateSerial
+        holders { id holderName person { id fullName personalIdNumber } } } }
+    then: landRights(asOf: $day) { id validFrom }
+    enterpriseRoles { id role fullName registeredOn
+      person { id fullName idCardNumber }
+      organization { id recordStatus organizationType name enterpriseCode industryCode
+        status statusNameVi registeredOn asOf sourceUpdatedAt commune { id name } } }
+    rolesThen: enterpriseRoles(asOf: $day) { id }
+  }
+  again: person(id: $id) { ... on Person { id fullName } }
+}
+""" + PERSON_FIELDS
+COMMUNE_PARCELS = """query CommuneParcels($code: String!) {
+  landParcels(first: 100, filter: {adminUnit: {code: $code, generation: CURRENT}}) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    nodes { id mapSheetNumber parcelNumber areaM2 landUseCode
+      holders {
+        holderType holderName ownershipShare person { id fullName } organization { id name }
+      }
+    }
+  }
+}"""
+OPEN_PARCELS = """query OpenParcels($after: String) {
+  landParcels(first: 100, after: $after) {
+    nodes { id legacyCommuneCode currentCommuneCode mapSheetNumber parcelNumber areaM2
+      landUseCode landUseGroup landUseNameVi landUseNameEn planningZone }
+  }
+}"""
+PAGES = """query Pages($f: LandParcelFilter, $order: LandParcelOrder!, $first: Int,
+                     $after: String) {
+  landParcels(filter: $f, orderBy: $order, first: $first, after: $after) {
+    __typename totalCount
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor __typename }
+    edges { cursor __typename node { id areaM2 parcelNumber certificateSerial
+      rights { id validTo holderName }
+      commune { id code name shortName unitType level generation provinceCode latitude
+        longitude areaKm2 __typename }
+      legacyCommune { name } } }
+    n: nodes { ... on LandParcel { id landUseCode asOf certificateIssuedOn sourceUpdatedAt } }
+    total: totalCount
+  }
+}"""
+AREAS = """query Areas($f: LandParcelFilter, $by: [LandAreaDimension!]) {
+  landAreaByUse(filter: $f, groupBy: $by) {
+    __typename communeCode legacyCommuneCode landUseCode landUseNameVi landUseNameEn
+    landUseGroup planningZone parcelCount totalAreaM2 }
+  byDefault: landAreaByUse { landUseCode parcelCount totalAreaM2 }
+}"""
+PARCEL = """query Parcel($id: ID!) {
+  landParcel(id: $id) { id areaM2 certificateSerial __typename
+    holders { id holderName person { id fullName sex } }
+    rights { id validFrom validTo }
+    past: holders(asOf: "2010-01-01") { id } }
+  __typename
+}"""
+MIXED = """query Mixed($id: ID!, $code: String!, $province: String!) {
+  person(id: $id) { id fullName landRights { id } }
+  landParcels(first: 5, filter: {adminUnit: {code: $code}}) { nodes { id } }
+  landAreaByUse(filter: {adminUnit: {code: $province}}) { landUseCode parcelCount }
+}"""
+# Covered roots whose requests the resolvers answer: arguments they refuse, IDs no longer
+# in the marts, admin units kho does not know.
+REFUSED = [
+    ("{ landParcels(first: 0) { nodes { id } } }", {}),
+    ('{ landParcels(first: 5, after: "bm90IGEgY3Vyc29y") { nodes { id } } }', {}),
+    ('{ landParcels(filter: {adminUnit: {code: "99999"}}) { nodes { id } } }', {}),
+    ('{ landAreaByUse(filter: {adminUnit: {code: "00"}}) { parcelCount } }', {}),
+    ('{ person(id: "not-a-uuid") { id } }', {}),
+    ('{ person(id: "00000000-0000-0000-0000-000000000000") { id fullName } }', {}),
+    ('{ landAreaByUse(filter: {areaMinM2: 5, areaMaxM2: 1}) { parcelCount } }', {}),
+]
+# Documents the compiler does not cover.
+NOT_COVERED = [
+    ("{ persons(first: 3) { nodes { id } } }", {}),
+    ("{ landParcels(first: 3) { nodes { id provenance { attribute } } } }", {}),
+    ('{ person(id: "00000000-0000-0000-0000-000000000000") { birthCommune { name } } }', {}),
+    ("query($skip: Boolean!) { landParcels(first: 3) { nodes { id @skip(if: $skip) } } }",
+     {"skip": False}),
+]
+
+
+@pytest.fixture(scope="module")
+def resolvers(deployment):
+    with running_api(deployment, {"KHO_API_COMPILER": "off"}) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def callers(deployment) -> dict[str, dict]:
+    shared = create_client(deployment, "compiler-shared", "land:shared", "enterprise:shared")
+    land = create_client(deployment, "compiler-land", "land:personal")
+    return {
+        "anonymous": {},
+        "shared": bearer(shared),
+        "land-personal": bearer(land, PURPOSE),
+        "every-grant": FULL_ACCESS,
+        "every-grant-no-purpose": {"Authorization": FULL_ACCESS["Authorization"]},
+    }
+
+
+@pytest.fixture(scope="module")
+def sample(wh) -> dict:
+    """Persons and places the documents ask about: a person with land rights and business
+    roles, one the land register does not mention (its personal fields need another
+    dataset's grant), the commune with most parcels, its province, a parcel."""
+    both = str(wh.execute("""
+        select person_id from marts.fct_land_right intersect
+        select person_id from marts.fct_enterprise_role order by 1 limit 1""").fetchone()[0])
+    elsewhere = str(wh.execute("""
+        select person_id from marts.dim_person where not 'land' = any(source_systems)
+        and personal_id_number is not null order by 1 limit 1""").fetchone()[0])
+    commune = wh.execute("select current_commune_code from marts.dim_land_parcel "
+                         "group by 1 order by count(*) desc, 1 limit 1").fetchone()[0]
+    parcel = str(wh.execute("""
+        select land_parcel_id from marts.fct_land_right where person_id is not null
+        and is_current order by 1 limit 1""").fetchone()[0])
+    return {"both": both, "elsewhere": elsewhere, "commune": commune, "parcel": parcel,
+            "province": parcel_units(wh)["current_province"].split(":")[-1]}
+
+
+def answer(base: str, query: str, variables: dict, headers: dict) -> httpx.Response:
+    return httpx.post(f"{base}/graphql", json={"query": query, "variables": variables},
+                      headers=headers, timeout=60)
+
+
+def without_extensions(body: bytes) -> bytes:
+    """The body's ``data`` and ``errors`` as sent (``extensions`` is the last key)."""
+    end = body.rfind(b',"extensions":')
+    return body[:end] + b"}" if end > 0 else body
+
+
+def documents(sample: dict, cursor: str) -> list[tuple[str, dict]]:
+    parcels_filter = {"landUseCode": ["ont", "LUC", "CLN"], "areaMinM2": 50.5}
+    return [
+        (PERSON_WITH_HOLDINGS, {"id": sample["both"]}),
+        (PERSON_WITH_HOLDINGS, {"id": sample["elsewhere"]}),
+        (PERSON_EVERYTHING, {"id": sample["both"], "day": "2015-06-30"}),
+        (PERSON_EVERYTHING, {"id": sample["elsewhere"], "day": None}),
+        (COMMUNE_PARCELS, {"code": sample["commune"]}),
+        (OPEN_PARCELS, {"after": None}),
+        (OPEN_PARCELS, {"after": cursor}),
+        (PAGES, {"f": None, "order": "ID", "first": 7, "after": None}),
+        (PAGES, {"f": parcels_filter, "order": "AREA_DESC", "first": 4, "after": None}),
+        (PAGES, {"f": {"adminUnit": {"code": sample["province"]}}, "order": "PARCEL_NUMBER",
+                 "first": 3, "after": None}),
+        (PAGES, {"f": {"landUseGroup": "residential", "areaMaxM2": 400}, "order": "AREA_ASC",
+                 "first": 5, "after": None}),
+        (AREAS, {"f": {"adminUnit": {"code": sample["province"], "generation": "CURRENT"}},
+                 "by": ["COMMUNE", "LAND_USE"]}),
+        (AREAS, {"f": None, "by": ["LAND_USE_GROUP", "PLANNING_ZONE", "LEGACY_COMMUNE"]}),
+        (AREAS, {"f": {"landUseGroup": "agricultural"}, "by": []}),
+        (PARCEL, {"id": sample["parcel"]}),
+        (PARCEL, {"id": "00000000-0000-0000-0000-000000000001"}),
+        (MIXED, {"id": sample["both"], "code": sample["commune"],
+                 "province": sample["province"]}),
+    ]
+
+
+def test_the_compiled_executor_answers_as_the_resolvers_do(api, resolvers, callers, sample):
+    cursor = answer(resolvers, "{ landParcels(first: 100) { pageInfo { endCursor } } }", {},
+                    FULL_ACCESS).json()["data"]["landParcels"]["pageInfo"]["endCursor"]
+    compared = 0
+    for query, variables in documents(sample, cursor):
+        for who, headers in callers.items():
+            compiled = answer(api, query, variables, headers)
+            resolved = answer(resolvers, query, variables, headers)
+            where = f"{who}: {query[:60]!r} {variables}"
+            assert compiled.status_code == resolved.status_code, where
+            assert without_extensions(compiled.content) == without_extensions(
+                resolved.content), where
+            extensions = compiled.json()["extensions"]
+            assert extensions["executor"] == {"name": "compiled"}, where
+            assert extensions["sqlStatements"] == 1, where
+            assert "executor" not in resolved.json()["extensions"], where
+            compared += 1
+    assert compared == 17 * len(callers)
+
+
+def test_requests_only_the_resolvers_answer_say_so_and_answer_the_same(api, resolvers,
+                                                                       callers):
+    for query, variables in REFUSED + NOT_COVERED:
+        for who, headers in callers.items():
+            compiled = answer(api, query, variables, headers)
+            resolved = answer(resolvers, query, variables, headers)
+            where = f"{who}: {query!r}"
+            assert without_extensions(compiled.content) == without_extensions(
+                resolved.content), where
+            executor = compiled.json()["extensions"].get("executor")
+            refused_at_root = query.startswith("{ person(") and who == "anonymous"
+            if not refused_at_root:
+                assert executor["name"] == "resolvers" and executor["reason"], where
+
+
+def test_a_compiled_answer_logs_the_persons_it_released(deployment, api, resolvers, wh,
+                                                        sample):
+    """The access log's entry names the same persons, whichever executor answered."""
+    released = {}
+    for base, name in ((api, "compiler-log-compiled"), (resolvers, "compiler-log-resolved")):
+        key = create_client(deployment, name, "land:personal", "enterprise:personal")
+        for query, variables in ((PERSON_WITH_HOLDINGS, {"id": sample["both"]}),
+                                 (COMMUNE_PARCELS, {"code": sample["commune"]})):
+            body = answer(base, query, variables, bearer(key, PURPOSE)).json()
+            assert "errors" not in body, body
+        rows = entries(wh, "client_name = %s", (name,), count=2)
+        released[base] = [sorted(map(str, row["person_ids"])) for row in rows]
+    assert released[api] == released[resolvers]
+    assert sample["both"] in released[api][0]
+    assert released[api][1], "the holders' names are personal: their persons are logged"
+
+
+def test_a_plan_is_made_once_per_document_and_caller_class():
+    """Clients holding the same grants share a plan (the wording of a refusal, which names
+    the client, is made per request); a caller without a purpose gets a plan of its own,
+    in which the personal fields are refused."""
+    plans = Plans()
+    document = parse(PERSON_WITH_HOLDINGS)
+
+    def plan(caller: Caller):
+        return plans.get(schema._schema, PERSON_WITH_HOLDINGS, document, None, caller)
+
+    grants = {"land": DataClass.PERSONAL, "enterprise": DataClass.SHARED}
+    first = plan(Caller(client_id="a", client_name="a", grants=grants, purpose="audit"))
+    assert plan(Caller(client_id="b", client_name="b", grants=dict(grants),
+                       purpose="another")) is first
+    unpurposed = plan(Caller(client_id="a", client_name="a", grants=grants))
+    assert unpurposed is not first
+
+    def full_name(p):
+        return next(s for s in p.roots[0].children if s.key == "fullName")
+
+    assert full_name(first).allowed_through == ("land",)
+    assert full_name(unpurposed).allowed_through == ()
+    assert (first.personal, unpurposed.personal) == (True, False)
+
+
+@given(st.text())
+def test_answers_are_utf8_json_that_reads_back_as_written(text):
+    """Any text, lone surrogates included (a caller's own input echoed in an error), is
+    written as valid UTF-8 JSON that reads back as the same text."""
+    written = dumps({"data": {"text": text}})
+    assert json.loads(written.decode("utf-8")) == {"data": {"text": text}}
+
+
+def test_answers_leave_characters_as_they_are_as_postgresql_does():
+    assert dumps("Nguyễn Thị Hòa\x7f") == '"Nguyễn Thị Hòa\x7f"'.encode()
+    assert dumps("a\nb\x1f\"\\") == b'"a\\nb\\u001f\\"\\\\"'
+    assert dumps("ab\ud800") == b'"ab\\ud800"'  # a lone surrogate, as its escape
