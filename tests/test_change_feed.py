@@ -4,11 +4,19 @@ and against the marts themselves, and what `changes` shows each caller over HTTP
 
 from __future__ import annotations
 
+import httpx
 import psycopg
 import pytest
 
 from kho import db
-from tests.conftest import make_deployment, teardown_deployment
+from tests.conftest import (
+    bearer,
+    create_client,
+    graphql,
+    make_deployment,
+    running_api,
+    teardown_deployment,
+)
 
 SCALE = "1500"
 DAYS = "300"
@@ -127,3 +135,130 @@ def test_merges_agree_with_the_master_id_registry(deployment):
         assert merged_into == related or rows(
             deployment, "select 1 from master_data.person_ids where id = %s "
             "and merged_into::text = %s", (related, merged_into))
+
+
+# --- changes over HTTP ----------------------------------------------------------------------
+
+FEED = """query Feed($after: String, $types: [ChangeEntityType!], $first: Int!) {
+  changes(after: $after, types: $types, first: $first) {
+    events { cursor publicationId entityType masterId kind relatedId changedAttributes
+             attributes previous }
+    endCursor hasNextPage latestCursor
+  }
+}"""
+PURPOSE = "đối soát dữ liệu"
+
+
+@pytest.fixture(scope="module")
+def api(deployment):
+    with running_api(deployment) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def keys(deployment):
+    return {
+        "full": create_client(deployment, "feed-full", "land:personal", "enterprise:personal",
+                              "civil_registry:personal", "cadre:personal"),
+        "shared": create_client(deployment, "feed-shared", "land:shared",
+                                "civil_registry:shared"),
+    }
+
+
+def read_feed(api, headers=None, types=None, first=100, after=None) -> list[dict]:
+    """Every event the caller sees, page by page."""
+    events, seen_ends = [], set()
+    while True:
+        answer = graphql(api, FEED, {"after": after, "types": types, "first": first},
+                         headers)
+        assert "errors" not in answer, answer
+        page = answer["data"]["changes"]
+        events += page["events"]
+        assert page["endCursor"] not in seen_ends
+        seen_ends.add(page["endCursor"])
+        after = page["endCursor"]
+        if not page["hasNextPage"]:
+            return events
+
+
+def test_a_caller_with_personal_grants_and_a_purpose_reads_the_whole_feed(deployment, api, keys):
+    events = read_feed(api, bearer(keys["full"], PURPOSE), first=37)
+    stored = rows(deployment, "select cursor, master_id, kind, changed_attributes, payload "
+                  "from changes.events order by cursor")
+    assert [(int(e["cursor"]), e["masterId"], e["kind"].lower(), e["changedAttributes"],
+             e["attributes"]) for e in events] == [tuple(r) for r in stored]
+    # Every personal read is logged under the person it showed.
+    shown = {e["masterId"] for e in events if e["entityType"] == "PERSON"
+             and {"fullName", "birthDate", "isDeceased"} & set(e["attributes"])}
+    logged = {str(p) for (p,) in rows(
+        deployment, "select distinct unnest(person_ids) from api.access_log "
+        "where client_name = 'feed-full' and operation_name = 'Feed'")}
+    assert shown and shown <= logged
+
+
+def test_without_a_personal_grant_personal_attributes_are_withheld(deployment, api, keys):
+    events = read_feed(api, bearer(keys["shared"], PURPOSE))
+    persons = [e for e in events if e["entityType"] == "PERSON"]
+    assert persons
+    personal = {"fullName", "sex", "birthDate", "birthDatePrecision", "isDeceased",
+                "deathDate", "birthCommune", "birthLegacyCommune"}
+    for event in events:
+        assert not personal & set(event["attributes"]), event
+        assert not personal & set(event["changedAttributes"]), event
+        assert "holderName" not in event["attributes"] and "fullName" not in event["attributes"]
+        if event["kind"] == "UPDATED":
+            assert event["changedAttributes"], event
+    # The ID numbers show masked, as on the record.
+    numbers = [e["attributes"]["personalIdNumber"] for e in persons
+               if e["attributes"].get("personalIdNumber")]
+    assert numbers and all("*" in n and len(n) == 12 for n in numbers)
+    # No cadre or enterprise grant: no employment or role events at all.
+    assert not {e["entityType"] for e in events} & {"EMPLOYMENT", "ENTERPRISE_ROLE"}
+    # A person's update is shown iff something besides personal attributes changed.
+    shown = {e["cursor"] for e in persons if e["kind"] == "UPDATED"}
+    updates = rows(deployment, "select cursor::text, changed_attributes from changes.events "
+                   "where entity_type = 'person' and kind = 'updated' and not "
+                   "changed_attributes && array['personalIdNumber', 'idCardNumber']")
+    assert {cursor for cursor, changed in updates if set(changed) - personal} == \
+        shown - {e["cursor"] for e in persons if {"personalIdNumber", "idCardNumber"}
+                 & set(e["changedAttributes"])}
+
+
+def test_a_personal_grant_without_a_purpose_shows_no_personal_attribute(api, keys):
+    events = read_feed(api, bearer(keys["full"]), types=["PERSON", "EMPLOYMENT"])
+    assert events
+    for event in events:
+        assert not {"fullName", "birthDate", "salaryCoefficient"} & set(event["attributes"])
+
+
+def test_anonymous_callers_see_open_records_only(api):
+    events = read_feed(api, types=None)
+    assert events and {e["entityType"] for e in events} <= {
+        "LAND_PARCEL", "ORGANIZATION", "ADMIN_UNIT"}
+    asked = graphql(api, FEED, {"types": ["PERSON"], "first": 10})["data"]["changes"]
+    assert asked["events"] == [] and not asked["hasNextPage"]
+
+
+def test_the_feed_pages_by_type_from_any_cursor(deployment, api, keys):
+    headers = bearer(keys["full"], PURPOSE)
+    land = read_feed(api, headers, types=["LAND_RIGHT", "LAND_PARCEL"], first=7)
+    assert land == [e for e in read_feed(api, headers)
+                    if e["entityType"] in ("LAND_RIGHT", "LAND_PARCEL")]
+    middle = land[len(land) // 2]["cursor"]
+    assert read_feed(api, headers, types=["LAND_RIGHT", "LAND_PARCEL"], after=middle) == \
+        land[len(land) // 2 + 1:]
+
+
+@pytest.mark.parametrize("after, first", [("-1", 10), ("abc", 10), ("1" * 40, 10),
+                                           (None, 0), (None, 1001)])
+def test_a_bad_cursor_or_page_size_is_refused_with_a_code(api, after, first):
+    answer = graphql(api, FEED, {"after": after, "first": first})
+    assert answer["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", answer
+
+
+def test_the_catalogue_and_the_downloads_say_the_cursor_they_were_taken_at(deployment, api):
+    latest = str(rows(deployment, "select max(cursor) from changes.events")[0][0])
+    catalogue = graphql(api, "{ datasets { name changeCursor } }")["data"]["datasets"]
+    assert {d["changeCursor"] for d in catalogue} == {latest}
+    download = httpx.get(f"{api}/opendata/land_parcels.csv", timeout=60)
+    assert download.status_code == 200 and download.headers["Kho-Change-Cursor"] == latest
