@@ -4,14 +4,24 @@ and against the marts themselves, and what `changes` shows each caller over HTTP
 
 from __future__ import annotations
 
+import http.server
+import re
+import subprocess
+import sys
+import threading
+import time
+from contextlib import contextmanager
+
 import httpx
 import psycopg
 import pytest
+from standardwebhooks import Webhook
 
 from kho import db
 from tests.conftest import (
     bearer,
     create_client,
+    free_port,
     graphql,
     make_deployment,
     running_api,
@@ -20,20 +30,59 @@ from tests.conftest import (
 
 SCALE = "1500"
 DAYS = "300"
+PURPOSE = "đối soát dữ liệu"
 
 
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory):
+    """Published once (a snapshot); the clients and their webhook subscriptions made (to a
+    receiver's port, which the webhook tests start); advanced and published again."""
     deployment = make_deployment("server", tmp_path_factory.mktemp("change-feed"))
     try:
         deployment.kho("sources", "seed", "--scale", SCALE, "--seed", "5")
         deployment.kho("materialize")
         deployment.first_publication = published(deployment)
+        deployment.keys = make_clients(deployment)
+        deployment.receiver_port = free_port()
+        deployment.secrets = make_subscriptions(deployment, deployment.receiver_port)
+        deployment.subscribed_after = 0  # the snapshot's: the feed is empty
         deployment.kho("sources", "advance", "--days", DAYS)
         deployment.kho("materialize")
         yield deployment
     finally:
         teardown_deployment(deployment)
+
+
+def make_clients(deployment) -> dict[str, str]:
+    return {
+        "full": create_client(deployment, "feed-full", "land:personal", "enterprise:personal",
+                              "civil_registry:personal", "cadre:personal"),
+        "shared": create_client(deployment, "feed-shared", "land:shared",
+                                "civil_registry:shared"),
+    }
+
+
+# Subscriptions: (client, path on the receiver, types, purpose).
+SUBSCRIPTIONS = {
+    "tax-office": ("feed-full", "/tax", ("person", "land_right", "employment"), PURPOSE),
+    "district": ("feed-shared", "/district", (), PURPOSE),
+    "dead": ("feed-full", None, ("person",), PURPOSE),
+}
+
+
+def make_subscriptions(deployment, port: int) -> dict[str, str]:
+    made = {}
+    for name, (client, path, types, purpose) in SUBSCRIPTIONS.items():
+        # The dead one points at a port nothing listens on.
+        endpoint = f"http://127.0.0.1:{port}{path}" if path else \
+            f"http://127.0.0.1:{free_port()}/gone"
+        args = ["subscriptions", "create", name, "--client", client, "--endpoint", endpoint,
+                "--purpose", purpose]
+        for entity_type in types:
+            args += ["--type", entity_type]
+        output = deployment.kho(*args).stdout
+        made[name] = re.search(r"^\s+(whsec_\S+)$", output, re.MULTILINE).group(1)
+    return made
 
 
 def published(deployment) -> int:
@@ -146,7 +195,6 @@ FEED = """query Feed($after: String, $types: [ChangeEntityType!], $first: Int!) 
     endCursor hasNextPage latestCursor
   }
 }"""
-PURPOSE = "đối soát dữ liệu"
 
 
 @pytest.fixture(scope="module")
@@ -157,12 +205,7 @@ def api(deployment):
 
 @pytest.fixture(scope="module")
 def keys(deployment):
-    return {
-        "full": create_client(deployment, "feed-full", "land:personal", "enterprise:personal",
-                              "civil_registry:personal", "cadre:personal"),
-        "shared": create_client(deployment, "feed-shared", "land:shared",
-                                "civil_registry:shared"),
-    }
+    return deployment.keys
 
 
 def read_feed(api, headers=None, types=None, first=100, after=None) -> list[dict]:
@@ -262,3 +305,171 @@ def test_the_catalogue_and_the_downloads_say_the_cursor_they_were_taken_at(deplo
     assert {d["changeCursor"] for d in catalogue} == {latest}
     download = httpx.get(f"{api}/opendata/land_parcels.csv", timeout=60)
     assert download.status_code == 200 and download.headers["Kho-Change-Cursor"] == latest
+
+
+# --- webhooks to a real receiver ------------------------------------------------------------
+
+# What the receiver answers each path's requests, in turn, before it accepts: a 500, no
+# answer within the deliverer's timeout (KHO_WEBHOOK_TIMEOUT below), a 503.
+FAULTS = {"/tax": ["500", "hang", "503"], "/district": ["hang", "500"]}
+TIMEOUT_SECONDS = 1
+
+
+class Receiver:
+    """An HTTP server on the port the subscriptions name: answers each path's injected
+    faults first, then 204; keeps every request, and the accepted ones apart."""
+
+    def __init__(self, port: int):
+        self.requests: list[tuple[str, dict, bytes]] = []
+        self.accepted: dict[str, list[tuple[dict, bytes]]] = {}
+        self.faults = {path: list(faults) for path, faults in FAULTS.items()}
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                with receiver.lock:
+                    receiver.requests.append((self.path, headers, body))
+                    faults = receiver.faults.get(self.path, [])
+                    fault = faults.pop(0) if faults else None
+                    if fault is None:
+                        receiver.accepted.setdefault(self.path, []).append((headers, body))
+                if fault == "hang":
+                    time.sleep(TIMEOUT_SECONDS * 3)
+                    fault = "500"  # too late: the deliverer has given up on it
+                self.send_response(int(fault) if fault else 204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def events(self, path: str, secret: str) -> list[dict]:
+        """The accepted messages' events, each message verified with the secret."""
+        events = []
+        for headers, body in self.accepted.get(path, []):
+            message = Webhook(secret).verify(body, headers)
+            assert message["type"] == "kho.changes"
+            events += message["data"]["events"]
+        return events
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="module")
+def receiver(deployment):
+    receiver = Receiver(deployment.receiver_port)
+    yield receiver
+    receiver.close()
+
+
+@contextmanager
+def delivering(deployment):
+    """``kho webhooks deliver`` running, with short timeouts and backoff."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kho.cli", "webhooks", "deliver"],
+        env={**deployment.env, "KHO_WEBHOOK_TIMEOUT": str(TIMEOUT_SECONDS),
+             "KHO_WEBHOOK_RETRY_DELAY": "0.2", "KHO_WEBHOOK_MAX_ATTEMPTS": "4",
+             "KHO_WEBHOOK_BATCH": "40"},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        yield process
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=30)[0]
+        assert process.returncode == 0, output
+
+
+def wait_for(condition, what: str, seconds: float = 120):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"waited {seconds} s for {what}"
+        time.sleep(0.3)
+
+
+def expected(api, key: str, after: int, types=None) -> list[dict]:
+    """What the API's changes shows the client (with the subscriptions' purpose) after a
+    cursor."""
+    return [{k: e[k] for k in ("cursor", "entityType", "masterId", "kind", "relatedId",
+                               "changedAttributes", "attributes", "previous")}
+            for e in read_feed(api, bearer(key, PURPOSE), types=types, first=1000,
+                               after=str(after))]
+
+
+def received(events: list[dict]) -> list[dict]:
+    return [{k: e[k] for k in ("cursor", "entityType", "masterId", "kind", "relatedId",
+                               "changedAttributes", "attributes", "previous")}
+            for e in events]
+
+
+def subscription(deployment, name: str) -> dict:
+    [(status, cursor, failures)] = rows(
+        deployment, "select status, cursor, failures from changes.subscriptions "
+        "where name = %s", (name,))
+    return {"status": status, "cursor": cursor, "failures": failures}
+
+
+def test_webhooks_deliver_the_changes_signed_in_order_once_each(deployment, api, receiver):
+    latest = rows(deployment, "select max(cursor) from changes.events")[0][0]
+    start = deployment.subscribed_after
+    tax = expected(api, deployment.keys["full"], start, ["PERSON", "LAND_RIGHT", "EMPLOYMENT"])
+    district = expected(api, deployment.keys["shared"], start)
+    assert tax and district
+    with delivering(deployment):
+        wait_for(lambda: all(subscription(deployment, n)["cursor"] == latest
+                             for n in ("tax-office", "district")), "both subscribers")
+        wait_for(lambda: subscription(deployment, "dead")["status"] == "parked", "parking")
+    # Through a 500, a timeout and a 503: every event once, in order, each message signed.
+    assert received(receiver.events("/tax", deployment.secrets["tax-office"])) == tax
+    assert received(receiver.events("/district", deployment.secrets["district"])) == district
+    cursors = [int(e["cursor"]) for e in tax]
+    assert cursors == sorted(set(cursors))
+    # The births, deaths and merges reached the tax office with their personal attributes.
+    kinds = {(e["entityType"], e["kind"]) for e in tax}
+    assert {("PERSON", "CREATED"), ("PERSON", "UPDATED"), ("LAND_RIGHT", "CREATED")} <= kinds
+    assert any("fullName" in e["attributes"] for e in tax)
+    # Without a personal grant: no personal attribute at all.
+    personal = {"fullName", "sex", "birthDate", "isDeceased", "deathDate", "holderName"}
+    assert all(not personal & set(e["attributes"]) for e in district)
+    # A message that failed was sent again as the same message; the dead one was parked
+    # after 4 attempts, and every attempt is recorded.
+    first_tax = [h["webhook-id"] for p, h, _ in receiver.requests if p == "/tax"][:4]
+    assert len(set(first_tax)) == 1
+    attempts = dict(rows(deployment, """
+        select s.name, count(*) filter (where not a.delivered)
+        from changes.delivery_attempts a join changes.subscriptions s using (subscription_id)
+        group by s.name"""))
+    assert attempts == {"tax-office": 3, "district": 2, "dead": 4}
+    # Personal data sent is in the access log under the client and the persons.
+    logged = rows(deployment, "select count(*), count(*) filter (where cardinality(person_ids) "
+                  "> 0) from api.access_log where operation_type = 'webhook' "
+                  "and client_name = 'feed-full' and outcome = 'ok'")
+    assert logged[0][0] > 0 and logged[0][1] > 0
+    assert rows(deployment, "select count(*) from api.access_log where operation_type = "
+                "'webhook' and client_name = 'feed-shared'") == [(0,)]
+
+
+def test_a_replay_from_a_cursor_repeats_exactly(deployment, api, receiver):
+    before = received(receiver.events("/tax", deployment.secrets["tax-office"]))
+    middle = int(before[len(before) // 2]["cursor"])
+    deployment.kho("subscriptions", "replay", "tax-office", "--after", str(middle))
+    deployment.kho("subscriptions", "pause", "district")
+    count = len(receiver.accepted["/tax"])
+    with delivering(deployment):
+        wait_for(lambda: subscription(deployment, "tax-office")["cursor"] == int(
+            before[-1]["cursor"]) and len(receiver.accepted["/tax"]) > count, "the replay")
+    again = []
+    for headers, body in receiver.accepted["/tax"][count:]:
+        again += Webhook(deployment.secrets["tax-office"]).verify(body, headers)["data"][
+            "events"]
+    assert received(again) == [e for e in before if int(e["cursor"]) > middle]
+    listing = deployment.kho("subscriptions", "list").stdout
+    assert re.search(r"dead\s+parked", listing) and re.search(r"district\s+paused", listing)
+    deployment.kho("subscriptions", "delete", "dead")
+    assert "dead" not in deployment.kho("subscriptions", "list").stdout

@@ -21,7 +21,7 @@ from kho.settings import load_settings
 from tests.conftest import LOCAL_SERVER, local_server_available
 
 UNITS = {"kho-api.service": "serve", "kho-pipelines-daemon.service": "pipelines daemon",
-         "kho-pipelines-ui.service": "pipelines ui"}
+         "kho-pipelines-ui.service": "pipelines ui", "kho-webhooks.service": "webhooks deliver"}
 
 
 @pytest.fixture
