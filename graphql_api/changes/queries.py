@@ -51,7 +51,7 @@ class ChangeQueries:
             event = visible(caller, row)
             if event is None:
                 continue
-            if event.released_person is not None:
+            if event.personal:
                 info.context.access.release((event.released_person,))
             events.append(ChangeEvent(
                 cursor=str(event.cursor), publication_id=event.publication_id,

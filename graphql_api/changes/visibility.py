@@ -52,7 +52,8 @@ class VisibleEvent:
     changed_attributes: list[str]
     attributes: dict[str, Any]
     previous: dict[str, Any]
-    # The person whose personal data this showed, for the access log; None if none shown.
+    # Whether it shows personal data, and whose (for the access log).
+    personal: bool
     released_person: str | None
 
 
@@ -113,7 +114,7 @@ def visible(caller: Caller, event: Mapping[str, Any]) -> VisibleEvent | None:
         cursor=event["cursor"], publication_id=event["publication_id"],
         entity_type=entity_type, master_id=event["master_id"], kind=event["kind"],
         related_id=event["related_id"], changed_attributes=changed, attributes=shown,
-        previous=shown_previous,
+        previous=shown_previous, personal=personal,
         released_person=str(event["person_id"]) if personal and event["person_id"] else None)
 
 
