@@ -23,6 +23,7 @@ from tests.conftest import (
     create_client,
     free_port,
     graphql,
+    kho_fails,
     make_deployment,
     running_api,
     teardown_deployment,
@@ -473,3 +474,21 @@ def test_a_replay_from_a_cursor_repeats_exactly(deployment, api, receiver):
     assert re.search(r"dead\s+parked", listing) and re.search(r"district\s+paused", listing)
     deployment.kho("subscriptions", "delete", "dead")
     assert "dead" not in deployment.kho("subscriptions", "list").stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--client", "feed-full", "--endpoint", "ftp://x/y"), "http:// or https://"),
+    (("--client", "feed-full", "--endpoint", "http://x/y", "--type", "tax"),
+     "unknown event type 'tax'"),
+    (("--client", "nobody", "--endpoint", "http://x/y"), "no client 'nobody'"),
+    (("--client", "feed-full", "--endpoint", "http://x/y", "--after", "999999999"),
+     "--after must be a cursor"),
+])
+def test_a_subscription_asked_for_wrongly_is_refused_and_nothing_is_made(deployment, args,
+                                                                        message):
+    before = rows(deployment, "select name from changes.subscriptions order by name")
+    refused = kho_fails(deployment, "subscriptions", "create", "new-one", *args)
+    assert message in refused.stderr, refused.stderr
+    assert rows(deployment, "select name from changes.subscriptions order by name") == before
+    assert "no subscription 'nope'" in kho_fails(deployment, "subscriptions", "resume",
+                                                 "nope").stderr
