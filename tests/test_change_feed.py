@@ -492,3 +492,15 @@ def test_a_subscription_asked_for_wrongly_is_refused_and_nothing_is_made(deploym
     assert rows(deployment, "select name from changes.subscriptions order by name") == before
     assert "no subscription 'nope'" in kho_fails(deployment, "subscriptions", "resume",
                                                  "nope").stderr
+
+
+def test_the_api_role_reads_the_feed_but_not_the_subscriptions_secrets(deployment, api):
+    """``api`` is running: the API's role has been granted what it may do."""
+    as_api = db.parse(deployment.warehouse_url).set(username="kho_api").render_as_string(
+        hide_password=False)
+    with psycopg.connect(as_api) as conn:
+        assert conn.execute("select count(*) from changes.events").fetchone()[0] > 0
+    for table in ("changes.subscriptions", "changes.delivery_attempts"):
+        with psycopg.connect(as_api) as conn, \
+                pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute(f"select * from {table}")
