@@ -714,6 +714,55 @@ def webhooks_deliver() -> None:
     deliver_forever(url)
 
 
+@main.group("issues")
+def issues_group() -> None:
+    """Data-quality issues for the owning agencies (conflicts with master data)."""
+
+
+@issues_group.command("list")
+@click.option("--agency", default=None, help="land, enterprise, civil_registry or cadre: the "
+                                             "system whose records are at issue.")
+@click.option("--status", default=None, help="open, acknowledged, resolved or reopened.")
+@click.option("--kind", default=None, help="person_conflict or deceased_still_active.")
+@click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True)
+def issues_list(agency: str | None, status: str | None, kind: str | None, limit: int) -> None:
+    """The issues, by agency and kind."""
+    from kho import quality_issues
+
+    try:
+        rows = quality_issues.list_issues(warehouse.ensure_warehouse(), agency, status, kind,
+                                          limit)
+    except quality_issues.IssueError as err:
+        _fail(str(err))
+    if not rows:
+        click.echo("no issues")
+    for row in rows:
+        click.echo(f"{row['issue_id']}  {row['status']:<12} {row['source_system']:<14} "
+                   f"{row['kind']}: {row['attribute']} of {row['source_table']}:"
+                   f"{row['source_record_key']}")
+        click.echo(f"    source {row['source_value']!s}; master {row['master_value']!s} "
+                   f"({row['master_source_system']}); seen {row['first_seen_at']:%Y-%m-%d} "
+                   f"to {row['last_seen_at']:%Y-%m-%d}"
+                   + (f"; acknowledged by {row['acknowledged_by']}"
+                      if row["acknowledged_by"] else ""))
+
+
+@issues_group.command("acknowledge")
+@click.argument("issue_id")
+@click.option("--by", required=True, help="Who, at the owning agency, has seen it.")
+@click.option("--note", default=None)
+def issues_acknowledge(issue_id: str, by: str, note: str | None) -> None:
+    """Record that the owning agency has seen an issue (it resolves when the source is
+    corrected)."""
+    from kho import quality_issues
+
+    try:
+        kind = quality_issues.acknowledge(warehouse.ensure_warehouse(), issue_id, by, note)
+    except quality_issues.IssueError as err:
+        _fail(str(err))
+    click.echo(f"acknowledged {kind} issue {issue_id}")
+
+
 # -- API -----------------------------------------------------------------------------------------
 
 @main.command("serve")

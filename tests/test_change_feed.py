@@ -504,3 +504,38 @@ def test_the_api_role_reads_the_feed_but_not_the_subscriptions_secrets(deploymen
         with psycopg.connect(as_api) as conn, \
                 pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute(f"select * from {table}")
+
+
+# --- data-quality issues (last: it publishes once more) ---------------------------------------
+
+def test_a_deceased_person_still_employed_is_an_issue_until_the_source_closes_it(deployment):
+    """Open for the cadre agency, acknowledged through the CLI, resolved by itself when the
+    cadre database closes the assignment."""
+    issues = rows(deployment, """
+        select q.issue_id, q.source_record_key, q.status, q.person_id::text
+        from changes.quality_issues q
+        where q.kind = 'deceased_still_active' and q.attribute = 'still_employed'
+            and q.source_system = 'cadre' order by q.issue_id""")
+    assert issues and {status for _, _, status, _ in issues} == {"open"}
+    issue_id, assignment, _, person = issues[0]
+    died = rows(deployment, "select death_date from marts.dim_person where person_id = %s",
+                (person,))[0][0]
+    assert died is not None
+    listed = deployment.kho("issues", "list", "--agency", "cadre", "--status", "open").stdout
+    assert issue_id in listed
+    assert f"acknowledged deceased_still_active issue {issue_id}" in deployment.kho(
+        "issues", "acknowledge", issue_id, "--by", "Sở Nội vụ: phòng công chức").stdout
+    assert "only an open or reopened issue" in kho_fails(
+        deployment, "issues", "acknowledge", issue_id, "--by", "again").stderr
+    # The cadre database closes the assignment on the day of death.
+    with psycopg.connect(deployment.source_url("cadre")) as cadre:
+        assert cadre.execute(
+            "update qua_trinh_cong_tac set den_ngay = %s, ngay_sua = (select max(ngay_sua) "
+            "from qua_trinh_cong_tac) + interval '1 day' where id = %s",
+            (died, int(assignment.split(":")[-1]) if ":" in assignment else int(assignment))
+        ).rowcount == 1
+    deployment.kho("materialize")
+    after = dict(rows(deployment, "select issue_id, status from changes.quality_issues "
+                      "where issue_id = any(%s)", ([i for i, *_ in issues],)))
+    assert after[issue_id] == "resolved"
+    assert all(status == "open" for i, status in after.items() if i != issue_id)

@@ -103,6 +103,8 @@ def build_publish_asset(dbt_models: dg.AssetsDefinition) -> dg.AssetsDefinition:
             "publication_id": publication.publication_id,
             "change_feed_seconds": round(publication.changes.seconds, 3),
             **{f"change_events_{kind}": n for kind, n in publication.changes.events.items()},
+            **{f"quality_issues_{name}": n
+               for name, n in vars(publication.quality_issues).items()},
             **{f"rows_{mart}": count for mart, count in publication.row_counts.items()},
         })
 

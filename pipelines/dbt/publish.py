@@ -10,7 +10,9 @@ partial build and a build whose marts are missing are refused: ``marts`` keeps s
 last good build.
 
 In the same transaction, :func:`pipelines.dbt.changes.record_changes` appends what the
-publication changed to the change feed (``changes.events``).
+publication changed to the change feed (``changes.events``), and
+:func:`pipelines.dbt.quality_issues.record_quality_issues` brings the owning agencies'
+data-quality issues and their status up to the new marts.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from psycopg import sql
 
 from kho import db, warehouse
 from pipelines.dbt.changes import FeedFigures, record_changes
+from pipelines.dbt.quality_issues import IssueFigures, record_quality_issues
 
 BUILD_SCHEMA = "marts_build"
 PUBLISHED_SCHEMA = "marts"
@@ -45,6 +48,7 @@ class Publication:
     row_counts: dict[str, int]
     publication_id: int
     changes: FeedFigures
+    quality_issues: IssueFigures
 
 
 def mart_models(manifest: dict) -> list[str]:
@@ -109,5 +113,6 @@ def publish(warehouse_url: str, expected_marts: list[str]) -> Publication:
         """, (invocation_id, started_at, finished_at,
               psycopg.types.json.Jsonb(counts))).fetchone()
         feed = record_changes(conn, publication_id)
+        issues = record_quality_issues(conn, publication_id)
     return Publication(invocation_id, started_at, finished_at, published_at, counts,
-                       publication_id, feed)
+                       publication_id, feed, issues)
