@@ -6,7 +6,8 @@ key behind stable person IDs; ``master_data``: the master-ID map, its events, th
 links and the stewards' decisions; ``api``: clients, key hashes, grants, the installation's
 HMAC key, the access log and its head; ``ingest`` and ``quarantine``: watermarks, batches
 and quarantined rows; ``kho_meta``: the record of publications; ``changes``: the change
-feed and the webhook subscriptions with their deliveries) and dbt's snapshots
+feed, the webhook subscriptions with their deliveries, the data-quality issues and their
+status) and dbt's snapshots
 (``snapshots``: every version of a record kho has observed, behind every ``asOf`` answer),
 plus the audit anchors file. Everything else (the raw layer, staging, intermediate, the
 marts, ``reference``) is rebuilt from the sources by ``kho materialize``.
