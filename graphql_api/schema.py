@@ -33,6 +33,8 @@ from graphql_api.organizations.types import Organization
 from graphql_api.persons import permissions as persons_permissions
 from graphql_api.persons.queries import PersonQueries
 from graphql_api.persons.types import Person
+from graphql_api.quality import permissions as quality_permissions
+from graphql_api.quality.queries import QualityQueries
 from graphql_api.stewardship import permissions as stewardship_permissions
 from graphql_api.stewardship.queries import StewardshipQueries
 
@@ -42,7 +44,7 @@ SCHEMA_FILE = Path(__file__).with_name("schema.graphql")
 @strawberry.type(description="The province's shared master data.")
 class Query(PersonQueries, OrganizationQueries, LandQueries, AdminUnitQueries, CadreQueries,
             NodeQueries, OpenDataQueries, AccessLogQueries, StewardshipQueries, ViewerQueries,
-            ChangeQueries):
+            ChangeQueries, QualityQueries):
     pass
 
 
@@ -70,7 +72,8 @@ FIELD_RULES = field_rules.apply(schema._schema, [
     organizations_permissions.CLASSIFICATION, cadre_permissions.CLASSIFICATION,
     civil_registry_permissions.CLASSIFICATION, admin_units_permissions.CLASSIFICATION,
     catalogue.CLASSIFICATION, log_query.CLASSIFICATION, stewardship_permissions.CLASSIFICATION,
-    viewer.CLASSIFICATION, changes_permissions.CLASSIFICATION])
+    viewer.CLASSIFICATION, changes_permissions.CLASSIFICATION,
+    quality_permissions.CLASSIFICATION])
 # Arguments and input fields whose values are personal data (hashed in the access log).
 PERSONAL_INPUTS = persons_permissions.PERSONAL_INPUTS
 

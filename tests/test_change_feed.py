@@ -508,6 +508,41 @@ def test_the_api_role_reads_the_feed_but_not_the_subscriptions_secrets(deploymen
 
 # --- data-quality issues (last: it publishes once more) ---------------------------------------
 
+ISSUES = """query Issues($agency: SourceSystem!, $after: String) {
+  dataQualityIssues(agency: $agency, kind: DECEASED_STILL_ACTIVE, first: 1, after: $after) {
+    issues { issueId status sourceRecordKey attribute sourceValue masterValue personId }
+    endCursor hasNextPage
+  }
+}"""
+
+
+def test_an_agency_reads_its_issues_under_its_grants(deployment, api, keys):
+    stored = [r[0] for r in rows(deployment, "select issue_id from changes.quality_issues "
+                                 "where source_system = 'land' and kind = "
+                                 "'deceased_still_active' order by issue_id")]
+    assert stored
+    seen, after = [], None
+    while True:
+        answer = graphql(api, ISSUES, {"agency": "LAND", "after": after},
+                         bearer(keys["full"], PURPOSE))
+        page = answer["data"]["dataQualityIssues"]
+        seen += page["issues"]
+        after = page["endCursor"]
+        if not page["hasNextPage"]:
+            break
+    assert [i["issueId"] for i in seen] == stored
+    assert all(i["masterValue"].startswith("deceased on") for i in seen)
+    # land:shared: the issues, without the values in conflict (personal data).
+    shared_answer = graphql(api, ISSUES, {"agency": "LAND"}, bearer(keys["shared"], PURPOSE))
+    issue = shared_answer["data"]["dataQualityIssues"]["issues"][0]
+    assert issue["issueId"] == stored[0] and issue["masterValue"] is None
+    assert {e["extensions"]["code"] for e in shared_answer["errors"]} == {"FORBIDDEN"}
+    # No grant on the cadre dataset: no cadre issues at all.
+    refused = graphql(api, ISSUES, {"agency": "CADRE"}, bearer(keys["shared"], PURPOSE))
+    assert refused["data"] is None or refused["data"]["dataQualityIssues"] is None
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
 def test_a_deceased_person_still_employed_is_an_issue_until_the_source_closes_it(deployment):
     """Open for the cadre agency, acknowledged through the CLI, resolved by itself when the
     cadre database closes the assignment."""

@@ -20,6 +20,6 @@ grant select (source, table_name, status, finished_at, rows_inserted, rows_updat
 grant select (source, table_name, released_at) on quarantine.rows to {api_role};
 
 -- The change feed (changes): its events and publications, read by `changes` under the
--- caller's grants. Not the webhook subscriptions beside them (their signing secrets).
+-- caller's grants, and the data-quality issues (dataQualityIssues). Not the webhook subscriptions beside them (their signing secrets).
 grant usage on schema changes to {api_role};
-grant select on changes.events, changes.publications to {api_role};
+grant select on changes.events, changes.publications, changes.quality_issues to {api_role};
