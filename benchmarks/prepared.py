@@ -10,9 +10,19 @@ from __future__ import annotations
 import time
 
 from kho import db, migrations, warehouse
+from kho.settings import SOURCES
 from pipelines.reference.admin_units import load_reference
 from pipelines.sources.contracts import CONTRACTS
 from pipelines.sources.extract_load import IngestSettings, load_tables
+
+
+def bench_databases(server: str, prefix: str) -> tuple[dict[str, str], str, str]:
+    """A benchmark's databases on the warehouse server: the sources, the ground truth and
+    the warehouse, named ``<db>_<prefix>_...``."""
+    base = f"{db.database_name(server)}_{prefix}"
+    return ({s: db.with_database(server, f"{base}_src_{s}") for s in SOURCES},
+            db.with_database(server, f"{base}_ground_truth"),
+            db.with_database(server, f"{base}_warehouse"))
 
 
 def _loaded_scale(url: str) -> int | None:

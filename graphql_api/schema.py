@@ -15,6 +15,8 @@ from graphql_api.admin_units.queries import AdminUnitQueries
 from graphql_api.admin_units.types import AdminUnit
 from graphql_api.cadre import permissions as cadre_permissions
 from graphql_api.cadre.queries import CadreQueries
+from graphql_api.changes import permissions as changes_permissions
+from graphql_api.changes.queries import ChangeQueries
 from graphql_api.civil_registry import permissions as civil_registry_permissions
 from graphql_api.compiler.executor import CompiledQueries
 from graphql_api.core.document_cache import DocumentCache
@@ -32,6 +34,8 @@ from graphql_api.organizations.types import Organization
 from graphql_api.persons import permissions as persons_permissions
 from graphql_api.persons.queries import PersonQueries
 from graphql_api.persons.types import Person
+from graphql_api.quality import permissions as quality_permissions
+from graphql_api.quality.queries import QualityQueries
 from graphql_api.stewardship import permissions as stewardship_permissions
 from graphql_api.stewardship.queries import StewardshipQueries
 
@@ -40,7 +44,8 @@ SCHEMA_FILE = Path(__file__).with_name("schema.graphql")
 
 @strawberry.type(description="The province's shared master data.")
 class Query(PersonQueries, OrganizationQueries, LandQueries, AdminUnitQueries, CadreQueries,
-            NodeQueries, OpenDataQueries, AccessLogQueries, StewardshipQueries, ViewerQueries):
+            NodeQueries, OpenDataQueries, AccessLogQueries, StewardshipQueries, ViewerQueries,
+            ChangeQueries, QualityQueries):
     pass
 
 
@@ -69,7 +74,8 @@ FIELD_RULES = field_rules.apply(schema._schema, [
     organizations_permissions.CLASSIFICATION, cadre_permissions.CLASSIFICATION,
     civil_registry_permissions.CLASSIFICATION, admin_units_permissions.CLASSIFICATION,
     catalogue.CLASSIFICATION, log_query.CLASSIFICATION, stewardship_permissions.CLASSIFICATION,
-    viewer.CLASSIFICATION])
+    viewer.CLASSIFICATION, changes_permissions.CLASSIFICATION,
+    quality_permissions.CLASSIFICATION])
 # Arguments and input fields whose values are personal data (hashed in the access log).
 PERSONAL_INPUTS = persons_permissions.PERSONAL_INPUTS
 

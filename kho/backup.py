@@ -5,7 +5,9 @@ What is backed up: every table of the schemas the migrations keep (``kho_secrets
 key behind stable person IDs; ``master_data``: the master-ID map, its events, the person
 links and the stewards' decisions; ``api``: clients, key hashes, grants, the installation's
 HMAC key, the access log and its head; ``ingest`` and ``quarantine``: watermarks, batches
-and quarantined rows; ``kho_meta``: the record of publications) and dbt's snapshots
+and quarantined rows; ``kho_meta``: the record of publications; ``changes``: the change
+feed, the webhook subscriptions with their deliveries, the data-quality issues and their
+status) and dbt's snapshots
 (``snapshots``: every version of a record kho has observed, behind every ``asOf`` answer),
 plus the audit anchors file. Everything else (the raw layer, staging, intermediate, the
 marts, ``reference``) is rebuilt from the sources by ``kho materialize``.
@@ -38,7 +40,8 @@ FORMAT = "kho-backup/1"
 MANIFEST = "manifest.json"
 ANCHORS_MEMBER = "audit_anchors.txt"
 # Schemas whose tables the migrations make; the version table is in the manifest instead.
-MIGRATED_SCHEMAS = ("kho_secrets", "master_data", "api", "ingest", "quarantine", "kho_meta")
+MIGRATED_SCHEMAS = ("kho_secrets", "master_data", "api", "ingest", "quarantine", "kho_meta",
+                    "changes")
 # Schemas dbt makes whose rows no source keeps: restored as the backup describes them.
 DBT_SCHEMAS = ("snapshots",)
 SKIPPED_TABLES = {(migrations.VERSION_SCHEMA, migrations.VERSION_TABLE)}

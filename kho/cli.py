@@ -617,6 +617,183 @@ review_reject = _decision_command(
     "reject", "Never link the records to the candidate person (a published link splits).")
 
 
+# -- change feed: webhook subscriptions and their delivery ---------------------------------------
+
+@main.group("subscriptions")
+def subscriptions_group() -> None:
+    """Agency clients' webhook subscriptions to the change feed."""
+
+
+def _subscriptions_call(function, *args):
+    from kho.webhooks.subscriptions import SubscriptionError
+
+    try:
+        return function(warehouse.ensure_warehouse(), *args)
+    except SubscriptionError as err:
+        _fail(str(err))
+
+
+@subscriptions_group.command("create")
+@click.argument("name")
+@click.option("--client", required=True, help="The agency client (kho clients list) whose "
+                                              "grants decide what the messages carry.")
+@click.option("--endpoint", required=True, help="The http:// or https:// URL to POST to.")
+@click.option("--type", "types", multiple=True, metavar="ENTITY_TYPE",
+              help="Repeatable: person, organization, land_parcel, admin_unit, land_right, "
+                   "enterprise_role, employment [default: all].")
+@click.option("--purpose", default=None,
+              help="The purpose declared for personal data (without one, messages carry "
+                   "none, whatever the client's grants).")
+@click.option("--after", type=click.IntRange(min=0), default=None,
+              help="Start after this cursor [default: the feed's latest: take the bulk "
+                   "downloads first].")
+def subscriptions_create(name: str, client: str, endpoint: str, types: tuple[str, ...],
+                         purpose: str | None, after: int | None) -> None:
+    """Create a subscription; prints its signing secret (shown once)."""
+    from kho.webhooks import subscriptions
+
+    created = _subscriptions_call(subscriptions.create, name, client, endpoint, types,
+                                  purpose, after)
+    click.echo(f"created subscription {name} for client {client}: {endpoint}, "
+               f"after cursor {created.cursor}")
+    click.echo("signing secret (Standard Webhooks; shown once):")
+    click.echo(f"  {created.secret}")
+
+
+@subscriptions_group.command("list")
+def subscriptions_list() -> None:
+    """Every subscription: status, cursor against the feed's latest, the last attempt."""
+    from kho.webhooks import subscriptions
+
+    rows = _subscriptions_call(subscriptions.list_subscriptions)
+    if not rows:
+        click.echo("no subscriptions (kho subscriptions create NAME --client ... "
+                   "--endpoint ...)")
+    for row in rows:
+        behind = (row["latest"] or 0) - row["cursor"]
+        click.echo(f"{row['name']:<24} {row['status']:<7} client {row['client']}: "
+                   f"{row['endpoint']}")
+        last = "none"
+        if row["last_attempt_at"]:
+            last = (f"{row['last_attempt_at']:%Y-%m-%d %H:%M:%S} "
+                    + ("delivered" if row["last_delivered"] else
+                       f"failed ({row['last_error'] or row['last_status']})"))
+        click.echo(f"    types: {', '.join(row['entity_types'])}; cursor {row['cursor']} "
+                   f"({behind} behind); failures in a row: {row['failures']}; last attempt: "
+                   f"{last}" + (f"; parked: {row['parked_reason']}" if row["parked_reason"]
+                                else ""))
+
+
+@subscriptions_group.command("pause")
+@click.argument("name")
+def subscriptions_pause(name: str) -> None:
+    """Stop delivering to a subscription (it keeps its cursor)."""
+    from kho.webhooks import subscriptions
+
+    _subscriptions_call(subscriptions.pause, name)
+    click.echo(f"paused {name}")
+
+
+@subscriptions_group.command("resume")
+@click.argument("name")
+def subscriptions_resume(name: str) -> None:
+    """Deliver again to a paused or parked subscription, from its cursor."""
+    from kho.webhooks import subscriptions
+
+    _subscriptions_call(subscriptions.resume, name)
+    click.echo(f"resumed {name}")
+
+
+@subscriptions_group.command("replay")
+@click.argument("name")
+@click.option("--after", type=click.IntRange(min=0), required=True,
+              help="Deliver everything after this cursor again.")
+def subscriptions_replay(name: str, after: int) -> None:
+    """Deliver a subscription's events again, from a cursor."""
+    from kho.webhooks import subscriptions
+
+    _subscriptions_call(subscriptions.replay, name, after)
+    click.echo(f"{name} delivers again after cursor {after}")
+
+
+@subscriptions_group.command("delete")
+@click.argument("name")
+def subscriptions_delete(name: str) -> None:
+    """Delete a subscription and the record of its attempts."""
+    from kho.webhooks import subscriptions
+
+    _subscriptions_call(subscriptions.delete, name)
+    click.echo(f"deleted {name}")
+
+
+@main.group("webhooks")
+def webhooks_group() -> None:
+    """Delivery of the change feed to the webhook subscriptions."""
+
+
+@webhooks_group.command("deliver")
+def webhooks_deliver() -> None:
+    """Deliver to every active subscription until stopped (foreground, for a service
+    manager)."""
+    from kho.webhooks.delivery import deliver_forever
+
+    try:
+        url = warehouse.ensure_warehouse()
+    except warehouse.WarehouseError as err:
+        _fail(str(err))
+    click.echo("delivering the change feed to the webhook subscriptions (Ctrl-C stops)")
+    deliver_forever(url)
+
+
+@main.group("issues")
+def issues_group() -> None:
+    """Data-quality issues for the owning agencies (conflicts with master data)."""
+
+
+@issues_group.command("list")
+@click.option("--agency", default=None, help="land, enterprise, civil_registry or cadre: the "
+                                             "system whose records are at issue.")
+@click.option("--status", default=None, help="open, acknowledged, resolved or reopened.")
+@click.option("--kind", default=None, help="person_conflict or deceased_still_active.")
+@click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True)
+def issues_list(agency: str | None, status: str | None, kind: str | None, limit: int) -> None:
+    """The issues, by agency and kind."""
+    from kho import quality_issues
+
+    try:
+        rows = quality_issues.list_issues(warehouse.ensure_warehouse(), agency, status, kind,
+                                          limit)
+    except quality_issues.IssueError as err:
+        _fail(str(err))
+    if not rows:
+        click.echo("no issues")
+    for row in rows:
+        click.echo(f"{row['issue_id']}  {row['status']:<12} {row['source_system']:<14} "
+                   f"{row['kind']}: {row['attribute']} of {row['source_table']}:"
+                   f"{row['source_record_key']}")
+        click.echo(f"    source {row['source_value']!s}; master {row['master_value']!s} "
+                   f"({row['master_source_system']}); seen {row['first_seen_at']:%Y-%m-%d} "
+                   f"to {row['last_seen_at']:%Y-%m-%d}"
+                   + (f"; acknowledged by {row['acknowledged_by']}"
+                      if row["acknowledged_by"] else ""))
+
+
+@issues_group.command("acknowledge")
+@click.argument("issue_id")
+@click.option("--by", required=True, help="Who, at the owning agency, has seen it.")
+@click.option("--note", default=None)
+def issues_acknowledge(issue_id: str, by: str, note: str | None) -> None:
+    """Record that the owning agency has seen an issue (it resolves when the source is
+    corrected)."""
+    from kho import quality_issues
+
+    try:
+        kind = quality_issues.acknowledge(warehouse.ensure_warehouse(), issue_id, by, note)
+    except quality_issues.IssueError as err:
+        _fail(str(err))
+    click.echo(f"acknowledged {kind} issue {issue_id}")
+
+
 # -- API -----------------------------------------------------------------------------------------
 
 @main.command("serve")
@@ -650,8 +827,8 @@ def deploy_group() -> None:
               help="Where to write the unit files.")
 def deploy_systemd(user: str, prefix: Path | None, output: Path) -> None:
     """Write kho-api.service, kho-pipelines-daemon.service, kho-pipelines-ui.service and
-    kho-pipelines-prune.service with its daily timer, configured by /etc/kho/kho.env, with
-    KHO_HOME (from the environment now) writable."""
+    kho-webhooks.service, and kho-pipelines-prune.service with its daily timer, configured by
+    /etc/kho/kho.env, with KHO_HOME (from the environment now) writable."""
     from kho.services import ENVIRONMENT_FILE, units_to_enable, write_systemd_units
 
     prefix = (prefix or Path(sys.prefix)).absolute()

@@ -60,6 +60,8 @@ _SERVICES = {
     "kho-pipelines-daemon.service": ("kho's Dagster daemon (schedules, sensors, run queue)",
                                      "pipelines daemon", True),
     "kho-pipelines-ui.service": ("kho's Dagster webserver", "pipelines ui", True),
+    "kho-webhooks.service": ("kho's delivery of the change feed to webhook subscriptions",
+                             "webhooks deliver", False),
 }
 # A service the timer of the same name starts, not started by itself.
 _TIMED = {"kho-pipelines-prune.service": (

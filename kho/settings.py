@@ -63,6 +63,15 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     # Peers whose X-Forwarded-For is believed (KHO_TRUSTED_PROXIES); none by default.
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    # Webhook delivery (kho webhooks deliver): each POST's timeout, the first backoff
+    # (doubling up to the longest), the failed attempts after which a subscription is
+    # parked, events per message, subscriptions delivered to side by side.
+    webhook_timeout_seconds: float = 10.0
+    webhook_retry_delay_seconds: float = 1.0
+    webhook_max_retry_delay_seconds: float = 3600.0
+    webhook_max_attempts: int = 15
+    webhook_batch: int = 100
+    webhook_concurrency: int = 16
     # Whether the Dagster schedules start running by themselves (KHO_SCHEDULES).
     schedules: bool = False
     # Days Dagster keeps finished runs (kho pipelines prune) and schedule and sensor ticks.
@@ -132,6 +141,12 @@ def load_settings(environ: os._Environ[str] | dict[str, str] | None = None) -> S
         metrics_allow=_networks(env, "KHO_METRICS_ALLOW"),
         alert_webhook_url=_webhook(env, "KHO_ALERT_WEBHOOK_URL"),
         max_publication_age_hours=_hours(env, "KHO_MAX_PUBLICATION_AGE_HOURS", 26.0),
+        webhook_timeout_seconds=_seconds(env, "KHO_WEBHOOK_TIMEOUT", 10.0),
+        webhook_retry_delay_seconds=_seconds(env, "KHO_WEBHOOK_RETRY_DELAY", 1.0),
+        webhook_max_retry_delay_seconds=_seconds(env, "KHO_WEBHOOK_MAX_RETRY_DELAY", 3600.0),
+        webhook_max_attempts=_positive_int(env, "KHO_WEBHOOK_MAX_ATTEMPTS", 15),
+        webhook_batch=_positive_int(env, "KHO_WEBHOOK_BATCH", 100),
+        webhook_concurrency=_positive_int(env, "KHO_WEBHOOK_CONCURRENCY", 16),
     )
 
 

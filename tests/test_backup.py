@@ -12,7 +12,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from kho import db
+from kho import db, migrations
 from tests.conftest import (
     Deployment,
     bearer,
@@ -134,7 +134,8 @@ def test_restore_refuses_a_tampered_or_foreign_backup(site, backup_file, tmp_pat
     assert "does not verify" in refused.stderr and "api.api_keys" in refused.stderr
     # A backup of another revision: every member intact, the manifest says 0000.
     foreign = rewritten(backup_file, tmp_path / "foreign.zip", "manifest.json",
-                        lambda data: data.replace(b'"revision": "0001"', b'"revision": "0000"'))
+                        lambda data: data.replace(f'"revision": "{migrations.head()}"'.encode(),
+                                                  b'"revision": "0000"'))
     refused = kho_fails(site.deployment, "restore", str(foreign))
     assert "revision 0000" in refused.stderr, refused.stderr
     # A member dropped from the file.

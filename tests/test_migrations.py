@@ -24,7 +24,7 @@ PREVIOUS_RELEASE_SCHEMA = Path(__file__).with_name("previous_release") / "schema
 def catalog(url: str) -> dict[str, list[tuple]]:
     """The kho-owned schemas' tables, columns, constraints, indexes and functions."""
     schemas = ["kho_secrets", "ingest", "quarantine", "master_data", "kho_meta",
-               "reference", "api"]
+               "reference", "api", "changes"]
     queries = {
         "columns": "select table_schema, table_name, column_name, data_type, is_nullable, "
                    "column_default from information_schema.columns where table_schema = any(%s)",

@@ -32,7 +32,7 @@ from tests.conftest import (
 )
 
 UNITS = {"kho-api.service": "serve", "kho-pipelines-daemon.service": "pipelines daemon",
-         "kho-pipelines-ui.service": "pipelines ui",
+         "kho-pipelines-ui.service": "pipelines ui", "kho-webhooks.service": "webhooks deliver",
          "kho-pipelines-prune.service": "pipelines prune"}
 TIMED = {"kho-pipelines-prune.service"}
 

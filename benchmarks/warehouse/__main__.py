@@ -24,14 +24,13 @@ from pathlib import Path
 from psycopg import sql
 
 from kho import db, warehouse
-from kho.settings import SOURCES
 from pipelines.dbt.project import DBT_SCHEMAS, run_dbt
 from pipelines.dbt.publish import mart_models, publish
 from pipelines.sources.contracts import CONTRACTS
 from simulated_sources.seed import ensure_seeded
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for prepared.py
-from prepared import ensure_loaded
+from prepared import bench_databases, ensure_loaded
 
 
 def drop_dbt_schemas(url: str) -> None:
@@ -58,10 +57,7 @@ def main() -> None:
     args = parser.parse_args()
 
     server = warehouse.ensure_warehouse()
-    base = db.database_name(server)
-    sources = {s: db.with_database(server, f"{base}_bench_src_{s}") for s in SOURCES}
-    truth = db.with_database(server, f"{base}_bench_ground_truth")
-    target_url = db.with_database(server, f"{base}_bench_warehouse")
+    sources, truth, target_url = bench_databases(server, "bench")
     seeded = ensure_seeded(args.scale, args.seed, sources, truth)
     if seeded:
         print(f"seeded {args.scale:,} persons", flush=True)

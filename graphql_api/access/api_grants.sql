@@ -18,3 +18,8 @@ grant usage on schema ingest, quarantine to {api_role};
 grant select (source, table_name, status, finished_at, rows_inserted, rows_updated)
     on ingest.batches to {api_role};
 grant select (source, table_name, released_at) on quarantine.rows to {api_role};
+
+-- The change feed (changes): its events and publications, read by `changes` under the
+-- caller's grants, and the data-quality issues (dataQualityIssues). Not the webhook subscriptions beside them (their signing secrets).
+grant usage on schema changes to {api_role};
+grant select on changes.events, changes.publications, changes.quality_issues to {api_role};

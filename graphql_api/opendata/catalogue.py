@@ -107,9 +107,14 @@ class Dataset:
         description="When the data was last published.")
     download_urls: list[str] = strawberry.field(
         description="Bulk downloads (open datasets): CSV, and GeoJSON for parcels.")
+    change_cursor: str | None = strawberry.field(
+        description="The change feed's cursor at the last publication: a copy of the data "
+                    "taken now follows on with changes(after: changeCursor). Each download "
+                    "says its own in the Kho-Change-Cursor header.")
 
 
-LAST_PUBLICATION = ("select marts, published_at from kho_meta.publications "
+LAST_PUBLICATION = ("select marts, published_at, (select coalesce(max(cursor), 0) "
+                    "from changes.events) as change_cursor from kho_meta.publications "
                     "order by publication_id desc limit 1")
 
 
@@ -122,7 +127,8 @@ class OpenDataQueries:
             row = await info.context.session.fetch_one(LAST_PUBLICATION)
         except psycopg.errors.UndefinedTable:
             row = None
-        counts, published_at = (row["marts"], row["published_at"]) if row else ({}, None)
+        counts, published_at, cursor = (row["marts"], row["published_at"],
+                                        str(row["change_cursor"])) if row else ({}, None, None)
         return [Dataset(
             name=spec.name, title_vi=spec.title_vi, title_en=spec.title_en,
             description=spec.description, owning_agency=spec.owner,
@@ -131,7 +137,7 @@ class OpenDataQueries:
             grant=None if spec.data_class is DataClass.OPEN else str(
                 Need(spec.dataset, spec.data_class)),
             row_count=counts.get(spec.mart), last_refreshed_at=published_at,
-            download_urls=download_urls(spec)) for spec in CATALOGUE]
+            download_urls=download_urls(spec), change_cursor=cursor) for spec in CATALOGUE]
 
 
 def download_urls(spec: DatasetSpec) -> list[str]:

@@ -6,7 +6,8 @@ the dataset in memory. Both read the published marts, like the API. The answer s
 once the warehouse has begun sending rows, so a refused parameter, a warehouse that cannot
 be reached or a statement that fails is answered with its code and status (400, 503, ...)
 rather than a file cut short; a download is logged when it ends, ``ok`` only when the whole
-file went out.
+file went out. Its ``Kho-Change-Cursor`` header is the change feed's cursor when it began,
+where a subscriber starting from the file follows on.
 
 The parcels can be filtered by query parameters that mirror ``LandParcelFilter`` (the
 planners' map draws a commune's parcels from ``land_parcels.geojson?admin_unit=...``, and
@@ -45,6 +46,9 @@ from graphql_api.loaders import Loaders
 from graphql_api.opendata.catalogue import BY_NAME, DatasetSpec
 
 STREAM_BLOCK_BYTES = 64 * 1024  # what a CSV download sends at a time
+# The change feed's cursor when the download began: follow on with changes(after: ...).
+CHANGE_CURSOR_HEADER = "Kho-Change-Cursor"
+CHANGE_CURSOR = "select coalesce(max(cursor), 0) as cursor from changes.events"
 
 log = logging.getLogger(__name__)
 
@@ -80,8 +84,11 @@ class Downloads:
                    for text in item):
                 raise CodedError("parameters may not contain NUL characters (U+0000)",
                                  BAD_USER_INPUT)
-            query = await filtered(Loaders(Session(self.database), admitted), spec,
-                                   request.query_params)
+            session = Session(self.database)
+            query = await filtered(Loaders(session, admitted), spec, request.query_params)
+            # Read before the rows: a subscriber replays from here at worst a few events
+            # the file already holds, never misses one.
+            cursor = (await session.fetch_one(CHANGE_CURSOR))["cursor"]
             stream = (stream_csv if extension == "csv" else stream_geojson)(
                 self.database, spec, query)
             first = await anext(stream, b"")
@@ -101,7 +108,8 @@ class Downloads:
         media_type = "text/csv; charset=utf-8" if extension == "csv" else "application/geo+json"
         return StreamingResponse(self._logged(first, stream, record, operation),
                                  media_type=media_type,
-                                 headers=_attachment(f"{name}.{extension}"))
+                                 headers={**_attachment(f"{name}.{extension}"),
+                                          CHANGE_CURSOR_HEADER: str(cursor)})
 
     async def _logged(self, first: bytes, rest: AsyncIterator[bytes],
                       record: Callable[..., None], operation: str) -> AsyncIterator[bytes]:

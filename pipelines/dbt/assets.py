@@ -93,12 +93,18 @@ def build_publish_asset(dbt_models: dg.AssetsDefinition) -> dg.AssetsDefinition:
     )
     def published_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         publication = publish(warehouse.url(), marts)
-        context.log.info(f"published dbt build {publication.invocation_id}")
+        context.log.info(f"published dbt build {publication.invocation_id}; change feed: "
+                         f"{publication.changes.note or publication.changes.events}")
         return dg.MaterializeResult(metadata={
             "dbt_invocation_id": publication.invocation_id,
             "build_finished_at": dg.TimestampMetadataValue(
                 publication.build_finished_at.timestamp()),
             "published_at": dg.TimestampMetadataValue(publication.published_at.timestamp()),
+            "publication_id": publication.publication_id,
+            "change_feed_seconds": round(publication.changes.seconds, 3),
+            **{f"change_events_{kind}": n for kind, n in publication.changes.events.items()},
+            **{f"quality_issues_{name}": n
+               for name, n in vars(publication.quality_issues).items()},
             **{f"rows_{mart}": count for mart, count in publication.row_counts.items()},
         })
 

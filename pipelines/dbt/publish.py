@@ -8,6 +8,11 @@ nothing in between. The schema it replaces is kept as ``marts_previous`` until t
 publication. A build that failed (an error-severity test, an error, a skipped node), a
 partial build and a build whose marts are missing are refused: ``marts`` keeps serving the
 last good build.
+
+In the same transaction, :func:`pipelines.dbt.changes.record_changes` appends what the
+publication changed to the change feed (``changes.events``), and
+:func:`pipelines.dbt.quality_issues.record_quality_issues` brings the owning agencies'
+data-quality issues and their status up to the new marts.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ import psycopg
 from psycopg import sql
 
 from kho import db, warehouse
+from pipelines.dbt.changes import FeedFigures, record_changes
+from pipelines.dbt.quality_issues import IssueFigures, record_quality_issues
 
 BUILD_SCHEMA = "marts_build"
 PUBLISHED_SCHEMA = "marts"
@@ -39,6 +46,9 @@ class Publication:
     build_finished_at: datetime
     published_at: datetime
     row_counts: dict[str, int]
+    publication_id: int
+    changes: FeedFigures
+    quality_issues: IssueFigures
 
 
 def mart_models(manifest: dict) -> list[str]:
@@ -96,10 +106,13 @@ def publish(warehouse_url: str, expected_marts: list[str]) -> Publication:
         conn.execute(sql.SQL("alter schema {} rename to {}").format(
             sql.Identifier(BUILD_SCHEMA), sql.Identifier(PUBLISHED_SCHEMA)))
         warehouse.grant_reads(conn)  # the new marts schema comes without the API's grants
-        published_at = conn.execute("""
+        publication_id, published_at = conn.execute("""
             insert into kho_meta.publications (invocation_id, build_started_at,
                                                build_finished_at, marts)
-            values (%s, %s, %s, %s) returning published_at
+            values (%s, %s, %s, %s) returning publication_id, published_at
         """, (invocation_id, started_at, finished_at,
-              psycopg.types.json.Jsonb(counts))).fetchone()[0]
-    return Publication(invocation_id, started_at, finished_at, published_at, counts)
+              psycopg.types.json.Jsonb(counts))).fetchone()
+        feed = record_changes(conn, publication_id)
+        issues = record_quality_issues(conn, publication_id)
+    return Publication(invocation_id, started_at, finished_at, published_at, counts,
+                       publication_id, feed, issues)

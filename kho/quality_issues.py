@@ -1,0 +1,53 @@
+"""``kho issues``: the data-quality issues kept for the owning agencies (made and resolved
+at each publication by :mod:`pipelines.dbt.quality_issues`), listed and acknowledged."""
+
+from __future__ import annotations
+
+from psycopg.rows import dict_row
+
+from kho import db
+from kho.settings import SOURCES
+
+STATUSES = ("open", "acknowledged", "resolved", "reopened")
+KINDS = ("person_conflict", "deceased_still_active")
+
+
+class IssueError(ValueError):
+    """An issues command that cannot be done as asked; the message says why."""
+
+
+def list_issues(url: str, agency: str | None, status: str | None, kind: str | None,
+                limit: int) -> list[dict]:
+    for value, allowed, what in ((agency, SOURCES, "agency"), (status, STATUSES, "status"),
+                                 (kind, KINDS, "kind")):
+        if value is not None and value not in allowed:
+            raise IssueError(f"unknown {what} {value!r}; one of {', '.join(allowed)}")
+    with db.connect(url, row_factory=dict_row) as conn:
+        return conn.execute("""
+            select * from changes.quality_issues
+            where (%(agency)s::text is null or source_system = %(agency)s)
+                and (%(status)s::text is null or status = %(status)s)
+                and (%(kind)s::text is null or kind = %(kind)s)
+            order by source_system, kind, issue_id
+            limit %(limit)s""", {"agency": agency, "status": status, "kind": kind,
+                                 "limit": limit}).fetchall()
+
+
+def acknowledge(url: str, issue_id: str, by: str, note: str | None) -> str:
+    """Mark an open (or reopened) issue as seen by its agency; returns its kind."""
+    if not by.strip():
+        raise IssueError("--by names who acknowledges the issue")
+    with db.connect(url) as conn:
+        row = conn.execute("select status, kind from changes.quality_issues "
+                           "where issue_id = %s for update", (issue_id,)).fetchone()
+        if row is None:
+            raise IssueError(f"no issue {issue_id!r} (kho issues list)")
+        if row[0] not in ("open", "reopened"):
+            raise IssueError(f"issue {issue_id} is {row[0]}: only an open or reopened issue "
+                             f"is acknowledged")
+        conn.execute("""
+            update changes.quality_issues
+            set status = 'acknowledged', status_changed_at = now(), acknowledged_by = %s,
+                note = %s
+            where issue_id = %s""", (by.strip(), note, issue_id))
+    return row[1]

@@ -1,0 +1,83 @@
+"""Data-quality issues for the owning agencies, kept across publications with their status.
+
+The conflict marts say what is wrong in the build (``dq_person_conflicts``: a record that
+disagrees with its master person; ``dq_deceased_still_active``: a person the civil registry
+records as deceased whom another register still holds). :func:`record_quality_issues` runs
+in the publication's transaction, after the swap, and brings ``changes.quality_issues`` (made
+by the migrations) up to the incoming marts, in set-based SQL:
+
+- an issue not seen before is ``open``;
+- one seen again keeps its status (``acknowledged`` stays acknowledged) and takes the
+  values of this build; a ``resolved`` one found again is ``reopened``;
+- one no longer in the marts (the source was corrected) is ``resolved``.
+
+An issue's ID is stable: a digest of its kind, the source record and what is at issue.
+``kho issues acknowledge`` records that the agency has seen it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import psycopg
+
+INCOMING = """
+create temp table _issues on commit drop as
+select md5(concat_ws('|', 'person_conflict', source_table, source_record_key, role,
+                     attribute)) as issue_id,
+       'person_conflict' as kind, source_system, source_table, source_record_key, person_id,
+       attribute, stated_value as source_value, master_value, master_source_system
+from marts.dq_person_conflicts
+union all
+select md5(concat_ws('|', 'deceased_still_active', source_table, source_record_key,
+                     case_kind)),
+       'deceased_still_active', source_system, source_table, source_record_key, person_id,
+       case_kind, 'active since ' || coalesce(active_since::text, 'an unknown date'),
+       'deceased on ' || coalesce(death_date::text, 'an unknown date'), 'civil_registry'
+from marts.dq_deceased_still_active
+"""
+
+SEEN = """
+insert into changes.quality_issues as q (issue_id, kind, source_system, source_table,
+    source_record_key, person_id, attribute, source_value, master_value,
+    master_source_system, first_publication_id, last_publication_id)
+select distinct on (issue_id) issue_id, kind, source_system, source_table, source_record_key,
+       person_id, attribute, source_value, master_value, master_source_system,
+       %(publication)s, %(publication)s
+from _issues
+order by issue_id
+on conflict (issue_id) do update set
+    person_id = excluded.person_id, source_value = excluded.source_value,
+    master_value = excluded.master_value, master_source_system = excluded.master_source_system,
+    last_seen_at = now(), last_publication_id = excluded.last_publication_id,
+    status = case when q.status = 'resolved' then 'reopened' else q.status end,
+    status_changed_at = case when q.status = 'resolved' then now() else q.status_changed_at end
+returning (xmax = 0) as new, (status = 'reopened' and status_changed_at = now()) as reopened
+"""
+
+GONE = """
+update changes.quality_issues
+set status = 'resolved', status_changed_at = now()
+where status <> 'resolved' and issue_id not in (select issue_id from _issues)
+"""
+
+
+@dataclass(frozen=True)
+class IssueFigures:
+    opened: int
+    reopened: int
+    resolved: int
+    open_now: int
+
+
+def record_quality_issues(conn: psycopg.Connection, publication_id: int) -> IssueFigures:
+    """Bring the issues up to the marts just published, in the caller's transaction."""
+    conn.execute(INCOMING)
+    seen = conn.execute(SEEN, {"publication": publication_id}).fetchall()
+    resolved = conn.execute(GONE).rowcount
+    open_now = conn.execute("select count(*) from changes.quality_issues "
+                            "where status <> 'resolved'").fetchone()[0]
+    conn.execute("drop table _issues")
+    return IssueFigures(opened=sum(1 for new, _ in seen if new),
+                        reopened=sum(1 for new, reopened in seen if not new and reopened),
+                        resolved=resolved, open_now=open_now)
