@@ -10,8 +10,11 @@ Jobs and schedules:
   with the loads' own checks; the ``frequent_incremental_ingest`` schedule runs it every
   15 minutes (``KHO_INCREMENTAL_CRON``).
 
-Both schedules are stopped unless ``KHO_SCHEDULES`` is on; both jobs carry the tag the run
-queue limits to one run at a time (:mod:`kho.dagster_instance`).
+The ``new_source_data`` sensor (``sources/sensors.py``) runs ``materialize_all`` as soon as a
+source holds rows past its watermark or a load changed rows the API does not serve yet;
+the schedules are the fallback. The schedules and this sensor are stopped unless
+``KHO_SCHEDULES`` is on; both jobs carry the tag the run queue limits to one run at a time
+(:mod:`kho.dagster_instance`).
 Sensors (``monitoring/``): ``run_failure_alert`` and ``publication_freshness`` alert through
 ``KHO_ALERT_WEBHOOK_URL``.
 """
@@ -30,6 +33,7 @@ from pipelines.monitoring import sensors as monitoring_sensors
 from pipelines.reference import assets as reference_assets
 from pipelines.resources import IngestResource, WarehouseResource
 from pipelines.sources import assets as source_assets
+from pipelines.sources.sensors import build_sensor as build_source_sensor
 
 MATERIALIZE_ALL_JOB = "materialize_all"
 INGEST_INCREMENTAL_JOB = "ingest_incremental"
@@ -102,6 +106,7 @@ def defs() -> dg.Definitions:
         monitoring_sensors.defs,
         dg.Definitions(jobs=[materialize_all, ingest_incremental],
                        schedules=schedules(load_settings()),
+                       sensors=[build_source_sensor(MATERIALIZE_ALL_JOB)],
                        resources={"warehouse": WarehouseResource(),
                                   "ingest": IngestResource()}),
     )
