@@ -106,7 +106,7 @@ def defs() -> dg.Definitions:
         monitoring_sensors.defs,
         dg.Definitions(jobs=[materialize_all, ingest_incremental],
                        schedules=schedules(load_settings()),
-                       sensors=[build_source_sensor(MATERIALIZE_ALL_JOB)],
+                       sensors=[build_source_sensor(MATERIALIZE_ALL_JOB, load_settings())],
                        resources={"warehouse": WarehouseResource(),
                                   "ingest": IngestResource()}),
     )

@@ -26,7 +26,7 @@ import json
 import dagster as dg
 
 from kho import db
-from kho.settings import load_settings
+from kho.settings import Settings, load_settings
 from pipelines.resources import WarehouseResource
 from pipelines.sources.contracts import CONTRACTS
 from pipelines.sources.readers import SourceUnavailable, open_reader
@@ -85,8 +85,9 @@ def run_key(marks: dict[tuple[str, str], object], changed: list[str],
     return hashlib.sha256(json.dumps(state).encode()).hexdigest()[:32]
 
 
-def build_sensor(job_name: str) -> dg.SensorDefinition:
-    status = dg.DefaultSensorStatus.RUNNING if load_settings().schedules \
+def build_sensor(job_name: str, settings: Settings) -> dg.SensorDefinition:
+    """The sensor, running from the start only with ``KHO_SCHEDULES`` on (``settings``)."""
+    status = dg.DefaultSensorStatus.RUNNING if settings.schedules \
         else dg.DefaultSensorStatus.STOPPED
 
     @dg.sensor(name="new_source_data", job_name=job_name,
