@@ -2,11 +2,14 @@
 
 The staging models of agency tables are incremental (``dbt_project.yml``): a build
 normalises only the raw rows loaded since the last one. That is right only while the rows
-already staged were computed the way a build would compute them now. Their *basis* is a
-digest of everything they are computed with: the staging SQL, the macros, the project file
-and the reference data's version (``reference.versions``). kho records the basis of the
-last successful build in ``kho_meta.incremental_basis``; a build on another basis (a new
-release, new reference data), a full-refresh run, and the first build are full builds.
+already staged were computed the way a build would compute them now, from the raw tables
+they were read from. Their *basis* is a digest of everything they are computed with: the
+staging SQL, the macros, the project file, the reference data's version
+(``reference.versions``) and the identity (oid) of every raw table: a raw table dropped
+and loaded anew has lost the marks of the rows its source deleted meanwhile. kho records
+the basis of the last successful build in ``kho_meta.incremental_basis``; a build on
+another basis (a new release, new reference data, a raw table made anew), a full-refresh
+run, and the first build are full builds.
 The basis is forgotten when a full build starts and recorded when a build succeeds, so a
 full build that failed is followed by another full build.
 """
@@ -34,6 +37,11 @@ def basis_digest(warehouse_url: str) -> str:
         for name, version in conn.execute(
                 "select name, content_sha256 from reference.versions order by name"):
             digest.update(f"reference {name} {version}\n".encode())
+        for schema, table, oid in conn.execute(
+                "select n.nspname, c.relname, c.oid::bigint from pg_class c "
+                "join pg_namespace n on n.oid = c.relnamespace "
+                "where n.nspname like 'raw\\_%%' and c.relkind = 'r' order by 1, 2"):
+            digest.update(f"raw {schema}.{table} {oid}\n".encode())
     return digest.hexdigest()
 
 
@@ -48,7 +56,8 @@ def full_build_reason(warehouse_url: str, full_refresh: bool, basis: str) -> str
     if recorded is None:
         return "no build has recorded its basis yet"
     if recorded[0] != basis:
-        return "the staging SQL, the macros or the reference data changed since the last build"
+        return ("the staging SQL, the macros, the reference data or a raw table changed since "
+                "the last build")
     return None
 
 
