@@ -16,13 +16,15 @@ import sys
 import dagster as dg
 import psycopg
 import pytest
+import yaml
 from dagster import DagsterInstance
 
 from kho.runner import DBT_STEP, ENTITY_RESOLUTION, PHASE_SECONDS_TAG, RunOutcome
-from kho.settings import load_settings
+from kho.settings import DBT_PROJECT_DIR, load_settings
 from pipelines.dbt import incremental
 from pipelines.reference.admin_units import load_reference
 from pipelines.resources import WarehouseResource
+from pipelines.sources.contracts import CONTRACTS
 from pipelines.sources.sensors import build_sensor
 from tests.conftest import Deployment, make_deployment, teardown_deployment
 
@@ -138,6 +140,18 @@ def test_the_sensor_asks_for_a_run_once_a_source_has_new_rows(deployment, monkey
     loaded = evaluate()
     assert isinstance(loaded, dg.RunRequest) and loaded.run_key != request.run_key
     assert loaded.tags["kho/triggered_by"] == "1 unpublished loads"
+
+
+def test_every_raw_source_names_the_key_its_contract_loads_by():
+    """The staging models replace and delete rows by the key the dbt source's meta names."""
+    keys = {}
+    for path in (DBT_PROJECT_DIR / "models" / "staging").glob("*/_*__sources.yml"):
+        for source in yaml.safe_load(path.read_text(encoding="utf-8"))["sources"]:
+            for table in source["tables"]:
+                keys[(source["name"], table["name"])] = table.get("config", {}).get(
+                    "meta", {}).get("key")
+    assert {k: v for k, v in keys.items() if k[0].startswith("raw_")} == {
+        (c.raw_schema, c.table): c.key for c in CONTRACTS}
 
 
 def test_reference_data_is_reloaded_only_when_its_version_changes(deployment):
