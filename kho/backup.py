@@ -39,12 +39,15 @@ from kho import db, migrations
 FORMAT = "kho-backup/1"
 MANIFEST = "manifest.json"
 ANCHORS_MEMBER = "audit_anchors.txt"
-# Schemas whose tables the migrations make; the version table is in the manifest instead.
+# Schemas whose tables the migrations make, less SKIPPED_TABLES.
 MIGRATED_SCHEMAS = ("kho_secrets", "master_data", "api", "ingest", "quarantine", "kho_meta",
                     "changes")
 # Schemas dbt makes whose rows no source keeps: restored as the backup describes them.
 DBT_SCHEMAS = ("snapshots",)
-SKIPPED_TABLES = {(migrations.VERSION_SCHEMA, migrations.VERSION_TABLE)}
+# The version table is in the manifest; the incremental basis describes staging tables a
+# backup does not hold, so a restored warehouse's first build is a full one.
+SKIPPED_TABLES = {(migrations.VERSION_SCHEMA, migrations.VERSION_TABLE),
+                  ("kho_meta", "incremental_basis")}
 CHUNK = 1 << 20
 
 

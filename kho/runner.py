@@ -7,6 +7,7 @@ Progress is read back from the run's event log while the job executes.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 import uuid
@@ -18,6 +19,27 @@ from kho import warehouse
 from kho.dagster_instance import INGEST_INCREMENTAL_JOB, MATERIALIZE_ALL_JOB, prepare_dagster_home
 from kho.settings import load_settings
 from kho.writer_lock import holder_name, writing_the_warehouse
+
+# The run's tags that hold its timings: JSON {phase: seconds} and {step: seconds}.
+PHASE_SECONDS_TAG = "kho/phase_seconds"
+STEP_SECONDS_TAG = "kho/step_seconds"
+DBT_STEP = "kho_dbt_models"
+# The dbt models that resolve entities: their time is told apart from the rest of dbt's.
+ENTITY_RESOLUTION_MODELS = ("int_persons__", "int_organizations__")
+# Each step's phase, by the start of its key: the loads and their checksum checks, the
+# reference data, dbt, publication, the master-ID map and its checks.
+PHASES = (("load_sources", "ingest"), ("raw_", "ingest"), ("admin_unit_reference", "reference"),
+          (DBT_STEP, "build"), ("marts__published", "publish"),
+          ("master_data__", "master IDs"))
+ENTITY_RESOLUTION = "entity resolution"
+
+
+def is_entity_resolution(asset_key: str) -> bool:
+    return asset_key.rsplit("/", 1)[-1].startswith(ENTITY_RESOLUTION_MODELS)
+
+
+def phase_of(step_key: str) -> str:
+    return next((phase for prefix, phase in PHASES if step_key.startswith(prefix)), step_key)
 
 
 @dataclass
@@ -35,6 +57,37 @@ class RunOutcome:
     failed_steps: list[tuple[str, str]] = field(default_factory=list)
     # Steps of the plan that never started (downstream of a failure).
     steps_skipped: int = 0
+    # Wall-clock seconds of each step that ran, in the order they started.
+    step_seconds: dict[str, float] = field(default_factory=dict)
+    # Seconds dbt spent on the entity-resolution models (inside the dbt step).
+    entity_resolution_seconds: float = 0.0
+
+    @property
+    def phase_seconds(self) -> dict[str, float]:
+        """Seconds per phase (ingest, reference, build, entity resolution, publish, master
+        IDs), in the order they ran; entity resolution taken out of dbt's build."""
+        phases: dict[str, float] = {}
+        for step, seconds in self.step_seconds.items():
+            phase = phase_of(step)
+            phases[phase] = phases.get(phase, 0.0) + seconds
+            if step == DBT_STEP:
+                phases[phase] -= self.entity_resolution_seconds
+                phases[ENTITY_RESOLUTION] = self.entity_resolution_seconds
+        return phases
+
+    @property
+    def timings(self) -> str:
+        return "timings: " + (", ".join(f"{phase} {seconds:.1f} s" for phase, seconds
+                                        in self.phase_seconds.items()) or "no step ran")
+
+    @property
+    def run_tags(self) -> dict[str, str]:
+        """The timings as tags of the run, where the Dagster UI and scripts read them."""
+        def rounded(seconds: dict[str, float]) -> str:
+            return json.dumps({k: round(v, 3) for k, v in seconds.items()})
+
+        return {PHASE_SECONDS_TAG: rounded(self.phase_seconds),
+                STEP_SECONDS_TAG: rounded(self.step_seconds)}
 
     @property
     def summary(self) -> str:
@@ -228,7 +281,12 @@ def _run(settings, job_name: str, run_id: str, echo: Callable[[str], None],
             if event.event_type == DagsterEventType.STEP_START:
                 planned.discard(event.step_key)
             elif event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
-                outcome.materialized.append(event.asset_key.to_user_string())
+                key = event.asset_key.to_user_string()
+                outcome.materialized.append(key)
+                duration = event.event_specific_data.materialization.metadata.get(
+                    "Execution Duration")
+                if duration is not None and is_entity_resolution(key):
+                    outcome.entity_resolution_seconds += duration.value
             elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
                 evaluation = event.event_specific_data
                 name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
@@ -242,5 +300,11 @@ def _run(settings, job_name: str, run_id: str, echo: Callable[[str], None],
                 outcome.failed_steps.append(
                     (event.step_key, _root_cause(event.event_specific_data.error)))
         outcome.steps_skipped = len(planned)
+        stats = sorted((s for s in instance.get_run_step_stats(run_id)
+                        if s.start_time is not None and s.end_time is not None),
+                       key=lambda s: s.start_time)
+        outcome.step_seconds = {s.step_key: s.end_time - s.start_time for s in stats}
+        instance.add_run_tags(run_id, outcome.run_tags)
+    echo(outcome.timings)
     echo(outcome.summary)
     return outcome

@@ -10,10 +10,12 @@ Jobs and schedules:
   with the loads' own checks; the ``frequent_incremental_ingest`` schedule runs it every
   15 minutes (``KHO_INCREMENTAL_CRON``).
 
-Both schedules are stopped unless ``KHO_SCHEDULES`` is on; both jobs carry the tag the run
-queue limits to one run at a time (:mod:`kho.dagster_instance`), and every run (an asset
-materialized from the UI too) holds the warehouse while its steps run
-(:mod:`pipelines.warehouse_writer`).
+The ``new_source_data`` sensor (``sources/sensors.py``) runs ``materialize_all`` as soon as a
+source holds rows past its watermark or a load changed rows the API does not serve yet;
+the schedules are the fallback. The schedules and this sensor are stopped unless
+``KHO_SCHEDULES`` is on; both jobs carry the tag the run queue limits to one run at a time
+(:mod:`kho.dagster_instance`), and every run (an asset materialized from the UI too) holds
+the warehouse while its steps run (:mod:`pipelines.warehouse_writer`).
 Sensors (``monitoring/``): ``run_failure_alert`` and ``publication_freshness`` alert through
 ``KHO_ALERT_WEBHOOK_URL``.
 """
@@ -32,6 +34,7 @@ from pipelines.monitoring import sensors as monitoring_sensors
 from pipelines.reference import assets as reference_assets
 from pipelines.resources import IngestResource, WarehouseResource
 from pipelines.sources import assets as source_assets
+from pipelines.sources.sensors import build_sensor as build_source_sensor
 from pipelines.warehouse_writer import warehouse_writer_executor
 
 TIMEZONE = "Asia/Ho_Chi_Minh"
@@ -104,6 +107,7 @@ def defs() -> dg.Definitions:
         dg.Definitions(jobs=[materialize_all, ingest_incremental],
                        executor=warehouse_writer_executor,
                        schedules=schedules(load_settings()),
+                       sensors=[build_source_sensor(MATERIALIZE_ALL_JOB, load_settings())],
                        resources={"warehouse": WarehouseResource(),
                                   "ingest": IngestResource()}),
     )

@@ -28,7 +28,7 @@ GROUPS = {
 JOBS = {"materialize_all", "ingest_incremental"}
 SCHEDULES = {"daily_full_refresh": "materialize_all",
              "frequent_incremental_ingest": "ingest_incremental"}
-SENSORS = {"run_failure_alert", "publication_freshness"}
+SENSORS = {"run_failure_alert", "publication_freshness", "new_source_data"}
 
 
 def _no_warehouse(*args, **kwargs):

@@ -448,14 +448,18 @@ def test_warehouse_url_and_status_mask_the_password(tmp_path):
         db.drop_database(url)
 
 
-def test_the_schedules_are_stopped_unless_switched_on():
-    from dagster import DefaultScheduleStatus
+def test_the_schedules_and_the_source_sensor_are_stopped_unless_switched_on():
+    from dagster import DefaultScheduleStatus, DefaultSensorStatus
 
-    from pipelines.definitions import schedules
+    from pipelines.definitions import MATERIALIZE_ALL_JOB, schedules
+    from pipelines.sources.sensors import build_sensor
 
     for environment, status in (({}, DefaultScheduleStatus.STOPPED),
                                 ({"KHO_SCHEDULES": "off"}, DefaultScheduleStatus.STOPPED),
                                 ({"KHO_SCHEDULES": "on"}, DefaultScheduleStatus.RUNNING)):
-        assert {s.default_status for s in schedules(load_settings(environment))} == {status}
+        settings = load_settings(environment)
+        assert {s.default_status for s in schedules(settings)} == {status}
+        sensor = build_sensor(MATERIALIZE_ALL_JOB, settings)
+        assert sensor.default_status == DefaultSensorStatus(status.value)
     with pytest.raises(SettingsError, match="KHO_SCHEDULES must be on or off"):
         load_settings({"KHO_SCHEDULES": "true"})

@@ -1,15 +1,26 @@
 {#- Column sets every staging model that names a person writes the same way. -#}
 
-{#- A source table's live rows. Values ingestion set aside (a date that cannot be, an ID
-    that cannot be read, an unknown code: named in the row's _value_problems) read as
-    null, and _value_problems says for each the rule it broke and the value as written,
-    for dq_source_values. -#}
+{#- A source table's live rows, with its key as _source_key. Values ingestion set aside (a
+    date that cannot be, an ID that cannot be read, an unknown code: named in the row's
+    _value_problems) read as null, and _value_problems says for each the rule it broke and
+    the value as written, for dq_source_values. In an incremental build, only the rows that
+    batches loaded since the model's last build (a higher _batch_id than any it holds); the
+    rows sources deleted are taken out after (delete_rows_deleted_in_source). -#}
 {% macro raw_rows(source_name, table_name) -%}
     {%- set relation = source(source_name, table_name) -%}
-    select * from {{ relation }}
-    where _deleted_at is null and _value_problems is null
+    {%- set key = source_key(source_name, table_name) -%}
+    select
+        raw.*,
+        raw.{{ key }} as _source_key
+    from {{ relation }} as raw
+    where
+        raw._deleted_at is null
+        and raw._value_problems is null
+        {{ loaded_since_last_build('raw') }}
     union all
-    select (checked.row_value).*
+    select
+        (checked.row_value).*,
+        raw.{{ key }} as _source_key
     from {{ relation }} as raw
     cross join lateral (
         select jsonb_populate_record(
@@ -22,7 +33,44 @@
         ) as row_value
         from jsonb_each_text(raw._value_problems) as problem
     ) as checked
-    where raw._deleted_at is null and raw._value_problems is not null
+    where
+        raw._deleted_at is null
+        and raw._value_problems is not null
+        {{ loaded_since_last_build('raw') }}
+{%- endmacro %}
+
+{#- The key column of a raw table: the source's meta.key, as its contract names it. -#}
+{% macro source_key(source_name, table_name) -%}
+    {%- if execute -%}
+        {%- set node = graph.sources.values()
+            | selectattr('source_name', 'equalto', source_name)
+            | selectattr('name', 'equalto', table_name) | first -%}
+        {{- node.meta.key -}}
+    {%- else -%}
+        _batch_id
+    {%- endif -%}
+{%- endmacro %}
+
+{#- In an incremental build, the raw rows of batches after the last one the model holds. -#}
+{% macro loaded_since_last_build(alias) -%}
+    {%- if is_incremental() -%}
+        and {{ alias }}._batch_id > (
+            select coalesce(max(staged._batch_id), 0) from {{ this }} as staged
+        )
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Post-hook of the staging models of source tables: the rows of keys the source deleted
+    (ingestion marks them deleted in the raw table, never removes them) leave the model.
+    A full build never selects them; an incremental one removes them here. -#}
+{% macro delete_rows_deleted_in_source() -%}
+    {%- if execute -%}
+        {%- set source_name, table_name = model.sources[0] -%}
+        delete from {{ this }} as staged
+        using {{ source(source_name, table_name) }} as raw
+        where raw._deleted_at is not null
+            and staged._source_key = raw.{{ source_key(source_name, table_name) }}
+    {%- endif -%}
 {%- endmacro %}
 
 {#- full_name (clean NFC, without an honorific), full_name_normalized (lower case, one

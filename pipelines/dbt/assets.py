@@ -13,9 +13,10 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets, get_asset_key_for_model
 
+from pipelines.dbt import incremental
 from pipelines.dbt.project import dbt_project
 from pipelines.dbt.publish import mart_models, publish
-from pipelines.resources import WarehouseResource
+from pipelines.resources import IngestResource, WarehouseResource
 
 
 class KhoDbtTranslator(DagsterDbtTranslator):
@@ -61,12 +62,23 @@ def build_dbt_assets() -> dg.AssetsDefinition:
     @dbt_assets(manifest=project.manifest_path, project=project,
                 dagster_dbt_translator=KhoDbtTranslator())
     def kho_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
-                       warehouse: WarehouseResource):
+                       warehouse: WarehouseResource, ingest: IngestResource):
         warehouse.export_dbt_environment()
-        build = dbt.cli(["build"], context=context, raise_on_error=False)
+        url = warehouse.url()
+        basis = incremental.basis_digest(url)
+        reason = incremental.full_build_reason(url, ingest.full_refresh, basis)
+        if reason is not None:
+            context.log.info(f"dbt builds every model in full: {reason}")
+            incremental.forget_basis(url)
+        else:
+            context.log.info("dbt builds the incremental models from the rows loaded since "
+                             "the last build")
+        build = dbt.cli(["build", *(["--full-refresh"] if reason else [])], context=context,
+                        raise_on_error=False)
         yield from build.stream()
         error = build.get_error()
         if error is None:
+            incremental.record_basis(url, basis)
             return
         try:
             failure = describe_build_failure(build.get_artifact("run_results.json"),

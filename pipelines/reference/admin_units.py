@@ -1,11 +1,20 @@
 """Both generations of Vietnam's administrative units and the 2025 crosswalk between them,
 read from the ``vietnamadminunits`` package (no network), into ``reference.admin_units``
-and ``reference.admin_unit_crosswalk`` (made by the migrations: :mod:`kho.migrations`)."""
+and ``reference.admin_unit_crosswalk`` (made by the migrations: :mod:`kho.migrations`).
+
+The tables are reloaded only when their version changes: ``reference.versions`` keeps the
+digest of the rows last loaded (and the package's version); a run whose rows digest the
+same, into tables still holding as many rows, leaves them alone.
+"""
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
 from datetime import date
+from importlib.metadata import version
 
+import psycopg.types.json
 from vietnamadminunits.converter.converter_2025 import (
     DICT_PROVINCE_WARD_DIVIDED,
     DICT_PROVINCE_WARD_NO_DIVIDED,
@@ -15,6 +24,8 @@ from vietnamadminunits.database import query
 from kho import db
 
 REORGANIZATION_DATE = date(2025, 7, 1)
+VERSION_NAME = "admin_units"
+PACKAGE = "vietnamadminunits"
 
 
 def admin_unit_rows() -> list[tuple]:
@@ -72,15 +83,60 @@ def crosswalk_rows() -> list[tuple]:
             for (old, new), is_default in sorted(pairs.items())]
 
 
-def load_reference(warehouse_url: str) -> dict[str, int]:
-    units, crosswalk = admin_unit_rows(), crosswalk_rows()
+@dataclass(frozen=True)
+class ReferenceLoad:
+    row_counts: dict[str, int]
+    content_sha256: str
+    package_version: str
+    reloaded: bool  # False: the warehouse already held this version
+
+
+def content_digest(tables: dict[str, list[tuple]]) -> str:
+    """sha256 over every table's name and rows, in order."""
+    digest = hashlib.sha256()
+    for name, rows in tables.items():
+        digest.update(f"{name}\n".encode())
+        for row in rows:
+            digest.update(repr(row).encode())
+            digest.update(b"\n")
+    return digest.hexdigest()
+
+
+def _held_version(conn, counts: dict[str, int]) -> str | None:
+    """The digest the warehouse records for its reference tables, if they still hold the
+    rows it counted then (a table emptied by hand is reloaded)."""
+    held = conn.execute("select content_sha256, row_counts from reference.versions "
+                        "where name = %s", (VERSION_NAME,)).fetchone()
+    if held is None or held[1] != counts:
+        return None
+    actual = conn.execute(
+        "select (select count(*) from reference.admin_units), "
+        "(select count(*) from reference.admin_unit_crosswalk)").fetchone()
+    return held[0] if list(actual) == list(counts.values()) else None
+
+
+def load_reference(warehouse_url: str, force: bool = False) -> ReferenceLoad:
+    """Load the administrative units and the crosswalk, unless the warehouse holds this
+    version already (``force``: reload all the same)."""
+    tables = {"admin_units": admin_unit_rows(), "admin_unit_crosswalk": crosswalk_rows()}
+    counts = {name: len(rows) for name, rows in tables.items()}
+    digest, package_version = content_digest(tables), version(PACKAGE)
     with db.connect(warehouse_url) as conn:
+        # One load at a time: a second waits, then finds the version loaded.
+        conn.execute("lock table reference.versions in exclusive mode")
+        if not force and _held_version(conn, counts) == digest:
+            return ReferenceLoad(counts, digest, package_version, reloaded=False)
         conn.execute("truncate reference.admin_units, reference.admin_unit_crosswalk")
         cur = conn.cursor()
-        with cur.copy("copy reference.admin_units from stdin") as copy:
-            for row in units:
-                copy.write_row(row)
-        with cur.copy("copy reference.admin_unit_crosswalk from stdin") as copy:
-            for row in crosswalk:
-                copy.write_row(row)
-    return {"admin_units": len(units), "admin_unit_crosswalk": len(crosswalk)}
+        for name, rows in tables.items():
+            with cur.copy(f"copy reference.{name} from stdin") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        conn.execute("""
+            insert into reference.versions (name, content_sha256, package_version, row_counts)
+            values (%s, %s, %s, %s)
+            on conflict (name) do update set content_sha256 = excluded.content_sha256,
+                package_version = excluded.package_version,
+                row_counts = excluded.row_counts, loaded_at = now()
+        """, (VERSION_NAME, digest, package_version, psycopg.types.json.Jsonb(counts)))
+    return ReferenceLoad(counts, digest, package_version, reloaded=True)

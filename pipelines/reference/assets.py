@@ -1,9 +1,10 @@
-"""Reference data that comes with kho rather than from an agency."""
+"""Reference data that comes with kho rather than from an agency: reloaded when its version
+changes (its content's digest, the data version of both assets), and in a full refresh."""
 
 import dagster as dg
 
 from pipelines.reference.admin_units import load_reference
-from pipelines.resources import WarehouseResource
+from pipelines.resources import IngestResource, WarehouseResource
 
 
 @dg.multi_asset(
@@ -16,10 +17,17 @@ from pipelines.resources import WarehouseResource
                      description="Legacy commune -> current commune, effective 2025-07-01."),
     ],
 )
-def admin_unit_reference(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-    counts = load_reference(warehouse.url())
-    for table, rows in counts.items():
-        yield dg.MaterializeResult(asset_key=["reference", table], metadata={"rows": rows})
+def admin_unit_reference(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
+                         ingest: IngestResource):
+    load = load_reference(warehouse.url(), force=ingest.full_refresh)
+    context.log.info(
+        f"reference data {load.content_sha256[:12]} ({load.package_version}): "
+        + ("reloaded" if load.reloaded else "already loaded, left alone"))
+    for table, rows in load.row_counts.items():
+        yield dg.MaterializeResult(
+            asset_key=["reference", table], data_version=dg.DataVersion(load.content_sha256),
+            metadata={"rows": rows, "reloaded": load.reloaded,
+                      "package_version": load.package_version})
 
 
 defs = dg.Definitions(assets=[admin_unit_reference])

@@ -91,6 +91,10 @@ class SourceReader:
     def count(self) -> int:
         raise NotImplementedError
 
+    def has_rows_after(self, mark: datetime) -> bool:
+        """Whether a row was written after ``mark`` (the loads' own watermark test)."""
+        raise NotImplementedError
+
     def column_families(self) -> dict[str, str]:
         """The kind of each source column (integer, numeric, date, timestamp, text)."""
         raise NotImplementedError
@@ -164,6 +168,13 @@ class PostgresReader(SourceReader):
         except psycopg.OperationalError as err:
             raise self.unavailable(err, "counting") from err
 
+    def has_rows_after(self, mark: datetime) -> bool:
+        try:
+            return self.conn.execute(sql.SQL("select exists (select from {} where {} > {})").format(
+                sql.Identifier(self.contract.table), sql.Identifier(self.contract.watermark),
+                sql.Literal(mark))).fetchone()[0]
+        except psycopg.OperationalError as err:
+            raise self.unavailable(err, "looking for new rows in") from err
 
     def column_families(self) -> dict[str, str]:
         rows = self.conn.execute(
@@ -229,6 +240,13 @@ class SqlAlchemyReader(SourceReader):
         except sa.exc.OperationalError as err:
             raise self.unavailable(err, "counting") from err
 
+    def has_rows_after(self, mark: datetime) -> bool:
+        table = self._table()
+        try:
+            return bool(self.conn.execute(sa.select(sa.exists().where(
+                table.c[self.contract.watermark] > mark))).scalar_one())
+        except sa.exc.OperationalError as err:
+            raise self.unavailable(err, "looking for new rows in") from err
 
     def column_families(self) -> dict[str, str]:
         columns = sa.inspect(self.conn).get_columns(self.contract.table)

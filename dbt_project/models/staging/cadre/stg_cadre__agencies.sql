@@ -19,6 +19,7 @@ renamed as (
         communes.current_commune_code,
         util.try_timestamp(source.ngay_sua) as source_updated_at,
         {{ value_notes('source') }} as value_notes,
+        source._source_key,
         source._batch_id,
         source._loaded_at
     from source

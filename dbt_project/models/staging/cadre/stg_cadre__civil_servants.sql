@@ -24,6 +24,7 @@ renamed as (
         end as employment_status,
         util.try_timestamp(source.ngay_sua) as source_updated_at,
         {{ value_notes('source', names=['ho_ten'], identity_numbers=['so_cccd']) }} as value_notes,
+        source._source_key,
         source._batch_id,
         source._loaded_at
     from source

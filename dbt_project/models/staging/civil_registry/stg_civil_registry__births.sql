@@ -24,6 +24,7 @@ renamed as (
             names=['ho_ten'],
             identity_numbers=['so_dinh_danh', 'cha_so_dinh_danh', 'me_so_dinh_danh']
         ) }} as value_notes,
+        source._source_key,
         source._batch_id,
         source._loaded_at
     from source

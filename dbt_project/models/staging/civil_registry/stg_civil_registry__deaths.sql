@@ -16,6 +16,7 @@ renamed as (
         util.try_timestamp(source.thoi_diem_cap_nhat) as source_updated_at,
         {{ value_notes('source', names=['ho_ten'], identity_numbers=['so_dinh_danh']) }}
             as value_notes,
+        source._source_key,
         source._batch_id,
         source._loaded_at
     from source

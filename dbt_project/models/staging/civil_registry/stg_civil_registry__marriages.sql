@@ -20,6 +20,7 @@ renamed as (
             names=['chong_ho_ten', 'vo_ho_ten'],
             identity_numbers=['chong_so_dinh_danh', 'vo_so_dinh_danh']
         ) }} as value_notes,
+        source._source_key,
         source._batch_id,
         source._loaded_at
     from source

@@ -32,6 +32,7 @@ renamed as (
             names=['legal_rep_name'],
             identity_numbers=['legal_rep_id_no']
         ) }} as value_notes,
+        source._source_key,
         source._batch_id,
         source._loaded_at
     from source

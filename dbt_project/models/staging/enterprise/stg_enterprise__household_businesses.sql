@@ -25,6 +25,7 @@ renamed as (
             names=['owner_name'],
             identity_numbers=['owner_id_no']
         ) }} as value_notes,
+        source._source_key,
         source._batch_id,
         source._loaded_at
     from source

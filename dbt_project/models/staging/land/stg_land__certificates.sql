@@ -14,6 +14,7 @@ renamed as (
         source.thua_dat_id::integer as land_parcel_source_id,
         util.try_timestamp(source.ngay_cap_nhat) as source_updated_at,
         {{ value_notes('source') }} as value_notes,
+        source._source_key,
         source._batch_id,
         source._loaded_at
     from source

@@ -14,6 +14,7 @@ renamed as (
         util.parse_date(source.ngay_bien_dong) as transferred_on,
         util.try_timestamp(source.ngay_cap_nhat) as source_updated_at,
         {{ value_notes('source') }} as value_notes,
+        source._source_key,
         source._batch_id,
         source._loaded_at
     from source

@@ -80,6 +80,7 @@ renamed as (
                 ~ " and length(typed.identity_number) = 9 then 'document_type_corrected' end"
             ),
         ]) }} as value_notes,
+        typed._source_key,
         typed._batch_id,
         typed._loaded_at
     from typed

@@ -17,6 +17,7 @@ renamed as (
         nullif(btrim(source.ranh_gioi), '') as boundary_wkt,
         util.try_timestamp(source.ngay_cap_nhat) as source_updated_at,
         {{ value_notes('source') }} as value_notes,
+        source._source_key,
         source._batch_id,
         source._loaded_at
     from source

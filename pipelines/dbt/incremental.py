@@ -1,0 +1,74 @@
+"""When dbt builds the incremental models in full rather than from the last build.
+
+The staging models of agency tables are incremental (``dbt_project.yml``): a build
+normalises only the raw rows loaded since the last one. That is right only while the rows
+already staged were computed the way a build would compute them now, from the raw tables
+they were read from. Their *basis* is a digest of everything they are computed with: the
+staging SQL, the macros, the project file, the reference data's version
+(``reference.versions``) and the identity (oid) of every raw table: a raw table dropped
+and loaded anew has lost the marks of the rows its source deleted meanwhile. kho records
+the basis of the last successful build in ``kho_meta.incremental_basis``; a build on
+another basis (a new release, new reference data, a raw table made anew), a full-refresh
+run, and the first build are full builds.
+The basis is forgotten when a full build starts and recorded when a build succeeds, so a
+full build that failed is followed by another full build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from kho import db
+from kho.settings import DBT_PROJECT_DIR
+
+BASIS_NAME = "dbt_staging"
+BASIS_FILES = ("models/staging", "macros", "dbt_project.yml")
+
+
+def basis_digest(warehouse_url: str) -> str:
+    digest = hashlib.sha256()
+    for entry in BASIS_FILES:
+        path = DBT_PROJECT_DIR / entry
+        for file in sorted([path] if path.is_file() else path.rglob("*")):
+            if file.is_file():
+                digest.update(f"{file.relative_to(DBT_PROJECT_DIR)}\n".encode())
+                digest.update(file.read_bytes())
+    with db.connect(warehouse_url, autocommit=True) as conn:
+        for name, version in conn.execute(
+                "select name, content_sha256 from reference.versions order by name"):
+            digest.update(f"reference {name} {version}\n".encode())
+        for schema, table, oid in conn.execute(
+                "select n.nspname, c.relname, c.oid::bigint from pg_class c "
+                "join pg_namespace n on n.oid = c.relnamespace "
+                "where n.nspname like 'raw\\_%%' and c.relkind = 'r' order by 1, 2"):
+            digest.update(f"raw {schema}.{table} {oid}\n".encode())
+    return digest.hexdigest()
+
+
+def full_build_reason(warehouse_url: str, full_refresh: bool, basis: str) -> str | None:
+    """Why this build must be a full one, or None when it can be incremental."""
+    if full_refresh:
+        return "the run is a full refresh"
+    with db.connect(warehouse_url, autocommit=True) as conn:
+        recorded = conn.execute(
+            "select content_sha256 from kho_meta.incremental_basis where name = %s",
+            (BASIS_NAME,)).fetchone()
+    if recorded is None:
+        return "no build has recorded its basis yet"
+    if recorded[0] != basis:
+        return ("the staging SQL, the macros, the reference data or a raw table changed since "
+                "the last build")
+    return None
+
+
+def forget_basis(warehouse_url: str) -> None:
+    with db.connect(warehouse_url, autocommit=True) as conn:
+        conn.execute("delete from kho_meta.incremental_basis where name = %s", (BASIS_NAME,))
+
+
+def record_basis(warehouse_url: str, basis: str) -> None:
+    with db.connect(warehouse_url, autocommit=True) as conn:
+        conn.execute("""
+            insert into kho_meta.incremental_basis (name, content_sha256) values (%s, %s)
+            on conflict (name) do update set content_sha256 = excluded.content_sha256,
+                recorded_at = now()""", (BASIS_NAME, basis))
