@@ -160,13 +160,17 @@ candidates as (
     where neighbours = 1
 ),
 
-pairs as (
-    -- Where both evidences hold, the pair's name and birth date is the one said.
-    select distinct on (candidates.identity_key, candidates.other_key)
+-- Each candidate with both groups' facts. Materialized, so that the typo test below is
+-- a filter on these few pairs: as a join condition between the two groups, the planner may
+-- test it on every pair of personal-ID groups (it misjudges how many candidates the
+-- self-join on name and birth date makes: billions of tests at 100,000 persons).
+compared as materialized (
+    select
         candidates.identity_key,
         candidates.other_key,
         candidates.evidence,
-        util.identity_number_typo(one.personal_id_number, other.personal_id_number) as typo,
+        one.personal_id_number,
+        other.personal_id_number as other_personal_id_number,
         -- The stronger group is the person; the other wrote the ID wrong (a bare number
         -- is the typo of its sole named neighbour).
         candidates.evidence = 'sole_neighbour'
@@ -177,29 +181,39 @@ pairs as (
             = (other.has_registered_birth, other.mention_count, -other.best_source_rank)
             and one.personal_id_number > other.personal_id_number
         )
-            as one_is_the_typo
+            as one_is_the_typo,
+        candidates.evidence = 'name_and_birth_date'
+        or (
+            (
+                cardinality(array_remove(one.name_match_keys, '')) = 0
+                or cardinality(array_remove(other.name_match_keys, '')) = 0
+                or array_remove(one.name_match_keys, '')
+                && array_remove(other.name_match_keys, '')
+            )
+            and (
+                one.stated_birth_years is null
+                or other.stated_birth_years is null
+                or one.stated_birth_years && other.stated_birth_years
+            )
+        ) as is_consistent
     from candidates
     inner join groups as one on candidates.identity_key = one.identity_key
     inner join groups as other on candidates.other_key = other.identity_key
+),
+
+pairs as (
+    -- Where both evidences hold, the pair's name and birth date is the one said.
+    select distinct on (identity_key, other_key)
+        identity_key,
+        other_key,
+        evidence,
+        util.identity_number_typo(personal_id_number, other_personal_id_number) as typo,
+        one_is_the_typo
+    from compared
     where
-        util.identity_number_typo(one.personal_id_number, other.personal_id_number) is not null
-        and (
-            candidates.evidence = 'name_and_birth_date'
-            or (
-                (
-                    cardinality(array_remove(one.name_match_keys, '')) = 0
-                    or cardinality(array_remove(other.name_match_keys, '')) = 0
-                    or array_remove(one.name_match_keys, '')
-                    && array_remove(other.name_match_keys, '')
-                )
-                and (
-                    one.stated_birth_years is null
-                    or other.stated_birth_years is null
-                    or one.stated_birth_years && other.stated_birth_years
-                )
-            )
-        )
-    order by candidates.identity_key, candidates.other_key, candidates.evidence
+        is_consistent
+        and util.identity_number_typo(personal_id_number, other_personal_id_number) is not null
+    order by identity_key, other_key, evidence
 ),
 
 typos as (
