@@ -11,9 +11,9 @@
 --   same_family_given_year  the same family and given name and birth year (a middle name
 --                           dropped, added or mistyped)
 --   same_birth_day_and_word the same birth date and family or given name (a typo elsewhere)
--- Each pair carries its comparison levels (util.name_level, util.birth_date_level, sex),
--- the best over the spellings and dates each side holds; int_persons__match_weights says
--- what each level is worth and int_persons__links decides.
+-- Each pair carries its comparison levels (util.name_level, util.birth_date_level, sex,
+-- util.place_level), the best over the spellings, dates and places each side holds;
+-- int_persons__match_weights says what each level is worth and int_persons__links decides.
 with
 
 groups as (
@@ -214,6 +214,12 @@ compared as (
         end as birth_date_level,
         case when unanchored.sex is not null then (unanchored.sex = anchors.sex)::integer end
             as sex_level,
+        util.place_level(
+            unanchored.residence_communes, unanchored.residence_addresses,
+            unanchored.birth_communes, unanchored.current_communes,
+            anchors.residence_communes, anchors.residence_addresses,
+            anchors.birth_communes, anchors.current_communes
+        ) as place_level,
         (
             select min(name_frequencies.anchors_with_name)
             from unnest(unanchored.name_match_keys) as u (name_match_key)
