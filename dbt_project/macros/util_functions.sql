@@ -305,6 +305,19 @@ returns integer language sql immutable parallel safe as $$
     end
 $$;
 
+-- Whether two records' households agree, as entity resolution grades them: each side gives
+-- the personal IDs of whom its person shares a household with (a spouse, the other parent
+-- of a child, the other holders of a parcel): 1 a member in common, 0 none; null when a
+-- side names no one.
+create or replace function util.household_level(members_a text[], members_b text[])
+returns integer language sql immutable parallel safe as $$
+    select case
+        when members_a is null or members_b is null then null
+        when members_a && members_b then 1
+        else 0
+    end
+$$;
+
 -- How well two birth dates agree, as entity resolution grades them. Each side is a day
 -- (known to the day, else null) and a year: 6 the same day, 5 day and month swapped (a
 -- silent entry error), 4 a day apart, 3 the same month of the same year, 2 the same day

@@ -12,8 +12,9 @@
 --                           dropped, added or mistyped)
 --   same_birth_day_and_word the same birth date and family or given name (a typo elsewhere)
 -- Each pair carries its comparison levels (util.name_level, util.birth_date_level, sex,
--- util.place_level), the best over the spellings, dates and places each side holds;
--- int_persons__match_weights says what each level is worth and int_persons__links decides.
+-- util.place_level, util.household_level), the best over the spellings, dates and places
+-- each side holds; int_persons__match_weights says what each level is worth and
+-- int_persons__links decides.
 with
 
 groups as (
@@ -220,6 +221,8 @@ compared as (
             anchors.residence_communes, anchors.residence_addresses,
             anchors.birth_communes, anchors.current_communes
         ) as place_level,
+        util.household_level(unanchored.household_ids, anchors.household_ids)
+            as household_level,
         (
             select min(name_frequencies.anchors_with_name)
             from unnest(unanchored.name_match_keys) as u (name_match_key)

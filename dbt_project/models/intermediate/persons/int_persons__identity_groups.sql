@@ -21,6 +21,10 @@ places as (
     select * from {{ ref('int_persons__places') }}
 ),
 
+households as (
+    select * from {{ ref('int_persons__households') }}
+),
+
 keyed as (
     select
         identities.identity_key,
@@ -93,15 +97,27 @@ group_places as (
     group by identities.identity_key
 ),
 
+-- Who the group's records say its person shares a household with (int_persons__households).
+group_households as (
+    select
+        identities.identity_key,
+        array_agg(distinct households.member_personal_id_number) as household_ids
+    from households
+    inner join identities on households.person_mention_id = identities.person_mention_id
+    group by identities.identity_key
+),
+
 final as (
     select
         groups.*,
         group_places.residence_communes,
         group_places.residence_addresses,
         group_places.birth_communes,
-        group_places.current_communes
+        group_places.current_communes,
+        group_households.household_ids
     from groups
     left join group_places on groups.identity_key = group_places.identity_key
+    left join group_households on groups.identity_key = group_households.identity_key
 )
 
 select * from final

@@ -72,7 +72,8 @@ factors as (
         end, 0)
         + coalesce(date_weights.match_weight, 0)
         + coalesce(sex_weights.match_weight, 0)
-        + coalesce(place_weights.match_weight, 0) as match_weight,
+        + coalesce(place_weights.match_weight, 0)
+        + coalesce(household_weights.match_weight, 0) as match_weight,
         anchor_count.anchors
     from pairs
     cross join anchor_count
@@ -84,6 +85,10 @@ factors as (
         on sex_weights.comparison = 'sex' and pairs.sex_level = sex_weights.level
     left join weights as place_weights
         on place_weights.comparison = 'place' and pairs.place_level = place_weights.level
+    left join weights as household_weights
+        on
+            household_weights.comparison = 'household'
+            and pairs.household_level = household_weights.level
     -- A pair a steward rejected is no candidate.
     where not exists (
         select from reviews
@@ -256,6 +261,7 @@ links as (
         birth_date_level,
         sex_level,
         place_level,
+        household_level,
         round(match_weight::numeric, 3) as match_weight,
         round(match_probability::numeric, 4) as match_score,
         candidate_rank,
@@ -288,6 +294,7 @@ rejected as (
         pairs.birth_date_level,
         pairs.sex_level,
         pairs.place_level,
+        pairs.household_level,
         null::numeric as match_weight,
         null::numeric as match_score,
         null::bigint as candidate_rank,
@@ -309,6 +316,7 @@ typo_links as (
         null::integer as birth_date_level,
         null::integer as sex_level,
         null::integer as place_level,
+        null::integer as household_level,
         null::numeric as match_weight,
         1.0::numeric as match_score,
         1::bigint as candidate_rank,

@@ -3,8 +3,9 @@
 ) }}
 
 -- What each comparison level is worth, as Fellegi and Sunter defined it, from this build's
--- own data: for each comparison (name, birth_date, sex, place) and level (util.name_level,
--- util.birth_date_level; sex 1 agrees, 0 differs; util.place_level),
+-- own data: for each comparison (name, birth_date, sex, place, household) and level
+-- (util.name_level, util.birth_date_level; sex 1 agrees, 0 differs; util.place_level,
+-- util.household_level),
 --   m  the chance that two records of one person compare at that level, counted on pairs
 --      of records that share a personal ID;
 --   u  the chance that two different people do, counted on pairs drawn at random (a fixed
@@ -32,6 +33,10 @@ places as (
     select * from {{ ref('int_persons__places') }}
 ),
 
+households as (
+    select * from {{ ref('int_persons__households') }}
+),
+
 -- u: random pairs of a group without a personal ID and a personal-ID group, each side
 -- by its first spelling and date, and by all its places (as candidate pairs compare them:
 -- a group that names more communes agrees with more strangers). The samples are
@@ -47,7 +52,8 @@ unanchored_sample as materialized (
         residence_communes,
         residence_addresses,
         birth_communes,
-        current_communes
+        current_communes,
+        household_ids
     from groups
     where identity_kind <> 'personal_id' and name_keys is not null
     order by md5(identity_key)
@@ -64,7 +70,8 @@ anchor_sample as materialized (
         residence_communes,
         residence_addresses,
         birth_communes,
-        current_communes
+        current_communes,
+        household_ids
     from groups
     where identity_kind = 'personal_id' and name_keys is not null
     order by md5(identity_key)
@@ -86,7 +93,8 @@ random_pairs as (
             sampled.birth_communes, sampled.current_communes,
             anchor.residence_communes, anchor.residence_addresses,
             anchor.birth_communes, anchor.current_communes
-        ) as place_level
+        ) as place_level,
+        util.household_level(sampled.household_ids, anchor.household_ids) as household_level
     from unanchored_sample as sampled
     cross join anchor_sample as anchor
 ),
@@ -112,6 +120,11 @@ comparison_levels as (
         'place' as comparison,
         level
     from generate_series(0, 4) as place_levels (level)
+    union all
+    select
+        'household' as comparison,
+        level
+    from generate_series(0, 1) as household_levels (level)
 ),
 
 -- m: pairs of records that share a 12-digit personal ID are one person (as good as
@@ -139,7 +152,12 @@ labelled_records as (
         record_places.residence_communes,
         record_places.residence_addresses,
         record_places.birth_communes,
-        record_places.current_communes
+        record_places.current_communes,
+        (
+            select array_agg(households.member_personal_id_number)
+            from households
+            where households.person_mention_id = mentions.person_mention_id
+        ) as household_ids
     from labelled_groups
     inner join identities on labelled_groups.identity_key = identities.identity_key
     inner join mentions on identities.person_mention_id = mentions.person_mention_id
@@ -174,7 +192,8 @@ labelled_pairs as (
             one.birth_communes, one.current_communes,
             other.residence_communes, other.residence_addresses,
             other.birth_communes, other.current_communes
-        ) as place_level
+        ) as place_level,
+        util.household_level(one.household_ids, other.household_ids) as household_level
     from labelled_records as one
     inner join labelled_records as other
         on
@@ -182,7 +201,7 @@ labelled_pairs as (
             and one.person_mention_id < other.person_mention_id
 ),
 
--- Both samples counted by the four levels at once first (millions of pairs make a few
+-- Both samples counted by the five levels at once first (millions of pairs make a few
 -- dozen rows), then by comparison and level.
 combinations as (
     select
@@ -191,9 +210,10 @@ combinations as (
         birth_date_level,
         sex_level,
         place_level,
+        household_level,
         count(*) as pairs
     from random_pairs
-    group by name_level, birth_date_level, sex_level, place_level
+    group by name_level, birth_date_level, sex_level, place_level, household_level
     union all
     select
         'm' as sample,
@@ -201,9 +221,10 @@ combinations as (
         birth_date_level,
         sex_level,
         place_level,
+        household_level,
         count(*) as pairs
     from labelled_pairs
-    group by name_level, birth_date_level, sex_level, place_level
+    group by name_level, birth_date_level, sex_level, place_level, household_level
 ),
 
 level_counts as (
@@ -219,7 +240,8 @@ level_counts as (
             ('name', combinations.name_level),
             ('birth_date', combinations.birth_date_level),
             ('sex', combinations.sex_level),
-            ('place', combinations.place_level)
+            ('place', combinations.place_level),
+            ('household', combinations.household_level)
         ) as levels (comparison, level)
     where levels.level is not null
     group by combinations.sample, levels.comparison, levels.level
