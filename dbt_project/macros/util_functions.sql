@@ -307,11 +307,15 @@ $$;
 
 -- Whether two records' households agree, as entity resolution grades them: each side gives
 -- the personal IDs of whom its person shares a household with (a spouse, the other parent
--- of a child, the other holders of a parcel): 1 a member in common, 0 none; null when a
--- side names no one.
-create or replace function util.household_level(members_a text[], members_b text[])
+-- of a child, the other holders of a parcel) and its own personal ID if it has one: 1 a
+-- member in common, 0 none, or one side is a member of the other's household (two people,
+-- a couple); null when a side names no one.
+create or replace function util.household_level(
+    members_a text[], personal_id_a text, members_b text[], personal_id_b text
+)
 returns integer language sql immutable parallel safe as $$
     select case
+        when personal_id_b = any(members_a) or personal_id_a = any(members_b) then 0
         when members_a is null or members_b is null then null
         when members_a && members_b then 1
         else 0

@@ -44,6 +44,9 @@ class PersonLinkReview:
         description="4 same street and commune, 3 same commune of residence, 2 a birth "
                     "commune is the other's commune, 1 same commune on the post-2025 map "
                     "only, 0 different.")
+    household_level: int | None = strawberry.field(
+        description="1 a household member in common (a spouse, the other parent, a "
+                    "co-holder of a parcel), 0 none.")
     match_weight: float | None = strawberry.field(
         description="log2 of the pair's Bayes factor.")
     match_probability: float = strawberry.field(
@@ -64,6 +67,7 @@ class PersonLinkReview:
                    reason=row["reason"], evidence=row["evidence"],
                    name_level=row["name_level"], birth_date_level=row["birth_date_level"],
                    sex_level=row["sex_level"], place_level=row["place_level"],
+                   household_level=row["household_level"],
                    match_weight=None if row["match_weight"] is None else float(row["match_weight"]),
                    match_probability=float(row["match_probability"]),
                    record=side("record"), candidate=side("candidate"))

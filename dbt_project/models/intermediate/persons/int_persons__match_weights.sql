@@ -71,7 +71,8 @@ anchor_sample as materialized (
         residence_addresses,
         birth_communes,
         current_communes,
-        household_ids
+        household_ids,
+        personal_id_number
     from groups
     where identity_kind = 'personal_id' and name_keys is not null
     order by md5(identity_key)
@@ -94,7 +95,9 @@ random_pairs as (
             anchor.residence_communes, anchor.residence_addresses,
             anchor.birth_communes, anchor.current_communes
         ) as place_level,
-        util.household_level(sampled.household_ids, anchor.household_ids) as household_level
+        util.household_level(
+            sampled.household_ids, null, anchor.household_ids, anchor.personal_id_number
+        ) as household_level
     from unanchored_sample as sampled
     cross join anchor_sample as anchor
 ),
@@ -153,6 +156,7 @@ labelled_records as (
         record_places.residence_addresses,
         record_places.birth_communes,
         record_places.current_communes,
+        mentions.personal_id_number,
         (
             select array_agg(households.member_personal_id_number)
             from households
@@ -193,7 +197,10 @@ labelled_pairs as (
             other.residence_communes, other.residence_addresses,
             other.birth_communes, other.current_communes
         ) as place_level,
-        util.household_level(one.household_ids, other.household_ids) as household_level
+        util.household_level(
+            one.household_ids, one.personal_id_number, other.household_ids,
+            other.personal_id_number
+        ) as household_level
     from labelled_records as one
     inner join labelled_records as other
         on
