@@ -148,14 +148,22 @@ def married_women(deployment: Deployment) -> dict[str, str]:
 
 
 def plant_joint_holding(deployment: Deployment, holders: list[str]) -> None:
-    """Current rights of the given land users to one parcel, held together."""
+    """A new parcel (a copy of the first one, with the next parcel number) that the given
+    land users hold together, in equal shares."""
     with psycopg.connect(deployment.source_url("land")) as land:
+        (parcel,) = land.execute(
+            "insert into thua_dat (id, ma_xa, so_to_ban_do, so_thua, dien_tich, ma_loai_dat, "
+            "khu_quy_hoach, ranh_gioi, ngay_cap_nhat) "
+            "select (select max(id) + 1 from thua_dat), ma_xa, so_to_ban_do, "
+            "(select max(so_thua) + 1 from thua_dat), dien_tich, ma_loai_dat, khu_quy_hoach, "
+            "ranh_gioi, now() from thua_dat where id = (select min(id) from thua_dat) "
+            "returning id").fetchone()
         for holder in holders:
             land.execute(
                 "insert into quyen_su_dung (id, thua_dat_id, chu_su_dung_id, "
                 "giay_chung_nhan_id, ty_le, tu_ngay, den_ngay, ngay_cap_nhat) "
-                "select max(id) + 1, (select min(id) from thua_dat), %s, null, 0.5, "
-                "'2020-01-01', null, now() from quyen_su_dung", (int(holder),))
+                "select max(id) + 1, %s, %s, null, %s, '2020-01-01', null, now() "
+                "from quyen_su_dung", (parcel, int(holder), 1 / len(holders)))
 
 
 def written_address(commune_code: str) -> str:
