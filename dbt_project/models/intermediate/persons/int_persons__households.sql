@@ -60,7 +60,8 @@ partners as (
     from births
 ),
 
--- Holders of one parcel at one time (their rights overlap).
+-- Holders of one parcel at one time (their rights overlap; a seller's right ends the day
+-- the buyer's begins, and the two are no household).
 co_holders as (
     select
         'chu_su_dung' as source_table,
@@ -73,9 +74,9 @@ co_holders as (
             holder.land_parcel_source_id = other_holder.land_parcel_source_id
             and holder.land_user_source_id <> other_holder.land_user_source_id
             and coalesce(holder.valid_from, '-infinity')
-            <= coalesce(other_holder.valid_to, 'infinity')
+            < coalesce(other_holder.valid_to, 'infinity')
             and coalesce(other_holder.valid_from, '-infinity')
-            <= coalesce(holder.valid_to, 'infinity')
+            < coalesce(holder.valid_to, 'infinity')
     inner join land_users as other_user
         on other_holder.land_user_source_id = other_user.land_user_source_id
     where other_user.holder_type = 'person'
