@@ -575,8 +575,9 @@ def review_show(case_id: str | None, identity_key: str | None, anchor_key: str |
     click.echo(f"  {facts['outcome']}, evidence {facts['evidence']}, match probability "
                f"{facts['match_score']}, weight {facts['match_weight']} (levels: name "
                f"{facts['name_level']}, birth date {facts['birth_date_level']}, sex "
-               f"{facts['sex_level']}), candidate {facts['candidate_rank']} of "
-               f"{facts['candidates']}")
+               f"{facts['sex_level']}, place {facts['place_level']}, household "
+               f"{facts['household_level']}), candidate "
+               f"{facts['candidate_rank']} of {facts['candidates']}")
     for title, side in (("records", found.record_side), ("candidate", found.candidate_side)):
         click.echo(f"  {title}:")
         for r in side:

@@ -18,6 +18,7 @@ from psycopg import sql
 
 from kho.warehouse import ground_truth_url
 from pipelines.dbt.project import DBT_SCHEMAS
+from simulated_sources.admin_units import long_an_communes
 from tests.conftest import Deployment, make_deployment, person_id, teardown_deployment
 
 SCALE = "1500"
@@ -54,6 +55,7 @@ class Planted:
     cmnds: dict[str, str] = field(default_factory=dict)  # case -> CMND number
     enterprises: dict[str, str] = field(default_factory=dict)  # case -> enterprise code
     partners: dict[str, str] = field(default_factory=dict)  # husband, wife -> personal ID
+    namesakes: dict[str, str] = field(default_factory=dict)  # case -> namesake's personal ID
     transfer: int | None = None  # a land transfer of an unknown kind
 
 
@@ -87,14 +89,86 @@ def pick(people: list[Person], taken: set[str], accept=lambda p: True) -> Person
 
 
 def insert_land_user(deployment: Deployment, name: str, document_type: str, number: str,
-                     birth: str, sex: str | None) -> str:
+                     birth: str, sex: str | None, address: str = "Ấp 2, Xã Bình Phong Thạnh"
+                     ) -> str:
     with psycopg.connect(deployment.source_url("land")) as land:
         return land.execute("""
             insert into chu_su_dung (id, loai_chu, ho_ten, loai_giay_to, so_giay_to, ngay_sinh,
                                      gioi_tinh, dia_chi, ngay_cap_nhat)
-            select max(id) + 1, 'CN', %s, %s, %s, %s, %s, 'Ấp 2, Xã Bình Phong Thạnh', now()
+            select max(id) + 1, 'CN', %s, %s, %s, %s, %s, %s, now()
             from chu_su_dung
-            returning id::text""", (name, document_type, number, birth, sex)).fetchone()[0]
+            returning id::text""", (name, document_type, number, birth, sex, address)
+        ).fetchone()[0]
+
+
+def birth_commune(deployment: Deployment, person: Person) -> str | None:
+    """The commune of Long An a person's birth registration gives, if any."""
+    with psycopg.connect(deployment.source_url("civil_registry")) as registry:
+        codes = [r[0] for r in registry.execute(
+            "select noi_sinh_ma_xa from khai_sinh "
+            "where regexp_replace(so_dinh_danh, '[^0-9]', '', 'g') = %s",
+            (person.personal_id,))]
+    communes = {c.code for c in long_an_communes()}
+    return codes[0] if len(codes) == 1 and codes[0] in communes else None
+
+
+def namesake_id(deployment: Deployment, person: Person) -> str:
+    """A personal ID of the person's sex and birth year that nobody holds, far from theirs
+    (every serial digit differs: no typo of it)."""
+    serial = "".join(str((int(d) + 5) % 10) for d in person.personal_id[6:])
+    number = person.personal_id[:6] + serial
+    with psycopg.connect(ground_truth_url(deployment.url)) as truth:
+        assert truth.execute("select count(*) from persons where personal_id = %s",
+                             (number,)).fetchone() == (0,)
+    return number
+
+
+def plant_namesake(deployment: Deployment, person: Person, commune: str) -> str:
+    """A birth registration of another person with the same name, sex and birth date, born
+    in another commune; their personal ID."""
+    number = namesake_id(deployment, person)
+    with psycopg.connect(deployment.source_url("civil_registry")) as registry:
+        registry.execute(
+            "insert into khai_sinh (so_dang_ky, so_dinh_danh, ho_ten, gioi_tinh, ngay_sinh, "
+            "noi_sinh_ma_xa, cha_so_dinh_danh, me_so_dinh_danh, ngay_dang_ky, "
+            "thoi_diem_cap_nhat) values (%s, %s, %s, %s, %s, %s, null, null, %s, now())",
+            (f"KS.{person.birth_date.year}.NAMESAKE{number[-4:]}", number, person.name,
+             person.sex_vi, person.birth_date.strftime("%d/%m/%Y"), commune,
+             (person.birth_date + timedelta(days=20)).strftime("%d/%m/%Y")))
+    return number
+
+
+def married_women(deployment: Deployment) -> dict[str, str]:
+    """Each wife's personal ID with her husband's, where the marriage record gives both."""
+    with psycopg.connect(deployment.source_url("civil_registry")) as registry:
+        return dict(registry.execute(
+            "select vo_so_dinh_danh, chong_so_dinh_danh from ket_hon "
+            "where vo_so_dinh_danh ~ '^[0-9]{12}$' and chong_so_dinh_danh ~ '^[0-9]{12}$'"
+        ).fetchall())
+
+
+def plant_joint_holding(deployment: Deployment, holders: list[str]) -> None:
+    """A new parcel (a copy of the first one, with the next parcel number) that the given
+    land users hold together, in equal shares."""
+    with psycopg.connect(deployment.source_url("land")) as land:
+        (parcel,) = land.execute(
+            "insert into thua_dat (id, ma_xa, so_to_ban_do, so_thua, dien_tich, ma_loai_dat, "
+            "khu_quy_hoach, ranh_gioi, ngay_cap_nhat) "
+            "select (select max(id) + 1 from thua_dat), ma_xa, so_to_ban_do, "
+            "(select max(so_thua) + 1 from thua_dat), dien_tich, ma_loai_dat, khu_quy_hoach, "
+            "ranh_gioi, now() from thua_dat where id = (select min(id) from thua_dat) "
+            "returning id").fetchone()
+        for holder in holders:
+            land.execute(
+                "insert into quyen_su_dung (id, thua_dat_id, chu_su_dung_id, "
+                "giay_chung_nhan_id, ty_le, tu_ngay, den_ngay, ngay_cap_nhat) "
+                "select max(id) + 1, %s, %s, null, %s, '2020-01-01', null, now() "
+                "from quyen_su_dung", (parcel, int(holder), 1 / len(holders)))
+
+
+def written_address(commune_code: str) -> str:
+    commune = next(c for c in long_an_communes() if c.code == commune_code)
+    return f"12 Lê Lợi, {commune.name}, {commune.district_name}, Tỉnh Long An"
 
 
 def transposed(number: str) -> str:
@@ -117,12 +191,19 @@ def plant(deployment: Deployment) -> Planted:
     for case in ("typo", "middle_dropped", "honorific", "day_off", "transposed", "id_holder",
                  "review_accept", "bare_father"):
         planted.persons[case] = pick(people, taken)
+    for case in ("same_commune", "no_commune"):
+        planted.persons[case] = pick(people, taken,
+                                     lambda p: birth_commune(deployment, p) is not None)
+    husbands = married_women(deployment)
+    planted.persons["same_household"] = pick(people, taken,
+                                             lambda p: p.personal_id in husbands)
     holder = planted.persons["id_holder"]
     planted.persons["id_borrower"] = pick(people, taken, lambda p: p.sex != holder.sex)
     # Spreadsheets drop every leading zero: one, for an ID of this province's kind.
     planted.persons["leading_zero"] = pick(people, taken,
                                            lambda p: p.personal_id[:2] not in ("00",))
-    for case in ("typo", "middle_dropped", "honorific", "day_off", "review_accept"):
+    for case in ("typo", "middle_dropped", "honorific", "day_off", "review_accept",
+                 "same_commune", "no_commune", "same_household"):
         planted.cmnds[case] = f"99{rng.randrange(10**7):07d}"
     p = planted.persons
     typo_name = p["typo"].name
@@ -139,6 +220,56 @@ def plant(deployment: Deployment) -> Planted:
         planted.land_users[case] = insert_land_user(
             deployment, name, "CMND", planted.cmnds[case], born.strftime("%d/%m/%Y"),
             p[case].sex_vi)
+    # A person whose namesake, born the same day, was born in another commune: a CMND
+    # record with the address of the person's birth commune, and one with an address that
+    # names no commune.
+    communes = [c.code for c in long_an_communes()]
+    for case in ("same_commune", "no_commune"):
+        person = p[case]
+        home = birth_commune(deployment, person)
+        elsewhere = communes[(communes.index(home) + len(communes) // 2) % len(communes)]
+        planted.namesakes[case] = plant_namesake(deployment, person, elsewhere)
+        planted.land_users[case] = insert_land_user(
+            deployment, person.name, "CMND", planted.cmnds[case],
+            person.birth_date.strftime("%d/%m/%Y"), person.sex_vi,
+            written_address(home) if case == "same_commune" else "Ấp 2")
+    # A wife whose namesake was born the same day, holding land with her husband: she by
+    # a CMND, with an address that names no commune, he by his personal ID.
+    wife = p["same_household"]
+    planted.namesakes["same_household"] = plant_namesake(
+        deployment, wife, communes[len(communes) // 3])
+    planted.land_users["same_household"] = insert_land_user(
+        deployment, wife.name, "CMND", planted.cmnds["same_household"],
+        wife.birth_date.strftime("%d/%m/%Y"), wife.sex_vi, "Ấp 3")
+    planted.partners["same_household"] = husbands[wife.personal_id]
+    with psycopg.connect(ground_truth_url(deployment.url)) as truth:
+        (husband_name,) = truth.execute("select full_name from persons where personal_id = %s",
+                                        (husbands[wife.personal_id],)).fetchone()
+    husband_holder = insert_land_user(
+        deployment, husband_name, "CCCD", husbands[wife.personal_id], None, "Nam", "Ấp 3")
+    plant_joint_holding(deployment, [planted.land_users["same_household"], husband_holder])
+    # A father known by personal ID only from his child's birth registration (no name, no
+    # birth date), who holds land by his CMND together with the child's mother.
+    father_like = pick(people, taken, lambda p: p.sex == "M")
+    mother = pick(people, taken, lambda p: p.sex == "F")
+    planted.namesakes["father_by_id"] = namesake_id(deployment, father_like)
+    planted.persons["father_by_id_mother"] = mother
+    with psycopg.connect(deployment.source_url("civil_registry")) as registry:
+        registry.execute(
+            "insert into khai_sinh (so_dang_ky, so_dinh_danh, ho_ten, gioi_tinh, ngay_sinh, "
+            "noi_sinh_ma_xa, cha_so_dinh_danh, me_so_dinh_danh, ngay_dang_ky, "
+            "thoi_diem_cap_nhat) select 'KS.2024.PLANTED3', null, 'Đỗ Thị Ngọc Lan', 'Nữ', "
+            "'07/05/2024', noi_sinh_ma_xa, %s, %s, '09/05/2024', now() from khai_sinh "
+            "where noi_sinh_ma_xa is not null limit 1",
+            (planted.namesakes["father_by_id"], mother.personal_id))
+    planted.cmnds["father_by_id"] = f"97{rng.randrange(10**7):07d}"
+    planted.land_users["father_by_id"] = insert_land_user(
+        deployment, "Đỗ Văn Thưởng", "CMND", planted.cmnds["father_by_id"],
+        father_like.birth_date.strftime("%d/%m/%Y"), "Nam", "Ấp 4")
+    mother_holder = insert_land_user(
+        deployment, mother.name, "CCCD", mother.personal_id,
+        mother.birth_date.strftime("%d/%m/%Y"), mother.sex_vi, "Ấp 4")
+    plant_joint_holding(deployment, [planted.land_users["father_by_id"], mother_holder])
     # A mistyped personal ID.
     typo_id = transposed(p["transposed"].personal_id)
     planted.land_users["transposed"] = insert_land_user(
@@ -244,6 +375,59 @@ def test_a_cmnd_record_with_an_error_links_to_its_person(deployment, case):
     found, rule = resolution(deployment, deployment.planted.land_users[case])
     assert found == own_id(deployment, person), (case, rule)
     assert rule.startswith("id_card_linked_by_"), rule
+
+
+def test_a_cmnd_record_links_to_the_namesake_of_its_commune(deployment):
+    """Two persons share a name and a birth date; a CMND record whose address is in the
+    commune where one of them was born is that one, not the namesake born elsewhere."""
+    person = deployment.planted.persons["same_commune"]
+    namesake = deployment.planted.namesakes["same_commune"]
+    found, rule = resolution(deployment, deployment.planted.land_users["same_commune"])
+    assert found == own_id(deployment, person), rule
+    assert found != person_id(deployment.warehouse_url, namesake)
+    assert rule == "id_card_linked_by_name_and_birth_date", rule
+    levels = dict(query(deployment, "select anchor_key, place_level "
+                                    "from intermediate.int_persons__links "
+                                    "where identity_key = %s",
+                        (f"id_card:{deployment.planted.cmnds['same_commune']}",)))
+    assert levels[f"personal_id:{person.personal_id}"] >= 2
+    assert levels[f"personal_id:{namesake}"] == 0
+
+
+def test_a_cmnd_record_links_to_the_namesake_whose_spouse_holds_the_land_with_it(deployment):
+    """Two women share a name and a birth date; a CMND holder of a parcel held together
+    with one's husband is that one."""
+    wife = deployment.planted.persons["same_household"]
+    namesake = deployment.planted.namesakes["same_household"]
+    found, rule = resolution(deployment, deployment.planted.land_users["same_household"])
+    assert found == own_id(deployment, wife), rule
+    assert found != person_id(deployment.warehouse_url, namesake)
+    levels = dict(query(deployment, "select anchor_key, household_level "
+                                    "from intermediate.int_persons__links "
+                                    "where identity_key = %s",
+                        (f"id_card:{deployment.planted.cmnds['same_household']}",)))
+    assert levels[f"personal_id:{wife.personal_id}"] == 1
+    assert levels[f"personal_id:{namesake}"] is None
+
+
+def test_a_father_known_only_by_id_links_through_the_mother_he_holds_land_with(deployment):
+    """A birth registration names a father by personal ID alone; a CMND holder of the
+    father's birth year and sex who holds land with the child's mother is the father."""
+    found, rule = resolution(deployment, deployment.planted.land_users["father_by_id"])
+    assert found == person_id(deployment.warehouse_url,
+                              deployment.planted.namesakes["father_by_id"]), rule
+    assert rule.startswith("id_card_linked_by_no_name_and_birth_year"), rule
+    mother = deployment.planted.persons["father_by_id_mother"]
+    assert found != own_id(deployment, mother)
+
+
+def test_without_a_commune_a_cmnd_record_of_two_namesakes_links_to_neither(deployment):
+    person = deployment.planted.persons["no_commune"]
+    namesake = deployment.planted.namesakes["no_commune"]
+    found, rule = resolution(deployment, deployment.planted.land_users["no_commune"])
+    assert found not in (own_id(deployment, person),
+                         person_id(deployment.warehouse_url, namesake)), rule
+    assert rule == "id_card_number", rule
 
 
 def test_the_honorific_is_removed_and_reported(deployment):

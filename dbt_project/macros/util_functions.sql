@@ -271,6 +271,57 @@ returns integer language sql immutable parallel safe as $$
     end
 $$;
 
+-- An administrative unit's name as addresses write it, comparable: without diacritics,
+-- lower case, without the kind of unit in front, written out or abbreviated ("Phường 1",
+-- "P.1" -> "1"; "Huyện Bến Lức", "H. Bến Lức" -> "ben luc"; "Tỉnh Long An" -> "long an").
+create or replace function util.admin_unit_name_key(value text)
+returns text language sql immutable parallel safe as $$
+    select nullif(btrim(regexp_replace(
+        util.name_key(value),
+        '^(thanh pho|thi xa|thi tran|phuong|xa|huyen|quan|tinh|tp|tx|tt|p|x|h|q)(\.\s*|\s+)',
+        ''
+    )), '')
+$$;
+
+-- How well what two records say about where a person lives agrees, as entity resolution
+-- grades it. Each side gives its residences as legacy commune codes, the same with the
+-- street ('<commune>:<street>'), its birth communes, and every commune of either kind on
+-- the post-2025 map: 4 the same street in the same commune, 3 the same commune of
+-- residence, 2 one side's birth commune is a commune of the other's, 1 only the same
+-- commune on the new map (two old communes merged into one), 0 disagreeing; null when a
+-- side says nothing.
+create or replace function util.place_level(
+    residences_a text[], addresses_a text[], births_a text[], current_a text[],
+    residences_b text[], addresses_b text[], births_b text[], current_b text[]
+)
+returns integer language sql immutable parallel safe as $$
+    select case
+        when current_a is null or current_b is null then null
+        when addresses_a && addresses_b then 4
+        when residences_a && residences_b then 3
+        when births_a && (residences_b || births_b) or births_b && residences_a then 2
+        when current_a && current_b then 1
+        else 0
+    end
+$$;
+
+-- Whether two records' households agree, as entity resolution grades them: each side gives
+-- the personal IDs of whom its person shares a household with (a spouse, the other parent
+-- of a child, the other holders of a parcel) and its own personal ID if it has one: 1 a
+-- member in common, 0 none, or one side is a member of the other's household (two people,
+-- a couple); null when a side names no one.
+create or replace function util.household_level(
+    members_a text[], personal_id_a text, members_b text[], personal_id_b text
+)
+returns integer language sql immutable parallel safe as $$
+    select case
+        when personal_id_b = any(members_a) or personal_id_a = any(members_b) then 0
+        when members_a is null or members_b is null then null
+        when members_a && members_b then 1
+        else 0
+    end
+$$;
+
 -- How well two birth dates agree, as entity resolution grades them. Each side is a day
 -- (known to the day, else null) and a year: 6 the same day, 5 day and month swapped (a
 -- silent entry error), 4 a day apart, 3 the same month of the same year, 2 the same day

@@ -40,6 +40,13 @@ class PersonLinkReview:
         description="6 same day, 5 day and month swapped, 4 a day apart, 3 same month, "
                     "2 same day and month in another year, 1 same year, 0 different.")
     sex_level: int | None = strawberry.field(description="1 agree, 0 differ.")
+    place_level: int | None = strawberry.field(
+        description="4 same street and commune, 3 same commune of residence, 2 a birth "
+                    "commune is the other's commune, 1 same commune on the post-2025 map "
+                    "only, 0 different.")
+    household_level: int | None = strawberry.field(
+        description="1 a household member in common (a spouse, the other parent, a "
+                    "co-holder of a parcel), 0 none.")
     match_weight: float | None = strawberry.field(
         description="log2 of the pair's Bayes factor.")
     match_probability: float = strawberry.field(
@@ -59,7 +66,8 @@ class PersonLinkReview:
                    candidate_personal_id_number=row["candidate_personal_id_number"],
                    reason=row["reason"], evidence=row["evidence"],
                    name_level=row["name_level"], birth_date_level=row["birth_date_level"],
-                   sex_level=row["sex_level"],
+                   sex_level=row["sex_level"], place_level=row["place_level"],
+                   household_level=row["household_level"],
                    match_weight=None if row["match_weight"] is None else float(row["match_weight"]),
                    match_probability=float(row["match_probability"]),
                    record=side("record"), candidate=side("candidate"))

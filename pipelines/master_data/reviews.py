@@ -38,8 +38,8 @@ limit %s
 
 CANDIDATE = """
 select md5(identity_key || '|' || anchor_key)::uuid as review_id, identity_key, anchor_key,
-       outcome, evidence, name_level, birth_date_level, sex_level, match_weight, match_score,
-       candidate_rank, candidates, is_accepted
+       outcome, evidence, name_level, birth_date_level, sex_level, place_level,
+       household_level, match_weight, match_score, candidate_rank, candidates, is_accepted
 from intermediate.int_persons__links
 where md5(identity_key || '|' || anchor_key)::uuid = %s
 """

@@ -5,15 +5,20 @@
 
 -- Pairs worth comparing: a group without a 12-digit personal ID (a CMND group, a record with
 -- no ID, a disputed record) and a personal-ID group that may be the same person, found by
--- any of three blocking rules, each tolerant of what the others miss:
+-- any of four blocking rules, each tolerant of what the others miss:
 --   same_name               the same words in any order (and the same birth year, unless
 --                           the name is rare or the group states no year)
 --   same_family_given_year  the same family and given name and birth year (a middle name
 --                           dropped, added or mistyped)
 --   same_birth_day_and_word the same birth date and family or given name (a typo elsewhere)
--- Each pair carries its comparison levels (util.name_level, util.birth_date_level, sex),
--- the best over the spellings and dates each side holds; int_persons__match_weights says
--- what each level is worth and int_persons__links decides.
+--   same_household_member_and_year
+--                           a household member in common (int_persons__households) and the
+--                           same birth year: a person whose personal ID is known only from a
+--                           child's birth registration, where the parents are named by ID
+-- Each pair carries its comparison levels (util.name_level, util.birth_date_level, sex,
+-- util.place_level, util.household_level), the best over the spellings, dates and places
+-- each side holds; int_persons__match_weights says what each level is worth and
+-- int_persons__links decides.
 with
 
 groups as (
@@ -136,12 +141,49 @@ blocked as (
             and unanchored_day_words.word = anchor_day_words.word
 ),
 
+-- Household members and stated birth years of each group, for the fourth rule.
+unanchored_members as (
+    select distinct
+        unanchored.identity_key,
+        members.member_personal_id_number,
+        stated.birth_year
+    from unanchored
+    cross join lateral unnest(unanchored.household_ids) as members (member_personal_id_number)
+    cross join lateral unnest(unanchored.stated_birth_years) as stated (birth_year)
+),
+
+anchor_members as (
+    select
+        anchors.identity_key as anchor_key,
+        members.member_personal_id_number,
+        anchors.id_birth_year
+    from anchors
+    cross join lateral unnest(anchors.household_ids) as members (member_personal_id_number)
+),
+
+blocked_by_household as (
+    select
+        unanchored_members.identity_key,
+        anchor_members.anchor_key,
+        'same_household_member_and_year' as blocking_rule
+    from unanchored_members
+    inner join anchor_members
+        on
+            unanchored_members.member_personal_id_number
+            = anchor_members.member_personal_id_number
+            and unanchored_members.birth_year = anchor_members.id_birth_year
+),
+
 pairs as (
     select
         identity_key,
         anchor_key,
         array_agg(distinct blocking_rule order by blocking_rule) as blocking_rules
-    from blocked
+    from (
+        select * from blocked
+        union all
+        select * from blocked_by_household
+    ) as found
     group by identity_key, anchor_key
 ),
 
@@ -214,6 +256,15 @@ compared as (
         end as birth_date_level,
         case when unanchored.sex is not null then (unanchored.sex = anchors.sex)::integer end
             as sex_level,
+        util.place_level(
+            unanchored.residence_communes, unanchored.residence_addresses,
+            unanchored.birth_communes, unanchored.current_communes,
+            anchors.residence_communes, anchors.residence_addresses,
+            anchors.birth_communes, anchors.current_communes
+        ) as place_level,
+        util.household_level(
+            unanchored.household_ids, null, anchors.household_ids, anchors.personal_id_number
+        ) as household_level,
         (
             select min(name_frequencies.anchors_with_name)
             from unnest(unanchored.name_match_keys) as u (name_match_key)

@@ -5,7 +5,8 @@
 
 -- Person mentions grouped by the identity they are resolved from (int_persons__identities:
 -- the identity number they carry, unless disputed), with what each group says about its
--- person. Linking the groups to each other is int_persons__links' job.
+-- person, where it lives and was born (int_persons__places) included. Linking the groups
+-- to each other is int_persons__links' job.
 with
 
 mentions as (
@@ -14,6 +15,14 @@ mentions as (
 
 identities as (
     select * from {{ ref('int_persons__identities') }}
+),
+
+places as (
+    select * from {{ ref('int_persons__places') }}
+),
+
+households as (
+    select * from {{ ref('int_persons__households') }}
 ),
 
 keyed as (
@@ -67,6 +76,48 @@ groups as (
         array_agg(distinct birth_day) filter (where birth_day is not null) as birth_days
     from keyed
     group by identity_key, identity_kind
+),
+
+-- Where the group's records say its person lives and was born (util.place_level).
+group_places as (
+    select
+        identities.identity_key,
+        array_agg(distinct places.legacy_commune_code) filter (
+            where places.place_kind = 'residence' and places.legacy_commune_code is not null
+        ) as residence_communes,
+        array_agg(distinct places.legacy_commune_code || ':' || places.street_key) filter (
+            where places.place_kind = 'residence' and places.street_key is not null
+        ) as residence_addresses,
+        array_agg(distinct places.legacy_commune_code) filter (
+            where places.place_kind = 'birth' and places.legacy_commune_code is not null
+        ) as birth_communes,
+        array_agg(distinct places.current_commune_code) as current_communes
+    from places
+    inner join identities on places.person_mention_id = identities.person_mention_id
+    group by identities.identity_key
+),
+
+-- Who the group's records say its person shares a household with (int_persons__households).
+group_households as (
+    select
+        identities.identity_key,
+        array_agg(distinct households.member_personal_id_number) as household_ids
+    from households
+    inner join identities on households.person_mention_id = identities.person_mention_id
+    group by identities.identity_key
+),
+
+final as (
+    select
+        groups.*,
+        group_places.residence_communes,
+        group_places.residence_addresses,
+        group_places.birth_communes,
+        group_places.current_communes,
+        group_households.household_ids
+    from groups
+    left join group_places on groups.identity_key = group_places.identity_key
+    left join group_households on groups.identity_key = group_households.identity_key
 )
 
-select * from groups
+select * from final

@@ -71,7 +71,9 @@ factors as (
             else name_weights.match_weight
         end, 0)
         + coalesce(date_weights.match_weight, 0)
-        + coalesce(sex_weights.match_weight, 0) as match_weight,
+        + coalesce(sex_weights.match_weight, 0)
+        + coalesce(place_weights.match_weight, 0)
+        + coalesce(household_weights.match_weight, 0) as match_weight,
         anchor_count.anchors
     from pairs
     cross join anchor_count
@@ -81,6 +83,12 @@ factors as (
         on date_weights.comparison = 'birth_date' and pairs.birth_date_level = date_weights.level
     left join weights as sex_weights
         on sex_weights.comparison = 'sex' and pairs.sex_level = sex_weights.level
+    left join weights as place_weights
+        on place_weights.comparison = 'place' and pairs.place_level = place_weights.level
+    left join weights as household_weights
+        on
+            household_weights.comparison = 'household'
+            and pairs.household_level = household_weights.level
     -- A pair a steward rejected is no candidate.
     where not exists (
         select from reviews
@@ -252,6 +260,8 @@ links as (
         name_level,
         birth_date_level,
         sex_level,
+        place_level,
+        household_level,
         round(match_weight::numeric, 3) as match_weight,
         round(match_probability::numeric, 4) as match_score,
         candidate_rank,
@@ -283,6 +293,8 @@ rejected as (
         pairs.name_level,
         pairs.birth_date_level,
         pairs.sex_level,
+        pairs.place_level,
+        pairs.household_level,
         null::numeric as match_weight,
         null::numeric as match_score,
         null::bigint as candidate_rank,
@@ -303,6 +315,8 @@ typo_links as (
         null::integer as name_level,
         null::integer as birth_date_level,
         null::integer as sex_level,
+        null::integer as place_level,
+        null::integer as household_level,
         null::numeric as match_weight,
         1.0::numeric as match_score,
         1::bigint as candidate_rank,

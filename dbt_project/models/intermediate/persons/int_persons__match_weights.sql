@@ -3,8 +3,9 @@
 ) }}
 
 -- What each comparison level is worth, as Fellegi and Sunter defined it, from this build's
--- own data: for each comparison (name, birth_date, sex) and level (util.name_level,
--- util.birth_date_level; sex 1 agrees, 0 differs),
+-- own data: for each comparison (name, birth_date, sex, place, household) and level
+-- (util.name_level, util.birth_date_level; sex 1 agrees, 0 differs; util.place_level,
+-- util.household_level),
 --   m  the chance that two records of one person compare at that level, counted on pairs
 --      of records that share a personal ID;
 --   u  the chance that two different people do, counted on pairs drawn at random (a fixed
@@ -28,9 +29,18 @@ mentions as (
     select * from {{ ref('int_persons__mentions') }}
 ),
 
+places as (
+    select * from {{ ref('int_persons__places') }}
+),
+
+households as (
+    select * from {{ ref('int_persons__households') }}
+),
+
 -- u: random pairs of a group without a personal ID and a personal-ID group, each side
--- by its first spelling and date. The samples are materialized: inlined, each would be
--- sorted again for every row of the other.
+-- by its first spelling and date, and by all its places (as candidate pairs compare them:
+-- a group that names more communes agrees with more strangers). The samples are
+-- materialized: inlined, each would be sorted again for every row of the other.
 unanchored_sample as materialized (
     select
         identity_key,
@@ -38,7 +48,12 @@ unanchored_sample as materialized (
         birth_days[1] as birth_day,
         coalesce(extract(year from birth_days[1])::integer, stated_birth_years[1])
             as birth_year,
-        sex
+        sex,
+        residence_communes,
+        residence_addresses,
+        birth_communes,
+        current_communes,
+        household_ids
     from groups
     where identity_kind <> 'personal_id' and name_keys is not null
     order by md5(identity_key)
@@ -51,7 +66,13 @@ anchor_sample as materialized (
         name_keys[1] as name_key,
         birth_days[1] as birth_day,
         coalesce(extract(year from birth_days[1])::integer, id_birth_year) as birth_year,
-        sex
+        sex,
+        residence_communes,
+        residence_addresses,
+        birth_communes,
+        current_communes,
+        household_ids,
+        personal_id_number
     from groups
     where identity_kind = 'personal_id' and name_keys is not null
     order by md5(identity_key)
@@ -67,7 +88,16 @@ random_pairs as (
         case
             when sampled.sex is not null and anchor.sex is not null
                 then (sampled.sex = anchor.sex)::integer
-        end as sex_level
+        end as sex_level,
+        util.place_level(
+            sampled.residence_communes, sampled.residence_addresses,
+            sampled.birth_communes, sampled.current_communes,
+            anchor.residence_communes, anchor.residence_addresses,
+            anchor.birth_communes, anchor.current_communes
+        ) as place_level,
+        util.household_level(
+            sampled.household_ids, null, anchor.household_ids, anchor.personal_id_number
+        ) as household_level
     from unanchored_sample as sampled
     cross join anchor_sample as anchor
 ),
@@ -88,6 +118,16 @@ comparison_levels as (
         'sex' as comparison,
         level
     from generate_series(0, 1) as sex_levels (level)
+    union all
+    select
+        'place' as comparison,
+        level
+    from generate_series(0, 4) as place_levels (level)
+    union all
+    select
+        'household' as comparison,
+        level
+    from generate_series(0, 1) as household_levels (level)
 ),
 
 -- m: pairs of records that share a 12-digit personal ID are one person (as good as
@@ -111,10 +151,35 @@ labelled_records as (
         mentions.full_name_key as name_key,
         util.birth_day(mentions.birth_date, mentions.birth_date_precision) as birth_day,
         extract(year from mentions.birth_date)::integer as birth_year,
-        mentions.sex
+        mentions.sex,
+        record_places.residence_communes,
+        record_places.residence_addresses,
+        record_places.birth_communes,
+        record_places.current_communes,
+        mentions.personal_id_number,
+        (
+            select array_agg(households.member_personal_id_number)
+            from households
+            where households.person_mention_id = mentions.person_mention_id
+        ) as household_ids
     from labelled_groups
     inner join identities on labelled_groups.identity_key = identities.identity_key
     inner join mentions on identities.person_mention_id = mentions.person_mention_id
+    left join lateral (
+        select
+            array_agg(places.legacy_commune_code) filter (
+                where places.place_kind = 'residence'
+            ) as residence_communes,
+            array_agg(places.legacy_commune_code || ':' || places.street_key) filter (
+                where places.place_kind = 'residence'
+            ) as residence_addresses,
+            array_agg(places.legacy_commune_code) filter (
+                where places.place_kind = 'birth'
+            ) as birth_communes,
+            array_agg(places.current_commune_code) as current_communes
+        from places
+        where places.person_mention_id = mentions.person_mention_id
+    ) as record_places on true
 ),
 
 labelled_pairs as (
@@ -125,7 +190,17 @@ labelled_pairs as (
         case
             when one.sex is not null and other.sex is not null
                 then (one.sex = other.sex)::integer
-        end as sex_level
+        end as sex_level,
+        util.place_level(
+            one.residence_communes, one.residence_addresses,
+            one.birth_communes, one.current_communes,
+            other.residence_communes, other.residence_addresses,
+            other.birth_communes, other.current_communes
+        ) as place_level,
+        util.household_level(
+            one.household_ids, one.personal_id_number, other.household_ids,
+            other.personal_id_number
+        ) as household_level
     from labelled_records as one
     inner join labelled_records as other
         on
@@ -133,7 +208,7 @@ labelled_pairs as (
             and one.person_mention_id < other.person_mention_id
 ),
 
--- Both samples counted by the three levels at once first (millions of pairs make a few
+-- Both samples counted by the five levels at once first (millions of pairs make a few
 -- dozen rows), then by comparison and level.
 combinations as (
     select
@@ -141,18 +216,22 @@ combinations as (
         name_level,
         birth_date_level,
         sex_level,
+        place_level,
+        household_level,
         count(*) as pairs
     from random_pairs
-    group by name_level, birth_date_level, sex_level
+    group by name_level, birth_date_level, sex_level, place_level, household_level
     union all
     select
         'm' as sample,
         name_level,
         birth_date_level,
         sex_level,
+        place_level,
+        household_level,
         count(*) as pairs
     from labelled_pairs
-    group by name_level, birth_date_level, sex_level
+    group by name_level, birth_date_level, sex_level, place_level, household_level
 ),
 
 level_counts as (
@@ -167,7 +246,9 @@ level_counts as (
             values
             ('name', combinations.name_level),
             ('birth_date', combinations.birth_date_level),
-            ('sex', combinations.sex_level)
+            ('sex', combinations.sex_level),
+            ('place', combinations.place_level),
+            ('household', combinations.household_level)
         ) as levels (comparison, level)
     where levels.level is not null
     group by combinations.sample, levels.comparison, levels.level

@@ -1,5 +1,7 @@
 -- Every source record that names a person, in one shape: who it says the person is (ID
--- numbers, name, sex, birth facts) and in what role. Entity resolution reads this.
+-- numbers, name, sex, birth facts, where the person lives: a land holder's address, a
+-- household business's, which is its owner's home, a death registered where one lived) and
+-- in what role. Entity resolution reads this.
 with
 
 births as (
@@ -46,6 +48,8 @@ mentions as (
         birth_date_precision,
         birth_legacy_commune_code,
         birth_current_commune_code,
+        null as residence_address,
+        null as residence_commune_code,
         source_updated_at
     from births
     union all
@@ -65,6 +69,8 @@ mentions as (
         null as birth_date_precision,
         null as birth_legacy_commune_code,
         null as birth_current_commune_code,
+        null as residence_address,
+        null as residence_commune_code,
         births.source_updated_at
     from births
     cross join
@@ -90,6 +96,8 @@ mentions as (
         null as birth_date_precision,
         null as birth_legacy_commune_code,
         null as birth_current_commune_code,
+        null as residence_address,
+        death_legacy_commune_code as residence_commune_code,
         source_updated_at
     from deaths
     union all
@@ -108,6 +116,8 @@ mentions as (
         null as birth_date_precision,
         null as birth_legacy_commune_code,
         null as birth_current_commune_code,
+        null as residence_address,
+        null as residence_commune_code,
         source_updated_at
     from marriages
     union all
@@ -126,6 +136,8 @@ mentions as (
         null as birth_date_precision,
         null as birth_legacy_commune_code,
         null as birth_current_commune_code,
+        null as residence_address,
+        null as residence_commune_code,
         source_updated_at
     from marriages
     union all
@@ -144,6 +156,8 @@ mentions as (
         birth_date_precision,
         null as birth_legacy_commune_code,
         null as birth_current_commune_code,
+        null as residence_address,
+        null as residence_commune_code,
         source_updated_at
     from civil_servants
     union all
@@ -162,6 +176,8 @@ mentions as (
         legal_representative_birth_date_precision as birth_date_precision,
         null as birth_legacy_commune_code,
         null as birth_current_commune_code,
+        null as residence_address,
+        null as residence_commune_code,
         source_updated_at
     from enterprises
     where legal_representative_full_name is not null
@@ -181,6 +197,8 @@ mentions as (
         owner_birth_date_precision as birth_date_precision,
         null as birth_legacy_commune_code,
         null as birth_current_commune_code,
+        address_line as residence_address,
+        legacy_commune_code as residence_commune_code,
         source_updated_at
     from household_businesses
     where owner_full_name is not null
@@ -200,6 +218,8 @@ mentions as (
         birth_date_precision,
         null as birth_legacy_commune_code,
         null as birth_current_commune_code,
+        address as residence_address,
+        null as residence_commune_code,
         source_updated_at
     from land_users
     where holder_type = 'person'

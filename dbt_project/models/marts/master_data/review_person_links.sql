@@ -61,6 +61,8 @@ final as (
         links.name_level,
         links.birth_date_level,
         links.sex_level,
+        links.place_level,
+        links.household_level,
         links.match_weight,
         links.match_score as match_probability,
         links.candidate_rank,
