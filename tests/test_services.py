@@ -222,7 +222,7 @@ def test_deploy_systemd_writes_units_that_verify(tmp_path):
     assert timer["Install"]["WantedBy"] == "timers.target"
     assert result.stdout.rstrip().endswith(
         "systemctl enable --now kho-api.service kho-pipelines-daemon.service "
-        "kho-pipelines-ui.service kho-pipelines-prune.timer")
+        "kho-pipelines-ui.service kho-webhooks.service kho-pipelines-prune.timer")
     if shutil.which("systemd-analyze"):
         home.mkdir()
         verified = subprocess.run(["systemd-analyze", "verify",
