@@ -341,6 +341,9 @@ def test_the_daemon_starts_scheduled_runs_one_at_a_time_and_kho_materialize_wait
     try:
         deployment.kho("sources", "seed", "--scale", "20", "--seed", "3")
         deployment.kho("migrate")
+        # Loaded and published first, so the new_source_data sensor (on with the schedules)
+        # finds nothing to run: the runs this test watches are the schedules' own.
+        deployment.kho("materialize")
         home = deployment.kho("pipelines", "home").stdout.strip()
         with log.open("w") as out:
             daemon = subprocess.Popen([sys.executable, "-m", "kho.cli", "pipelines", "daemon"],
