@@ -93,7 +93,7 @@ async def window(scenario: Scenario, chosen: list[Kind], port: int, args: argpar
 
 async def run(scenario: Scenario, chosen: list[Kind], port: int, args: argparse.Namespace,
               per_second: float) -> tuple[dict[bool, Run], Abuse]:
-    await api_benchmark.check_first_answers([scenario], port, None)
+    await api_benchmark.check_first_answers([scenario], {api_benchmark.KHO: port}, None)
     normal: dict[bool, list[Run]] = {False: [], True: []}
     abused = Abuse(0.0)
     for with_abuse in ORDER:

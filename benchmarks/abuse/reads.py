@@ -26,6 +26,7 @@ API_DIR = Path(__file__).resolve().parents[1] / "api"
 def _api_benchmark():
     spec = importlib.util.spec_from_file_location("api_benchmark", API_DIR / "__main__.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
