@@ -556,6 +556,17 @@ def test_the_match_weights_are_estimated_from_the_data(deployment):
     assert all(0 < m <= 1 and 0 < u <= 1 for m, u in weights.values())
 
 
+def test_a_record_without_a_name_gives_its_group_no_name_key(deployment):
+    # A birth record names its parents by ID alone: their groups must not share an empty
+    # name key, which would make every such parent a namesake of every other.
+    empty, groups_with_no_name = query(
+        deployment, "select count(*) filter (where '' = any(name_match_keys)), "
+                    "count(*) filter (where name_keys is null) "
+                    "from intermediate.int_persons__identity_groups")[0]
+    assert groups_with_no_name > 0
+    assert empty == 0
+
+
 def test_every_published_link_says_why(deployment):
     rows = query(deployment, "select match_rule, match_score, match_weight "
                              "from marts.xref_person where match_rule like '%%linked_by_%%' "

@@ -222,9 +222,10 @@ returns text language sql immutable parallel safe as $$
 $$;
 
 -- A name key with its words in order, so that a family name written last still matches:
--- "van an nguyen" and "nguyen van an" both give "an nguyen van".
+-- "van an nguyen" and "nguyen van an" both give "an nguyen van". No name gives no key (not
+-- an empty one, which every record without a name would share).
 create or replace function util.name_match_key(name_key text)
-returns text language sql immutable parallel safe as $$
+returns text language sql immutable strict parallel safe as $$
     select array_to_string(array(
         select word from unnest(string_to_array(name_key, ' ')) as word order by word
     ), ' ')

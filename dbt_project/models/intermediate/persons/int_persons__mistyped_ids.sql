@@ -40,8 +40,6 @@ keyed as (
     from groups
     cross join lateral unnest(groups.name_match_keys) as spellings (name_match_key)
     cross join lateral unnest(groups.birth_days) as day_list (birth_day)
-    -- A record that states no name shares no name with anyone.
-    where spellings.name_match_key <> ''
 ),
 
 marriages as (
@@ -88,7 +86,7 @@ bare_numbers as (
     from groups
     where
         mention_count = 1
-        and coalesce(cardinality(array_remove(name_match_keys, '')), 0) = 0
+        and name_match_keys is null
         and birth_days is null
         and stated_birth_years is null
 ),
@@ -121,7 +119,7 @@ named_neighbours as (
         count(*) as neighbours
     from keystroke_variants
     inner join groups on keystroke_variants.variant = groups.personal_id_number
-    where cardinality(array_remove(groups.name_match_keys, '')) > 0
+    where groups.name_match_keys is not null
     group by keystroke_variants.identity_key
 ),
 
@@ -185,10 +183,9 @@ compared as materialized (
         candidates.evidence = 'name_and_birth_date'
         or (
             (
-                cardinality(array_remove(one.name_match_keys, '')) = 0
-                or cardinality(array_remove(other.name_match_keys, '')) = 0
-                or array_remove(one.name_match_keys, '')
-                && array_remove(other.name_match_keys, '')
+                one.name_match_keys is null
+                or other.name_match_keys is null
+                or one.name_match_keys && other.name_match_keys
             )
             and (
                 one.stated_birth_years is null
