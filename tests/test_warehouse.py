@@ -121,6 +121,22 @@ def test_names_ids_and_dates_are_normalised_in_staging(deployment):
                              "where id_card_number is not null")[0][0] > 0
 
 
+def test_staging_reads_an_identity_number_as_ingestion_does(deployment):
+    # util.identity_number takes a number already written as one without the regular
+    # expressions; every other writing goes through ingestion's own reading.
+    written = ["080123456789", "123456789", "097123456789", "000123456789", "80123456789",
+               "080 123 456 789", "080.123.456.789", "０８０１２３４５６７８９", "12345678",
+               "1234567890123", "", " ", "abc123456789", "301-234-567", "1234567890",
+               "080123456789 ", "08012345678x", None]
+    rows = query(deployment, "select value, util.identity_number(value), "
+                             "ingest.identity_number(value) from unnest(%s::text[]) as value",
+                 (written,))
+    assert len(rows) == len(written)
+    assert [(value, staged) for value, staged, _ in rows] == [
+        (value, ingested) for value, _, ingested in rows]
+    assert {staged for _, staged, _ in rows} >= {"080123456789", "123456789", "301234567"}
+
+
 def test_parsing_gives_the_same_values_in_parallel_workers(deployment):
     # Run the parsers inside parallel workers, where an exception handler cannot run.
     with psycopg.connect(deployment.warehouse_url) as conn:

@@ -141,3 +141,14 @@
         select 1
     {%- endif -%}
 {%- endmacro %}
+
+-- The 12-digit personal ID number, or the 9-digit identity card number, of an identity
+-- number staging has already read (util.identity_number gives one of the two or null):
+-- for a column that was read once, without reading it again.
+{% macro personal_id_of_read(column) -%}
+    case when length({{ column }}) = 12 then {{ column }} end
+{%- endmacro %}
+
+{% macro id_card_of_read(column) -%}
+    case when length({{ column }}) = 9 then {{ column }} end
+{%- endmacro %}

@@ -295,10 +295,19 @@ $$;
 
 -- An identity number as written, read as the number it is: ingestion's own reading
 -- (ingest.identity_number: separators dropped, a lost leading zero restored), so that
--- what ingestion accepts and what staging reads are one rule. Null when unreadable.
+-- what ingestion accepts and what staging reads are one rule. Null when unreadable. A number
+-- already written as one (nine digits, or twelve with a province prefix), as most are, is
+-- taken as it is without the regular expressions: the same answer, several times faster.
 create or replace function util.identity_number(value text)
 returns text language plpgsql immutable parallel safe as $$
 begin
+    if value is null then
+        return null;
+    end if;
+    if length(value) in (9, 12) and translate(value, '0123456789', '') = ''
+        and (length(value) = 9 or left(value, 3) between '001' and '096') then
+        return value;
+    end if;
     return ingest.identity_number(value);
 end;
 $$;

@@ -49,14 +49,14 @@ partners as (
         'khai_sinh' as source_table,
         birth_registration_number as source_record_key,
         'father' as role,
-        util.personal_id_of(mother_id_number) as member_personal_id_number
+        {{ personal_id_of_read('mother_id_number') }} as member_personal_id_number
     from births
     union all
     select
         'khai_sinh' as source_table,
         birth_registration_number as source_record_key,
         'mother' as role,
-        util.personal_id_of(father_id_number) as member_personal_id_number
+        {{ personal_id_of_read('father_id_number') }} as member_personal_id_number
     from births
 ),
 

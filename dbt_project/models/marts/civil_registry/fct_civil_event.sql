@@ -43,7 +43,7 @@ events as (
         'khai_sinh' as source_table,
         births.birth_registration_number as registration_number,
         parents.role,
-        util.personal_id_of(parents.id_number) as personal_id_number,
+        {{ personal_id_of_read('parents.id_number') }} as personal_id_number,
         null as full_name,
         births.birth_date as event_date,
         births.birth_date_precision as event_date_precision,
