@@ -25,6 +25,11 @@ def run_server(host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
     # never migrates: replicas of two releases may run side by side during an upgrade, and
     # a migration's locks would stall every request; a warehouse behind this release's
     # schema is refused (MigrationRequired) until the operator runs kho migrate.
+    # A data-dictionary mapping kho cannot use is refused before anything starts
+    # (DictionaryMappingError, a SettingsError: the CLI says why in one line).
+    from graphql_api.dictionary import entries as dictionary
+
+    dictionary.current()
     url = warehouse.ensure_warehouse(migrate=False)
     migrations.require_current(url)
     clients.prepare(url)
