@@ -29,7 +29,7 @@ def run_server(host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
     # (DictionaryMappingError, a SettingsError: the CLI says why in one line).
     from graphql_api.dictionary import entries as dictionary
 
-    dictionary.current()
+    dictionary.check_mapping()
     url = warehouse.ensure_warehouse(migrate=False)
     migrations.require_current(url)
     clients.prepare(url)

@@ -222,6 +222,14 @@ def _for_mapping(mapping: Path | None) -> tuple[Entry, ...]:
     return build(schema, rules, codes)
 
 
+def check_mapping() -> dict[str, str]:
+    """The national codes of ``KHO_DICTIONARY_MAPPING`` (none when unset); a file kho cannot
+    use raises ``DictionaryMappingError``. Needs no schema: ``kho serve`` checks before it
+    starts anything."""
+    mapping = load_settings().dictionary_mapping
+    return read_mapping(mapping, field_names()) if mapping is not None else {}
+
+
 def current() -> tuple[Entry, ...]:
     """The dictionary with the national codes of ``KHO_DICTIONARY_MAPPING``, read once per
     process (the API reads it at startup, so a bad file stops it there)."""
