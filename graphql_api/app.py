@@ -1,5 +1,6 @@
 """The ASGI application: its parts built once per process and wired to their routes:
-``/graphql`` (POST, and GraphiQL on GET), the open-data downloads at ``/opendata/``,
+``/graphql`` (POST, and GraphiQL on GET), the open-data downloads at ``/opendata/`` (and
+there the data dictionary and the DCAT catalogue, ``dictionary/files.py``),
 ``/healthz``, ``/readyz`` and ``/metrics`` (``core/metrics.py``), the UI at ``/``;
 cross-origin calls from the origins of ``KHO_CORS_ORIGINS`` only."""
 
@@ -26,6 +27,8 @@ from graphql_api.access.rate_limits import RATE_LIMIT_HEADERS
 from graphql_api.core import metrics
 from graphql_api.core.database import Database
 from graphql_api.core.errors import INTERNAL_MESSAGE, INTERNAL_SERVER_ERROR
+from graphql_api.dictionary import entries as dictionary
+from graphql_api.dictionary.files import DictionaryFiles
 from graphql_api.graphql_endpoint import GatedGraphQL
 from graphql_api.opendata.downloads import Downloads
 from graphql_api.schema import PERSONAL_INPUTS, schema
@@ -70,6 +73,10 @@ def create_app(warehouse_url: str | None = None) -> Starlette:
         schema._schema, PERSONAL_INPUTS, key)) if settings.access_log else None
     gate = Gate(database, settings, access_log)
     downloads = Downloads(database, gate, access_log)
+    # The dictionary with the operator's national codes: a mapping file kho cannot use
+    # stops the process here (DICTIONARY_MAPPING_INVALID), not at the first request.
+    dictionary.current()
+    dictionary_files = DictionaryFiles(database, gate, access_log)
     scrape = metrics.MetricsEndpoint(database, access_log, settings)
 
     async def healthz(request: Request) -> Response:
@@ -134,6 +141,12 @@ def create_app(warehouse_url: str | None = None) -> Starlette:
             # Every method reaches the endpoint, which answers the ones it does not take.
             Route("/graphql", GatedGraphQL(gate, database, access_log,
                                                        settings.api_compiler), methods=None),
+            Route("/opendata/dictionary.json", dictionary_files.json, methods=["GET"],
+                  middleware=GZIPPED),
+            Route("/opendata/dictionary.csv", dictionary_files.csv, methods=["GET"],
+                  middleware=GZIPPED),
+            Route("/opendata/catalog.jsonld", dictionary_files.catalog, methods=["GET"],
+                  middleware=GZIPPED),
             Route("/opendata/{name}.{format}", downloads.download, methods=["GET"],
                   middleware=GZIPPED),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static",

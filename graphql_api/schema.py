@@ -22,6 +22,9 @@ from graphql_api.compiler.executor import CompiledQueries
 from graphql_api.core.document_cache import DocumentCache
 from graphql_api.core.errors import is_coded
 from graphql_api.core.limits import QueryLimits
+from graphql_api.dictionary import entries as dictionary_entries
+from graphql_api.dictionary import queries as dictionary_queries
+from graphql_api.dictionary.queries import DataDictionaryQueries
 from graphql_api.land import permissions as land_permissions
 from graphql_api.land.queries import LandQueries
 from graphql_api.land.types import LandParcel
@@ -45,7 +48,7 @@ SCHEMA_FILE = Path(__file__).with_name("schema.graphql")
 @strawberry.type(description="The province's shared master data.")
 class Query(PersonQueries, OrganizationQueries, LandQueries, AdminUnitQueries, CadreQueries,
             NodeQueries, OpenDataQueries, AccessLogQueries, StewardshipQueries, ViewerQueries,
-            ChangeQueries, QualityQueries):
+            ChangeQueries, QualityQueries, DataDictionaryQueries):
     pass
 
 
@@ -75,7 +78,9 @@ FIELD_RULES = field_rules.apply(schema._schema, [
     civil_registry_permissions.CLASSIFICATION, admin_units_permissions.CLASSIFICATION,
     catalogue.CLASSIFICATION, log_query.CLASSIFICATION, stewardship_permissions.CLASSIFICATION,
     viewer.CLASSIFICATION, changes_permissions.CLASSIFICATION,
-    quality_permissions.CLASSIFICATION])
+    quality_permissions.CLASSIFICATION, dictionary_queries.CLASSIFICATION])
+# The data dictionary describes the fields of this schema, classified as above.
+dictionary_entries.register(schema._schema, FIELD_RULES)
 # Arguments and input fields whose values are personal data (hashed in the access log).
 PERSONAL_INPUTS = persons_permissions.PERSONAL_INPUTS
 

@@ -812,6 +812,30 @@ def serve(host: str, port: int, workers: int) -> None:
         _fail(str(err))
 
 
+@main.group("dictionary")
+def dictionary_group() -> None:
+    """The common data dictionary (dataDictionary, /opendata/dictionary.json)."""
+
+
+@dictionary_group.command("check")
+def dictionary_check() -> None:
+    """Check that the dictionary describes every field kho shares and that the mapping file
+    of KHO_DICTIONARY_MAPPING names them by national codes kho can use; exit 1 if not."""
+    from graphql_api.dictionary import entries
+    from graphql_api.schema import schema
+
+    problems = entries.problems(schema._schema)
+    if problems:
+        _fail("the data dictionary is incomplete:\n  " + "\n  ".join(problems))
+    described = entries.current()  # DictionaryMappingError: a SettingsError, said in a line
+    mapping = load_settings().dictionary_mapping
+    coded = sum(1 for entry in described if entry.national_code)
+    datasets = len({entry.dataset for entry in described})
+    click.echo(f"the data dictionary describes {len(described)} fields of {datasets} datasets; "
+               + (f"{coded} have a national code ({mapping})" if mapping
+                  else "no national codes (KHO_DICTIONARY_MAPPING is not set)"))
+
+
 @main.group("deploy")
 def deploy_group() -> None:
     """Files that install kho's processes as services."""

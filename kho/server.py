@@ -19,7 +19,11 @@ def run_server(host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
     import uvicorn
 
     from graphql_api.access import clients
+    from graphql_api.dictionary import entries as dictionary
 
+    # A data-dictionary mapping kho cannot use is refused before anything starts
+    # (DictionaryMappingError, a SettingsError: the CLI says why in one line).
+    dictionary.check_mapping()
     # Start the embedded server before the workers need it, and prepare what the API's
     # role may read and write (the workers connect as that role, which cannot). The API
     # never migrates: replicas of two releases may run side by side during an upgrade, and

@@ -23,6 +23,10 @@ DBT_PROJECT_DIR = PACKAGED_DBT_PROJECT_DIR if PACKAGED_DBT_PROJECT_DIR.is_dir() 
     else REPO_ROOT / "dbt_project"
 
 
+# Named here, where every variable is read: the mapping file's errors name it too.
+DICTIONARY_MAPPING_VARIABLE = "KHO_DICTIONARY_MAPPING"
+
+
 class SettingsError(ValueError):
     """An environment variable holds a value kho cannot use."""
 
@@ -44,6 +48,9 @@ class Settings:
     # Queries answered by one compiled SQL statement (KHO_API_COMPILER); off: the resolvers.
     api_compiler: bool = True
     audit_anchors: Path | None = None
+    # The file naming kho's fields by the national data dictionary's codes
+    # (KHO_DICTIONARY_MAPPING, graphql_api/dictionary/mapping.py); none by default.
+    dictionary_mapping: Path | None = None
     # Extract and load: tries per source table, the first backoff (doubling), the connect
     # timeout; tables loaded side by side (None: one per core the process may run on).
     source_attempts: int = 3
@@ -110,6 +117,7 @@ def load_settings(environ: os._Environ[str] | dict[str, str] | None = None) -> S
     env = os.environ if environ is None else environ
     home = Path(env.get("KHO_HOME") or Path.cwd() / ".kho").expanduser().resolve()
     anchors = env.get("KHO_AUDIT_ANCHORS")
+    mapping = _value(env, DICTIONARY_MAPPING_VARIABLE)
     return Settings(
         home=home,
         warehouse_url=_url(env, "KHO_WAREHOUSE_URL", "KHO_WAREHOUSE_PASSWORD_FILE"),
@@ -123,6 +131,7 @@ def load_settings(environ: os._Environ[str] | dict[str, str] | None = None) -> S
         access_log=_switch(env, "KHO_ACCESS_LOG", True),
         api_compiler=_switch(env, "KHO_API_COMPILER", True),
         audit_anchors=Path(anchors).expanduser() if anchors else None,
+        dictionary_mapping=Path(mapping).expanduser() if mapping else None,
         source_attempts=_positive_int(env, "KHO_SOURCE_ATTEMPTS", 3),
         source_retry_delay_seconds=_seconds(env, "KHO_SOURCE_RETRY_DELAY", 2.0, zero=True),
         source_connect_timeout_seconds=_seconds(env, "KHO_SOURCE_CONNECT_TIMEOUT", 10.0),

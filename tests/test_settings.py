@@ -234,6 +234,7 @@ DEFAULTS = {
     "KHO_RATE_LIMIT_CLIENT": ("rate_limit_client", 6_000, "6000"),
     "KHO_REDIS_URL": ("redis_url", None, "none"),
     "KHO_AUDIT_ANCHORS": ("audit_anchors", None, "none"),
+    "KHO_DICTIONARY_MAPPING": ("dictionary_mapping", None, "none"),
     "KHO_ACCESS_LOG": ("access_log", True, "`on`"),
     "KHO_SOURCE_ATTEMPTS": ("source_attempts", 3, "3"),
     "KHO_SOURCE_RETRY_DELAY": ("source_retry_delay_seconds", 2.0, "2"),
@@ -281,6 +282,8 @@ def test_ingest_defaults_agree_with_the_settings():
     ("KHO_INCREMENTAL_CRON", "*/5 6-22 * * 1-5", "incremental_cron", "*/5 6-22 * * 1-5"),
     ("KHO_FULL_REFRESH_CRON", "", "full_refresh_cron", "0 2 * * *"),  # empty: unset
     ("KHO_AUDIT_ANCHORS", "/srv/anchors", "audit_anchors", Path("/srv/anchors")),
+    ("KHO_DICTIONARY_MAPPING", "/etc/kho/national-codes.csv", "dictionary_mapping",
+     Path("/etc/kho/national-codes.csv")),
     ("KHO_LOG_FORMAT", "JSON", "log_format", "json"),
     ("KHO_RUN_RETENTION_DAYS", "30", "run_retention_days", 30),
     ("KHO_MAX_PUBLICATION_AGE_HOURS", "0.5", "max_publication_age_hours", 0.5),

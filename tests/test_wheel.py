@@ -92,6 +92,7 @@ def test_the_wheel_carries_the_dbt_project_and_the_web_assets(installed):
     vendor = api_file.parent / "static" / "vendor"
     assert (vendor / "graphiql@3.8.3" / "graphiql.min.js").is_file()
     assert (api_file.parent / "static" / "index.html").is_file()
+    assert (api_file.parent / "dictionary" / "fields.csv").is_file()
 
 
 def test_the_installed_kho_runs_the_pipelines_from_its_own_dbt_project(installed, tmp_path):

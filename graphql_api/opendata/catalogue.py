@@ -15,6 +15,12 @@ from graphql_api.access.grants import ANY, DataClass, Need, open_
 from graphql_api.core.context import Info
 
 LICENCE = "CC BY 4.0"
+LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/"
+# How often a dataset changes, as the EU's frequency vocabulary names it (DCAT's
+# accrualPeriodicity): the sectoral datasets with every publication (the incremental ingest
+# runs every 15 minutes by default, KHO_INCREMENTAL_CRON), admin units when the State
+# reorganises them.
+CONTINUOUS, IRREGULAR = "continuous", "irregular"
 
 
 @dataclass(frozen=True)
@@ -23,6 +29,7 @@ class DatasetSpec:
     title_vi: str
     title_en: str
     description: str
+    description_vi: str
     owner: str
     dataset: str  # the grant that governs it
     data_class: DataClass
@@ -31,6 +38,7 @@ class DatasetSpec:
     columns: tuple[str, ...] = ()
     where: str = "true"
     geojson: bool = False
+    update_frequency: str = CONTINUOUS
 
 
 CATALOGUE = (
@@ -38,14 +46,18 @@ CATALOGUE = (
         "admin_units", "Đơn vị hành chính", "Administrative units",
         "Provinces, legacy districts and communes of both generations (before and after "
         "1 July 2025), with codes, names, parents and centre coordinates.",
+        "Tỉnh, huyện (cũ) và xã của cả hai thế hệ (trước và sau ngày 01/07/2025), với mã, "
+        "tên, đơn vị cấp trên và toạ độ trung tâm.",
         "Sở Nội vụ (Department of Home Affairs)", ANY, DataClass.OPEN, "dim_admin_unit",
         ("admin_unit_id", "generation", "level", "admin_unit_code", "admin_unit_name",
          "short_name", "unit_type", "parent_admin_unit_id", "province_code", "latitude",
-         "longitude", "area_km2")),
+         "longitude", "area_km2"), update_frequency=IRREGULAR),
     DatasetSpec(
         "land_parcels", "Thửa đất", "Land parcels",
         "Every parcel of the land register: commune (legacy and current), map sheet, parcel "
         "number, area, land use, planning zone and boundary. No holders.",
+        "Mọi thửa đất của sổ địa chính: xã (cũ và hiện hành), tờ bản đồ, số thửa, diện tích, "
+        "loại đất, khu quy hoạch và ranh giới. Không có người sử dụng đất.",
         "Sở Nông nghiệp và Môi trường (Department of Agriculture and Environment)", "land",
         DataClass.OPEN, "dim_land_parcel",
         ("land_parcel_id", "legacy_commune_code", "current_commune_code", "map_sheet_number",
@@ -55,6 +67,8 @@ CATALOGUE = (
         "enterprises", "Doanh nghiệp và hộ kinh doanh", "Enterprises and household businesses",
         "Public registration facts of enterprises, branches and household businesses: code, "
         "name, legal form, industry, status, address, registration date.",
+        "Thông tin đăng ký công khai của doanh nghiệp, chi nhánh và hộ kinh doanh: mã, tên, "
+        "loại hình, ngành, tình trạng, địa chỉ, ngày đăng ký.",
         "Sở Tài chính (Department of Finance)", "enterprise", DataClass.OPEN,
         "dim_organization",
         ("organization_id", "organization_type", "enterprise_code", "registration_number",
@@ -65,20 +79,26 @@ CATALOGUE = (
     DatasetSpec(
         "land_rights", "Quyền sử dụng đất", "Land-use rights",
         "Who holds each parcel, in what share, from and until when; holders' names are "
-        "personal data.", "Sở Nông nghiệp và Môi trường (Department of Agriculture and "
+        "personal data.",
+        "Ai sử dụng thửa đất nào, với tỷ lệ nào, từ khi nào đến khi nào; tên người sử dụng đất "
+        "là dữ liệu cá nhân.", "Sở Nông nghiệp và Môi trường (Department of Agriculture and "
         "Environment)", "land", DataClass.SHARED, "fct_land_right"),
     DatasetSpec(
         "persons", "Công dân", "Persons",
         "The person master record: one per real person across the agency systems, with "
-        "name, ID numbers, birth and death.", "Công an tỉnh (Provincial Police)", ANY,
-        DataClass.PERSONAL, "dim_person"),
+        "name, ID numbers, birth and death.",
+        "Bản ghi dữ liệu chủ về công dân: mỗi người một bản ghi trên mọi hệ thống của các "
+        "cơ quan, với họ tên, số giấy tờ, ngày sinh, ngày mất.",
+        "Công an tỉnh (Provincial Police)", ANY, DataClass.PERSONAL, "dim_person"),
     DatasetSpec(
         "civil_events", "Hộ tịch", "Civil registry events",
-        "Births, marriages and deaths as registered.", "Sở Tư pháp (Department of Justice)",
+        "Births, marriages and deaths as registered.",
+        "Khai sinh, kết hôn và khai tử như đã đăng ký.", "Sở Tư pháp (Department of Justice)",
         "civil_registry", DataClass.PERSONAL, "fct_civil_event"),
     DatasetSpec(
         "employment", "Cán bộ, công chức", "Civil servants",
         "Assignments of civil servants to state agencies: position, grade and salary.",
+        "Việc bổ nhiệm cán bộ, công chức vào cơ quan nhà nước: chức vụ, ngạch và hệ số lương.",
         "Sở Nội vụ (Department of Home Affairs)", "cadre", DataClass.SHARED, "fct_employment"),
 )
 BY_NAME = {spec.name: spec for spec in CATALOGUE}
@@ -97,7 +117,11 @@ class Dataset:
     title_vi: str
     title_en: str
     description: str
+    description_vi: str = strawberry.field(description="The description in Vietnamese.")
     owning_agency: str
+    update_frequency: str = strawberry.field(
+        description="continuous (with every publication) or irregular (admin units, when "
+                    "the State reorganises them).")
     licence: str | None = strawberry.field(description="For open datasets.")
     classification: DataClassification
     grant: str | None = strawberry.field(
@@ -131,7 +155,8 @@ class OpenDataQueries:
                                         str(row["change_cursor"])) if row else ({}, None, None)
         return [Dataset(
             name=spec.name, title_vi=spec.title_vi, title_en=spec.title_en,
-            description=spec.description, owning_agency=spec.owner,
+            description=spec.description, description_vi=spec.description_vi,
+            owning_agency=spec.owner, update_frequency=spec.update_frequency,
             licence=LICENCE if spec.data_class is DataClass.OPEN else None,
             classification=DataClassification(spec.data_class.label),
             grant=None if spec.data_class is DataClass.OPEN else str(
