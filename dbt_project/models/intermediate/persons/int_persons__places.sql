@@ -88,25 +88,43 @@ current_paths as (
     having count(*) = 1
 ),
 
-addresses as (
+-- Each address's parts in order. Most parts name a commune, district or province that many
+-- addresses share: each distinct part is read once (part_keys), and each address's keys
+-- are built once (materialized: the windows below read them several times).
+address_parts as (
     select
-        person_mention_id,
-        parts,
-        array(
-            select util.admin_unit_name_key(part.value)
-            from unnest(parts) with ordinality as part (value, position)
-            order by part.position
-        ) as part_keys
-    from (
-        select
-            person_mention_id,
-            string_to_array(residence_address, ',') as parts
-        from mentions
-        where residence_commune_code is null and residence_address is not null
-    ) as split
+        mentions.person_mention_id,
+        string_to_array(mentions.residence_address, ',') as parts,
+        part.value as part,
+        part.position
+    from mentions
+    cross join
+        lateral unnest(
+            string_to_array(mentions.residence_address, ',')
+        ) with ordinality as part (value, position)
+    where mentions.residence_commune_code is null and mentions.residence_address is not null
 ),
 
-address_windows as (
+part_keys as (
+    select
+        part,
+        util.admin_unit_name_key(part) as part_key
+    from (select distinct part from address_parts) as distinct_parts
+),
+
+addresses as materialized (
+    select
+        address_parts.person_mention_id,
+        address_parts.parts,
+        array_agg(part_keys.part_key order by address_parts.position) as part_keys
+    from address_parts
+    inner join part_keys on address_parts.part = part_keys.part
+    group by address_parts.person_mention_id, address_parts.parts
+),
+
+-- Every window of two and three consecutive parts, once (materialized: then one join with
+-- the paths below, not a search of them per address).
+address_windows as materialized (
     select
         addresses.person_mention_id,
         addresses.parts,
