@@ -46,11 +46,21 @@ name_frequencies as (
     group by spellings.name_match_key
 ),
 
+-- Each group's names as match keys (the group keeps them beside its spellings), and as
+-- family and given words.
+anchor_match_keys as (
+    select
+        anchors.identity_key as anchor_key,
+        spellings.name_match_key,
+        anchors.id_birth_year
+    from anchors
+    cross join lateral unnest(anchors.name_match_keys) as spellings (name_match_key)
+),
+
 anchor_names as (
     select
         anchors.identity_key as anchor_key,
         spellings.name_key,
-        util.name_match_key(spellings.name_key) as name_match_key,
         split_part(spellings.name_key, ' ', 1) as family_word,
         reverse(split_part(reverse(spellings.name_key), ' ', 1)) as given_word,
         anchors.id_birth_year
@@ -88,36 +98,66 @@ unanchored_day_words as (
     ) as words (word)
 ),
 
-unanchored_names as (
+-- Each group without a personal ID with each birth year it states (or none).
+unanchored_years as (
     select
         unanchored.identity_key,
-        spellings.name_key,
-        util.name_match_key(spellings.name_key) as name_match_key,
-        split_part(spellings.name_key, ' ', 1) as family_word,
-        reverse(split_part(reverse(spellings.name_key), ' ', 1)) as given_word,
+        unanchored.name_keys,
+        unanchored.name_match_keys,
         stated.birth_year
     from unanchored
-    cross join lateral unnest(unanchored.name_keys) as spellings (name_key)
     cross join
         lateral unnest(
             coalesce(unanchored.stated_birth_years, array[null::integer])
         ) as stated (birth_year)
 ),
 
+unanchored_names as (
+    select
+        unanchored_years.identity_key,
+        spellings.name_key,
+        split_part(spellings.name_key, ' ', 1) as family_word,
+        reverse(split_part(reverse(spellings.name_key), ' ', 1)) as given_word,
+        unanchored_years.birth_year
+    from unanchored_years
+    cross join lateral unnest(unanchored_years.name_keys) as spellings (name_key)
+),
+
+-- The same as match keys, with how many personal-ID groups give each.
+unanchored_match_keys as (
+    select
+        unanchored_years.identity_key,
+        spellings.name_match_key,
+        unanchored_years.birth_year,
+        coalesce(name_frequencies.anchors_with_name, 0) as anchors_with_name
+    from unanchored_years
+    cross join lateral unnest(unanchored_years.name_match_keys) as spellings (name_match_key)
+    left join name_frequencies on spellings.name_match_key = name_frequencies.name_match_key
+),
+
+-- The first rule in two joins on equalities: the same name and birth year; and the same
+-- name alone, for a group that states no year or gives a rare name (few of either).
 blocked as (
     select
-        unanchored_names.identity_key,
-        anchor_names.anchor_key,
+        unanchored_match_keys.identity_key,
+        anchor_match_keys.anchor_key,
         'same_name' as blocking_rule
-    from unanchored_names
-    inner join anchor_names
-        on unanchored_names.name_match_key = anchor_names.name_match_key
-    inner join name_frequencies
-        on unanchored_names.name_match_key = name_frequencies.name_match_key
+    from unanchored_match_keys
+    inner join anchor_match_keys
+        on
+            unanchored_match_keys.name_match_key = anchor_match_keys.name_match_key
+            and unanchored_match_keys.birth_year = anchor_match_keys.id_birth_year
+    union all
+    select
+        unanchored_match_keys.identity_key,
+        anchor_match_keys.anchor_key,
+        'same_name' as blocking_rule
+    from unanchored_match_keys
+    inner join anchor_match_keys
+        on unanchored_match_keys.name_match_key = anchor_match_keys.name_match_key
     where
-        unanchored_names.birth_year = anchor_names.id_birth_year
-        or unanchored_names.birth_year is null
-        or name_frequencies.anchors_with_name <= {{ var('person_rare_name_anchors') }}
+        unanchored_match_keys.birth_year is null
+        or unanchored_match_keys.anchors_with_name <= {{ var('person_rare_name_anchors') }}
     union all
     select
         unanchored_names.identity_key,
