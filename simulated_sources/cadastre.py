@@ -21,7 +21,6 @@ from __future__ import annotations
 import math
 import random
 from collections import defaultdict
-from collections.abc import Iterable
 from datetime import date
 from typing import TYPE_CHECKING
 
