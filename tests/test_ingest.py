@@ -357,7 +357,7 @@ def test_a_corrupt_boundary_is_quarantined_with_its_code_and_released_when_fixed
                                     "and record_key = any(%s) and released_at is null",
                     (list(planted),))
     assert rows(site.warehouse, "select count(*) from raw_land.thua_dat where id = any(%s) "
-                                "and _geometry_wgs84 like 'POLYGON((10_.% 10.%))'",
+                                "and _geometry_wgs84 like 'POLYGON((10_.%% 10.%%))'",
                 (list(planted),)) == [(4,)]
 
 

@@ -16,16 +16,17 @@ that code and hold the row in quarantine under it (see contracts.TYPES).
 from __future__ import annotations
 
 import functools
-import math
 import re
+import warnings
 from collections.abc import Sequence
 
+import numpy as np
+import shapely
 from pyproj import CRS, Transformer
 
 UNPARSEABLE = "unparseable_geometry"
 UNKNOWN_CRS = "unknown_crs"
 OUT_OF_ZONE = "out_of_zone_geometry"
-PROBLEMS = (UNPARSEABLE, UNKNOWN_CRS, OUT_OF_ZONE)
 # The columns the transformation adds to a landed row (kho's, hence the underscore).
 WGS84_COLUMN = "_geometry_wgs84"
 PROBLEM_COLUMN = "_geometry_problem"
@@ -42,11 +43,6 @@ TM3_MERIDIANS = (102.0, 108.5)
 ZONE_HALF_WIDTH = 2.0
 LATITUDES = (8.0, 24.0)
 DECIMALS = 7  # about a centimetre
-
-_POLYGON = re.compile(r"\s*POLYGON\s*\(\(([^()]*)\)\)\s*", re.IGNORECASE)
-_NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
-_POINT = re.compile(rf"\s*({_NUMBER})\s+({_NUMBER})\s*")
-
 
 @functools.cache
 def zone_meridian(name: str) -> float | None:
@@ -73,58 +69,57 @@ def _to_wgs84(meridian: float) -> Transformer:
 
 
 def parse_polygon(wkt: str) -> list[tuple[float, float]] | None:
-    """The ring of a simple WKT polygon (closed, at least four points, finite), or None."""
-    match = _POLYGON.fullmatch(wkt)
-    if not match:
+    """The exterior ring of a WKT polygon (2D, finite), or None."""
+    (polygon,) = _polygons([wkt])
+    if polygon is None:
         return None
-    ring = []
-    for point in match[1].split(","):
-        xy = _POINT.fullmatch(point)
-        if not xy:
-            return None
-        x, y = float(xy[1]), float(xy[2])
-        if not (math.isfinite(x) and math.isfinite(y)):
-            return None
-        ring.append((x, y))
-    if len(ring) < 4 or ring[0] != ring[-1]:
-        return None
-    return ring
+    return [(x, y) for x, y in shapely.get_coordinates(polygon.exterior).tolist()]
+
+
+def _polygons(texts: Sequence[str | None]) -> np.ndarray:
+    """Each text read as a 2D polygon with finite coordinates, else None."""
+    with warnings.catch_warnings():  # an unreadable text is an answer here, not a warning
+        warnings.simplefilter("ignore", RuntimeWarning)
+        geometries = shapely.from_wkt(np.array(texts, dtype=object), on_invalid="ignore")
+    polygon = ((shapely.get_type_id(geometries) == shapely.GeometryType.POLYGON)
+               & ~shapely.has_z(geometries) & ~shapely.is_empty(geometries))
+    coordinates, owner = shapely.get_coordinates(geometries, return_index=True)
+    infinite = np.bincount(owner, weights=~np.isfinite(coordinates).all(axis=1),
+                           minlength=len(texts)) > 0
+    return np.where(polygon & ~infinite, geometries, None)
 
 
 def boundaries_to_wgs84(rows: Sequence[tuple[str | None, str | None]]
                         ) -> list[tuple[str | None, str | None]]:
     """For each (boundary WKT, coordinate system name): (the boundary in WGS 84 as WKT,
-    None), or (None, problem code), or (None, None) when there is no boundary. One pyproj
-    call per zone for the whole batch."""
+    None), or (None, problem code), or (None, None) when there is no boundary. The batch is
+    read, transformed (one pyproj call per zone) and written by vectorised calls."""
+    texts = [wkt if wkt is not None and wkt.strip() else None for wkt, _ in rows]
+    polygons = _polygons(texts)
     results: list[tuple[str | None, str | None]] = [(None, None)] * len(rows)
-    by_zone: dict[float, list[tuple[int, list[tuple[float, float]]]]] = {}
-    for i, (wkt, system) in enumerate(rows):
-        if wkt is None or not wkt.strip():
+    by_zone: dict[float, list[int]] = {}
+    for i, (text, polygon, (_, system)) in enumerate(zip(texts, polygons, rows, strict=True)):
+        if text is None:
             continue
-        ring = parse_polygon(wkt)
-        if ring is None:
+        if polygon is None:
             results[i] = (None, UNPARSEABLE)
             continue
         meridian = zone_meridian(system) if system else None
         if meridian is None:
             results[i] = (None, UNKNOWN_CRS)
             continue
-        by_zone.setdefault(meridian, []).append((i, ring))
-    for meridian, rings in by_zone.items():
-        xs = [x for _, ring in rings for x, _ in ring]
-        ys = [y for _, ring in rings for _, y in ring]
-        lons, lats = _to_wgs84(meridian).transform(xs, ys, errcheck=False)
-        start = 0
-        for i, ring in rings:
-            points = list(zip(lons[start:start + len(ring)], lats[start:start + len(ring)],
-                              strict=True))
-            start += len(ring)
-            if not all(math.isfinite(lon) and math.isfinite(lat)
-                       and abs(lon - meridian) <= ZONE_HALF_WIDTH
-                       and LATITUDES[0] <= lat <= LATITUDES[1] for lon, lat in points):
-                results[i] = (None, OUT_OF_ZONE)
-                continue
-            text = ", ".join(f"{round(lon, DECIMALS)} {round(lat, DECIMALS)}"
-                             for lon, lat in points)
-            results[i] = (f"POLYGON(({text}))", None)
+        by_zone.setdefault(meridian, []).append(i)
+    for meridian, indices in by_zone.items():
+        zone = polygons[indices]
+        coordinates, owner = shapely.get_coordinates(zone, return_index=True)
+        lons, lats = _to_wgs84(meridian).transform(coordinates[:, 0], coordinates[:, 1],
+                                                   errcheck=False)
+        inside = (np.isfinite(lons) & np.isfinite(lats)
+                  & (np.abs(lons - meridian) <= ZONE_HALF_WIDTH)
+                  & (lats >= LATITUDES[0]) & (lats <= LATITUDES[1]))
+        outside = np.bincount(owner, weights=~inside, minlength=len(indices)) > 0
+        moved = shapely.set_coordinates(zone.copy(), np.column_stack([lons, lats]))
+        texts_wgs84 = shapely.to_wkt(moved, rounding_precision=DECIMALS, trim=True)
+        for i, out, text in zip(indices, outside.tolist(), texts_wgs84.tolist(), strict=True):
+            results[i] = (None, OUT_OF_ZONE) if out else (text.replace(" ((", "((", 1), None)
     return results
