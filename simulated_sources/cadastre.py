@@ -124,31 +124,31 @@ def strip_kind(below: list[Parcel] | None, above: list[Parcel] | None) -> str:
 
 
 def sheet_rectangles(parcels: list[Parcel], strips: random.Random | None = None
-                     ) -> tuple[float, float, dict[int, list], list[tuple[str, float, list]]]:
+                     ) -> tuple[float, float, dict[int, list], list[tuple[str, float, str, list]]]:
     """Width, height, each parcel's rectangle (by parcel_no, corners in metres from the
-    sheet's lower left corner) and the strips' (land use, area, rectangle) of a sheet its
-    parcels and strips fill exactly. ``strips`` draws the strips' widths; without it the
-    sheet has none."""
+    sheet's lower left corner) and the strips' (land use, area, planning zone, rectangle)
+    of a sheet its parcels and strips fill exactly. ``strips`` draws the strips' widths;
+    without it the sheet has none. A strip lies in the planning zone of the row above it."""
     width = sheet_width(parcels)
     rectangles: dict[int, list] = {}
-    laid_strips: list[tuple[str, float, list]] = []
+    laid_strips: list[tuple[str, float, str, list]] = []
     y = 0.0
 
-    def strip(kind: str) -> None:
+    def strip(kind: str, zone: str) -> None:
         nonlocal y
         low, high = STRIP_WIDTHS[kind]
         area = round(width * strips.uniform(low, high), 1)
         height = area / width
-        laid_strips.append((kind, area, [(0.0, y), (width, y), (width, y + height),
-                                         (0.0, y + height)]))
+        laid_strips.append((kind, area, zone, [(0.0, y), (width, y), (width, y + height),
+                                               (0.0, y + height)]))
         y += height
 
     rows = sheet_rows(parcels, width)
-    if strips is not None and len(parcels) > 1:
-        strip(strip_kind(None, rows[0]))  # along the sheet's lower edge
+    if strips is not None and len(parcels) > 1:  # along the sheet's lower edge
+        strip(strip_kind(None, rows[0]), rows[0][0].planning_zone)
     for i, row in enumerate(rows):
         if strips is not None and i:
-            strip(strip_kind(rows[i - 1], row))
+            strip(strip_kind(rows[i - 1], row), row[0].planning_zone)
         height = sum(p.area_m2 for p in row) / width
         x = 0.0
         for parcel in row:
@@ -187,11 +187,11 @@ def lay_out(parcels: list[Parcel], communes: dict[str, Commune], seed: int) -> l
                                              natural_depth(p), p.parcel_number))
             width, height, rectangles, strips = sheet_rectangles(on_sheet, strip_rng)
             last_number = max(p.parcel_number for p in on_sheet)
-            for i, (kind, area, corners) in enumerate(strips):
+            for i, (kind, area, zone, corners) in enumerate(strips):
                 strip = Parcel(
                     parcel_no=next_no, commune=code, map_sheet=number,
                     parcel_number=last_number + 1 + i, area_m2=area, land_use=kind,
-                    planning_zone=None, polygon=[], holders=[], certificate_serial=None,
+                    planning_zone=zone, polygon=[], holders=[], certificate_serial=None,
                     certificate_issued_on=None, held_since=STATE_LAND_SINCE)
                 next_no += 1
                 added.append(strip)

@@ -171,7 +171,7 @@ class Parcel:
     parcel_number: int
     area_m2: float
     land_use: str
-    planning_zone: str | None
+    planning_zone: str
     # VN-2000 TM-3 metres (easting, northing), a closed ring; see cadastre.
     polygon: list[tuple[float, float]]
     # None of them for a strip of road or canal (state land, see cadastre.lay_out).

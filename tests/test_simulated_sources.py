@@ -935,6 +935,7 @@ def test_roads_and_canals_are_long_thin_strips_of_state_land():
     assert on_sheets == set(highest)
     for strip, polygon in zip(strips, vn2000_polygons(strips), strict=True):
         assert strip.holders == [] and strip.certificate_serial is None
+        assert strip.planning_zone in PLANNING_ZONES
         assert strip.parcel_number > highest[(strip.commune, strip.map_sheet)]
         corners = polygon.minimum_rotated_rectangle.exterior.coords
         short, long = sorted(math.dist(corners[i], corners[i + 1]) for i in range(2))
