@@ -118,6 +118,8 @@ class World:
         self.used_ids = {x.personal_id for x in province.persons}
         self.married = {n for m in province.marriages for n in (m.husband_no, m.wife_no)}
         self.transfers = sum(len(x.transfers) for x in province.parcels)
+        # Roads and canals (state land, no holder) are never sold.
+        self.held_parcels = [x for x in province.parcels if x.holders]
         self.employments: dict[int, list[Employment]] = {}
         for e in province.employments:
             self.employments.setdefault(e.person_no, []).append(e)
@@ -155,7 +157,7 @@ class World:
             (lambda: scale * BIRTHS_PER_PERSON, self._birth),
             (lambda: scale * DEATHS_PER_PERSON, self._death),
             (lambda: scale * MARRIAGES_PER_PERSON, self._marriage),
-            (lambda: len(p.parcels) * TRANSFERS_PER_PARCEL, self._transfer),
+            (lambda: len(self.held_parcels) * TRANSFERS_PER_PARCEL, self._transfer),
             (lambda: sum(1 for o in self.businesses if o.kind == "enterprise")
              * NEW_ENTERPRISES_PER_ENTERPRISE, self._new_enterprise),
             (lambda: len(self.businesses) * STATUS_CHANGES_PER_ENTERPRISE, self._status_change),
@@ -231,7 +233,7 @@ class World:
         return Event("marriage", m)
 
     def _transfer(self, day: date, rng: random.Random) -> Event | None:
-        parcel = self.p.parcels[rng.randrange(len(self.p.parcels))]
+        parcel = self.held_parcels[rng.randrange(len(self.held_parcels))]
         if parcel.held_since >= day:
             return None
         if rng.random() < 0.9:

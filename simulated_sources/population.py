@@ -172,10 +172,12 @@ class Parcel:
     area_m2: float
     land_use: str
     planning_zone: str
+    # VN-2000 TM-3 metres (easting, northing), a closed ring; see cadastre.
     polygon: list[tuple[float, float]]
+    # None of them for a strip of road or canal (state land, see cadastre.lay_out).
     holders: list[Holding]
-    certificate_serial: str
-    certificate_issued_on: date
+    certificate_serial: str | None
+    certificate_issued_on: date | None
     held_since: date
     transfers: list[Transfer] = field(default_factory=list)
 
@@ -561,7 +563,7 @@ class _Generator:
         for parcel in parcels:
             for transfer in parcel.transfers:
                 transfer.transfer_no = next(transfer_no)
-        cadastre.lay_out(parcels, self.commune_by_code, self.seed)
+        parcels += cadastre.lay_out(parcels, self.commune_by_code, self.seed)
         return parcels
 
 

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from simulated_sources.cadastre import VN2000_LONG_AN_NAME, wkt_polygon
 from simulated_sources.noise import (
     Defect,
     NoiseNote,
@@ -177,12 +178,13 @@ def land_user_ids(province: Province, settings: NoiseSettings) -> dict[tuple[str
 
 
 def thua_dat_record(r: Renderer, parcel: Parcel) -> Record:
-    ring = ", ".join(f"{x} {y}" for x, y in parcel.polygon)
+    """A parcel with its boundary in VN-2000 TM-3 metres, the system named beside it."""
     return r.emit({
         "id": parcel.parcel_no, "ma_xa": parcel.commune, "so_to_ban_do": parcel.map_sheet,
         "so_thua": parcel.parcel_number, "dien_tich": parcel.area_m2,
         "ma_loai_dat": parcel.land_use, "khu_quy_hoach": parcel.planning_zone,
-        "ranh_gioi": f"POLYGON(({ring}))", "ngay_cap_nhat": r.touched(parcel.held_since),
+        "ranh_gioi": wkt_polygon(parcel.polygon), "he_toa_do": VN2000_LONG_AN_NAME,
+        "ngay_cap_nhat": r.touched(parcel.held_since),
     }, [("parcel", "parcel", parcel.parcel_no)])
 
 
@@ -248,7 +250,8 @@ def giay_chung_nhan_record(r: Renderer, parcel: Parcel) -> Record:
 
 def _giay_chung_nhan(r: Renderer) -> Iterator[Record]:
     for parcel in r.province.parcels:
-        yield giay_chung_nhan_record(r, parcel)
+        if parcel.certificate_serial is not None:  # roads and canals have none
+            yield giay_chung_nhan_record(r, parcel)
 
 
 def quyen_su_dung_record(r: Renderer, right_id: int, parcel: Parcel, holding: Holding,
@@ -520,7 +523,8 @@ TABLES: tuple[SourceTable, ...] = (
     SourceTable("land", "thua_dat", (
         ("id", "integer"), ("ma_xa", "varchar(5)"), ("so_to_ban_do", "integer"),
         ("so_thua", "integer"), ("dien_tich", "numeric(14,1)"), ("ma_loai_dat", "varchar(5)"),
-        ("khu_quy_hoach", "varchar(100)"), ("ranh_gioi", "text"), ("ngay_cap_nhat", "timestamp"),
+        ("khu_quy_hoach", "varchar(100)"), ("ranh_gioi", "text"), ("he_toa_do", "varchar(40)"),
+        ("ngay_cap_nhat", "timestamp"),
     ), "id", "ngay_cap_nhat", _thua_dat,
        (("dien_tich", "negative_area", None), ("ma_loai_dat", "unknown_code", "land_use"),
         ("ma_xa", "unknown_code", "commune"))),

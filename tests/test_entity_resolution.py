@@ -153,10 +153,10 @@ def plant_joint_holding(deployment: Deployment, holders: list[str]) -> None:
     with psycopg.connect(deployment.source_url("land")) as land:
         (parcel,) = land.execute(
             "insert into thua_dat (id, ma_xa, so_to_ban_do, so_thua, dien_tich, ma_loai_dat, "
-            "khu_quy_hoach, ranh_gioi, ngay_cap_nhat) "
+            "khu_quy_hoach, ranh_gioi, he_toa_do, ngay_cap_nhat) "
             "select (select max(id) + 1 from thua_dat), ma_xa, so_to_ban_do, "
             "(select max(so_thua) + 1 from thua_dat), dien_tich, ma_loai_dat, khu_quy_hoach, "
-            "ranh_gioi, now() from thua_dat where id = (select min(id) from thua_dat) "
+            "ranh_gioi, he_toa_do, now() from thua_dat where id = (select min(id) from thua_dat) "
             "returning id").fetchone()
         for holder in holders:
             land.execute(

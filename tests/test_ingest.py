@@ -27,6 +27,7 @@ from psycopg import sql
 from kho import db, migrations
 from kho.settings import SOURCES, source_url_variable
 from pipelines.reference import codes
+from pipelines.sources import geometry
 from pipelines.sources.contracts import CONTRACTS
 from pipelines.sources.extract_load import (
     IngestSettings,
@@ -35,7 +36,9 @@ from pipelines.sources.extract_load import (
     ensure_raw_table,
     load_table,
 )
-from pipelines.sources.readers import SourceUnavailable
+from pipelines.sources.readers import PostgresReader, SourceUnavailable, SqlAlchemyReader
+from simulated_sources import cadastre
+from simulated_sources.admin_units import long_an_communes
 from tests.conftest import Deployment, free_port, make_deployment, teardown_deployment
 
 SCALE = 3000
@@ -284,6 +287,100 @@ def test_a_broken_value_lands_set_aside_and_its_correction_clears_it(site):
     # The row lands with the value as the source wrote it and the rule it breaks.
     assert landed[broken_id] == ["-7.0", {"dien_tich": "negative_value"}]
     assert result.warehouse_rows == result.source_rows
+
+
+def test_the_raw_layer_keeps_the_register_boundary_beside_its_wgs84_one(site):
+    """The land register keeps VN-2000 metres and names the system; the load adds the
+    boundary in WGS 84, inside the province, and keeps both."""
+    landed = rows(site.warehouse, "select ranh_gioi, he_toa_do, _geometry_wgs84, "
+                                  "_geometry_problem from raw_land.thua_dat "
+                                  "where _deleted_at is null")
+    assert len(landed) > SCALE // 2
+    to_wgs84 = cadastre.to_wgs84()
+    lons = [c.lon for c in long_an_communes()]
+    lats = [c.lat for c in long_an_communes()]
+    for vn2000, system, wgs84, problem in landed:
+        assert system == cadastre.VN2000_LONG_AN_NAME and problem is None
+        metres = geometry.parse_polygon(vn2000)
+        degrees = geometry.parse_polygon(wgs84)
+        assert len(metres) == len(degrees) == 5
+        assert all(300_000 < e < 700_000 and 1_000_000 < n < 1_300_000 for e, n in metres)
+        for (e, n), (lon, lat) in zip(metres, degrees, strict=True):
+            assert (lon, lat) == pytest.approx(to_wgs84.transform(e, n), abs=2e-7)
+            assert min(lons) - 0.05 < lon < max(lons) + 0.05
+            assert min(lats) - 0.05 < lat < max(lats) + 0.05
+
+
+def test_a_corrupt_boundary_is_quarantined_with_its_code_and_released_when_fixed(site):
+    contract = next(c for c in CONTRACTS if c.raw_table == "raw_land.thua_dat")
+    parcels = rows(site.warehouse, "select id, ranh_gioi from raw_land.thua_dat "
+                                   "where _value_problems is null and _deleted_at is null "
+                                   "and id not in (select record_key from quarantine.rows "
+                                   "where table_name = 'thua_dat' and released_at is null) "
+                                   "order by id::integer limit 4")
+    (unreadable, good_a), (in_degrees, good_b), (unknown, _), (unnamed, _) = parcels
+    ring = geometry.parse_polygon(good_b)
+    lons, lats = cadastre.to_wgs84().transform([x for x, _ in ring], [y for _, y in ring])
+    planted = {
+        unreadable: ("ranh_gioi", "POLYGON((594253.1 1175005.3, 594284.8))"),
+        # Longitude / latitude written where the register keeps metres.
+        in_degrees: ("ranh_gioi", "POLYGON(({}))".format(", ".join(
+            f"{lon:.7f} {lat:.7f}" for lon, lat in zip(lons, lats, strict=True)))),
+        unknown: ("he_toa_do", "HN-72"),
+        unnamed: ("he_toa_do", " "),
+    }
+    for parcel_id, (column, value) in planted.items():
+        _update_parcel(site, column, value, parcel_id)
+    held = load_table(site.warehouse, site.sources["land"], contract)
+    assert held.rows_quarantined >= 4  # and what the overlap read again of earlier tests'
+    assert held.warehouse_rows == held.source_rows
+    quarantined = {key: (rule, column, value) for key, rule, column, value in rows(
+        site.warehouse, "select record_key, rule, column_name, value from quarantine.rows "
+                        "where table_name = 'thua_dat' and released_at is null "
+                        "and record_key = any(%s)", (list(planted),))}
+    assert quarantined == {
+        unreadable: ("unparseable_geometry", "ranh_gioi", planted[unreadable][1]),
+        in_degrees: ("out_of_zone_geometry", "ranh_gioi", planted[in_degrees][1]),
+        unknown: ("unknown_crs", "he_toa_do", "HN-72"),
+        unnamed: ("missing_required", "he_toa_do", " "),
+    }
+    # The raw layer keeps the last good version of each.
+    assert rows(site.warehouse, "select ranh_gioi from raw_land.thua_dat where id = %s",
+                (unreadable,)) == [(good_a,)]
+    for parcel_id, (column, _) in planted.items():
+        _update_parcel(site, column, good_a if parcel_id == unreadable else
+                       good_b if parcel_id == in_degrees else cadastre.VN2000_LONG_AN_NAME,
+                       parcel_id)
+    fixed = load_table(site.warehouse, site.sources["land"], contract)
+    assert fixed.rows_released == 4
+    assert not rows(site.warehouse, "select from quarantine.rows where table_name = 'thua_dat' "
+                                    "and record_key = any(%s) and released_at is null",
+                    (list(planted),))
+    assert rows(site.warehouse, "select count(*) from raw_land.thua_dat where id = any(%s) "
+                                "and _geometry_wgs84 like 'POLYGON((10_.%% 10.%%))'",
+                (list(planted),)) == [(4,)]
+
+
+def test_both_readers_derive_the_same_wgs84_boundaries(site):
+    """The boundary is transformed as rows stream in, whichever way the source is read:
+    PostgreSQL's COPY and the SQLAlchemy cursor other databases (MariaDB) are read with give
+    the same rows, derived columns included."""
+    contract = next(c for c in CONTRACTS if c.raw_table == "raw_land.thua_dat")
+    landed = {}
+    with psycopg.connect(db.libpq_url(site.warehouse)) as conn:
+        for kind in (PostgresReader, SqlAlchemyReader):
+            table = sql.Identifier(f"read_by_{kind.__name__.lower()}")
+            conn.execute(sql.SQL("create temp table {} ({})").format(table, sql.SQL(", ").join(
+                sql.SQL("{} text").format(sql.Identifier(c)) for c in contract.column_names)))
+            with kind(site.sources["land"], contract, 10, 600).open() as reader, \
+                    conn.cursor().copy(sql.SQL("copy {} from stdin").format(table)) as copy:
+                sent = reader.copy_rows(copy, None)
+            landed[kind] = conn.execute(sql.SQL(
+                "select id, ranh_gioi, he_toa_do, _geometry_wgs84, _geometry_problem from {} "
+                "order by id::integer").format(table)).fetchall()
+            assert sent == len(landed[kind]) > SCALE // 2
+    assert landed[PostgresReader] == landed[SqlAlchemyReader]
+    assert all(row[3].startswith("POLYGON((10") for row in landed[PostgresReader])
 
 
 def test_silent_changes_fail_the_checksum_until_a_full_refresh(site):

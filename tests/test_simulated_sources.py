@@ -223,7 +223,7 @@ def test_pipeline_contracts_describe_the_simulated_systems():
     assert simulated.keys() == declared.keys()
     for key, contract in declared.items():
         table = simulated[key]
-        assert contract.column_names == table.column_names, key
+        assert contract.source_column_names == table.column_names, key
         assert contract.key == table.primary_key, key
         assert contract.watermark == table.updated_column, key
 
@@ -416,8 +416,13 @@ def test_a_simulated_year_changes_the_province_as_documented():
     for event in events["transfer"]:
         parcel = event.entity
         assert parcel.transfers[-1] is event.detail["transfer"]
-    # A parcel's current holders always hold the whole of it.
-    assert all(abs(sum(h.share for h in p.holders) - 1) < 1e-9 for p in province.parcels)
+    # A parcel's current holders always hold the whole of it; roads and canals are never
+    # sold (state land: no holder, before or after).
+    for parcel in province.parcels:
+        if parcel.land_use in cadastre.STRIP_LAND_USES and not parcel.holders:
+            assert not parcel.transfers
+        else:
+            assert abs(sum(h.share for h in parcel.holders) - 1) < 1e-9
 
 
 def test_the_documented_noise_defaults_are_the_real_ones():
@@ -817,13 +822,8 @@ def test_held_out_kinds_are_listed_and_documented_as_held_out():
 
 
 def vn2000_polygons(parcels) -> list:
-    """The parcels' polygons back in VN-2000 metres (TM-3, Long An's meridian)."""
-    to_vn2000 = cadastre.to_vn2000()
-    polygons = []
-    for parcel in parcels:
-        lons, lats = zip(*parcel.polygon, strict=True)
-        polygons.append(Polygon(zip(*to_vn2000.transform(lons, lats), strict=True)))
-    return polygons
+    """The parcels' polygons in VN-2000 metres (TM-3, Long An's meridian), as kept."""
+    return [Polygon(parcel.polygon) for parcel in parcels]
 
 
 def dense_sheets() -> list[Parcel]:
@@ -853,13 +853,14 @@ def dense_sheets() -> list[Parcel]:
 def test_the_parcels_of_a_commune_tile_its_map_sheets(source):
     if source == "dense sheets":
         parcels = dense_sheets()
-        cadastre.lay_out(parcels, {c.code: c for c in long_an_communes()}, seed=4)
+        parcels += cadastre.lay_out(parcels, {c.code: c for c in long_an_communes()}, seed=4)
     else:
         parcels = generate(4000, 11).parcels
     sheets: dict[tuple[str, int], list] = {}
     for parcel in parcels:
         sheets.setdefault((parcel.commune, parcel.map_sheet), []).append(parcel)
     assert max(len(on_sheet) for on_sheet in sheets.values()) >= 3
+    assert any(p.land_use in cadastre.STRIP_LAND_USES for p in parcels)
     outlines: dict[str, list] = {}
     for (commune, _), on_sheet in sheets.items():
         polygons = vn2000_polygons(on_sheet)
@@ -885,25 +886,82 @@ def test_the_parcels_of_a_commune_tile_its_map_sheets(source):
             corners = polygon.minimum_rotated_rectangle.exterior.coords
             sides[parcel.parcel_no] = sorted(math.dist(corners[i], corners[i + 1])
                                              for i in range(2))
-        slender = sum(long > 12 * short for short, long in sides.values())
-        assert slender < 0.05 * len(parcels)
+        held = [p for p in parcels if p.land_use not in cadastre.STRIP_LAND_USES]
+        slender = sum(sides[p.parcel_no][1] > 12 * sides[p.parcel_no][0] for p in held)
+        assert slender < 0.05 * len(held)
         houses = sorted(sides[p.parcel_no][0] for p in parcels if p.land_use in ("ODT", "ONT"))
         assert 3 < houses[len(houses) // 2] < 15
 
 
 def test_every_parcel_lands_in_its_communes_province():
+    """The register keeps VN-2000 metres; taken to WGS 84, every parcel, roads and canals
+    too, lies inside the province's bounding box, near its own commune."""
     province = generate(2000, 3)
     communes = {c.code: c for c in long_an_communes()}
     lons = [c.lon for c in communes.values()]
     lats = [c.lat for c in communes.values()]
+    to_wgs84 = cadastre.to_wgs84()
+    assert any(p.land_use in cadastre.STRIP_LAND_USES for p in province.parcels)
     for parcel in province.parcels:
-        for lon, lat in parcel.polygon:
+        eastings, northings = zip(*parcel.polygon, strict=True)
+        # Metres on the TM-3 zone: eastings about its 500 km false easting.
+        assert all(300_000 < e < 700_000 for e in eastings)
+        assert all(1_000_000 < n < 1_300_000 for n in northings)
+        polygon = list(zip(*to_wgs84.transform(eastings, northings), strict=True))
+        for lon, lat in polygon:
             assert min(lons) - 0.05 < lon < max(lons) + 0.05
             assert min(lats) - 0.05 < lat < max(lats) + 0.05
         # Near its own commune: within a few kilometres of the commune's centre.
         commune = communes[parcel.commune]
-        lon, lat = parcel.polygon[0]
+        lon, lat = polygon[0]
         assert math.hypot((lon - commune.lon) * 109_000, (lat - commune.lat) * 110_600) < 5_000
+
+
+def test_roads_and_canals_are_long_thin_strips_of_state_land():
+    """Between rows of parcels and along a sheet's lower edge lie roads beside house plots
+    and canals between fields: strips a few metres wide across the sheet, numbered after
+    the sheet's parcels, with no holder and no certificate."""
+    parcels = dense_sheets()
+    strips = cadastre.lay_out(parcels, {c.code: c for c in long_an_communes()}, seed=4)
+    kinds = {p.land_use for p in strips}
+    assert kinds == {cadastre.ROAD, cadastre.CANAL}
+    assert [p.parcel_no for p in strips] == list(range(len(parcels) + 1,
+                                                       len(parcels) + len(strips) + 1))
+    highest: dict[tuple[str, int], int] = {}
+    for parcel in parcels:
+        key = (parcel.commune, parcel.map_sheet)
+        highest[key] = max(highest.get(key, 0), parcel.parcel_number)
+    on_sheets = {(p.commune, p.map_sheet) for p in strips}
+    assert on_sheets == set(highest)
+    for strip, polygon in zip(strips, vn2000_polygons(strips), strict=True):
+        assert strip.holders == [] and strip.certificate_serial is None
+        assert strip.planning_zone in PLANNING_ZONES
+        assert strip.parcel_number > highest[(strip.commune, strip.map_sheet)]
+        corners = polygon.minimum_rotated_rectangle.exterior.coords
+        short, long = sorted(math.dist(corners[i], corners[i + 1]) for i in range(2))
+        low, high = cadastre.STRIP_WIDTHS[strip.land_use]
+        assert low - 0.5 < short < high + 0.5
+        assert long > 10 * short
+    # A seeded province has them too, and the land register lists them without a
+    # certificate or a holder.
+    province = generate(2000, 3)
+    state_land = {p.parcel_no for p in province.parcels if not p.holders}
+    assert state_land and all(province.parcels[n - 1].land_use in cadastre.STRIP_LAND_USES
+                              for n in state_land)
+    settings = NoiseSettings().scaled(0)
+    certified = {r.links[0][2] for r in render_table(province, TABLE_BY_NAME["giay_chung_nhan"],
+                                                     settings)}
+    held = {link[2] for r in render_table(province, TABLE_BY_NAME["quyen_su_dung"], settings)
+            for link in r.links if link[0] == "parcel"}
+    assert not (certified | held) & state_land
+    rows = list(render_table(province, TABLE_BY_NAME["thua_dat"], settings))
+    assert len(rows) == len(province.parcels)
+    columns = TABLE_BY_NAME["thua_dat"].column_names
+    for record in rows:
+        row = dict(zip(columns, record.row, strict=True))
+        assert row["he_toa_do"] == cadastre.VN2000_LONG_AN_NAME
+        assert re.fullmatch(r"POLYGON\(\((\d+\.\d{3} \d+\.\d{3}, ){4}\d+\.\d{3} \d+\.\d{3}\)\)",
+                            row["ranh_gioi"])
 
 
 def test_the_geometry_leaves_every_other_draw_of_a_seed_as_it_was():
@@ -915,6 +973,6 @@ def test_the_geometry_leaves_every_other_draw_of_a_seed_as_it_was():
     text = repr([(p.parcel_no, p.commune, p.map_sheet, p.parcel_number, p.area_m2, p.land_use,
                   p.planning_zone, [(h.holder_kind, h.holder_no, h.share) for h in p.holders],
                   p.certificate_serial, p.certificate_issued_on.isoformat(), len(p.transfers))
-                 for p in province.parcels])
+                 for p in province.parcels if p.holders])
     assert hashlib.sha256(text.encode()).hexdigest() \
         == "9da45bc3850a88a0a30e6379e06c2764cc36e8d5ce9a113d9761d3459a96df06"

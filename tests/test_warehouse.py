@@ -18,6 +18,9 @@ from dagster import AssetCheckSeverity, DagsterEventType, DagsterInstance
 from kho.settings import DBT_PROJECT_DIR
 from pipelines.dbt.project import run_dbt
 from pipelines.reference.admin_units import crosswalk_rows
+from pipelines.sources import geometry
+from simulated_sources import cadastre
+from simulated_sources.admin_units import long_an_communes
 from tests.conftest import (
     Deployment,
     graphql,
@@ -179,6 +182,52 @@ def test_codes_are_decoded_in_both_languages(deployment):
     forms = query(deployment, "select legal_form_name_vi, legal_form_name_en "
                               "from marts.dim_organization where legal_form_code = 'CP'")
     assert forms and set(forms) == {("Công ty cổ phần", "Joint-stock company")}
+
+
+def test_a_parcel_keeps_the_register_boundary_beside_its_wgs84_one(deployment):
+    """The land register keeps VN-2000 metres; the parcel mart holds that boundary and its
+    system beside the WGS 84 one the API serves, which lies inside the province."""
+    parcels = query(deployment, "select land_parcel_id, boundary_wkt, boundary_wkt_vn2000, "
+                                "boundary_crs from marts.dim_land_parcel")
+    assert parcels
+    to_wgs84 = cadastre.to_wgs84()
+    lons = [c.lon for c in long_an_communes()]
+    lats = [c.lat for c in long_an_communes()]
+    for _, wgs84, vn2000, crs in parcels:
+        assert crs == "VN-2000 / TM-3 105-45"
+        metres, degrees = geometry.parse_polygon(vn2000), geometry.parse_polygon(wgs84)
+        assert len(metres) == len(degrees) >= 4
+        for (e, n), (lon, lat) in zip(metres, degrees, strict=True):
+            assert (lon, lat) == pytest.approx(to_wgs84.transform(e, n), abs=2e-7)
+            assert min(lons) - 0.05 < lon < max(lons) + 0.05
+            assert min(lats) - 0.05 < lat < max(lats) + 0.05
+    some, wgs84 = parcels[0][0], parcels[0][1]
+    with running_api(deployment) as api:
+        served = graphql(api, "query($id: ID!) { landParcel(id: $id) { boundaryWkt } }",
+                         {"id": str(some)})["data"]["landParcel"]["boundaryWkt"]
+    assert served == wgs84
+
+
+def test_roads_and_canals_are_parcels_without_holder_or_certificate(deployment):
+    """State land (roads, canals) is a parcel of the register like any other, with no
+    right, no holder and no certificate; every parcel the register lists without a right
+    is one."""
+    with psycopg.connect(deployment.source_url("land")) as land:
+        unheld = {r[0] for r in land.execute(
+            "select id from thua_dat t where not exists "
+            "(select from quyen_su_dung q where q.thua_dat_id = t.id)")}
+    state_land = query(deployment, """
+        select p.land_parcel_source_id, p.land_use_code, p.certificate_serial,
+               (select count(*) from marts.fct_land_right r
+                where r.land_parcel_id = p.land_parcel_id)
+        from marts.dim_land_parcel p where p.land_parcel_source_id = any(%s)
+    """, (list(unheld),))
+    assert len(state_land) > 10
+    # A broken row may have put a road's land-use code aside; the others say what it is.
+    assert Counter(code for _, code, _, _ in state_land).most_common(2)[0][0] \
+        in {"DGT", "DTL"}
+    assert {code for _, code, _, _ in state_land} <= {"DGT", "DTL", None}
+    assert all(certificate is None and rights == 0 for _, _, certificate, rights in state_land)
 
 
 def test_a_merged_commune_is_found_under_its_legacy_and_its_current_code(deployment):

@@ -39,6 +39,7 @@ import psycopg
 from kho import db
 from kho.settings import SOURCES, load_settings, source_url_variable
 from pipelines.reference.admin_units import crosswalk_rows
+from simulated_sources import cadastre
 from simulated_sources.admin_units import Commune, long_an_communes
 from simulated_sources.noise import NoiseSettings
 from simulated_sources.population import (
@@ -75,7 +76,6 @@ SHEET_CELLS = 10
 # Grid cell side and the least gap between neighbouring parcels, in metres.
 CELL_M = 40.0
 GAP_M = 2.0
-METRES_PER_DEG_LAT = 110_574.0
 
 
 @dataclass(frozen=True)
@@ -129,7 +129,7 @@ def grid_parcels(commune: Commune, count: int, first_no: int, seed: int) -> list
     pick_use = Weighted(LAND_USE_URBAN if urban else LAND_USE_RURAL)
     columns = math.ceil(math.sqrt(count))
     sheets_across = math.ceil(columns / SHEET_CELLS)
-    metres_per_deg_lon = 111_320.0 * math.cos(math.radians(commune.lat))
+    centre_e, centre_n = cadastre.to_vn2000().transform(commune.lon, commune.lat)
     room = CELL_M - GAP_M
     numbers: Counter[int] = Counter()
     parcels = []
@@ -150,8 +150,9 @@ def grid_parcels(commune: Commune, count: int, first_no: int, seed: int) -> list
         # The rectangle's south-west corner, in metres from the grid's centre.
         west = (column - columns / 2) * CELL_M + GAP_M / 2 + rng.uniform(0, room - length)
         south = (row - columns / 2) * CELL_M + GAP_M / 2 + rng.uniform(0, room - width)
-        corners = [(round(commune.lon + x / metres_per_deg_lon, 7),
-                    round(commune.lat + y / METRES_PER_DEG_LAT, 7))
+        # In VN-2000 metres, as the land register keeps boundaries.
+        corners = [(round(centre_e + x, cadastre.COORDINATE_DECIMALS),
+                    round(centre_n + y, cadastre.COORDINATE_DECIMALS))
                    for x, y in ((west, south), (west + length, south),
                                 (west + length, south + width), (west, south + width),
                                 (west, south))]

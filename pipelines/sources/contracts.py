@@ -10,18 +10,24 @@ what a value must be, not how the agency stores it (the civil registry keeps dat
 one pass over each batch. Empty values pass unless required.
 A broken key or required value holds the row in quarantine; any other broken value is set
 aside (named in the raw row's ``_value_problems``), and the row lands.
+
+A table may add columns of kho's own to each row as it streams in (a ``Derivation``: the
+land register's boundaries transformed from VN-2000 to WGS 84, see geometry.py); they land
+after the source's columns and their checks read them like any other column.
 """
 
 from __future__ import annotations
 
 import calendar
 import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from psycopg import sql
 
 from pipelines.reference import codes
+from pipelines.sources import geometry
 
 # SQL predicates over ``{v}``, a column's trimmed, non-empty text value. Each check of a
 # type is (rule broken when the predicate is not true, predicate); checks run in order and
@@ -58,6 +64,12 @@ TYPES: dict[str, tuple[tuple[str, str], ...]] = {
                      r"when 'CMND' then ingest.identity_number({v}) is not null "
                      r"when 'MST' then {v} ~ '^\d{{10}}(-\d{{3}})?$' else true end"),),
     "vsic": (("unknown_code", r"{v} ~ '^\d{{4,5}}$' and left({v}, 2) = any({divisions})"),),
+    # A parcel boundary and the coordinate system it is in: the derivation (geometry.py)
+    # transformed it to WGS 84 or named its problem in ``_geometry_problem``.
+    "geometry": tuple((problem, f"{geometry.PROBLEM_COLUMN} is distinct from '{problem}'")
+                      for problem in (geometry.UNPARSEABLE, geometry.OUT_OF_ZONE)),
+    "coordinate_system": ((geometry.UNKNOWN_CRS, f"{geometry.PROBLEM_COLUMN} is distinct "
+                                                 f"from '{geometry.UNKNOWN_CRS}'"),),
 }
 CODE_TYPE_PREFIX = "code="
 # What is left to check when the source's own column type already guarantees the value
@@ -102,6 +114,9 @@ SHORTCUTS: dict[str, str] = {
     "event_date": "left({c}, 4) = any({past_years}) and substr({c}, 5) = any({month_days})",
     "dmy_event_date": "(right({c}, 4) = any({past_years}) and left({c}, -4) = any({day_months}))"
                       " or {c} = any({years_to_date})",
+    # Present (a first byte above the space) and transformed without a problem.
+    **{kind: f"{{c}} >= '!' collate \"C\" and {geometry.PROBLEM_COLUMN} is null"
+       for kind in ("geometry", "coordinate_system")},
 }
 # Day-month prefixes of dd/mm/yyyy dates (with and without leading zeros) and the -mm-dd
 # tails of ISO dates that are valid in every year: 29 February is left to the exact checks.
@@ -202,16 +217,35 @@ class Column:
 
 
 @dataclass(frozen=True)
+class Derivation:
+    """Columns kho adds to each row of a table as it streams in, computed in Python from
+    some of the source's columns, a batch of rows at a time."""
+
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+    # A batch of the inputs' values, row by row -> the outputs' values, row by row.
+    derive: Callable[[Sequence[tuple]], list[tuple]]
+
+
+@dataclass(frozen=True)
 class TableContract:
     source: str
     table: str
     key: str
     watermark: str
     columns: tuple[Column, ...]
+    derivation: Derivation | None = None
 
     @property
     def column_names(self) -> list[str]:
+        """Every column a landed row has: the source's, then any kho derives."""
         return [c.name for c in self.columns]
+
+    @property
+    def source_column_names(self) -> list[str]:
+        """The columns read from the source."""
+        derived = self.derivation.outputs if self.derivation else ()
+        return [c.name for c in self.columns if c.name not in derived]
 
     @property
     def raw_schema(self) -> str:
@@ -330,7 +364,10 @@ class TableContract:
         return sql.SQL(" and ").join(valid) if valid else None
 
 
-def _table(source: str, table: str, key: str, watermark: str, columns: str) -> TableContract:
+def _table(source: str, table: str, key: str, watermark: str, columns: str,
+           derivation: Derivation | None = None) -> TableContract:
+    if derivation is not None:
+        columns += "".join(f" {name}:text" for name in derivation.outputs)
     parsed = []
     for spec in columns.split():
         name, type_ = spec.split(":", 1)
@@ -341,14 +378,17 @@ def _table(source: str, table: str, key: str, watermark: str, columns: str) -> T
                                        (*codes.CODE_SETS, "commune")):
             raise ValueError(f"{source}.{table}.{name}: unknown type {type_!r}")
         parsed.append(Column(name, type_, required or name == key, expected))
-    return TableContract(source, table, key, watermark, tuple(parsed))
+    return TableContract(source, table, key, watermark, tuple(parsed), derivation)
 
 
 CONTRACTS: tuple[TableContract, ...] = (
     _table("land", "thua_dat", "id", "ngay_cap_nhat",
            "id:integer ma_xa:code=commune! so_to_ban_do:integer so_thua:integer "
-           "dien_tich:amount ma_loai_dat:code=land_use khu_quy_hoach:text ranh_gioi:text "
-           "ngay_cap_nhat:timestamp"),
+           "dien_tich:amount ma_loai_dat:code=land_use khu_quy_hoach:text "
+           "ranh_gioi:geometry! he_toa_do:coordinate_system! ngay_cap_nhat:timestamp",
+           Derivation(("ranh_gioi", "he_toa_do"),
+                      (geometry.WGS84_COLUMN, geometry.PROBLEM_COLUMN),
+                      geometry.boundaries_to_wgs84)),
     _table("land", "chu_su_dung", "id", "ngay_cap_nhat",
            "id:integer loai_chu:text! ho_ten:text? loai_giay_to:text so_giay_to:document_no "
            "ngay_sinh:dmy_event_date gioi_tinh:text dia_chi:text ngay_cap_nhat:timestamp"),

@@ -4,7 +4,9 @@ A reader opens one read-only, repeatable-read transaction on the source, so the 
 keys and the count it hands over all come from the same snapshot whatever the agency writes
 meanwhile. PostgreSQL sources are read with ``COPY (SELECT ...) TO STDOUT`` and the bytes go
 straight into the warehouse's ``COPY ... FROM STDIN``; other databases (MariaDB) are read
-with a server-side cursor and written row by row. Either way memory stays flat.
+with a server-side cursor and written row by row. A table whose contract derives columns
+(``Derivation``) is read row by row from either, and each batch of rows is written with the
+derived values after the source's. Either way memory stays flat.
 
 Every failure to reach or read the source is raised as ``SourceUnavailable`` naming it;
 warehouse errors pass through untouched, so the caller can tell which side failed.
@@ -12,7 +14,7 @@ warehouse errors pass through untouched, so the caller can tell which side faile
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
@@ -100,6 +102,37 @@ class SourceReader:
         raise NotImplementedError
 
 
+def write_rows(rows: Iterable[tuple], into: psycopg.Copy, contract: TableContract) -> int:
+    """Write source rows (in ``source_column_names`` order) into a warehouse ``COPY`` of the
+    contract's columns, with the derived columns computed a batch at a time; returns how
+    many rows were written."""
+    derivation = contract.derivation
+    written = 0
+    if derivation is None:
+        for row in rows:
+            into.write_row(row)
+            written += 1
+        return written
+    names = contract.source_column_names
+    inputs = [names.index(c) for c in derivation.inputs]
+    batch: list[tuple] = []
+
+    def flush() -> None:
+        derived = derivation.derive([tuple(row[i] for i in inputs) for row in batch])
+        for row, extra in zip(batch, derived, strict=True):
+            into.write_row((*row, *extra))
+        batch.clear()
+
+    for row in rows:
+        batch.append(tuple(row))
+        written += 1
+        if len(batch) >= STREAM_BATCH_ROWS:
+            flush()
+    if batch:
+        flush()
+    return written
+
+
 def family(type_name: str) -> str:
     """integer / numeric / date / timestamp / text, from a database's type name."""
     name = type_name.lower()
@@ -142,12 +175,16 @@ class PostgresReader(SourceReader):
                 query, mark, sql.Literal(since), mark)
         return query
 
-    def _pipe(self, query: sql.Composable, into: psycopg.Copy, doing: str) -> int:
+    def _pipe(self, query: sql.Composable, into: psycopg.Copy, doing: str,
+              derive: bool = False) -> int:
         cursor = self.conn.cursor()
         try:
             with cursor.copy(sql.SQL("copy ({}) to stdout").format(query)) as out:
-                for block in out:
-                    into.write(block)
+                if derive:  # row by row, as text, through the contract's derivation
+                    write_rows(out.rows(), into, self.contract)
+                else:
+                    for block in out:
+                        into.write(block)
         except psycopg.OperationalError as err:
             if isinstance(err, psycopg.errors.QueryCanceled) or self.conn.broken:
                 raise self.unavailable(err, doing) from err
@@ -155,7 +192,8 @@ class PostgresReader(SourceReader):
         return cursor.rowcount  # from the source's own "COPY n"
 
     def copy_rows(self, into: psycopg.Copy, since: datetime | None) -> int:
-        return self._pipe(self._select(self.contract.column_names, since), into, "reading")
+        return self._pipe(self._select(self.contract.source_column_names, since), into,
+                          "reading", derive=self.contract.derivation is not None)
 
     def copy_versions(self, into: psycopg.Copy) -> None:
         self._pipe(self._select([self.contract.key, self.contract.watermark], None), into,
@@ -206,19 +244,23 @@ class SqlAlchemyReader(SourceReader):
             engine.dispose()
 
     def _table(self) -> sa.TableClause:
-        return sa.table(self.contract.table, *(sa.column(c) for c in self.contract.column_names))
+        return sa.table(self.contract.table,
+                        *(sa.column(c) for c in self.contract.source_column_names))
 
-    def _stream(self, query: sa.Select, into: psycopg.Copy, doing: str) -> int:
-        rows = 0
+    def _stream(self, query: sa.Select, into: psycopg.Copy, doing: str,
+                derive: bool = False) -> int:
         try:
             result = self.conn.execution_options(
                 stream_results=True, yield_per=STREAM_BATCH_ROWS).execute(query)
+            if derive:
+                return write_rows(result, into, self.contract)
+            rows = 0
             for row in result:
                 into.write_row(row)
                 rows += 1
+            return rows
         except sa.exc.OperationalError as err:
             raise self.unavailable(err, doing) from err
-        return rows
 
     def copy_rows(self, into: psycopg.Copy, since: datetime | None) -> int:
         table = self._table()
@@ -226,7 +268,7 @@ class SqlAlchemyReader(SourceReader):
         if since is not None:
             mark = table.c[self.contract.watermark]
             query = query.where(sa.or_(mark >= since, mark.is_(None)))
-        return self._stream(query, into, "reading")
+        return self._stream(query, into, "reading", derive=self.contract.derivation is not None)
 
     def copy_versions(self, into: psycopg.Copy) -> None:
         table = self._table()

@@ -47,6 +47,8 @@ final as (
         land_uses.name_en as land_use_name_en,
         parcels.planning_zone,
         parcels.boundary_wkt,
+        parcels.boundary_wkt_vn2000,
+        parcels.boundary_crs,
         latest_certificates.certificate_serial,
         latest_certificates.issued_on as certificate_issued_on,
         parcels.source_updated_at

@@ -14,7 +14,10 @@ renamed as (
         util.try_numeric(source.dien_tich) as area_m2,
         upper(btrim(source.ma_loai_dat)) as land_use_code,
         util.clean_text(source.khu_quy_hoach) as planning_zone,
-        nullif(btrim(source.ranh_gioi), '') as boundary_wkt,
+        -- The register keeps VN-2000 metres; the ingest added WGS 84 (pipelines geometry.py).
+        source._geometry_wgs84 as boundary_wkt,
+        nullif(btrim(source.ranh_gioi), '') as boundary_wkt_vn2000,
+        nullif(btrim(source.he_toa_do), '') as boundary_crs,
         util.try_timestamp(source.ngay_cap_nhat) as source_updated_at,
         {{ value_notes('source') }} as value_notes,
         source._source_key,
