@@ -57,6 +57,7 @@ class Planted:
     partners: dict[str, str] = field(default_factory=dict)  # husband, wife -> personal ID
     namesakes: dict[str, str] = field(default_factory=dict)  # case -> namesake's personal ID
     transfer: int | None = None  # a land transfer of an unknown kind
+    dead_in_post: tuple[str, str, str] | None = None  # civil servant code, personal ID, name
 
 
 def query(deployment: Deployment, statement: str, params: tuple = ()) -> list[tuple]:
@@ -331,6 +332,20 @@ def plant(deployment: Deployment) -> Planted:
             "where noi_sinh_ma_xa is not null limit 1",
             (mistyped(p["bare_father"].personal_id),))
     planted.partners = {"husband": husband, "wife": wife}
+    # A civil servant still in post whose death was registered with a date nobody can read.
+    with psycopg.connect(deployment.source_url("cadre")) as cadre:
+        planted.dead_in_post = cadre.execute(
+            "select h.ma_can_bo, h.so_cccd, h.ho_ten from ho_so_can_bo as h "
+            "where h.trang_thai = 'DANG_CONG_TAC' and h.so_cccd ~ '^[0-9]{12}$' "
+            "and exists (select from qua_trinh_cong_tac as q "
+            "where q.ma_can_bo = h.ma_can_bo and q.den_ngay is null) "
+            "order by h.ma_can_bo limit 1").fetchone()
+    with psycopg.connect(deployment.source_url("civil_registry")) as registry:
+        registry.execute(
+            "insert into khai_tu (so_dang_ky, so_dinh_danh, ho_ten, ngay_mat, noi_mat_ma_xa, "
+            "ngay_dang_ky, thoi_diem_cap_nhat) select 'KT.2024.PLANTED1', %s, %s, 'không rõ', "
+            "noi_mat_ma_xa, '05/02/2024', now() from khai_tu limit 1",
+            planted.dead_in_post[1:])
     # A land transfer of a kind the Land Law does not know.
     with psycopg.connect(deployment.source_url("land")) as land:
         planted.transfer = land.execute(
@@ -565,6 +580,16 @@ def test_a_record_without_a_name_gives_its_group_no_name_key(deployment):
                     "from intermediate.int_persons__identity_groups")[0]
     assert groups_with_no_name > 0
     assert empty == 0
+
+
+def test_an_open_assignment_of_a_person_dead_on_an_unreadable_date_is_flagged(deployment):
+    # The death date becomes null (it cannot be read); the death itself still counts.
+    code = deployment.planted.dead_in_post[0]
+    rows = query(deployment, "select p.is_deceased, p.death_date, e.is_active_after_death "
+                             "from marts.fct_employment as e join marts.dim_person as p "
+                             "using (person_id) where e.civil_servant_code = %s "
+                             "and e.valid_to is null", (code,))
+    assert rows == [(True, None, True)]
 
 
 def test_every_published_link_says_why(deployment):

@@ -58,7 +58,8 @@ final as (
         assignments.valid_to,
         assignments.valid_to is null as is_current,
         coalesce(
-            deaths.death_date is not null
+            deaths.person_id is not null
+            -- Still open after a death whose date the register could not read: after it.
             and (assignments.valid_to is null or assignments.valid_to > deaths.death_date),
             false
         ) as is_active_after_death,
