@@ -260,6 +260,11 @@ def seed(scale: int, seed_value: int, source_urls: dict[str, str], ground_truth_
             counts: dict[tuple[str, str], int] = {}
             for written in pool.imap_unordered(_write_source, jobs):
                 counts.update(written)
+            # The workers finish and exit by themselves. Leaving the block terminates them
+            # with SIGTERM, which a process started with SIGTERM ignored (as some job
+            # runners start theirs) never obeys: the seed then waited forever to join it.
+            pool.close()
+            pool.join()
     finally:
         _FORKED = None
     counts = {(t.source, t.name): counts[(t.source, t.name)]
