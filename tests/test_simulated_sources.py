@@ -976,3 +976,21 @@ def test_the_geometry_leaves_every_other_draw_of_a_seed_as_it_was():
                  for p in province.parcels if p.holders])
     assert hashlib.sha256(text.encode()).hexdigest() \
         == "9da45bc3850a88a0a30e6379e06c2764cc36e8d5ce9a113d9761d3459a96df06"
+
+
+def test_the_seed_finishes_when_started_with_sigterm_ignored(tmp_path):
+    # Some job runners start their commands with SIGTERM ignored: a seed that ends its
+    # worker pool by terminating it then waits forever for a worker that never obeys.
+    import signal
+    import subprocess
+    import sys
+
+    from tests.conftest import make_deployment
+
+    deployment = make_deployment("embedded", tmp_path / "home")
+    result = subprocess.run(
+        [sys.executable, "-m", "kho.cli", "sources", "seed", "--scale", "200", "--seed", "3"],
+        env=deployment.env, capture_output=True, text=True, timeout=180,
+        preexec_fn=lambda: signal.signal(signal.SIGTERM, signal.SIG_IGN))
+    assert result.returncode == 0, result.stderr
+    assert "seeded" in result.stdout
