@@ -142,9 +142,9 @@
     {%- endif -%}
 {%- endmacro %}
 
--- The 12-digit personal ID number, or the 9-digit identity card number, of an identity
--- number staging has already read (util.identity_number gives one of the two or null):
--- for a column that was read once, without reading it again.
+{#- The 12-digit personal ID number, or the 9-digit identity card number, of an identity
+    number staging has already read (util.identity_number gives one of the two or null):
+    for a column that was read once, without reading it again. -#}
 {% macro personal_id_of_read(column) -%}
     case when length({{ column }}) = 12 then {{ column }} end
 {%- endmacro %}
