@@ -188,11 +188,6 @@ def _create_ground_truth(url: str, province: Province, settings: NoiseSettings) 
     with db.connect(url) as conn:
         for ddl in GROUND_TRUTH_DDL:
             conn.execute(ddl)
-        conn.execute(
-            "insert into seed_info (seed, scale, seeded_world_date, world_date, noise) "
-            "values (%s, %s, %s, %s, %s)",
-            (province.seed, province.scale, province.world_date, province.world_date,
-             json.dumps(settings.as_dict())))
         write_entities(conn, province, persons=province.persons,
                        organizations=province.organizations, parcels=province.parcels)
 
@@ -273,6 +268,14 @@ def seed(scale: int, seed_value: int, source_urls: dict[str, str], ground_truth_
     with db.connect(ground_truth_url) as conn:
         for ddl in GROUND_TRUTH_INDEXES:
             conn.execute(ddl)
+        # Written last: a seed interrupted before this point (killed, a source server
+        # gone) leaves no seed_info, so ensure_seeded seeds again instead of trusting
+        # sources that were left half written.
+        conn.execute(
+            "insert into seed_info (seed, scale, seeded_world_date, world_date, noise) "
+            "values (%s, %s, %s, %s, %s)",
+            (province.seed, province.scale, province.world_date, province.world_date,
+             json.dumps(settings.as_dict())))
     return SeedReport(rows=counts, seconds=time.perf_counter() - started,
                       generate_seconds=generated - started)
 

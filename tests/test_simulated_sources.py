@@ -994,3 +994,31 @@ def test_the_seed_finishes_when_started_with_sigterm_ignored(tmp_path):
         preexec_fn=lambda: signal.signal(signal.SIGTERM, signal.SIG_IGN))
     assert result.returncode == 0, result.stderr
     assert "seeded" in result.stdout
+
+
+def test_an_interrupted_seed_is_not_taken_for_a_finished_one():
+    # A seed that stops half way (killed, a source server gone) must leave nothing that
+    # says the sources hold that scale: the benchmarks would load half-written sources.
+    import uuid
+
+    from kho import db
+    from kho.settings import SOURCES
+    from simulated_sources.seed import ensure_seeded, read_seed_info
+    from tests.conftest import LOCAL_SERVER, local_server_available
+
+    if not local_server_available():
+        pytest.skip("no PostgreSQL server on 127.0.0.1:5432")
+    base = f"kho_test_{uuid.uuid4().hex[:8]}"
+    sources = {s: db.with_database(LOCAL_SERVER, f"{base}_src_{s}") for s in SOURCES}
+    truth = db.with_database(LOCAL_SERVER, f"{base}_truth")
+    try:
+        gone = dict(sources, land="postgresql://127.0.0.1:1/nowhere")
+        with pytest.raises(RuntimeError, match="seeding 200 persons failed"):
+            ensure_seeded(200, 3, gone, truth)
+        assert read_seed_info(truth) is None
+        assert ensure_seeded(200, 3, sources, truth) is True
+        assert read_seed_info(truth)["scale"] == 200
+        assert ensure_seeded(200, 3, sources, truth) is False
+    finally:
+        for url in [*sources.values(), truth]:
+            db.drop_database(url)
