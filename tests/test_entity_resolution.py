@@ -180,6 +180,15 @@ def transposed(number: str) -> str:
     raise AssertionError(f"no two adjacent serial digits differ in {number}")
 
 
+def months_apart(day: date) -> date:
+    """A day of the same year five months from ``day``, that no entry error makes of it
+    (not a day off, not day and month swapped)."""
+    other = date(day.year, (day.month + 4) % 12 + 1, min(day.day, 28))
+    if (other.day, other.month) == (day.month, day.day):
+        other = other.replace(day=other.day % 28 + 1)
+    return other
+
+
 def mistyped(number: str) -> str:
     """The number with its last digit typed one higher (9 wraps to 0)."""
     return number[:-1] + str((int(number[-1]) + 1) % 10)
@@ -192,7 +201,8 @@ def plant(deployment: Deployment) -> Planted:
     for case in ("typo", "middle_dropped", "honorific", "day_off", "transposed", "id_holder",
                  "review_accept", "bare_father"):
         planted.persons[case] = pick(people, taken)
-    for case in ("same_commune", "no_commune"):
+    for case in ("same_commune", "no_commune", "months_apart_elsewhere",
+                 "months_apart_same_commune"):
         planted.persons[case] = pick(people, taken,
                                      lambda p: birth_commune(deployment, p) is not None)
     husbands = married_women(deployment)
@@ -204,7 +214,8 @@ def plant(deployment: Deployment) -> Planted:
     planted.persons["leading_zero"] = pick(people, taken,
                                            lambda p: p.personal_id[:2] not in ("00",))
     for case in ("typo", "middle_dropped", "honorific", "day_off", "review_accept",
-                 "same_commune", "no_commune", "same_household"):
+                 "same_commune", "no_commune", "same_household", "months_apart_elsewhere",
+                 "months_apart_same_commune"):
         planted.cmnds[case] = f"99{rng.randrange(10**7):07d}"
     p = planted.persons
     typo_name = p["typo"].name
@@ -234,6 +245,16 @@ def plant(deployment: Deployment) -> Planted:
             deployment, person.name, "CMND", planted.cmnds[case],
             person.birth_date.strftime("%d/%m/%Y"), person.sex_vi,
             written_address(home) if case == "same_commune" else "Ấp 2")
+    # A CMND record of a person's name and birth year, born months from the person's
+    # birthday: once with an address that names no commune, once in the person's birth
+    # commune.
+    for case in ("months_apart_elsewhere", "months_apart_same_commune"):
+        person = p[case]
+        planted.land_users[case] = insert_land_user(
+            deployment, person.name, "CMND", planted.cmnds[case],
+            months_apart(person.birth_date).strftime("%d/%m/%Y"), person.sex_vi,
+            written_address(birth_commune(deployment, person))
+            if case == "months_apart_same_commune" else "Ấp 5")
     # A wife whose namesake was born the same day, holding land with her husband: she by
     # a CMND, with an address that names no commune, he by his personal ID.
     wife = p["same_household"]
@@ -443,6 +464,25 @@ def test_without_a_commune_a_cmnd_record_of_two_namesakes_links_to_neither(deplo
     assert found not in (own_id(deployment, person),
                          person_id(deployment.warehouse_url, namesake)), rule
     assert rule == "id_card_number", rule
+
+
+def test_a_namesake_born_months_apart_is_compared_only_where_they_share_a_commune(
+        deployment):
+    """A CMND record and a person of one name and birth year, born months apart, are
+    compared only when they have a commune in common: elsewhere the pair is left out
+    before any comparison (it is most of a province's namesakes)."""
+    compared = {}
+    for case in ("months_apart_elsewhere", "months_apart_same_commune"):
+        person = deployment.planted.persons[case]
+        compared[case] = query(deployment, "select birth_date_level, place_level "
+                                           "from intermediate.int_persons__candidate_pairs "
+                                           "where identity_key = %s and anchor_key = %s",
+                               (f"id_card:{deployment.planted.cmnds[case]}",
+                                f"personal_id:{person.personal_id}"))
+    assert compared["months_apart_elsewhere"] == []
+    ((date_level, place_level),) = compared["months_apart_same_commune"]
+    assert date_level == 0
+    assert place_level >= 2
 
 
 def test_the_honorific_is_removed_and_reported(deployment):

@@ -104,6 +104,16 @@ returns integer language sql immutable parallel safe as $$
     end
 $$;
 
+-- Whether two birth days may be one person's: false only when both are known and
+-- util.birth_date_level grades them below 2 (another month, and neither a day off, nor day
+-- and month swapped, nor the same day and month in another year). Inlined by the planner,
+-- cheap enough to prune candidate pairs with before they are compared.
+create or replace function util.birth_days_may_agree(day_a date, day_b date)
+returns boolean language sql immutable parallel safe as $$
+    select day_a is null or day_b is null
+        or util.birth_date_level(day_a, null, day_b, null) >= 2
+$$;
+
 -- A link's evidence in words, from its name and birth-date levels: name_and_birth_date,
 -- similar_name_and_birth_year, name_only, ...
 create or replace function util.link_evidence(name_level integer, birth_date_level integer)

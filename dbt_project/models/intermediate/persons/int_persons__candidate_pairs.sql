@@ -5,7 +5,12 @@
 
 -- Pairs worth comparing: a group without a 12-digit personal ID (a CMND group, a record with
 -- no ID, a disputed record) and a personal-ID group that may be the same person, found by
--- any of four blocking rules, each tolerant of what the others miss:
+-- any of four blocking rules, each tolerant of what the others miss. The first three leave
+-- out, before any comparison, a pair of two places apart (no commune on the post-2025 map
+-- in common) whose birth days are both known and agree at no level util.birth_date_level
+-- grades above 1, or (the third) whose names differ at every level util.name_level grades:
+-- such pairs are most of a province's namesakes and birthday sharers, and without a place
+-- in common the evidence against them leaves a link out of the question.
 --   same_name               the same words in any order (and the same birth year, unless
 --                           the name is rare or the group states no year)
 --   same_family_given_year  the same family and given name and birth year (a middle name
@@ -25,13 +30,21 @@ groups as (
     select * from {{ ref('int_persons__identity_groups') }}
 ),
 
+-- Each side's birth day where it states exactly one (none where it states several: those
+-- are compared date by date below, never pruned).
 anchors as (
-    select * from groups
+    select
+        *,
+        case when cardinality(birth_days) = 1 then birth_days[1] end as sole_birth_day
+    from groups
     where identity_kind = 'personal_id'
 ),
 
 unanchored as (
-    select * from groups
+    select
+        *,
+        case when cardinality(birth_days) = 1 then birth_days[1] end as sole_birth_day
+    from groups
     where identity_kind <> 'personal_id' and name_keys is not null and not has_conflicting_sex
 ),
 
@@ -52,7 +65,9 @@ anchor_match_keys as (
     select
         anchors.identity_key as anchor_key,
         spellings.name_match_key,
-        anchors.id_birth_year
+        anchors.id_birth_year,
+        anchors.sole_birth_day,
+        anchors.current_communes
     from anchors
     cross join lateral unnest(anchors.name_match_keys) as spellings (name_match_key)
 ),
@@ -63,7 +78,9 @@ anchor_names as (
         spellings.name_key,
         split_part(spellings.name_key, ' ', 1) as family_word,
         reverse(split_part(reverse(spellings.name_key), ' ', 1)) as given_word,
-        anchors.id_birth_year
+        anchors.id_birth_year,
+        anchors.sole_birth_day,
+        anchors.current_communes
     from anchors
     cross join lateral unnest(anchors.name_keys) as spellings (name_key)
 ),
@@ -73,8 +90,10 @@ anchor_names as (
 anchor_day_words as (
     select distinct
         anchor_names.anchor_key,
+        anchor_names.name_key,
         day_list.birth_day,
-        words.word
+        words.word,
+        anchors.current_communes
     from anchors
     cross join lateral unnest(anchors.birth_days) as day_list (birth_day)
     inner join anchor_names on anchors.identity_key = anchor_names.anchor_key
@@ -86,8 +105,10 @@ anchor_day_words as (
 unanchored_day_words as (
     select distinct
         unanchored.identity_key,
+        spellings.name_key,
         day_list.birth_day,
-        words.word
+        words.word,
+        unanchored.current_communes
     from unanchored
     cross join lateral unnest(unanchored.birth_days) as day_list (birth_day)
     cross join lateral unnest(unanchored.name_keys) as spellings (name_key)
@@ -104,6 +125,8 @@ unanchored_years as (
         unanchored.identity_key,
         unanchored.name_keys,
         unanchored.name_match_keys,
+        unanchored.sole_birth_day,
+        unanchored.current_communes,
         stated.birth_year
     from unanchored
     cross join
@@ -118,7 +141,9 @@ unanchored_names as (
         spellings.name_key,
         split_part(spellings.name_key, ' ', 1) as family_word,
         reverse(split_part(reverse(spellings.name_key), ' ', 1)) as given_word,
-        unanchored_years.birth_year
+        unanchored_years.birth_year,
+        unanchored_years.sole_birth_day,
+        unanchored_years.current_communes
     from unanchored_years
     cross join lateral unnest(unanchored_years.name_keys) as spellings (name_key)
 ),
@@ -129,6 +154,8 @@ unanchored_match_keys as (
         unanchored_years.identity_key,
         spellings.name_match_key,
         unanchored_years.birth_year,
+        unanchored_years.sole_birth_day,
+        unanchored_years.current_communes,
         coalesce(name_frequencies.anchors_with_name, 0) as anchors_with_name
     from unanchored_years
     cross join lateral unnest(unanchored_years.name_match_keys) as spellings (name_match_key)
@@ -147,6 +174,12 @@ blocked as (
         on
             unanchored_match_keys.name_match_key = anchor_match_keys.name_match_key
             and unanchored_match_keys.birth_year = anchor_match_keys.id_birth_year
+            and (
+                util.birth_days_may_agree(
+                    unanchored_match_keys.sole_birth_day, anchor_match_keys.sole_birth_day
+                )
+                or unanchored_match_keys.current_communes && anchor_match_keys.current_communes
+            )
     union all
     select
         unanchored_match_keys.identity_key,
@@ -156,8 +189,16 @@ blocked as (
     inner join anchor_match_keys
         on unanchored_match_keys.name_match_key = anchor_match_keys.name_match_key
     where
-        unanchored_match_keys.birth_year is null
-        or unanchored_match_keys.anchors_with_name <= {{ var('person_rare_name_anchors') }}
+        (
+            unanchored_match_keys.birth_year is null
+            or unanchored_match_keys.anchors_with_name <= {{ var('person_rare_name_anchors') }}
+        )
+        and (
+            util.birth_days_may_agree(
+                unanchored_match_keys.sole_birth_day, anchor_match_keys.sole_birth_day
+            )
+            or unanchored_match_keys.current_communes && anchor_match_keys.current_communes
+        )
     union all
     select
         unanchored_names.identity_key,
@@ -169,6 +210,12 @@ blocked as (
             unanchored_names.family_word = anchor_names.family_word
             and unanchored_names.given_word = anchor_names.given_word
             and unanchored_names.birth_year = anchor_names.id_birth_year
+            and (
+                util.birth_days_may_agree(
+                    unanchored_names.sole_birth_day, anchor_names.sole_birth_day
+                )
+                or unanchored_names.current_communes && anchor_names.current_communes
+            )
     union all
     select
         unanchored_day_words.identity_key,
@@ -179,6 +226,10 @@ blocked as (
         on
             unanchored_day_words.birth_day = anchor_day_words.birth_day
             and unanchored_day_words.word = anchor_day_words.word
+            and (
+                util.name_level(unanchored_day_words.name_key, anchor_day_words.name_key) > 0
+                or unanchored_day_words.current_communes && anchor_day_words.current_communes
+            )
 ),
 
 -- Household members and stated birth years of each group, for the fourth rule.
