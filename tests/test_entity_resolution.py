@@ -199,10 +199,10 @@ def plant(deployment: Deployment) -> Planted:
     people, taken = persons_to_plant(deployment), set()
     rng = random.Random(5)
     for case in ("typo", "middle_dropped", "honorific", "day_off", "transposed", "id_holder",
-                 "review_accept", "bare_father"):
+                 "bare_father"):
         planted.persons[case] = pick(people, taken)
     for case in ("same_commune", "no_commune", "months_apart_elsewhere",
-                 "months_apart_same_commune"):
+                 "months_apart_same_commune", "review_accept"):
         planted.persons[case] = pick(people, taken,
                                      lambda p: birth_commune(deployment, p) is not None)
     husbands = married_women(deployment)
@@ -313,11 +313,14 @@ def plant(deployment: Deployment) -> Planted:
     planted.land_users["cmnd_as_cccd"] = insert_land_user(
         deployment, "Lâm Thị Thu Cúc.", "CCCD", planted.cmnds["cmnd_as_cccd"], "1961",
         "Nữ")
-    # The review case: the same family and given name, another middle name, a year only.
+    # The review case: the same family and given name, another middle name, a year only,
+    # an address in a commune far from the person's birth commune.
     ra = p["review_accept"]
+    home = birth_commune(deployment, ra)
     planted.land_users["review_accept"] = insert_land_user(
         deployment, f"{ra.family} Quỳnh {ra.given}", "CMND", planted.cmnds["review_accept"],
-        str(ra.birth_date.year), None)
+        str(ra.birth_date.year), None,
+        written_address(communes[(communes.index(home) + len(communes) // 2) % len(communes)]))
     with psycopg.connect(deployment.source_url("enterprise")) as enterprise:
         codes = [r[0] for r in enterprise.execute(
             "select enterprise_code from enterprises where legal_rep_id_no ~ '^0[0-9]{11}$' "
