@@ -1,6 +1,7 @@
 """The ASGI application: its parts built once per process and wired to their routes:
 ``/graphql`` (POST, and GraphiQL on GET), the open-data downloads at ``/opendata/`` (and
-there the data dictionary and the DCAT catalogue, ``dictionary/files.py``),
+there the data dictionary and the DCAT catalogue, ``dictionary/files.py``), an agency's
+data-quality issues as CSV at ``/quality/{agency}.csv`` (``quality/downloads.py``),
 ``/healthz``, ``/readyz`` and ``/metrics`` (``core/metrics.py``), the UI at ``/``;
 cross-origin calls from the origins of ``KHO_CORS_ORIGINS`` only."""
 
@@ -31,6 +32,7 @@ from graphql_api.dictionary import entries as dictionary
 from graphql_api.dictionary.files import DictionaryFiles
 from graphql_api.graphql_endpoint import GatedGraphQL
 from graphql_api.opendata.downloads import Downloads
+from graphql_api.quality.downloads import QualityIssueDownloads
 from graphql_api.schema import PERSONAL_INPUTS, schema
 from kho import warehouse
 from kho.settings import load_settings
@@ -73,6 +75,7 @@ def create_app(warehouse_url: str | None = None) -> Starlette:
         schema._schema, PERSONAL_INPUTS, key)) if settings.access_log else None
     gate = Gate(database, settings, access_log)
     downloads = Downloads(database, gate, access_log)
+    quality_downloads = QualityIssueDownloads(database, gate, access_log)
     # The dictionary with the operator's national codes: a mapping file kho cannot use
     # stops the process here (DICTIONARY_MAPPING_INVALID), not at the first request.
     dictionary.current()
@@ -148,6 +151,8 @@ def create_app(warehouse_url: str | None = None) -> Starlette:
             Route("/opendata/catalog.jsonld", dictionary_files.catalog, methods=["GET"],
                   middleware=GZIPPED),
             Route("/opendata/{name}.{format}", downloads.download, methods=["GET"],
+                  middleware=GZIPPED),
+            Route("/quality/{agency}.csv", quality_downloads.csv, methods=["GET"],
                   middleware=GZIPPED),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static",
                   middleware=GZIPPED),

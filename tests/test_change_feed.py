@@ -4,7 +4,9 @@ and against the marts themselves, and what `changes` shows each caller over HTTP
 
 from __future__ import annotations
 
+import csv
 import http.server
+import io
 import re
 import subprocess
 import sys
@@ -541,6 +543,56 @@ def test_an_agency_reads_its_issues_under_its_grants(deployment, api, keys):
     refused = graphql(api, ISSUES, {"agency": "CADRE"}, bearer(keys["shared"], PURPOSE))
     assert refused["data"] is None or refused["data"]["dataQualityIssues"] is None
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+def test_an_agency_downloads_its_issues_as_csv_under_its_grants(deployment, api, keys):
+    stored = rows(deployment, "select issue_id, kind, status, person_id::text "
+                              "from changes.quality_issues where source_system = 'land' "
+                              "order by issue_id")
+    assert stored
+
+    def download(key, path="land.csv", params=None):
+        return httpx.get(f"{api}/quality/{path}", params=params,
+                         headers=bearer(key, PURPOSE), timeout=30)
+
+    full = download(keys["full"])
+    assert full.status_code == 200, full.text
+    assert full.headers["content-type"].startswith("text/csv")
+    assert "kho-withheld-columns" not in full.headers
+    table = list(csv.DictReader(io.StringIO(full.text)))
+    assert [(r["issue_id"], r["kind"], r["status"], r["person_id"] or None)
+            for r in table] == [tuple(r) for r in stored]
+    assert all(r["master_value"].startswith("deceased on") for r in table
+               if r["kind"] == "deceased_still_active")
+    # The file named its persons: logged like a personal read (once it has gone out).
+    logged, deadline = [], time.monotonic() + 15
+    while not logged and time.monotonic() < deadline:
+        logged = rows(deployment, "select person_ids::text[] from api.access_log "
+                                  "where operation_type = 'download quality issues land.csv' "
+                                  "and client_name = 'feed-full' and outcome = 'ok'")
+        time.sleep(0.2)
+    assert [sorted(persons) for (persons,) in logged] == [sorted({p for *_, p in stored if p})]
+    narrowed = list(csv.DictReader(io.StringIO(download(
+        keys["full"], params={"kind": "deceased_still_active", "status": "open"}).text)))
+    assert [r["issue_id"] for r in narrowed] == [
+        i for i, kind, status, _ in stored if (kind, status) == ("deceased_still_active", "open")]
+    # land:shared: every issue, the values in conflict withheld and said to be.
+    shared = download(keys["shared"])
+    assert shared.status_code == 200
+    assert shared.headers["kho-withheld-columns"] == "source_value,master_value"
+    withheld = list(csv.DictReader(io.StringIO(shared.text)))
+    assert [r["issue_id"] for r in withheld] == [i for i, *_ in stored]
+    assert {(r["source_value"], r["master_value"]) for r in withheld} == {("", "")}
+    # No grant on cadre; no such agency; a parameter it does not know or a value it is not.
+    for answer, status, code in (
+            (download(keys["shared"], "cadre.csv"), 403, "FORBIDDEN"),
+            (download(keys["full"], "tax.csv"), 404, "NOT_FOUND"),
+            (download(keys["full"], params={"agency": "land"}), 400, "BAD_USER_INPUT"),
+            (download(keys["full"], params={"status": "closed"}), 400, "BAD_USER_INPUT"),
+            (download(keys["full"], params=[("kind", "person_conflict")] * 2), 400,
+             "BAD_USER_INPUT")):
+        assert answer.status_code == status, answer.text
+        assert answer.json()["errors"][0]["extensions"]["code"] == code
 
 
 def test_a_deceased_person_still_employed_is_an_issue_until_the_source_closes_it(deployment):

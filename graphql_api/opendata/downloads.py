@@ -21,12 +21,13 @@ import json
 import logging
 import math
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from graphql_api.access import log_writer
+from graphql_api.access.caller import FORBIDDEN
 from graphql_api.access.gate import RETRY_AFTER_SECONDS, Gate, refusal
 from graphql_api.access.grants import DataClass
 from graphql_api.access.log_writer import AccessLog
@@ -78,8 +79,7 @@ class Downloads:
                     admitted, outcome, operation_type=operation, variables=parameters or None,
                     error_codes=[code] if code else []))
 
-        stream = None
-        try:
+        async def start() -> tuple[AsyncIterator[bytes], dict[str, str]]:
             if any("\x00" in text for item in request.query_params.multi_items()
                    for text in item):
                 raise CodedError("parameters may not contain NUL characters (U+0000)",
@@ -91,6 +91,21 @@ class Downloads:
             cursor = (await session.fetch_one(CHANGE_CURSOR))["cursor"]
             stream = (stream_csv if extension == "csv" else stream_geojson)(
                 self.database, spec, query)
+            return stream, {CHANGE_CURSOR_HEADER: str(cursor)}
+
+        media_type = "text/csv; charset=utf-8" if extension == "csv" else "application/geo+json"
+        return await self.respond(start, record, operation, f"{name}.{extension}", media_type)
+
+    async def respond(self, start: Callable[[], Awaitable[tuple[AsyncIterator[bytes],
+                                                                 dict[str, str]]]],
+                      record: Callable[..., None], operation: str, filename: str,
+                      media_type: str) -> Response:
+        """The file ``start`` streams (with the headers it adds), answered only once its
+        first block is in hand: a refusal or a failure before that is answered with its
+        code and status, never as a file cut short."""
+        stream = None
+        try:
+            stream, headers = await start()
             first = await anext(stream, b"")
         except Exception as err:
             if stream is not None:
@@ -102,14 +117,12 @@ class Downloads:
                 return refusal(INTERNAL_MESSAGE, INTERNAL_SERVER_ERROR, 500)
             code = code_of(coded)
             record("failed", code)
-            status = coded.http_status or (404 if code == NOT_FOUND else 400)
+            status = coded.http_status or {NOT_FOUND: 404, FORBIDDEN: 403}.get(code, 400)
             return refusal(coded.message, code, status,
                            {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else None)
-        media_type = "text/csv; charset=utf-8" if extension == "csv" else "application/geo+json"
         return StreamingResponse(self._logged(first, stream, record, operation),
                                  media_type=media_type,
-                                 headers={**_attachment(f"{name}.{extension}"),
-                                          CHANGE_CURSOR_HEADER: str(cursor)})
+                                 headers={**attachment(filename), **headers})
 
     async def _logged(self, first: bytes, rest: AsyncIterator[bytes],
                       record: Callable[..., None], operation: str) -> AsyncIterator[bytes]:
@@ -129,7 +142,7 @@ class Downloads:
             record(outcome, code)
 
 
-def _attachment(filename: str) -> dict[str, str]:
+def attachment(filename: str) -> dict[str, str]:
     return {"Content-Disposition": f'attachment; filename="{filename}"'}
 
 
@@ -213,13 +226,20 @@ async def filtered(loaders: Loaders, spec: DatasetSpec, params) -> Filtered:
 
 async def stream_csv(database: Database, spec: DatasetSpec, query: Filtered
                      ) -> AsyncIterator[bytes]:
-    statement = (f"copy (select {', '.join(spec.columns)} from {query.source}"
-                 f"{query.where()} order by 1) to stdout with (format csv, header)")
+    async for block in stream_copy(database, f"select {', '.join(spec.columns)} from "
+                                             f"{query.source}{query.where()} order by 1",
+                                   query.params):
+        yield block
+
+
+async def stream_copy(database: Database, select: str, params) -> AsyncIterator[bytes]:
+    """The rows of ``select`` as CSV with a header, as PostgreSQL's COPY writes them."""
+    statement = f"copy ({select}) to stdout with (format csv, header)"
     # COPY hands over a row at a time: sent in blocks, so the response (and its gzip, which
     # flushes per block) does not pay per row.
     block = bytearray()
     async with database.pool.connection() as conn, conn.cursor() as cursor, \
-            cursor.copy(statement, query.params) as copy:
+            cursor.copy(statement, params) as copy:
         async for chunk in copy:
             block += chunk
             if len(block) >= STREAM_BLOCK_BYTES:
