@@ -38,6 +38,7 @@ from graphql_api.persons import permissions as persons_permissions
 from graphql_api.persons.queries import PersonQueries
 from graphql_api.persons.types import Person
 from graphql_api.quality import permissions as quality_permissions
+from graphql_api.quality.mutations import Mutation
 from graphql_api.quality.queries import QualityQueries
 from graphql_api.stewardship import permissions as stewardship_permissions
 from graphql_api.stewardship.queries import StewardshipQueries
@@ -63,6 +64,7 @@ class KhoSchema(strawberry.Schema):
 
 schema = KhoSchema(
     query=Query,
+    mutation=Mutation,
     types=[Person, Organization, LandParcel, AdminUnit],
     # Agencies send the same few documents over and over: parse and validate each once
     # (the cache lives at module level, shared by every request, bounded in bytes).

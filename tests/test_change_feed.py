@@ -595,6 +595,60 @@ def test_an_agency_downloads_its_issues_as_csv_under_its_grants(deployment, api,
         assert answer.json()["errors"][0]["extensions"]["code"] == code
 
 
+ACKNOWLEDGE = """mutation Ack($id: ID!, $note: String) {
+  acknowledgeDataQualityIssue(issueId: $id, note: $note) { issueId status acknowledgedBy }
+}"""
+
+
+def test_an_agency_acknowledges_its_own_issue_through_the_api(deployment, api, keys):
+    def state(issue_id):
+        return rows(deployment, "select status, acknowledged_by, note from "
+                                "changes.quality_issues where issue_id = %s", (issue_id,))[0]
+
+    (land_issue,) = rows(deployment, "select issue_id from changes.quality_issues where "
+                                     "source_system = 'land' and status = 'open' "
+                                     "order by issue_id limit 1")[0]
+    (cadre_issue,) = rows(deployment, "select issue_id from changes.quality_issues where "
+                                      "source_system = 'cadre' and status = 'open' "
+                                      "order by issue_id limit 1")[0]
+    cadre_before = state(cadre_issue)
+
+    def code(answer):
+        assert answer["data"] is None, answer
+        return answer["errors"][0]["extensions"]["code"]
+
+    # Not an agency's business: another agency's issue, one that does not exist, anyone
+    # anonymous, a note that cannot be kept.
+    assert code(graphql(api, ACKNOWLEDGE, {"id": cadre_issue}, bearer(keys["shared"]))) \
+        == "NOT_FOUND"
+    assert state(cadre_issue) == cadre_before
+    assert code(graphql(api, ACKNOWLEDGE, {"id": "no-such-issue"},
+                        bearer(keys["shared"]))) == "NOT_FOUND"
+    assert code(graphql(api, ACKNOWLEDGE, {"id": land_issue})) == "FORBIDDEN"
+    assert code(graphql(api, ACKNOWLEDGE, {"id": land_issue, "note": "x" * 2001},
+                        bearer(keys["shared"]))) == "BAD_USER_INPUT"
+    assert state(land_issue)[0] == "open"
+    # land:shared acknowledges a land issue: kept with who and why, once.
+    answer = graphql(api, ACKNOWLEDGE, {"id": land_issue, "note": "đang xác minh"},
+                     bearer(keys["shared"]))
+    assert answer["data"]["acknowledgeDataQualityIssue"] == {
+        "issueId": land_issue, "status": "ACKNOWLEDGED",
+        "acknowledgedBy": "kho tests (client feed-shared)"}, answer
+    assert state(land_issue) == ("acknowledged", "kho tests (client feed-shared)",
+                                 "đang xác minh")
+    again = graphql(api, ACKNOWLEDGE, {"id": land_issue}, bearer(keys["shared"]))
+    assert code(again) == "BAD_USER_INPUT"
+    assert "only an open or reopened issue" in again["errors"][0]["message"]
+    # Each of the five is in the access log, as a mutation (written shortly after).
+    logged, deadline = 0, time.monotonic() + 15
+    while logged < 5 and time.monotonic() < deadline:
+        time.sleep(0.2)
+        logged = rows(deployment, "select count(*) from api.access_log where client_name = "
+                                  "'feed-shared' and operation_type = 'mutation' and "
+                                  "operation_name = 'Ack'")[0][0]
+    assert logged == 5
+
+
 def test_a_deceased_person_still_employed_is_an_issue_until_the_source_closes_it(deployment):
     """Open for the cadre agency, acknowledged through the CLI, resolved by itself when the
     cadre database closes the assignment."""

@@ -51,6 +51,7 @@ TYPE_DATASETS = {
 # The object types that are not shared data, and why; a new type must join one or the other.
 NOT_SHARED = {
     "Query": "the root of the API",
+    "Mutation": "the root of the API's one write (acknowledging a data-quality issue)",
     "PageInfo": "pagination",
     "Dataset": "the catalogue: metadata",
     "DataDictionaryEntry": "this dictionary: metadata",

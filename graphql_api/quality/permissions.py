@@ -6,7 +6,8 @@ from graphql_api.access.field_rules import Classification, Rule
 from graphql_api.access.grants import THROUGH, open_, personal
 
 CLASSIFICATION = Classification(
-    types={"DataQualityIssue": open_(), "DataQualityIssuePage": open_()},
+    # The mutation root is open: its one field checks the grant on the issue's dataset.
+    types={"DataQualityIssue": open_(), "DataQualityIssuePage": open_(), "Mutation": open_()},
     fields={f"DataQualityIssue.{name}": Rule(personal(THROUGH))
             for name in ("sourceValue", "masterValue")},
     subjects={"DataQualityIssue": lambda issue: (issue.person_id,)},

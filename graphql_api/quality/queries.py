@@ -17,10 +17,11 @@ from graphql_api.quality.types import (
 )
 
 MAX_ISSUES = 500
-ISSUES = """
-select issue_id, kind, status, source_system, source_table, source_record_key, person_id,
-       attribute, source_value, master_value, master_source_system, first_seen_at,
-       last_seen_at, status_changed_at, acknowledged_by
+ISSUE_COLUMNS = """issue_id, kind, status, source_system, source_table, source_record_key,
+       person_id, attribute, source_value, master_value, master_source_system, first_seen_at,
+       last_seen_at, status_changed_at, acknowledged_by"""
+ISSUES = f"""
+select {ISSUE_COLUMNS}
 from changes.quality_issues
 where source_system = %(agency)s and issue_id > %(after)s
     and (%(kind)s::text is null or kind = %(kind)s)
@@ -48,9 +49,12 @@ class QualityQueries:
             "agency": agency.value, "after": after or "", "limit": first + 1,
             "kind": kind.value if kind else None, "status": status.value if status else None})
         page = rows[:first]
-        issues = [DataQualityIssue(**{**row, "kind": DataQualityIssueKind(row["kind"]),
-                                      "status": DataQualityIssueStatus(row["status"])})
-                  for row in page]
+        issues = [issue_of(row) for row in page]
         return DataQualityIssuePage(issues=issues,
                                     end_cursor=page[-1]["issue_id"] if page else after,
                                     has_next_page=len(rows) > first)
+
+
+def issue_of(row: dict) -> DataQualityIssue:
+    return DataQualityIssue(**{**row, "kind": DataQualityIssueKind(row["kind"]),
+                               "status": DataQualityIssueStatus(row["status"])})
