@@ -755,7 +755,8 @@ def issues_group() -> None:
 @click.option("--agency", default=None, help="land, enterprise, civil_registry or cadre: the "
                                              "system whose records are at issue.")
 @click.option("--status", default=None, help="open, acknowledged, resolved or reopened.")
-@click.option("--kind", default=None, help="person_conflict or deceased_still_active.")
+@click.option("--kind", default=None,
+              help="person_conflict, deceased_still_active or mistyped_identity_number.")
 @click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True)
 def issues_list(agency: str | None, status: str | None, kind: str | None, limit: int) -> None:
     """The issues, by agency and kind."""

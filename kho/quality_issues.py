@@ -9,7 +9,7 @@ from kho import db
 from kho.settings import SOURCES
 
 STATUSES = ("open", "acknowledged", "resolved", "reopened")
-KINDS = ("person_conflict", "deceased_still_active")
+KINDS = ("person_conflict", "deceased_still_active", "mistyped_identity_number")
 
 
 class IssueError(ValueError):

@@ -595,6 +595,24 @@ def test_an_agency_downloads_its_issues_as_csv_under_its_grants(deployment, api,
         assert answer.json()["errors"][0]["extensions"]["code"] == code
 
 
+def test_a_mistyped_personal_id_is_an_issue_for_the_agency_that_wrote_it(deployment):
+    """Each record whose personal ID is its person's mistyped by one keystroke is an open
+    issue of its agency, with the number it wrote and the person's."""
+    mistyped = rows(deployment, "select source_system, source_table, source_record_key, "
+                                "recorded_personal_id_number, personal_id_number, "
+                                "person_id::text from marts.dq_mistyped_identity_numbers "
+                                "order by 1, 2, 3")
+    assert mistyped
+    issues = rows(deployment, "select source_system, source_table, source_record_key, "
+                              "source_value, master_value, person_id::text "
+                              "from changes.quality_issues "
+                              "where kind = 'mistyped_identity_number' and status = 'open' "
+                              "and attribute = 'personal_id_number' order by 1, 2, 3")
+    assert issues == mistyped
+    listed = deployment.kho("issues", "list", "--kind", "mistyped_identity_number").stdout
+    assert "mistyped_identity_number: personal_id_number of " in listed
+
+
 ACKNOWLEDGE = """mutation Ack($id: ID!, $note: String) {
   acknowledgeDataQualityIssue(issueId: $id, note: $note) { issueId status acknowledgedBy }
 }"""

@@ -12,6 +12,7 @@ import strawberry
 class DataQualityIssueKind(enum.Enum):
     PERSON_CONFLICT = "person_conflict"
     DECEASED_STILL_ACTIVE = "deceased_still_active"
+    MISTYPED_IDENTITY_NUMBER = "mistyped_identity_number"
 
 
 @strawberry.enum(description="Where the issue stands.")
@@ -44,7 +45,8 @@ class DataQualityIssue:
     attribute: str = strawberry.field(
         description="PERSON_CONFLICT: birth_date, full_name or sex; DECEASED_STILL_ACTIVE: "
                     "still_employed, still_legal_representative, still_owner or "
-                    "still_sole_land_user.")
+                    "still_sole_land_user; MISTYPED_IDENTITY_NUMBER: personal_id_number "
+                    "(the source's number, one keystroke from its person's).")
     source_value: str | None = strawberry.field(description="The value in the source.")
     master_value: str | None = strawberry.field(description="The master's value.")
     master_source_system: str | None = strawberry.field(

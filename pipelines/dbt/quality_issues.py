@@ -2,9 +2,11 @@
 
 The conflict marts say what is wrong in the build (``dq_person_conflicts``: a record that
 disagrees with its master person; ``dq_deceased_still_active``: a person the civil registry
-records as deceased whom another register still holds). :func:`record_quality_issues` runs
-in the publication's transaction, after the swap, and brings ``changes.quality_issues`` (made
-by the migrations) up to the incoming marts, in set-based SQL:
+records as deceased whom another register still holds; ``dq_mistyped_identity_numbers``: a
+record whose personal ID is its person's mistyped by one keystroke).
+:func:`record_quality_issues` runs in the publication's transaction, after the swap, and
+brings ``changes.quality_issues`` (made by the migrations) up to the incoming marts, in
+set-based SQL:
 
 - an issue not seen before is ``open``;
 - one seen again keeps its status (``acknowledged`` stays acknowledged) and takes the
@@ -35,6 +37,11 @@ select md5(concat_ws('|', 'deceased_still_active', source_table, source_record_k
        case_kind, 'active since ' || coalesce(active_since::text, 'an unknown date'),
        'deceased on ' || coalesce(death_date::text, 'an unknown date'), 'civil_registry'
 from marts.dq_deceased_still_active
+union all
+select md5(concat_ws('|', 'mistyped_identity_number', source_table, source_record_key, role)),
+       'mistyped_identity_number', source_system, source_table, source_record_key, person_id,
+       'personal_id_number', recorded_personal_id_number, personal_id_number, 'kho'
+from marts.dq_mistyped_identity_numbers
 """
 
 SEEN = """
