@@ -35,6 +35,11 @@ FINDERS = {
     "landParcelId": "{ landParcels(first: 1) { nodes { id } } }",
     "enterpriseCode": "{ organizations(first: 1, filter: {organizationType: [ENTERPRISE]}) "
                       "{ nodes { enterpriseCode } } }",
+    # An open issue of any agency (the example acknowledges it).
+    "issueId": "{ " + " ".join(
+        f"{agency.lower()}: dataQualityIssues(agency: {agency}, status: OPEN, first: 1) "
+        "{ issues { issueId } }" for agency in ("LAND", "ENTERPRISE", "CIVIL_REGISTRY", "CADRE"))
+    + " }",
 }
 RUNTIMES = {"sh": ("bash", "curl"), "python": (sys.executable,), "javascript": ("node",),
             "java": ("java",)}
