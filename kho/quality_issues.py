@@ -10,6 +10,15 @@ from kho.settings import SOURCES
 
 STATUSES = ("open", "acknowledged", "resolved", "reopened")
 KINDS = ("person_conflict", "deceased_still_active", "mistyped_identity_number")
+# What an agency's acknowledgement does, from the CLI here or through the API
+# (graphql_api/quality/mutations.py): only an issue of these statuses changes.
+ACKNOWLEDGEABLE = ("open", "reopened")
+ACKNOWLEDGE = """
+update changes.quality_issues
+set status = 'acknowledged', status_changed_at = now(), acknowledged_by = %(by)s,
+    note = %(note)s
+where issue_id = %(issue_id)s and status = any(%(acknowledgeable)s)
+"""
 
 
 class IssueError(ValueError):
@@ -42,12 +51,17 @@ def acknowledge(url: str, issue_id: str, by: str, note: str | None) -> str:
                            "where issue_id = %s for update", (issue_id,)).fetchone()
         if row is None:
             raise IssueError(f"no issue {issue_id!r} (kho issues list)")
-        if row[0] not in ("open", "reopened"):
-            raise IssueError(f"issue {issue_id} is {row[0]}: only an open or reopened issue "
-                             f"is acknowledged")
-        conn.execute("""
-            update changes.quality_issues
-            set status = 'acknowledged', status_changed_at = now(), acknowledged_by = %s,
-                note = %s
-            where issue_id = %s""", (by.strip(), note, issue_id))
+        if row[0] not in ACKNOWLEDGEABLE:
+            raise IssueError(not_acknowledgeable(issue_id, row[0]))
+        conn.execute(ACKNOWLEDGE, acknowledgement(issue_id, by.strip(), note))
     return row[1]
+
+
+def acknowledgement(issue_id: str, by: str, note: str | None) -> dict:
+    """The parameters of ``ACKNOWLEDGE``."""
+    return {"issue_id": issue_id, "by": by, "note": note,
+            "acknowledgeable": list(ACKNOWLEDGEABLE)}
+
+
+def not_acknowledgeable(issue_id: str, status: str) -> str:
+    return f"issue {issue_id} is {status}: only an open or reopened issue is acknowledged"

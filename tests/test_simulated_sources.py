@@ -996,22 +996,19 @@ def test_the_seed_finishes_when_started_with_sigterm_ignored(tmp_path):
     assert "seeded" in result.stdout
 
 
-def test_an_interrupted_seed_is_not_taken_for_a_finished_one():
+def test_an_interrupted_seed_is_not_taken_for_a_finished_one(tmp_path):
     # A seed that stops half way (killed, a source server gone) must leave nothing that
     # says the sources hold that scale: the benchmarks would load half-written sources.
-    import uuid
-
     from kho import db
     from kho.settings import SOURCES
     from simulated_sources.seed import ensure_seeded, read_seed_info
-    from tests.conftest import LOCAL_SERVER, local_server_available
+    from tests.conftest import make_deployment, teardown_deployment
 
-    if not local_server_available():
-        pytest.skip("no PostgreSQL server on 127.0.0.1:5432")
-    base = f"kho_test_{uuid.uuid4().hex[:8]}"
-    sources = {s: db.with_database(LOCAL_SERVER, f"{base}_src_{s}") for s in SOURCES}
-    truth = db.with_database(LOCAL_SERVER, f"{base}_truth")
+    deployment = make_deployment("embedded", tmp_path / "home")
     try:
+        server = deployment.warehouse_url
+        sources = {s: db.with_database(server, f"interrupted_src_{s}") for s in SOURCES}
+        truth = db.with_database(server, "interrupted_truth")
         gone = dict(sources, land="postgresql://127.0.0.1:1/nowhere")
         with pytest.raises(RuntimeError, match="seeding 200 persons failed"):
             ensure_seeded(200, 3, gone, truth)
@@ -1020,5 +1017,4 @@ def test_an_interrupted_seed_is_not_taken_for_a_finished_one():
         assert read_seed_info(truth)["scale"] == 200
         assert ensure_seeded(200, 3, sources, truth) is False
     finally:
-        for url in [*sources.values(), truth]:
-            db.drop_database(url)
+        teardown_deployment(deployment)

@@ -13,17 +13,10 @@ from graphql_api.core.context import Info
 from graphql_api.core.errors import BAD_USER_INPUT, NOT_FOUND, CodedError
 from graphql_api.quality.queries import ISSUE_COLUMNS, issue_of
 from graphql_api.quality.types import DataQualityIssue
+from kho.quality_issues import ACKNOWLEDGE, acknowledgement, not_acknowledgeable
 
 MAX_NOTE_LENGTH = 2_000
-ACKNOWLEDGEABLE = ("open", "reopened")
 ISSUE_STATE = "select source_system, status from changes.quality_issues where issue_id = %s"
-ACKNOWLEDGE = f"""
-update changes.quality_issues
-set status = 'acknowledged', status_changed_at = now(), acknowledged_by = %(by)s,
-    note = %(note)s
-where issue_id = %(issue_id)s and status = any(%(acknowledgeable)s)
-returning {ISSUE_COLUMNS}
-"""
 
 
 def acknowledged_by(caller) -> str:
@@ -43,23 +36,21 @@ class Mutation:
     async def acknowledge_data_quality_issue(self, info: Info, issue_id: strawberry.ID,
                                              note: str | None = None) -> DataQualityIssue:
         caller = info.context.caller
+        # Anonymous callers and clients without a shared grant have no issues at all.
+        caller.require(shared(ANY), "acknowledgeDataQualityIssue")
         if note is not None and (len(note) > MAX_NOTE_LENGTH or "\x00" in note):
             raise CodedError(f"note must be at most {MAX_NOTE_LENGTH} characters, without "
                              f"NUL characters", BAD_USER_INPUT)
         session = info.context.session
         state = await session.fetch_one(ISSUE_STATE, (str(issue_id),))
-        if state is not None and not caller.is_anonymous \
-                and not caller.holds(shared(state["source_system"])):
-            state = None  # another agency's issue is none of the caller's business
-        if state is None:
-            caller.require(shared(ANY), "acknowledgeDataQualityIssue")
+        # Another agency's issue is none of the caller's business: answered as none.
+        if state is None or not caller.holds(shared(state["source_system"])):
             raise CodedError(f"no data-quality issue {issue_id!s} in a dataset client "
                              f"{caller.client_name} holds a grant on", NOT_FOUND)
-        caller.require(shared(state["source_system"]), "acknowledgeDataQualityIssue")
-        row = await session.fetch_one(ACKNOWLEDGE, {
-            "issue_id": str(issue_id), "by": acknowledged_by(caller), "note": note,
-            "acknowledgeable": list(ACKNOWLEDGEABLE)})
+        row = await session.fetch_one(
+            f"{ACKNOWLEDGE} returning {ISSUE_COLUMNS}",
+            acknowledgement(str(issue_id), acknowledged_by(caller), note))
         if row is None:
-            raise CodedError(f"issue {issue_id!s} is {state['status']}: only an open or "
-                             f"reopened issue is acknowledged", BAD_USER_INPUT)
+            raise CodedError(not_acknowledgeable(str(issue_id), state["status"]),
+                             BAD_USER_INPUT)
         return issue_of(row)
