@@ -641,7 +641,7 @@ def _subscriptions_call(function, *args):
 @click.option("--endpoint", required=True, help="The http:// or https:// URL to POST to.")
 @click.option("--type", "types", multiple=True, metavar="ENTITY_TYPE",
               help="Repeatable: person, organization, land_parcel, admin_unit, land_right, "
-                   "enterprise_role, employment [default: all].")
+                   "enterprise_role, employment, data_quality_issue [default: all].")
 @click.option("--purpose", default=None,
               help="The purpose declared for personal data (without one, messages carry "
                    "none, whatever the client's grants).")
@@ -756,7 +756,8 @@ def issues_group() -> None:
                                              "system whose records are at issue.")
 @click.option("--status", default=None, help="open, acknowledged, resolved or reopened.")
 @click.option("--kind", default=None,
-              help="person_conflict, deceased_still_active or mistyped_identity_number.")
+              help="person_conflict, deceased_still_active, mistyped_identity_number or "
+                   "invalid_source_value.")
 @click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True)
 def issues_list(agency: str | None, status: str | None, kind: str | None, limit: int) -> None:
     """The issues, by agency and kind."""

@@ -3,22 +3,26 @@ at each publication by :mod:`pipelines.dbt.quality_issues`), listed and acknowle
 
 from __future__ import annotations
 
+import psycopg
 from psycopg.rows import dict_row
 
 from kho import db
 from kho.settings import SOURCES
 
 STATUSES = ("open", "acknowledged", "resolved", "reopened")
-KINDS = ("person_conflict", "deceased_still_active", "mistyped_identity_number")
+KINDS = ("person_conflict", "deceased_still_active", "mistyped_identity_number",
+         "invalid_source_value")
+# The issues' entity type in the change feed: a trigger on changes.quality_issues (migration
+# 0007) writes an event for every new issue and every change to one.
+ISSUE_TYPE = "data_quality_issue"
 # What an agency's acknowledgement does, from the CLI here or through the API
-# (graphql_api/quality/mutations.py): only an issue of these statuses changes.
-ACKNOWLEDGEABLE = ("open", "reopened")
-ACKNOWLEDGE = """
-update changes.quality_issues
-set status = 'acknowledged', status_changed_at = now(), acknowledged_by = %(by)s,
-    note = %(note)s
-where issue_id = %(issue_id)s and status = any(%(acknowledgeable)s)
-"""
+# (graphql_api/quality/mutations.py): changes.acknowledge_issue (migration 0007) takes the
+# change feed's lock, sets the status of an open or reopened issue, writes the feed's event
+# and returns the issue; it returns nothing for an issue of another status.
+ACKNOWLEDGE = "select {columns} from changes.acknowledge_issue(%(issue_id)s, %(by)s, %(note)s)"
+ISSUE_STATE = "select source_system, status, kind from changes.quality_issues where issue_id = %s"
+BUSY = ("a publication is writing the change feed at the moment; acknowledge again in a "
+        "minute")
 
 
 class IssueError(ValueError):
@@ -47,20 +51,22 @@ def acknowledge(url: str, issue_id: str, by: str, note: str | None) -> str:
     if not by.strip():
         raise IssueError("--by names who acknowledges the issue")
     with db.connect(url) as conn:
-        row = conn.execute("select status, kind from changes.quality_issues "
-                           "where issue_id = %s for update", (issue_id,)).fetchone()
-        if row is None:
-            raise IssueError(f"no issue {issue_id!r} (kho issues list)")
-        if row[0] not in ACKNOWLEDGEABLE:
-            raise IssueError(not_acknowledgeable(issue_id, row[0]))
-        conn.execute(ACKNOWLEDGE, acknowledgement(issue_id, by.strip(), note))
-    return row[1]
+        try:
+            done = conn.execute(ACKNOWLEDGE.format(columns="kind"),
+                                acknowledgement(issue_id, by.strip(), note)).fetchone()
+        except psycopg.errors.LockNotAvailable:
+            raise IssueError(BUSY) from None
+        if done is not None:
+            return done[0]
+        row = conn.execute(ISSUE_STATE, (issue_id,)).fetchone()
+    if row is None:
+        raise IssueError(f"no issue {issue_id!r} (kho issues list)")
+    raise IssueError(not_acknowledgeable(issue_id, row[1]))
 
 
 def acknowledgement(issue_id: str, by: str, note: str | None) -> dict:
     """The parameters of ``ACKNOWLEDGE``."""
-    return {"issue_id": issue_id, "by": by, "note": note,
-            "acknowledgeable": list(ACKNOWLEDGEABLE)}
+    return {"issue_id": issue_id, "by": by, "note": note}
 
 
 def not_acknowledgeable(issue_id: str, status: str) -> str:

@@ -20,6 +20,7 @@ import pytest
 from standardwebhooks import Webhook
 
 from kho import db
+from pipelines.dbt.changes import LOCK_ID
 from tests.conftest import (
     bearer,
     create_client,
@@ -47,8 +48,9 @@ def deployment(tmp_path_factory):
         deployment.first_publication = published(deployment)
         deployment.keys = make_clients(deployment)
         deployment.receiver_port = free_port()
+        # The snapshot's feed holds the issues it found only: subscribers start after them.
+        deployment.subscribed_after = latest_cursor(deployment)
         deployment.secrets = make_subscriptions(deployment, deployment.receiver_port)
-        deployment.subscribed_after = 0  # the snapshot's: the feed is empty
         deployment.kho("sources", "advance", "--days", DAYS)
         deployment.kho("materialize")
         yield deployment
@@ -94,6 +96,10 @@ def published(deployment) -> int:
                             ).fetchone()[0]
 
 
+def latest_cursor(deployment) -> int:
+    return rows(deployment, "select coalesce(max(cursor), 0) from changes.events")[0][0]
+
+
 def rows(deployment, query: str, params=()) -> list[tuple]:
     with psycopg.connect(deployment.warehouse_url) as conn:
         return conn.execute(query, params).fetchall()
@@ -105,13 +111,22 @@ def truth(deployment, query: str, params=()) -> list[tuple]:
         return conn.execute(query, params).fetchall()
 
 
-def test_the_first_publication_is_a_snapshot_without_events(deployment):
+def test_the_first_publication_is_a_snapshot_without_record_events(deployment):
+    """No event for the records (subscribers start from the bulk downloads); the issues it
+    found are each a created event, with the issue as it was found."""
     first = deployment.first_publication
+    issues = rows(deployment, "select issue_id, kind, source_system from "
+                              "changes.quality_issues where first_publication_id = %s "
+                              "order by issue_id", (first,))
+    assert issues
     assert rows(deployment, "select snapshot, events, note like 'first publication%%' "
                 "from changes.publications where publication_id = %s", (first,)) == \
-        [(True, 0, True)]
-    assert rows(deployment, "select count(*) from changes.events where publication_id = %s",
-                (first,)) == [(0,)]
+        [(True, len(issues), True)]
+    assert rows(deployment, "select master_id, payload ->> 'kind', datasets[1] "
+                            "from changes.events where publication_id = %s "
+                            "and entity_type = 'data_quality_issue' and kind = 'created' "
+                            "and payload ->> 'status' = 'open' order by master_id",
+                (first,)) == issues
 
 
 def test_the_second_publication_records_the_births_deaths_and_transfers(deployment):
@@ -465,7 +480,8 @@ def test_a_replay_from_a_cursor_repeats_exactly(deployment, api, receiver):
     deployment.kho("subscriptions", "pause", "district")
     count = len(receiver.accepted["/tax"])
     with delivering(deployment):
-        wait_for(lambda: subscription(deployment, "tax-office")["cursor"] == int(
+        # It moves on past the events of other types after its last (the issues' events).
+        wait_for(lambda: subscription(deployment, "tax-office")["cursor"] >= int(
             before[-1]["cursor"]) and len(receiver.accepted["/tax"]) > count, "the replay")
     again = []
     for headers, body in receiver.accepted["/tax"][count:]:
@@ -613,6 +629,37 @@ def test_a_mistyped_personal_id_is_an_issue_for_the_agency_that_wrote_it(deploym
     assert "mistyped_identity_number: personal_id_number of " in listed
 
 
+def test_a_value_ingestion_set_aside_is_an_issue_until_the_agency_corrects_it(deployment, api,
+                                                                               keys):
+    """Each value a record landed without (it broke its column's rule) is an issue of its
+    agency (the source's column, the value as written, the rule); those the agencies
+    corrected in the days since are resolved, the others still open."""
+    select = ("select source_system, source_table, source_record_key, column_name, raw_value, "
+              "rule from {}.dq_source_values where outcome = 'set_aside'")
+    first = set(rows(deployment, select.format("marts_previous")))
+    now = set(rows(deployment, select.format("marts")))
+    assert first and len({r[0] for r in first}) >= 2
+    issues = {tuple(r[:6]): r[6] for r in rows(
+        deployment, "select source_system, source_table, source_record_key, attribute, "
+                    "source_value, rule, status from changes.quality_issues "
+                    "where kind = 'invalid_source_value'")}
+    assert set(issues) == first | now
+    assert {key for key, status in issues.items() if status == "open"} == now
+    assert {key for key, status in issues.items() if status == "resolved"} == first - now
+    assert first - now, "300 days of the agencies' corrections resolve some"
+    agency = sorted(first)[0][0]
+    answer = graphql(api, """query($agency: SourceSystem!) { dataQualityIssues(
+                                 agency: $agency, kind: INVALID_SOURCE_VALUE, first: 500) {
+                                 issues { sourceRecordKey attribute sourceValue rule status }
+                             } }""", {"agency": agency.upper()}, bearer(keys["full"], PURPOSE))
+    assert "errors" not in answer, answer
+    assert sorted((i["sourceRecordKey"], i["attribute"], i["sourceValue"], i["rule"],
+                   i["status"].lower())
+                  for i in answer["data"]["dataQualityIssues"]["issues"]) == sorted(
+        (key, column, raw, rule, status)
+        for (system, _, key, column, raw, rule), status in issues.items() if system == agency)
+
+
 ACKNOWLEDGE = """mutation Ack($id: ID!, $note: String) {
   acknowledgeDataQualityIssue(issueId: $id, note: $note) { issueId status acknowledgedBy }
 }"""
@@ -646,6 +693,17 @@ def test_an_agency_acknowledges_its_own_issue_through_the_api(deployment, api, k
     assert code(graphql(api, ACKNOWLEDGE, {"id": land_issue, "note": "x" * 2001},
                         bearer(keys["shared"]))) == "BAD_USER_INPUT"
     assert state(land_issue)[0] == "open"
+    # While a publication writes the change feed (it holds the feed's lock), the
+    # acknowledgement waits a little, then asks to be sent again; nothing is written.
+    events_before = latest_cursor(deployment)
+    with psycopg.connect(deployment.warehouse_url) as publishing:
+        publishing.execute("select pg_advisory_xact_lock(%s)", (LOCK_ID,))
+        busy = httpx.post(f"{api}/graphql", json={"query": ACKNOWLEDGE,
+                                                  "variables": {"id": land_issue}},
+                          headers=bearer(keys["shared"]), timeout=30)
+    assert busy.status_code == 503, busy.text
+    assert busy.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+    assert state(land_issue)[0] == "open" and latest_cursor(deployment) == events_before
     # land:shared acknowledges a land issue: kept with who and why, once.
     answer = graphql(api, ACKNOWLEDGE, {"id": land_issue, "note": "đang xác minh"},
                      bearer(keys["shared"]))
@@ -657,14 +715,22 @@ def test_an_agency_acknowledges_its_own_issue_through_the_api(deployment, api, k
     again = graphql(api, ACKNOWLEDGE, {"id": land_issue}, bearer(keys["shared"]))
     assert code(again) == "BAD_USER_INPUT"
     assert "only an open or reopened issue" in again["errors"][0]["message"]
-    # Each of the five is in the access log, as a mutation (written shortly after).
+    # The acknowledgement is the feed's newest event, at once, under the publication served.
+    assert rows(deployment, "select master_id, kind, changed_attributes, payload ->> 'status', "
+                            "payload ->> 'acknowledgedBy', previous ->> 'status', "
+                            "publication_id from changes.events where cursor = %s",
+                (latest_cursor(deployment),)) == [
+        (land_issue, "updated", ["acknowledgedBy", "status", "statusChangedAt"],
+         "acknowledged", "kho tests (client feed-shared)", "open", published(deployment))]
+    assert latest_cursor(deployment) == events_before + 1
+    # Each of the six is in the access log, as a mutation (written shortly after).
     logged, deadline = 0, time.monotonic() + 15
-    while logged < 5 and time.monotonic() < deadline:
+    while logged < 6 and time.monotonic() < deadline:
         time.sleep(0.2)
         logged = rows(deployment, "select count(*) from api.access_log where client_name = "
                                   "'feed-shared' and operation_type = 'mutation' and "
                                   "operation_name = 'Ack'")[0][0]
-    assert logged == 5
+    assert logged == 6
 
 
 def test_a_deceased_person_still_employed_is_an_issue_until_the_source_closes_it(deployment):
@@ -684,6 +750,7 @@ def test_a_deceased_person_still_employed_is_an_issue_until_the_source_closes_it
     assert issue_id in listed
     assert f"acknowledged deceased_still_active issue {issue_id}" in deployment.kho(
         "issues", "acknowledge", issue_id, "--by", "Sở Nội vụ: phòng công chức").stdout
+    deployment.acknowledged_issue = (issue_id, published(deployment))
     assert "only an open or reopened issue" in kho_fails(
         deployment, "issues", "acknowledge", issue_id, "--by", "again").stderr
     # The cadre database closes the assignment on the day of death.
@@ -698,3 +765,38 @@ def test_a_deceased_person_still_employed_is_an_issue_until_the_source_closes_it
                       "where issue_id = any(%s)", ([i for i, *_ in issues],)))
     assert after[issue_id] == "resolved"
     assert all(status == "open" for i, status in after.items() if i != issue_id)
+    deployment.resolved_by = published(deployment)
+
+
+ISSUE_FEED = ["DATA_QUALITY_ISSUE"]
+
+
+def test_an_issue_s_life_is_in_the_change_feed_for_its_agency_only(deployment, api, keys):
+    """Opened, acknowledged between publications, resolved at the next: three events, as
+    the issue was at each; another agency's client never sees them, a client without a
+    personal grant sees them without the values in conflict."""
+    issue_id, acknowledged_under = deployment.acknowledged_issue
+    events = [e for e in read_feed(api, bearer(keys["full"], PURPOSE), types=ISSUE_FEED)
+              if e["masterId"] == issue_id]
+    assert [(e["kind"], e["attributes"]["status"], e["publicationId"]) for e in events] == [
+        ("CREATED", "open", deployment.first_publication),
+        ("UPDATED", "acknowledged", acknowledged_under),
+        ("UPDATED", "resolved", deployment.resolved_by)]
+    created, acknowledged, resolved = events
+    assert created["attributes"]["sourceSystem"] == "cadre"
+    assert created["attributes"]["masterValue"].startswith("deceased on")
+    assert acknowledged["attributes"]["acknowledgedBy"] == "Sở Nội vụ: phòng công chức"
+    assert resolved["previous"]["status"] == "acknowledged"
+    assert set(resolved["changedAttributes"]) == {"status", "statusChangedAt"}
+    # land:shared and civil_registry:shared: their issues' events, without the values.
+    stored = rows(deployment, "select cursor from changes.events where entity_type = "
+                              "'data_quality_issue' and datasets && array['land', "
+                              "'civil_registry'] order by cursor")
+    shared = read_feed(api, bearer(keys["shared"], PURPOSE), types=ISSUE_FEED, first=50)
+    assert [int(e["cursor"]) for e in shared] == [c for (c,) in stored] and shared
+    assert {e["attributes"]["sourceSystem"] for e in shared if e["kind"] == "CREATED"} <= {
+        "land", "civil_registry"}
+    assert all(not {"sourceValue", "masterValue"} & set(e["attributes"]) for e in shared)
+    assert all(e["changedAttributes"] for e in shared if e["kind"] == "UPDATED")
+    # Anonymous callers: none, even when asked for.
+    assert read_feed(api, types=ISSUE_FEED) == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from graphql_api.access.caller import Caller
 from graphql_api.access.grants import DataClass
-from graphql_api.changes.visibility import visible
+from graphql_api.changes.visibility import visible, visible_types
 
 PERSON = "5d0b5a1e-0000-0000-0000-000000000001"
 
@@ -64,3 +64,33 @@ def test_records_of_a_type_the_caller_may_not_see_are_not_shown_at_all():
     parcel = event(kind="created", entity_type="land_parcel",
                    payload={"areaM2": 120.5, "certificateSerial": "CS 01"})
     assert visible(Caller(), parcel).attributes == {"areaM2": 120.5}
+
+
+ISSUE_CREATED = event(kind="created", entity_type="data_quality_issue", datasets=["cadre"],
+                      payload={"kind": "deceased_still_active", "status": "open",
+                               "sourceSystem": "cadre", "attribute": "still_employed",
+                               "sourceValue": "active since 2020-01-01",
+                               "masterValue": "deceased on 2026-03-01"})
+
+
+def test_an_agency_s_issues_are_shown_under_a_grant_on_its_own_dataset_only():
+    assert visible(Caller(), ISSUE_CREATED) is None
+    assert "data_quality_issue" not in visible_types(Caller())
+    # Personal grants on every other dataset do not reach the cadre agency's issues.
+    others = caller(land="personal", enterprise="personal", civil_registry="personal")
+    assert "data_quality_issue" in visible_types(others)
+    assert visible(others, ISSUE_CREATED) is None
+    shared = visible(caller(cadre="shared"), ISSUE_CREATED)
+    assert not {"sourceValue", "masterValue"} & set(shared.attributes)
+    assert shared.attributes["status"] == "open" and not shared.personal
+    full = visible(caller(cadre="personal"), ISSUE_CREATED)
+    assert full.attributes["masterValue"] == "deceased on 2026-03-01"
+    assert full.released_person == PERSON
+    # Without a purpose the values stay withheld; an update of only them is not shown.
+    assert "sourceValue" not in visible(caller(cadre="personal", purpose=None),
+                                        ISSUE_CREATED).attributes
+    new_value = event(entity_type="data_quality_issue", datasets=["cadre"],
+                      changed=["masterValue"], payload={"masterValue": "deceased on 2026-03-02"},
+                      previous={"masterValue": "deceased on 2026-03-01"})
+    assert visible(caller(cadre="shared"), new_value) is None
+    assert visible(caller(cadre="personal"), new_value).changed_attributes == ["masterValue"]

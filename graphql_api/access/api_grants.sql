@@ -23,7 +23,8 @@ grant select (source, table_name, released_at) on quarantine.rows to {api_role};
 -- caller's grants, and the data-quality issues (dataQualityIssues). Not the webhook subscriptions beside them (their signing secrets).
 grant usage on schema changes to {api_role};
 grant select on changes.events, changes.publications, changes.quality_issues to {api_role};
--- The API's one write: an agency acknowledges an issue (acknowledgeDataQualityIssue), which
--- sets its status and says who and why; the issue itself stays the publication's.
-grant update (status, status_changed_at, acknowledged_by, note) on changes.quality_issues
-    to {api_role};
+-- The API's one write: an agency acknowledges an issue (acknowledgeDataQualityIssue)
+-- through changes.acknowledge_issue, which sets its status, says who and why, and writes
+-- the change feed's event; the role writes no table itself.
+revoke update on changes.quality_issues from {api_role};
+grant execute on function changes.acknowledge_issue(text, text, text) to {api_role};

@@ -6,7 +6,7 @@ from __future__ import annotations
 import strawberry
 
 from graphql_api.changes.types import ChangeEntityType, ChangeEvent, ChangeFeed, ChangeKind
-from graphql_api.changes.visibility import EVENTS_AFTER, visible, visible_types
+from graphql_api.changes.visibility import EVENTS_AFTER, scope_params, visible, visible_types
 from graphql_api.core.context import Info
 from graphql_api.core.errors import BAD_USER_INPUT, CodedError
 
@@ -43,7 +43,8 @@ class ChangeQueries:
                   if types is None or ChangeEntityType(t) in types]
         latest = (await info.context.session.fetch_one(LATEST))["latest"]
         rows = await info.context.session.fetch_all(
-            EVENTS_AFTER, {"after": start, "types": wanted, "limit": first + 1}) \
+            EVENTS_AFTER, {"after": start, "types": wanted, "limit": first + 1,
+                           **scope_params(caller)}) \
             if wanted else []
         page, more = rows[:first], len(rows) > first
         events = []

@@ -9,7 +9,9 @@ import strawberry
 from strawberry.scalars import JSON
 
 
-@strawberry.enum(description="The kinds of published record the change feed follows.")
+@strawberry.enum(description="The kinds of published record the change feed follows, and the "
+                             "data-quality issues of an agency's records (shown to clients "
+                             "with a shared grant on its dataset).")
 class ChangeEntityType(enum.Enum):
     PERSON = "person"
     ORGANIZATION = "organization"
@@ -18,6 +20,7 @@ class ChangeEntityType(enum.Enum):
     LAND_RIGHT = "land_right"
     ENTERPRISE_ROLE = "enterprise_role"
     EMPLOYMENT = "employment"
+    DATA_QUALITY_ISSUE = "data_quality_issue"
 
 
 @strawberry.enum(description="What happened to a record in a publication.")
@@ -35,11 +38,14 @@ class ChangeKind(enum.Enum):
 class ChangeEvent:
     cursor: str = strawberry.field(description="The event's place in the feed: pass as "
                                                "`after` to read what came after it.")
-    publication_id: int = strawberry.field(description="The publication that made it.")
+    publication_id: int = strawberry.field(
+        description="The publication that made it; for an agency's acknowledgement of a "
+                    "data-quality issue, the publication served when it was made.")
     published_at: datetime.datetime
     entity_type: ChangeEntityType
     master_id: strawberry.ID = strawberry.field(
-        description="The record's kho ID (node(id), person(id), ...).")
+        description="The record's kho ID (node(id), person(id), ...); for a data-quality "
+                    "issue, its issueId.")
     kind: ChangeKind
     related_id: strawberry.ID | None = strawberry.field(
         description="MERGED_INTO: the record it now belongs to; SPLIT: the new record that "

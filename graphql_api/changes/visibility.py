@@ -10,6 +10,10 @@ root. An update whose every changed attribute is withheld is not shown at all, a
 attribute counts as changed only if its masked value changed: an event never says that
 something changed which the record would not show. The API's ``changes`` and the webhook
 deliverer both read the feed through :func:`visible`.
+
+A data-quality issue is an agency's business: its events are shown, as ``dataQualityIssues``
+shows the issue, only under a shared grant on the dataset of the agency whose record it is
+(the event's ``datasets``), and the values in conflict only under a personal one.
 """
 
 from __future__ import annotations
@@ -20,12 +24,14 @@ from typing import Any
 
 from graphql_api.access.caller import Caller
 from graphql_api.access.field_rules import Classification, Rule
-from graphql_api.access.grants import THROUGH, DataClass, Need
+from graphql_api.access.grants import ANY, THROUGH, DataClass, Need
 from graphql_api.admin_units import permissions as admin_units
 from graphql_api.cadre import permissions as cadre
 from graphql_api.land import permissions as land
 from graphql_api.organizations import permissions as organizations
 from graphql_api.persons import permissions as persons
+from graphql_api.quality import permissions as quality
+from kho.quality_issues import ISSUE_TYPE
 
 # Entity type in the feed -> the graph's type and the classification it is declared in.
 TYPES: dict[str, tuple[str, Classification]] = {
@@ -36,7 +42,11 @@ TYPES: dict[str, tuple[str, Classification]] = {
     "land_right": ("LandRight", land.CLASSIFICATION),
     "enterprise_role": ("EnterpriseRole", organizations.CLASSIFICATION),
     "employment": ("Employment", cadre.CLASSIFICATION),
+    ISSUE_TYPE: ("DataQualityIssue", quality.CLASSIFICATION),
 }
+# Entity types whose events a caller sees only under this class of grant on a dataset the
+# event names (its datasets): an agency's data-quality issues.
+SCOPED: dict[str, DataClass] = {ISSUE_TYPE: DataClass.SHARED}
 
 
 @dataclass(frozen=True)
@@ -64,7 +74,14 @@ def type_need(entity_type: str) -> Need:
 
 def visible_types(caller: Caller) -> list[str]:
     """The entity types whose records the caller may see at all."""
-    return [t for t in TYPES if caller.holds(type_need(t))]
+    return [t for t in TYPES if caller.holds(type_need(t))
+            and (t not in SCOPED or caller.holds(Need(ANY, SCOPED[t])))]
+
+
+def scope_params(caller: Caller) -> dict[str, list[str]]:
+    """The parameters ``EVENTS_AFTER`` scopes the events of ``SCOPED`` types with."""
+    return {"scoped": list(SCOPED),
+            "scope_datasets": list(caller.datasets_held(DataClass.SHARED))}
 
 
 def _rule(entity_type: str, attribute: str) -> Rule:
@@ -86,6 +103,9 @@ def visible(caller: Caller, event: Mapping[str, Any]) -> VisibleEvent | None:
     if not caller.holds(type_need(entity_type)):
         return None
     datasets = tuple(event["datasets"] or ())
+    if entity_type in SCOPED and not any(caller.holds(Need(dataset, SCOPED[entity_type]))
+                                         for dataset in datasets):
+        return None
     type_name = TYPES[entity_type][0]
     payload, previous = event["payload"] or {}, event["previous"] or {}
     shown: dict[str, Any] = {}
@@ -118,6 +138,9 @@ def visible(caller: Caller, event: Mapping[str, Any]) -> VisibleEvent | None:
         released_person=str(event["person_id"]) if personal and event["person_id"] else None)
 
 
+# The events of SCOPED types are narrowed in SQL too, to the datasets the caller holds the
+# grant on (scope_params), so a page is not filled with events visible() would drop.
+SCOPE = "(e.entity_type <> all(%(scoped)s) or e.datasets && %(scope_datasets)s::text[])"
 # The columns of changes.events that visible() reads, with the publication's time.
 EVENT_COLUMNS = ("e.cursor, e.publication_id, p.published_at, e.entity_type, e.master_id, "
                  "e.kind, e.related_id, e.changed_attributes, e.payload, e.previous, "
@@ -125,7 +148,7 @@ EVENT_COLUMNS = ("e.cursor, e.publication_id, p.published_at, e.entity_type, e.m
 EVENTS_AFTER = f"""
 select {EVENT_COLUMNS}
 from changes.events e join kho_meta.publications p using (publication_id)
-where e.cursor > %(after)s and e.entity_type = any(%(types)s)
+where e.cursor > %(after)s and e.entity_type = any(%(types)s) and {SCOPE}
 order by e.cursor
 limit %(limit)s
 """

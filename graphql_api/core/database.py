@@ -14,7 +14,7 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from graphql_api.core.errors import TIMEOUT, CodedError, warehouse_unavailable
+from graphql_api.core.errors import SERVICE_UNAVAILABLE, TIMEOUT, CodedError, warehouse_unavailable
 from kho import db
 
 POOL_TIMEOUT_SECONDS = 2.0  # a request's wait for a connection
@@ -52,7 +52,12 @@ class Database:
 
     def coded_error(self, err: Exception) -> CodedError | None:
         """The coded error a failed statement answers: TIMEOUT past the statement timeout,
-        SERVICE_UNAVAILABLE while the warehouse cannot be reached; None for a fault."""
+        SERVICE_UNAVAILABLE while the warehouse cannot be reached or a lock the statement
+        waits for is held past its wait (a publication writing the change feed); None for a
+        fault."""
+        if isinstance(err, psycopg.errors.LockNotAvailable):
+            return CodedError("the warehouse is publishing at the moment; retry shortly",
+                              SERVICE_UNAVAILABLE, http_status=503)
         if isinstance(err, psycopg.errors.QueryCanceled):
             return CodedError(f"the query took longer than {self.statement_timeout_ms} ms; "
                               f"narrow the filter or ask for fewer rows", TIMEOUT)

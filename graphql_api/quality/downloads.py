@@ -60,7 +60,7 @@ def issues_select(released: bool) -> str:
     values = ", ".join(name if released else f"null::text as {name}"
                        for name in PERSONAL_COLUMNS)
     return (f"select issue_id, kind, status, source_system, source_table, source_record_key, "
-            f"person_id, attribute, {values}, master_source_system, first_seen_at, "
+            f"person_id, attribute, rule, {values}, master_source_system, first_seen_at, "
             f"last_seen_at, status_changed_at, acknowledged_by{CONDITION}order by issue_id")
 
 

@@ -1,8 +1,9 @@
 """``acknowledgeDataQualityIssue(issueId, note)``: an agency says it has seen an issue in its
 own records, as ``kho issues acknowledge`` does. The only write the API takes: the API's
-role may update the status columns of ``changes.quality_issues`` and nothing else
-(``access/api_grants.sql``). The caller needs a shared grant on the issue's dataset; an
-issue of a dataset it holds no grant on is answered as no issue at all."""
+role may call ``changes.acknowledge_issue`` (which sets the status and writes the change
+feed's event) and write nothing else (``access/api_grants.sql``). The caller needs a shared
+grant on the issue's dataset; an issue of a dataset it holds no grant on is answered as no
+issue at all."""
 
 from __future__ import annotations
 
@@ -13,10 +14,9 @@ from graphql_api.core.context import Info
 from graphql_api.core.errors import BAD_USER_INPUT, NOT_FOUND, CodedError
 from graphql_api.quality.queries import ISSUE_COLUMNS, issue_of
 from graphql_api.quality.types import DataQualityIssue
-from kho.quality_issues import ACKNOWLEDGE, acknowledgement, not_acknowledgeable
+from kho.quality_issues import ACKNOWLEDGE, ISSUE_STATE, acknowledgement, not_acknowledgeable
 
 MAX_NOTE_LENGTH = 2_000
-ISSUE_STATE = "select source_system, status from changes.quality_issues where issue_id = %s"
 
 
 def acknowledged_by(caller) -> str:
@@ -48,7 +48,7 @@ class Mutation:
             raise CodedError(f"no data-quality issue {issue_id!s} in a dataset client "
                              f"{caller.client_name} holds a grant on", NOT_FOUND)
         row = await session.fetch_one(
-            f"{ACKNOWLEDGE} returning {ISSUE_COLUMNS}",
+            ACKNOWLEDGE.format(columns=ISSUE_COLUMNS),
             acknowledgement(str(issue_id), acknowledged_by(caller), note))
         if row is None:
             raise CodedError(not_acknowledgeable(str(issue_id), state["status"]),

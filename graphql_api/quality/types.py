@@ -13,6 +13,7 @@ class DataQualityIssueKind(enum.Enum):
     PERSON_CONFLICT = "person_conflict"
     DECEASED_STILL_ACTIVE = "deceased_still_active"
     MISTYPED_IDENTITY_NUMBER = "mistyped_identity_number"
+    INVALID_SOURCE_VALUE = "invalid_source_value"
 
 
 @strawberry.enum(description="Where the issue stands.")
@@ -46,9 +47,16 @@ class DataQualityIssue:
         description="PERSON_CONFLICT: birth_date, full_name or sex; DECEASED_STILL_ACTIVE: "
                     "still_employed, still_legal_representative, still_owner or "
                     "still_sole_land_user; MISTYPED_IDENTITY_NUMBER: personal_id_number "
-                    "(the source's number, one keystroke from its person's).")
+                    "(the source's number, one keystroke from its person's); "
+                    "INVALID_SOURCE_VALUE: the source's own column (ngay_sinh, so_cccd, ...) "
+                    "whose value kho could not use.")
+    rule: str | None = strawberry.field(
+        description="INVALID_SOURCE_VALUE: the rule the value breaks (malformed_id, "
+                    "impossible_date, unknown_code, missing_value, ...); the record was kept "
+                    "without it.")
     source_value: str | None = strawberry.field(description="The value in the source.")
-    master_value: str | None = strawberry.field(description="The master's value.")
+    master_value: str | None = strawberry.field(
+        description="The master's value (none for INVALID_SOURCE_VALUE).")
     master_source_system: str | None = strawberry.field(
         description="Where the master's value comes from.")
     first_seen_at: datetime.datetime

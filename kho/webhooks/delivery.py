@@ -39,7 +39,14 @@ from standardwebhooks import Webhook
 
 from graphql_api.access.caller import Caller
 from graphql_api.access.grants import DataClass
-from graphql_api.changes.visibility import EVENTS_AFTER, VisibleEvent, visible, visible_types
+from graphql_api.changes.visibility import (
+    EVENTS_AFTER,
+    SCOPE,
+    VisibleEvent,
+    scope_params,
+    visible,
+    visible_types,
+)
 from kho import db
 from kho.settings import Settings, load_settings
 
@@ -153,16 +160,18 @@ class Deliverer:
         if sub["revoked_at"] is None and types:
             async with pool.connection() as conn:
                 rows = await (await conn.execute(EVENTS_AFTER, {
-                    "after": after, "types": types,
-                    "limit": self.settings.webhook_batch})).fetchall()
+                    "after": after, "types": types, "limit": self.settings.webhook_batch,
+                    **scope_params(caller)})).fetchall()
         if not rows:
             # Nothing of its types after the cursor: it moves on to the feed's end, read in
             # the same snapshot (publications append whole), and looks again shortly.
             async with pool.connection() as conn:
                 latest = (await (await conn.execute(
                     "select coalesce(max(cursor), 0) as latest from changes.events where "
-                    "not exists (select from changes.events where cursor > %s and "
-                    "entity_type = any(%s))", (after, types))).fetchone())["latest"]
+                    "not exists (select from changes.events as e where e.cursor > %(after)s "
+                    f"and e.entity_type = any(%(types)s) and {SCOPE})",
+                    {"after": after, "types": types, **scope_params(caller)})).fetchone()
+                          )["latest"]
             await self._release(pool, sid, "cursor = greatest(cursor, %s), next_attempt_at = "
                                            "now() + make_interval(secs => %s)",
                                 (latest if sub["revoked_at"] is None else after,

@@ -15,7 +15,8 @@ set-based SQL and appends to ``changes.events`` (schema made by the migrations):
   lives on is a ``split`` of that master.
 
 Within a publication the events come in this order: created, updated, split, merged_into,
-retired; entities in the order of ``FEED`` (retirements in reverse), records by ID. The
+retired; entities in the order of ``FEED`` (retirements in reverse), records by ID; then
+the data-quality issues' events (:mod:`pipelines.dbt.quality_issues`). The
 cursor (an identity) is drawn under a transaction-level lock, so cursors become visible in
 order. The first publication (no outgoing marts) writes no events: it is a snapshot, and a
 subscriber starts from the bulk downloads, which say the cursor they were taken at.
@@ -28,6 +29,8 @@ from dataclasses import dataclass, field
 
 import psycopg
 from psycopg import sql
+
+from kho.quality_issues import ISSUE_TYPE
 
 OLD_SCHEMA = "marts_previous"
 NEW_SCHEMA = "marts"
@@ -107,7 +110,9 @@ FEED = (
                 "valid_from", "valid_to", "is_current", "is_active_after_death")},
         person="person_id"),
 )
-ENTITY_TYPES = tuple(entity.entity_type for entity in FEED)
+# Data-quality issues are in the feed too, as their status changes, at a publication or
+# between two.
+ENTITY_TYPES = (*(entity.entity_type for entity in FEED), ISSUE_TYPE)
 KINDS = ("created", "updated", "split", "merged_into", "retired")
 
 
@@ -294,10 +299,16 @@ def record_changes(conn: psycopg.Connection, publication_id: int) -> FeedFigures
             if entity.xref:
                 conn.execute(sql.SQL("drop table {moves}").format(**names))
     seconds = time.perf_counter() - started
+    return FeedFigures(note is not None, counts, seconds, note)
+
+
+def close_publication(conn: psycopg.Connection, publication_id: int,
+                      feed: FeedFigures) -> None:
+    """Record where the publication's events start and end in the feed: those of the
+    records and of the data-quality issues, in the caller's transaction, last."""
     conn.execute("""
         insert into changes.publications (publication_id, snapshot, note, first_cursor,
                                           last_cursor, events, seconds)
         select %s, %s, %s, min(cursor), max(cursor), count(*), %s
         from changes.events where publication_id = %s""",
-                 (publication_id, note is not None, note, seconds, publication_id))
-    return FeedFigures(note is not None, counts, seconds, note)
+                 (publication_id, feed.snapshot, feed.note, feed.seconds, publication_id))

@@ -12,7 +12,8 @@ last good build.
 In the same transaction, :func:`pipelines.dbt.changes.record_changes` appends what the
 publication changed to the change feed (``changes.events``), and
 :func:`pipelines.dbt.quality_issues.record_quality_issues` brings the owning agencies'
-data-quality issues and their status up to the new marts.
+data-quality issues and their status up to the new marts (their changes are in the feed
+too).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import psycopg
 from psycopg import sql
 
 from kho import db, warehouse
-from pipelines.dbt.changes import FeedFigures, record_changes
+from pipelines.dbt.changes import FeedFigures, close_publication, record_changes
 from pipelines.dbt.quality_issues import IssueFigures, record_quality_issues
 
 BUILD_SCHEMA = "marts_build"
@@ -114,5 +115,6 @@ def publish(warehouse_url: str, expected_marts: list[str]) -> Publication:
               psycopg.types.json.Jsonb(counts))).fetchone()
         feed = record_changes(conn, publication_id)
         issues = record_quality_issues(conn, publication_id)
+        close_publication(conn, publication_id, feed)
     return Publication(invocation_id, started_at, finished_at, published_at, counts,
                        publication_id, feed, issues)
