@@ -201,6 +201,13 @@ def test_a_parcel_keeps_the_register_boundary_beside_its_wgs84_one(deployment):
             assert (lon, lat) == pytest.approx(to_wgs84.transform(e, n), abs=2e-7)
             assert min(lons) - 0.05 < lon < max(lons) + 0.05
             assert min(lats) - 0.05 < lat < max(lats) + 0.05
+    # Each version in the history keeps both boundaries too.
+    history = query(deployment, "select p.boundary_wkt, p.boundary_wkt_vn2000, p.boundary_crs, "
+                                "h.boundary_wkt, h.boundary_wkt_vn2000, h.boundary_crs "
+                                "from marts.dim_land_parcel p join marts.dim_land_parcel_history h "
+                                "using (land_parcel_id) where h.is_current")
+    assert len(history) == len(parcels)
+    assert all(row[:3] == row[3:] for row in history)
     some, wgs84 = parcels[0][0], parcels[0][1]
     with running_api(deployment) as api:
         served = graphql(api, "query($id: ID!) { landParcel(id: $id) { boundaryWkt } }",

@@ -34,6 +34,8 @@ final as (
         land_uses.name_en as land_use_name_en,
         versions.planning_zone,
         versions.boundary_wkt,
+        versions.boundary_wkt_vn2000,
+        versions.boundary_crs,
         versions.dbt_valid_from as valid_from,
         versions.dbt_valid_to as valid_to,
         versions.dbt_valid_to is null as is_current
