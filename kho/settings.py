@@ -51,6 +51,7 @@ class Settings:
     # The file naming kho's fields by the national data dictionary's codes
     # (KHO_DICTIONARY_MAPPING, graphql_api/dictionary/mapping.py); none by default.
     dictionary_mapping: Path | None = None
+    admin_boundaries: Path | None = None
     # Extract and load: tries per source table, the first backoff (doubling), the connect
     # timeout; tables loaded side by side (None: one per core the process may run on).
     source_attempts: int = 3
@@ -118,6 +119,7 @@ def load_settings(environ: os._Environ[str] | dict[str, str] | None = None) -> S
     home = Path(env.get("KHO_HOME") or Path.cwd() / ".kho").expanduser().resolve()
     anchors = env.get("KHO_AUDIT_ANCHORS")
     mapping = _value(env, DICTIONARY_MAPPING_VARIABLE)
+    boundaries = env.get("KHO_ADMIN_BOUNDARIES") or None
     return Settings(
         home=home,
         warehouse_url=_url(env, "KHO_WAREHOUSE_URL", "KHO_WAREHOUSE_PASSWORD_FILE"),
@@ -132,6 +134,7 @@ def load_settings(environ: os._Environ[str] | dict[str, str] | None = None) -> S
         api_compiler=_switch(env, "KHO_API_COMPILER", True),
         audit_anchors=Path(anchors).expanduser() if anchors else None,
         dictionary_mapping=Path(mapping).expanduser() if mapping else None,
+        admin_boundaries=Path(boundaries).expanduser() if boundaries else None,
         source_attempts=_positive_int(env, "KHO_SOURCE_ATTEMPTS", 3),
         source_retry_delay_seconds=_seconds(env, "KHO_SOURCE_RETRY_DELAY", 2.0, zero=True),
         source_connect_timeout_seconds=_seconds(env, "KHO_SOURCE_CONNECT_TIMEOUT", 10.0),

@@ -12,7 +12,7 @@ ADMIN_UNIT_SOURCE = "marts.dim_admin_unit"
 ADMIN_UNIT_COLUMNS = (
     "admin_unit_id as id, admin_unit_code as code, admin_unit_name as name, short_name, "
     "unit_type, level, generation, province_code, latitude, longitude, area_km2, "
-    "parent_admin_unit_id as parent_id"
+    "boundary_wkt, parent_admin_unit_id as parent_id"
 )
 
 
@@ -52,6 +52,10 @@ class AdminUnit(Node):
     latitude: float | None
     longitude: float | None
     area_km2: float | None
+    boundary_wkt: str | None = strawberry.field(
+        description="The unit's outline, a WKT polygon or multipolygon in WGS84 longitude / "
+                    "latitude, from the boundary file the province's operator provides "
+                    "(simplified to about a metre); null where there is none.")
     parent_id: strawberry.Private[str | None]
 
     @classmethod

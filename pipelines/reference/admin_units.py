@@ -1,6 +1,8 @@
 """Both generations of Vietnam's administrative units and the 2025 crosswalk between them,
 read from the ``vietnamadminunits`` package (no network), into ``reference.admin_units``
-and ``reference.admin_unit_crosswalk`` (made by the migrations: :mod:`kho.migrations`).
+and ``reference.admin_unit_crosswalk`` (made by the migrations: :mod:`kho.migrations`), and
+the units' outlines from the operator's boundary file, if there is one
+(:mod:`pipelines.reference.boundaries`), into ``reference.admin_unit_boundaries``.
 
 The tables are reloaded only when their version changes: ``reference.versions`` keeps the
 digest of the rows last loaded (and the package's version); a run whose rows digest the
@@ -13,6 +15,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date
 from importlib.metadata import version
+from pathlib import Path
 
 import psycopg.types.json
 from vietnamadminunits.converter.converter_2025 import (
@@ -22,6 +25,7 @@ from vietnamadminunits.converter.converter_2025 import (
 from vietnamadminunits.database import query
 
 from kho import db
+from pipelines.reference.boundaries import boundary_rows
 
 REORGANIZATION_DATE = date(2025, 7, 1)
 VERSION_NAME = "admin_units"
@@ -111,14 +115,21 @@ def _held_version(conn, counts: dict[str, int]) -> str | None:
         return None
     actual = conn.execute(
         "select (select count(*) from reference.admin_units), "
-        "(select count(*) from reference.admin_unit_crosswalk)").fetchone()
+        "(select count(*) from reference.admin_unit_crosswalk), "
+        "(select count(*) from reference.admin_unit_boundaries)").fetchone()
     return held[0] if list(actual) == list(counts.values()) else None
 
 
-def load_reference(warehouse_url: str, force: bool = False) -> ReferenceLoad:
-    """Load the administrative units and the crosswalk, unless the warehouse holds this
-    version already (``force``: reload all the same)."""
-    tables = {"admin_units": admin_unit_rows(), "admin_unit_crosswalk": crosswalk_rows()}
+def load_reference(warehouse_url: str, force: bool = False,
+                   boundaries: Path | None = None) -> ReferenceLoad:
+    """Load the administrative units, the crosswalk and the outlines of the boundary file
+    ``boundaries`` (none without one), unless the warehouse holds this version already
+    (``force``: reload all the same). A boundary file kho cannot use raises
+    ``BoundaryFileError`` before anything is written."""
+    units = admin_unit_rows()
+    tables = {"admin_units": units, "admin_unit_crosswalk": crosswalk_rows(),
+              "admin_unit_boundaries": boundary_rows(
+                  boundaries, {(unit[0], unit[2]) for unit in units})}
     counts = {name: len(rows) for name, rows in tables.items()}
     digest, package_version = content_digest(tables), version(PACKAGE)
     with db.connect(warehouse_url) as conn:
@@ -126,7 +137,8 @@ def load_reference(warehouse_url: str, force: bool = False) -> ReferenceLoad:
         conn.execute("lock table reference.versions in exclusive mode")
         if not force and _held_version(conn, counts) == digest:
             return ReferenceLoad(counts, digest, package_version, reloaded=False)
-        conn.execute("truncate reference.admin_units, reference.admin_unit_crosswalk")
+        conn.execute("truncate reference.admin_units, reference.admin_unit_crosswalk, "
+                     "reference.admin_unit_boundaries")
         cur = conn.cursor()
         for name, rows in tables.items():
             with cur.copy(f"copy reference.{name} from stdin") as copy:

@@ -3,6 +3,7 @@ changes (its content's digest, the data version of both assets), and in a full r
 
 import dagster as dg
 
+from kho.settings import load_settings
 from pipelines.reference.admin_units import load_reference
 from pipelines.resources import IngestResource, WarehouseResource
 
@@ -15,11 +16,16 @@ from pipelines.resources import IngestResource, WarehouseResource
         dg.AssetSpec(["reference", "admin_unit_crosswalk"], group_name="reference",
                      kinds={"postgres"},
                      description="Legacy commune -> current commune, effective 2025-07-01."),
+        dg.AssetSpec(["reference", "admin_unit_boundaries"], group_name="reference",
+                     kinds={"postgres"},
+                     description="The units' outlines from the operator's boundary file "
+                                 "(KHO_ADMIN_BOUNDARIES); none without one."),
     ],
 )
 def admin_unit_reference(context: dg.AssetExecutionContext, warehouse: WarehouseResource,
                          ingest: IngestResource):
-    load = load_reference(warehouse.url(), force=ingest.full_refresh)
+    load = load_reference(warehouse.url(), force=ingest.full_refresh,
+                          boundaries=load_settings().admin_boundaries)
     context.log.info(
         f"reference data {load.content_sha256[:12]} ({load.package_version}): "
         + ("reloaded" if load.reloaded else "already loaded, left alone"))

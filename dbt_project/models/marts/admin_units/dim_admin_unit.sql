@@ -24,6 +24,7 @@ final as (
         admin_units.latitude,
         admin_units.longitude,
         admin_units.area_km2,
+        admin_units.boundary_wkt,
         case
             when crosswalk.current_commune_code is not null
                 then 'current:commune:' || crosswalk.current_commune_code
