@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from tests.conftest import create_client, running_api
+from tests.conftest import create_client, kho_fails, running_api
 
 CHROMIUM = os.environ.get("KHO_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -683,7 +683,11 @@ def test_industries_land_uses_zones_and_sources_are_named_in_words(ui, page, wh)
 def test_every_page_says_when_the_data_was_published(ui, page, wh):
     published = wh.execute("select published_at from kho_meta.publications "
                            "order by publication_id desc limit 1").fetchone()[0]
-    for view in ("overview", "land", "enterprises"):
+    parcel = wh.execute("select land_parcel_id from marts.dim_land_parcel limit 1").fetchone()[0]
+    organization = wh.execute("select organization_id from marts.dim_organization "
+                              "limit 1").fetchone()[0]
+    for view in ("overview", "land", "enterprises", f"parcel&id={parcel}",
+                 f"enterprise&id={organization}", "issues"):
         page.goto(f"{ui}/?view={view}")
         shown = page.get_by_test_id("data-as-of")
         expect(shown).to_contain_text("Dữ liệu công bố lúc")
@@ -906,6 +910,11 @@ def test_the_map_shows_the_commune_around_the_filtered_parcels(ui, page, wh):
     assert shown.evaluate("m => m.parcelMap.outlines.length") == 1
     expect(shown).to_have_attribute("data-scale-bar", re.compile(r"^\d+ k?m$"))
     expect(page.get_by_test_id("outline-note")).to_be_visible()
+    # The north arrow, top left: the canvas is dark where the arrow is drawn.
+    arrow = shown.locator("canvas").evaluate(
+        "c => Array.from(c.getContext('2d').getImageData("
+        "22 * devicePixelRatio, 28 * devicePixelRatio, 1, 1).data)")
+    assert arrow[:3] == [0x1d, 0x27, 0x33], arrow
     screenshot(page, "land-map-context.png")
     # Zoomed in on a parcel, parcels carry their numbers.
     page.wait_for_load_state("networkidle")
@@ -992,3 +1001,187 @@ def test_the_province_overview_breaks_down_by_commune(ui, page, wh):
                                "r.querySelector('.bar-value').textContent])") if text != "0"}
     assert shown == pytest.approx(hectares, abs=0.051)
     screenshot(page, "overview-communes.png")
+
+
+def test_a_steward_works_through_the_agency_s_data_quality_issues(ui, page, wh, deployment):
+    """Anonymous: asked to sign in. An agency's key: its own agency's issues only, the values
+    in conflict under its personal grant, acknowledged in place with a note (as the
+    warehouse then keeps it), and the filter's issues as a CSV file."""
+    stored = [r[0] for r in wh.execute(
+        "select issue_id from changes.quality_issues where source_system = 'cadre' "
+        "and status in ('open', 'reopened') order by issue_id").fetchall()]
+    assert stored, "the API tests' warehouse holds open issues of the cadre agency"
+    page.goto(f"{ui}/?view=issues")
+    expect(page.get_by_test_id("empty")).to_contain_text("đăng nhập bằng khóa của cơ quan")
+    key = create_client(deployment, "ui-steward-cadre", "cadre:personal",
+                        agency="Sở Nội vụ tỉnh Tây Ninh")
+    sign_in(page, key, "rà soát dữ liệu cán bộ")
+    agency = page.get_by_test_id("issues-agency")
+    expect(agency.locator("option")).to_have_count(1)
+    assert agency.input_value() == "cadre"
+    page.get_by_test_id("issues-status").select_option("OPEN")
+    table = page.get_by_test_id("issues-table")
+    expect(table).to_have_attribute("data-state", "ready")
+    assert query(page)["status"] == "OPEN" and query(page)["agency"] == "cadre"
+    rows = page.locator("[data-testid=issues-rows] tr[data-issue-id]")
+    open_ids = [r[0] for r in wh.execute(
+        "select issue_id from changes.quality_issues where source_system = 'cadre' "
+        "and status = 'open' order by issue_id limit 50").fetchall()]
+    expect(rows).to_have_count(len(open_ids))
+    assert rows.evaluate_all("rows => rows.map(r => r.dataset.issueId)") == open_ids
+    expect(page.get_by_test_id("withheld")).to_have_count(0)
+    first = rows.first
+    expect(first).not_to_contain_text("ẩn")
+    screenshot(page, "issues.png")
+    # Acknowledged in place: the row says who and keeps its place; the warehouse keeps it.
+    first.get_by_test_id("acknowledge").click()
+    first.get_by_test_id("acknowledge-note").fill("đang xác minh với phòng tổ chức")
+    first.get_by_test_id("acknowledge-confirm").click()
+    expect(first).to_have_attribute("data-status", "ACKNOWLEDGED")
+    expect(first.get_by_test_id("issue-status")).to_contain_text("Sở Nội vụ tỉnh Tây Ninh")
+    assert wh.execute("select status, acknowledged_by, note from changes.quality_issues "
+                      "where issue_id = %s", (open_ids[0],)).fetchone() == (
+        "acknowledged", "Sở Nội vụ tỉnh Tây Ninh (client ui-steward-cadre)",
+        "đang xác minh với phòng tổ chức")
+    # The filter's issues, as one file the spreadsheet opens.
+    page.get_by_test_id("issues-status").select_option("ACKNOWLEDGED")
+    expect(table).to_have_attribute("data-state", "ready")
+    with page.expect_download() as download:
+        page.get_by_test_id("issues-export").click()
+    text = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    acknowledged = [r[0] for r in wh.execute(
+        "select issue_id from changes.quality_issues where source_system = 'cadre' "
+        "and status = 'acknowledged' order by issue_id").fetchall()]
+    assert [r["issue_id"] for r in csv.DictReader(io.StringIO(text))] == acknowledged
+    assert open_ids[0] in acknowledged
+    # A key with the shared grant only: the issues, the values in conflict withheld.
+    shared = create_client(deployment, "ui-steward-cadre-shared", "cadre:shared")
+    sign_in(page, shared, "rà soát")
+    expect(page.get_by_test_id("issues-table")).to_have_attribute("data-state", "ready")
+    expect(page.get_by_test_id("withheld")).to_be_visible()
+    expect(page.locator("[data-testid=issues-rows] [data-testid=value-withheld]").first
+           ).to_be_visible()
+
+
+def test_a_link_to_no_page_or_to_no_date_says_so(ui, page, wh):
+    """A page name kho does not have (not even one of an object's inherited keys) is said,
+    with the way to the overview; a record's link whose date is no date says so and shows
+    today's record."""
+    for view in ("nope", "constructor", "__proto__"):
+        page.goto(f"{ui}/?view={view}")
+        expect(page.get_by_test_id("not-found")).to_contain_text(f"Không có trang “{view}”")
+        expect(page.get_by_role("main").get_by_role("link", name="Tổng quan")).to_be_visible()
+    parcel, code = wh.execute("select land_parcel_id::text, land_use_code "
+                              "from marts.dim_land_parcel order by 1 limit 1").fetchone()
+    page.goto(f"{ui}/?view=parcel&id={parcel}&asof=31-02-2020")
+    expect(page.get_by_test_id("as-of-invalid")).to_contain_text("“31-02-2020”")
+    expect(page.get_by_test_id("parcel-title")).to_be_visible()
+    expect(page.locator("main dl.facts")).to_contain_text(code)
+
+
+def test_a_parcel_is_shown_as_of_a_past_date(ui, page, wh):
+    """A parcel whose area the register changed: the day before, its former area."""
+    parcel, before, after, changed = wh.execute(
+        "select h.land_parcel_id::text, h.area_m2, p.area_m2, h.valid_to "
+        "from marts.dim_land_parcel_history h join marts.dim_land_parcel p "
+        "using (land_parcel_id) where h.valid_to is not null and h.area_m2 <> p.area_m2 "
+        "order by h.valid_to desc limit 1").fetchone()
+
+    def shown(area) -> str:  # as the Vietnamese page writes it: 1.234,5
+        return f"{area:,.1f}".rstrip("0").rstrip(".").replace(",", " ").replace(
+            ".", ",").replace(" ", ".")
+
+    page.goto(f"{ui}/?view=parcel&id={parcel}")
+    facts = page.locator("main dl.facts")
+    expect(facts).to_contain_text(shown(after))
+    day_before = (changed - datetime.timedelta(days=1)).date().isoformat()
+    page.get_by_test_id("as-of").fill(day_before)
+    page.get_by_test_id("as-of").dispatch_event("change")
+    expect(page.get_by_test_id("as-of-note")).to_be_visible()
+    expect(facts).to_contain_text(shown(before))
+    assert query(page)["asof"] == day_before
+
+
+def test_a_parcel_opened_from_an_enterprise_leads_back_to_it(ui, page, wh, deployment):
+    organization, name = wh.execute(
+        "select o.organization_id::text, o.organization_name from marts.dim_organization o "
+        "join marts.fct_land_right r using (organization_id) where r.is_current "
+        "order by 1 limit 1").fetchone()
+    # An enterprise's land rights are shared data of the land register.
+    key = create_client(deployment, "ui-from-enterprise", "land:shared", "enterprise:shared")
+    page.goto(f"{ui}/?view=enterprise&id={organization}")
+    sign_in(page, key)
+    expect(page.get_by_test_id("enterprise-name")).to_have_text(name)
+    page.get_by_test_id("enterprise-parcels").locator("table a").first.click()
+    expect(page.get_by_test_id("parcel-title")).to_be_visible()
+    assert query(page)["from"] == f"enterprise:{organization}"
+    back = page.locator("main p.back a")
+    expect(back).to_have_text("‹ Quay lại doanh nghiệp")
+    back.click()
+    expect(page.get_by_test_id("enterprise-name")).to_have_text(name)
+
+
+def boundary_file(path: Path, units: list[tuple[str, float, float, float]]) -> Path:
+    """A boundary file as an operator would give it: each commune a square of its area
+    around its centre (WGS 84)."""
+    features = []
+    for code, lat, lon, area_km2 in units:
+        half = (area_km2 ** 0.5) / 2 / 110.6
+        west, east = lon - half / 0.98, lon + half / 0.98
+        features.append({"type": "Feature", "properties": {"code": code}, "geometry": {
+            "type": "Polygon", "coordinates": [[[west, lat - half], [east, lat - half],
+                                                [east, lat + half], [west, lat + half],
+                                                [west, lat - half]]]}})
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}),
+                    encoding="utf-8")
+    return path
+
+
+def test_the_maps_draw_the_province_s_boundary_file(ui, page, wh, deployment, tmp_path):
+    """With the operator's boundary file (every commune of the province but the busiest):
+    the overview draws those communes by their boundaries and the others as discs, a
+    commune's land map is outlined by its boundary, the API serves each as loaded. A file
+    kho cannot use stops the run with its code and keeps the boundaries loaded before."""
+    busiest, _ = busiest_commune(wh)
+    province = wh.execute("select province_code from marts.dim_admin_unit where generation = "
+                          "'current' and admin_unit_code = %s", (busiest,)).fetchone()[0]
+    units = wh.execute(
+        "select admin_unit_code, latitude, longitude, coalesce(area_km2, 20) "
+        "from marts.dim_admin_unit where generation = 'current' and level = 'commune' "
+        "and province_code = %s and latitude is not null and admin_unit_code <> %s "
+        "order by 1", (province, busiest)).fetchall()
+    bounded = units[0][0]
+    deployment.env["KHO_ADMIN_BOUNDARIES"] = str(boundary_file(tmp_path / "ranh-gioi.geojson",
+                                                               units))
+    try:
+        deployment.kho("materialize")
+        broken = tmp_path / "broken.geojson"
+        broken.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature", '
+                          '"properties": {"code": "99999"}, "geometry": null}]}')
+        deployment.env["KHO_ADMIN_BOUNDARIES"] = str(broken)
+        refused = kho_fails(deployment, "materialize", timeout=900)
+        assert "ADMIN_BOUNDARIES_INVALID" in refused.stdout + refused.stderr
+        assert "no current administrative unit has the code 99999" in \
+            refused.stdout + refused.stderr
+    finally:
+        deployment.env.pop("KHO_ADMIN_BOUNDARIES")
+    served = dict(wh.execute("select admin_unit_code, boundary_wkt from marts.dim_admin_unit "
+                             "where generation = 'current' and level = 'commune' "
+                             "and province_code = %s and boundary_wkt is not null",
+                             (province,)).fetchall())
+    assert set(served) == {code for code, *_ in units}
+    page.goto(f"{ui}/")
+    expect(page.get_by_test_id("overview")).to_have_attribute("data-state", "ready")
+    shown = page.get_by_test_id("commune-map")
+    expect(shown).to_have_attribute("data-shapes", "mixed")
+    expect(shown.locator("a[data-shape=boundary]")).to_have_count(len(units))
+    expect(shown.locator(f"a[data-commune='{busiest}']")).to_have_attribute(
+        "data-shape", "disc")
+    screenshot(page, "overview-boundaries.png")
+    page.goto(f"{ui}/?view=land&unit=current:{bounded}")
+    land_ready(page)
+    expect(page.get_by_test_id("parcel-map")).to_have_attribute("data-outline", "boundary")
+    expect(page.get_by_test_id("outline-note")).to_contain_text("tệp ranh giới")
+    page.goto(f"{ui}/?view=land&unit=current:{busiest}")
+    land_ready(page)
+    expect(page.get_by_test_id("parcel-map")).to_have_attribute("data-outline", "hull")

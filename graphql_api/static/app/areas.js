@@ -8,7 +8,7 @@ import { href, params, settle, unitParam, unitRef } from './state.js';
 
 const UNIT = `query Unit($code: String!, $generation: AdminUnitGeneration!) {
   adminUnit(code: $code, generation: $generation) {
-    code name level generation provinceCode
+    code name level generation provinceCode boundaryWkt
     parent { code name }
     successors { isDefault current { code name provinceCode } }
     predecessors { legacy { code name } }

@@ -2,12 +2,13 @@
 // with the selection in the URL. Plain ES modules, no build step, nothing from the internet.
 
 import { gql, session } from './api.js';
-import { h, replace } from './dom.js';
+import { h, link, notFound, replace } from './dom.js';
 import { dateTime, followLink, lang, setLang, t, translateShell } from './i18n.js';
 import { publishedAt, viewer } from './meta.js';
 import { go, href, onChange, params } from './state.js';
 import { EnterprisePage } from './views/enterprise.js';
 import { EnterprisesPage } from './views/enterprises.js';
+import { IssuesPage } from './views/issues.js';
 import { LandPage } from './views/land.js';
 import { OverviewPage } from './views/overview.js';
 import { ParcelPage } from './views/parcel.js';
@@ -18,7 +19,30 @@ const VIEWS = {
   parcel: ParcelPage,
   enterprises: EnterprisesPage,
   enterprise: EnterprisePage,
+  issues: IssuesPage,
 };
+// A link to a page kho does not have: said, with the way to the overview.
+class UnknownPage {
+  constructor(container) {
+    this.container = container;
+  }
+
+  leave() {}
+
+  update(values) {
+    document.title = 'kho';
+    replace(this.container, notFound(t('view.unknown', { view: values.view })),
+      h('p', null, link(href({ view: 'overview' }), t('nav.overview'))));
+  }
+}
+
+// The page a link names: one of VIEWS (its own keys only: view=constructor is no page),
+// the overview when it names none, else UnknownPage.
+function viewOf(values) {
+  if (!values.view) return 'overview';
+  return Object.hasOwn(VIEWS, values.view) ? values.view : 'unknown';
+}
+
 // The section of the navigation each page belongs to.
 const SECTION = { parcel: 'land', enterprise: 'enterprises' };
 
@@ -30,7 +54,7 @@ function render(values) {
   showWho();
   showDataAsOf();
   showSource();
-  const name = VIEWS[values.view] ? values.view : 'overview';
+  const name = viewOf(values);
   const section = SECTION[name] ?? name;
   for (const item of document.querySelectorAll('nav a[data-view]')) {
     item.classList.toggle('active', item.dataset.view === section);
@@ -44,7 +68,7 @@ function render(values) {
   active?.page.leave();
   const container = document.getElementById('view');
   replace(container);
-  const page = new VIEWS[name](container);
+  const page = new (name === 'unknown' ? UnknownPage : VIEWS[name])(container);
   active = { name, page, lang: lang() };
   page.update(values);
 }

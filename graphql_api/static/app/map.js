@@ -56,7 +56,9 @@ export function convexHull(points) {
 }
 
 // The outline of each commune the parcels are in (by their current commune): the convex
-// hull of its parcels, for want of boundary data. label names the outline when there is one.
+// hull of its parcels, for want of boundary data (a unit's boundaryWkt, when the province's
+// boundary file gives one, is drawn instead: boundaryOutline). label names the outline when
+// there is one.
 export function communeOutlines(features, label = null) {
   const byCommune = new Map();
   for (const feature of features) {
@@ -601,6 +603,19 @@ export class ParcelMap {
 }
 
 // A GeoJSON geometry of the API's boundaryWkt (a simple POLYGON).
+// The rings of a WKT POLYGON or MULTIPOLYGON (the API's boundaryWkt), as [[lon, lat], ...].
+export function wktRings(wkt) {
+  if (!wkt || !/^(MULTI)?POLYGON/i.test(wkt)) return [];
+  return [...wkt.matchAll(/\(([^()]+)\)/g)].map((match) => match[1].split(',')
+    .map((point) => point.trim().split(/\s+/).map(Number)));
+}
+
+// A unit's outline from its boundary (boundaryWkt), as setOutlines takes it; null without.
+export function boundaryOutline(wkt, label = null) {
+  const rings = wktRings(wkt);
+  return rings.length ? { rings, label } : null;
+}
+
 export function wktPolygon(wkt) {
   if (!wkt || !/^POLYGON/i.test(wkt)) return null;
   const rings = [...wkt.matchAll(/\(([^()]+)\)/g)].map((match) => match[1].split(',')

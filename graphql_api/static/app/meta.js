@@ -4,7 +4,7 @@
 import { gql, session } from './api.js';
 
 const CATALOGUE = 'query Catalogue { datasets { name lastRefreshedAt } }';
-const VIEWER = 'query Viewer { viewer { client agency } }';
+const VIEWER = 'query Viewer { viewer { client agency grants } }';
 
 let published = null;
 const viewers = new Map();
@@ -23,7 +23,8 @@ export function publishedAt() {
   return published;
 }
 
-// The signed-in client and its agency, as the API sees the key (null when anonymous).
+// The signed-in client, its agency and grants, as the API sees the key (null when
+// anonymous).
 export function viewer() {
   const key = session.key;
   if (!key) return Promise.resolve(null);

@@ -6,7 +6,9 @@ import { aborted, download, gql, Latest, saveFile } from '../api.js';
 import { AreaPicker, describeUnit, linkedUnit } from '../areas.js';
 import { empty, failure, h, link, loading, replace, table } from '../dom.js';
 import { date, number, pick, t, zoneName } from '../i18n.js';
-import { communeOutlines, landUseColour, ParcelMap, sheetOutlines } from '../map.js';
+import {
+  boundaryOutline, communeOutlines, landUseColour, ParcelMap, sheetOutlines,
+} from '../map.js';
 import { go, href, unitParam, update } from '../state.js';
 import { Cursors, pager, staleCursor } from './paging.js';
 import { loadPart } from './parts.js';
@@ -162,6 +164,8 @@ export class LandPage {
       onchange: () => this.setFilter({ sort: this.order.value }) },
     ORDERS.map((o) => h('option', { value: o }, t(`sort.${o}`))));
     this.tableCount = h('p', { class: 'count', 'data-testid': 'table-count' });
+    this.outlineNote = h('p', { class: 'muted', 'data-testid': 'outline-note' },
+      t('map.outlineNote'));
     this.filterSummary = h('p', { class: 'filter-summary', 'data-testid': 'filter-summary' });
     this.table = h('div', { class: 'parcel-table', 'data-testid': 'parcel-table',
       'data-state': 'loading' });
@@ -185,7 +189,7 @@ export class LandPage {
         h('aside', null, this.mapCount,
           h('h2', null, t('land.legend')), this.legend,
           h('p', { class: 'muted' }, t('map.help')),
-          h('p', { class: 'muted', 'data-testid': 'outline-note' }, t('map.outlineNote')))),
+          this.outlineNote)),
       h('section', null, h('div', { class: 'list-head' }, this.tableCount, this.exports),
         this.table));
   }
@@ -399,9 +403,9 @@ export class LandPage {
       this.map.showMessage(error.message);
       return;
     }
-    // A commune's outline carries its name.
-    const unitName = this.ref.code.length === 5
-      ? (await describeUnit(this.ref).catch(() => null))?.name : null;
+    // A commune's outline carries its name; the boundary file's, when there is one.
+    const unit = this.ref.code.length === 5
+      ? await describeUnit(this.ref).catch(() => null) : null;
     if (!run.current()) return;
     const drawn = this.map.setParcels(collection.features,
       { keepView: this.drawnUnit === this.unit });
@@ -410,7 +414,11 @@ export class LandPage {
     // hull of a few scattered parcels is no commune's shape).
     const outlined = this.ref.code.length !== 5 ? null
       : context ?? (mapKey === wholeKey ? collection : null);
-    this.map.setOutlines(outlined ? communeOutlines(outlined.features, unitName) : []);
+    const boundary = boundaryOutline(unit?.boundaryWkt, unit?.name);
+    this.map.setOutlines(boundary ? [boundary]
+      : (outlined ? communeOutlines(outlined.features, unit?.name) : []));
+    this.map.element.dataset.outline = boundary ? 'boundary' : (outlined ? 'hull' : 'none');
+    this.outlineNote.textContent = t(boundary ? 'map.outlineNoteBoundary' : 'map.outlineNote');
     this.map.setSheets(sheetOutlines((context ?? collection).features));
     this.drawnUnit = this.unit;
     this.map.showMessage(drawn ? null : t('land.empty'));

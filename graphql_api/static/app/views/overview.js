@@ -31,7 +31,7 @@ const COMMUNES = `query Communes($within: AdminUnitRef!, $after: String) {
   adminUnits(filter: {generation: CURRENT, level: COMMUNE, within: $within}, first: 100,
     after: $after) {
     pageInfo { hasNextPage endCursor }
-    nodes { code name latitude longitude areaKm2 }
+    nodes { code name latitude longitude areaKm2 boundaryWkt }
   }
 }`;
 

@@ -7,7 +7,7 @@ import { date, number, pick, sourceName, t, zoneName } from '../i18n.js';
 import { ParcelMap, sheetOutlines, wktPolygon } from '../map.js';
 import { go, href } from '../state.js';
 import { LAND_SELECTION } from './land.js';
-import { asOfDate, asOfPicker, loadPart } from './parts.js';
+import { asOfDate, asOfPicker, backToRecord, loadPart } from './parts.js';
 
 const PARCEL = `query Parcel($id: ID!, $asOf: Date) {
   landParcel(id: $id, asOf: $asOf) {
@@ -85,8 +85,8 @@ export class ParcelPage {
     const geometry = wktPolygon(parcel.boundaryWkt);
     const commune = parcel.commune ?? parcel.legacyCommune;
     replace(this.container,
-      h('p', { class: 'back' }, link(href(backTo(parcel, values)), values.unit
-        ? t('parcel.backToList') : t('parcel.back', { area: commune?.name ?? '' }))),
+      backToRecord(values) ?? h('p', { class: 'back' }, link(href(backTo(parcel, values)),
+        values.unit ? t('parcel.backToList') : t('parcel.back', { area: commune?.name ?? '' }))),
       h('h1', { 'data-testid': 'parcel-title' }, title),
       asOfPicker(values),
       h('div', { class: 'parcel-layout' },
@@ -104,7 +104,7 @@ export class ParcelPage {
         ])),
         map.element),
       h('section', { 'data-testid': 'parcel-rights' }, h('h2', null, t('parcel.rights')),
-        guarded(answer, ['landParcel', 'rights'], () => rights(parcel.rights ?? []))),
+        guarded(answer, ['landParcel', 'rights'], () => rights(parcel.rights ?? [], parcel.id))),
       h('section', { 'data-testid': 'parcel-transfers' }, h('h2', null, t('parcel.transfers')),
         guarded(answer, ['landParcel', 'transfers'], () => transfers(parcel.transfers ?? []))));
     requestAnimationFrame(() => {
@@ -129,18 +129,19 @@ function backTo(parcel, values) {
   return { ...kept, view: 'land' };
 }
 
-function holder(right) {
+// An enterprise holding the right opens with a way back to this parcel.
+function holder(right, parcelId) {
   if (right.organization) {
-    return link(href({ view: 'enterprise', id: right.organization.id }),
+    return link(href({ view: 'enterprise', id: right.organization.id, from: `parcel:${parcelId}` }),
       right.organization.name ?? right.holderName ?? '');
   }
   return right.holderName ?? h('span', { class: 'muted' }, t(`holder.${right.holderType ?? 'person'}`));
 }
 
-function rights(rows) {
+function rights(rows, parcelId) {
   if (!rows.length) return empty(t('parcel.noRights'));
   return table([
-    { label: t('col.holder'), cell: holder },
+    { label: t('col.holder'), cell: (r) => holder(r, parcelId) },
     { label: t('col.type'), cell: (r) => t(`holder.${r.holderType ?? 'person'}`) },
     { label: t('col.share'), numeric: true,
       cell: (r) => (r.ownershipShare == null ? '' : `${number(r.ownershipShare * 100, 1)} %`) },

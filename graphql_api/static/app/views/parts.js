@@ -27,11 +27,30 @@ export function asOfDate(values) {
 
 export function asOfPicker(values) {
   const asOf = asOfDate(values);
+  // A link whose date is no date: said, and today's record shown.
+  const unreadable = values.asof && !asOf ? h('p', { class: 'note error', role: 'alert',
+    'data-testid': 'as-of-invalid' }, t('asOf.invalid', { value: values.asof })) : null;
   const input = h('input', { type: 'date', 'data-testid': 'as-of', value: asOf ?? '',
     max: new Date().toISOString().slice(0, 10),
     onchange: () => update({ asof: input.value || null }) });
   return h('div', { class: asOf ? 'as-of past' : 'as-of', 'data-testid': 'as-of-bar' },
     h('label', null, h('span', null, t('asOf.label')), input),
     asOf ? [h('strong', { 'data-testid': 'as-of-note' }, t('asOf.showing', { date: date(asOf) })),
-      link(href({ ...values, asof: null }), t('asOf.today'))] : null);
+      link(href({ ...values, asof: null }), t('asOf.today'))] : null, unreadable);
+}
+
+// Where a record's page was opened from, when that was another record's page
+// (from=enterprise:<id> or parcel:<id> in its link): its back link returns there.
+const FROM = /^(enterprise|parcel):([0-9a-f-]{36})$/;
+
+export function cameFrom(values) {
+  const match = FROM.exec(values.from ?? '');
+  return match ? { view: match[1], id: match[2] } : null;
+}
+
+// The back link to the record the page was opened from, or null.
+export function backToRecord(values) {
+  const from = cameFrom(values);
+  return from ? h('p', { class: 'back' }, link(href({ view: from.view, id: from.id }),
+    t(`back.${from.view}`))) : null;
 }
