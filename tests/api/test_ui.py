@@ -1185,3 +1185,29 @@ def test_the_maps_draw_the_province_s_boundary_file(ui, page, wh, deployment, tm
     page.goto(f"{ui}/?view=land&unit=current:{busiest}")
     land_ready(page)
     expect(page.get_by_test_id("parcel-map")).to_have_attribute("data-outline", "hull")
+
+
+@pytest.mark.parametrize("link, ready, kept", [
+    ("/?view=enterprises&q=thuong%20mai", "enterprise-charts", "filter-summary"),
+    ("/?view=overview", "overview", "commune-map"),
+])
+def test_a_printed_enterprise_list_or_overview_is_one_clean_sheet(ui, page, link, ready, kept):
+    """Title, area, what was asked, the figures' charts (the overview's choropleth), the date
+    of the data and the source line; the long tables, inputs and buttons left out."""
+    page.goto(f"{ui}{link}")
+    expect(page.get_by_test_id(ready)).to_have_attribute("data-state", "ready")
+    if ready == "enterprise-charts":
+        expect(page.get_by_test_id("enterprise-table")).to_have_attribute("data-state", "ready")
+        expect(page.get_by_test_id("filter-summary")).to_contain_text("“thuong mai”")
+    page.emulate_media(media="print")
+    for hidden in ("header.top", ".filters", "[data-testid=enterprise-table]",
+                   "[data-testid=commune-table]", "[data-testid=print]", ".area-picker input"):
+        for element in page.locator(hidden).all():
+            expect(element).to_be_hidden()
+    for visible in ("h1", "[data-testid=data-as-of]", "[data-testid=print-source]",
+                    f"[data-testid={kept}]"):
+        expect(page.locator(visible).first).to_be_visible()
+    pdf = page.pdf(format="A4", landscape=True, print_background=True)
+    assert pdf_pages(pdf) == 1
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / f"{ready}-print.pdf").write_bytes(pdf)

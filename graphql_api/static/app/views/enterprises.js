@@ -114,6 +114,10 @@ export class EnterprisesPage {
     this.count = h('p', { class: 'count', 'data-testid': 'enterprise-count' });
     this.exportButton = h('button', { type: 'button', 'data-testid': 'export-csv',
       onclick: () => this.export() }, t('export.csv'));
+    this.printButton = h('button', { type: 'button', 'data-testid': 'print',
+      onclick: () => window.print() }, t('export.print'));
+    // The search and filters in words, above the list and on a printed sheet.
+    this.filterSummary = h('p', { class: 'filter-summary', 'data-testid': 'filter-summary' });
     this.exportNote = h('p', { class: 'note error', 'data-testid': 'export-error', role: 'alert',
       hidden: true });
     this.table = h('div', { 'data-testid': 'enterprise-table', 'data-state': 'loading' });
@@ -127,9 +131,10 @@ export class EnterprisesPage {
         h('label', null, h('span', null, t('col.status')), this.status),
         h('label', null, h('span', null, t('col.type')), this.type),
         h('label', null, h('span', null, t('land.sort')), this.order)),
-      this.note,
-      h('section', null, h('div', { class: 'list-head' }, this.count,
-        h('div', { class: 'exports' }, this.exportButton)), this.exportNote, this.table),
+      this.note, this.filterSummary,
+      h('section', { class: 'enterprise-list' }, h('div', { class: 'list-head' }, this.count,
+        h('div', { class: 'exports' }, this.exportButton, this.printButton)), this.exportNote,
+      this.table),
       h('section', { class: 'charts-section' }, h('h2', null, t('enterprises.charts')), this.charts));
   }
 
@@ -284,6 +289,25 @@ export class EnterprisesPage {
       control.disabled = byCode;
     }
     this.note.hidden = !byCode;
+    this.filterSummary.textContent = this.filterText(values);
+  }
+
+  // The search and the filters chosen, in words (each filter by its option's label).
+  filterText(values) {
+    const parts = [];
+    if (values.q) {
+      parts.push(`${t('enterprises.searchLabel')}: “${values.q}” (${t(values.in === 'address'
+        ? 'enterprises.inAddress' : 'enterprises.inName')})`);
+    }
+    const chosen = (select, label) => {
+      const option = select.selectedOptions?.[0];
+      if (select.value && option) parts.push(`${label}: ${option.textContent.replace(/ \([\d.,]+\)$/, '')}`);
+    };
+    chosen(this.industry, t('col.industry'));
+    chosen(this.form, t('col.legalForm'));
+    chosen(this.status, t('col.status'));
+    chosen(this.type, t('col.type'));
+    return parts.length ? `${t('land.filters')}: ${parts.join(' · ')}` : t('enterprises.noFilter');
   }
 
   // The list of the search and filters as CSV, page by page (open registration facts only).

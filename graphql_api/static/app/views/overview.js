@@ -54,7 +54,9 @@ export class OverviewPage {
     this.title = h('h1', null, t('nav.overview'));
     this.picker = new AreaPicker((unit) => update({ unit }));
     this.body = h('div', { 'data-testid': 'overview', 'data-state': 'loading' });
-    container.append(this.title, this.picker.element, this.body);
+    const print = h('div', { class: 'exports page-tools' }, h('button', { type: 'button',
+      'data-testid': 'print', onclick: () => window.print() }, t('export.print')));
+    container.append(this.title, this.picker.element, print, this.body);
   }
 
   leave() {
