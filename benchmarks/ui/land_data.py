@@ -7,10 +7,11 @@ few dozen each. So the simulated sources are seeded into databases of this bench
 sources are left as seeded), and the land register (``thua_dat``, with a certificate each in
 ``giay_chung_nhan``) gets ``--parcels`` more parcels of one legacy commune, written by the
 simulator's own row builders: the register's formats, sheets and parcel numbers of their
-own, drawn land uses, areas and planning zones, and small non-overlapping rectangles on a
-grid around the commune's centre. The ground truth records them like seeded parcels. The
-commune is the one with most seeded parcels among those whose whole territory went to a
-single current commune (the 2025 crosswalk), so the current commune's page shows them all.
+own, drawn land uses, areas and planning zones, laid out by the simulator's cadastre: each
+map sheet tiled by its parcels and the roads and canals between them. The ground truth
+records them like seeded parcels. The commune is the one with most seeded parcels among
+those whose whole territory went to a single current commune (the 2025 crosswalk), so the
+current commune's page shows them all.
 
 Then the real pipelines run over it, as an operator runs them: ``kho materialize
 --full-refresh`` (Dagster: extract and load, reference data, dbt build with its checks,
@@ -68,14 +69,11 @@ ADDED_TABLE = "public.bench_ui_parcels"
 # What the warehouse was built from: in the warehouse.
 BUILD_TABLE = "public.bench_ui_build"
 
-# The seeded register uses map sheets 1 to 80; the added parcels' sheets come after, each
-# covering SHEET_CELLS x SHEET_CELLS cells of the grid, so (commune, sheet, parcel number)
-# stays unique.
+# The seeded register uses map sheets 1 to 80; the added parcels' sheets come after, so
+# (commune, sheet, parcel number) stays unique; a sheet of a surveyed commune holds a few
+# hundred parcels.
 FIRST_SHEET = 101
-SHEET_CELLS = 10
-# Grid cell side and the least gap between neighbouring parcels, in metres.
-CELL_M = 40.0
-GAP_M = 2.0
+SHEET_PARCELS = 200
 
 
 @dataclass(frozen=True)
@@ -119,56 +117,36 @@ def choose_commune(land_url: str) -> Commune:
     return next(c for c in long_an_communes() if c.code == code)
 
 
-def grid_parcels(commune: Commune, count: int, first_no: int, seed: int) -> list[Parcel]:
-    """``count`` parcels of ``commune`` numbered from ``first_no``: one per cell of a square
-    grid centred on the commune's centre, each an axis-aligned rectangle inside its cell
-    (so none overlap), land use, area and planning zone drawn as the simulator draws them
-    (areas capped by the cell), map sheets from FIRST_SHEET."""
+def tiled_parcels(commune: Commune, count: int, first_no: int, seed: int) -> list[Parcel]:
+    """``count`` parcels of ``commune`` numbered from ``first_no`` on map sheets of their own
+    (from FIRST_SHEET, SHEET_PARCELS a sheet), land use, area and planning zone drawn as the
+    simulator draws them, laid out by the simulator's cadastre (``cadastre.lay_out``): each
+    sheet tiled by its parcels and the roads and canals between them, in VN-2000 metres as
+    the land register keeps them. Returns the parcels and those strips."""
     rng = random.Random(f"{seed}:bench_ui:{commune.code}")
     urban = commune.kind in ("Phường", "Thị trấn")
     pick_use = Weighted(LAND_USE_URBAN if urban else LAND_USE_RURAL)
-    columns = math.ceil(math.sqrt(count))
-    sheets_across = math.ceil(columns / SHEET_CELLS)
-    centre_e, centre_n = cadastre.to_vn2000().transform(commune.lon, commune.lat)
-    room = CELL_M - GAP_M
-    numbers: Counter[int] = Counter()
     parcels = []
     for n in range(count):
-        row, column = divmod(n, columns)
-        sheet = FIRST_SHEET + (row // SHEET_CELLS) * sheets_across + column // SHEET_CELLS
-        numbers[sheet] += 1
+        sheet, number = FIRST_SHEET + n // SHEET_PARCELS, n % SHEET_PARCELS + 1
         land_use = pick_use(rng)
         area = math.exp(rng.gauss(4.8, 0.6) if land_use in ("ODT", "ONT", "TMD")
                         else rng.gauss(7.4, 0.9))
-        ratio = rng.uniform(1.0, 2.0)
-        width = math.sqrt(area / ratio)
-        length = width * ratio
-        shrink = min(1.0, room / length)
-        width, length = width * shrink, length * shrink
-        if rng.random() < 0.5:
-            width, length = length, width
-        # The rectangle's south-west corner, in metres from the grid's centre.
-        west = (column - columns / 2) * CELL_M + GAP_M / 2 + rng.uniform(0, room - length)
-        south = (row - columns / 2) * CELL_M + GAP_M / 2 + rng.uniform(0, room - width)
-        # In VN-2000 metres, as the land register keeps boundaries.
-        corners = [(round(centre_e + x, cadastre.COORDINATE_DECIMALS),
-                    round(centre_n + y, cadastre.COORDINATE_DECIMALS))
-                   for x, y in ((west, south), (west + length, south),
-                                (west + length, south + width), (west, south + width),
-                                (west, south))]
         issued = random_date(rng, date(1994, 1, 1), WORLD_DATE)
         parcels.append(Parcel(
             parcel_no=first_no + n, commune=commune.code, map_sheet=sheet,
-            parcel_number=numbers[sheet], area_m2=round(width * length, 1), land_use=land_use,
-            planning_zone=rng.choice(PLANNING_ZONES), polygon=corners, holders=[],
+            parcel_number=number, area_m2=round(area, 1), land_use=land_use,
+            planning_zone=rng.choice(PLANNING_ZONES), polygon=[], holders=[],
             certificate_serial=f"C{rng.choice('KLMNOP')} {first_no + n:06d}",
             certificate_issued_on=issued, held_since=issued))
-    return parcels
+    strips = cadastre.lay_out(parcels, {commune.code: commune}, seed)
+    return parcels + strips
 
 
 def add_parcels(land_url: str, truth_url: str, commune: Commune, count: int, seed: int
                 ) -> None:
-    """Write ``count`` grid parcels of ``commune``, each with its certificate, into the
+    """Write ``count`` tiled parcels of ``commune`` (and the roads and canals between them),
+    each parcel with its certificate, into the
     seeded land register, clean (no noise, no broken rows), and their truth beside the
     seeded truth; then record them in ADDED_TABLE."""
     info = read_seed_info(truth_url)
@@ -176,7 +154,7 @@ def add_parcels(land_url: str, truth_url: str, commune: Commune, count: int, see
         first_no = 1 + conn.execute(
             "select greatest((select max(id) from thua_dat), "
             "(select max(id) from giay_chung_nhan), 0)").fetchone()[0]
-    parcels = grid_parcels(commune, count, first_no, seed)
+    parcels = tiled_parcels(commune, count, first_no, seed)
     province = Province(seed=seed, scale=info["scale"], world_date=info["world_date"],
                         communes=long_an_communes(), persons=[], marriages=[],
                         organizations=[], parcels=parcels, employments=[])
@@ -195,6 +173,8 @@ def add_parcels(land_url: str, truth_url: str, commune: Commune, count: int, see
                                         " from stdin") as copy, \
                         truth.table(table, province.world_date) as write_truth:
                     for parcel in parcels:
+                        if table.name == "giay_chung_nhan" and parcel.certificate_serial is None:
+                            continue  # roads and canals have no certificate
                         record = build(renderer, parcel)
                         copy.write_row(record.row)
                         write_truth(record)
