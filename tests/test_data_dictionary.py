@@ -159,3 +159,35 @@ def test_the_fields_file_is_well_formed():
     assert all(len(row) == len(entries.FIELDS_HEADER) for row in rows)
     fields = [row[0] for row in rows[1:]]
     assert len(fields) == len(set(fields))
+
+
+def test_agency_columns_name_the_agencies_own_columns(monkeypatch):
+    """Each field read from an agency names the agency's own columns behind it (a value the
+    register keeps, a person's name as every register writes it), each one a column of a
+    source's contract; a column no contract holds is named as a problem."""
+    described = entries.descriptions()
+    assert described["LandParcel.parcelNumber"].agency_columns == ("thua_dat.so_thua",)
+    assert set(described["Person.birthDate"].agency_columns) >= {
+        "khai_sinh.ngay_sinh", "ho_so_can_bo.ngay_sinh", "chu_su_dung.ngay_sinh"}
+    assert described["Employment.salaryCoefficient"].agency_columns == (
+        "qua_trinh_cong_tac.he_so_luong",)
+    assert described["Person.mentionCount"].agency_columns == ()  # kho counts them
+    # Every field of an agency's own type that is a value of one of its records says where
+    # in the agency's tables it comes from.
+    for field, row in described.items():
+        type_name = field.split(".")[0]
+        if entries.TYPE_SOURCES[type_name] in ("land", "enterprise", "civil_registry",
+                                                 "cadre") and row.source_system == "":
+            column = row.source_column.rsplit(".", 1)[-1]
+            if not column.endswith("_id") and column not in ("organization_type",
+                                                            "holder_type", "role",
+                                                            "event_type", "parcel_count"):
+                assert row.agency_columns, field
+    broken = dict(described)
+    area = broken["LandParcel.areaM2"]
+    broken["LandParcel.areaM2"] = entries.Description(area.vi, area.en, area.source_system,
+                                                      area.source_column,
+                                                      ("thua_dat.dien_tich_m2",))
+    monkeypatch.setattr(entries, "descriptions", lambda: broken)
+    assert ("LandParcel.areaM2 names 'thua_dat.dien_tich_m2', which no agency table's "
+            "contract holds") in entries.problems(schema._schema)

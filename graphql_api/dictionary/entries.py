@@ -7,8 +7,10 @@ what already says it, so nothing is written twice:
   as the API enforces them);
 - its dataset's owning agency, update frequency and licence, from the catalogue
   (``opendata/catalogue.py``);
-- its Vietnamese description, the source system and the warehouse column it is read from,
-  from ``fields.csv`` beside this module (the one place they are written);
+- its Vietnamese description, the source system, the warehouse column it is read from, and
+  the agency systems' own columns behind it (``table.column`` as their databases name them,
+  each checked against the sources' contracts), from ``fields.csv`` beside this module (the
+  one place they are written);
 - its national code, from the operator's mapping file (``mapping.py``).
 
 A field of a shared type without a row in ``fields.csv``, or a row naming no such field, is
@@ -32,7 +34,7 @@ from kho.settings import load_settings
 
 FIELDS_FILE = Path(__file__).with_name("fields.csv")
 FIELDS_HEADER = ("field", "description_vi", "description_en", "source_system",
-                 "source_column")
+                 "source_column", "agency_columns")
 
 # The types whose fields kho shares, by the catalogue's dataset they belong to; their
 # Connection and Edge types are pagination, not data.
@@ -78,6 +80,16 @@ TYPE_SOURCES = {
     "Employment": "cadre", "StateAgencyFacet": "cadre", "CivilServantStatisticsRow": "cadre",
 }
 SOURCE_SYSTEMS = ("land", "enterprise", "civil_registry", "cadre", "reference", "kho")
+
+
+def agency_columns() -> frozenset[str]:
+    """Every agency column kho reads, as table.column (the sources' contracts name them);
+    imported here only, so that the API's workers do not load the ingestion's geometry
+    libraries."""
+    from pipelines.sources.contracts import CONTRACTS  # late: keeps pyproj out of the API
+
+    return frozenset(f"{contract.table}.{column.name}" for contract in CONTRACTS
+                     for column in contract.columns if not column.name.startswith("_"))
 # The types an open dataset's download is made of (one row per object): their open fields
 # name the download's column they are read from.
 DOWNLOAD_TYPES = {"AdminUnit", "LandParcel", "Organization", "EnterpriseFacet", "BranchFacet",
@@ -98,6 +110,7 @@ class Entry:
     owning_agency: str
     source_system: str
     source_column: str
+    agency_columns: tuple[str, ...]  # the agencies' own table.column behind the value
     download_column: str | None
     update_frequency: str
     licence: str | None
@@ -113,6 +126,7 @@ class Description:
     en: str
     source_system: str
     source_column: str
+    agency_columns: tuple[str, ...]
 
 
 @functools.cache
@@ -122,8 +136,9 @@ def descriptions() -> dict[str, Description]:
         rows = csv.reader(file)
         if tuple(next(rows)) != FIELDS_HEADER:
             raise ValueError(f"{FIELDS_FILE} must start with {','.join(FIELDS_HEADER)}")
-        return {field: Description(vi, en, source, column)
-                for field, vi, en, source, column in rows}
+        return {field: Description(vi, en, source, column,
+                                   tuple(c for c in agency.split(";") if c))
+                for field, vi, en, source, column, agency in rows}
 
 
 def shared_types(schema: GraphQLSchema) -> dict[str, GraphQLObjectType]:
@@ -134,6 +149,7 @@ def problems(schema: GraphQLSchema) -> list[str]:
     """What keeps the dictionary from describing exactly the fields kho shares."""
     found: list[str] = []
     described = descriptions()
+    known_columns = agency_columns()
     fields: set[str] = set()
     for name, type_ in sorted(schema.type_map.items()):
         if name.startswith("__") or not isinstance(type_, GraphQLObjectType):
@@ -157,6 +173,10 @@ def problems(schema: GraphQLSchema) -> list[str]:
             found.append(f"{field} names the unknown source system {row.source_system!r}")
         if not row.source_column.strip():
             found.append(f"{field} names no source column")
+        for column in row.agency_columns:
+            if column not in known_columns:
+                found.append(f"{field} names {column!r}, which no agency table's contract "
+                             f"holds")
     return found
 
 
@@ -192,7 +212,7 @@ def build(schema: GraphQLSchema, rules: dict[str, Rule],
                 classification=rule.need.data_class.label,
                 grant=None if is_open else str(rule.need), owning_agency=spec.owner,
                 source_system=row.source_system or TYPE_SOURCES[type_name],
-                source_column=row.source_column,
+                source_column=row.source_column, agency_columns=row.agency_columns,
                 download_column=_download_column(spec, type_name, field, rule,
                                                  row.source_column),
                 update_frequency=spec.update_frequency,

@@ -100,7 +100,8 @@ def dictionary_csv(dataset: str | None) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(entries.COLUMNS)
     for entry in entries.of_dataset(entries.current(), dataset):
-        writer.writerow(["" if value is None else value
+        writer.writerow(["" if value is None else ";".join(value) if isinstance(value, tuple)
+                         else value
                          for value in (getattr(entry, name) for name in entries.COLUMNS)])
     return out.getvalue()
 

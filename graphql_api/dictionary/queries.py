@@ -35,6 +35,10 @@ class DataDictionaryEntry:
     source_column: str = strawberry.field(
         description="The warehouse column (schema.table.column) or table the value is "
                     "read from.")
+    agency_columns: list[str] = strawberry.field(
+        description="The agency systems' own columns the value is read from, as table.column "
+                    "in their databases (thua_dat.so_thua, khai_sinh.ngay_sinh); empty for "
+                    "what kho derives or its reference lists give.")
     download_column: str | None = strawberry.field(
         description="The column of the dataset's open download that holds the value.")
     update_frequency: str = strawberry.field(
@@ -48,6 +52,7 @@ class DataDictionaryEntry:
 def entry_type(entry: entries.Entry) -> DataDictionaryEntry:
     values = {name: getattr(entry, name) for name in entries.COLUMNS}
     values["classification"] = DataClassification(entry.classification)
+    values["agency_columns"] = list(entry.agency_columns)
     return DataDictionaryEntry(**values)
 
 

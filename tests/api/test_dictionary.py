@@ -19,7 +19,8 @@ from tests.api.helpers import codes
 from tests.conftest import running_api
 
 FIELDS = ("field dataset typeName fieldName graphqlType descriptionVi descriptionEn "
-          "classification grant owningAgency sourceSystem sourceColumn downloadColumn "
+          "classification grant owningAgency sourceSystem sourceColumn agencyColumns "
+          "downloadColumn "
           "updateFrequency licence nationalCode")
 DCAT, DCTERMS = "dcat:", "dcterms:"
 OPEN = [spec.name for spec in CATALOGUE if spec.data_class.label == "open"]
@@ -46,6 +47,7 @@ def test_anonymous_callers_read_the_dictionary(api):
     assert parcel_area["licence"] == "CC BY 4.0"
     assert parcel_area["downloadColumn"] == "area_m2"
     assert parcel_area["sourceColumn"] == "marts.dim_land_parcel.area_m2"
+    assert parcel_area["agencyColumns"] == ["thua_dat.dien_tich"]
     assert parcel_area["descriptionVi"] and parcel_area["descriptionEn"]
     assert parcel_area["owningAgency"] == BY_NAME["land_parcels"].owner
     assert parcel_area["nationalCode"] is None
@@ -84,6 +86,8 @@ def test_the_dictionary_downloads(api):
     assert [row["field"] for row in rows] == [field["field"] for field in document["fields"]]
     area = next(row for row in rows if row["field"] == "LandParcel.areaM2")
     assert (area["classification"], area["download_column"]) == ("open", "area_m2")
+    birth = next(row for row in rows if row["field"] == "Person.birthDate")
+    assert "khai_sinh.ngay_sinh" in birth["agency_columns"].split(";")
 
     one = httpx.get(f"{api}/opendata/dictionary.csv", params={"dataset": "enterprises"},
                     timeout=30)
