@@ -758,15 +758,30 @@ def test_enterprise_results_come_first_and_the_charts_count_the_search(ui, page,
         "'state_agency'").fetchone()[0]
 
 
-def test_pages_fit_a_tablet_in_english(ui, browser, wh):
+def test_pages_fit_a_tablet_in_english(ui, browser, wh, deployment):
+    """Upright on a tablet, in English (the longer labels): no page scrolls sideways, and no
+    table needs its own sideways scroll either (minor columns give way); signed in, so that
+    a parcel's rights and transfers are tables too."""
     commune, _ = busiest_commune(wh)
+    parcel = wh.execute("select land_parcel_id from marts.fct_land_transfer "
+                        "group by 1 order by count(*) desc, 1 limit 1").fetchone()[0]
+    key = create_client(deployment, "ui-tablet", "land:shared", "enterprise:shared")
     with fresh_page(browser, TABLET) as tablet:
+        tablet.goto(f"{ui}/?lang=en")
+        sign_in(tablet, key)
+        expect(tablet.get_by_test_id("who")).to_contain_text("Signed in")
         for link in (f"/?view=enterprises&unit=current:{commune}&lang=en",
-                     f"/?view=land&unit=current:{commune}&lang=en", "/?lang=en"):
+                     f"/?view=land&unit=current:{commune}&lang=en", "/?lang=en",
+                     f"/?view=parcel&id={parcel}&lang=en"):
             tablet.goto(f"{ui}{link}")
             tablet.wait_for_load_state("networkidle")
             assert tablet.evaluate("document.documentElement.scrollWidth") <= TABLET["width"], link
-        screenshot(tablet, "enterprises-tablet-en.png")
+            overflowing = tablet.evaluate(
+                "[...document.querySelectorAll('main .table-wrap')].filter(w => "
+                "w.offsetParent && w.scrollWidth > w.clientWidth + 1).map(w => "
+                "w.parentElement.dataset.testid || w.querySelector('table').dataset.testid)")
+            assert overflowing == [], (link, overflowing)
+        screenshot(tablet, "parcel-tablet-en.png")
 
 
 def test_the_list_downloads_as_csv_and_geojson_with_the_rows_of_the_filter(ui, page, wh):
@@ -1211,3 +1226,32 @@ def test_a_printed_enterprise_list_or_overview_is_one_clean_sheet(ui, page, link
     assert pdf_pages(pdf) == 1
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / f"{ready}-print.pdf").write_bytes(pdf)
+
+
+def test_the_overview_communes_download_as_geojson(ui, page, wh):
+    """Each commune of the province a feature (at its centre without a boundary file), with
+    the table's figures: the parcels counted against the warehouse."""
+    page.goto(f"{ui}/?view=overview")
+    expect(page.get_by_test_id("overview")).to_have_attribute("data-state", "ready")
+    province = page.get_by_test_id("province-select").input_value()
+    with page.expect_download() as download:
+        page.get_by_test_id("communes-geojson").click()
+    collection = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+    communes = {code: (lat, lon) for code, lat, lon in wh.execute(
+        "select admin_unit_code, latitude, longitude from marts.dim_admin_unit where "
+        "generation = 'current' and level = 'commune' and province_code = %s",
+        (province,)).fetchall()}
+    parcels = dict(wh.execute(
+        "select current_commune_code, count(*) from marts.dim_land_parcel "
+        "group by 1").fetchall())
+    assert collection["type"] == "FeatureCollection"
+    assert {f["id"] for f in collection["features"]} == set(communes)
+    for feature in collection["features"]:
+        lat, lon = communes[feature["id"]]
+        assert feature["properties"]["parcel_count"] == parcels.get(feature["id"], 0)
+        if feature["geometry"] is None:
+            assert lat is None
+        elif feature["geometry"]["type"] == "Point":
+            assert feature["geometry"]["coordinates"] == pytest.approx([lon, lat])
+        else:
+            assert feature["geometry"]["type"] in ("Polygon", "MultiPolygon")

@@ -610,6 +610,35 @@ export function wktRings(wkt) {
     .map((point) => point.trim().split(/\s+/).map(Number)));
 }
 
+// A WKT POLYGON or MULTIPOLYGON (the API's boundaryWkt) as a GeoJSON geometry, its
+// polygons and their holes kept apart; null for anything else.
+export function wktGeometry(wkt) {
+  const type = /^\s*(MULTIPOLYGON|POLYGON)\b/i.exec(wkt ?? '')?.[1]?.toUpperCase();
+  if (!type) return null;
+  const ringDepth = type === 'POLYGON' ? 2 : 3;
+  const polygons = [];
+  let polygon = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < wkt.length; i += 1) {
+    if (wkt[i] === '(') {
+      depth += 1;
+      if (depth === ringDepth - 1) polygon = [];
+      if (depth === ringDepth) start = i + 1;
+    } else if (wkt[i] === ')') {
+      if (depth === ringDepth) {
+        polygon.push(wkt.slice(start, i).split(',').map((point) => point.trim().split(/\s+/)
+          .map(Number)));
+      }
+      if (depth === ringDepth - 1) polygons.push(polygon);
+      depth -= 1;
+    }
+  }
+  if (!polygons.length) return null;
+  return type === 'POLYGON' ? { type: 'Polygon', coordinates: polygons[0] }
+    : { type: 'MultiPolygon', coordinates: polygons };
+}
+
 // A unit's outline from its boundary (boundaryWkt), as setOutlines takes it; null without.
 export function boundaryOutline(wkt, label = null) {
   const rings = wktRings(wkt);

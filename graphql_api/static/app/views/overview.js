@@ -5,9 +5,9 @@ import { aborted, gql, Latest } from '../api.js';
 import { AreaPicker, describeUnit, linkedUnit } from '../areas.js';
 import { barChart, downloadCsv } from '../charts.js';
 import { communeMap } from '../choropleth.js';
-import { failure, h, link, loading, replace } from '../dom.js';
+import { failure, h, link, loading, replace, saveBlob } from '../dom.js';
 import { number, pick, t } from '../i18n.js';
-import { landUseColour } from '../map.js';
+import { landUseColour, wktGeometry } from '../map.js';
 import { href, unitParam, update } from '../state.js';
 import { INDUSTRY_FIELDS, industryLabel } from './enterprises.js';
 
@@ -179,7 +179,10 @@ export class OverviewPage {
         h('div', { class: 'exports' },
           h('label', null, h('span', null, t('overview.measure')), ' ', select),
           h('button', { type: 'button', 'data-testid': 'communes-csv', onclick: () => downloadCsv(csv) },
-            t('chart.csv')))),
+            t('chart.csv')),
+          h('button', { type: 'button', 'data-testid': 'communes-geojson',
+            onclick: () => saveBlob(communesGeoJson(sorted, names, measure, value), `communes-${unit.code}.geojson`) },
+          t('export.geojson')))),
       h('div', { class: 'by-commune-layout' },
         communeMap(sorted.filter((r) => names.has(r.code)).map((r) => ({ ...names.get(r.code),
           value: value(r) })), { title: measureName(measure), digits }),
@@ -199,4 +202,21 @@ export class OverviewPage {
               style: `width:${(100 * value(r)) / max}%` })),
             h('span', { class: 'bar-value' }, number(value(r), digits)))))))))));
   }
+}
+
+// The communes of the table as GeoJSON (WGS 84) for a GIS: each by its boundary where the
+// province's boundary file gives one, else a point at its centre, with the table's figures
+// and the measure chosen; a row of no commune (unknown) is left out.
+function communesGeoJson(rows, names, measure, value) {
+  const features = rows.filter((r) => names.has(r.code)).map((r) => {
+    const unit = names.get(r.code);
+    const geometry = wktGeometry(unit.boundaryWkt) ?? (unit.longitude == null ? null
+      : { type: 'Point', coordinates: [unit.longitude, unit.latitude] });
+    return { type: 'Feature', id: r.code, geometry, properties: {
+      commune_code: r.code, commune_name: unit.name, parcel_count: r.parcels,
+      total_area_ha: Math.round(r.area * 10) / 10, organization_count: r.enterprises,
+      measure, value: Math.round(value(r) * 10) / 10 } };
+  });
+  return new Blob([JSON.stringify({ type: 'FeatureCollection', features })],
+    { type: 'application/geo+json' });
 }
