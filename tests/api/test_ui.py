@@ -893,6 +893,20 @@ def test_enterprises_are_found_by_street_or_commune(ui, page, wh):
     rows = list(csv.DictReader(io.StringIO(
         Path(download.value.path()).read_text(encoding="utf-8-sig"))))
     assert {r["organization_id"] for r in rows} == expected
+    # The same list as GeoJSON: each enterprise at its commune's centre, the same columns.
+    with page.expect_download() as download:
+        page.get_by_test_id("export-geojson").click()
+    collection = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+    assert {f["id"] for f in collection["features"]} == expected
+    centres = {str(i): [lon, lat] for i, lon, lat in wh.execute(
+        "select o.organization_id, c.longitude, c.latitude from marts.dim_organization o "
+        "join marts.dim_admin_unit c on c.generation = 'current' and c.level = 'commune' "
+        "and c.admin_unit_code = o.current_commune_code")}
+    for feature in collection["features"]:
+        assert set(feature["properties"]) == set(rows[0])
+        if feature["geometry"] is not None:
+            assert feature["geometry"]["coordinates"] == pytest.approx(
+                centres[feature["id"]])
 
     # By the commune's name, typed without diacritics: the enterprises addressed there.
     commune, name = wh.execute(

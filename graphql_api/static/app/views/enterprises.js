@@ -4,7 +4,9 @@
 import { aborted, gql, Latest } from '../api.js';
 import { AreaPicker, linkedUnit } from '../areas.js';
 import { barChart, downloadCsv } from '../charts.js';
-import { debounce, empty, failure, h, link, loading, replace, table } from '../dom.js';
+import {
+  debounce, empty, failure, h, link, loading, replace, saveBlob, table,
+} from '../dom.js';
 import { date, number, pick, t } from '../i18n.js';
 import { href, unitParam, update } from '../state.js';
 import { Cursors, pager, staleCursor } from './paging.js';
@@ -36,7 +38,8 @@ const OPTIONS = `query EnterpriseOptions($filter: OrganizationFilter) {
 
 const ROW = `id name organizationType enterpriseCode industryCode ${INDUSTRY_FIELDS}
   status statusNameVi statusNameEn addressLine
-  registeredOn enterprise { legalFormNameVi legalFormNameEn } commune { name }
+  registeredOn enterprise { legalFormNameVi legalFormNameEn }
+  commune { name latitude longitude }
   householdBusiness { registrationNumber }`;
 
 // The enterprises of the list's search and filters, by industry and by status.
@@ -69,6 +72,18 @@ const EXPORT = `query EnterpriseExport($filter: OrganizationFilter, $orderBy: Or
 }`;
 // The most rows a download of the list holds; a larger list asks for a narrower search.
 const EXPORT_LIMIT = 10000;
+
+// The columns of a downloaded list, and a row's values.
+const EXPORT_HEADER = ['organization_id', 'name', 'enterprise_code', 'registration_number',
+  'organization_type', 'industry_code', 'industry_division', 'legal_form', 'status',
+  'address_line', 'commune', 'registered_on'];
+
+function exportValues(o) {
+  return [o.id, o.name, o.enterpriseCode, o.householdBusiness?.registrationNumber,
+    o.organizationType, o.industryCode, pick(o, 'industryDivisionName'),
+    pick(o.enterprise, 'legalFormName'), o.status, o.addressLine, o.commune?.name,
+    o.registeredOn];
+}
 
 const BY_CODE = `query EnterpriseByCode($code: String!) { enterprise(code: $code) { ${ROW} } }`;
 
@@ -114,6 +129,8 @@ export class EnterprisesPage {
     this.count = h('p', { class: 'count', 'data-testid': 'enterprise-count' });
     this.exportButton = h('button', { type: 'button', 'data-testid': 'export-csv',
       onclick: () => this.export() }, t('export.csv'));
+    this.geojsonButton = h('button', { type: 'button', 'data-testid': 'export-geojson',
+      onclick: () => this.exportGeoJson() }, t('export.geojson'));
     this.printButton = h('button', { type: 'button', 'data-testid': 'print',
       onclick: () => window.print() }, t('export.print'));
     // The search and filters in words, above the list and on a printed sheet.
@@ -133,7 +150,8 @@ export class EnterprisesPage {
         h('label', null, h('span', null, t('land.sort')), this.order)),
       this.note, this.filterSummary,
       h('section', { class: 'enterprise-list' }, h('div', { class: 'list-head' }, this.count,
-        h('div', { class: 'exports' }, this.exportButton, this.printButton)), this.exportNote,
+        h('div', { class: 'exports' }, this.exportButton, this.geojsonButton,
+          this.printButton)), this.exportNote,
       this.table),
       h('section', { class: 'charts-section' }, h('h2', null, t('enterprises.charts')), this.charts));
   }
@@ -310,17 +328,19 @@ export class EnterprisesPage {
     return parts.length ? `${t('land.filters')}: ${parts.join(' · ')}` : t('enterprises.noFilter');
   }
 
-  // The list of the search and filters as CSV, page by page (open registration facts only).
-  async export() {
+  // Every row of the search and filters, page by page (open registration facts only), for
+  // a download; null (and said) when there are too many or a page fails.
+  async exportRows() {
     const values = this.values;
     const total = Number(this.count.dataset.total);
     this.exportNote.hidden = true;
     if (!this.ref || total > EXPORT_LIMIT) {
       this.exportNote.textContent = t('export.tooMany', { n: number(EXPORT_LIMIT) });
       this.exportNote.hidden = false;
-      return;
+      return null;
     }
     this.exportButton.disabled = true;
+    this.geojsonButton.disabled = true;
     const rows = [];
     try {
       if (ENTERPRISE_CODE.test(values.q ?? '')) {
@@ -339,18 +359,40 @@ export class EnterprisesPage {
     } catch (error) {
       this.exportNote.textContent = t('export.failed', { message: error.message });
       this.exportNote.hidden = false;
-      return;
+      return null;
     } finally {
       this.exportButton.disabled = false;
+      this.geojsonButton.disabled = false;
     }
-    downloadCsv({ filename: `doanh-nghiep-${unitParam(this.ref).replace(':', '-')}.csv`,
-      header: ['organization_id', 'name', 'enterprise_code', 'registration_number',
-        'organization_type', 'industry_code', 'industry_division', 'legal_form', 'status',
-        'address_line', 'commune', 'registered_on'],
-      rows: rows.map((o) => [o.id, o.name, o.enterpriseCode, o.householdBusiness?.registrationNumber,
-        o.organizationType, o.industryCode, pick(o, 'industryDivisionName'),
-        pick(o.enterprise, 'legalFormName'), o.status, o.addressLine, o.commune?.name,
-        o.registeredOn]) });
+    return rows;
+  }
+
+  filename(extension) {
+    return `doanh-nghiep-${unitParam(this.ref).replace(':', '-')}.${extension}`;
+  }
+
+  // The list as CSV.
+  async export() {
+    const rows = await this.exportRows();
+    if (!rows) return;
+    downloadCsv({ filename: this.filename('csv'), header: EXPORT_HEADER,
+      rows: rows.map(exportValues) });
+  }
+
+  // The list as GeoJSON for a GIS: each at its commune's centre (kho holds no coordinates
+  // of addresses), with the CSV's columns as properties.
+  async exportGeoJson() {
+    const rows = await this.exportRows();
+    if (!rows) return;
+    const features = rows.map((o) => {
+      const values = exportValues(o);
+      return { type: 'Feature', id: o.id,
+        geometry: o.commune?.longitude == null ? null
+          : { type: 'Point', coordinates: [o.commune.longitude, o.commune.latitude] },
+        properties: Object.fromEntries(EXPORT_HEADER.map((name, i) => [name, values[i] ?? null])) };
+    });
+    saveBlob(new Blob([JSON.stringify({ type: 'FeatureCollection', features })],
+      { type: 'application/geo+json' }), this.filename('geojson'));
   }
 
   filterOf(ref, values) {
