@@ -59,8 +59,21 @@ class RunOutcome:
     steps_skipped: int = 0
     # Wall-clock seconds of each step that ran, in the order they started.
     step_seconds: dict[str, float] = field(default_factory=dict)
-    # Seconds dbt spent on the entity-resolution models (inside the dbt step).
-    entity_resolution_seconds: float = 0.0
+    # When dbt ran each entity-resolution model (inside the dbt step): (start, end), in
+    # seconds since the epoch.
+    entity_resolution_intervals: list[tuple[float, float]] = field(default_factory=list)
+
+    @property
+    def entity_resolution_seconds(self) -> float:
+        """The wall-clock seconds during which dbt was running an entity-resolution model:
+        the union of their intervals, since dbt's threads run some of them side by side (a
+        sum would count those seconds twice, and leave the rest of the build negative)."""
+        total, reached = 0.0, float("-inf")
+        for start, end in sorted(self.entity_resolution_intervals):
+            if end > reached:
+                total += end - max(start, reached)
+                reached = end
+        return total
 
     @property
     def phase_seconds(self) -> dict[str, float]:
@@ -281,12 +294,7 @@ def _run(settings, job_name: str, run_id: str, echo: Callable[[str], None],
             if event.event_type == DagsterEventType.STEP_START:
                 planned.discard(event.step_key)
             elif event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
-                key = event.asset_key.to_user_string()
-                outcome.materialized.append(key)
-                duration = event.event_specific_data.materialization.metadata.get(
-                    "Execution Duration")
-                if duration is not None and is_entity_resolution(key):
-                    outcome.entity_resolution_seconds += duration.value
+                outcome.materialized.append(event.asset_key.to_user_string())
             elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
                 evaluation = event.event_specific_data
                 name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
@@ -300,6 +308,14 @@ def _run(settings, job_name: str, run_id: str, echo: Callable[[str], None],
                 outcome.failed_steps.append(
                     (event.step_key, _root_cause(event.event_specific_data.error)))
         outcome.steps_skipped = len(planned)
+        # When each entity-resolution model ran: the stored event's time is its end.
+        for entry in instance.all_logs(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION):
+            materialization = entry.dagster_event.event_specific_data.materialization
+            duration = materialization.metadata.get("Execution Duration")
+            if duration is not None and is_entity_resolution(
+                    materialization.asset_key.to_user_string()):
+                outcome.entity_resolution_intervals.append(
+                    (entry.timestamp - duration.value, entry.timestamp))
         stats = sorted((s for s in instance.get_run_step_stats(run_id)
                         if s.start_time is not None and s.end_time is not None),
                        key=lambda s: s.start_time)

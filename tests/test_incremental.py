@@ -109,10 +109,13 @@ def test_a_run_tells_each_phase_its_time_and_tags_the_run_with_them(deployment):
 
 
 def test_phases_take_entity_resolution_out_of_the_build():
+    """Entity resolution is the wall-clock time dbt spent on its models: two run side by
+    side by dbt's threads count once, so the rest of the build never goes negative."""
     outcome = RunOutcome(run_id="r", success=True, seconds=10.0, log_path="-",
                          step_seconds={"load_sources": 2.0, "raw_land__thua_dat_checksum": 0.5,
                                        DBT_STEP: 6.0, "marts__published": 1.0},
-                         entity_resolution_seconds=4.0)
+                         entity_resolution_intervals=[(100.0, 102.0), (101.0, 103.0),
+                                                      (101.5, 102.5), (104.0, 105.0)])
     assert outcome.phase_seconds == {"ingest": 2.5, "build": 2.0, ENTITY_RESOLUTION: 4.0,
                                      "publish": 1.0}
 
