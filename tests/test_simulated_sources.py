@@ -985,15 +985,18 @@ def test_the_seed_finishes_when_started_with_sigterm_ignored(tmp_path):
     import subprocess
     import sys
 
-    from tests.conftest import make_deployment
+    from tests.conftest import make_deployment, teardown_deployment
 
     deployment = make_deployment("embedded", tmp_path / "home")
-    result = subprocess.run(
-        [sys.executable, "-m", "kho.cli", "sources", "seed", "--scale", "200", "--seed", "3"],
-        env=deployment.env, capture_output=True, text=True, timeout=180,
-        preexec_fn=lambda: signal.signal(signal.SIGTERM, signal.SIG_IGN))
-    assert result.returncode == 0, result.stderr
-    assert "seeded" in result.stdout
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "kho.cli", "sources", "seed", "--scale", "200", "--seed",
+             "3"], env=deployment.env, capture_output=True, text=True, timeout=180,
+            preexec_fn=lambda: signal.signal(signal.SIGTERM, signal.SIG_IGN))
+        assert result.returncode == 0, result.stderr
+        assert "seeded" in result.stdout
+    finally:
+        teardown_deployment(deployment)  # its embedded server, which the seed started
 
 
 def test_an_interrupted_seed_is_not_taken_for_a_finished_one(tmp_path):
