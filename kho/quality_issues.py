@@ -20,7 +20,7 @@ ISSUE_TYPE = "data_quality_issue"
 # change feed's lock, sets the status of an open or reopened issue, writes the feed's event
 # and returns the issue; it returns nothing for an issue of another status.
 ACKNOWLEDGE = "select {columns} from changes.acknowledge_issue(%(issue_id)s, %(by)s, %(note)s)"
-ISSUE_STATE = "select source_system, status, kind from changes.quality_issues where issue_id = %s"
+ISSUE_STATE = "select source_system, status from changes.quality_issues where issue_id = %s"
 BUSY = ("a publication is writing the change feed at the moment; acknowledge again in a "
         "minute")
 

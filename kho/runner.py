@@ -290,11 +290,22 @@ def _run(settings, job_name: str, run_id: str, echo: Callable[[str], None],
                              seconds=time.perf_counter() - started, log_path=str(log_path))
         planned = {step.key for step in instance.get_execution_plan_snapshot(
             result.dagster_run.execution_plan_snapshot_id).steps}
-        for event in result.all_events:
+        # The run's events as the instance stored them, with the time each was logged.
+        for entry in instance.all_logs(run_id):
+            event = entry.dagster_event
+            if event is None:
+                continue
             if event.event_type == DagsterEventType.STEP_START:
                 planned.discard(event.step_key)
             elif event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
-                outcome.materialized.append(event.asset_key.to_user_string())
+                key = event.asset_key.to_user_string()
+                outcome.materialized.append(key)
+                # When an entity-resolution model ran: the event's time is its end.
+                duration = event.event_specific_data.materialization.metadata.get(
+                    "Execution Duration")
+                if duration is not None and is_entity_resolution(key):
+                    outcome.entity_resolution_intervals.append(
+                        (entry.timestamp - duration.value, entry.timestamp))
             elif event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
                 evaluation = event.event_specific_data
                 name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
@@ -308,14 +319,6 @@ def _run(settings, job_name: str, run_id: str, echo: Callable[[str], None],
                 outcome.failed_steps.append(
                     (event.step_key, _root_cause(event.event_specific_data.error)))
         outcome.steps_skipped = len(planned)
-        # When each entity-resolution model ran: the stored event's time is its end.
-        for entry in instance.all_logs(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION):
-            materialization = entry.dagster_event.event_specific_data.materialization
-            duration = materialization.metadata.get("Execution Duration")
-            if duration is not None and is_entity_resolution(
-                    materialization.asset_key.to_user_string()):
-                outcome.entity_resolution_intervals.append(
-                    (entry.timestamp - duration.value, entry.timestamp))
         stats = sorted((s for s in instance.get_run_step_stats(run_id)
                         if s.start_time is not None and s.end_time is not None),
                        key=lambda s: s.start_time)

@@ -19,8 +19,7 @@ from graphql_api.quality.types import (
 MAX_ISSUES = 500
 ISSUE_COLUMNS = """issue_id, kind, status, source_system, source_table, source_record_key,
        person_id, attribute, rule, source_value, master_value, master_source_system,
-       first_seen_at,
-       last_seen_at, status_changed_at, acknowledged_by"""
+       first_seen_at, last_seen_at, status_changed_at, acknowledged_by"""
 ISSUES = f"""
 select {ISSUE_COLUMNS}
 from changes.quality_issues

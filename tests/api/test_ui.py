@@ -970,6 +970,15 @@ def test_a_parcel_shows_the_other_parcels_of_its_map_sheet(ui, page, wh):
     screenshot(page, "parcel-neighbours.png")
 
 
+def pick_the_day_before(page: Page, changed: datetime.datetime) -> str:
+    """Set a record page's date picker to the day before ``changed``, as a planner would;
+    the date."""
+    day_before = (changed - datetime.timedelta(days=1)).date().isoformat()
+    page.get_by_test_id("as-of").fill(day_before)
+    page.get_by_test_id("as-of").dispatch_event("change")
+    return day_before
+
+
 def test_a_record_is_shown_as_of_a_past_date(ui, page, wh):
     # The enterprise renamed in its source: before the rename it shows its former name.
     organization_id, before, after, changed = wh.execute(
@@ -979,9 +988,7 @@ def test_a_record_is_shown_as_of_a_past_date(ui, page, wh):
         "<> o.organization_name order by h.valid_to desc limit 1").fetchone()
     page.goto(f"{ui}/?view=enterprise&id={organization_id}")
     expect(page.get_by_test_id("enterprise-name")).to_have_text(after)
-    day_before = (changed - datetime.timedelta(days=1)).date().isoformat()
-    page.get_by_test_id("as-of").fill(day_before)
-    page.get_by_test_id("as-of").dispatch_event("change")
+    day_before = pick_the_day_before(page, changed)
     expect(page.get_by_test_id("enterprise-name")).to_have_text(before)
     expect(page.get_by_test_id("as-of-note")).to_be_visible()
     assert query(page)["asof"] == day_before
@@ -1123,9 +1130,7 @@ def test_a_parcel_is_shown_as_of_a_past_date(ui, page, wh):
     page.goto(f"{ui}/?view=parcel&id={parcel}")
     facts = page.locator("main dl.facts")
     expect(facts).to_contain_text(shown(after))
-    day_before = (changed - datetime.timedelta(days=1)).date().isoformat()
-    page.get_by_test_id("as-of").fill(day_before)
-    page.get_by_test_id("as-of").dispatch_event("change")
+    day_before = pick_the_day_before(page, changed)
     expect(page.get_by_test_id("as-of-note")).to_be_visible()
     expect(facts).to_contain_text(shown(before))
     assert query(page)["asof"] == day_before
@@ -1143,7 +1148,7 @@ def test_a_parcel_opened_from_an_enterprise_leads_back_to_it(ui, page, wh, deplo
     expect(page.get_by_test_id("enterprise-name")).to_have_text(name)
     page.get_by_test_id("enterprise-parcels").locator("table a").first.click()
     expect(page.get_by_test_id("parcel-title")).to_be_visible()
-    assert query(page)["from"] == f"enterprise:{organization}"
+    assert query(page)["back"] == f"enterprise:{organization}"
     back = page.locator("main p.back a")
     expect(back).to_have_text("‹ Quay lại doanh nghiệp")
     back.click()

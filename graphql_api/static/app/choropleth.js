@@ -30,23 +30,23 @@ export function classBreaks(values) {
 // rows: [{ code, name, latitude, longitude, areaKm2, boundaryWkt, value }]; digits: of the
 // legend's values.
 export function communeMap(rows, { title, digits = 0 }) {
-  const placed = rows.filter((r) => wktRings(r.boundaryWkt).length
-    || (r.latitude != null && r.longitude != null));
-  const bounded = placed.filter((r) => wktRings(r.boundaryWkt).length).length;
+  // Each boundary parsed once.
+  const placed = rows.map((r) => ({ ...r, rings: wktRings(r.boundaryWkt) }))
+    .filter((r) => r.rings.length || (r.latitude != null && r.longitude != null));
+  const bounded = placed.filter((r) => r.rings.length).length;
   const shapes = bounded === 0 ? 'discs' : (bounded === placed.length ? 'boundaries' : 'mixed');
   const figure = h('figure', { class: 'chart commune-map', 'data-testid': 'commune-map',
     'data-communes': placed.length, 'data-shapes': shapes });
   figure.append(h('figcaption', null, h('span', null, title)));
   if (!placed.length) return figure;
-  const lats = placed.flatMap((r) => wktRings(r.boundaryWkt).flat().map((p) => p[1])
-    .concat(r.latitude ?? []));
+  const lats = placed.flatMap((r) => r.rings.flat().map((p) => p[1]).concat(r.latitude ?? []));
   const lat0 = lats.reduce((sum, lat) => sum + lat, 0) / lats.length;
   const k = Math.cos((lat0 * Math.PI) / 180);
   // A little smaller than the territory, so that neighbours overlap less.
   const radius = (r) => 0.85 * Math.sqrt(Math.max(r.areaKm2 ?? 1, 0.05) / Math.PI) / KM_PER_DEGREE;
   const project = ([lon, lat]) => [lon * k, -lat];
   const drawn = placed.map((r) => {
-    const rings = wktRings(r.boundaryWkt).map((ring) => ring.map(project));
+    const rings = r.rings.map((ring) => ring.map(project));
     if (rings.length) return { rings };
     const [x, y] = project([r.longitude, r.latitude]);
     return { disc: [x, y, radius(r)] };

@@ -603,13 +603,6 @@ export class ParcelMap {
 }
 
 // A GeoJSON geometry of the API's boundaryWkt (a simple POLYGON).
-// The rings of a WKT POLYGON or MULTIPOLYGON (the API's boundaryWkt), as [[lon, lat], ...].
-export function wktRings(wkt) {
-  if (!wkt || !/^(MULTI)?POLYGON/i.test(wkt)) return [];
-  return [...wkt.matchAll(/\(([^()]+)\)/g)].map((match) => match[1].split(',')
-    .map((point) => point.trim().split(/\s+/).map(Number)));
-}
-
 // A WKT POLYGON or MULTIPOLYGON (the API's boundaryWkt) as a GeoJSON geometry, its
 // polygons and their holes kept apart; null for anything else.
 export function wktGeometry(wkt) {
@@ -645,9 +638,13 @@ export function boundaryOutline(wkt, label = null) {
   return rings.length ? { rings, label } : null;
 }
 
+// The rings of a WKT POLYGON or MULTIPOLYGON (the API's boundaryWkt), as [[lon, lat], ...].
+export function wktRings(wkt) {
+  return ringsOf(wktGeometry(wkt));
+}
+
+// A parcel's boundary (a WKT POLYGON) as a GeoJSON geometry; null for anything else.
 export function wktPolygon(wkt) {
-  if (!wkt || !/^POLYGON/i.test(wkt)) return null;
-  const rings = [...wkt.matchAll(/\(([^()]+)\)/g)].map((match) => match[1].split(',')
-    .map((point) => point.trim().split(/\s+/).map(Number)));
-  return rings.length ? { type: 'Polygon', coordinates: rings } : null;
+  const geometry = wktGeometry(wkt);
+  return geometry?.type === 'Polygon' ? geometry : null;
 }

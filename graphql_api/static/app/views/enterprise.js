@@ -62,7 +62,7 @@ export class EnterprisePage {
     const parcels = o.landParcels ?? [];
     const map = parcels.length ? new ParcelMap({ testid: 'enterprise-parcels-map', compact: true,
       describe: (f) => `${t('col.parcel')} ${f.properties.parcel_number} · ${f.properties.land_use_code}`,
-      onSelect: (f) => go({ view: 'parcel', id: f.id, from: `enterprise:${o.id}` }) }) : null;
+      onSelect: (f) => go({ view: 'parcel', id: f.id, back: `enterprise:${o.id}` }) }) : null;
     replace(this.container,
       backToRecord(values) ?? h('p', { class: 'back' }, link(href(backTo(o, values)),
         t('enterprise.back'))),
@@ -72,7 +72,7 @@ export class EnterprisePage {
         [t('col.code'), o.enterpriseCode ?? o.householdBusiness?.registrationNumber],
         [t('col.type'), t(`type.${o.organizationType}`)],
         [t('enterprise.parent'), o.branch?.parent ? link(href({ view: 'enterprise',
-          id: o.branch.parent.id, from: `enterprise:${o.id}` }),
+          id: o.branch.parent.id, back: `enterprise:${o.id}` }),
           o.branch.parent.name) : null],
         [t('col.industry'), o.industryCode ? `${industryLabel(o)} (${o.industryCode})` : null],
         [t('col.legalForm'), pick(o.enterprise, 'legalFormName')],
@@ -95,7 +95,7 @@ export class EnterprisePage {
       h('section', { 'data-testid': 'enterprise-branches' }, h('h2', null, t('enterprise.branches')),
         o.branches?.length ? table([
           { label: t('col.name'), cell: (b) => link(href({ view: 'enterprise', id: b.id,
-            from: `enterprise:${o.id}` }), b.name ?? '') },
+            back: `enterprise:${o.id}` }), b.name ?? '') },
           { label: t('col.code'), cell: (b) => b.enterpriseCode },
           { label: t('col.status'), cell: (b) => pick(b, 'statusName') || b.status },
           { label: t('col.commune'), cell: (b) => b.commune?.name },
@@ -104,7 +104,7 @@ export class EnterprisePage {
         guarded(answer, ['organization', 'landParcels'], () => (parcels.length ? h('div',
           { class: 'parcel-layout' }, table([
             { label: t('col.parcel'), cell: (p) => link(href({ view: 'parcel', id: p.id,
-              from: `enterprise:${o.id}` }),
+              back: `enterprise:${o.id}` }),
               `${p.mapSheetNumber ?? '?'} / ${p.parcelNumber ?? '?'}`) },
             { label: t('col.area'), numeric: true, cell: (p) => number(p.areaM2, 1) },
             { label: t('col.landUse'), cell: (p) => pick(p, 'landUseName') || p.landUseCode },

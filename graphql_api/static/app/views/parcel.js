@@ -132,7 +132,7 @@ function backTo(parcel, values) {
 // An enterprise holding the right opens with a way back to this parcel.
 function holder(right, parcelId) {
   if (right.organization) {
-    return link(href({ view: 'enterprise', id: right.organization.id, from: `parcel:${parcelId}` }),
+    return link(href({ view: 'enterprise', id: right.organization.id, back: `parcel:${parcelId}` }),
       right.organization.name ?? right.holderName ?? '');
   }
   return right.holderName ?? h('span', { class: 'muted' }, t(`holder.${right.holderType ?? 'person'}`));

@@ -40,17 +40,13 @@ export function asOfPicker(values) {
 }
 
 // Where a record's page was opened from, when that was another record's page
-// (from=enterprise:<id> or parcel:<id> in its link): its back link returns there.
-const FROM = /^(enterprise|parcel):([0-9a-f-]{36})$/;
-
-export function cameFrom(values) {
-  const match = FROM.exec(values.from ?? '');
-  return match ? { view: match[1], id: match[2] } : null;
-}
+// (back=enterprise:<id> or back=parcel:<id> in its link; not `from`, which is a list's
+// page): its back link returns there.
+const BACK = /^(enterprise|parcel):([0-9a-f-]{36})$/;
 
 // The back link to the record the page was opened from, or null.
 export function backToRecord(values) {
-  const from = cameFrom(values);
-  return from ? h('p', { class: 'back' }, link(href({ view: from.view, id: from.id }),
-    t(`back.${from.view}`))) : null;
+  const match = BACK.exec(values.back ?? '');
+  return match ? h('p', { class: 'back' }, link(href({ view: match[1], id: match[2] }),
+    t(`back.${match[1]}`))) : null;
 }
