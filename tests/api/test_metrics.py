@@ -160,6 +160,12 @@ def test_json_logs_metrics_of_every_worker_and_who_may_scrape(deployment, tmp_pa
                             timeout=30)
         assert refused.status_code == 403
         assert refused.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+        # Each worker refreshes its pool gauges every few seconds: a worker that started a
+        # moment after the other (or opens its pool lazily) reports on its next refresh.
+        deadline = time.monotonic() + 30
+        while value(scrape(base), "kho_db_pool_connections", state="size") != 20 \
+                and time.monotonic() < deadline:
+            time.sleep(0.5)
         for headers in (None, {"X-Forwarded-For": "198.51.100.7"}, None):
             samples = scrape(base, headers)
             # Whichever worker answers, it adds up both workers' counts.
