@@ -29,7 +29,8 @@ ENTITY_RESOLUTION_MODELS = ("int_persons__", "int_organizations__")
 # Each step's phase, by the start of its key: the loads and their checksum checks, the
 # reference data, dbt, publication, the master-ID map and its checks.
 PHASES = (("load_sources", "ingest"), ("raw_", "ingest"), ("admin_unit_reference", "reference"),
-          (DBT_STEP, "build"), ("marts__published", "publish"),
+          (DBT_STEP, "build"), ("marts__admin_unit_outlines", "build"),
+          ("marts__published", "publish"),
           ("master_data__", "master IDs"))
 ENTITY_RESOLUTION = "entity resolution"
 

@@ -1,6 +1,7 @@
 """The operator's boundary file (pipelines/reference/boundaries.py): read, checked and
 simplified with shapely; each way a file can be unusable is said with the code
-ADMIN_BOUNDARIES_INVALID and where, before anything is loaded."""
+ADMIN_BOUNDARIES_INVALID and where, before anything is loaded. Without a file, a commune's
+outline is derived from its parcels (pipelines/dbt/outlines.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import json
 import pytest
 import shapely
 
+from pipelines.dbt.outlines import derive_outline
 from pipelines.reference.admin_units import admin_unit_rows
 from pipelines.reference.boundaries import CODE, BoundaryFileError, boundary_rows
 
@@ -97,3 +99,49 @@ def test_a_file_kho_cannot_use_is_refused_saying_what_and_where(tmp_path, docume
 def test_a_missing_file_is_refused(tmp_path):
     with pytest.raises(BoundaryFileError, match="cannot be read"):
         boundary_rows(tmp_path / "nowhere.geojson", KNOWN)
+
+
+def box(west: float, south: float, east: float, north: float) -> str:
+    return shapely.to_wkt(shapely.box(west, south, east, north), rounding_precision=7)
+
+
+def test_a_commune_s_outline_is_derived_from_its_parcels():
+    """Parcels a metre or so apart (a ditch the survey left out, rounding between sheets)
+    merge into one outline; a pond no parcel covers is filled; a hamlet far away stays a
+    part of its own; a parcel that is not a polygon is passed over. (Near the equator: a
+    degree is 111 km both ways.)"""
+    metre = 1e-5
+    # A 10 x 10 grid of 50 m parcels, each a metre short of its neighbours on two sides,
+    # with the four in the middle missing (a pond).
+    side = 50 * metre
+    grid = [box(i * side, j * side, (i + 1) * side - metre, (j + 1) * side - metre)
+            for i in range(10) for j in range(10) if not (4 <= i <= 5 and 4 <= j <= 5)]
+    hamlet = [box(0.05, 0.05, 0.05 + side, 0.05 + side)]
+    derived = shapely.from_wkt(derive_outline(grid + hamlet + ["POLYGON ((0 0, 1"]))
+    assert derived.geom_type == "MultiPolygon"
+    village, far = sorted(shapely.get_parts(derived), key=lambda part: -part.area)
+    assert not village.interiors and not far.interiors
+    # The village is the grid's square (less the last metre on its far sides), the pond in.
+    square_area = (10 * side - metre) ** 2
+    assert abs(village.area - square_area) / square_area < 0.01
+    assert village.buffer(metre / 10).contains(shapely.from_wkt(box(
+        4 * side, 4 * side, 6 * side, 6 * side)))
+    assert abs(far.area - side ** 2) / side ** 2 < 0.01
+    for parcel in grid + hamlet:
+        assert derived.buffer(metre / 10).contains(shapely.from_wkt(parcel))
+
+
+def test_a_ward_a_commune_encloses_stays_out_of_its_outline():
+    metre = 1e-5
+    side = 100 * metre
+    # A ring of 100 m parcels, 12 x 12, around a 1 km square of another ward.
+    ring = [box(i * side, j * side, (i + 1) * side, (j + 1) * side)
+            for i in range(12) for j in range(12) if not (1 <= i <= 10 and 1 <= j <= 10)]
+    derived = shapely.from_wkt(derive_outline(ring))
+    assert derived.geom_type == "Polygon" and len(derived.interiors) == 1
+    assert abs(shapely.Polygon(derived.interiors[0]).area - (10 * side) ** 2) < (side ** 2) / 10
+
+
+def test_no_outline_without_a_polygon():
+    assert derive_outline([]) is None
+    assert derive_outline(["not wkt", "POINT (105 21)"]) is None

@@ -16,6 +16,8 @@ import sys
 import dagster as dg
 import psycopg
 import pytest
+import shapely
+import shapely.affinity
 import yaml
 from dagster import DagsterInstance
 
@@ -26,6 +28,7 @@ from pipelines.reference.admin_units import load_reference
 from pipelines.resources import WarehouseResource
 from pipelines.sources.contracts import CONTRACTS
 from pipelines.sources.sensors import build_sensor
+from simulated_sources import cadastre
 from tests.conftest import Deployment, make_deployment, teardown_deployment
 
 SCALE = "400"
@@ -185,9 +188,35 @@ def test_an_incremental_run_gives_what_a_full_rebuild_from_raw_gives(deployment)
                                 "from qua_trinh_cong_tac) returning id")[0][0]
     assert query(deployment, "select count(*) from marts.xref_person where source_table = "
                              "'khai_sinh' and source_record_key = %s", (birth,))[0][0] >= 1
+    # And a parcel surveyed again, a tenth smaller: its communes' outlines are derived again.
+    parcel, boundary = source_execute(deployment, "land", "select id, ranh_gioi from thua_dat "
+                                                          "order by id limit 1")[0]
+    smaller = shapely.affinity.scale(shapely.from_wkt(boundary), 0.9, 0.9, origin="centroid")
+    source_execute(deployment, "land", "update thua_dat set ranh_gioi = %s, ngay_cap_nhat = "
+                                       "now() where id = %s",
+                   (cadastre.wkt_polygon(list(smaller.exterior.coords)), parcel))
 
     output = deployment.kho("materialize").stdout
     assert "materialized marts/published" in output
+    # Only the communes whose parcels changed (the moved parcel's two, current and legacy,
+    # among them) were derived again; the others kept the outline published before.
+    communes = query(deployment, "select 'current:commune:' || current_commune_code, "
+                                 "'legacy:commune:' || legacy_commune_code from "
+                                 "marts.dim_land_parcel where land_parcel_source_id = %s",
+                     (str(parcel),))[0]
+    outlined = dict(query(deployment, "select admin_unit_id, outline_parcels_digest from "
+                                      "marts_previous.dim_admin_unit where outline_source = "
+                                      "'parcels'"))
+    now = dict(query(deployment, "select admin_unit_id, outline_parcels_digest from "
+                                 "marts.dim_admin_unit where outline_source = 'parcels'"))
+    changed = {unit for unit in now if now[unit] != outlined.get(unit)}
+    assert set(communes) <= changed
+    home = deployment.kho("pipelines", "home").stdout.strip()
+    with DagsterInstance.from_config(home) as instance:
+        metadata = instance.get_latest_materialization_event(dg.AssetKey(
+            ["marts", "admin_unit_outlines"])).asset_materialization.metadata
+    assert (metadata["derived"].value, metadata["kept"].value) == (len(changed),
+                                                                   len(now) - len(changed))
     # The staging tables were built incrementally: the same tables, rows added and removed.
     assert relation_oid(deployment, STAGED_BIRTHS) == births_table
     # Deletes reach the staging models and the marts.

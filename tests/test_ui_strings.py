@@ -1,7 +1,8 @@
 """The planners' pages' labels (graphql_api/static/app/i18n.js): every label in both
 languages, and every value of the code lists the pages name in words (the API's enums, the
-simulated register's planning zones) with a label, so that no raw code shows where a name
-belongs."""
+sources of a commune's outline) with a label, so that no raw code shows where a name belongs.
+(Planning zones are named from the warehouse's list, planning_zones: tests/test_warehouse.py.)
+"""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from pathlib import Path
 
 from graphql_api.quality.types import DataQualityIssueKind, DataQualityIssueStatus
 from graphql_api.schema import SCHEMA_FILE
-from simulated_sources.population import PLANNING_ZONES
 
 I18N = Path(__file__).parents[1] / "graphql_api" / "static" / "app" / "i18n.js"
 KEY = re.compile(r"^    '([^']+)': ", re.MULTILINE)
@@ -32,9 +32,7 @@ def enum_values(name: str) -> list[str]:
 
 def test_every_label_is_in_both_languages():
     both = labels()
-    # Planning zones are the register's own Vietnamese names: English gives their translation.
-    english_only = {key for key in both["en"] if key.startswith("zone.")}
-    assert both["vi"] == both["en"] - english_only
+    assert both["vi"] == both["en"]
 
 
 def test_every_value_of_the_code_lists_the_pages_name_has_a_label():
@@ -43,7 +41,7 @@ def test_every_value_of_the_code_lists_the_pages_name_has_a_label():
         "type": enum_values("OrganizationType"),
         "issueKind": [kind.name for kind in DataQualityIssueKind],
         "issueStatus": [status.name for status in DataQualityIssueStatus],
-        "zone": list(PLANNING_ZONES),
+        "map.outlineNote": ["none", "boundary", "parcels"],
     }
     for prefix, values in lists.items():
         for value in values:

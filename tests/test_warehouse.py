@@ -13,6 +13,7 @@ from collections import Counter, defaultdict
 
 import psycopg
 import pytest
+import shapely
 from dagster import AssetCheckSeverity, DagsterEventType, DagsterInstance
 
 from kho.settings import DBT_PROJECT_DIR
@@ -21,6 +22,7 @@ from pipelines.reference.admin_units import crosswalk_rows
 from pipelines.sources import geometry
 from simulated_sources import cadastre
 from simulated_sources.admin_units import long_an_communes
+from simulated_sources.population import PLANNING_ZONES
 from tests.conftest import (
     Deployment,
     graphql,
@@ -182,6 +184,20 @@ def test_codes_are_decoded_in_both_languages(deployment):
     forms = query(deployment, "select legal_form_name_vi, legal_form_name_en "
                               "from marts.dim_organization where legal_form_code = 'CP'")
     assert forms and set(forms) == {("Công ty cổ phần", "Joint-stock company")}
+    # Planning zones, free text in the register, are matched to the warehouse's list by name
+    # (diacritics, case and punctuation aside): every zone the register writes has a code
+    # and an English name, in the parcel mart and its history alike.
+    zones = query(deployment, "select distinct planning_zone, planning_zone_code, "
+                              "planning_zone_name_en from marts.dim_land_parcel "
+                              "where planning_zone is not null")
+    assert {zone for zone, *_ in zones} >= set(PLANNING_ZONES)
+    assert all(code and en for _, code, en in zones), zones
+    assert ("Khu đô thị mới", "KDT_MOI", "New urban area") in set(zones)
+    assert query(deployment, "select count(*) from marts.dim_land_parcel p join "
+                             "marts.dim_land_parcel_history h using (land_parcel_id) where "
+                             "h.is_current and (p.planning_zone_code, p.planning_zone_name_en) "
+                             "is distinct from (h.planning_zone_code, "
+                             "h.planning_zone_name_en)") == [(0,)]
 
 
 def test_a_parcel_keeps_the_register_boundary_beside_its_wgs84_one(deployment):
@@ -213,6 +229,41 @@ def test_a_parcel_keeps_the_register_boundary_beside_its_wgs84_one(deployment):
         served = graphql(api, "query($id: ID!) { landParcel(id: $id) { boundaryWkt } }",
                          {"id": str(some)})["data"]["landParcel"]["boundaryWkt"]
     assert served == wgs84
+
+
+def test_each_commune_is_outlined_by_its_parcels(deployment):
+    """Without a boundary file, every commune with surveyed parcels, of either generation,
+    has the outline derived from them: one shape holding every parcel of the commune and
+    no parcel of another, served by the API with its source."""
+    outlines = dict(query(deployment, """
+        select admin_unit_id, outline_wkt from marts.dim_admin_unit
+        where outline_source = 'parcels' and boundary_wkt is null"""))
+    parcels = query(deployment, """
+        select 'current:commune:' || current_commune_code, 'legacy:commune:' ||
+               legacy_commune_code, boundary_wkt
+        from marts.dim_land_parcel where boundary_wkt is not null""")
+    located = {unit for current, legacy, _ in parcels for unit in (current, legacy)}
+    assert set(outlines) == located
+    assert not query(deployment, "select 1 from marts.dim_admin_unit where outline_wkt is "
+                                 "not null and outline_source is null")
+    shapes = {unit: shapely.from_wkt(wkt).buffer(2e-6) for unit, wkt in outlines.items()}
+    for current, legacy, wkt in parcels:
+        parcel = shapely.from_wkt(wkt)
+        assert shapes[current].contains(parcel) and shapes[legacy].contains(parcel)
+    # A parcel lies in no other current commune's outline (neighbours touch, not overlap).
+    current = {unit: shape for unit, shape in shapes.items() if unit.startswith("current:")}
+    tree = shapely.STRtree(list(current.values()))
+    names = list(current)
+    for unit, _, wkt in parcels[::25]:
+        inside = shapely.from_wkt(wkt).representative_point()
+        assert {names[i] for i in tree.query(inside, predicate="within")} == {unit}
+    unit = sorted(current)[0]
+    with running_api(deployment) as api:
+        served = graphql(api, "query($code: String!) { adminUnit(code: $code, generation: "
+                              "CURRENT) { outlineWkt outlineSource boundaryWkt } }",
+                         {"code": unit.rsplit(":", 1)[1]})["data"]["adminUnit"]
+    assert served == {"outlineWkt": outlines[unit], "outlineSource": "PARCELS",
+                      "boundaryWkt": None}
 
 
 def test_roads_and_canals_are_parcels_without_holder_or_certificate(deployment):

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime
+import enum
 
 import strawberry
 
@@ -12,8 +13,16 @@ ADMIN_UNIT_SOURCE = "marts.dim_admin_unit"
 ADMIN_UNIT_COLUMNS = (
     "admin_unit_id as id, admin_unit_code as code, admin_unit_name as name, short_name, "
     "unit_type, level, generation, province_code, latitude, longitude, area_km2, "
-    "boundary_wkt, parent_admin_unit_id as parent_id"
+    "boundary_wkt, outline_wkt, outline_source, parent_admin_unit_id as parent_id"
 )
+
+
+@strawberry.enum(description="Where an administrative unit's outline comes from.")
+class OutlineSource(enum.Enum):
+    BOUNDARY_FILE = strawberry.enum_value(
+        "boundary_file", description="The boundary file the province's operator provides.")
+    PARCELS = strawberry.enum_value(
+        "parcels", description="Derived from the unit's surveyed parcels in the land register.")
 
 
 @strawberry.type(description="A successor relation between a legacy and a current admin unit "
@@ -56,13 +65,23 @@ class AdminUnit(Node):
         description="The unit's outline, a WKT polygon or multipolygon in WGS84 longitude / "
                     "latitude, from the boundary file the province's operator provides "
                     "(simplified to about a metre); null where there is none.")
+    outline_wkt: str | None = strawberry.field(
+        description="The outline the maps draw, a WKT polygon or multipolygon in WGS84 "
+                    "longitude / latitude: boundaryWkt where the boundary file gives it; else, "
+                    "for a commune with surveyed parcels, derived from them (their union, gaps "
+                    "of a few metres closed, holes filled, simplified to about a metre); null "
+                    "where there is neither. outlineSource says which.")
+    outline_source: OutlineSource | None = strawberry.field(
+        description="Where outlineWkt comes from; null without an outline.")
     parent_id: strawberry.Private[str | None]
 
     @classmethod
     def from_row(cls, row: dict) -> AdminUnit:
         values = row_fields(row)
+        source = row.get("outline_source")
         return cls(**{**values, "level": AdminUnitLevel(row["level"]),
-                      "generation": AdminUnitGeneration(row["generation"])})
+                      "generation": AdminUnitGeneration(row["generation"]),
+                      "outline_source": OutlineSource(source) if source else None})
 
     @strawberry.field(description="The province (or legacy district) this unit belongs to.")
     def parent(self, info: Info) -> AdminUnit | None:

@@ -43,7 +43,8 @@ LAND_AREA_MART_DIMENSIONS = frozenset({
     LandAreaDimension.COMMUNE, LandAreaDimension.LEGACY_COMMUNE, LandAreaDimension.LAND_USE,
     LandAreaDimension.LAND_USE_GROUP})
 LAND_AREA_COLUMNS = ("commune_code", "legacy_commune_code", "land_use_code",
-                     "land_use_name_vi", "land_use_name_en", "land_use_group", "planning_zone")
+                     "land_use_name_vi", "land_use_name_en", "land_use_group", "planning_zone",
+                     "planning_zone_code", "planning_zone_name_en")
 
 
 class Statement:

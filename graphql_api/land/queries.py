@@ -112,7 +112,9 @@ class LandAreaDimension(enum.Enum):
     LAND_USE = (("land_use_code", "land_use_code"), ("land_use_name_vi", "land_use_name_vi"),
                 ("land_use_name_en", "land_use_name_en"))
     LAND_USE_GROUP = (("land_use_group", "land_use_group"),)
-    PLANNING_ZONE = (("planning_zone", "planning_zone"),)
+    PLANNING_ZONE = (("planning_zone", "planning_zone"),
+                     ("planning_zone_code", "planning_zone_code"),
+                     ("planning_zone_name_en", "planning_zone_name_en"))
 
 
 @strawberry.type(description="One group of parcels: the dimensions asked for are set, the "
@@ -126,6 +128,8 @@ class LandAreaRow:
     land_use_name_en: str | None = None
     land_use_group: str | None = None
     planning_zone: str | None = None
+    planning_zone_code: str | None = None
+    planning_zone_name_en: str | None = None
     parcel_count: int = 0
     total_area_m2: float = 0.0
 

@@ -18,16 +18,17 @@ LAND_PARCEL_SOURCE = "marts.dim_land_parcel"
 LAND_PARCEL_COLUMNS = (
     "land_parcel_id as id, legacy_commune_code, current_commune_code, map_sheet_number, "
     "parcel_number, area_m2::float8 as area_m2, land_use_code, land_use_group, "
-    "land_use_name_vi, land_use_name_en, planning_zone, boundary_wkt, certificate_serial, "
-    "certificate_issued_on, source_updated_at"
+    "land_use_name_vi, land_use_name_en, planning_zone, planning_zone_code, "
+    "planning_zone_name_en, boundary_wkt, certificate_serial, certificate_issued_on, "
+    "source_updated_at"
 )
 # A parcel as it was: the version of dim_land_parcel_history valid at a moment.
 LAND_PARCEL_VERSION_COLUMNS = (
     "land_parcel_id as id, legacy_commune_code, current_commune_code, map_sheet_number, "
     "parcel_number, area_m2::float8 as area_m2, land_use_code, land_use_group, "
-    "land_use_name_vi, land_use_name_en, planning_zone, boundary_wkt, "
-    "null::text as certificate_serial, null::date as certificate_issued_on, "
-    "valid_from as source_updated_at"
+    "land_use_name_vi, land_use_name_en, planning_zone, planning_zone_code, "
+    "planning_zone_name_en, boundary_wkt, null::text as certificate_serial, "
+    "null::date as certificate_issued_on, valid_from as source_updated_at"
 )
 LAND_RIGHT_SOURCE = "marts.fct_land_right"
 LAND_RIGHT_COLUMNS = (
@@ -60,7 +61,14 @@ class LandParcel(Node):
     )
     land_use_name_vi: str | None
     land_use_name_en: str | None
-    planning_zone: str | None
+    planning_zone: str | None = strawberry.field(
+        description="The planning zone (khu quy hoạch) as the register writes it.")
+    planning_zone_code: str | None = strawberry.field(
+        description="The planning zone's code in kho's list of planning zones (matched on its "
+                    "name, diacritics, case and punctuation aside); null for a zone not in the "
+                    "list.")
+    planning_zone_name_en: str | None = strawberry.field(
+        description="The planning zone in English, from kho's list; null for a zone not in it.")
     boundary_wkt: str | None = strawberry.field(
         description="Boundary as a WKT polygon, WGS84 longitude / latitude."
     )

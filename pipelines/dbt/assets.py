@@ -3,7 +3,8 @@
 The marts are built aside (``marts_build``) and published by the ``marts/published`` asset,
 which runs only after a build in which every model, snapshot, seed and error-severity test
 succeeded (see ``pipelines.dbt.publish``). Its materializations show which build the API
-serves.
+serves. Between the two, ``marts/admin_unit_outlines`` derives the communes' outlines from
+their parcels into the build (``pipelines.dbt.outlines``).
 """
 
 import json
@@ -13,10 +14,14 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets, get_asset_key_for_model
 
+from kho import db
 from pipelines.dbt import incremental
+from pipelines.dbt.outlines import derive_outlines
 from pipelines.dbt.project import dbt_project
 from pipelines.dbt.publish import mart_models, publish
 from pipelines.resources import IngestResource, WarehouseResource
+
+OUTLINES = dg.AssetKey(["marts", "admin_unit_outlines"])
 
 
 class KhoDbtTranslator(DagsterDbtTranslator):
@@ -92,6 +97,30 @@ def build_dbt_assets() -> dg.AssetsDefinition:
     return kho_dbt_models
 
 
+def build_outlines_asset(dbt_models: dg.AssetsDefinition) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=OUTLINES,
+        group_name="marts",
+        kinds={"postgres", "shapely"},
+        deps=[get_asset_key_for_model([dbt_models], name)
+              for name in ("dim_land_parcel", "dim_admin_unit")],
+        description="Derives each commune's outline from its parcels (where the boundary "
+                    "file gives none) into the build's dim_admin_unit, before publication; "
+                    "only the communes whose parcels changed are derived again.",
+    )
+    def admin_unit_outlines(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+        with db.connect(warehouse.url()) as conn:
+            figures = derive_outlines(conn)
+        context.log.info(f"communes' outlines: {figures.derived} derived from their parcels, "
+                         f"{figures.kept} unchanged, {figures.from_boundary_file} from the "
+                         f"boundary file")
+        return dg.MaterializeResult(metadata={
+            "derived": figures.derived, "kept": figures.kept,
+            "from_boundary_file": figures.from_boundary_file, "seconds": figures.seconds})
+
+    return admin_unit_outlines
+
+
 def build_publish_asset(dbt_models: dg.AssetsDefinition) -> dg.AssetsDefinition:
     marts = mart_models(json.loads(dbt_project().manifest_path.read_text()))
 
@@ -99,7 +128,7 @@ def build_publish_asset(dbt_models: dg.AssetsDefinition) -> dg.AssetsDefinition:
         key=["marts", "published"],
         group_name="marts",
         kinds={"postgres"},
-        deps=[get_asset_key_for_model([dbt_models], name) for name in marts],
+        deps=[*(get_asset_key_for_model([dbt_models], name) for name in marts), OUTLINES],
         description="Publishes the tested build of every mart (schema marts_build) as schema "
                     "marts in one transaction; the API reads marts only.",
     )
@@ -146,6 +175,6 @@ def build_defs() -> dg.Definitions:
     project = dbt_project()
     dbt_models = build_dbt_assets()
     return dg.Definitions(
-        assets=[dbt_models, build_publish_asset(dbt_models)],
+        assets=[dbt_models, build_outlines_asset(dbt_models), build_publish_asset(dbt_models)],
         resources={"dbt": DbtCliResource(project_dir=project)},
     )

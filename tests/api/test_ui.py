@@ -20,6 +20,8 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+import shapely
+import shapely.geometry
 from playwright.sync_api import Page, expect, sync_playwright
 
 from tests.conftest import create_client, kho_fails, running_api
@@ -678,6 +680,7 @@ def test_industries_land_uses_zones_and_sources_are_named_in_words(ui, page, wh)
     expect(facts).not_to_contain_text(zone)
     expect(facts).to_contain_text(use_name)
     expect(facts).to_contain_text("Land Registration Office")
+    screenshot(page, "words-en.png")
 
 
 def test_every_page_says_when_the_data_was_published(ui, page, wh):
@@ -693,6 +696,7 @@ def test_every_page_says_when_the_data_was_published(ui, page, wh):
         expect(shown).to_contain_text("Dữ liệu công bố lúc")
         local = published.astimezone(datetime.timezone(datetime.timedelta(hours=7)))
         expect(shown).to_contain_text(local.strftime("%d/%m/%Y %H:%M"))
+    screenshot(page, "data-as-of.png")
 
 
 def test_a_signed_in_key_shows_its_agency_by_name(ui, page, deployment):
@@ -703,6 +707,7 @@ def test_a_signed_in_key_shows_its_agency_by_name(ui, page, deployment):
     sign_in(page, key)
     expect(page.get_by_test_id("who")).to_have_text("Đã đăng nhập: Sở Xây dựng tỉnh Tây Ninh")
     assert key[:16] not in page.get_by_test_id("who").inner_text()
+    screenshot(page, "signed-in-agency.png")
 
 
 def test_the_back_link_returns_to_the_list_and_filters_it_came_from(ui, page, wh):
@@ -729,6 +734,7 @@ def test_the_back_link_returns_to_the_list_and_filters_it_came_from(ui, page, wh
     expect(page.get_by_test_id("enterprise-table")).to_have_attribute("data-state", "ready")
     assert query(page) == came_from
     expect(page.get_by_test_id("enterprise-search")).to_have_value("cong ty")
+    screenshot(page, "back-to-list.png")
 
 
 def test_a_bad_link_ends_in_a_message_with_nothing_left_loading(ui, page):
@@ -740,6 +746,7 @@ def test_a_bad_link_ends_in_a_message_with_nothing_left_loading(ui, page):
         page.wait_for_load_state("networkidle")
         expect(page.locator("main [data-testid=loading]")).to_have_count(0)
         expect(page.locator("main")).not_to_contain_text("Đang tải")
+    screenshot(page, "bad-link.png")
 
 
 def test_enterprise_results_come_first_and_the_charts_count_the_search(ui, page, wh):
@@ -756,6 +763,7 @@ def test_enterprise_results_come_first_and_the_charts_count_the_search(ui, page,
     assert 0 < sum(counts) == total < wh.execute(
         "select count(*) from marts.dim_organization where organization_type <> "
         "'state_agency'").fetchone()[0]
+    screenshot(page, "enterprise-results-first.png")
 
 
 def test_pages_fit_a_tablet_in_english(ui, browser, wh, deployment):
@@ -810,6 +818,13 @@ def pdf_pages(pdf: bytes) -> int:
     return len(re.findall(rb"/Type\s*/Page[^s]", pdf))
 
 
+def pdf_page_size_mm(pdf: bytes) -> tuple[int, int]:
+    """The first page's width and height in millimetres (its MediaBox, in points)."""
+    box = re.search(rb"/MediaBox\s*\[\s*([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)", pdf)
+    x0, y0, x1, y1 = (float(v) for v in box.groups())
+    return round((x1 - x0) * 25.4 / 72), round((y1 - y0) * 25.4 / 72)
+
+
 def test_a_printed_land_page_is_one_clean_sheet(ui, page, wh):
     commune, land_use = busiest_commune(wh)
     page.goto(f"{ui}/?view=land&unit=current:{commune}&use={land_use}")
@@ -833,6 +848,18 @@ def test_a_printed_land_page_is_one_clean_sheet(ui, page, wh):
     assert pdf_pages(pdf) == 1
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / "land-print.pdf").write_bytes(pdf)
+    # The stylesheet's own sheet: A4 landscape, or A3 landscape once the page chose A3.
+    pdf = page.pdf(prefer_css_page_size=True, print_background=True)
+    assert pdf_page_size_mm(pdf) == (297, 210) and pdf_pages(pdf) == 1
+    page.emulate_media(media="screen")
+    page.get_by_test_id("paper").select_option("A3")
+    expect(page.get_by_test_id("paper")).to_contain_text("A3")
+    page.emulate_media(media="print")
+    expect(page.get_by_test_id("paper")).to_be_hidden()
+    pdf = page.pdf(prefer_css_page_size=True, print_background=True)
+    assert pdf_page_size_mm(pdf) == (420, 297) and pdf_pages(pdf) == 1
+    assert page.get_by_test_id("parcel-map").bounding_box()["height"] > 600
+    (ARTIFACTS / "land-print-a3.pdf").write_bytes(pdf)
 
 
 def test_a_parcel_is_found_by_its_map_sheet_and_number(ui, page, wh):
@@ -856,6 +883,7 @@ def test_a_parcel_is_found_by_its_map_sheet_and_number(ui, page, wh):
     page.get_by_test_id("parcel-search").fill("không phải số tờ")
     page.get_by_test_id("parcel-search").press("Enter")
     expect(page.get_by_test_id("parcel-search-error")).to_be_visible()
+    screenshot(page, "parcel-search.png")
 
 
 def test_enterprises_are_found_by_street_or_commune(ui, page, wh):
@@ -922,6 +950,7 @@ def test_enterprises_are_found_by_street_or_commune(ui, page, wh):
     expect(page.get_by_test_id("enterprise-count")).to_have_attribute(
         "data-total", re.compile(r"\d+"))
     assert int(page.get_by_test_id("enterprise-count").get_attribute("data-total")) >= there
+    screenshot(page, "enterprise-address-search.png")
 
 
 def test_the_map_shows_the_commune_around_the_filtered_parcels(ui, page, wh):
@@ -937,8 +966,9 @@ def test_the_map_shows_the_commune_around_the_filtered_parcels(ui, page, wh):
     page.wait_for_function("m => m.parcelMap.context.length > 0", arg=shown.element_handle())
     assert shown.evaluate("m => m.parcelMap.context.length") == everything - chosen
     assert shown.evaluate("m => m.parcelMap.outlines.length") == 1
+    expect(shown).to_have_attribute("data-outline", "parcels")
     expect(shown).to_have_attribute("data-scale-bar", re.compile(r"^\d+ k?m$"))
-    expect(page.get_by_test_id("outline-note")).to_be_visible()
+    expect(page.get_by_test_id("outline-note")).to_contain_text("dựng từ các thửa đất")
     # The north arrow, top left: the canvas is dark where the arrow is drawn.
     arrow = shown.locator("canvas").evaluate(
         "c => Array.from(c.getContext('2d').getImageData("
@@ -994,6 +1024,7 @@ def test_a_record_is_shown_as_of_a_past_date(ui, page, wh):
     assert query(page)["asof"] == day_before
     page.get_by_test_id("as-of-bar").get_by_role("link").click()
     expect(page.get_by_test_id("enterprise-name")).to_have_text(after)
+    screenshot(page, "record-as-of.png")
 
 
 def test_the_province_overview_breaks_down_by_commune(ui, page, wh):
@@ -1008,13 +1039,15 @@ def test_the_province_overview_breaks_down_by_commune(ui, page, wh):
     got = {code: int(count.replace(".", "")) for code, count in rows.evaluate_all(
         "rows => rows.map(r => [r.dataset.commune, r.cells[1].textContent])") if count != "0"}
     assert got == expected
-    # The map: every commune of the province placed by its centre, the busiest in the
-    # darkest class, drawn without a single parcel.
+    # The map: every commune of the province placed, those with parcels by the outline
+    # derived from them, the others by their centre; the busiest in the darkest class,
+    # drawn without a single parcel.
     placed = wh.execute("select count(*) from marts.dim_admin_unit where generation = "
-                        "'current' and level = 'commune' and province_code = %s and latitude "
-                        "is not null", (province,)).fetchone()[0]
+                        "'current' and level = 'commune' and province_code = %s and (latitude "
+                        "is not null or outline_wkt is not null)", (province,)).fetchone()[0]
     shown = page.get_by_test_id("commune-map")
     expect(shown).to_have_attribute("data-communes", str(placed))
+    expect(shown.locator("a[data-shape=parcels]")).to_have_count(len(expected))
     busiest = max(expected, key=lambda code: (expected[code], code))
     expect(shown.locator(f"a[data-commune='{busiest}']")).to_have_attribute("data-class", "4")
     page.get_by_test_id("measure-select").select_option("enterprises")
@@ -1113,6 +1146,7 @@ def test_a_link_to_no_page_or_to_no_date_says_so(ui, page, wh):
     expect(page.get_by_test_id("as-of-invalid")).to_contain_text("“31-02-2020”")
     expect(page.get_by_test_id("parcel-title")).to_be_visible()
     expect(page.locator("main dl.facts")).to_contain_text(code)
+    screenshot(page, "no-such-date.png")
 
 
 def test_a_parcel_is_shown_as_of_a_past_date(ui, page, wh):
@@ -1134,6 +1168,7 @@ def test_a_parcel_is_shown_as_of_a_past_date(ui, page, wh):
     expect(page.get_by_test_id("as-of-note")).to_be_visible()
     expect(facts).to_contain_text(shown(before))
     assert query(page)["asof"] == day_before
+    screenshot(page, "parcel-as-of.png")
 
 
 def test_a_parcel_opened_from_an_enterprise_leads_back_to_it(ui, page, wh, deployment):
@@ -1153,6 +1188,7 @@ def test_a_parcel_opened_from_an_enterprise_leads_back_to_it(ui, page, wh, deplo
     expect(back).to_have_text("‹ Quay lại doanh nghiệp")
     back.click()
     expect(page.get_by_test_id("enterprise-name")).to_have_text(name)
+    screenshot(page, "back-to-enterprise.png")
 
 
 def boundary_file(path: Path, units: list[tuple[str, float, float, float]]) -> Path:
@@ -1173,8 +1209,9 @@ def boundary_file(path: Path, units: list[tuple[str, float, float, float]]) -> P
 
 def test_the_maps_draw_the_province_s_boundary_file(ui, page, wh, deployment, tmp_path):
     """With the operator's boundary file (every commune of the province but the busiest):
-    the overview draws those communes by their boundaries and the others as discs, a
-    commune's land map is outlined by its boundary, the API serves each as loaded. A file
+    the overview draws those communes by their boundaries and the busiest by the outline
+    derived from its parcels, a commune's land map is outlined by its boundary, the API
+    serves each as loaded. A file
     kho cannot use stops the run with its code and keeps the boundaries loaded before."""
     busiest, _ = busiest_commune(wh)
     province = wh.execute("select province_code from marts.dim_admin_unit where generation = "
@@ -1207,10 +1244,10 @@ def test_the_maps_draw_the_province_s_boundary_file(ui, page, wh, deployment, tm
     page.goto(f"{ui}/")
     expect(page.get_by_test_id("overview")).to_have_attribute("data-state", "ready")
     shown = page.get_by_test_id("commune-map")
-    expect(shown).to_have_attribute("data-shapes", "mixed")
+    expect(shown).to_have_attribute("data-shapes", "outlines")
     expect(shown.locator("a[data-shape=boundary]")).to_have_count(len(units))
     expect(shown.locator(f"a[data-commune='{busiest}']")).to_have_attribute(
-        "data-shape", "disc")
+        "data-shape", "parcels")
     screenshot(page, "overview-boundaries.png")
     page.goto(f"{ui}/?view=land&unit=current:{bounded}")
     land_ready(page)
@@ -1218,7 +1255,7 @@ def test_the_maps_draw_the_province_s_boundary_file(ui, page, wh, deployment, tm
     expect(page.get_by_test_id("outline-note")).to_contain_text("tệp ranh giới")
     page.goto(f"{ui}/?view=land&unit=current:{busiest}")
     land_ready(page)
-    expect(page.get_by_test_id("parcel-map")).to_have_attribute("data-outline", "hull")
+    expect(page.get_by_test_id("parcel-map")).to_have_attribute("data-outline", "parcels")
 
 
 @pytest.mark.parametrize("link, ready, kept", [
@@ -1245,11 +1282,18 @@ def test_a_printed_enterprise_list_or_overview_is_one_clean_sheet(ui, page, link
     assert pdf_pages(pdf) == 1
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / f"{ready}-print.pdf").write_bytes(pdf)
+    page.emulate_media(media="screen")
+    page.get_by_test_id("paper").select_option("A3")
+    page.emulate_media(media="print")
+    pdf = page.pdf(prefer_css_page_size=True, print_background=True)
+    assert pdf_page_size_mm(pdf) == (420, 297) and pdf_pages(pdf) == 1
+    (ARTIFACTS / f"{ready}-print-a3.pdf").write_bytes(pdf)
 
 
 def test_the_overview_communes_download_as_geojson(ui, page, wh):
-    """Each commune of the province a feature (at its centre without a boundary file), with
-    the table's figures: the parcels counted against the warehouse."""
+    """Each commune of the province a feature, by its outline (the boundary file's, else
+    derived from its parcels) or, without one, at its centre, with the table's figures: the
+    parcels counted against the warehouse."""
     page.goto(f"{ui}/?view=overview")
     expect(page.get_by_test_id("overview")).to_have_attribute("data-state", "ready")
     province = page.get_by_test_id("province-select").input_value()
@@ -1260,6 +1304,9 @@ def test_the_overview_communes_download_as_geojson(ui, page, wh):
         "select admin_unit_code, latitude, longitude from marts.dim_admin_unit where "
         "generation = 'current' and level = 'commune' and province_code = %s",
         (province,)).fetchall()}
+    outlines = {code: wkt for code, wkt in wh.execute(
+        "select admin_unit_code, outline_wkt from marts.dim_admin_unit where generation = "
+        "'current' and level = 'commune' and province_code = %s", (province,)).fetchall()}
     parcels = dict(wh.execute(
         "select current_commune_code, count(*) from marts.dim_land_parcel "
         "group by 1").fetchall())
@@ -1269,8 +1316,10 @@ def test_the_overview_communes_download_as_geojson(ui, page, wh):
         lat, lon = communes[feature["id"]]
         assert feature["properties"]["parcel_count"] == parcels.get(feature["id"], 0)
         if feature["geometry"] is None:
-            assert lat is None
+            assert lat is None and outlines[feature["id"]] is None
         elif feature["geometry"]["type"] == "Point":
+            assert outlines[feature["id"]] is None
             assert feature["geometry"]["coordinates"] == pytest.approx([lon, lat])
         else:
-            assert feature["geometry"]["type"] in ("Polygon", "MultiPolygon")
+            assert shapely.geometry.shape(feature["geometry"]).equals_exact(
+                shapely.from_wkt(outlines[feature["id"]]), 1e-9)

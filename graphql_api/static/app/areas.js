@@ -8,7 +8,7 @@ import { href, params, settle, unitParam, unitRef } from './state.js';
 
 const UNIT = `query Unit($code: String!, $generation: AdminUnitGeneration!) {
   adminUnit(code: $code, generation: $generation) {
-    code name level generation provinceCode boundaryWkt
+    code name level generation provinceCode outlineWkt outlineSource
     parent { code name }
     successors { isDefault current { code name provinceCode } }
     predecessors { legacy { code name } }

@@ -1,6 +1,6 @@
 // The communes of a province on a map, coloured by a measure, in five classes of it: each
-// commune its boundary where the province's boundary file gives one (boundaryWkt), else a
-// disc at its centre as large as its territory. Drawn as SVG from the communes' aggregates
+// commune by its outline (outlineWkt: the province's boundary file's, else derived from its
+// parcels), else a disc at its centre as large as its territory. Drawn as SVG from the communes' aggregates
 // and outlines, never from their parcels.
 
 import { h } from './dom.js';
@@ -27,14 +27,21 @@ export function classBreaks(values) {
     Math.ceil((k * sorted.length) / 5) - 1)]);
 }
 
-// rows: [{ code, name, latitude, longitude, areaKm2, boundaryWkt, value }]; digits: of the
+// How a commune is drawn: by the boundary file's outline, by the one derived from its
+// parcels, or as a disc.
+function shapeOf(r) {
+  if (!r.rings.length) return 'disc';
+  return r.outlineSource === 'BOUNDARY_FILE' ? 'boundary' : 'parcels';
+}
+
+// rows: [{ code, name, latitude, longitude, areaKm2, outlineWkt, outlineSource, value }]; digits: of the
 // legend's values.
 export function communeMap(rows, { title, digits = 0 }) {
-  // Each boundary parsed once.
-  const placed = rows.map((r) => ({ ...r, rings: wktRings(r.boundaryWkt) }))
+  // Each outline parsed once.
+  const placed = rows.map((r) => ({ ...r, rings: wktRings(r.outlineWkt) }))
     .filter((r) => r.rings.length || (r.latitude != null && r.longitude != null));
   const bounded = placed.filter((r) => r.rings.length).length;
-  const shapes = bounded === 0 ? 'discs' : (bounded === placed.length ? 'boundaries' : 'mixed');
+  const shapes = bounded === 0 ? 'discs' : (bounded === placed.length ? 'outlines' : 'mixed');
   const figure = h('figure', { class: 'chart commune-map', 'data-testid': 'commune-map',
     'data-communes': placed.length, 'data-shapes': shapes });
   figure.append(h('figcaption', null, h('span', null, title)));
@@ -74,7 +81,7 @@ export function communeMap(rows, { title, digits = 0 }) {
       : svg('circle', { ...style, cx: disc[0], cy: disc[1], r: disc[2] }, label);
     map.append(svg('a', { href: href({ view: 'land', unit: `current:${r.code}` }),
       'data-nav': '', 'data-commune': r.code, 'data-class': classOf(r.value),
-      'data-shape': rings ? 'boundary' : 'disc' }, shape));
+      'data-shape': shapeOf(r) }, shape));
   });
   const legend = h('ul', { class: 'class-legend' }, breaks.map((upper, i) => h('li', null,
     h('span', { class: 'swatch', style: `background:${CLASSES[i]}` }),

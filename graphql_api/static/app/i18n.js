@@ -76,6 +76,8 @@ const STRINGS = {
     'export.csv': 'Tải danh sách (CSV)',
     'export.geojson': 'Tải bản đồ (GeoJSON)',
     'export.print': 'In',
+    'export.paper': 'Khổ giấy in',
+    'export.sheet': 'Khổ {size} ngang',
     'export.failed': 'Không tải được tệp: {message}',
     'export.tooMany': 'Danh sách tải về tối đa {n} dòng: hãy thu hẹp tìm kiếm hoặc bộ lọc.',
     'parcel.backToList': '‹ Quay lại danh sách thửa đất',
@@ -182,8 +184,9 @@ const STRINGS = {
     'map.reset': 'Toàn cảnh',
     'map.help': 'Kéo để di chuyển, cuộn để phóng to; bấm vào thửa để xem chi tiết.',
     'map.sheet': 'Tờ {n}',
-    'map.outlineNote': 'Màu xám: các thửa khác của xã, phường. Nét xanh: các tờ bản đồ. Nét đứt tím: ranh giới xã, phường ước lượng theo bao lồi các thửa đất (kho chưa có dữ liệu ranh giới hành chính).',
-    'map.outlineNoteBoundary': 'Màu xám: các thửa khác của xã, phường. Nét xanh: các tờ bản đồ. Nét đứt tím: ranh giới xã, phường theo tệp ranh giới hành chính của tỉnh.',
+    'map.outlineNote.none': 'Màu xám: các thửa khác của xã, phường. Nét xanh: các tờ bản đồ.',
+    'map.outlineNote.boundary': 'Màu xám: các thửa khác của xã, phường. Nét xanh: các tờ bản đồ. Nét đứt tím: ranh giới xã, phường theo tệp ranh giới hành chính của tỉnh.',
+    'map.outlineNote.parcels': 'Màu xám: các thửa khác của xã, phường. Nét xanh: các tờ bản đồ. Nét đứt tím: đường bao xã, phường dựng từ các thửa đất đã đo đạc (tỉnh chưa cung cấp tệp ranh giới hành chính).',
     'col.sheet': 'Tờ',
     'col.parcel': 'Thửa',
     'col.area': 'Diện tích (m²)',
@@ -334,6 +337,8 @@ const STRINGS = {
     'export.csv': 'Download the list (CSV)',
     'export.geojson': 'Download the map (GeoJSON)',
     'export.print': 'Print',
+    'export.paper': 'Paper size',
+    'export.sheet': '{size} landscape',
     'export.failed': 'The file could not be downloaded: {message}',
     'export.tooMany': 'A downloaded list holds at most {n} rows: narrow the search or the filters.',
     'parcel.backToList': '‹ Back to the list of parcels',
@@ -440,8 +445,9 @@ const STRINGS = {
     'map.reset': 'Fit all',
     'map.help': 'Drag to pan, scroll to zoom; click a parcel for its details.',
     'map.sheet': 'Sheet {n}',
-    'map.outlineNote': "Grey: the commune's other parcels. Blue: the map sheets. Dashed purple: the commune's outline, estimated as the convex hull of its parcels (kho holds no boundary data).",
-    'map.outlineNoteBoundary': "Grey: the commune's other parcels. Blue: the map sheets. Dashed purple: the commune's boundary, from the province's boundary file.",
+    'map.outlineNote.none': "Grey: the commune's other parcels. Blue: the map sheets.",
+    'map.outlineNote.boundary': "Grey: the commune's other parcels. Blue: the map sheets. Dashed purple: the commune's boundary, from the province's boundary file.",
+    'map.outlineNote.parcels': "Grey: the commune's other parcels. Blue: the map sheets. Dashed purple: the commune's outline, derived from its surveyed parcels (the province has provided no boundary file).",
     'col.sheet': 'Sheet',
     'col.parcel': 'Parcel',
     'col.area': 'Area (m²)',
@@ -516,12 +522,6 @@ const STRINGS = {
     'holder.person': 'Person',
     'holder.organization': 'Organization',
     'industry.other': 'Other',
-    'zone.Khu dân cư hiện hữu': 'Existing residential area',
-    'zone.Khu nông nghiệp': 'Agricultural zone',
-    'zone.Khu công nghiệp': 'Industrial zone',
-    'zone.Khu đô thị mới': 'New urban area',
-    'zone.Khu cây xanh': 'Green space',
-    'zone.Khu thương mại dịch vụ': 'Commercial and services zone',
   },
 };
 
@@ -554,10 +554,12 @@ export function followLink() {
   return wanted;
 }
 
-// A planning zone as the register names it (in Vietnamese), in the reader's language.
-export function zoneName(zone) {
+// A planning zone as the register names it (in Vietnamese), in the reader's language:
+// nameEn is the warehouse's translation (planningZoneNameEn), null for a zone not in its
+// list, which shows as the register wrote it.
+export function zoneName(zone, nameEn = null) {
   if (!zone) return '';
-  return current === 'en' && STRINGS.en[`zone.${zone}`] ? STRINGS.en[`zone.${zone}`] : zone;
+  return current === 'en' && nameEn ? nameEn : zone;
 }
 
 // The agency a source system belongs to, by name.

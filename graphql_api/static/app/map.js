@@ -55,22 +55,6 @@ export function convexHull(points) {
   return [...ring, ring[0]];
 }
 
-// The outline of each commune the parcels are in (by their current commune): the convex
-// hull of its parcels, for want of boundary data (a unit's boundaryWkt, when the province's
-// boundary file gives one, is drawn instead: boundaryOutline). label names the outline when
-// there is one.
-export function communeOutlines(features, label = null) {
-  const byCommune = new Map();
-  for (const feature of features) {
-    const code = feature.properties?.current_commune_code ?? '';
-    if (!byCommune.has(code)) byCommune.set(code, []);
-    const points = byCommune.get(code);
-    for (const ring of ringsOf(feature.geometry)) points.push(...ring);
-  }
-  return [...byCommune.values()].filter((points) => points.length >= 3)
-    .map((points) => ({ rings: [convexHull(points)], label: byCommune.size === 1 ? label : null }));
-}
-
 // The outline of each map sheet (tờ bản đồ) the parcels are on, by former commune and sheet
 // number: the convex hull of its parcels (a surveyed sheet's parcels fill it), labelled with
 // the sheet's number.
@@ -632,7 +616,7 @@ export function wktGeometry(wkt) {
     : { type: 'MultiPolygon', coordinates: polygons };
 }
 
-// A unit's outline from its boundary (boundaryWkt), as setOutlines takes it; null without.
+// A unit's outline from its WKT (outlineWkt), as setOutlines takes it; null without.
 export function boundaryOutline(wkt, label = null) {
   const rings = wktRings(wkt);
   return rings.length ? { rings, label } : null;

@@ -25,6 +25,13 @@ final as (
         admin_units.longitude,
         admin_units.area_km2,
         admin_units.boundary_wkt,
+        -- The outline the maps draw: the boundary file's; else, for a commune, the one
+        -- derived from its parcels after the build (pipelines/dbt/outlines.py).
+        admin_units.boundary_wkt as outline_wkt,
+        case
+            when admin_units.boundary_wkt is not null then 'boundary_file'
+        end as outline_source,
+        null::text as outline_parcels_digest,
         case
             when crosswalk.current_commune_code is not null
                 then 'current:commune:' || crosswalk.current_commune_code

@@ -23,6 +23,14 @@ land_uses as (
     select * from {{ ref('land_use_codes') }}
 ),
 
+planning_zones as (
+    select
+        planning_zone_code,
+        name_en,
+        {{ planning_zone_key('name_vi') }} as zone_key
+    from {{ ref('planning_zones') }}
+),
+
 latest_certificates as (
     select distinct on (land_parcel_source_id)
         land_parcel_source_id,
@@ -46,6 +54,8 @@ final as (
         land_uses.name_vi as land_use_name_vi,
         land_uses.name_en as land_use_name_en,
         parcels.planning_zone,
+        planning_zones.planning_zone_code,
+        planning_zones.name_en as planning_zone_name_en,
         parcels.boundary_wkt,
         parcels.boundary_wkt_vn2000,
         parcels.boundary_crs,
@@ -56,6 +66,8 @@ final as (
     left join latest_certificates
         on parcels.land_parcel_source_id = latest_certificates.land_parcel_source_id
     left join land_uses on parcels.land_use_code = land_uses.land_use_code
+    left join planning_zones
+        on {{ planning_zone_key('parcels.planning_zone') }} = planning_zones.zone_key
 )
 
 select * from final

@@ -18,6 +18,14 @@ land_uses as (
     select * from {{ ref('land_use_codes') }}
 ),
 
+planning_zones as (
+    select
+        planning_zone_code,
+        name_en,
+        {{ planning_zone_key('name_vi') }} as zone_key
+    from {{ ref('planning_zones') }}
+),
+
 final as (
     select
         versions.dbt_scd_id as land_parcel_version_id,
@@ -33,6 +41,8 @@ final as (
         land_uses.name_vi as land_use_name_vi,
         land_uses.name_en as land_use_name_en,
         versions.planning_zone,
+        planning_zones.planning_zone_code,
+        planning_zones.name_en as planning_zone_name_en,
         versions.boundary_wkt,
         versions.boundary_wkt_vn2000,
         versions.boundary_crs,
@@ -41,6 +51,8 @@ final as (
         versions.dbt_valid_to is null as is_current
     from versions
     left join land_uses on versions.land_use_code = land_uses.land_use_code
+    left join planning_zones
+        on {{ planning_zone_key('versions.planning_zone') }} = planning_zones.zone_key
 )
 
 select * from final

@@ -8,6 +8,7 @@ import {
   debounce, empty, failure, h, link, loading, replace, saveBlob, table,
 } from '../dom.js';
 import { date, number, pick, t } from '../i18n.js';
+import { printTools } from '../print.js';
 import { href, unitParam, update } from '../state.js';
 import { Cursors, pager, staleCursor } from './paging.js';
 import { loadPart } from './parts.js';
@@ -131,8 +132,7 @@ export class EnterprisesPage {
       onclick: () => this.export() }, t('export.csv'));
     this.geojsonButton = h('button', { type: 'button', 'data-testid': 'export-geojson',
       onclick: () => this.exportGeoJson() }, t('export.geojson'));
-    this.printButton = h('button', { type: 'button', 'data-testid': 'print',
-      onclick: () => window.print() }, t('export.print'));
+    this.printTools = printTools();
     // The search and filters in words, above the list and on a printed sheet.
     this.filterSummary = h('p', { class: 'filter-summary', 'data-testid': 'filter-summary' });
     this.exportNote = h('p', { class: 'note error', 'data-testid': 'export-error', role: 'alert',
@@ -151,7 +151,7 @@ export class EnterprisesPage {
       this.note, this.filterSummary,
       h('section', { class: 'enterprise-list' }, h('div', { class: 'list-head' }, this.count,
         h('div', { class: 'exports' }, this.exportButton, this.geojsonButton,
-          this.printButton)), this.exportNote,
+          ...this.printTools)), this.exportNote,
       this.table),
       h('section', { class: 'charts-section' }, h('h2', null, t('enterprises.charts')), this.charts));
   }

@@ -7,8 +7,9 @@ import { AreaPicker, describeUnit, linkedUnit } from '../areas.js';
 import { empty, failure, h, link, loading, replace, table } from '../dom.js';
 import { date, number, pick, t, zoneName } from '../i18n.js';
 import {
-  boundaryOutline, communeOutlines, landUseColour, ParcelMap, sheetOutlines,
+  boundaryOutline, landUseColour, ParcelMap, sheetOutlines,
 } from '../map.js';
+import { printTools } from '../print.js';
 import { go, href, unitParam, update } from '../state.js';
 import { Cursors, pager, staleCursor } from './paging.js';
 import { loadPart } from './parts.js';
@@ -17,6 +18,8 @@ const PAGE_SIZE = 50;
 // Above this many parcels the map asks for a smaller area instead of drawing.
 const MAP_LIMIT = 20000;
 const ORDERS = ['ID', 'PARCEL_NUMBER', 'AREA_DESC', 'AREA_ASC'];
+// How a commune's outline is told on the map (data-outline) and in its note, by its source.
+const OUTLINE_SOURCES = { BOUNDARY_FILE: 'boundary', PARCELS: 'parcels' };
 // The parameters of a land page's selection: a parcel opened from it keeps them, so that its
 // back link returns to the same area, filters, order and page.
 export const LAND_SELECTION = ['unit', 'use', 'amin', 'amax', 'zone', 'sheet', 'no', 'sort',
@@ -26,7 +29,9 @@ const OPTIONS = `query LandOptions($filter: LandParcelFilter) {
   uses: landAreaByUse(filter: $filter, groupBy: [LAND_USE]) {
     landUseCode landUseNameVi landUseNameEn parcelCount totalAreaM2
   }
-  zones: landAreaByUse(filter: $filter, groupBy: [PLANNING_ZONE]) { planningZone parcelCount }
+  zones: landAreaByUse(filter: $filter, groupBy: [PLANNING_ZONE]) {
+    planningZone planningZoneNameEn parcelCount
+  }
 }`;
 
 const PARCELS = `query LandParcels($filter: LandParcelFilter, $orderBy: LandParcelOrder!, $after: String) {
@@ -35,7 +40,8 @@ const PARCELS = `query LandParcels($filter: LandParcelFilter, $orderBy: LandParc
     pageInfo { hasNextPage endCursor }
     nodes {
       id mapSheetNumber parcelNumber areaM2 landUseCode landUseNameVi landUseNameEn
-      planningZone certificateIssuedOn legacyCommuneCode commune { name } legacyCommune { name }
+      planningZone planningZoneNameEn certificateIssuedOn legacyCommuneCode commune { name }
+      legacyCommune { name }
     }
   }
 }`;
@@ -158,14 +164,13 @@ export class LandPage {
         onclick: () => this.export('csv') }, t('export.csv')),
       h('button', { type: 'button', 'data-testid': 'export-geojson',
         onclick: () => this.export('geojson') }, t('export.geojson')),
-      h('button', { type: 'button', 'data-testid': 'print',
-        onclick: () => window.print() }, t('export.print')));
+      ...printTools());
     this.order = h('select', { 'data-testid': 'order-select',
       onchange: () => this.setFilter({ sort: this.order.value }) },
     ORDERS.map((o) => h('option', { value: o }, t(`sort.${o}`))));
     this.tableCount = h('p', { class: 'count', 'data-testid': 'table-count' });
     this.outlineNote = h('p', { class: 'muted', 'data-testid': 'outline-note' },
-      t('map.outlineNote'));
+      t('map.outlineNote.none'));
     this.filterSummary = h('p', { class: 'filter-summary', 'data-testid': 'filter-summary' });
     this.table = h('div', { class: 'parcel-table', 'data-testid': 'parcel-table',
       'data-state': 'loading' });
@@ -290,7 +295,10 @@ export class LandPage {
       parts.push(`${t('col.area')}: ${amin === null ? '' : `≥ ${number(amin)}`}${
         amin !== null && amax !== null ? ', ' : ''}${amax === null ? '' : `≤ ${number(amax)}`}`);
     }
-    if (values.zone) parts.push(`${t('land.zone')}: ${zoneName(values.zone)}`);
+    if (values.zone) {
+      const known = (this.zones ?? []).find((z) => z.planningZone === values.zone);
+      parts.push(`${t('land.zone')}: ${zoneName(values.zone, known?.planningZoneNameEn)}`);
+    }
     const searched = sheetAndParcelText(values);
     if (searched) parts.push(searched);
     return parts.length ? `${t('land.filters')}: ${parts.join(' · ')}` : t('land.noFilter');
@@ -375,7 +383,7 @@ export class LandPage {
     }
     replace(this.zone, h('option', { value: '' }, t('land.anyZone')),
       zones.map((z) => h('option', { value: z.planningZone },
-        `${zoneName(z.planningZone)} (${number(z.parcelCount)})`)));
+        `${zoneName(z.planningZone, z.planningZoneNameEn)} (${number(z.parcelCount)})`)));
     this.zone.value = selected;
   }
 
@@ -403,22 +411,19 @@ export class LandPage {
       this.map.showMessage(error.message);
       return;
     }
-    // A commune's outline carries its name; the boundary file's, when there is one.
+    // A commune's outline (the boundary file's, else derived from its parcels) carries its
+    // name; a province's communes are outlined on the overview instead.
     const unit = this.ref.code.length === 5
       ? await describeUnit(this.ref).catch(() => null) : null;
     if (!run.current()) return;
     const drawn = this.map.setParcels(collection.features,
       { keepView: this.drawnUnit === this.unit });
     this.map.setContext(context?.features ?? []);
-    // A commune's outline; a province's communes are outlined on the overview instead (a
-    // hull of a few scattered parcels is no commune's shape).
-    const outlined = this.ref.code.length !== 5 ? null
-      : context ?? (mapKey === wholeKey ? collection : null);
-    const boundary = boundaryOutline(unit?.boundaryWkt, unit?.name);
-    this.map.setOutlines(boundary ? [boundary]
-      : (outlined ? communeOutlines(outlined.features, unit?.name) : []));
-    this.map.element.dataset.outline = boundary ? 'boundary' : (outlined ? 'hull' : 'none');
-    this.outlineNote.textContent = t(boundary ? 'map.outlineNoteBoundary' : 'map.outlineNote');
+    const outline = boundaryOutline(unit?.outlineWkt, unit?.name);
+    const source = outline ? OUTLINE_SOURCES[unit.outlineSource] ?? 'none' : 'none';
+    this.map.setOutlines(outline ? [outline] : []);
+    this.map.element.dataset.outline = source;
+    this.outlineNote.textContent = t(`map.outlineNote.${source}`);
     this.map.setSheets(sheetOutlines((context ?? collection).features));
     this.drawnUnit = this.unit;
     this.map.showMessage(drawn ? null : t('land.empty'));
@@ -480,7 +485,7 @@ export class LandPage {
           h('span', { class: 'swatch', style: `background:${landUseColour(p.landUseCode)}` }),
           pick(p, 'landUseName') || p.landUseCode || '', h('span', { class: 'code' },
             ` ${p.landUseCode ?? ''}`)) },
-        { label: t('col.zone'), cell: (p) => zoneName(p.planningZone) },
+        { label: t('col.zone'), cell: (p) => zoneName(p.planningZone, p.planningZoneNameEn) },
         { label: t('col.commune'), secondary: true, cell: (p) => p.commune?.name },
         { label: t('col.legacyCommune'), cell: (p) => p.legacyCommune?.name },
         { label: t('col.certificate'), secondary: true, cell: (p) => date(p.certificateIssuedOn) },

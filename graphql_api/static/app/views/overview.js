@@ -8,6 +8,7 @@ import { communeMap } from '../choropleth.js';
 import { failure, h, link, loading, replace, saveBlob } from '../dom.js';
 import { number, pick, t } from '../i18n.js';
 import { landUseColour, wktGeometry } from '../map.js';
+import { printTools } from '../print.js';
 import { href, unitParam, update } from '../state.js';
 import { INDUSTRY_FIELDS, industryLabel } from './enterprises.js';
 
@@ -31,7 +32,7 @@ const COMMUNES = `query Communes($within: AdminUnitRef!, $after: String) {
   adminUnits(filter: {generation: CURRENT, level: COMMUNE, within: $within}, first: 100,
     after: $after) {
     pageInfo { hasNextPage endCursor }
-    nodes { code name latitude longitude areaKm2 boundaryWkt }
+    nodes { code name latitude longitude areaKm2 outlineWkt outlineSource }
   }
 }`;
 
@@ -54,8 +55,7 @@ export class OverviewPage {
     this.title = h('h1', null, t('nav.overview'));
     this.picker = new AreaPicker((unit) => update({ unit }));
     this.body = h('div', { 'data-testid': 'overview', 'data-state': 'loading' });
-    const print = h('div', { class: 'exports page-tools' }, h('button', { type: 'button',
-      'data-testid': 'print', onclick: () => window.print() }, t('export.print')));
+    const print = h('div', { class: 'exports page-tools' }, ...printTools());
     container.append(this.title, this.picker.element, print, this.body);
   }
 
@@ -204,13 +204,14 @@ export class OverviewPage {
   }
 }
 
-// The communes of the table as GeoJSON (WGS 84) for a GIS: each by its boundary where the
-// province's boundary file gives one, else a point at its centre, with the table's figures
+// The communes of the table as GeoJSON (WGS 84) for a GIS: each by its outline (the
+// province's boundary file's, else derived from its parcels), else a point at its centre,
+// with the table's figures
 // and the measure chosen; a row of no commune (unknown) is left out.
 function communesGeoJson(rows, names, measure, value) {
   const features = rows.filter((r) => names.has(r.code)).map((r) => {
     const unit = names.get(r.code);
-    const geometry = wktGeometry(unit.boundaryWkt) ?? (unit.longitude == null ? null
+    const geometry = wktGeometry(unit.outlineWkt) ?? (unit.longitude == null ? null
       : { type: 'Point', coordinates: [unit.longitude, unit.latitude] });
     return { type: 'Feature', id: r.code, geometry, properties: {
       commune_code: r.code, commune_name: unit.name, parcel_count: r.parcels,

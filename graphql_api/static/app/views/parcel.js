@@ -12,7 +12,7 @@ import { asOfDate, asOfPicker, backToRecord, loadPart } from './parts.js';
 const PARCEL = `query Parcel($id: ID!, $asOf: Date) {
   landParcel(id: $id, asOf: $asOf) {
     id mapSheetNumber parcelNumber areaM2 landUseCode landUseNameVi landUseNameEn landUseGroup
-    planningZone boundaryWkt certificateSerial certificateIssuedOn sourceUpdatedAt
+    planningZone planningZoneNameEn boundaryWkt certificateSerial certificateIssuedOn sourceUpdatedAt
     legacyCommuneCode currentCommuneCode
     commune { code name } legacyCommune { code name }
     provenance { attribute sourceSystem updatedAt }
@@ -96,7 +96,7 @@ export class ParcelPage {
           [t('col.area'), number(parcel.areaM2, 1)],
           [t('col.landUse'), [pick(parcel, 'landUseName') || parcel.landUseCode,
             parcel.landUseCode].filter(Boolean).join(' · ')],
-          [t('col.zone'), zoneName(parcel.planningZone)],
+          [t('col.zone'), zoneName(parcel.planningZone, parcel.planningZoneNameEn)],
           [t('parcel.certificate'), [parcel.certificateSerial, date(parcel.certificateIssuedOn)]
             .filter(Boolean).join(' · ')],
           [t('parcel.source'), `${sourceName(parcel.provenance?.[0]?.sourceSystem ?? 'land')} · ${
