@@ -365,11 +365,11 @@ def test_the_daemon_starts_scheduled_runs_one_at_a_time_and_kho_materialize_wait
                 return (running[0], queued[0]) if running and queued else None
 
             first, second = _wait_for("run started beside a queued one",
-                                      one_running_one_queued, 120, daemon, log)
+                                      one_running_one_queued, 300, daemon, log)
             holder = (f"run {first[:8]} of {instance.get_run_by_id(first).job_name} "
                       f"(launched by Dagster)")
             _wait_for("daemon run holding the warehouse",
-                      lambda: _lock_holder(url) == holder, 120, daemon, log)
+                      lambda: _lock_holder(url) == holder, 300, daemon, log)
             assert instance.get_run_by_id(second).status == DagsterRunStatus.QUEUED
 
             refused = kho_fails(deployment, "materialize", "--ingest-only", "--no-wait")
