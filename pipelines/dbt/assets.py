@@ -78,7 +78,12 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         else:
             context.log.info("dbt builds the incremental models from the rows loaded since "
                              "the last build")
-        build = dbt.cli(["build", *(["--full-refresh"] if reason else [])], context=context,
+        # Parsed anew, never from dbt's parse cache: the marts' schema (marts_build) is
+        # decided when the project is parsed, for the command parsing it, and a cache left
+        # by another command (the manifest's dbt parse, with the same profile) would build
+        # the marts straight into the published schema.
+        build = dbt.cli(["build", "--no-partial-parse",
+                         *(["--full-refresh"] if reason else [])], context=context,
                         raise_on_error=False)
         yield from build.stream()
         error = build.get_error()
