@@ -5,6 +5,8 @@ the jobs, schedules and sensors by name, and every asset in a group named after 
 from __future__ import annotations
 
 import os
+import shutil
+from types import SimpleNamespace
 
 import dagster as dg
 import psycopg
@@ -118,3 +120,34 @@ def test_jobs_select_what_they_say(definitions, asset_graph):
     ingest = definitions.resolve_job_def("ingest_incremental").asset_layer.selected_asset_keys
     assert ingest and {key.path[0] for key in ingest} == {
         "raw_land", "raw_enterprise", "raw_civil_registry", "raw_cadre"}
+
+
+def test_the_manifest_is_parsed_again_only_when_the_project_changed(tmp_path, monkeypatch):
+    """Every kho materialize prepares the manifest; parsing takes seconds, so a manifest
+    parsed from the same files is kept, and any change to them parses again."""
+    copy = tmp_path / "dbt_project"
+    shutil.copytree(DBT_PROJECT_DIR, copy, ignore=shutil.ignore_patterns("target", "logs"))
+    assert dbt_project_module.project_digest(copy) == dbt_project_module.project_digest()
+    parsed = []
+
+    class Preparer:
+        def prepare(self, project) -> None:
+            parsed.append(project)
+            project.manifest_path.parent.mkdir(exist_ok=True)
+            project.manifest_path.write_text("{}")
+
+    project = SimpleNamespace(manifest_path=copy / "target" / "manifest.json",
+                              preparer=Preparer())
+    monkeypatch.setattr(dbt_project_module, "DBT_PROJECT_DIR", copy)
+    monkeypatch.setattr(dbt_project_module, "_project", lambda: project)
+    dbt_project_module.prepare_manifest()
+    dbt_project_module.prepare_manifest()
+    assert len(parsed) == 1
+    model = copy / "models" / "marts" / "land" / "dim_land_parcel.sql"
+    model.write_text(model.read_text() + "\n-- changed\n")
+    dbt_project_module.prepare_manifest()
+    dbt_project_module.prepare_manifest()
+    assert len(parsed) == 2
+    project.manifest_path.unlink()  # a manifest gone is parsed again whatever the digest
+    dbt_project_module.prepare_manifest()
+    assert len(parsed) == 3

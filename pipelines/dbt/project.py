@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -47,10 +48,39 @@ def _project() -> DbtProject:
     return DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 
+# Where the digest of the project the manifest was parsed from is kept, beside it.
+MANIFEST_DIGEST = "kho_manifest.sha256"
+# What is not the project: dbt's own output and local state.
+NOT_PROJECT = frozenset({"target", "logs", "dbt_packages", ".user.yml"})
+
+
+def project_digest(directory: Path | None = None) -> str:
+    """A digest of the project's files (models, macros, seeds, snapshots, tests, its YAML)
+    and of the dbt version parsing them: what the manifest depends on."""
+    from dbt.version import __version__ as dbt_version
+
+    directory = directory or DBT_PROJECT_DIR
+    digest = hashlib.sha256(dbt_version.encode())
+    files = sorted(path for path in directory.rglob("*") if path.is_file()
+                   and path.relative_to(directory).parts[0] not in NOT_PROJECT)
+    for path in files:
+        digest.update(path.relative_to(directory).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
 def prepare_manifest() -> None:
-    """Parse the project now, so a run from the CLI always sees the models as they are."""
+    """Parse the project now, so a run from the CLI always sees the models as they are;
+    a manifest parsed from the same files by the same dbt is kept as it is (parsing takes
+    seconds on every run otherwise)."""
     project = _project()
+    recorded = project.manifest_path.parent / MANIFEST_DIGEST
+    digest = project_digest()
+    if project.manifest_path.exists() and recorded.exists() \
+            and recorded.read_text().strip() == digest:
+        return
     project.preparer.prepare(project)
+    recorded.write_text(digest + "\n")
 
 
 @cache
