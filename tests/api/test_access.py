@@ -17,16 +17,21 @@ import subprocess
 import sys
 import time
 import uuid
+from decimal import Decimal
 
 import httpx
 import psycopg
 import psycopg.types.json
 import pytest
 import redis
+import shapely
+import shapely.geometry
 
 from graphql_api.access.log_writer import LINGER_SECONDS
 from graphql_api.cadre.queries import SMALL_COUNT
 from graphql_api.core.aggregates import ROUNDING_BASE
+from graphql_api.opendata.catalogue import BY_NAME
+from graphql_api.opendata.downloads import geometry_json_sql
 from kho import db
 from tests.api.conftest import CONTESTING_CMNDS
 from tests.conftest import bearer, create_client, running_api
@@ -754,6 +759,27 @@ def test_the_catalogue_lists_every_dataset_with_its_size_and_freshness(api, wh):
     assert all(d["owningAgency"] for d in datasets.values())
 
 
+@pytest.mark.parametrize("wkt, geometry", [
+    ("POLYGON ((105.1 10.2, 105.3 10.2, 105.3 10.4, 105.1 10.2))",
+     {"type": "Polygon", "coordinates": [[[105.1, 10.2], [105.3, 10.2], [105.3, 10.4],
+                                          [105.1, 10.2]]]}),
+    ("POLYGON((1 2,3 4,5 6,1 2),(1.5 2.5,2 3,1.5 2.5))",
+     {"type": "Polygon", "coordinates": [[[1, 2], [3, 4], [5, 6], [1, 2]],
+                                         [[1.5, 2.5], [2, 3], [1.5, 2.5]]]}),
+    ("POLYGON ((1e-05 -2.5, 3 4, 5 6, 1e-05 -2.5))",
+     {"type": "Polygon", "coordinates": [[[1e-05, -2.5], [3, 4], [5, 6], [1e-05, -2.5]]]}),
+    ("POLYGON Z ((1 2 3, 4 5 6, 7 8 9, 1 2 3))", None),
+    ("POLYGON ((1 2 3, 4 5 6, 7 8 9, 1 2 3))", None),
+    ("POLYGON EMPTY", None), ("MULTIPOLYGON (((1 2, 3 4, 5 6, 1 2)))", None),
+    ("POINT (1 2)", None), (None, None), ("POLYGON ((1 2,, 3 4, 5 6, 1 2))", None),
+    ("POLYGON ((1 2, 3 4, 5 6, 1 2)); select 1", None), ('POLYGON ((1 2, 3 "4))', None),
+])
+def test_a_boundary_is_a_geojson_geometry_or_null_never_broken_json(wh, wkt, geometry):
+    written = wh.execute(f"select {geometry_json_sql('w')} from (select %s::text as w) as v",
+                         (wkt,)).fetchone()[0]
+    assert json.loads(written) == geometry
+
+
 def test_open_datasets_download_as_csv_and_geojson(api, wh):
     with httpx.stream("GET", f"{api}/opendata/land_parcels.csv", timeout=60) as response:
         assert response.status_code == 200
@@ -776,6 +802,21 @@ def test_open_datasets_download_as_csv_and_geojson(api, wh):
     assert feature["id"] == str(first[0]) and feature["geometry"]["type"] == "Polygon"
     ring = feature["geometry"]["coordinates"][0]
     assert ring[0] == ring[-1] and len(ring) >= 4
+    # Every feature is its parcel as the warehouse holds it: the boundary's coordinates and
+    # the catalogue's columns (PostgreSQL writes the features).
+    columns = [c for c in BY_NAME["land_parcels"].columns if c != "boundary_wkt"]
+    parcels = {str(row[0]): row for row in wh.execute(
+        f"select {', '.join(columns)}, boundary_wkt from marts.dim_land_parcel")}
+    for feature in collection["features"]:
+        row = parcels[feature["id"]]
+        boundary = shapely.from_wkt(row[-1]) if row[-1] else None
+        assert feature["geometry"] == (
+            json.loads(json.dumps(shapely.geometry.mapping(boundary))) if boundary else None)
+        assert list(feature["properties"]) == columns
+        for column, value in zip(columns, row, strict=False):
+            expected = float(value) if isinstance(value, Decimal) else (
+                str(value) if isinstance(value, uuid.UUID) else value)
+            assert feature["properties"][column] == expected, column
 
     enterprises = httpx.get(f"{api}/opendata/enterprises.csv", timeout=60).text
     assert "state_agency" not in enterprises
