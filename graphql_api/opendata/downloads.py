@@ -1,15 +1,13 @@
 """Bulk downloads of the open datasets: ``GET /opendata/{name}.{csv|geojson}``.
 
 Downloads stream: CSV is PostgreSQL's own ``COPY ... TO STDOUT`` passed through as it
-arrives, GeoJSON is read feature by feature from a server-side cursor, each feature's JSON
-written by PostgreSQL (the boundary's WKT turned into coordinates there too), so neither
-holds the dataset in memory and the API's process only joins the text. Both read the
-published marts, like the API. The answer starts only once the warehouse has begun sending
-rows, so a refused parameter, a warehouse that cannot be reached or a statement that fails
-is answered with its code and status (400, 503, ...) rather than a file cut short; a
-download is logged when it ends, ``ok`` only when the whole file went out. Its
-``Kho-Change-Cursor`` header is the change feed's cursor when it began, where a subscriber
-starting from the file follows on.
+arrives, GeoJSON is built feature by feature from a server-side cursor, so neither holds
+the dataset in memory. Both read the published marts, like the API. The answer starts only
+once the warehouse has begun sending rows, so a refused parameter, a warehouse that cannot
+be reached or a statement that fails is answered with its code and status (400, 503, ...)
+rather than a file cut short; a download is logged when it ends, ``ok`` only when the whole
+file went out. Its ``Kho-Change-Cursor`` header is the change feed's cursor when it began,
+where a subscriber starting from the file follows on.
 
 The parcels can be filtered by query parameters that mirror ``LandParcelFilter`` (the
 planners' map draws a commune's parcels from ``land_parcels.geojson?admin_unit=...``, and
@@ -19,11 +17,12 @@ its table asks ``landParcels`` with the same filter): one condition builder serv
 from __future__ import annotations
 
 import datetime
+import json
 import logging
 import math
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-from psycopg.rows import tuple_row
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
@@ -250,39 +249,45 @@ async def stream_copy(database: Database, select: str, params) -> AsyncIterator[
         yield bytes(block)
 
 
-# A WKT POLYGON as kho's boundaries are written: 2D rings of x y pairs, each number one JSON
-# takes as it is. Anything else (empty, another geometry, a third coordinate, a number JSON
-# would not read) has no GeoJSON geometry here: null, never broken JSON.
-_NUMBER = r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?"
-_RING = rf"\(\s*{_NUMBER}\s+{_NUMBER}(\s*,\s*{_NUMBER}\s+{_NUMBER})*\s*\)"
-_POLYGON = rf"^\s*POLYGON\s*\(\s*{_RING}(\s*,\s*{_RING})*\s*\)\s*$"
+_RING = re.compile(r"\(([^()]+)\)")
 
 
-def geometry_json_sql(column: str) -> str:
-    """SQL writing a WKT POLYGON column as the JSON text of its GeoJSON geometry, or
-    ``null``: the rings' x y pairs become [x,y] with the numbers as the WKT writes them."""
-    pairs = (f"regexp_replace(substr({column}, strpos({column}, '(')), "
-             f"'({_NUMBER})\\s+({_NUMBER})', '[\\1,\\4]', 'g')")
-    return (f"case when {column} ~* '{_POLYGON}' then '{{\"type\":\"Polygon\","
-            f"\"coordinates\":' || translate({pairs}, '() ', '[]') || '}}' else 'null' end")
+def wkt_polygon(wkt: str | None) -> dict | None:
+    """A GeoJSON geometry of a WKT POLYGON (the register's boundaries are simple
+    polygons); None for an empty or other boundary."""
+    if not wkt or not wkt.upper().startswith("POLYGON"):
+        return None
+    rings = [[[float(x) for x in point.split()] for point in ring.split(",")]
+             for ring in _RING.findall(wkt)]
+    return {"type": "Polygon", "coordinates": rings} if rings else None
 
 
 async def stream_geojson(database: Database, spec: DatasetSpec, query: Filtered
                          ) -> AsyncIterator[bytes]:
-    """The query's rows as a GeoJSON FeatureCollection, each feature's JSON written by
-    PostgreSQL (in its own process, beside this one's other requests)."""
-    properties = ", ".join(f"'{c}', {c}" for c in spec.columns if c != "boundary_wkt")
-    feature = (f"'{{\"type\":\"Feature\",\"id\":' || to_json({spec.columns[0]}::text)::text "
-               f"|| ',\"geometry\":' || {geometry_json_sql('boundary_wkt')} || "
-               f"',\"properties\":' || json_build_object({properties})::text || '}}'")
-    statement = f"select {feature} from {query.source}{query.where()} order by {spec.columns[0]}"
+    properties = [c for c in spec.columns if c != "boundary_wkt"]
+    statement = (f"select {', '.join(properties)}, boundary_wkt from {query.source}"
+                 f"{query.where()} order by 1")
     first = True
     async with database.pool.connection() as conn, conn.transaction(), \
-            conn.cursor(name="kho_geojson", row_factory=tuple_row) as cursor:
+            conn.cursor(name="kho_geojson") as cursor:
         await cursor.execute(statement, query.params)
         yield b'{"type":"FeatureCollection","features":[\n'
         while rows := await cursor.fetchmany(2_000):
-            text = ",\n".join(row[0] for row in rows)
-            yield ((",\n" if not first else "") + text).encode()
-            first = False
+            parts = []
+            for row in rows:
+                feature = {"type": "Feature", "id": str(row[spec.columns[0]]),
+                           "geometry": wkt_polygon(row["boundary_wkt"]),
+                           "properties": {c: _json_value(row[c]) for c in properties}}
+                parts.append(("" if first else ",\n")
+                             + json.dumps(feature, ensure_ascii=False, separators=(",", ":")))
+                first = False
+            yield "".join(parts).encode()
     yield b"\n]}\n"
+
+
+def _json_value(value):
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return float(value) if hasattr(value, "is_finite") else str(value)

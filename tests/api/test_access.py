@@ -31,7 +31,6 @@ from graphql_api.access.log_writer import LINGER_SECONDS
 from graphql_api.cadre.queries import SMALL_COUNT
 from graphql_api.core.aggregates import ROUNDING_BASE
 from graphql_api.opendata.catalogue import BY_NAME
-from graphql_api.opendata.downloads import geometry_json_sql
 from kho import db
 from tests.api.conftest import CONTESTING_CMNDS
 from tests.conftest import bearer, create_client, running_api
@@ -757,27 +756,6 @@ def test_the_catalogue_lists_every_dataset_with_its_size_and_freshness(api, wh):
     assert datasets["persons"]["downloadUrls"] == []
     assert datasets["civil_events"]["grant"] == "civil_registry:personal"
     assert all(d["owningAgency"] for d in datasets.values())
-
-
-@pytest.mark.parametrize("wkt, geometry", [
-    ("POLYGON ((105.1 10.2, 105.3 10.2, 105.3 10.4, 105.1 10.2))",
-     {"type": "Polygon", "coordinates": [[[105.1, 10.2], [105.3, 10.2], [105.3, 10.4],
-                                          [105.1, 10.2]]]}),
-    ("POLYGON((1 2,3 4,5 6,1 2),(1.5 2.5,2 3,1.5 2.5))",
-     {"type": "Polygon", "coordinates": [[[1, 2], [3, 4], [5, 6], [1, 2]],
-                                         [[1.5, 2.5], [2, 3], [1.5, 2.5]]]}),
-    ("POLYGON ((1e-05 -2.5, 3 4, 5 6, 1e-05 -2.5))",
-     {"type": "Polygon", "coordinates": [[[1e-05, -2.5], [3, 4], [5, 6], [1e-05, -2.5]]]}),
-    ("POLYGON Z ((1 2 3, 4 5 6, 7 8 9, 1 2 3))", None),
-    ("POLYGON ((1 2 3, 4 5 6, 7 8 9, 1 2 3))", None),
-    ("POLYGON EMPTY", None), ("MULTIPOLYGON (((1 2, 3 4, 5 6, 1 2)))", None),
-    ("POINT (1 2)", None), (None, None), ("POLYGON ((1 2,, 3 4, 5 6, 1 2))", None),
-    ("POLYGON ((1 2, 3 4, 5 6, 1 2)); select 1", None), ('POLYGON ((1 2, 3 "4))', None),
-])
-def test_a_boundary_is_a_geojson_geometry_or_null_never_broken_json(wh, wkt, geometry):
-    written = wh.execute(f"select {geometry_json_sql('w')} from (select %s::text as w) as v",
-                         (wkt,)).fetchone()[0]
-    assert json.loads(written) == geometry
 
 
 def test_open_datasets_download_as_csv_and_geojson(api, wh):
