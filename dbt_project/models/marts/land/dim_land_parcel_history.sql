@@ -19,11 +19,7 @@ land_uses as (
 ),
 
 planning_zones as (
-    select
-        planning_zone_code,
-        name_en,
-        {{ planning_zone_key('name_vi') }} as zone_key
-    from {{ ref('planning_zones') }}
+    select * from {{ ref('stg_reference__planning_zones') }}
 ),
 
 final as (
