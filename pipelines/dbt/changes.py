@@ -124,7 +124,7 @@ class FeedFigures:
     note: str | None = None
 
 
-def _columns(conn: psycopg.Connection, schema: str, table: str) -> set[str]:
+def table_columns(conn: psycopg.Connection, schema: str, table: str) -> set[str]:
     return {r[0] for r in conn.execute(
         "select column_name from information_schema.columns "
         "where table_schema = %s and table_name = %s", (schema, table))}
@@ -136,10 +136,10 @@ def _missing(conn: psycopg.Connection) -> list[str]:
     missing = []
     for entity in FEED:
         for schema in (OLD_SCHEMA, NEW_SCHEMA):
-            present = _columns(conn, schema, entity.mart)
+            present = table_columns(conn, schema, entity.mart)
             missing += [f"{schema}.{entity.mart}.{c}" for c in entity.columns
                         if c not in present]
-            if entity.xref and not _columns(conn, schema, entity.xref) >= {
+            if entity.xref and not table_columns(conn, schema, entity.xref) >= {
                     entity.key, "source_table", "source_record_key", "role"}:
                 missing.append(f"{schema}.{entity.xref}")
     return missing

@@ -28,6 +28,7 @@ import shapely
 from psycopg import sql
 from shapely.geometry import MultiPolygon, Polygon
 
+from pipelines.dbt.changes import table_columns
 from pipelines.reference.boundaries import SIMPLIFY_DEGREES
 
 BUILD_SCHEMA = "marts_build"
@@ -41,24 +42,21 @@ MIN_PART_SHARE = 1e-4
 HOLE_MAX_M2 = 20_000
 METRES_PER_DEGREE = 111_320
 PARCELS = "parcels"
-BOUNDARY_FILE = "boundary_file"
 
-# (generation, admin_unit_id, digest of its parcels' geometries, parcels) per commune with
-# surveyed parcels; the digest is over the parcels' WGS 84 outlines in parcel order.
+# (admin_unit_id, digest of its parcels' geometries) per commune with surveyed parcels; the
+# digest is over the parcels' WGS 84 outlines in parcel order.
 _DIGESTS = """
-    select generation, admin_unit_id, md5(string_agg(md5(boundary_wkt), '' order by
-                                                     land_parcel_id)), count(*)
+    select admin_unit_id, md5(string_agg(md5(boundary_wkt), '' order by land_parcel_id))
     from (
-        select 'current' as generation, 'current:commune:' || current_commune_code
-                   as admin_unit_id, land_parcel_id, boundary_wkt
+        select 'current:commune:' || current_commune_code as admin_unit_id, land_parcel_id,
+               boundary_wkt
         from {parcels} where current_commune_code is not null
         union all
-        select 'legacy', 'legacy:commune:' || legacy_commune_code, land_parcel_id,
-               boundary_wkt
+        select 'legacy:commune:' || legacy_commune_code, land_parcel_id, boundary_wkt
         from {parcels} where legacy_commune_code is not null
     ) as located
     where boundary_wkt is not null
-    group by generation, admin_unit_id
+    group by admin_unit_id
 """
 
 
@@ -105,16 +103,9 @@ def _small_holes_filled(part: Polygon) -> Polygon:
     return Polygon(part.exterior, kept)
 
 
-def _has_column(conn: psycopg.Connection, schema: str, table: str, column: str) -> bool:
-    return conn.execute("""
-        select exists (select from information_schema.columns
-                       where table_schema = %s and table_name = %s and column_name = %s)
-    """, (schema, table, column)).fetchone()[0]
-
-
 def _published(conn: psycopg.Connection) -> dict[str, tuple[str, str]]:
     """admin_unit_id -> (digest, outline) of the published derived outlines."""
-    if not _has_column(conn, PUBLISHED_SCHEMA, "dim_admin_unit", "outline_parcels_digest"):
+    if "outline_parcels_digest" not in table_columns(conn, PUBLISHED_SCHEMA, "dim_admin_unit"):
         return {}
     return {unit: (digest, wkt) for unit, digest, wkt in conn.execute(
         "select admin_unit_id, outline_parcels_digest, outline_wkt from marts.dim_admin_unit "
@@ -140,10 +131,11 @@ def derive_outlines(conn: psycopg.Connection) -> OutlineFigures:
     digests = conn.execute(sql.SQL(_DIGESTS).format(
         parcels=sql.Identifier(BUILD_SCHEMA, "dim_land_parcel"))).fetchall()
     outlined = {row[0] for row in conn.execute(sql.SQL(
-        "select admin_unit_id from {} where boundary_wkt is not null").format(
+        "select admin_unit_id from {} where level = 'commune' and boundary_wkt is not null"
+        ).format(
             sql.Identifier(BUILD_SCHEMA, "dim_admin_unit")))}
     published = _published(conn)
-    wanted = {unit: digest for _, unit, digest, _ in digests if unit not in outlined}
+    wanted = {unit: digest for unit, digest in digests if unit not in outlined}
     kept = {unit: (digest, published[unit][1]) for unit, digest in wanted.items()
             if unit in published and published[unit][0] == digest}
     derived = {}

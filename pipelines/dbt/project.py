@@ -61,8 +61,11 @@ def project_digest(directory: Path | None = None) -> str:
 
     directory = directory or DBT_PROJECT_DIR
     digest = hashlib.sha256(dbt_version.encode())
-    files = sorted(path for path in directory.rglob("*") if path.is_file()
-                   and path.relative_to(directory).parts[0] not in NOT_PROJECT)
+    # dbt's output (target/ gains a folder per run) is not walked at all.
+    entries = [entry for entry in directory.iterdir() if entry.name not in NOT_PROJECT]
+    files = sorted(path for entry in entries
+                   for path in ([entry] if entry.is_file() else entry.rglob("*"))
+                   if path.is_file())
     for path in files:
         digest.update(path.relative_to(directory).as_posix().encode() + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())

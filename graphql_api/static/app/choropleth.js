@@ -1,7 +1,7 @@
 // The communes of a province on a map, coloured by a measure, in five classes of it: each
 // commune by its outline (outlineWkt: the province's boundary file's, else derived from its
-// parcels), else a disc at its centre as large as its territory. Drawn as SVG from the communes' aggregates
-// and outlines, never from their parcels.
+// parcels), else a disc at its centre as large as its territory. Drawn as SVG from the
+// communes' aggregates and outlines, never from their parcels.
 
 import { h } from './dom.js';
 import { number, t } from './i18n.js';
@@ -34,8 +34,8 @@ function shapeOf(r) {
   return r.outlineSource === 'BOUNDARY_FILE' ? 'boundary' : 'parcels';
 }
 
-// rows: [{ code, name, latitude, longitude, areaKm2, outlineWkt, outlineSource, value }]; digits: of the
-// legend's values.
+// rows: [{ code, name, latitude, longitude, areaKm2, outlineWkt, outlineSource, value }];
+// digits: of the legend's values.
 export function communeMap(rows, { title, digits = 0 }) {
   // Each outline parsed once.
   const placed = rows.map((r) => ({ ...r, rings: wktRings(r.outlineWkt) }))

@@ -586,7 +586,6 @@ export class ParcelMap {
   }
 }
 
-// A GeoJSON geometry of the API's boundaryWkt (a simple POLYGON).
 // A WKT POLYGON or MULTIPOLYGON (the API's boundaryWkt) as a GeoJSON geometry, its
 // polygons and their holes kept apart; null for anything else.
 export function wktGeometry(wkt) {
@@ -622,7 +621,7 @@ export function boundaryOutline(wkt, label = null) {
   return rings.length ? { rings, label } : null;
 }
 
-// The rings of a WKT POLYGON or MULTIPOLYGON (the API's boundaryWkt), as [[lon, lat], ...].
+// The rings of a WKT POLYGON or MULTIPOLYGON (the API's outlineWkt), as [[lon, lat], ...].
 export function wktRings(wkt) {
   return ringsOf(wktGeometry(wkt));
 }
