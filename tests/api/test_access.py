@@ -890,6 +890,56 @@ def test_parcel_downloads_take_the_filter_the_api_takes(api, wh):
         (psycopg.types.json.Jsonb({"planning_zone": [zone]}),)).fetchone()[0] > 0
 
 
+def test_downloads_write_only_the_properties_asked_for(api, wh):
+    """``properties`` narrows what a download writes of each row (the key always kept) and
+    ``skip_geometry`` leaves GeoJSON's geometries out; the rows are those of the filter
+    either way, and a name or value the download does not have is refused."""
+    commune, land_use = wh.execute(
+        "select current_commune_code, mode() within group (order by land_use_code) from "
+        "marts.dim_land_parcel group by 1 order by count(*) desc limit 1").fetchone()
+    expected = dict(wh.execute(
+        "select land_parcel_id::text, parcel_number from marts.dim_land_parcel where "
+        "current_commune_code = %s and land_use_code = %s", (commune, land_use)).fetchall())
+    assert expected
+    url = f"{api}/opendata/land_parcels"
+    chosen = [("admin_unit", commune), ("land_use_code", land_use)]
+
+    features = httpx.get(f"{url}.geojson", params=[*chosen, ("properties", ""),
+                                                   ("skip_geometry", "true")],
+                         timeout=60).json()["features"]
+    assert {f["id"] for f in features} == set(expected)
+    assert all(f["geometry"] is None and f["properties"] == {} for f in features)
+
+    features = httpx.get(f"{url}.geojson", params=[
+        *chosen, ("properties", "parcel_number,area_m2"), ("properties", "parcel_number")],
+        timeout=60).json()["features"]
+    assert {f["id"]: f["properties"]["parcel_number"] for f in features} == expected
+    assert all(set(f["properties"]) == {"area_m2", "parcel_number"}
+               and f["geometry"]["type"] == "Polygon" for f in features)
+
+    rows = list(csv.reader(io.StringIO(httpx.get(
+        f"{url}.csv", params=[*chosen, ("properties", "parcel_number")], timeout=60).text)))
+    assert rows[0] == ["land_parcel_id", "parcel_number"]
+    assert {row[0]: int(row[1]) for row in rows[1:]} == expected
+
+    for path, params in [
+        ("land_parcels.geojson", [*chosen, ("properties", "boundary_wkt")]),
+        ("land_parcels.csv", [*chosen, ("properties", "owner_name")]),
+        ("land_parcels.csv", [*chosen, ("skip_geometry", "true")]),
+        ("land_parcels.geojson", [*chosen, ("skip_geometry", "yes")]),
+        ("land_parcels.geojson", [*chosen, ("skip_geometry", "true"),
+                                  ("skip_geometry", "false")]),
+        ("enterprises.csv", [("properties", "land_parcel_id")]),
+    ]:
+        response = httpx.get(f"{api}/opendata/{path}", params=params, timeout=60)
+        assert response.status_code == 400, (path, params, response.text)
+        assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    header = httpx.get(f"{api}/opendata/enterprises.csv",
+                       params={"properties": "organization_name"},
+                       timeout=60).text.splitlines()[0]
+    assert header.split(",") == ["organization_id", "organization_name"]
+
+
 REVIEWS = """{ personLinkReviews(first: 500) { reviewId identityKey reason matchProbability
                record { personId fullNames birthDates records }
                candidate { personId fullNames birthDates } } }"""
