@@ -23,8 +23,9 @@ and loads ``/?view=land&unit=current:<code>&use=<land use>`` and
 measured ones of each page, alternating, each in a new browser context (cold HTTP cache).
 The land page is usable from the start of navigation until both the map
 (``[data-testid=parcel-map]``) and the table (``[data-testid=parcel-table]``) have
-``data-state="ready"``: the map draws the filter's parcels from one streamed GeoJSON
-download and the commune's others in grey from another, the table shows its first page of
+``data-state="ready"``: the map reads the commune's whole GeoJSON (streamed) and the IDs
+of the filter's parcels (a second GeoJSON download, ``properties=&skip_geometry=true``),
+draws the filter's parcels in colour and the others in grey, the table shows its first page of
 50 from the GraphQL ``landParcels``. It prints the median and worst of that and of its
 parts, as the browser tells them: the HTML's first byte, DOMContentLoaded, the GeoJSON
 downloads (first sent, its first byte, the last one's last byte, their size), the table's

@@ -980,6 +980,24 @@ def test_the_map_shows_the_commune_around_the_filtered_parcels(ui, page, wh):
         "22 * devicePixelRatio, 28 * devicePixelRatio, 1, 1).data)")
     assert arrow[:3] == [0x1d, 0x27, 0x33], arrow
     screenshot(page, "land-map-context.png")
+    # A narrower filter downloads the IDs of its parcels only; the parcels drawn are the
+    # filter's, their shapes taken from the commune's GeoJSON read once.
+    smallest = wh.execute(
+        "select percentile_disc(0.5) within group (order by area_m2) from "
+        "marts.dim_land_parcel where current_commune_code = %s and land_use_code = %s",
+        (commune, land_use)).fetchone()[0]
+    narrower = {row[0] for row in wh.execute(
+        "select land_parcel_id::text from marts.dim_land_parcel where current_commune_code "
+        "= %s and land_use_code = %s and area_m2 >= %s", (commune, land_use, smallest))}
+    downloads = []
+    page.on("request", lambda r: downloads.append(r.url) if "/opendata/" in r.url else None)
+    page.get_by_test_id("area-min").fill(str(smallest))
+    page.get_by_test_id("area-min").press("Enter")
+    expect(shown).to_have_attribute("data-parcel-count", str(len(narrower)))
+    land_ready(page)
+    assert set(shown.evaluate("m => m.parcelMap.parcels.map((p) => p.feature.id)")) == narrower
+    assert shown.evaluate("m => m.parcelMap.context.length") == everything - len(narrower)
+    assert len(downloads) == 1 and "skip_geometry=true" in downloads[0], downloads
     # Zoomed in on a parcel, parcels carry their numbers.
     page.wait_for_load_state("networkidle")
     target = shown.evaluate(PARCEL_IN_VIEW)
@@ -990,6 +1008,32 @@ def test_the_map_shows_the_commune_around_the_filtered_parcels(ui, page, wh):
         if shown.get_attribute("data-labels") != "0":
             break
     expect(shown).not_to_have_attribute("data-labels", "0")
+
+
+def test_the_map_reads_the_filter_in_full_when_its_ids_are_not_all_in_the_commune(ui, page, wh):
+    """The filter's IDs name a parcel the commune's GeoJSON read before does not hold (as
+    after a publication in between): the map reads both again, in full, and draws the
+    filter's parcels, none missing."""
+    commune, land_use = busiest_commune(wh)
+    chosen = wh.execute("select count(*) from marts.dim_land_parcel where "
+                        "current_commune_code = %s and land_use_code = %s",
+                        (commune, land_use)).fetchone()[0]
+
+    def one_more(route):
+        collection = route.fetch().json()
+        collection["features"].append({"type": "Feature", "id": "published-since",
+                                       "geometry": None, "properties": {}})
+        route.fulfill(json=collection)
+
+    page.route("**/opendata/land_parcels.geojson?*skip_geometry=true*", one_more)
+    downloads = []
+    page.on("request", lambda r: downloads.append(r.url) if "/opendata/" in r.url else None)
+    page.goto(f"{ui}/?view=land&unit=current:{commune}&use={land_use}")
+    land_ready(page)
+    expect(page.get_by_test_id("parcel-map")).to_have_attribute("data-parcel-count",
+                                                                str(chosen))
+    full = [u for u in downloads if "land_use_code=" in u and "skip_geometry" not in u]
+    assert len(full) == 1 and len(downloads) == 4, downloads
 
 
 def test_a_parcel_shows_the_other_parcels_of_its_map_sheet(ui, page, wh):

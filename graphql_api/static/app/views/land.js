@@ -20,6 +20,10 @@ const MAP_LIMIT = 20000;
 const ORDERS = ['ID', 'PARCEL_NUMBER', 'AREA_DESC', 'AREA_ASC'];
 // How a commune's outline is told on the map (data-outline) and in its note, by its source.
 const OUTLINE_SOURCES = { BOUNDARY_FILE: 'boundary', PARCELS: 'parcels' };
+// What the map reads of each parcel besides its ID and boundary: its colour, the sheet grid,
+// the labels and the hover text.
+const MAP_PROPERTIES = 'properties=legacy_commune_code,map_sheet_number,parcel_number,area_m2,'
+  + 'land_use_code,land_use_name_vi,land_use_name_en';
 // The parameters of a land page's selection: a parcel opened from it keeps them, so that its
 // back link returns to the same area, filters, order and page.
 export const LAND_SELECTION = ['unit', 'use', 'amin', 'amax', 'zone', 'sheet', 'no', 'sort',
@@ -402,9 +406,12 @@ export class LandPage {
     let collection;
     let context = null;
     try {
-      [collection, context] = await Promise.all([
-        download(`/opendata/land_parcels.geojson?${mapKey}`, { signal: run.signal }),
-        whole ? this.wholeArea(wholeKey) : null]);
+      if (whole) {
+        [collection, context] = await this.filteredInWhole(mapKey, wholeKey, run.signal);
+      } else {
+        collection = await download(`/opendata/land_parcels.geojson?${mapKey}&${MAP_PROPERTIES}`,
+          { signal: run.signal });
+      }
     } catch (error) {
       if (!run.current() || aborted(error)) return;
       this.map.setState('error');
@@ -431,10 +438,26 @@ export class LandPage {
     this.map.setState('ready', drawn);
   }
 
+  // A filtered commune: its whole GeoJSON (the context, kept while the commune stays) and
+  // the filter's parcel IDs alone, its parcels taken from the whole. Should the two differ
+  // (a publication in between), the whole is read again and the filter's parcels in full.
+  async filteredInWhole(mapKey, wholeKey, signal) {
+    const [context, chosen] = await Promise.all([this.wholeArea(wholeKey),
+      download(`/opendata/land_parcels.geojson?${mapKey}&properties=&skip_geometry=true`,
+        { signal })]);
+    const byId = new Map(context.features.map((f) => [f.id, f]));
+    const features = chosen.features.map((f) => byId.get(f.id));
+    if (features.every(Boolean)) return [{ ...chosen, features }, context];
+    this.whole = null;
+    return Promise.all([
+      download(`/opendata/land_parcels.geojson?${mapKey}&${MAP_PROPERTIES}`, { signal }),
+      this.wholeArea(wholeKey)]);
+  }
+
   // Every parcel of the area (the map's context), kept while the area stays.
   wholeArea(key) {
     if (this.whole?.key !== key) {
-      const promise = download(`/opendata/land_parcels.geojson?${key}`);
+      const promise = download(`/opendata/land_parcels.geojson?${key}&${MAP_PROPERTIES}`);
       this.whole = { key, promise };
       promise.catch(() => {
         if (this.whole?.promise === promise) this.whole = null;
