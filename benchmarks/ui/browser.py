@@ -142,18 +142,20 @@ class Round:
 def _parcels_query(read: dict) -> tuple[int, float, float]:
     """How many GraphQL requests the page sent, and the table's landParcels request: when
     it was sent and when its last byte came (ms from navigation start), from its resource
-    timing (the one that started when the wrapped fetch was called)."""
+    timing (the one that started when the wrapped fetch was called). A request the page
+    aborted (sent again once the filter was known) has no timing: the last one that
+    has is the one that filled the table."""
     sent = [q for q in read["graphql"] if q["landParcels"]]
     if not sent:
         raise PageFailed(f"the page sent no landParcels query by fetch "
                          f"({len(read['graphql'])} other GraphQL requests)")
-    start = sent[0]["start"]
     entries = [r for r in read["resources"]
                if r["initiator"] == "fetch" and r["name"].split("?")[0].endswith("/graphql")]
-    entry = min(entries, key=lambda r: abs(r["start"] - start), default=None)
-    if entry is None or abs(entry["start"] - start) > 5:
-        raise PageFailed("the landParcels request has no resource timing")
-    return len(read["graphql"]), entry["start"], entry["end"]
+    for query in reversed(sent):
+        entry = min(entries, key=lambda r: abs(r["start"] - query["start"]), default=None)
+        if entry is not None and abs(entry["start"] - query["start"]) <= 5:
+            return len(read["graphql"]), entry["start"], entry["end"]
+    raise PageFailed(f"none of the {len(sent)} landParcels requests has a resource timing")
 
 
 def _load(browser: Browser, url: str, parts: dict[str, str], timeout_s: float
