@@ -26,6 +26,7 @@ from dagster import DagsterInstance
 from kho.runner import DBT_STEP, ENTITY_RESOLUTION, PHASE_SECONDS_TAG, RunOutcome
 from kho.settings import DBT_PROJECT_DIR, load_settings
 from pipelines.dbt import incremental
+from pipelines.dbt.assets import BUILD_TARGET_PREFIX, BuildParseCache
 from pipelines.dbt.project import run_dbt
 from pipelines.reference.admin_units import load_reference
 from pipelines.resources import WarehouseResource
@@ -265,7 +266,8 @@ def test_a_failing_test_in_an_incremental_run_publishes_nothing(deployment):
     # And dbt's parse cache left by a parse with this warehouse's own profile (an
     # operator's `dbt parse`, or kho's where the profile's defaults are the warehouse's):
     # parsed outside a build, its marts are in the published schema, and a build that used
-    # it would write them there, past the tests. Both runs below parse anew.
+    # it would write them there, past the tests. Both runs below start from kho's own
+    # cache of its builds instead.
     parsed = run_dbt(deployment.url, deployment.home / "dbt-parse", "parse")
     assert parsed.returncode == 0, parsed.stdout
     cache = DBT_PROJECT_DIR / "target" / "partial_parse.msgpack"
@@ -276,6 +278,7 @@ def test_a_failing_test_in_an_incremental_run_publishes_nothing(deployment):
                             env=deployment.env, capture_output=True, text=True, timeout=900)
     assert failed.returncode != 0
     assert "assert_parcel_shares_sum_to_at_most_one" in failed.stderr, failed.stderr
+    assert "Partial parsing enabled" in build_log(failed.stdout)
     assert relation_oid(deployment, STAGED_BIRTHS) == births_table  # it was incremental
     assert latest_publication(deployment) == publication
     assert served(deployment) == before
@@ -286,6 +289,43 @@ def test_a_failing_test_in_an_incremental_run_publishes_nothing(deployment):
     assert latest_publication(deployment) != publication
     assert query(deployment, "select count(*) from staging.stg_land__land_rights "
                              "where land_right_source_id = %s", (planted,)) == [(0,)]
+
+
+def test_a_parse_cache_made_for_another_command_stops_the_build_before_it_writes(
+        deployment):
+    """Should kho's own cache of its builds' parse hold one made for a command that only
+    reads (its marts in the published schema), the build stops before writing anything,
+    the cache is dropped, and the next build parses in full and publishes."""
+    before, publication = served(deployment), latest_publication(deployment)
+    source_execute(deployment, "land", "update thua_dat set dien_tich = dien_tich + 7, "
+                                       "ngay_cap_nhat = now() where id = (select min(id) "
+                                       "from thua_dat)")
+    parsed = run_dbt(deployment.url, deployment.home / "dbt-parse-again", "parse")
+    assert parsed.returncode == 0, parsed.stdout
+    cache = BuildParseCache.of(deployment.url)
+    assert cache.path.is_file()  # the earlier builds kept theirs
+    shutil.copy(deployment.home / "dbt-parse-again" / "partial_parse.msgpack", cache.path)
+
+    failed = subprocess.run([sys.executable, "-m", "kho.cli", "materialize"],
+                            env=deployment.env, capture_output=True, text=True, timeout=900)
+    assert failed.returncode != 0
+    assert "parsed for another command" in failed.stdout + failed.stderr
+    assert latest_publication(deployment) == publication
+    assert served(deployment) == before
+    assert not cache.path.exists()
+
+    output = deployment.kho("materialize").stdout
+    assert "materialized marts/published" in output
+    assert "Partial parsing not enabled" in build_log(output)
+    assert served(deployment) != before
+    assert cache.path.is_file()
+
+
+def build_log(output: str) -> str:
+    """dbt's log of the build of the ``kho materialize`` that printed ``output``."""
+    run_id = re.search(r"\(run ([0-9a-f-]{36})\)", output).group(1)
+    [folder] = (DBT_PROJECT_DIR / "target").glob(f"{BUILD_TARGET_PREFIX}*-{run_id[:8]}")
+    return (folder / "dbt.log").read_text()
 
 
 def test_a_changed_basis_makes_the_next_build_a_full_one(deployment):

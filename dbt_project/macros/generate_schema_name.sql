@@ -23,3 +23,24 @@
         marts
     {%- endif -%}
 {%- endmacro %}
+
+{#-
+  on-run-start: a command that writes (build, run, ...) stops before writing anything if
+  its parsed project puts a mart anywhere but the build schema, as a parse cache left by a
+  command that only reads would (kho keeps its builds' parse cache apart from dbt's own,
+  pipelines/dbt/assets.py; this is the check that it holds).
+-#}
+{% macro assert_marts_in_build_schema() %}
+    {%- if execute -%}
+        {%- set expected = marts_build_schema() | trim -%}
+        {%- for node in graph.nodes.values() -%}
+            {%- if node.resource_type == 'model' and node.fqn[1] == 'marts'
+                and node.schema != expected -%}
+                {{ exceptions.raise_compiler_error(
+                    'the mart ' ~ node.name ~ ' would be built in ' ~ node.schema ~ ', not in '
+                    ~ expected ~ ': the project was parsed for another command (a stale '
+                    ~ 'parse cache?); nothing was built') }}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+{% endmacro %}

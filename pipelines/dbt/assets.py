@@ -7,18 +7,25 @@ serves. Between the two, ``marts/admin_unit_outlines`` derives the communes' out
 their parcels into the build (``pipelines.dbt.outlines``).
 """
 
+import contextlib
+import hashlib
 import json
+import os
+import shutil
+import time
 from collections.abc import Collection, Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets, get_asset_key_for_model
 
 from kho import db
+from kho.settings import DBT_PROJECT_DIR
 from pipelines.dbt import incremental
 from pipelines.dbt.outlines import derive_outlines
 from pipelines.dbt.project import dbt_project
-from pipelines.dbt.publish import mart_models, publish
+from pipelines.dbt.publish import BUILD_SCHEMA, mart_models, publish
 from pipelines.resources import IngestResource, WarehouseResource
 
 OUTLINES = dg.AssetKey(["marts", "admin_unit_outlines"])
@@ -42,6 +49,98 @@ class KhoDbtTranslator(DagsterDbtTranslator):
         if resource_type == "source":
             return dbt_resource_props["source_name"]
         return super().get_group_name(dbt_resource_props)
+
+
+# What a build leaves in dbt's target folder (its manifest, run results and log: about
+# 12 MB): the latest are kept, failed or not, for looking into; older ones are removed.
+BUILD_TARGET_PREFIX = "kho-build-"
+KEEP_BUILD_TARGETS = 10
+OLD_BUILD_TARGETS = "kho_dbt_models-*"  # the folders dagster-dbt named kho's builds, before
+UNUSED_PARSE_CACHE_DAYS = 7  # a warehouse's parse cache no build used for as long goes
+
+
+def build_target(run_id: str) -> Path:
+    """A folder of its own for one build's artefacts, under dbt's target folder."""
+    return (DBT_PROJECT_DIR / "target"
+            / f"{BUILD_TARGET_PREFIX}{time.strftime('%Y%m%dT%H%M%S')}-{run_id[:8]}")
+
+
+def prune_build_targets(directory: Path, keep: int = KEEP_BUILD_TARGETS) -> list[Path]:
+    """Remove all but the ``keep`` latest builds' folders (by name: they start with the
+    time) and those of builds before kho named them; what was removed. Other folders (an
+    operator's own dbt commands) stay."""
+    builds = sorted(path for path in directory.glob(f"{BUILD_TARGET_PREFIX}*")
+                    if path.is_dir())
+    removed = [*directory.glob(OLD_BUILD_TARGETS), *(builds[:-keep] if keep else builds)]
+    for path in removed:
+        shutil.rmtree(path, ignore_errors=True)
+    unused = time.time() - UNUSED_PARSE_CACHE_DAYS * 86_400
+    for cache in directory.glob(BuildParseCache.PATTERN):
+        with contextlib.suppress(FileNotFoundError):
+            if cache.stat().st_mtime < unused:
+                cache.unlink()
+                removed.append(cache)
+    return removed
+
+
+class BuildParseCache:
+    """dbt's parse cache (``partial_parse.msgpack``) of kho's builds, kept apart from the
+    one dbt keeps in its target folder. The marts' schema (marts_build) is decided when the
+    project is parsed, for the command parsing it: a cache left by a command that only
+    reads (the manifest's ``dbt parse``, an operator's ``dbt docs generate``) puts the marts
+    in the published schema, and a build that used it would write them there, past the
+    tests. So a build starts only from the cache of an earlier build (dbt itself parses
+    again what changed since: files, profile, variables, its version), or parses in full;
+    the project's on-run-start checks the schema either way
+    (``assert_marts_in_build_schema``). It saves a full parse (seconds) on every run."""
+
+    NAME = "partial_parse.msgpack"
+    PATTERN = "kho_build_parse-*.msgpack"
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    @classmethod
+    def of(cls, warehouse_url: str) -> "BuildParseCache":
+        """The cache of the builds of one warehouse (installations sharing the project's
+        folder, with profiles of their own, would otherwise parse in full each time)."""
+        key = hashlib.sha256(warehouse_url.encode()).hexdigest()[:16]
+        return cls(DBT_PROJECT_DIR / "target" / cls.PATTERN.replace("*", key))
+
+    def restore(self, target: Path) -> bool:
+        """Put the cache where the build in ``target`` reads it; False if there is none
+        (the build then parses in full, and ignores dbt's own cache)."""
+        if not self.path.is_file():
+            return False
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(self.path, target / self.NAME)
+        return True
+
+    def keep(self, target: Path) -> None:
+        """Keep the cache the build in ``target`` wrote, if its manifest puts every mart
+        in the build schema (a build stopped by a stale cache left one that does not);
+        replaced whole, never half written: several installations can share a project
+        folder."""
+        written = target / self.NAME
+        if not written.is_file() or not marts_in_build_schema(target / "manifest.json"):
+            self.path.unlink(missing_ok=True)
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        partial = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
+        shutil.copyfile(written, partial)
+        os.replace(partial, self.path)
+
+
+def marts_in_build_schema(manifest_path: Path) -> bool:
+    """Whether the manifest dbt wrote puts every mart in the build schema (and has any)."""
+    try:
+        nodes = json.loads(manifest_path.read_bytes())["nodes"].values()
+    except (OSError, ValueError, KeyError):
+        return False
+    schemas = {node["schema"] for node in nodes
+               if node["resource_type"] == "model" and node["fqn"][1] == "marts"}
+    return schemas == {BUILD_SCHEMA}
+
 
 
 class DbtBuildFailed(Exception):
@@ -78,14 +177,17 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         else:
             context.log.info("dbt builds the incremental models from the rows loaded since "
                              "the last build")
-        # Parsed anew, never from dbt's parse cache: the marts' schema (marts_build) is
-        # decided when the project is parsed, for the command parsing it, and a cache left
-        # by another command (the manifest's dbt parse, with the same profile) would build
-        # the marts straight into the published schema.
-        build = dbt.cli(["build", "--no-partial-parse",
+        target = build_target(context.run.run_id)
+        parse_cache = BuildParseCache.of(url)
+        cached = parse_cache.restore(target)
+        build = dbt.cli(["build", *([] if cached else ["--no-partial-parse"]),
                          *(["--full-refresh"] if reason else [])], context=context,
-                        raise_on_error=False)
-        yield from build.stream()
+                        target_path=target, raise_on_error=False)
+        try:
+            yield from build.stream()
+        finally:
+            parse_cache.keep(target)
+            prune_build_targets(target.parent)
         error = build.get_error()
         if error is None:
             incremental.record_basis(url, basis)
