@@ -151,3 +151,24 @@ def test_the_manifest_is_parsed_again_only_when_the_project_changed(tmp_path, mo
     project.manifest_path.unlink()  # a manifest gone is parsed again whatever the digest
     dbt_project_module.prepare_manifest()
     assert len(parsed) == 3
+
+
+def test_the_dbt_resource_asks_nobody_for_dbt_s_version(definitions, monkeypatch):
+    """dagster-dbt's own resource runs ``dbt --version`` before each build, which asks PyPI
+    for dbt's latest release: kho's is told the installed version, and runs the dbt
+    installed beside kho."""
+    import importlib.metadata
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    def no_process(*args, **kwargs):
+        raise AssertionError(f"the dbt resource ran a process: {args}")
+
+    import dagster_dbt.core.resource
+
+    monkeypatch.setattr(subprocess, "check_output", no_process)
+    monkeypatch.setattr(dagster_dbt.core.resource, "check_output", no_process)
+    dbt = definitions.resources["dbt"]
+    assert str(dbt._cli_version) == importlib.metadata.version("dbt-core")
+    assert dbt.dbt_executable == str(Path(sys.executable).parent / "dbt")

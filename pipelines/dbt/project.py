@@ -29,6 +29,12 @@ def ensure_dbt_on_path() -> None:
         os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
 
 
+def dbt_executable() -> str:
+    """The ``dbt`` installed beside kho (in its virtualenv), else the one on PATH."""
+    beside = Path(sys.executable).parent / "dbt"
+    return str(beside) if beside.is_file() else "dbt"
+
+
 def run_dbt(warehouse_url: str, target_path: Path, *arguments: str,
             env: dict[str, str] | None = None, timeout: float | None = None,
             ) -> subprocess.CompletedProcess:
@@ -36,7 +42,7 @@ def run_dbt(warehouse_url: str, target_path: Path, *arguments: str,
     against the warehouse at ``warehouse_url``, outside Dagster; its artefacts go to
     ``target_path``."""
     return subprocess.run(
-        [str(Path(sys.executable).parent / "dbt"), *arguments,
+        [dbt_executable(), *arguments,
          "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
          "--target-path", str(target_path)],
         env={**(env or os.environ), **dbt_environment(warehouse_url)},
