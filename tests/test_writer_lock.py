@@ -88,7 +88,7 @@ def test_a_dagster_run_starts_its_steps_only_once_it_holds_the_warehouse(warehou
             time.sleep(5)
             assert STEP_STARTS == []
             released = time.time()
-        runner.join(timeout=60)
+        runner.join(timeout=300)
         assert result["success"]
         assert len(STEP_STARTS) == 1 and STEP_STARTS[0] >= released
         messages = [e.message for e in instance.all_logs(result["run_id"])]
