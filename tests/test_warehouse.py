@@ -103,6 +103,10 @@ def test_dbt_docs_generate_works(deployment):
     assert result.returncode == 0, result.stdout + result.stderr
     catalog = json.loads((deployment.home / "dbt-docs" / "catalog.json").read_text())
     assert any(key.endswith(".dim_person") for key in catalog["nodes"])
+    # Nothing sent to dbt Labs (dbt's usage events are off in the project itself).
+    log = (deployment.home / "dbt-docs" / "dbt.log").read_text()
+    assert "send_anonymous_usage_stats': 'False'" in log
+    assert "Sending event" not in log
 
 
 def test_names_ids_and_dates_are_normalised_in_staging(deployment):

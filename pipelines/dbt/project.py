@@ -39,12 +39,12 @@ def run_dbt(warehouse_url: str, target_path: Path, *arguments: str,
             env: dict[str, str] | None = None, timeout: float | None = None,
             ) -> subprocess.CompletedProcess:
     """One dbt command (``build``, ``run --select ...``, ``docs generate``) on the project
-    against the warehouse at ``warehouse_url``, outside Dagster; its artefacts go to
-    ``target_path``."""
+    against the warehouse at ``warehouse_url``, outside Dagster; its artefacts and its
+    log go to ``target_path``."""
     return subprocess.run(
         [dbt_executable(), *arguments,
          "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-         "--target-path", str(target_path)],
+         "--target-path", str(target_path), "--log-path", str(target_path)],
         env={**(env or os.environ), **dbt_environment(warehouse_url)},
         capture_output=True, text=True, timeout=timeout)
 
