@@ -282,7 +282,8 @@ def pipelines_prune(older_than: int | None) -> None:
     except _DATABASE_ERRORS as err:
         _fail(f"cannot reach Dagster's storage: {_first_line(err)}")
     click.echo(f"deleted {pruned.deleted:,} finished run(s) created before "
-               f"{pruned.created_before:%Y-%m-%d %H:%M} UTC, with their event logs; "
+               f"{pruned.created_before:%Y-%m-%d %H:%M} UTC, with their event logs, and "
+               f"{pruned.logs_deleted:,} log(s) of kho materialize; "
                f"{pruned.kept:,} run(s) kept")
 
 

@@ -117,12 +117,19 @@ class Pruned:
     deleted: int
     kept: int
     created_before: datetime
+    logs_deleted: int = 0
+
+
+# The full log ``kho materialize`` writes of each of its runs (kho/runner.py).
+MATERIALIZE_LOG = "materialize-{run_id}.log"
 
 
 def prune_runs(settings: Settings, older_than_days: int) -> Pruned:
     """Delete the finished runs (succeeded, failed, canceled) created more than
     ``older_than_days`` ago, each with its event log: Dagster keeps every run forever.
-    Queued and running runs stay whatever their age."""
+    Queued and running runs stay whatever their age. The logs ``kho materialize`` wrote
+    of the runs deleted go with them, as do those untouched since the cutoff whose run
+    the instance no longer holds."""
     prepare_dagster_home(settings)
     from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
@@ -133,4 +140,18 @@ def prune_runs(settings: Settings, older_than_days: int) -> Pruned:
         for run_id in old:
             instance.delete_run(run_id)
         kept = instance.get_runs_count()
-    return Pruned(deleted=len(old), kept=kept, created_before=cutoff)
+        logs = settings.home / "logs"
+        gone = [logs / MATERIALIZE_LOG.format(run_id=run_id) for run_id in old]
+        prefix, suffix = MATERIALIZE_LOG.split("{run_id}")
+        for path in logs.glob(f"{prefix}*{suffix}"):
+            run_id = path.name[len(prefix):-len(suffix)]
+            if path not in gone and path.stat().st_mtime < cutoff.timestamp() \
+                    and instance.get_run_by_id(run_id) is None:
+                gone.append(path)
+    deleted_logs = 0
+    for path in gone:
+        if path.is_file():
+            path.unlink()
+            deleted_logs += 1
+    return Pruned(deleted=len(old), kept=kept, created_before=cutoff,
+                  logs_deleted=deleted_logs)

@@ -16,7 +16,12 @@ from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 
 from kho import warehouse
-from kho.dagster_instance import INGEST_INCREMENTAL_JOB, MATERIALIZE_ALL_JOB, prepare_dagster_home
+from kho.dagster_instance import (
+    INGEST_INCREMENTAL_JOB,
+    MATERIALIZE_ALL_JOB,
+    MATERIALIZE_LOG,
+    prepare_dagster_home,
+)
 from kho.settings import load_settings
 from kho.writer_lock import holder_name, writing_the_warehouse
 
@@ -265,7 +270,7 @@ def _run(settings, job_name: str, run_id: str, echo: Callable[[str], None],
     job = defs().resolve_job_def(job_name)
     run_config = {"loggers": {"console": {"config": {"log_level": "INFO"}}},
                   **(full_refresh_run_config() if full_refresh else {})}
-    log_path = settings.home / "logs" / f"materialize-{run_id}.log"
+    log_path = settings.home / "logs" / MATERIALIZE_LOG.format(run_id=run_id)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     with DagsterInstance.get() as instance, open(log_path, "w") as log_file:
