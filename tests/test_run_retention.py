@@ -13,7 +13,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
-from dagster._core.storage.dagster_run import DagsterRun
 
 from kho.dagster_instance import MATERIALIZE_LOG, prepare_dagster_home
 from kho.settings import load_settings
@@ -33,7 +32,7 @@ def test_prune_deletes_old_finished_runs_with_their_logs(tmp_path, monkeypatch):
     logs.mkdir(parents=True)
     with dg.DagsterInstance.get() as instance:
         for name, status in statuses.items():
-            instance.add_run(DagsterRun(job_name="materialize_all", run_id=runs[name],
+            instance.add_run(dg.DagsterRun(job_name="materialize_all", run_id=runs[name],
                                         status=status))
     long_ago = datetime.now(UTC) - timedelta(days=40)
     with sqlite3.connect(home / "dagster" / "history" / "runs.db") as conn:
