@@ -249,6 +249,10 @@ def test_an_incremental_run_gives_what_a_full_rebuild_from_raw_gives(deployment)
 
 
 def test_a_failing_test_in_an_incremental_run_publishes_nothing(deployment):
+    """Nor does a build that starts from a parse made for another command: kho builds from
+    its own cache of its builds' parse, never dbt's, and should that hold one whose marts
+    are in the published schema, the build stops before writing anything and the next
+    parses in full."""
     births_table = relation_oid(deployment, STAGED_BIRTHS)
     before, publication = served(deployment), latest_publication(deployment)
     parcel, holder = source_execute(deployment, "land", """
@@ -263,22 +267,32 @@ def test_a_failing_test_in_an_incremental_run_publishes_nothing(deployment):
                                    ngay_cap_nhat)
         select max(id) + 1, %s, %s, 0.5, date '2020-01-01', now() from quyen_su_dung
         returning id""", (parcel, holder))[0][0]
-    # And dbt's parse cache left by a parse with this warehouse's own profile (an
-    # operator's `dbt parse`, or kho's where the profile's defaults are the warehouse's):
-    # parsed outside a build, its marts are in the published schema, and a build that used
-    # it would write them there, past the tests. Both runs below start from kho's own
-    # cache of its builds instead.
+    # dbt's parse cache of a parse with this warehouse's own profile (an operator's `dbt
+    # parse`, or kho's where the profile's defaults are the warehouse's): parsed outside a
+    # build, its marts are in the published schema, and a build that used it would write
+    # them there, past the tests. It is planted in dbt's target folder, and first in kho's
+    # own cache of its builds.
     parsed = run_dbt(deployment.url, deployment.home / "dbt-parse", "parse")
     assert parsed.returncode == 0, parsed.stdout
-    cache = DBT_PROJECT_DIR / "target" / "partial_parse.msgpack"
-    shutil.copy(deployment.home / "dbt-parse" / "partial_parse.msgpack", f"{cache}.tmp")
-    os.replace(f"{cache}.tmp", cache)
+    kho_cache = BuildParseCache.of(deployment.url)
+    assert kho_cache.path.is_file()  # the earlier builds kept theirs
+    for cache in (kho_cache.path, DBT_PROJECT_DIR / "target" / "partial_parse.msgpack"):
+        shutil.copy(deployment.home / "dbt-parse" / "partial_parse.msgpack", f"{cache}.tmp")
+        os.replace(f"{cache}.tmp", cache)
+
+    stopped = subprocess.run([sys.executable, "-m", "kho.cli", "materialize"],
+                             env=deployment.env, capture_output=True, text=True, timeout=900)
+    assert stopped.returncode != 0
+    assert "parsed for another command" in stopped.stdout + stopped.stderr
+    assert not kho_cache.path.exists()
+    assert latest_publication(deployment) == publication
+    assert served(deployment) == before
 
     failed = subprocess.run([sys.executable, "-m", "kho.cli", "materialize"],
                             env=deployment.env, capture_output=True, text=True, timeout=900)
     assert failed.returncode != 0
     assert "assert_parcel_shares_sum_to_at_most_one" in failed.stderr, failed.stderr
-    assert "Partial parsing enabled" in build_log(failed.stdout)
+    assert "Partial parsing not enabled" in build_log(failed.stdout)
     assert relation_oid(deployment, STAGED_BIRTHS) == births_table  # it was incremental
     assert latest_publication(deployment) == publication
     assert served(deployment) == before
@@ -286,39 +300,10 @@ def test_a_failing_test_in_an_incremental_run_publishes_nothing(deployment):
     source_execute(deployment, "land", "delete from quyen_su_dung where id = %s", (planted,))
     output = deployment.kho("materialize").stdout
     assert "materialized marts/published" in output
+    assert "Partial parsing enabled" in build_log(output)  # the failed build's, kept
     assert latest_publication(deployment) != publication
     assert query(deployment, "select count(*) from staging.stg_land__land_rights "
                              "where land_right_source_id = %s", (planted,)) == [(0,)]
-
-
-def test_a_parse_cache_made_for_another_command_stops_the_build_before_it_writes(
-        deployment):
-    """Should kho's own cache of its builds' parse hold one made for a command that only
-    reads (its marts in the published schema), the build stops before writing anything,
-    the cache is dropped, and the next build parses in full and publishes."""
-    before, publication = served(deployment), latest_publication(deployment)
-    source_execute(deployment, "land", "update thua_dat set dien_tich = dien_tich + 7, "
-                                       "ngay_cap_nhat = now() where id = (select min(id) "
-                                       "from thua_dat)")
-    parsed = run_dbt(deployment.url, deployment.home / "dbt-parse-again", "parse")
-    assert parsed.returncode == 0, parsed.stdout
-    cache = BuildParseCache.of(deployment.url)
-    assert cache.path.is_file()  # the earlier builds kept theirs
-    shutil.copy(deployment.home / "dbt-parse-again" / "partial_parse.msgpack", cache.path)
-
-    failed = subprocess.run([sys.executable, "-m", "kho.cli", "materialize"],
-                            env=deployment.env, capture_output=True, text=True, timeout=900)
-    assert failed.returncode != 0
-    assert "parsed for another command" in failed.stdout + failed.stderr
-    assert latest_publication(deployment) == publication
-    assert served(deployment) == before
-    assert not cache.path.exists()
-
-    output = deployment.kho("materialize").stdout
-    assert "materialized marts/published" in output
-    assert "Partial parsing not enabled" in build_log(output)
-    assert served(deployment) != before
-    assert cache.path.is_file()
 
 
 def build_log(output: str) -> str:
