@@ -141,13 +141,13 @@ def prune_runs(settings: Settings, older_than_days: int) -> Pruned:
             instance.delete_run(run_id)
         kept = instance.get_runs_count()
         logs = settings.home / "logs"
-        gone = [logs / MATERIALIZE_LOG.format(run_id=run_id) for run_id in old]
+        gone = {logs / MATERIALIZE_LOG.format(run_id=run_id) for run_id in old}
         prefix, suffix = MATERIALIZE_LOG.split("{run_id}")
         for path in logs.glob(f"{prefix}*{suffix}"):
             run_id = path.name[len(prefix):-len(suffix)]
             if path not in gone and path.stat().st_mtime < cutoff.timestamp() \
                     and instance.get_run_by_id(run_id) is None:
-                gone.append(path)
+                gone.add(path)
     deleted_logs = 0
     for path in gone:
         if path.is_file():

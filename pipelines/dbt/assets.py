@@ -63,9 +63,11 @@ UNUSED_PARSE_CACHE_DAYS = 7  # a warehouse's parse cache no build used for as lo
 
 
 def build_target(run_id: str) -> Path:
-    """A folder of its own for one build's artefacts, under dbt's target folder."""
+    """A folder of its own for one build's artefacts, under dbt's target folder, named
+    from the time in UTC (so that names sort as the builds ran)."""
     return (DBT_PROJECT_DIR / "target"
-            / f"{BUILD_TARGET_PREFIX}{time.strftime('%Y%m%dT%H%M%S')}-{run_id[:8]}")
+            / f"{BUILD_TARGET_PREFIX}{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
+              f"-{run_id[:8]}")
 
 
 def prune_build_targets(directory: Path, keep: int = KEEP_BUILD_TARGETS) -> list[Path]:
@@ -143,7 +145,6 @@ def marts_in_build_schema(manifest_path: Path) -> bool:
     schemas = {node["schema"] for node in nodes
                if node["resource_type"] == "model" and node["fqn"][1] == "marts"}
     return schemas == {BUILD_SCHEMA}
-
 
 
 class DbtBuildFailed(Exception):

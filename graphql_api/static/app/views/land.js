@@ -24,6 +24,8 @@ const OUTLINE_SOURCES = { BOUNDARY_FILE: 'boundary', PARCELS: 'parcels' };
 // the labels and the hover text.
 const MAP_PROPERTIES = 'properties=legacy_commune_code,map_sheet_number,parcel_number,area_m2,'
   + 'land_use_code,land_use_name_vi,land_use_name_en';
+// A filter's parcel IDs alone.
+const IDS_ONLY = 'properties=&skip_geometry=true';
 // The parameters of a land page's selection: a parcel opened from it keeps them, so that its
 // back link returns to the same area, filters, order and page.
 export const LAND_SELECTION = ['unit', 'use', 'amin', 'amax', 'zone', 'sheet', 'no', 'sort',
@@ -115,6 +117,11 @@ export function sheetAndParcel(text) {
     }
   }
   return null;
+}
+
+// The GeoJSON of the parcels a download key names: what the map draws of each, or `shape`.
+function parcelsGeojson(key, { signal, shape = MAP_PROPERTIES } = {}) {
+  return download(`/opendata/land_parcels.geojson?${key}&${shape}`, { signal });
 }
 
 function sheetAndParcelText(values) {
@@ -409,8 +416,7 @@ export class LandPage {
       if (whole) {
         [collection, context] = await this.filteredInWhole(mapKey, wholeKey, run.signal);
       } else {
-        collection = await download(`/opendata/land_parcels.geojson?${mapKey}&${MAP_PROPERTIES}`,
-          { signal: run.signal });
+        collection = await parcelsGeojson(mapKey, { signal: run.signal });
       }
     } catch (error) {
       if (!run.current() || aborted(error)) return;
@@ -443,21 +449,20 @@ export class LandPage {
   // (a publication in between), the whole is read again and the filter's parcels in full.
   async filteredInWhole(mapKey, wholeKey, signal) {
     const [context, chosen] = await Promise.all([this.wholeArea(wholeKey),
-      download(`/opendata/land_parcels.geojson?${mapKey}&properties=&skip_geometry=true`,
-        { signal })]);
+      parcelsGeojson(mapKey, { signal, shape: IDS_ONLY })]);
     const byId = new Map(context.features.map((f) => [f.id, f]));
     const features = chosen.features.map((f) => byId.get(f.id));
     if (features.every(Boolean)) return [{ ...chosen, features }, context];
     this.whole = null;
     return Promise.all([
-      download(`/opendata/land_parcels.geojson?${mapKey}&${MAP_PROPERTIES}`, { signal }),
+      parcelsGeojson(mapKey, { signal }),
       this.wholeArea(wholeKey)]);
   }
 
   // Every parcel of the area (the map's context), kept while the area stays.
   wholeArea(key) {
     if (this.whole?.key !== key) {
-      const promise = download(`/opendata/land_parcels.geojson?${key}&${MAP_PROPERTIES}`);
+      const promise = parcelsGeojson(key);
       this.whole = { key, promise };
       promise.catch(() => {
         if (this.whole?.promise === promise) this.whole = null;
