@@ -4,11 +4,15 @@
         {'columns': ['current_commune_code', 'land_use_code']},
         {'columns': ['legacy_commune_code', 'land_use_code']},
         {'columns': ['area_m2']},
+        {'columns': ['current_commune_code', 'land_parcel_id']},
+        {'columns': ['legacy_commune_code', 'land_parcel_id']},
     ],
 ) }}
 
 -- One row per parcel of the land register, identified by its legacy commune, map sheet
--- and parcel number; located on both administrative maps; land use decoded.
+-- and parcel number; located on both administrative maps; land use decoded. The indexes
+-- on a commune code and the parcel ID give a commune's parcels in ID order (the API's
+-- default page) without walking every parcel of the province by ID.
 with
 
 parcels as (
