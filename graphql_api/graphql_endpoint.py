@@ -18,8 +18,8 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from graphql_api.access.caller import PURPOSE_EXTENSION, Caller, PurposeError, declared_purpose
 from graphql_api.access.gate import RETRY_AFTER_SECONDS, Gate, refusal
 from graphql_api.access.log_writer import AccessLog
-from graphql_api.compiler.executor import response_body
-from graphql_api.core import http
+from graphql_api.compiler.executor import answer_directly, response_body
+from graphql_api.core import http, metrics
 from graphql_api.core.context import Context
 from graphql_api.core.database import Database
 from graphql_api.core.errors import (
@@ -91,17 +91,27 @@ class GatedGraphQL:
         context.access_log = self.access_log
         context.request_state = request.state
         context.compiler = self.compiler
+        context.operation_name_sent = graphql_request.operation_name
         try:
-            result = await schema.execute(
-                graphql_request.query, variable_values=graphql_request.variables,
-                context_value=context, operation_name=graphql_request.operation_name,
-                operation_extensions=graphql_request.extensions)
+            # A document this caller class had answered by its compiled plan goes straight
+            # to it; anything else (and whatever the plan gives way on) through strawberry.
+            result = await answer_directly(
+                schema, graphql_request.query, graphql_request.operation_name,
+                graphql_request.variables, context) if self.compiler else None
+            prepared = result is not None
+            if result is None:
+                result = await schema.execute(
+                    graphql_request.query, variable_values=graphql_request.variables,
+                    context_value=context, operation_name=graphql_request.operation_name,
+                    operation_extensions=graphql_request.extensions)
         except (CannotGetOperationTypeError, InvalidOperationTypeError) as err:
             # The document names no operation to run (or several, and operationName none).
             message = err.as_http_error_reason() if isinstance(
                 err, CannotGetOperationTypeError) else err.as_http_error_reason("POST")
             self._record_failure(request, caller, BAD_REQUEST)
             return refusal(message, BAD_REQUEST, 400, media_type=media_type)
+        if context.executor is not None:
+            metrics.EXECUTOR.labels(context.executor["name"], "yes" if prepared else "no").inc()
         errors: list[GraphQLError] = list(result.errors or ())
         if errors:
             errors = in_document_order(errors, result.data)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime
+import functools
 import hashlib
 import hmac
 import json
@@ -81,6 +82,7 @@ BEHIND_QUEUED = 10_000  # or more entries wait
 UNSTORABLE_ENTRY = "UNSTORABLE_ENTRY"  # the error code of a placeholder entry
 ENTRIES_NOT_QUEUED = "ENTRIES_NOT_QUEUED"  # the error code of the count of those not queued
 DOCUMENTS_REMEMBERED = 1_000  # which variables of a document are personal, per document
+HASHED_MAX_CHARS = 4096  # documents whose HMAC is remembered (at most DOCUMENTS_REMEMBERED)
 
 
 # --- entries --------------------------------------------------------------------------
@@ -140,6 +142,7 @@ class Pseudonymiser:
 
     def __init__(self, schema: GraphQLSchema, personal_inputs: frozenset[str], key: bytes):
         self.schema, self.personal_inputs, self.key = schema, personal_inputs, key
+        self._document_hashes = functools.lru_cache(maxsize=DOCUMENTS_REMEMBERED)(self._hmac)
         # Per document and operation: its personal variables, and each variable's type.
         self._positions: dict[tuple, tuple[frozenset[str], dict]] = {}
 
@@ -150,9 +153,15 @@ class Pseudonymiser:
 
     def document_hash(self, query: str | None) -> str | None:
         """The document's HMAC: equal documents match, but a value written into one (an ID
-        number inline) cannot be found by trying candidates without the key."""
+        number inline) cannot be found by trying candidates without the key. Those of short
+        documents, which agencies send over and over, are kept."""
         if not query:
             return None
+        if len(query) > HASHED_MAX_CHARS:
+            return self._hmac(query)
+        return self._document_hashes(query)
+
+    def _hmac(self, query: str) -> str:
         return hmac.new(self.key, query.encode("utf-8", "surrogatepass"),
                         hashlib.sha256).hexdigest()
 
@@ -467,6 +476,43 @@ def outcome_of(result) -> tuple[str, list[str]]:
     return ("partial" if result.data else "failed"), codes
 
 
+async def log_operation(context, query: str | None, operation_type: str | None,
+                        operation_name: str | None, document: DocumentNode | None,
+                        variables: dict | None, result, started: float) -> None:
+    """Write an operation's entry once it is answered (``context`` the request's
+    ``Context``, ``started`` its ``time.perf_counter()``). An answer that released personal
+    data waits for its entry; when it cannot be written, ``result`` is changed in place to
+    withhold the data."""
+    access_log: AccessLog | None = getattr(context, "access_log", None)
+    if access_log is None:
+        return
+    context.logged = True
+    pseudonymiser = access_log.pseudonymiser
+    query_hash = pseudonymiser.document_hash(query)
+    definition = None
+    if document is not None:
+        definition = next((d for d in document.definitions
+                           if isinstance(d, OperationDefinitionNode)
+                           and (operation_name is None
+                                or (d.name and d.name.value == operation_name))), None)
+    outcome, codes = outcome_of(result)
+    access = context.access
+    row = entry(context.caller, outcome, operation_type=operation_type,
+                operation_name=operation_name, query_hash=query_hash,
+                variables=pseudonymiser.variables(query_hash, document, definition, variables),
+                error_codes=codes, duration_ms=(time.perf_counter() - started) * 1000,
+                person_ids=access.released_persons)
+    if not access.released_personal:
+        access_log.record(row)
+    elif not await access_log.record_durably(row):
+        # No personal data leaves before its entry is written. The result is already on
+        # its way out: change it in place.
+        result.data = None
+        result.errors = [CodedError(
+            "the access log cannot record requests at the moment, so personal data is "
+            "withheld; try again shortly", SERVICE_UNAVAILABLE)]
+
+
 class AccessLogging(SchemaExtension):
     """Writes each operation's entry once it is answered (the HTTP layer logs what it
     refuses before that, and what strawberry refuses without running an operation)."""
@@ -475,38 +521,9 @@ class AccessLogging(SchemaExtension):
         started = time.perf_counter()
         yield
         ctx = self.execution_context
-        context = ctx.context
-        access_log: AccessLog | None = getattr(context, "access_log", None)
-        if access_log is None:
-            return
-        context.logged = True
-        pseudonymiser = access_log.pseudonymiser
-        query_hash = pseudonymiser.document_hash(ctx.query)
         try:
             operation = ctx.operation_type.value
         except Exception:  # not parsed, or no such operation
             operation = None
-        document = ctx.graphql_document
-        definition = None
-        if document is not None:
-            definition = next((d for d in document.definitions
-                               if isinstance(d, OperationDefinitionNode)
-                               and (ctx.operation_name is None
-                                    or (d.name and d.name.value == ctx.operation_name))), None)
-        outcome, codes = outcome_of(ctx.result)
-        access = context.access
-        row = entry(context.caller, outcome, operation_type=operation,
-                    operation_name=ctx.operation_name, query_hash=query_hash,
-                    variables=pseudonymiser.variables(query_hash, document, definition,
-                                                      ctx.variables),
-                    error_codes=codes, duration_ms=(time.perf_counter() - started) * 1000,
-                    person_ids=access.released_persons)
-        if not access.released_personal:
-            access_log.record(row)
-        elif not await access_log.record_durably(row):
-            # No personal data leaves before its entry is written. The result is already
-            # on its way out of strawberry: change it in place.
-            ctx.result.data = None
-            ctx.result.errors = [CodedError(
-                "the access log cannot record requests at the moment, so personal data is "
-                "withheld; try again shortly", SERVICE_UNAVAILABLE)]
+        await log_operation(ctx.context, ctx.query, operation, ctx.operation_name,
+                            ctx.graphql_document, ctx.variables, ctx.result, started)

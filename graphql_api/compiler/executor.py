@@ -13,6 +13,7 @@ resolvers; ``extensions.executor`` says which answered and, for the resolvers, w
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -21,12 +22,15 @@ import psycopg
 from graphql import ExecutionResult, GraphQLError, located_error
 from graphql.execution.values import get_variable_values
 from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionResult as StrawberryResult
 
 from graphql_api.access.field_rules import REFUSE, Access
 from graphql_api.access.grants import DATASETS
+from graphql_api.access.log_writer import log_operation
 from graphql_api.compiler import render
 from graphql_api.compiler.json_text import dumps
-from graphql_api.compiler.plan import PLANS, THROUGH_DYNAMIC, NotCompiled, Selected
+from graphql_api.compiler.plan import PLANS, THROUGH_DYNAMIC, NotCompiled, Plan, Selected
+from graphql_api.core import limits
 from graphql_api.core.errors import CodedError
 
 log = logging.getLogger(__name__)
@@ -62,62 +66,93 @@ class CompiledQueries(SchemaExtension):
         request = context.context
         if context.result is None and getattr(request, "compiler", False):
             try:
-                result = await self.answer()
+                plan = PLANS.get(context.schema._schema, context.query,
+                                 context.graphql_document, context.operation_name,
+                                 request.caller)
+                result = await answer(plan, context.schema, context.variables, request)
             except NotCompiled as err:
                 request.executor = {"name": RESOLVERS, "reason": str(err)}
             except Exception:  # a fault of the compiler: the resolvers still answer
                 log.exception("the compiled executor failed; the resolvers answer")
                 request.executor = {"name": RESOLVERS, "reason": "the compiler failed"}
             else:
-                if result is not None:
-                    context.result = result
-                    request.executor = {"name": COMPILED}
+                context.result = result
+                request.executor = {"name": COMPILED}
+                PLANS.prove(context.query, request.operation_name_sent, request.caller, plan)
         yield
-
-    async def answer(self) -> ExecutionResult | None:
-        context = self.execution_context
-        request = context.context
-        schema = context.schema
-        graphql_schema = schema._schema
-        plan = PLANS.get(graphql_schema, context.query, context.graphql_document,
-                         context.operation_name, request.caller)
-        operation = context.graphql_document and next(
-            d for d in context.graphql_document.definitions
-            if getattr(d, "operation", None) is not None and (
-                context.operation_name is None or (d.name and d.name.value ==
-                                                   context.operation_name)))
-        coerced = get_variable_values(graphql_schema, operation.variable_definitions,
-                                      context.variables or {})
-        if isinstance(coerced, list):
-            raise NotCompiled("the variables are the resolvers' to refuse")
-        try:
-            sql, params = render.statement(plan, graphql_schema, schema, coerced,
-                                           request.today)
-        except (CodedError, GraphQLError) as err:
-            raise NotCompiled(f"an argument is the resolvers' to refuse: {err.message}"
-                              ) from None
-        try:
-            row = await request.session.fetch_one(sql, params)
-        except psycopg.DataError:  # a forged cursor whose values do not cast
-            raise NotCompiled("an argument is the resolvers' to refuse") from None
-        except CodedError as err:  # past the statement timeout, or no warehouse
-            raise NotCompiled(f"the statement was refused ({err.extensions['code']})"
-                              ) from None
-        if not row["ok"]:
-            raise NotCompiled("the answer needs the resolvers (an ID no longer in the marts, "
-                              "an unknown admin unit, too many groups)")
-        _release(request.access, row["released"])
-        text: str = row["data"]
-        if not plan.may_refuse:
-            return ExecutionResult(data=CompiledData(text.encode()), errors=None)
-        data = orjson.loads(text)
-        errors: list[GraphQLError] = []
-        _walk(plan.roots, data, [], request.access, errors)
-        return ExecutionResult(data=CompiledData(dumps(data)), errors=errors or None)
 
     def get_results(self) -> dict[str, Any]:
         executor = getattr(self.execution_context.context, "executor", None)
         return {"executor": executor} if executor else {}
+
+
+async def answer_directly(schema, query: str, operation_name: str | None,
+                          variables: dict | None, request) -> StrawberryResult | None:
+    """The answer of a request whose document this caller class had answered by its plan
+    before (so it parsed, validated and compiled), without strawberry's execution: the
+    limits for these variables, the plan's statement, the access-log entry and the response's
+    extensions, as the extensions would make them. None when strawberry must answer: a new
+    document, the limits or the variables refused, or the plan gave way to the resolvers
+    (then ``request`` says why, and strawberry does not try the plan again)."""
+    plan = PLANS.proven(query, operation_name, request.caller)
+    if plan is None:
+        return None
+    started = time.perf_counter()
+    graphql_schema = schema._schema
+    analysis = limits.ANALYSES.get(graphql_schema, query, plan.document, operation_name,
+                                   variables or {})
+    if limits.refusal(analysis) is not None:
+        return None
+    request.cost = limits.estimate(analysis)
+    try:
+        result = await answer(plan, schema, variables, request)
+    except NotCompiled as err:
+        request.executor = {"name": RESOLVERS, "reason": str(err)}
+        request.compiler = False
+        return None
+    except Exception:  # a fault of the compiler: the resolvers still answer
+        log.exception("the compiled executor failed; the resolvers answer")
+        request.executor = {"name": RESOLVERS, "reason": "the compiler failed"}
+        request.compiler = False
+        return None
+    request.executor = {"name": COMPILED}
+    await log_operation(request, query, "query", operation_name, plan.document, variables,
+                        result, started)
+    return StrawberryResult(data=result.data, errors=result.errors, extensions={
+        **limits.results(request), "executor": request.executor})
+
+
+async def answer(plan: Plan, schema, variables: dict | None, request) -> ExecutionResult:
+    """The plan's answer to a request (its variables as sent): ``NotCompiled`` when the
+    resolvers must answer it."""
+    graphql_schema = schema._schema
+    coerced = get_variable_values(graphql_schema, plan.operation.variable_definitions,
+                                  variables or {})
+    if isinstance(coerced, list):
+        raise NotCompiled("the variables are the resolvers' to refuse")
+    try:
+        sql, params = render.statement(plan, graphql_schema, schema, coerced, request.today)
+    except (CodedError, GraphQLError) as err:
+        raise NotCompiled(f"an argument is the resolvers' to refuse: {err.message}"
+                          ) from None
+    try:
+        row = await request.session.fetch_one(sql, params)
+    except psycopg.DataError:  # a forged cursor whose values do not cast
+        raise NotCompiled("an argument is the resolvers' to refuse") from None
+    except CodedError as err:  # past the statement timeout, or no warehouse
+        raise NotCompiled(f"the statement was refused ({err.extensions['code']})"
+                          ) from None
+    if not row["ok"]:
+        raise NotCompiled("the answer needs the resolvers (an ID no longer in the marts, "
+                          "an unknown admin unit, too many groups)")
+    _release(request.access, row["released"])
+    text: str = row["data"]
+    if not plan.may_refuse:
+        return ExecutionResult(data=CompiledData(text.encode()), errors=None)
+    data = orjson.loads(text)
+    errors: list[GraphQLError] = []
+    _walk(plan.roots, data, [], request.access, errors)
+    return ExecutionResult(data=CompiledData(dumps(data)), errors=errors or None)
 
 
 def _release(access: Access, released: str | None) -> None:

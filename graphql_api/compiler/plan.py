@@ -91,6 +91,13 @@ class Plan:
     # and today (roots by ID, relations without arguments); then ``template`` keeps it.
     by_id: bool = False
     template: tuple[str, dict, dict] | None = None
+    # The parsed document and its operation; ``proven`` once a request of the document
+    # passed strawberry's parsing and validation and was answered by the plan: its later
+    # requests (naming the operation as that one did) may then go straight to the plan
+    # (``executor.answer_directly``).
+    document: DocumentNode | None = None
+    operation: OperationDefinitionNode | None = None
+    proven: bool = False
 
 
 class _Planner:
@@ -300,7 +307,8 @@ def make_plan(schema: GraphQLSchema, document: DocumentNode, operation_name: str
         field.arguments for root in roots for selected in _walk(root.children)
         for field in selected.nodes) and not any(
         len(root.node.arguments) > 1 for root in roots if root.kind != "typename")
-    return Plan(roots, planner.may_refuse, planner.personal, by_id)
+    return Plan(roots, planner.may_refuse, planner.personal, by_id, document=document,
+                operation=operation)
 
 
 def _walk(selections: list[Selected]):
@@ -344,6 +352,27 @@ class Plans:
         if isinstance(plan, NotCompiled):
             raise plan
         return plan
+
+    def prove(self, query: str, operation_name: str | None, caller: Caller, plan: Plan) -> None:
+        """``plan`` answered a request of ``query`` that named ``operation_name`` (None: the
+        document's only operation, which the plan is kept under by its name)."""
+        plan.proven = True
+        key = (query, operation_name, caller_class(caller))
+        with self._lock:
+            if self._plans.get(key) is not plan:
+                self._plans[key] = plan
+                while len(self._plans) > self.max_plans:
+                    self._plans.popitem(last=False)
+
+    def proven(self, query: str, operation_name: str | None, caller: Caller) -> Plan | None:
+        """The plan of a document already answered by it for this caller class, else None."""
+        key = (query, operation_name, caller_class(caller))
+        with self._lock:
+            plan = self._plans.get(key)
+            if plan is None or isinstance(plan, NotCompiled) or not plan.proven:
+                return None
+            self._plans.move_to_end(key)
+            return plan
 
 
 PLANS = Plans()

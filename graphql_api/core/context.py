@@ -36,6 +36,7 @@ class Context:
     request_state: Any = None  # the HTTP request's state, which learns the entry was written
     compiler: bool = False  # whether the compiled executor may answer
     executor: dict | None = None  # which executor answered (``extensions.executor``)
+    operation_name_sent: str | None = None  # the request's operationName, as sent
 
     @property
     def logged(self) -> bool:

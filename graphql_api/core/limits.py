@@ -356,8 +356,13 @@ class QueryLimits(SchemaExtension):
         yield
 
     def get_results(self) -> dict[str, Any]:
-        context = self.execution_context.context
-        if context.cost is None:
-            return {}
-        return {"cost": {"estimated": context.cost, "budget": MAX_COST},
-                "sqlStatements": context.session.statements}
+        return results(self.execution_context.context)
+
+
+def results(context) -> dict[str, Any]:
+    """The response's extensions of a request (its ``Context``) that the limits let through:
+    the estimated cost and the SQL statements it ran."""
+    if context.cost is None:
+        return {}
+    return {"cost": {"estimated": context.cost, "budget": MAX_COST},
+            "sqlStatements": context.session.statements}

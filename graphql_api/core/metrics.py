@@ -67,6 +67,11 @@ REFUSALS = Counter(
 RATE_LIMITED = Counter(
     "kho_rate_limited_requests_total", "Requests refused for their caller's rate, by caller: "
     "the agency client's name, or anonymous", ["caller"])
+EXECUTOR = Counter(
+    "kho_graphql_executor_total", "Queries answered with the compiled executor on, by who "
+    "answered (compiled: one SQL statement; resolvers: the fallback) and whether the answer "
+    "came straight from a plan a request of the same document had proven (prepared: yes, no)",
+    ["executor", "prepared"])
 POOL = Gauge(
     "kho_db_pool_connections", "The API's connections to the warehouse: the pool's size, "
     "those in use, and requests waiting for one (summed over the workers)",

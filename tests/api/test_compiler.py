@@ -25,6 +25,7 @@ from graphql_api.schema import schema
 from tests.api.conftest import FULL_ACCESS
 from tests.api.helpers import parcel_units
 from tests.api.test_access import entries
+from tests.api.test_metrics import scrape, value
 from tests.conftest import bearer, create_client, running_api
 
 PURPOSE = "kiểm tra trình biên dịch truy vấn"
@@ -210,20 +211,74 @@ def test_the_compiled_executor_answers_as_the_resolvers_do(api, resolvers, calle
     cursor = answer(resolvers, "{ landParcels(first: 100) { pageInfo { endCursor } } }", {},
                     FULL_ACCESS).json()["data"]["landParcels"]["pageInfo"]["endCursor"]
     compared = 0
+    before = scrape(api)
     for query, variables in documents(sample, cursor):
         for who, headers in callers.items():
             compiled = answer(api, query, variables, headers)
+            # Asked again, the answer comes straight from the plan the first one proved.
+            again = answer(api, query, variables, headers)
             resolved = answer(resolvers, query, variables, headers)
             where = f"{who}: {query[:60]!r} {variables}"
             assert compiled.status_code == resolved.status_code, where
             assert without_extensions(compiled.content) == without_extensions(
                 resolved.content), where
+            assert again.content == compiled.content, where
             extensions = compiled.json()["extensions"]
             assert extensions["executor"] == {"name": "compiled"}, where
             assert extensions["sqlStatements"] == 1, where
             assert "executor" not in resolved.json()["extensions"], where
             compared += 1
     assert compared == 17 * len(callers)
+    assert prepared_answers(api, before) >= compared
+
+
+def prepared_answers(base: str, before: dict) -> float:
+    """How many compiled answers came straight from a proven plan since ``before``."""
+    return (value(scrape(base), "kho_graphql_executor_total", executor="compiled",
+                  prepared="yes")
+            - value(before, "kho_graphql_executor_total", executor="compiled", prepared="yes"))
+
+
+PREPARED_PERSON = "query P($id: ID!) { person(id: $id) { id fullName birthDate } }"
+PREPARED_PARCELS = """query L($first: Int, $after: String, $code: String!) {
+  landParcels(first: $first, after: $after, filter: {adminUnit: {code: $code}}) {
+    totalCount nodes { id areaM2 } } }"""
+
+
+def test_a_proven_plan_leaves_to_the_resolvers_what_is_theirs(api, resolvers, callers,
+                                                              sample):
+    """A document answered by its plan goes straight to it afterwards; a request of it that
+    the limits, the variables' types or the resolvers refuse, or that names what only the
+    resolvers answer, is answered as the resolvers answer it, and the plan stays good."""
+    person, parcels = {"id": sample["both"]}, {"first": 5, "code": sample["commune"]}
+    cases = [
+        (PREPARED_PERSON, person, [
+            {"id": "00000000-0000-0000-0000-000000000000"},  # not in the marts
+            {"id": "not-a-uuid"}, {"id": 12}, {"id": None}, {}]),
+        (PREPARED_PARCELS, parcels, [
+            {**parcels, "first": 0}, {**parcels, "first": 5000},
+            {**parcels, "after": "bm90IGEgY3Vyc29y"}, {**parcels, "code": "99999"},
+            {**parcels, "first": "five"}, {"first": 5}]),
+    ]
+    for who, headers in callers.items():
+        for query, good, bad in cases:
+            first = answer(api, query, good, headers)
+            before = scrape(api)
+            again = answer(api, query, good, headers)
+            assert again.content == first.content, who
+            assert prepared_answers(api, before) == 1, who
+            for variables in bad:
+                where = f"{who}: {query[:30]!r} {variables}"
+                compiled = answer(api, query, variables, headers)
+                resolved = answer(resolvers, query, variables, headers)
+                assert compiled.status_code == resolved.status_code, where
+                assert without_extensions(compiled.content) == without_extensions(
+                    resolved.content), where
+                executor = compiled.json().get("extensions", {}).get("executor")
+                refused_at_root = query is PREPARED_PERSON and who == "anonymous"
+                if not refused_at_root:  # else the plan refuses it, as the resolvers do
+                    assert executor is None or executor["name"] == "resolvers", where
+            assert answer(api, query, good, headers).content == first.content, who
 
 
 def test_requests_only_the_resolvers_answer_say_so_and_answer_the_same(api, resolvers,
@@ -243,19 +298,25 @@ def test_requests_only_the_resolvers_answer_say_so_and_answer_the_same(api, reso
 
 def test_a_compiled_answer_logs_the_persons_it_released(deployment, api, resolvers, wh,
                                                         sample):
-    """The access log's entry names the same persons, whichever executor answered."""
+    """The access log's entry names the same persons, whichever executor answered, and
+    whether the compiled answer came straight from its proven plan (each document is asked
+    twice)."""
     released = {}
     for base, name in ((api, "compiler-log-compiled"), (resolvers, "compiler-log-resolved")):
         key = create_client(deployment, name, "land:personal", "enterprise:personal")
         for query, variables in ((PERSON_WITH_HOLDINGS, {"id": sample["both"]}),
                                  (COMMUNE_PARCELS, {"code": sample["commune"]})):
-            body = answer(base, query, variables, bearer(key, PURPOSE)).json()
-            assert "errors" not in body, body
-        rows = entries(wh, "client_name = %s", (name,), count=2)
+            for _ in range(2):
+                body = answer(base, query, variables, bearer(key, PURPOSE)).json()
+                assert "errors" not in body, body
+        rows = entries(wh, "client_name = %s", (name,), count=4)
         released[base] = [sorted(map(str, row["person_ids"])) for row in rows]
+        assert [row["outcome"] for row in rows] == ["ok"] * 4
+        assert len({row["query_hash"] for row in rows}) == 2
     assert released[api] == released[resolvers]
+    assert released[api][0] == released[api][1]
     assert sample["both"] in released[api][0]
-    assert released[api][1], "the holders' names are personal: their persons are logged"
+    assert released[api][2], "the holders' names are personal: their persons are logged"
 
 
 def test_a_plan_is_made_once_per_document_and_caller_class():
