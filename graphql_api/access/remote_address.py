@@ -10,6 +10,7 @@ trusted proxies (the default) the header is never read.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 
 from starlette.requests import Request
@@ -40,9 +41,15 @@ def remote_address(request: Request, trusted_proxies: tuple[Network, ...]) -> st
 def parse_address(text: str | None) -> Address | None:
     """An address as a proxy writes it (``192.0.2.7``, ``192.0.2.7:5123``, ``2001:db8::7``,
     ``[2001:db8::7]:5123``), an IPv4 address mapped into IPv6 as itself; None for anything
-    else."""
+    else. The few addresses a server meets (its proxies, its clients) are parsed once."""
     if not text:
         return None
+    if len(text) > MAX_ADDRESS_CHARS:  # no address is this long: nothing to remember
+        return _parsed(text)
+    return _remembered(text)
+
+
+def _parsed(text: str) -> Address | None:
     text = text.strip()
     if text.startswith("["):
         text = text[1:].partition("]")[0]
@@ -55,6 +62,10 @@ def parse_address(text: str | None) -> Address | None:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         return address.ipv4_mapped
     return address
+
+
+MAX_ADDRESS_CHARS = 64
+_remembered = functools.lru_cache(maxsize=4096)(_parsed)
 
 
 def _trusted(address: Address, trusted_proxies: tuple[Network, ...]) -> bool:

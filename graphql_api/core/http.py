@@ -26,7 +26,7 @@ import orjson
 from graphql import GraphQLError
 from starlette.requests import Request
 
-from graphql_api.core.document_cache import count_tokens
+from graphql_api.core.document_cache import counted_tokens
 from graphql_api.core.errors import (
     ALIAS_LIMIT,
     BAD_REQUEST,
@@ -134,7 +134,7 @@ async def read_request(request: Request) -> GraphQLRequest:
     if variables_bytes > MAX_VARIABLES_BYTES:
         raise Refused(f"the variables are {variables_bytes} bytes as JSON; at most "
                       f"{MAX_VARIABLES_BYTES} are allowed", REQUEST_TOO_LARGE, 413)
-    tokens = count_tokens(query)
+    tokens = counted_tokens(query)
     if tokens > MAX_TOKENS:
         # Counted by one regular expression: graphql-core's parser would spend some 13 µs a
         # token before giving up at the limit.
