@@ -435,6 +435,16 @@ def sides(text: str) -> list[str]:
     return chosen
 
 
+SCENARIO_KEYS = ("a", "b", "id", "open", "c")
+
+
+def scenario_keys(text: str) -> list[str]:
+    chosen = [key.strip() for key in text.split(",") if key.strip()]
+    if not chosen or any(key not in SCENARIO_KEYS for key in chosen):
+        raise argparse.ArgumentTypeError(f"{text!r}: name reads of {', '.join(SCENARIO_KEYS)}")
+    return chosen
+
+
 def rates(text: str) -> dict[str, float]:
     pairs = [p.partition("=") for p in text.split(",") if p.strip()]
     if any(not sep or not key.strip() for key, sep, _ in pairs):
@@ -470,6 +480,9 @@ def main() -> None:
                         help="set in the API's environment (repeatable)")
     parser.add_argument("--sides", type=sides, default=list(SIDES),
                         help="the sides measured, of " + ", ".join(SIDES) + " (default all)")
+    parser.add_argument("--scenarios", type=scenario_keys, default=None, metavar="KEY,...",
+                        help="measure only these reads, of " + ", ".join(SCENARIO_KEYS)
+                        + " (default all; the goals of the others are then not judged)")
     parser.add_argument("--rounds", type=int, default=2,
                         help="runs per scenario and side, the sides' order alternating")
     parser.add_argument("--paced", type=rates, default=rates(DEFAULT_PACED),
@@ -490,6 +503,8 @@ def main() -> None:
         print(line, flush=True)
     CLIENT_HEADERS.update(bench_client(url))
     chosen, read = scenarios(url, args.sample)
+    if args.scenarios:
+        chosen = [scenario for scenario in chosen if scenario.key in args.scenarios]
     with db.connect(url) as conn:
         persons = conn.execute("select count(*) from marts.dim_person").fetchone()[0]
         version = conn.execute("show server_version").fetchone()[0]
