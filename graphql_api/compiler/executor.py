@@ -29,12 +29,19 @@ from graphql_api.access.grants import DATASETS
 from graphql_api.access.log_writer import log_operation
 from graphql_api.compiler import render
 from graphql_api.compiler.json_text import dumps
-from graphql_api.compiler.plan import PLANS, THROUGH_DYNAMIC, NotCompiled, Plan, Selected
+from graphql_api.compiler.plan import (
+    PLANS,
+    THROUGH_DYNAMIC,
+    THROUGH_KEY,
+    NotCompiled,
+    Plan,
+    Selected,
+)
 from graphql_api.core import limits
 from graphql_api.core.errors import CodedError
 
 log = logging.getLogger(__name__)
-THROUGH_KEY = "!through"
+THROUGH_MARK = f'"{THROUGH_KEY}":'  # as the statement writes it
 COMPILED, RESOLVERS = "compiled", "resolvers"
 
 
@@ -147,7 +154,9 @@ async def answer(plan: Plan, schema, variables: dict | None, request) -> Executi
                           "an unknown admin unit, too many groups)")
     _release(request.access, row["released"])
     text: str = row["data"]
-    if not plan.may_refuse:
+    if not plan.may_refuse or (not plan.refuses_always and THROUGH_MARK not in text):
+        # Nothing refused: the text as PostgreSQL wrote it. (The mark cannot occur inside a
+        # value, where its quotes would be escaped.)
         return ExecutionResult(data=CompiledData(text.encode()), errors=None)
     data = orjson.loads(text)
     errors: list[GraphQLError] = []

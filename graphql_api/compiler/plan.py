@@ -49,6 +49,9 @@ from graphql_api.compiler import catalogue, json_text
 ROOTS = {"person": "person", "landParcel": "land_parcel", "landParcels": "land_parcels",
          "landAreaByUse": "land_area_by_use"}
 THROUGH_DYNAMIC = "through"  # a verdict the statement decides per person
+# The hidden key the statement puts first in a person whose fields it refused: the datasets
+# that mention them, for the walk that finds the refusals' errors.
+THROUGH_KEY = "!through"
 MAX_PLANS = 1_000
 
 
@@ -84,8 +87,10 @@ class Selected:
 @dataclass
 class Plan:
     roots: list[Selected]
-    # Whether an answer may hold refused fields (their errors are found by walking it).
+    # Whether an answer may hold refused fields (their errors are found by walking it), and
+    # whether some always are (else only where the statement marked a person ``!through``).
     may_refuse: bool = False
+    refuses_always: bool = False
     personal: bool = False  # whether the statement returns the persons it released
     # Whether the statement's text is the same for every request but for the roots' IDs
     # and today (roots by ID, relations without arguments); then ``template`` keeps it.
@@ -107,6 +112,7 @@ class _Planner:
                           if isinstance(d, FragmentDefinitionNode)}
         self.access = Access(caller)
         self.may_refuse = False
+        self.refuses_always = False
         self.personal = False
 
     def selections(self, type_: GraphQLObjectType, field_nodes: list[FieldNode],
@@ -165,6 +171,8 @@ class _Planner:
         if selected.verdict == REFUSE or (selected.verdict == THROUGH_DYNAMIC
                                           and selected.otherwise == REFUSE):
             self.may_refuse = True
+        if selected.verdict == REFUSE:
+            self.refuses_always = True
         if guard.personal and (selected.verdict == ALLOW or selected.allowed_through):
             self.personal = True
 
@@ -307,8 +315,8 @@ def make_plan(schema: GraphQLSchema, document: DocumentNode, operation_name: str
         field.arguments for root in roots for selected in _walk(root.children)
         for field in selected.nodes) and not any(
         len(root.node.arguments) > 1 for root in roots if root.kind != "typename")
-    return Plan(roots, planner.may_refuse, planner.personal, by_id, document=document,
-                operation=operation)
+    return Plan(roots, planner.may_refuse, planner.refuses_always, planner.personal, by_id,
+                document=document, operation=operation)
 
 
 def _walk(selections: list[Selected]):

@@ -25,7 +25,7 @@ from strawberry.types.base import StrawberryOptional, has_object_definition
 from graphql_api.access.field_rules import REFUSE
 from graphql_api.access.grants import DATASETS
 from graphql_api.compiler import catalogue, json_text
-from graphql_api.compiler.plan import THROUGH_DYNAMIC, NotCompiled, Plan, Selected
+from graphql_api.compiler.plan import THROUGH_DYNAMIC, THROUGH_KEY, NotCompiled, Plan, Selected
 from graphql_api.core.aggregates import MAX_GROUPS
 from graphql_api.core.common import unchecked_commune_set
 from graphql_api.core.errors import parse_uuid
@@ -127,7 +127,7 @@ class Statement:
             pieces.append((selected.key, value))
         json = _object(pieces)
         if dynamic is not None:  # the walk after the statement finds the refusals here
-            json = (f"(case when {dynamic} then {json} else '{{\"!through\":' || "
+            json = (f"(case when {dynamic} then {json} else '{{\"{THROUGH_KEY}\":' || "
                     f"to_json({row}.source_systems)::text || ',' || substr({json}, 2) end)")
         return json, _joined(released), laterals
 
