@@ -82,7 +82,9 @@ BEHIND_QUEUED = 10_000  # or more entries wait
 UNSTORABLE_ENTRY = "UNSTORABLE_ENTRY"  # the error code of a placeholder entry
 ENTRIES_NOT_QUEUED = "ENTRIES_NOT_QUEUED"  # the error code of the count of those not queued
 DOCUMENTS_REMEMBERED = 1_000  # which variables of a document are personal, per document
-HASHED_MAX_CHARS = 4096  # documents whose HMAC is remembered (at most DOCUMENTS_REMEMBERED)
+# Documents whose HMAC is remembered, at most DOCUMENTS_REMEMBERED of them (16 MiB at worst,
+# in characters of four bytes).
+HASHED_MAX_CHARS = 4096
 
 
 # --- entries --------------------------------------------------------------------------

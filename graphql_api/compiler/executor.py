@@ -123,8 +123,10 @@ async def answer_directly(schema, query: str, operation_name: str | None,
         request.compiler = False
         return None
     request.executor = {"name": COMPILED}
-    await log_operation(request, query, "query", operation_name, plan.document, variables,
-                        result, started)
+    # Logged under the operation's name, sent or not, as strawberry's path logs it.
+    named = operation_name or (plan.operation.name.value if plan.operation.name else None)
+    await log_operation(request, query, "query", named, plan.document, variables, result,
+                        started)
     return StrawberryResult(data=result.data, errors=result.errors, extensions={
         **limits.results(request), "executor": request.executor})
 

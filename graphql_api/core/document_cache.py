@@ -88,7 +88,8 @@ _TOKEN = re.compile(r'''"""(?:\\"""|[^"]|"(?!""))*"""|"(?:\\.|[^"\\\n\r])*"|(#[^
 
 
 # Agencies send the same few documents over and over: the counts of short ones are kept
-# (at most MAX_COUNTED of at most COUNTED_MAX_CHARS characters each: a few MiB at worst).
+# (at most MAX_COUNTED of at most COUNTED_MAX_CHARS characters each: 8 MiB at worst, in
+# characters of four bytes).
 MAX_COUNTED = 512
 COUNTED_MAX_CHARS = 4096
 

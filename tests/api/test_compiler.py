@@ -240,6 +240,9 @@ def prepared_answers(base: str, before: dict) -> float:
 
 
 PREPARED_PERSON = "query P($id: ID!) { person(id: $id) { id fullName birthDate } }"
+# About 221 objects a parcel: a small page is within the cost budget, a full one is not.
+PREPARED_DEEP = """query Deep($n: Int) { landParcels(first: $n) { nodes { id
+  holders { person { id landRights { id landParcel { id } } } } } } }"""
 PREPARED_PARCELS = """query L($first: Int, $after: String, $code: String!) {
   landParcels(first: $first, after: $after, filter: {adminUnit: {code: $code}}) {
     totalCount nodes { id areaM2 } } }"""
@@ -259,6 +262,7 @@ def test_a_proven_plan_leaves_to_the_resolvers_what_is_theirs(api, resolvers, ca
             {**parcels, "first": 0}, {**parcels, "first": 5000},
             {**parcels, "after": "bm90IGEgY3Vyc29y"}, {**parcels, "code": "99999"},
             {**parcels, "first": "five"}, {"first": 5}]),
+        (PREPARED_DEEP, {"n": 2}, [{"n": 100}]),  # over the cost budget: COST_LIMIT
     ]
     for who, headers in callers.items():
         for query, good, bad in cases:
@@ -274,6 +278,9 @@ def test_a_proven_plan_leaves_to_the_resolvers_what_is_theirs(api, resolvers, ca
                 assert compiled.status_code == resolved.status_code, where
                 assert without_extensions(compiled.content) == without_extensions(
                     resolved.content), where
+                if query is PREPARED_DEEP:
+                    assert [e["extensions"]["code"] for e in compiled.json()["errors"]] == [
+                        "COST_LIMIT"], where
                 executor = compiled.json().get("extensions", {}).get("executor")
                 refused_at_root = query is PREPARED_PERSON and who == "anonymous"
                 if not refused_at_root:  # else the plan refuses it, as the resolvers do
@@ -313,6 +320,9 @@ def test_a_compiled_answer_logs_the_persons_it_released(deployment, api, resolve
         released[base] = [sorted(map(str, row["person_ids"])) for row in rows]
         assert [row["outcome"] for row in rows] == ["ok"] * 4
         assert len({row["query_hash"] for row in rows}) == 2
+        # Sent without operationName, each entry names the document's operation.
+        assert [row["operation_name"] for row in rows] == [
+            "PersonWithHoldings", "PersonWithHoldings", "CommuneParcels", "CommuneParcels"]
     assert released[api] == released[resolvers]
     assert released[api][0] == released[api][1]
     assert sample["both"] in released[api][0]
