@@ -11,7 +11,6 @@ to wait can say for what; a writer that dies loses its session and so the lock.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -51,22 +50,24 @@ def describe_holder(conn) -> str:
 
 @contextmanager
 def writing_the_warehouse(url: str, name: str, *, wait: bool = True,
-                          on_wait: Callable[[str], None] | None = None,
-                          poll_seconds: float = 1.0) -> Iterator[None]:
+                          on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
     """Hold the warehouse for the ``with`` block. When another run holds it: wait for it
     (``on_wait`` is told once whom for), or with ``wait`` False raise
-    :class:`WarehouseBusy`."""
+    :class:`WarehouseBusy`. Waiters queue in PostgreSQL's lock manager, so they get the
+    warehouse in the order they asked: a ``kho materialize`` waiting behind a daemon run
+    is not overtaken by the runs the daemon starts after it."""
     application_name = name.encode()[:_NAME_BYTES].decode(errors="ignore")
     with db.connect(url, autocommit=True, application_name=application_name) as conn:
         conn.execute("set time zone 'UTC'")
-        told = False
-        while not conn.execute("select pg_try_advisory_lock(%s, %s)",
-                               LOCK_KEYS).fetchone()[0]:
+        if not conn.execute("select pg_try_advisory_lock(%s, %s)", LOCK_KEYS).fetchone()[0]:
             busy = describe_holder(conn)
             if not wait:
                 raise WarehouseBusy(busy)
-            if not told and on_wait is not None:
+            if on_wait is not None:
                 on_wait(busy)
-                told = True
-            time.sleep(poll_seconds)
+            # Blocks until granted (no statement or lock timeout on this session; Ctrl+C
+            # cancels the wait, and a writer that dies leaves the queue with its session).
+            conn.execute("set statement_timeout = 0")
+            conn.execute("set lock_timeout = 0")
+            conn.execute("select pg_advisory_lock(%s, %s)", LOCK_KEYS)
         yield

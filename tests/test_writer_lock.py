@@ -41,8 +41,7 @@ def test_a_second_writer_waits_or_is_refused_and_is_told_whom_for(warehouse_url)
         entered = threading.Event()
 
         def second() -> None:
-            with writing_the_warehouse(warehouse_url, "second", on_wait=told.append,
-                                       poll_seconds=0.1):
+            with writing_the_warehouse(warehouse_url, "second", on_wait=told.append):
                 entered.set()
 
         waiter = threading.Thread(target=second)
@@ -55,6 +54,28 @@ def test_a_second_writer_waits_or_is_refused_and_is_told_whom_for(warehouse_url)
                                                  "writes the warehouse since "), told
     with writing_the_warehouse(warehouse_url, "third", wait=False):
         pass  # released by the writers that ended
+
+
+def test_writers_get_the_warehouse_in_the_order_they_asked(warehouse_url):
+    """A writer waiting behind another is not overtaken by one that asks the moment the
+    holder lets go (as a daemon run dequeued then would)."""
+    order: list[str] = []
+    waiting = threading.Event()
+
+    def first_waiter() -> None:
+        with writing_the_warehouse(warehouse_url, "waiter", on_wait=lambda _: waiting.set()):
+            order.append("waiter")
+            time.sleep(0.5)
+
+    with writing_the_warehouse(warehouse_url, "holder"):
+        waiter = threading.Thread(target=first_waiter)
+        waiter.start()
+        assert waiting.wait(timeout=30)
+        time.sleep(0.5)  # the waiter is in its wait, not between two tries
+    with writing_the_warehouse(warehouse_url, "late"):
+        order.append("late")
+    waiter.join(timeout=30)
+    assert order == ["waiter", "late"]
 
 
 @dg.op
