@@ -76,16 +76,14 @@ class CompiledQueries(SchemaExtension):
                 plan = PLANS.get(context.schema._schema, context.query,
                                  context.graphql_document, context.operation_name,
                                  request.caller)
-                result = await answer(plan, context.schema, context.variables, request)
             except NotCompiled as err:
                 request.executor = {"name": RESOLVERS, "reason": str(err)}
-            except Exception:  # a fault of the compiler: the resolvers still answer
-                log.exception("the compiled executor failed; the resolvers answer")
-                request.executor = {"name": RESOLVERS, "reason": "the compiler failed"}
             else:
-                context.result = result
-                request.executor = {"name": COMPILED}
-                PLANS.prove(context.query, request.operation_name_sent, request.caller, plan)
+                result = await tried(plan, context.schema, context.variables, request)
+                if result is not None:
+                    context.result = result
+                    PLANS.prove(context.query, request.operation_name_sent, request.caller,
+                                plan)
         yield
 
     def get_results(self) -> dict[str, Any]:
@@ -111,24 +109,33 @@ async def answer_directly(schema, query: str, operation_name: str | None,
     if limits.refusal(analysis) is not None:
         return None
     request.cost = limits.estimate(analysis)
-    try:
-        result = await answer(plan, schema, variables, request)
-    except NotCompiled as err:
-        request.executor = {"name": RESOLVERS, "reason": str(err)}
-        request.compiler = False
+    result = await tried(plan, schema, variables, request)
+    if result is None:
+        request.compiler = False  # strawberry's resolvers answer, without the plan again
         return None
-    except Exception:  # a fault of the compiler: the resolvers still answer
-        log.exception("the compiled executor failed; the resolvers answer")
-        request.executor = {"name": RESOLVERS, "reason": "the compiler failed"}
-        request.compiler = False
-        return None
-    request.executor = {"name": COMPILED}
     # Logged under the operation's name, sent or not, as strawberry's path logs it.
     named = operation_name or (plan.operation.name.value if plan.operation.name else None)
     await log_operation(request, query, "query", named, plan.document, variables, result,
                         started)
     return StrawberryResult(data=result.data, errors=result.errors, extensions={
         **limits.results(request), "executor": request.executor})
+
+
+async def tried(plan: Plan, schema, variables: dict | None, request
+                ) -> ExecutionResult | None:
+    """The plan's answer, or None when the resolvers must answer; ``request.executor`` says
+    which, and why."""
+    try:
+        result = await answer(plan, schema, variables, request)
+    except NotCompiled as err:
+        request.executor = {"name": RESOLVERS, "reason": str(err)}
+        return None
+    except Exception:  # a fault of the compiler: the resolvers still answer
+        log.exception("the compiled executor failed; the resolvers answer")
+        request.executor = {"name": RESOLVERS, "reason": "the compiler failed"}
+        return None
+    request.executor = {"name": COMPILED}
+    return result
 
 
 async def answer(plan: Plan, schema, variables: dict | None, request) -> ExecutionResult:
