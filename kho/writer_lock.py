@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 
 from kho import db
 
@@ -32,14 +33,21 @@ def holder_name(run_id: str, job: str, started_by: str) -> str:
     return f"run {run_id[:8]} of {job} ({started_by})"
 
 
-def describe_holder(conn) -> str:
-    """Who holds the lock, as the session holding it named itself."""
-    row = conn.execute(
+def holder(conn) -> tuple[str, datetime | None] | None:
+    """The session holding this database's lock (None: nobody): the name it gave itself
+    and when it last changed state. The lock's keys are the same in every database of the
+    server; only this database's holder counts."""
+    return conn.execute(
         "select a.application_name, a.state_change from pg_locks l "
         "join pg_stat_activity a on a.pid = l.pid "
         "where l.locktype = 'advisory' and l.granted and l.classid = %s and l.objid = %s "
         "and l.objsubid = 2 and l.database = (select oid from pg_database "
         "where datname = current_database())", LOCK_KEYS).fetchone()
+
+
+def describe_holder(conn) -> str:
+    """Who holds the lock, as the session holding it named itself."""
+    row = holder(conn)
     if row is None:
         return "another run writes the warehouse"
     name, since = row

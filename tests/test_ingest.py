@@ -9,6 +9,7 @@ source, a silent source.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -19,6 +20,7 @@ import threading
 import time
 from collections import defaultdict
 from datetime import date, timedelta
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -35,6 +37,7 @@ from pipelines.sources.extract_load import (
     compare_versions,
     ensure_raw_table,
     load_table,
+    load_tables,
 )
 from pipelines.sources.readers import PostgresReader, SourceUnavailable, SqlAlchemyReader
 from simulated_sources import cadastre
@@ -469,6 +472,45 @@ def test_a_run_killed_mid_load_and_rerun_ends_as_an_uninterrupted_run(site):
     assert rows(killed, "select status from ingest.batches where batch_id = %s",
                 (batch_id,)) == [("abandoned",)]
     assert raw_state(killed) == raw_state(uninterrupted)
+
+
+def take_one_load_and_leave(warehouse: str, sources: dict[str, str]) -> None:
+    """As a Dagster step canceled while it handled a table's result: take the first table
+    loaded side by side and return, the loads still suspended (held, never closed)."""
+    global _left_suspended
+    _left_suspended = load_tables(warehouse, [(c, sources[c.source]) for c in CONTRACTS],
+                                  concurrency=2)
+    next(_left_suspended)
+
+
+def test_a_process_that_leaves_its_loads_half_read_still_exits(site):
+    """A process spawned by multiprocessing (as Dagster's steps are) joins its children as it
+    exits: the load workers must not outlive it, or a canceled step never ends, nor its run,
+    which holds the warehouse. The loads in flight finish; the rest do not start."""
+    warehouse = site.sibling("left")
+    step = ("import json, multiprocessing, sys\n"
+            "from tests.test_ingest import take_one_load_and_leave\n"
+            "process = multiprocessing.get_context('spawn').Process(\n"
+            "    target=take_one_load_and_leave, args=(sys.argv[1], json.loads(sys.argv[2])))\n"
+            "process.start()\n"
+            "process.join()\n"
+            "sys.exit(process.exitcode)\n")
+    runner = subprocess.Popen([sys.executable, "-c", step, warehouse, json.dumps(site.sources)],
+                              cwd=Path(__file__).parent.parent, start_new_session=True,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        _, err = runner.communicate(timeout=300)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the process that left its loads half read never exited")
+    finally:
+        if runner.poll() is None:
+            os.killpg(runner.pid, signal.SIGKILL)
+            runner.wait()
+    assert runner.returncode == 0, err
+    statuses = rows(warehouse, "select status, count(*) from ingest.batches group by status")
+    assert dict(statuses).get("succeeded", 0) >= 1, statuses
+    assert "running" not in dict(statuses), statuses
+    assert sum(n for _, n in statuses) < len(CONTRACTS), statuses
 
 
 def test_an_unreachable_source_fails_clearly_while_the_others_load(site):

@@ -281,15 +281,22 @@ def _stop_schedules(instance) -> None:
 
 
 def _lock_holder(url: str) -> str | None:
-    """The application_name of the session holding the warehouse writers' lock."""
-    from kho.writer_lock import LOCK_KEYS
+    """The application_name of the session holding the warehouse writers' lock (of this
+    database: other tests' deployments on the same server hold their own)."""
+    from kho.writer_lock import holder
 
     with db.connect(url) as conn:
-        row = conn.execute(
-            "select a.application_name from pg_locks l join pg_stat_activity a using (pid) "
-            "where l.locktype = 'advisory' and l.granted and l.classid = %s "
-            "and l.objid = %s", LOCK_KEYS).fetchone()
+        row = holder(conn)
     return row[0] if row else None
+
+
+def _sessions(url: str) -> str:
+    """What every session of the warehouse database is doing, for a failure's message."""
+    with db.connect(url) as conn:
+        return "\n".join(" | ".join(map(str, row)) for row in conn.execute(
+            "select pid, application_name, state, wait_event_type, wait_event, "
+            "now() - state_change, left(query, 100) from pg_stat_activity "
+            "where datname = current_database() and pid <> pg_backend_pid()"))
 
 
 def _writing_interval(instance, run_id: str) -> tuple[float, float] | None:
@@ -383,8 +390,14 @@ def test_the_daemon_starts_scheduled_runs_one_at_a_time_and_kho_materialize_wait
             assert instance.get_run_by_id(first).status == DagsterRunStatus.STARTED
             assert instance.get_run_by_id(second).status == DagsterRunStatus.QUEUED
 
-            instance.run_coordinator.cancel_run(first)  # as the UI's Terminate does
-            out, err = waiting.communicate(timeout=900)
+            assert instance.run_coordinator.cancel_run(first)  # as the UI's Terminate does
+            try:
+                out, err = waiting.communicate(timeout=900)
+            except subprocess.TimeoutExpired:
+                raise AssertionError(
+                    f"kho materialize still waiting 900 s after the run was canceled; "
+                    f"sessions:\n{_sessions(url)}\ndaemon log:\n"
+                    f"{log.read_text()[-5000:]}") from None
             assert waiting.returncode == 0, told + out + err
             manual = re.search(r"\(run ([0-9a-f-]{36})\)", out).group(1)
             instance.run_coordinator.cancel_run(second)

@@ -31,6 +31,7 @@ reached are retried with exponential backoff before the load fails naming the so
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.util
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -227,6 +228,15 @@ def load_tables(warehouse_url: str, tables: list[tuple[TableContract, str]],
     messages = context.SimpleQueue()
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
                                initargs=(messages,))
+    # A caller may leave this generator suspended for good: a Dagster step interrupted (the
+    # run canceled) while it handled a table's result. A process spawned by multiprocessing,
+    # as Dagster's steps are, joins its children when it exits, before any generator is
+    # closed; the pool's idle workers would wait for work for ever and the step never end
+    # (nor the run that waits for it, holding the warehouse). So the pool is also shut down
+    # when the process exits, before the pool's own queues are closed (their finalizers'
+    # priority is 10, and a closed queue would never pass the workers their stop).
+    at_exit = multiprocessing.util.Finalize(
+        None, pool.shutdown, kwargs={"wait": True, "cancel_futures": True}, exitpriority=100)
     try:
         pending = {pool.submit(_load_in_worker, warehouse_url, source_url, contract,
                                settings, run_id): contract
@@ -242,7 +252,7 @@ def load_tables(warehouse_url: str, tables: list[tuple[TableContract, str]],
     finally:
         # Stopped early (the caller failed or stopped reading): queued tables do not start;
         # loads in flight finish, each a batch of its own.
-        pool.shutdown(wait=True, cancel_futures=True)
+        at_exit()
 
 
 @dataclass
