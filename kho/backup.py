@@ -8,9 +8,11 @@ HMAC key, the access log and its head; ``ingest`` and ``quarantine``: watermarks
 and quarantined rows; ``kho_meta``: the record of publications; ``changes``: the change
 feed, the webhook subscriptions with their deliveries, the data-quality issues and their
 status) and dbt's snapshots
-(``snapshots``: every version of a record kho has observed, behind every ``asOf`` answer),
-plus the audit anchors file. Everything else (the raw layer, staging, intermediate, the
-marts, ``reference``) is rebuilt from the sources by ``kho materialize``.
+(``snapshots``: every version of a record kho has observed, behind every ``asOf`` answer)
+and the entity-resolution match weights (``entity_resolution``: estimated once and kept,
+so that a restored warehouse links records as before), plus the audit anchors file.
+Everything else (the raw layer, staging, intermediate, the marts, ``reference``) is
+rebuilt from the sources by ``kho materialize``.
 
 The file is a zip: ``manifest.json`` (format, kho version, migration revision, creation
 time, and per table its columns, row count and the SHA-256 of its member) and one member
@@ -43,7 +45,7 @@ ANCHORS_MEMBER = "audit_anchors.txt"
 MIGRATED_SCHEMAS = ("kho_secrets", "master_data", "api", "ingest", "quarantine", "kho_meta",
                     "changes")
 # Schemas dbt makes whose rows no source keeps: restored as the backup describes them.
-DBT_SCHEMAS = ("snapshots",)
+DBT_SCHEMAS = ("snapshots", "entity_resolution")
 # The version table is in the manifest; the incremental basis describes staging tables a
 # backup does not hold, so a restored warehouse's first build is a full one.
 SKIPPED_TABLES = {(migrations.VERSION_SCHEMA, migrations.VERSION_TABLE),

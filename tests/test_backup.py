@@ -103,6 +103,7 @@ def state(url: str) -> dict[str, list[tuple]]:
         "snapshot of enterprises": "select dbt_scd_id, dbt_valid_from, dbt_valid_to "
                                    "from snapshots.snp_enterprise__enterprises",
         "watermarks": "select source, table_name, watermark from ingest.watermarks",
+        "match weights": "select * from entity_resolution.int_persons__match_weights",
     }
     return {name: sorted(rows(url, query), key=repr) for name, query in queries.items()}
 
@@ -166,6 +167,7 @@ def test_restore_drill(site, tmp_path):
     # Rebuilt alone, with a new installation key: other person IDs, no client.
     assert not set(rebuilt["published person IDs"]) & set(before["published person IDs"])
     assert rebuilt["clients"] == []
+    assert rebuilt["match weights"] != before["match weights"]  # estimated anew
 
     out = deployment.kho("restore", str(backup)).stdout
     assert "restored the anchors file" in out, out

@@ -604,7 +604,7 @@ def test_a_land_transfer_of_an_unknown_kind_still_lands(deployment):
 def test_the_match_weights_are_estimated_from_the_data(deployment):
     weights = {(c, level): (m, u) for c, level, m, u in query(
         deployment, "select comparison, level, m_probability, u_probability "
-                    "from intermediate.int_persons__match_weights")}
+                    "from entity_resolution.int_persons__match_weights")}
     # Agreement is evidence for a match, disagreement against.
     for comparison, agree, disagree in (("name", 4, 0), ("birth_date", 6, 0), ("sex", 1, 0)):
         m, u = weights[(comparison, agree)]

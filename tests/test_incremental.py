@@ -179,8 +179,16 @@ def test_reference_data_is_reloaded_only_when_its_version_changes(deployment):
     assert load_reference(deployment.url, force=True).reloaded
 
 
+def match_weights(deployment) -> list[tuple]:
+    return query(deployment, "select * from entity_resolution.int_persons__match_weights "
+                             "order by comparison, level")
+
+
 def test_an_incremental_run_gives_what_a_full_rebuild_from_raw_gives(deployment):
+    """With the match weights the first build estimated: both kept them."""
     births_table = relation_oid(deployment, STAGED_BIRTHS)
+    weights = match_weights(deployment)
+    assert len(weights) > 10
     deployment.kho("sources", "advance", "--days", "3")
     # And deletes, beside the day's cancelled duplicates: a birth registration and a
     # civil servant's assignment, each named by the marts.
@@ -233,6 +241,7 @@ def test_an_incremental_run_gives_what_a_full_rebuild_from_raw_gives(deployment)
     assert query(deployment, "select count(*) from marts.fct_employment "
                              "where assignment_source_id = %s", (assignment,)) == [(0,)]
     incremental_marts, incremental_staging = served(deployment), staging(deployment)
+    assert match_weights(deployment) == weights
 
     # A full rebuild from raw: the dbt-built layers dropped, every model built in full.
     with psycopg.connect(deployment.url, autocommit=True) as conn:
@@ -243,6 +252,7 @@ def test_an_incremental_run_gives_what_a_full_rebuild_from_raw_gives(deployment)
     assert relation_oid(deployment, STAGED_BIRTHS) != births_table
     assert staging(deployment) == incremental_staging
     rebuilt = served(deployment)
+    assert match_weights(deployment) == weights
     assert rebuilt.keys() == incremental_marts.keys()
     for table in rebuilt:
         assert rebuilt[table] == incremental_marts[table], table
@@ -298,9 +308,18 @@ def test_a_failing_test_in_an_incremental_run_publishes_nothing(deployment):
     assert served(deployment) == before
 
     source_execute(deployment, "land", "delete from quyen_su_dung where id = %s", (planted,))
+    # And (the next build being a good one) the match weights were estimated with other
+    # SQL than this release's: that build estimates them again.
+    [(estimated,)] = query(deployment, "select distinct estimated_at from "
+                                       "entity_resolution.int_persons__match_weights")
+    incremental.record_basis(deployment.url, "another release", incremental.WEIGHTS_BASIS_NAME)
     output = deployment.kho("materialize").stdout
     assert "materialized marts/published" in output
     assert "Partial parsing enabled" in build_log(output)  # the failed build's, kept
+    assert query(deployment, "select count(*) from entity_resolution.int_persons__match_weights"
+                             " where estimated_at > %s", (estimated,))[0][0] > 10
+    assert incremental.reestimate_weights_reason(
+        deployment.url, incremental.weights_basis_digest(deployment.url)) is None
     assert latest_publication(deployment) != publication
     assert query(deployment, "select count(*) from staging.stg_land__land_rights "
                              "where land_right_source_id = %s", (planted,)) == [(0,)]
@@ -324,5 +343,10 @@ def test_a_changed_basis_makes_the_next_build_a_full_one(deployment):
     assert "changed since the last build" in incremental.full_build_reason(
         deployment.url, False, changed)
     # A raw table made anew (dropped and loaded again) is another basis too.
+    weights_basis = incremental.weights_basis_digest(deployment.url)
     query(deployment, "create table raw_cadre.dm_co_quan_copy as table raw_cadre.dm_co_quan")
     assert incremental.basis_digest(deployment.url) != changed
+    # But not for the match weights, which new reference data does make estimated again.
+    assert incremental.weights_basis_digest(deployment.url) == weights_basis
+    assert "reference data" in incremental.reestimate_weights_reason(
+        deployment.url, weights_basis)

@@ -181,6 +181,11 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         else:
             context.log.info("dbt builds the incremental models from the rows loaded since "
                              "the last build")
+        weights_basis = incremental.weights_basis_digest(url)
+        reestimate = incremental.reestimate_weights_reason(url, weights_basis)
+        if reestimate is not None:
+            context.log.info(f"dbt estimates the match weights again: {reestimate}")
+            incremental.drop_weights(url)
         target = build_target(context.run.run_id)
         parse_cache = BuildParseCache.of(url)
         cached = parse_cache.restore(target)
@@ -195,6 +200,7 @@ def build_dbt_assets() -> dg.AssetsDefinition:
         error = build.get_error()
         if error is None:
             incremental.record_basis(url, basis)
+            incremental.record_basis(url, weights_basis, incremental.WEIGHTS_BASIS_NAME)
             return
         try:
             failure = describe_build_failure(build.get_artifact("run_results.json"),

@@ -12,22 +12,35 @@ another basis (a new release, new reference data, a raw table made anew), a full
 run, and the first build are full builds.
 The basis is forgotten when a full build starts and recorded when a build succeeds, so a
 full build that failed is followed by another full build.
+
+The entity-resolution match weights (``int_persons__match_weights``) are estimated once and
+kept, in the schema ``entity_resolution``, by full builds too. Their basis is that of the
+staging models without the raw tables' identities, plus the persons' intermediate SQL:
+when it changes, or none is recorded, kho drops the table before the build, which so
+estimates them again. With none recorded (a first build, a restored backup, which holds
+the weights but not the basis) the weights kept are kept, and those missing estimated.
 """
 
 from __future__ import annotations
 
 import hashlib
 
+from psycopg import sql
+
 from kho import db
 from kho.settings import DBT_PROJECT_DIR
 
 BASIS_NAME = "dbt_staging"
 BASIS_FILES = ("models/staging", "macros", "dbt_project.yml")
+WEIGHTS_BASIS_NAME = "match_weights"
+WEIGHTS_BASIS_FILES = (*BASIS_FILES, "models/intermediate/persons")
+WEIGHTS_TABLE = ("entity_resolution", "int_persons__match_weights")
 
 
-def basis_digest(warehouse_url: str) -> str:
+def basis_digest(warehouse_url: str, files: tuple[str, ...] = BASIS_FILES,
+                 raw_tables: bool = True) -> str:
     digest = hashlib.sha256()
-    for entry in BASIS_FILES:
+    for entry in files:
         path = DBT_PROJECT_DIR / entry
         for file in sorted([path] if path.is_file() else path.rglob("*")):
             if file.is_file():
@@ -40,35 +53,62 @@ def basis_digest(warehouse_url: str) -> str:
         for schema, table, oid in conn.execute(
                 "select n.nspname, c.relname, c.oid::bigint from pg_class c "
                 "join pg_namespace n on n.oid = c.relnamespace "
-                "where n.nspname like 'raw\\_%%' and c.relkind = 'r' order by 1, 2"):
+                "where n.nspname like 'raw\\_%%' and c.relkind = 'r' order by 1, 2"
+        ) if raw_tables else ():
             digest.update(f"raw {schema}.{table} {oid}\n".encode())
     return digest.hexdigest()
+
+
+def _recorded(warehouse_url: str, name: str) -> str | None:
+    with db.connect(warehouse_url, autocommit=True) as conn:
+        row = conn.execute("select content_sha256 from kho_meta.incremental_basis "
+                           "where name = %s", (name,)).fetchone()
+    return row[0] if row else None
 
 
 def full_build_reason(warehouse_url: str, full_refresh: bool, basis: str) -> str | None:
     """Why this build must be a full one, or None when it can be incremental."""
     if full_refresh:
         return "the run is a full refresh"
-    with db.connect(warehouse_url, autocommit=True) as conn:
-        recorded = conn.execute(
-            "select content_sha256 from kho_meta.incremental_basis where name = %s",
-            (BASIS_NAME,)).fetchone()
+    recorded = _recorded(warehouse_url, BASIS_NAME)
     if recorded is None:
         return "no build has recorded its basis yet"
-    if recorded[0] != basis:
+    if recorded != basis:
         return ("the staging SQL, the macros, the reference data or a raw table changed since "
                 "the last build")
     return None
 
 
-def forget_basis(warehouse_url: str) -> None:
+def weights_basis_digest(warehouse_url: str) -> str:
+    return basis_digest(warehouse_url, WEIGHTS_BASIS_FILES, raw_tables=False)
+
+
+def reestimate_weights_reason(warehouse_url: str, basis: str) -> str | None:
+    """Why this build must estimate the match weights again, or None to keep them. With
+    no basis recorded there is nothing to hold them to: none kept (dbt estimates them), or
+    ones a restore brought back (kept)."""
+    recorded = _recorded(warehouse_url, WEIGHTS_BASIS_NAME)
+    if recorded is not None and recorded != basis:
+        return "the SQL, the macros or the reference data they are computed with changed"
+    return None
+
+
+def drop_weights(warehouse_url: str) -> None:
+    """Drop the kept match weights (the build estimates them again), and their basis, so
+    that a build that fails before it has estimated them is followed by one that does."""
+    forget_basis(warehouse_url, WEIGHTS_BASIS_NAME)
     with db.connect(warehouse_url, autocommit=True) as conn:
-        conn.execute("delete from kho_meta.incremental_basis where name = %s", (BASIS_NAME,))
+        conn.execute(sql.SQL("drop table if exists {}").format(sql.Identifier(*WEIGHTS_TABLE)))
 
 
-def record_basis(warehouse_url: str, basis: str) -> None:
+def forget_basis(warehouse_url: str, name: str = BASIS_NAME) -> None:
+    with db.connect(warehouse_url, autocommit=True) as conn:
+        conn.execute("delete from kho_meta.incremental_basis where name = %s", (name,))
+
+
+def record_basis(warehouse_url: str, basis: str, name: str = BASIS_NAME) -> None:
     with db.connect(warehouse_url, autocommit=True) as conn:
         conn.execute("""
             insert into kho_meta.incremental_basis (name, content_sha256) values (%s, %s)
             on conflict (name) do update set content_sha256 = excluded.content_sha256,
-                recorded_at = now()""", (BASIS_NAME, basis))
+                recorded_at = now()""", (name, basis))
