@@ -16,7 +16,8 @@ from kho.settings import DBT_PROJECT_DIR
 from kho.warehouse import dbt_environment
 
 # The schemas dbt builds: a rebuild from raw data drops these and keeps raw_*, quarantine,
-# ingest, reference, master_data and kho_meta (the migrations' own, with the publications).
+# ingest, reference, master_data and kho_meta (the migrations' own, with the publications),
+# and entity_resolution (the match weights, estimated once and kept).
 DBT_SCHEMAS = ("staging", "intermediate", "marts", "marts_build", "marts_previous",
                "snapshots", "reference_codes", "util")
 
