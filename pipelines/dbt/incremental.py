@@ -94,8 +94,9 @@ def reestimate_weights_reason(warehouse_url: str, basis: str) -> str | None:
 
 
 def drop_weights(warehouse_url: str) -> None:
-    """Drop the kept match weights (the build estimates them again), and their basis, so
-    that a build that fails before it has estimated them is followed by one that does."""
+    """Drop the kept match weights (the build estimates them again) and forget their
+    basis: should this build fail after estimating them, the next keeps what it estimated
+    rather than estimating again; should it fail before, the next finds none and does."""
     forget_basis(warehouse_url, WEIGHTS_BASIS_NAME)
     with db.connect(warehouse_url, autocommit=True) as conn:
         conn.execute(sql.SQL("drop table if exists {}").format(sql.Identifier(*WEIGHTS_TABLE)))
