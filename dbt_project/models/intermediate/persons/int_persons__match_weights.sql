@@ -6,9 +6,9 @@
 ) }}
 
 -- What each comparison level is worth, as Fellegi and Sunter defined it, from the data of
--- the build that estimated it: for each comparison (name, birth_date, sex, place, household) and level
--- (util.name_level, util.birth_date_level; sex 1 agrees, 0 differs; util.place_level,
--- util.household_level),
+-- the build that estimated it: for each comparison (name, birth_date, sex, place,
+-- household) and level (util.name_level, util.birth_date_level; sex 1 agrees, 0 differs;
+-- util.place_level, util.household_level),
 --   m  the chance that two records of one person compare at that level, counted on pairs
 --      of records that share a personal ID;
 --   u  the chance that two different people do, counted on pairs drawn at random (a fixed
