@@ -9,6 +9,8 @@ a steward's decisions, which must survive a full refresh and a rebuild from raw 
 from __future__ import annotations
 
 import random
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -58,6 +60,8 @@ class Planted:
     namesakes: dict[str, str] = field(default_factory=dict)  # case -> namesake's personal ID
     transfer: int | None = None  # a land transfer of an unknown kind
     dead_in_post: tuple[str, str, str] | None = None  # civil servant code, personal ID, name
+    # chu_su_dung key -> (address, the old commune it names, or None: it names none)
+    addresses: dict[str, tuple[str, str | None]] = field(default_factory=dict)
 
 
 def query(deployment: Deployment, statement: str, params: tuple = ()) -> list[tuple]:
@@ -170,6 +174,22 @@ def plant_joint_holding(deployment: Deployment, holders: list[str]) -> None:
 def written_address(commune_code: str) -> str:
     commune = next(c for c in long_an_communes() if c.code == commune_code)
     return f"12 Lê Lợi, {commune.name}, {commune.district_name}, Tỉnh Long An"
+
+
+def bare_key(name: str) -> str:
+    """A unit's name without its kind, diacritics and case, as addresses often write it."""
+    name = re.sub(r"^(Thị trấn|Xã|Phường|Huyện|Thành phố|Thị xã)\s+", "", name)
+    name = unicodedata.normalize("NFD", name.lower()).replace("đ", "d")
+    return "".join(c for c in name if not unicodedata.combining(c))
+
+
+def communes_sharing_a_key() -> list[list]:
+    """Communes of one district of Long An that a name without its kind and diacritics does
+    not tell apart ("Thị trấn Tân Thạnh" and "Xã Tân Thành")."""
+    by_key: dict[tuple[str, str], list] = {}
+    for commune in long_an_communes():
+        by_key.setdefault((commune.district_code, bare_key(commune.name)), []).append(commune)
+    return [communes for communes in by_key.values() if len(communes) > 1]
 
 
 def transposed(number: str) -> str:
@@ -370,6 +390,22 @@ def plant(deployment: Deployment) -> Planted:
             "ngay_dang_ky, thoi_diem_cap_nhat) select 'KT.2024.PLANTED1', %s, %s, 'không rõ', "
             "noi_mat_ma_xa, '05/02/2024', now() from khai_tu limit 1",
             planted.dead_in_post[1:])
+    # Holders whose addresses name communes that share a key with another of their district,
+    # written out, abbreviated, and (naming neither for sure) without the kind.
+    abbreviations = {"Thị trấn": "TT.", "Xã": "X.", "Phường": "P."}
+    for communes in communes_sharing_a_key():
+        for n, commune in enumerate(communes):
+            bare = commune.name.removeprefix(f"{commune.kind} ")
+            district = commune.district_name.split(" ", 1)[1]
+            for address, names in (
+                    (f"{n + 3} Bảo Định, {commune.name}, {commune.district_name}, Tỉnh Long An",
+                     commune.code),
+                    (f"{n + 3} Bảo Định, {abbreviations[commune.kind]} {bare}, H. {district}, "
+                     f"Long An", commune.code),
+                    (f"{n + 3} Bảo Định, {bare}, {district}, Long An", None)):
+                key = insert_land_user(deployment, f"Lê Văn Địa Chỉ {len(planted.addresses)}",
+                                       None, None, None, "Nam", address)
+                planted.addresses[key] = (address, names)
     # A land transfer of a kind the Land Law does not know.
     with psycopg.connect(deployment.source_url("land")) as land:
         planted.transfer = land.execute(
@@ -599,6 +635,22 @@ def test_a_land_transfer_of_an_unknown_kind_still_lands(deployment):
                              "where source_table = 'bien_dong' and source_record_key = %s "
                              "and column_name = 'loai_bien_dong'", (str(transfer),)
                  ) == [("set_aside", "unknown_code", "ZZ")]
+
+
+def test_an_address_names_its_commune_where_another_of_its_district_has_the_same_key(
+        deployment):
+    planted = deployment.planted.addresses
+    assert len({names for _, names in planted.values()}) >= 3  # two communes, and neither
+    read = dict(query(
+        deployment, "select m.source_record_key, p.legacy_commune_code "
+                    "from intermediate.int_persons__mentions as m "
+                    "left join intermediate.int_persons__places as p "
+                    "on p.person_mention_id = m.person_mention_id "
+                    "and p.place_kind = 'residence' "
+                    "where m.source_table = 'chu_su_dung' and m.source_record_key = any(%s)",
+        (list(planted),)))
+    assert {planted[key][0]: code for key, code in read.items()} == {
+        address: names for address, names in planted.values()}
 
 
 def test_the_match_weights_are_estimated_from_the_data(deployment):

@@ -38,6 +38,9 @@ from tests.conftest import Deployment, make_deployment, teardown_deployment
 SCALE = "400"
 PHASES = ("ingest", "reference", "build", ENTITY_RESOLUTION, "publish", "master IDs")
 STAGED_BIRTHS = "staging.stg_civil_registry__births"
+# The entity-resolution models built incrementally from the person mentions.
+RESOLVED_INCREMENTALLY = ("intermediate.int_persons__places",
+                          "intermediate.int_persons__identities")
 
 
 @pytest.fixture(scope="module")
@@ -84,9 +87,13 @@ def served(deployment: Deployment) -> dict[str, list[str]]:
 
 
 def staging(deployment: Deployment) -> dict[str, list[str]]:
-    tables = [r[0] for r in query(deployment, "select tablename from pg_tables "
-                                              "where schemaname = 'staging'")]
-    return {table: sorted(map(repr, query(deployment, f'select * from staging."{table}"')))
+    tables = [f"staging.{r[0]}" for r in query(deployment, "select tablename from pg_tables "
+                                                          "where schemaname = 'staging'")]
+    return rows_of(deployment, tables)
+
+
+def rows_of(deployment: Deployment, tables) -> dict[str, list[str]]:
+    return {table: sorted(map(repr, query(deployment, f"select * from {table}")))
             for table in tables}
 
 
@@ -187,6 +194,7 @@ def match_weights(deployment) -> list[tuple]:
 def test_an_incremental_run_gives_what_a_full_rebuild_from_raw_gives(deployment):
     """With the match weights the first build estimated: both kept them."""
     births_table = relation_oid(deployment, STAGED_BIRTHS)
+    resolved_tables = [relation_oid(deployment, table) for table in RESOLVED_INCREMENTALLY]
     weights = match_weights(deployment)
     assert len(weights) > 10
     deployment.kho("sources", "advance", "--days", "3")
@@ -229,8 +237,10 @@ def test_an_incremental_run_gives_what_a_full_rebuild_from_raw_gives(deployment)
             ["marts", "admin_unit_outlines"])).asset_materialization.metadata
     assert (metadata["derived"].value, metadata["kept"].value) == (len(changed),
                                                                    len(now) - len(changed))
-    # The staging tables were built incrementally: the same tables, rows added and removed.
+    # The staging tables were built incrementally: the same tables, rows added and removed;
+    # and so were the entity-resolution models that can be.
     assert relation_oid(deployment, STAGED_BIRTHS) == births_table
+    assert [relation_oid(deployment, t) for t in RESOLVED_INCREMENTALLY] == resolved_tables
     # Deletes reach the staging models and the marts.
     assert query(deployment, f"select count(*) from {STAGED_BIRTHS} "
                              "where _source_key = %s", (birth,)) == [(0,)]
@@ -241,6 +251,7 @@ def test_an_incremental_run_gives_what_a_full_rebuild_from_raw_gives(deployment)
     assert query(deployment, "select count(*) from marts.fct_employment "
                              "where assignment_source_id = %s", (assignment,)) == [(0,)]
     incremental_marts, incremental_staging = served(deployment), staging(deployment)
+    incremental_resolved = rows_of(deployment, RESOLVED_INCREMENTALLY)
     assert match_weights(deployment) == weights
 
     # A full rebuild from raw: the dbt-built layers dropped, every model built in full.
@@ -251,6 +262,7 @@ def test_an_incremental_run_gives_what_a_full_rebuild_from_raw_gives(deployment)
     assert "materialized marts/published" in output
     assert relation_oid(deployment, STAGED_BIRTHS) != births_table
     assert staging(deployment) == incremental_staging
+    assert rows_of(deployment, RESOLVED_INCREMENTALLY) == incremental_resolved
     rebuilt = served(deployment)
     assert match_weights(deployment) == weights
     assert rebuilt.keys() == incremental_marts.keys()

@@ -36,6 +36,30 @@ returns text language sql immutable parallel safe as $$
     )), '')
 $$;
 
+-- The same name told apart from the names it shares that key with: with its diacritics
+-- and the kind of unit, written out ("TT. Tân Thạnh" -> "thị trấn tân thạnh", which is not
+-- "xã tân thành"); null when the name does not say the kind.
+create or replace function util.admin_unit_strict_key(value text)
+returns text language sql immutable parallel safe as $$
+    select case lower(kind.matched[1])
+        when 'tp' then 'thành phố'
+        when 'tx' then 'thị xã'
+        when 'tt' then 'thị trấn'
+        when 'p' then 'phường'
+        when 'x' then 'xã'
+        when 'h' then 'huyện'
+        when 'q' then 'quận'
+        else lower(kind.matched[1])
+    end || ' ' || btrim(kind.matched[2])
+    from (
+        select regexp_match(
+            util.name_normalized(value),
+            '^(thành phố|thị xã|thị trấn|phường|xã|huyện|quận|tỉnh|tp|tx|tt|p|x|h|q)'
+            '(?:\.\s*|\s+)(.+)$'
+        ) as matched
+    ) as kind
+$$;
+
 -- How well what two records say about where a person lives agrees, as entity resolution
 -- grades it. Each side gives its residences as legacy commune codes, the same with the
 -- street ('<commune>:<street>'), its birth communes, and every commune of either kind on

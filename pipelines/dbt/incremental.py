@@ -1,10 +1,12 @@
 """When dbt builds the incremental models in full rather than from the last build.
 
 The staging models of agency tables are incremental (``dbt_project.yml``): a build
-normalises only the raw rows loaded since the last one. That is right only while the rows
-already staged were computed the way a build would compute them now, from the raw tables
-they were read from. Their *basis* is a digest of everything they are computed with: the
-staging SQL, the macros, the project file, the reference data's version
+normalises only the raw rows loaded since the last one; so are the entity-resolution models
+that take up only the person mentions changed since (``macros/incremental_mentions.sql``).
+That is right only while the rows already built were computed the way a build would compute
+them now, from the raw tables they were read from. Their *basis* is a digest of everything
+they are computed with: the staging and intermediate SQL, the macros, the project file, the
+reference data's version
 (``reference.versions``) and the identity (oid) of every raw table: a raw table dropped
 and loaded anew has lost the marks of the rows its source deleted meanwhile. kho records
 the basis of the last successful build in ``kho_meta.incremental_basis``; a build on
@@ -31,9 +33,9 @@ from kho import db
 from kho.settings import DBT_PROJECT_DIR
 
 BASIS_NAME = "dbt_staging"
-BASIS_FILES = ("models/staging", "macros", "dbt_project.yml")
+BASIS_FILES = ("models/staging", "models/intermediate", "macros", "dbt_project.yml")
 WEIGHTS_BASIS_NAME = "match_weights"
-WEIGHTS_BASIS_FILES = (*BASIS_FILES, "models/intermediate/persons")
+WEIGHTS_BASIS_FILES = ("models/staging", "macros", "dbt_project.yml", "models/intermediate/persons")
 WEIGHTS_TABLE = ("entity_resolution", "int_persons__match_weights")
 
 
@@ -74,8 +76,8 @@ def full_build_reason(warehouse_url: str, full_refresh: bool, basis: str) -> str
     if recorded is None:
         return "no build has recorded its basis yet"
     if recorded != basis:
-        return ("the staging SQL, the macros, the reference data or a raw table changed since "
-                "the last build")
+        return ("the staging or intermediate SQL, the macros, the reference data or a raw "
+                "table changed since the last build")
     return None
 
 

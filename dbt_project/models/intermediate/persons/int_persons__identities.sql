@@ -1,8 +1,15 @@
 {{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ take_up_changed_mentions(
+        ref('int_persons__mentions'), 'mention_identity_key', 'identity_key'
+    ) }}",
     tags=['entity_resolution'],
     indexes=[
         {'columns': ['person_mention_id'], 'unique': true},
         {'columns': ['identity_key']},
+        {'columns': ['mention_identity_key']},
     ],
 ) }}
 
@@ -20,10 +27,19 @@
 -- with no ID (int_persons__links); dq_shared_identity_numbers reports the ID. A record that
 -- names no one (a parent given by ID alone) or states no birth date and no sex is never
 -- disputed.
+--
+-- Built incrementally (incremental_mentions): a build judges again the mentions of every
+-- identity number that a mention new, changed or deleted since the last carries or carried
+-- (mention_identity_key), and only those.
 with
 
 mentions as (
     select * from {{ ref('int_persons__mentions') }}
+    {% if is_incremental() -%}
+        where identity_key in (
+            select changed.changed_key from {{ changed_mention_keys() }} as changed
+        )
+    {%- endif %}
 ),
 
 personal_ids as (
@@ -126,6 +142,9 @@ select
             then 'mention:' || mentions.person_mention_id
         else mentions.identity_key
     end as identity_key,
-    coalesce(judged.is_disputed, false) as has_disputed_identity_number
+    coalesce(judged.is_disputed, false) as has_disputed_identity_number,
+    mentions.identity_key as mention_identity_key,
+    mentions.source_table,
+    mentions._batch_id
 from mentions
 left join judged on mentions.person_mention_id = judged.person_mention_id

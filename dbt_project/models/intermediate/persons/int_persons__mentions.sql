@@ -1,7 +1,13 @@
+{{ config(
+    indexes=[{'columns': ['identity_key']}, {'columns': ['_batch_id']}],
+) }}
+
 -- Every source record that names a person, in one shape: who it says the person is (ID
 -- numbers, name, sex, birth facts, where the person lives: a land holder's address, a
 -- household business's, which is its owner's home, a death registered where one lived) and
--- in what role. Entity resolution reads this.
+-- in what role. Entity resolution reads this. _batch_id is the batch that loaded the record
+-- as it is now: the models that resolve mentions incrementally (incremental_mentions) take
+-- up those of batches after the last they took.
 with
 
 births as (
@@ -50,7 +56,8 @@ mentions as (
         birth_current_commune_code,
         null as residence_address,
         null as residence_commune_code,
-        source_updated_at
+        source_updated_at,
+        _batch_id
     from births
     union all
     -- A birth record names the parents by their ID numbers only.
@@ -71,7 +78,8 @@ mentions as (
         null as birth_current_commune_code,
         null as residence_address,
         null as residence_commune_code,
-        births.source_updated_at
+        births.source_updated_at,
+        births._batch_id
     from births
     cross join
         lateral (
@@ -98,7 +106,8 @@ mentions as (
         null as birth_current_commune_code,
         null as residence_address,
         death_legacy_commune_code as residence_commune_code,
-        source_updated_at
+        source_updated_at,
+        _batch_id
     from deaths
     union all
     select
@@ -118,7 +127,8 @@ mentions as (
         null as birth_current_commune_code,
         null as residence_address,
         null as residence_commune_code,
-        source_updated_at
+        source_updated_at,
+        _batch_id
     from marriages
     union all
     select
@@ -138,7 +148,8 @@ mentions as (
         null as birth_current_commune_code,
         null as residence_address,
         null as residence_commune_code,
-        source_updated_at
+        source_updated_at,
+        _batch_id
     from marriages
     union all
     select
@@ -158,7 +169,8 @@ mentions as (
         null as birth_current_commune_code,
         null as residence_address,
         null as residence_commune_code,
-        source_updated_at
+        source_updated_at,
+        _batch_id
     from civil_servants
     union all
     select
@@ -178,7 +190,8 @@ mentions as (
         null as birth_current_commune_code,
         null as residence_address,
         null as residence_commune_code,
-        source_updated_at
+        source_updated_at,
+        _batch_id
     from enterprises
     where legal_representative_full_name is not null
     union all
@@ -199,7 +212,8 @@ mentions as (
         null as birth_current_commune_code,
         address_line as residence_address,
         legacy_commune_code as residence_commune_code,
-        source_updated_at
+        source_updated_at,
+        _batch_id
     from household_businesses
     where owner_full_name is not null
     union all
@@ -220,7 +234,8 @@ mentions as (
         null as birth_current_commune_code,
         address as residence_address,
         null as residence_commune_code,
-        source_updated_at
+        source_updated_at,
+        _batch_id
     from land_users
     where holder_type = 'person'
 )

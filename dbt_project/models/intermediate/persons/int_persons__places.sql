@@ -1,4 +1,10 @@
 {{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ take_up_changed_mentions(
+        ref('int_persons__mentions'), 'person_mention_id', 'person_mention_id'
+    ) }}",
     tags=['entity_resolution'],
     indexes=[{'columns': ['person_mention_id']}],
 ) }}
@@ -13,14 +19,24 @@
 -- Thạnh, H. Bến Lức, Long An"; the province may be left out where the commune and district
 -- names are found in one province only), or commune and province on the new one. The street
 -- is the part before the commune.
+--
+-- Built incrementally (incremental_mentions): a build reads the places of the mentions new
+-- or changed since the last.
 with
 
 mentions as (
     select * from {{ ref('int_persons__mentions') }}
     where
-        residence_address is not null
-        or residence_commune_code is not null
-        or birth_legacy_commune_code is not null
+        (
+            residence_address is not null
+            or residence_commune_code is not null
+            or birth_legacy_commune_code is not null
+        )
+        {% if is_incremental() -%}
+            and person_mention_id in (
+                select changed.changed_key from {{ changed_mention_keys() }} as changed
+            )
+        {%- endif %}
 ),
 
 units as (
@@ -34,6 +50,7 @@ commune_codes as (
 legacy_communes as (
     select
         util.admin_unit_name_key(communes.admin_unit_name) as commune_key,
+        util.admin_unit_strict_key(communes.admin_unit_name) as commune_strict_key,
         util.admin_unit_name_key(districts.admin_unit_name) as district_key,
         util.admin_unit_name_key(provinces.admin_unit_name) as province_key,
         communes.admin_unit_code as legacy_commune_code
@@ -53,27 +70,45 @@ current_communes as (
     where communes.generation = 'current' and communes.level = 'commune'
 ),
 
--- Every run of parts that names one commune, best first: old commune, district and
--- province; old commune and district found in one province only; new commune and province.
+-- Every run of parts that names one commune, best first: old commune as written (with the
+-- kind of unit and diacritics: a district can hold "Thị trấn Tân Thạnh" and "Xã Tân
+-- Thành", one key without them), district and province; the same by the commune's key;
+-- old commune and district found in one province only; new commune and province. A run
+-- that names two communes names none.
 unit_paths as (
     select
-        commune_key || '|' || district_key || '|' || province_key as unit_path,
-        legacy_commune_code,
+        commune_strict_key || '|' || district_key || '|' || province_key as unit_path,
+        true as by_strict_name,
+        min(legacy_commune_code) as legacy_commune_code,
         1 as path_rank
     from legacy_communes
+    where commune_strict_key is not null
+    group by commune_strict_key, district_key, province_key
+    having count(*) = 1
+    union all
+    select
+        commune_key || '|' || district_key || '|' || province_key as unit_path,
+        false as by_strict_name,
+        min(legacy_commune_code) as legacy_commune_code,
+        2 as path_rank
+    from legacy_communes
+    group by commune_key, district_key, province_key
+    having count(*) = 1
     union all
     select
         commune_key || '|' || district_key as unit_path,
+        false as by_strict_name,
         min(legacy_commune_code) as legacy_commune_code,
-        2 as path_rank
+        3 as path_rank
     from legacy_communes
     group by commune_key, district_key
     having count(*) = 1
     union all
     select
         commune_key || '|' || province_key as unit_path,
+        false as by_strict_name,
         null as legacy_commune_code,
-        3 as path_rank
+        4 as path_rank
     from current_communes
     group by commune_key, province_key
     having count(*) = 1
@@ -108,7 +143,8 @@ address_parts as (
 part_keys as (
     select
         part,
-        util.admin_unit_name_key(part) as part_key
+        util.admin_unit_name_key(part) as part_key,
+        util.admin_unit_strict_key(part) as part_strict_key
     from (select distinct part from address_parts) as distinct_parts
 ),
 
@@ -116,35 +152,49 @@ addresses as materialized (
     select
         address_parts.person_mention_id,
         address_parts.parts,
-        array_agg(part_keys.part_key order by address_parts.position) as part_keys
+        array_agg(part_keys.part_key order by address_parts.position) as part_keys,
+        array_agg(part_keys.part_strict_key order by address_parts.position) as part_strict_keys
     from address_parts
     inner join part_keys on address_parts.part = part_keys.part
     group by address_parts.person_mention_id, address_parts.parts
 ),
 
--- Every window of two and three consecutive parts, once (materialized: then one join with
--- the paths below, not a search of them per address).
+-- Every window of two and three consecutive parts, once, and of three with the first
+-- as written (materialized: then one join with the paths below, not a search of them per
+-- address).
 address_windows as materialized (
     select
         addresses.person_mention_id,
         addresses.parts,
         windows.first_part,
-        windows.unit_path
+        windows.unit_path,
+        windows.by_strict_name
     from addresses
     cross join lateral (
         select
             part_runs.first_part,
             array_to_string(
                 addresses.part_keys[part_runs.first_part:part_runs.first_part + 1], '|'
-            ) as unit_path
+            ) as unit_path,
+            false as by_strict_name
         from generate_series(1, cardinality(addresses.part_keys) - 1) as part_runs (first_part)
         union all
         select
             part_runs.first_part,
             array_to_string(
                 addresses.part_keys[part_runs.first_part:part_runs.first_part + 2], '|'
-            ) as unit_path
+            ) as unit_path,
+            false as by_strict_name
         from generate_series(1, cardinality(addresses.part_keys) - 2) as part_runs (first_part)
+        union all
+        select
+            part_runs.first_part,
+            addresses.part_strict_keys[part_runs.first_part] || '|' || array_to_string(
+                addresses.part_keys[part_runs.first_part + 1:part_runs.first_part + 2], '|'
+            ) as unit_path,
+            true as by_strict_name
+        from generate_series(1, cardinality(addresses.part_keys) - 2) as part_runs (first_part)
+        where addresses.part_strict_keys[part_runs.first_part] is not null
     ) as windows
 ),
 
@@ -159,13 +209,17 @@ address_communes as (
                 then util.name_key(address_windows.parts[1])
         end as street_key
     from address_windows
-    inner join unit_paths on address_windows.unit_path = unit_paths.unit_path
+    inner join unit_paths
+        on
+            address_windows.unit_path = unit_paths.unit_path
+            and address_windows.by_strict_name = unit_paths.by_strict_name
     left join current_paths
-        on unit_paths.path_rank = 3 and address_windows.unit_path = current_paths.unit_path
+        on unit_paths.path_rank = 4 and address_windows.unit_path = current_paths.unit_path
     order by
         address_windows.person_mention_id asc,
         unit_paths.path_rank asc,
-        address_windows.first_part desc
+        address_windows.first_part desc,
+        unit_paths.legacy_commune_code asc
 ),
 
 residences as (
@@ -183,7 +237,9 @@ residences as (
             when mentions.residence_commune_code is not null
                 then util.name_key(split_part(mentions.residence_address, ',', 1))
             else address_communes.street_key
-        end as street_key
+        end as street_key,
+        mentions.source_table,
+        mentions._batch_id
     from mentions
     left join address_communes
         on mentions.person_mention_id = address_communes.person_mention_id
@@ -201,7 +257,9 @@ births as (
         'birth' as place_kind,
         birth_legacy_commune_code as legacy_commune_code,
         birth_current_commune_code as current_commune_code,
-        null as street_key
+        null as street_key,
+        source_table,
+        _batch_id
     from mentions
     where birth_legacy_commune_code is not null
 ),

@@ -1,0 +1,64 @@
+{#- Entity-resolution models that are built incrementally from int_persons__mentions.
+
+    A mention carries the batch that loaded its record as it is now (_batch_id), and such a
+    model keeps, beside each row, the source table and batch of the mention it was computed
+    from. So it knows, per source table, the last batch it took up: the mentions of later
+    batches are new or changed since, and the mentions it holds rows of that are gone were
+    deleted in their sources. It takes them up whatever happened between (a build that
+    failed after int_persons__mentions was built, two loads between builds).
+
+    What a changed mention reaches depends on the model: its own rows (int_persons__places,
+    keyed by person_mention_id), or the rows of every mention resolved with it
+    (int_persons__identities: all the mentions of an identity number are judged together,
+    keyed by the mention's identity_key). The pre-hook take_up_changed_mentions collects
+    those keys, before and after the change, in a temporary table (changed_mention_keys()),
+    and deletes the model's rows of them; the model then selects the rows of those keys
+    alone, appended. A full build (a first one, --full-refresh, a new basis:
+    pipelines/dbt/incremental.py) computes every row. -#}
+
+{#- The temporary table of the keys a build computes again (one column, changed_key). -#}
+{% macro changed_mention_keys() -%}
+    pg_temp._kho_changed_mention_keys
+{%- endmacro %}
+
+{#- Pre-hook. mentions: the relation of int_persons__mentions; model_key: the model's column
+    a change reaches; mention_key: the mentions' column it is computed from. -#}
+{% macro take_up_changed_mentions(mentions, model_key, mention_key) -%}
+    drop table if exists {{ changed_mention_keys() }};
+    {%- if is_incremental() %}
+        create temporary table _kho_changed_mention_keys as
+        with
+
+        taken as (
+            select
+                source_table,
+                max(_batch_id) as last_batch_id
+            from {{ this }}
+            group by source_table
+        ),
+
+        changed as (
+            select
+                mentions.person_mention_id,
+                mentions.{{ mention_key }} as changed_key
+            from {{ mentions }} as mentions
+            left join taken on mentions.source_table = taken.source_table
+            where mentions._batch_id > coalesce(taken.last_batch_id, 0)
+        )
+
+        select changed.changed_key from changed
+        union
+        select earlier.{{ model_key }} as changed_key
+        from {{ this }} as earlier
+        where
+            earlier.person_mention_id in (select changed.person_mention_id from changed)
+            or not exists (
+                select from {{ mentions }} as mentions
+                where mentions.person_mention_id = earlier.person_mention_id
+            );
+        delete from {{ this }} as earlier
+        using {{ changed_mention_keys() }} as changed
+        where earlier.{{ model_key }} = changed.changed_key;
+        analyze {{ changed_mention_keys() }}
+    {%- endif -%}
+{%- endmacro %}
