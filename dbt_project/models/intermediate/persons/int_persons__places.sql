@@ -70,36 +70,56 @@ current_communes as (
     where communes.generation = 'current' and communes.level = 'commune'
 ),
 
--- Every run of parts that names one commune, best first: old commune as written (with the
--- kind of unit and diacritics: a district can hold "Thị trấn Tân Thạnh" and "Xã Tân
--- Thành", one key without them), district and province; the same by the commune's key;
--- old commune and district found in one province only; new commune and province. A run
--- that names two communes names none.
-unit_paths as (
+-- Communes whose key another of their district shares ("Thị trấn Tân Thạnh" and "Xã Tân
+-- Thành" in Huyện Tân Thạnh): an address names one of them only as it writes it, with the
+-- kind of unit and diacritics (util.admin_unit_strict_key).
+shared_keys as (
     select
-        commune_strict_key || '|' || district_key || '|' || province_key as unit_path,
-        true as by_strict_name,
-        min(legacy_commune_code) as legacy_commune_code,
-        1 as path_rank
+        commune_key,
+        district_key,
+        province_key
     from legacy_communes
-    where commune_strict_key is not null
-    group by commune_strict_key, district_key, province_key
-    having count(*) = 1
-    union all
+    group by commune_key, district_key, province_key
+    having count(*) > 1
+),
+
+-- Every run of parts that names one commune, best first: old commune (as written where its
+-- key is shared), district and province; old commune and district found in one province
+-- only; new commune and province. A run that names two communes names none.
+unit_paths as (
     select
         commune_key || '|' || district_key || '|' || province_key as unit_path,
         false as by_strict_name,
         min(legacy_commune_code) as legacy_commune_code,
-        2 as path_rank
+        1 as path_rank
     from legacy_communes
     group by commune_key, district_key, province_key
+    having count(*) = 1
+    union all
+    select
+        legacy_communes.commune_strict_key || '|' || legacy_communes.district_key || '|'
+        || legacy_communes.province_key as unit_path,
+        true as by_strict_name,
+        min(legacy_communes.legacy_commune_code) as legacy_commune_code,
+        1 as path_rank
+    from legacy_communes
+    inner join shared_keys
+        on
+            legacy_communes.commune_key = shared_keys.commune_key
+            and legacy_communes.district_key = shared_keys.district_key
+            and legacy_communes.province_key = shared_keys.province_key
+    where legacy_communes.commune_strict_key is not null
+    group by
+        legacy_communes.commune_strict_key,
+        legacy_communes.district_key,
+        legacy_communes.province_key
     having count(*) = 1
     union all
     select
         commune_key || '|' || district_key as unit_path,
         false as by_strict_name,
         min(legacy_commune_code) as legacy_commune_code,
-        3 as path_rank
+        2 as path_rank
     from legacy_communes
     group by commune_key, district_key
     having count(*) = 1
@@ -108,7 +128,7 @@ unit_paths as (
         commune_key || '|' || province_key as unit_path,
         false as by_strict_name,
         null as legacy_commune_code,
-        4 as path_rank
+        3 as path_rank
     from current_communes
     group by commune_key, province_key
     having count(*) = 1
@@ -142,10 +162,19 @@ address_parts as (
 
 part_keys as (
     select
-        part,
-        util.admin_unit_name_key(part) as part_key,
-        util.admin_unit_strict_key(part) as part_strict_key
-    from (select distinct part from address_parts) as distinct_parts
+        keyed.part,
+        keyed.part_key,
+        -- As written only where it can matter: reading it is costlier than the key.
+        case
+            when keyed.part_key in (select shared_keys.commune_key from shared_keys)
+                then util.admin_unit_strict_key(keyed.part)
+        end as part_strict_key
+    from (
+        select
+            distinct_parts.part,
+            util.admin_unit_name_key(distinct_parts.part) as part_key
+        from (select distinct part from address_parts) as distinct_parts
+    ) as keyed
 ),
 
 addresses as materialized (
@@ -214,7 +243,7 @@ address_communes as (
             address_windows.unit_path = unit_paths.unit_path
             and address_windows.by_strict_name = unit_paths.by_strict_name
     left join current_paths
-        on unit_paths.path_rank = 4 and address_windows.unit_path = current_paths.unit_path
+        on unit_paths.path_rank = 3 and address_windows.unit_path = current_paths.unit_path
     order by
         address_windows.person_mention_id asc,
         unit_paths.path_rank asc,
