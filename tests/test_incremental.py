@@ -208,6 +208,24 @@ def test_an_incremental_run_gives_what_a_full_rebuild_from_raw_gives(deployment)
                                 "from qua_trinh_cong_tac) returning id")[0][0]
     assert query(deployment, "select count(*) from marts.xref_person where source_table = "
                              "'khai_sinh' and source_record_key = %s", (birth,))[0][0] >= 1
+    # And a land holder's ID number corrected to another holder's (the mention leaves one
+    # identity for another: both are judged again), and an enterprise whose representative
+    # is no longer given (its person mention is gone, the record is not).
+    holder, other_number = source_execute(
+        deployment, "land",
+        "select a.id, b.so_giay_to from chu_su_dung as a, chu_su_dung as b "
+        "where a.loai_chu = 'CN' and b.loai_chu = 'CN' and a.so_giay_to ~ '^[0-9]{12}$' "
+        "and b.so_giay_to ~ '^[0-9]{12}$' and a.so_giay_to <> b.so_giay_to "
+        "order by a.id, b.id limit 1")[0]
+    source_execute(deployment, "land", "update chu_su_dung set so_giay_to = %s, "
+                                       "ngay_cap_nhat = now() where id = %s",
+                   (other_number, holder))
+    unrepresented = source_execute(
+        deployment, "enterprise",
+        "update enterprises set legal_rep_name = null, legal_rep_id_no = null, "
+        "legal_rep_dob = null, updated_at = now() where enterprise_code = (select "
+        "min(enterprise_code) from enterprises where legal_rep_name is not null) "
+        "returning enterprise_code")[0][0]
     # And a parcel surveyed again, a tenth smaller: its communes' outlines are derived again.
     parcel, boundary = source_execute(deployment, "land", "select id, ranh_gioi from thua_dat "
                                                           "order by id limit 1")[0]
@@ -250,6 +268,14 @@ def test_an_incremental_run_gives_what_a_full_rebuild_from_raw_gives(deployment)
                              "'birth' and registration_number = %s", (birth,)) == [(0,)]
     assert query(deployment, "select count(*) from marts.fct_employment "
                              "where assignment_source_id = %s", (assignment,)) == [(0,)]
+    assert query(deployment, "select count(*) from intermediate.int_persons__identities as i "
+                             "join intermediate.int_persons__mentions as m "
+                             "using (person_mention_id) where m.source_table = 'chu_su_dung' "
+                             "and m.source_record_key = %s and i.mention_identity_key = %s",
+                 (str(holder), f"personal_id:{other_number}")) == [(1,)]
+    assert query(deployment, "select count(*) from marts.xref_person where source_table = "
+                             "'enterprises' and source_record_key = %s",
+                 (unrepresented,)) == [(0,)]
     incremental_marts, incremental_staging = served(deployment), staging(deployment)
     incremental_resolved = rows_of(deployment, RESOLVED_INCREMENTALLY)
     assert match_weights(deployment) == weights

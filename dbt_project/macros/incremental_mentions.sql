@@ -2,9 +2,10 @@
 
     A mention carries the batch that loaded its record as it is now (_batch_id), and such a
     model keeps, beside each row, the source table and batch of the mention it was computed
-    from. So it knows, per source table, the last batch it took up: the mentions of later
-    batches are new or changed since, and the mentions it holds rows of that are gone were
-    deleted in their sources. It takes them up whatever happened between (a build that
+    from. So it knows, per source table, the last batch it holds rows of: the mentions of
+    later batches are new or changed since (or gave it no rows), and the mentions it holds
+    rows of that are gone were deleted in their sources (or their record names nobody in
+    that role any more). It takes them up whatever happened between (a build that
     failed after int_persons__mentions was built, two loads between builds).
 
     What a changed mention reaches depends on the model: its own rows (int_persons__places,
@@ -22,8 +23,13 @@
 {%- endmacro %}
 
 {#- Pre-hook. mentions: the relation of int_persons__mentions; model_key: the model's column
-    a change reaches; mention_key: the mentions' column it is computed from. -#}
-{% macro take_up_changed_mentions(mentions, model_key, mention_key) -%}
+    a change reaches; mention_key: the mentions' column it is computed from; relevant: a
+    condition on the mentions (alias mentions) that a mention the model has no rows of must
+    meet to be taken up (those that do not give it no rows: the places of a record that
+    names none), so that the mentions of a source table none of whose mentions gives rows
+    are not all taken up again by every build. Each part of the key set is a join or anti-join of its own,
+    which PostgreSQL hashes at any size. -#}
+{% macro take_up_changed_mentions(mentions, model_key, mention_key, relevant='true') -%}
     drop table if exists {{ changed_mention_keys() }};
     {%- if is_incremental() %}
         create temporary table _kho_changed_mention_keys as
@@ -37,25 +43,35 @@
             group by source_table
         ),
 
-        changed as (
+        changed as materialized (
             select
                 mentions.person_mention_id,
                 mentions.{{ mention_key }} as changed_key
             from {{ mentions }} as mentions
             left join taken on mentions.source_table = taken.source_table
-            where mentions._batch_id > coalesce(taken.last_batch_id, 0)
+            where
+                mentions._batch_id > coalesce(taken.last_batch_id, 0)
+                and (
+                    {{ relevant }}
+                    or exists (
+                        select from {{ this }} as earlier
+                        where earlier.person_mention_id = mentions.person_mention_id
+                    )
+                )
         )
 
         select changed.changed_key from changed
         union
         select earlier.{{ model_key }} as changed_key
         from {{ this }} as earlier
-        where
-            earlier.person_mention_id in (select changed.person_mention_id from changed)
-            or not exists (
-                select from {{ mentions }} as mentions
-                where mentions.person_mention_id = earlier.person_mention_id
-            );
+        inner join changed on earlier.person_mention_id = changed.person_mention_id
+        union
+        select earlier.{{ model_key }} as changed_key
+        from {{ this }} as earlier
+        where not exists (
+            select from {{ mentions }} as mentions
+            where mentions.person_mention_id = earlier.person_mention_id
+        );
         delete from {{ this }} as earlier
         using {{ changed_mention_keys() }} as changed
         where earlier.{{ model_key }} = changed.changed_key;

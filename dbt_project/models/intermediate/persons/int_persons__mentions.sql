@@ -1,5 +1,9 @@
 {{ config(
-    indexes=[{'columns': ['identity_key']}, {'columns': ['_batch_id']}],
+    indexes=[
+        {'columns': ['person_mention_id'], 'unique': true},
+        {'columns': ['identity_key']},
+        {'columns': ['_batch_id']},
+    ],
 ) }}
 
 -- Every source record that names a person, in one shape: who it says the person is (ID

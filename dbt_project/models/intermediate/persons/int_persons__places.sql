@@ -3,7 +3,10 @@
     incremental_strategy='append',
     on_schema_change='fail',
     pre_hook="{{ take_up_changed_mentions(
-        ref('int_persons__mentions'), 'person_mention_id', 'person_mention_id'
+        ref('int_persons__mentions'), 'person_mention_id', 'person_mention_id',
+        relevant='mentions.residence_address is not null
+            or mentions.residence_commune_code is not null
+            or mentions.birth_legacy_commune_code is not null'
     ) }}",
     tags=['entity_resolution'],
     indexes=[{'columns': ['person_mention_id']}],
