@@ -39,7 +39,8 @@ SCALE = "400"
 PHASES = ("ingest", "reference", "build", ENTITY_RESOLUTION, "publish", "master IDs")
 STAGED_BIRTHS = "staging.stg_civil_registry__births"
 # The entity-resolution models built incrementally from the person mentions.
-RESOLVED_INCREMENTALLY = ("intermediate.int_persons__places",
+RESOLVED_INCREMENTALLY = ("intermediate.int_persons__mentions",
+                          "intermediate.int_persons__places",
                           "intermediate.int_persons__identities")
 
 

@@ -78,3 +78,86 @@
         analyze {{ changed_mention_keys() }}
     {%- endif -%}
 {%- endmacro %}
+
+{#- int_persons__mentions itself is built so from the staging models, record by record: the
+    source tables that name persons, each with its staging model and the expression of its
+    records' key (source_record_key). -#}
+{% macro person_mention_records() -%}
+    {{- return([
+        ('khai_sinh', 'stg_civil_registry__births', 'birth_registration_number'),
+        ('khai_tu', 'stg_civil_registry__deaths', 'death_registration_number'),
+        ('ket_hon', 'stg_civil_registry__marriages', 'marriage_registration_number'),
+        ('ho_so_can_bo', 'stg_cadre__civil_servants', 'civil_servant_code'),
+        ('enterprises', 'stg_enterprise__enterprises', 'enterprise_code'),
+        ('household_businesses', 'stg_enterprise__household_businesses',
+         'registration_number'),
+        ('chu_su_dung', 'stg_land__land_users', 'land_user_source_id::text'),
+    ]) -}}
+{%- endmacro %}
+
+{#- The temporary table of the records whose mentions a build computes again
+    (source_table, source_record_key). -#}
+{% macro changed_person_records() -%}
+    pg_temp._kho_changed_person_records
+{%- endmacro %}
+
+{#- Pre-hook of int_persons__mentions: the records of staging rows of batches after the last
+    the mentions hold of their table (new or changed), and the records the mentions name
+    that staging no longer holds (deleted in their source); their mentions are deleted, and
+    the model appends those of the records still there. -#}
+{% macro take_up_changed_person_records() -%}
+    drop table if exists {{ changed_person_records() }};
+    {%- if is_incremental() %}
+        create temporary table _kho_changed_person_records as
+        with
+
+        taken as (
+            select
+                source_table,
+                max(_batch_id) as last_batch_id
+            from {{ this }}
+            group by source_table
+        )
+
+        {% for table, model_name, key in person_mention_records() -%}
+            select
+                '{{ table }}'::text as source_table,
+                ({{ key }})::text as source_record_key
+            from {{ ref(model_name) }} as staged
+            where staged._batch_id > coalesce(
+                (select taken.last_batch_id from taken where taken.source_table = '{{ table }}'),
+                0
+            )
+            union
+            select
+                earlier.source_table,
+                earlier.source_record_key
+            from {{ this }} as earlier
+            where
+                earlier.source_table = '{{ table }}'
+                and not exists (
+                    select from {{ ref(model_name) }} as staged
+                    where ({{ key }})::text = earlier.source_record_key
+                )
+            {% if not loop.last %}union{% endif %}
+        {% endfor %};
+        delete from {{ this }} as earlier
+        using {{ changed_person_records() }} as changed
+        where
+            earlier.source_table = changed.source_table
+            and earlier.source_record_key = changed.source_record_key;
+        analyze {{ changed_person_records() }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- In int_persons__mentions, the condition on a staging model's rows that an incremental
+    build reads: those of the changed records of ``table``, whose key the rows give as
+    ``key`` (the expression person_mention_records() names, on the model's alias). -#}
+{% macro of_changed_person_records(table, key) -%}
+    {%- if is_incremental() -%}
+        where ({{ key }})::text in (
+            select changed.source_record_key from {{ changed_person_records() }} as changed
+            where changed.source_table = '{{ table }}'
+        )
+    {%- endif -%}
+{%- endmacro %}

@@ -1,6 +1,11 @@
 {{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ take_up_changed_person_records() }}",
     indexes=[
         {'columns': ['person_mention_id'], 'unique': true},
+        {'columns': ['source_table', 'source_record_key']},
         {'columns': ['identity_key']},
         {'columns': ['_batch_id']},
     ],
@@ -11,35 +16,44 @@
 -- household business's, which is its owner's home, a death registered where one lived) and
 -- in what role. Entity resolution reads this. _batch_id is the batch that loaded the record
 -- as it is now: the models that resolve mentions incrementally (incremental_mentions) take
--- up those of batches after the last they took.
+-- up those of batches after the last they took. Built incrementally so too: a build reads
+-- the records of staging rows loaded since the last, and drops the mentions of records
+-- deleted (take_up_changed_person_records).
 with
 
 births as (
-    select * from {{ ref('stg_civil_registry__births') }}
+    select * from {{ ref('stg_civil_registry__births') }} as staged
+    {{ of_changed_person_records('khai_sinh', 'staged.birth_registration_number') }}
 ),
 
 deaths as (
-    select * from {{ ref('stg_civil_registry__deaths') }}
+    select * from {{ ref('stg_civil_registry__deaths') }} as staged
+    {{ of_changed_person_records('khai_tu', 'staged.death_registration_number') }}
 ),
 
 marriages as (
-    select * from {{ ref('stg_civil_registry__marriages') }}
+    select * from {{ ref('stg_civil_registry__marriages') }} as staged
+    {{ of_changed_person_records('ket_hon', 'staged.marriage_registration_number') }}
 ),
 
 civil_servants as (
-    select * from {{ ref('stg_cadre__civil_servants') }}
+    select * from {{ ref('stg_cadre__civil_servants') }} as staged
+    {{ of_changed_person_records('ho_so_can_bo', 'staged.civil_servant_code') }}
 ),
 
 enterprises as (
-    select * from {{ ref('stg_enterprise__enterprises') }}
+    select * from {{ ref('stg_enterprise__enterprises') }} as staged
+    {{ of_changed_person_records('enterprises', 'staged.enterprise_code') }}
 ),
 
 household_businesses as (
-    select * from {{ ref('stg_enterprise__household_businesses') }}
+    select * from {{ ref('stg_enterprise__household_businesses') }} as staged
+    {{ of_changed_person_records('household_businesses', 'staged.registration_number') }}
 ),
 
 land_users as (
-    select * from {{ ref('stg_land__land_users') }}
+    select * from {{ ref('stg_land__land_users') }} as staged
+    {{ of_changed_person_records('chu_su_dung', 'staged.land_user_source_id::text') }}
 ),
 
 mentions as (
