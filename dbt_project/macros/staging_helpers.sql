@@ -133,10 +133,32 @@
         on btrim({{ column }}) = communes.commune_code
 {%- endmacro %}
 
-{#- Statistics for a freshly built table (autovacuum would get to it too late). -#}
+{#- Statistics for a freshly built table (autovacuum would get to it too late, after the
+    models that read it). An incremental model is analysed when it was built anew (never
+    analysed: reltuples -1), or when this build changed as many of its rows as make
+    autovacuum analyse a table (50 and a tenth); a build that changed a few rows of a large
+    table does not pay for sampling it again (autovacuum analyses it once the changes of
+    several builds add up). -#}
 {% macro analyze_table() -%}
-    {%- if model.config.materialized in ['table', 'incremental'] -%}
+    {%- if model.config.materialized == 'table' -%}
         analyze {{ this }}
+    {%- elif model.config.materialized == 'incremental' -%}
+        do $analyze$ begin
+            if (
+                select
+                    tables.reltuples < 0
+                    or pg_stat_get_xact_tuples_inserted(tables.oid)
+                    + pg_stat_get_xact_tuples_updated(tables.oid)
+                    + pg_stat_get_xact_tuples_deleted(tables.oid)
+                    > 50 + 0.1 * greatest(tables.reltuples, 0)
+                from pg_class as tables
+                where tables.oid = format(
+                    '%I.%I', '{{ this.schema }}', '{{ this.identifier }}'
+                )::regclass
+            ) then
+                analyze {{ this }};
+            end if;
+        end $analyze$
     {%- else -%}
         select 1
     {%- endif -%}
