@@ -50,7 +50,7 @@ personal_ids as (
         role,
         source_rank,
         full_name_key,
-        util.name_match_key(full_name_key) as name_match_key,
+        name_match_key,
         sex,
         util.sex_of_personal_id(personal_id_number) as id_sex,
         extract(year from birth_date)::integer as stated_birth_year,

@@ -32,7 +32,7 @@ keyed as (
         identities.personal_id_number,
         identities.has_disputed_identity_number,
         mentions.full_name_key,
-        util.name_match_key(mentions.full_name_key) as name_match_key,
+        mentions.name_match_key,
         mentions.sex,
         mentions.birth_date,
         util.birth_day(mentions.birth_date, mentions.birth_date_precision) as birth_day,

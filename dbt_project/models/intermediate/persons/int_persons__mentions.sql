@@ -279,5 +279,8 @@ select
         when 'cadre' then 2
         when 'enterprise' then 3
         when 'land' then 4
-    end as source_rank
+    end as source_rank,
+    -- The name's words in order (util.name_match_key), read once per record here rather
+    -- than by every model that compares names on every build.
+    util.name_match_key(mentions.full_name_key) as name_match_key
 from mentions

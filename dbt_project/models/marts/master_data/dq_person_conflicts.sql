@@ -18,7 +18,10 @@ mentions as (
 ),
 
 persons as (
-    select * from {{ ref('dim_person') }}
+    select
+        *,
+        util.name_match_key(full_name_key) as name_match_key
+    from {{ ref('dim_person') }}
     where mention_count > 1
 ),
 
@@ -36,6 +39,7 @@ stated as (
         mentions.role,
         mentions.full_name,
         mentions.full_name_key,
+        mentions.name_match_key,
         mentions.sex,
         mentions.birth_date,
         util.birth_day(mentions.birth_date, mentions.birth_date_precision) is not null
@@ -49,6 +53,7 @@ compared as (
         stated.*,
         persons.full_name as master_full_name,
         persons.full_name_key as master_full_name_key,
+        persons.name_match_key as master_name_match_key,
         persons.full_name_source_system,
         persons.sex as master_sex,
         persons.sex_source_system,
@@ -91,8 +96,7 @@ conflicts as (
                 compared.master_full_name,
                 compared.full_name_source_system,
                 compared.full_name_key is not null and compared.master_full_name_key is not null
-                and util.name_match_key(compared.full_name_key)
-                <> util.name_match_key(compared.master_full_name_key)
+                and compared.name_match_key <> compared.master_name_match_key
             ),
             (
                 'sex',

@@ -35,7 +35,7 @@ stated as (
         mentions.source_system,
         agencies.agency_name_vi,
         agencies.agency_name_en,
-        util.name_match_key(mentions.full_name_key) as name_match_key,
+        mentions.name_match_key,
         mentions.sex,
         mentions.birth_date,
         util.birth_day(mentions.birth_date, mentions.birth_date_precision) as birth_day
