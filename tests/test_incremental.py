@@ -41,7 +41,8 @@ STAGED_BIRTHS = "staging.stg_civil_registry__births"
 # The entity-resolution models built incrementally from the person mentions.
 RESOLVED_INCREMENTALLY = ("intermediate.int_persons__mentions",
                           "intermediate.int_persons__places",
-                          "intermediate.int_persons__identities")
+                          "intermediate.int_persons__identities",
+                          "intermediate.int_persons__identity_groups")
 
 
 @pytest.fixture(scope="module")

@@ -161,3 +161,64 @@
         )
     {%- endif -%}
 {%- endmacro %}
+
+{#- int_persons__identity_groups is built so from the identities: a group is computed again
+    when its members or what they say changed (members_fingerprint: a sum of a hash of each
+    member mention and the batch of its record, so that a member added, gone or loaded
+    anew changes it; places follow the mentions), or its household did (the co-holders of a
+    parcel change with land rights, not with the mention), and dropped when no mention is
+    resolved to it any more. -#}
+{% macro members_fingerprint(relation_alias='') -%}
+    {%- set prefix = relation_alias ~ '.' if relation_alias else '' -%}
+    sum(hashtextextended(
+        {{ prefix }}person_mention_id::text || ':' || {{ prefix }}_batch_id::text, 0
+    ))
+{%- endmacro %}
+
+{% macro changed_identity_groups() -%}
+    pg_temp._kho_changed_identity_groups
+{%- endmacro %}
+
+{#- Pre-hook of int_persons__identity_groups: identities, households: their relations. -#}
+{% macro take_up_changed_identity_groups(identities, households) -%}
+    drop table if exists {{ changed_identity_groups() }};
+    {%- if is_incremental() %}
+        create temporary table _kho_changed_identity_groups as
+        with
+
+        members as (
+            select
+                identities.identity_key,
+                {{ members_fingerprint('identities') }} as members_fingerprint
+            from {{ identities }} as identities
+            group by identities.identity_key
+        ),
+
+        group_households as (
+            select
+                identities.identity_key,
+                array_agg(distinct households.member_personal_id_number) as household_ids
+            from {{ households }} as households
+            inner join {{ identities }} as identities
+                on households.person_mention_id = identities.person_mention_id
+            group by identities.identity_key
+        )
+
+        select coalesce(members.identity_key, earlier.identity_key) as identity_key
+        from members
+        full join {{ this }} as earlier on members.identity_key = earlier.identity_key
+        left join group_households
+            on
+                coalesce(members.identity_key, earlier.identity_key)
+                = group_households.identity_key
+        where
+            members.identity_key is null
+            or earlier.identity_key is null
+            or earlier._members_fingerprint <> members.members_fingerprint
+            or earlier.household_ids is distinct from group_households.household_ids;
+        delete from {{ this }} as earlier
+        using {{ changed_identity_groups() }} as changed
+        where earlier.identity_key = changed.identity_key;
+        analyze {{ changed_identity_groups() }}
+    {%- endif -%}
+{%- endmacro %}

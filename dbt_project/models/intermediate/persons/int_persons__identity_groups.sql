@@ -1,4 +1,10 @@
 {{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ take_up_changed_identity_groups(
+        ref('int_persons__identities'), ref('int_persons__households')
+    ) }}",
     tags=['entity_resolution'],
     indexes=[{'columns': ['identity_key'], 'unique': true}],
 ) }}
@@ -7,6 +13,9 @@
 -- the identity number they carry, unless disputed), with what each group says about its
 -- person, where it lives and was born (int_persons__places) included. Linking the groups
 -- to each other is int_persons__links' job.
+--
+-- Built incrementally (incremental_mentions): a build computes again the groups whose
+-- members, what they say or their household changed since the last.
 with
 
 mentions as (
@@ -15,6 +24,11 @@ mentions as (
 
 identities as (
     select * from {{ ref('int_persons__identities') }}
+    {% if is_incremental() -%}
+        where identity_key in (
+            select changed.identity_key from {{ changed_identity_groups() }} as changed
+        )
+    {%- endif %}
 ),
 
 places as (
@@ -38,7 +52,9 @@ keyed as (
         util.birth_day(mentions.birth_date, mentions.birth_date_precision) as birth_day,
         mentions.source_table = 'khai_sinh' and mentions.role = 'subject'
             as is_registered_birth,
-        mentions.source_rank
+        mentions.source_rank,
+        identities.person_mention_id,
+        identities._batch_id
     from mentions
     inner join identities on mentions.person_mention_id = identities.person_mention_id
 ),
@@ -73,7 +89,8 @@ groups as (
             when identity_kind = 'personal_id' then
                 util.birth_year_of_personal_id(min(personal_id_number))
         end as id_birth_year,
-        array_agg(distinct birth_day) filter (where birth_day is not null) as birth_days
+        array_agg(distinct birth_day) filter (where birth_day is not null) as birth_days,
+        {{ members_fingerprint() }} as _members_fingerprint
     from keyed
     group by identity_key, identity_kind
 ),
