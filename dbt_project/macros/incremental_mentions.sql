@@ -22,26 +22,41 @@
     pg_temp._kho_changed_mention_keys
 {%- endmacro %}
 
+{#- In a pre-hook, the CTE of the last batch of each source table the model holds rows of. -#}
+{% macro last_batches_taken() -%}
+    taken as (
+        select
+            source_table,
+            max(_batch_id) as last_batch_id
+        from {{ this }}
+        group by source_table
+    )
+{%- endmacro %}
+
+{#- In a pre-hook, after the keys taken up are in the temporary table ``changed_table``
+    (alias changed): the model's rows of them (alias earlier) deleted, where ``condition``
+    holds. -#}
+{% macro drop_rows_taken_up(changed_table, condition) -%}
+    delete from {{ this }} as earlier
+    using {{ changed_table }} as changed
+    where {{ condition }};
+    analyze {{ changed_table }}
+{%- endmacro %}
+
 {#- Pre-hook. mentions: the relation of int_persons__mentions; model_key: the model's column
     a change reaches; mention_key: the mentions' column it is computed from; relevant: a
     condition on the mentions (alias mentions) that a mention the model has no rows of must
     meet to be taken up (those that do not give it no rows: the places of a record that
     names none), so that the mentions of a source table none of whose mentions gives rows
-    are not all taken up again by every build. Each part of the key set is a join or anti-join of its own,
-    which PostgreSQL hashes at any size. -#}
+    are not all taken up again by every build. Each part of the key set is a join or
+    anti-join of its own, which PostgreSQL hashes at any size. -#}
 {% macro take_up_changed_mentions(mentions, model_key, mention_key, relevant='true') -%}
     drop table if exists {{ changed_mention_keys() }};
     {%- if is_incremental() %}
         create temporary table _kho_changed_mention_keys as
         with
 
-        taken as (
-            select
-                source_table,
-                max(_batch_id) as last_batch_id
-            from {{ this }}
-            group by source_table
-        ),
+        {{ last_batches_taken() }},
 
         changed as materialized (
             select
@@ -72,10 +87,9 @@
             select from {{ mentions }} as mentions
             where mentions.person_mention_id = earlier.person_mention_id
         );
-        delete from {{ this }} as earlier
-        using {{ changed_mention_keys() }} as changed
-        where earlier.{{ model_key }} = changed.changed_key;
-        analyze {{ changed_mention_keys() }}
+        {{ drop_rows_taken_up(
+            changed_mention_keys(), 'earlier.' ~ model_key ~ ' = changed.changed_key'
+        ) }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -111,13 +125,7 @@
         create temporary table _kho_changed_person_records as
         with
 
-        taken as (
-            select
-                source_table,
-                max(_batch_id) as last_batch_id
-            from {{ this }}
-            group by source_table
-        )
+        {{ last_batches_taken() }}
 
         {% for table, model_name, key in person_mention_records() -%}
             select
@@ -141,12 +149,11 @@
                 )
             {% if not loop.last %}union{% endif %}
         {% endfor %};
-        delete from {{ this }} as earlier
-        using {{ changed_person_records() }} as changed
-        where
-            earlier.source_table = changed.source_table
-            and earlier.source_record_key = changed.source_record_key;
-        analyze {{ changed_person_records() }}
+        {{ drop_rows_taken_up(
+            changed_person_records(),
+            'earlier.source_table = changed.source_table'
+            ~ ' and earlier.source_record_key = changed.source_record_key'
+        ) }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -216,9 +223,8 @@
             or earlier.identity_key is null
             or earlier._members_fingerprint <> members.members_fingerprint
             or earlier.household_ids is distinct from group_households.household_ids;
-        delete from {{ this }} as earlier
-        using {{ changed_identity_groups() }} as changed
-        where earlier.identity_key = changed.identity_key;
-        analyze {{ changed_identity_groups() }}
+        {{ drop_rows_taken_up(
+            changed_identity_groups(), 'earlier.identity_key = changed.identity_key'
+        ) }}
     {%- endif -%}
 {%- endmacro %}
