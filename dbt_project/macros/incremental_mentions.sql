@@ -121,7 +121,7 @@
     the model appends those of the records still there. -#}
 {% macro take_up_changed_person_records() -%}
     drop table if exists {{ changed_person_records() }};
-    {%- if is_incremental() %}
+    {%- if is_incremental() -%}
         create temporary table _kho_changed_person_records as
         with
 
