@@ -93,6 +93,15 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- Whether a mention (alias mentions) names a place: int_persons__places reads those. -#}
+{% macro mention_names_a_place() -%}
+    (
+        mentions.residence_address is not null
+        or mentions.residence_commune_code is not null
+        or mentions.birth_legacy_commune_code is not null
+    )
+{%- endmacro %}
+
 {#- int_persons__mentions itself is built so from the staging models, record by record: the
     source tables that name persons, each with its staging model and the expression of its
     records' key (source_record_key). -#}
@@ -182,6 +191,12 @@
     ))
 {%- endmacro %}
 
+{#- A group's household: its members' household members' personal IDs (alias
+    households), as the group keeps it and as its pre-hook compares it. -#}
+{% macro group_household_ids() -%}
+    array_agg(distinct households.member_personal_id_number)
+{%- endmacro %}
+
 {% macro changed_identity_groups() -%}
     pg_temp._kho_changed_identity_groups
 {%- endmacro %}
@@ -204,7 +219,7 @@
         group_households as (
             select
                 identities.identity_key,
-                array_agg(distinct households.member_personal_id_number) as household_ids
+                {{ group_household_ids() }} as household_ids
             from {{ households }} as households
             inner join {{ identities }} as identities
                 on households.person_mention_id = identities.person_mention_id

@@ -33,9 +33,10 @@ from kho import db
 from kho.settings import DBT_PROJECT_DIR
 
 BASIS_NAME = "dbt_staging"
-BASIS_FILES = ("models/staging", "models/intermediate", "macros", "dbt_project.yml")
+STAGING_FILES = ("models/staging", "macros", "dbt_project.yml")
+BASIS_FILES = (*STAGING_FILES, "models/intermediate")
 WEIGHTS_BASIS_NAME = "match_weights"
-WEIGHTS_BASIS_FILES = ("models/staging", "macros", "dbt_project.yml", "models/intermediate/persons")
+WEIGHTS_BASIS_FILES = (*STAGING_FILES, "models/intermediate/persons")
 WEIGHTS_TABLE = ("entity_resolution", "int_persons__match_weights")
 
 

@@ -118,7 +118,7 @@ group_places as (
 group_households as (
     select
         identities.identity_key,
-        array_agg(distinct households.member_personal_id_number) as household_ids
+        {{ group_household_ids() }} as household_ids
     from households
     inner join identities on households.person_mention_id = identities.person_mention_id
     group by identities.identity_key

@@ -4,9 +4,7 @@
     on_schema_change='fail',
     pre_hook="{{ take_up_changed_mentions(
         ref('int_persons__mentions'), 'person_mention_id', 'person_mention_id',
-        relevant='mentions.residence_address is not null
-            or mentions.residence_commune_code is not null
-            or mentions.birth_legacy_commune_code is not null'
+        relevant=mention_names_a_place()
     ) }}",
     tags=['entity_resolution'],
     indexes=[{'columns': ['person_mention_id']}],
@@ -28,15 +26,11 @@
 with
 
 mentions as (
-    select * from {{ ref('int_persons__mentions') }}
+    select * from {{ ref('int_persons__mentions') }} as mentions
     where
-        (
-            residence_address is not null
-            or residence_commune_code is not null
-            or birth_legacy_commune_code is not null
-        )
+        {{ mention_names_a_place() }}
         {% if is_incremental() -%}
-            and person_mention_id in (
+            and mentions.person_mention_id in (
                 select changed.changed_key from {{ changed_mention_keys() }} as changed
             )
         {%- endif %}
